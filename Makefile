@@ -1,0 +1,85 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# The one entry point. See README.md and Documentation/building.md.
+#
+#   make              build gecko.ko and the user space (installs missing packages first)
+#   make check        every suite: unit, KUnit, VM scenarios, packaging; one summary line
+#   make demo         boot the test VM and show gecko at work
+#   make unit | kunit | vm-check | vm-test T=name | pkg-check
+#   make install [DESTDIR=...]   make dkms-install   make deps   make clean
+
+KVER ?= $(shell ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sed 's|.*/linux-headers-||' | sort -V | tail -n1)
+KDIR ?= /usr/src/linux-headers-$(KVER)
+VERSION := $(shell cat VERSION)
+BUILD ?= build
+PREFIX ?= /usr/local
+JOBS ?= $(shell nproc)
+
+# Debian 12 packages the build, the tests and the demo need.
+DEPS := build-essential cmake pkg-config git kmod bc flex bison libelf-dev \
+	linux-headers-amd64 linux-source-6.1 dkms \
+	libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libnl-xfrm-3-dev libssl-dev \
+	libboost-program-options-dev googletest libgtest-dev \
+	qemu-system-x86 busybox-static cpio \
+	iproute2 iputils-ping ethtool procps util-linux jq tcpdump tshark \
+	socat ncat curl iperf3 python3 python3-scapy
+
+all: deps-ok kmod user
+
+deps:
+	apt-get update -q
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(DEPS)
+
+# Install packages only when one is missing, so "make" stays quick.
+deps-ok:
+	@if dpkg-query -W -f='$${Package} $${db:Status-Status}\n' $(DEPS) 2>&1 | \
+		grep -qv ' installed$$' || [ -z "$(KVER)" ]; then $(MAKE) deps; fi
+
+kmod:
+	$(MAKE) -C kmod KDIR=$(KDIR)
+	$(MAKE) -C tests/vm/selftest KDIR=$(KDIR)
+
+user:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=$(PREFIX) > /dev/null
+	cmake --build $(BUILD) -j$(JOBS)
+
+check: all
+	tests/check
+
+unit: user
+	ctest --test-dir $(BUILD) --output-on-failure
+
+kunit: deps-ok
+	tests/kunit/run
+
+vm-check: all
+	tests/vm/run $(notdir $(basename $(wildcard tests/vm/scenarios/*.sh)))
+
+vm-test: all
+	tests/vm/run -v $(T)
+
+pkg-check: all
+	tests/pkg/check
+
+demo: all
+	tests/vm/run -v -t 300 tests/vm/demo.sh
+
+install: user
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD)
+	[ -n "$(DESTDIR)" ] || ldconfig
+
+# The module's DKMS source tree, as /usr/src/gecko-$(VERSION).
+dkms-install:
+	rm -rf $(DESTDIR)/usr/src/gecko-$(VERSION)
+	mkdir -p $(DESTDIR)/usr/src/gecko-$(VERSION)/kmod/tests $(DESTDIR)/usr/src/gecko-$(VERSION)/include/uapi/linux
+	cp dkms.conf VERSION $(DESTDIR)/usr/src/gecko-$(VERSION)/
+	cp kmod/Kbuild kmod/Makefile kmod/*.c kmod/*.h $(DESTDIR)/usr/src/gecko-$(VERSION)/kmod/
+	cp include/uapi/linux/gecko.h $(DESTDIR)/usr/src/gecko-$(VERSION)/include/uapi/linux/
+	sed -i 's/@VERSION@/$(VERSION)/' $(DESTDIR)/usr/src/gecko-$(VERSION)/dkms.conf
+
+clean:
+	$(MAKE) -C kmod KDIR=$(KDIR) clean
+	$(MAKE) -C tests/vm/selftest KDIR=$(KDIR) clean
+	rm -rf $(BUILD) tests/vm/out
+
+.PHONY: all deps deps-ok kmod user check unit kunit vm-check vm-test pkg-check demo install dkms-install clean

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Per network namespace state: everything gecko.ko keeps lives here, so a
+ * namespace that goes away takes its state with it.
+ */
+
+#include "netns.h"
+
+#include <linux/percpu.h>
+#include <linux/u64_stats_sync.h>
+#include <net/net_namespace.h>
+#include <net/netns/generic.h>
+
+struct pcpu_counters {
+	struct u64_stats_sync syncp;
+	u64_stats_t ctr[__GECKO_COUNTER_LAST];
+};
+
+struct gecko_net {
+	/* Per CPU so that the packet path of later parts never shares a line. */
+	struct pcpu_counters __percpu *counters;
+};
+
+static unsigned int gecko_net_id __read_mostly;
+
+static struct gecko_net *gecko_net(struct net *net)
+{
+	return net_generic(net, gecko_net_id);
+}
+
+void gecko_counter_inc(struct net *net, enum gecko_counter ctr)
+{
+	struct pcpu_counters *pc;
+
+	if (WARN_ON_ONCE(ctr <= GECKO_COUNTER_PAD || ctr >= __GECKO_COUNTER_LAST))
+		return;
+	pc = get_cpu_ptr(gecko_net(net)->counters);
+	u64_stats_update_begin(&pc->syncp);
+	u64_stats_inc(&pc->ctr[ctr]);
+	u64_stats_update_end(&pc->syncp);
+	put_cpu_ptr(pc);
+}
+
+void gecko_counters_read(struct net *net, u64 out[__GECKO_COUNTER_LAST])
+{
+	struct gecko_net *gn = gecko_net(net);
+	unsigned int start;
+	int cpu, i;
+
+	memset(out, 0, sizeof(u64) * __GECKO_COUNTER_LAST);
+	for_each_possible_cpu(cpu) {
+		const struct pcpu_counters *pc = per_cpu_ptr(gn->counters, cpu);
+		u64 snap[__GECKO_COUNTER_LAST];
+
+		do {
+			start = u64_stats_fetch_begin(&pc->syncp);
+			for (i = 0; i < __GECKO_COUNTER_LAST; i++)
+				snap[i] = u64_stats_read(&pc->ctr[i]);
+		} while (u64_stats_fetch_retry(&pc->syncp, start));
+		for (i = 0; i < __GECKO_COUNTER_LAST; i++)
+			out[i] += snap[i];
+	}
+}
+
+static int __net_init gecko_net_init(struct net *net)
+{
+	struct gecko_net *gn = gecko_net(net);
+	int cpu;
+
+	gn->counters = alloc_percpu(struct pcpu_counters);
+	if (!gn->counters)
+		return -ENOMEM;
+	for_each_possible_cpu(cpu)
+		u64_stats_init(&per_cpu_ptr(gn->counters, cpu)->syncp);
+	return 0;
+}
+
+static void __net_exit gecko_net_exit(struct net *net)
+{
+	free_percpu(gecko_net(net)->counters);
+}
+
+static struct pernet_operations gecko_net_ops = {
+	.init = gecko_net_init,
+	.exit = gecko_net_exit,
+	.id = &gecko_net_id,
+	.size = sizeof(struct gecko_net),
+};
+
+int __init gecko_netns_init(void)
+{
+	return register_pernet_subsys(&gecko_net_ops);
+}
+
+void gecko_netns_uninit(void)
+{
+	unregister_pernet_subsys(&gecko_net_ops);
+}

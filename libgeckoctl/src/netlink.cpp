@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+
+#include "netlink.h"
+
+#include "extack.h"
+#include "fail.h"
+
+#include <netlink/genl/genl.h>
+#include <netlink/msg.h>
+
+#include <linux/genetlink.h>
+#include <linux/netlink.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <optional>
+#include <string_view>
+
+namespace gecko::netlink {
+
+namespace {
+
+using CallbackPtr = std::unique_ptr<nl_cb, Deleter<nl_cb_put>>;
+
+/* libnl has its own error codes; keep the errno of those a caller can act on. */
+int to_errno(int nlerr)
+{
+	switch (nlerr < 0 ? -nlerr : nlerr) {
+	case NLE_NOMEM:
+		return ENOMEM;
+	case NLE_PERM:
+		return EPERM;
+	case NLE_NOACCESS:
+		return EACCES;
+	case NLE_AF_NOSUPPORT:
+		return EAFNOSUPPORT;
+	default:
+		return EIO;
+	}
+}
+
+std::unexpected<Error> nl_fail(int nlerr, std::string_view what)
+{
+	return fail(to_errno(nlerr), std::string(what) + ": " + nl_geterror(nlerr));
+}
+
+/* What the callbacks learn about one request. */
+struct Exchange {
+	MessagePtr reply;
+	std::optional<Error> error;
+	bool done = false;
+};
+
+int on_reply(nl_msg *msg, void *arg)
+{
+	auto *ex = static_cast<Exchange *>(arg);
+
+	/* A command answers once; read on to the ACK so the socket stays in step. */
+	if (ex->reply) {
+		ex->error = Error{EPROTO, "more than one reply to a request"};
+		return NL_SKIP;
+	}
+	/* libnl frees @msg after this callback returns. */
+	nlmsg_get(msg);
+	ex->reply.reset(msg);
+	return NL_OK;
+}
+
+int on_ack(nl_msg *, void *arg)
+{
+	static_cast<Exchange *>(arg)->done = true;
+	return NL_STOP;
+}
+
+int on_error(sockaddr_nl *, nlmsgerr *err, void *arg)
+{
+	auto *ex = static_cast<Exchange *>(arg);
+	/* libnl passes the payload; the header sits right before it. */
+	const auto *nlh = reinterpret_cast<const nlmsghdr *>(err) - 1;
+
+	ex->error = parse_nlmsgerr({reinterpret_cast<const std::byte *>(nlh), nlh->nlmsg_len});
+	ex->done = true;
+	return NL_STOP;
+}
+
+} // namespace
+
+Result<MessagePtr> new_request(std::uint16_t family, std::uint8_t cmd, std::uint8_t version)
+{
+	MessagePtr msg(nlmsg_alloc());
+
+	if (!msg || !genlmsg_put(msg.get(), NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, 0, cmd, version))
+		return fail(ENOMEM, "cannot allocate a netlink message");
+	return msg;
+}
+
+Result<Socket> Socket::open()
+{
+	SocketPtr sk(nl_socket_alloc());
+	int one = 1;
+
+	if (!sk)
+		return fail(ENOMEM, "cannot allocate a netlink socket");
+	if (int ret = nl_connect(sk.get(), NETLINK_GENERIC); ret < 0)
+		return nl_fail(ret, "cannot open a generic netlink socket");
+	/* Failing here only costs the kernel's error messages (before 4.12). */
+	(void)setsockopt(nl_socket_get_fd(sk.get()), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	return Socket(std::move(sk));
+}
+
+Result<std::uint16_t> Socket::resolve(const std::string &name)
+{
+	constexpr std::uint8_t ctrl_version = 2;	/* of the kernel's nlctrl */
+	nlattr *tb[CTRL_ATTR_MAX + 1];
+	nlattr *id = nullptr;
+
+	auto request = new_request(GENL_ID_CTRL, CTRL_CMD_GETFAMILY, ctrl_version);
+	if (!request)
+		return std::unexpected(request.error());
+	if (nla_put_string(request->get(), CTRL_ATTR_FAMILY_NAME, name.c_str()) < 0)
+		return fail(EMSGSIZE, "generic netlink family name too long");
+
+	auto reply = transact(request->get());
+	if (!reply && reply.error().code == ENOENT)
+		return fail(ENOENT, "generic netlink family '" + name + "' not found");
+	if (!reply)
+		return std::unexpected(reply.error());
+
+	if (*reply && genlmsg_parse(nlmsg_hdr(reply->get()), 0, tb, CTRL_ATTR_MAX, nullptr) == 0)
+		id = tb[CTRL_ATTR_FAMILY_ID];
+	if (!id || nla_len(id) != sizeof(std::uint16_t))
+		return fail(EPROTO, "nlctrl sent no id for family '" + name + "'");
+	return nla_get_u16(id);
+}
+
+Result<MessagePtr> Socket::transact(nl_msg *request)
+{
+	CallbackPtr cb(nl_cb_alloc(NL_CB_DEFAULT));
+	Exchange ex;
+
+	if (!cb)
+		return fail(ENOMEM, "cannot allocate netlink callbacks");
+	nl_cb_set(cb.get(), NL_CB_VALID, NL_CB_CUSTOM, on_reply, &ex);
+	nl_cb_set(cb.get(), NL_CB_ACK, NL_CB_CUSTOM, on_ack, &ex);
+	nl_cb_err(cb.get(), NL_CB_CUSTOM, on_error, &ex);
+
+	/* nl_send_auto() asks for an ACK, which ends every exchange. */
+	if (int ret = nl_send_auto(sk_.get(), request); ret < 0)
+		return nl_fail(ret, "cannot send a netlink request");
+	while (!ex.done) {
+		int ret = nl_recvmsgs(sk_.get(), cb.get());
+
+		if (ret < 0 && !ex.done)
+			return nl_fail(ret, "cannot receive a netlink reply");
+	}
+	if (ex.error)
+		return std::unexpected(std::move(*ex.error));
+	return std::move(ex.reply);
+}
+
+} // namespace gecko::netlink

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef GECKO_NETLINK_H
+#define GECKO_NETLINK_H
+
+#include <gecko/error.h>
+
+#include <netlink/msg.h>
+#include <netlink/netlink.h>
+#include <netlink/socket.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+
+namespace gecko::netlink {
+
+template <auto Free>
+struct Deleter {
+	template <class T>
+	void operator()(T *p) const { Free(p); }
+};
+
+using MessagePtr = std::unique_ptr<nl_msg, Deleter<nlmsg_free>>;
+
+/* A request for @cmd of @family, ready for its attributes. */
+Result<MessagePtr> new_request(std::uint16_t family, std::uint8_t cmd, std::uint8_t version);
+
+/*
+ * A generic netlink socket that sends one request at a time and waits for
+ * its ACK, so that every failure comes back with the kernel's errno and
+ * extended-ACK text.
+ */
+class Socket {
+public:
+	static Result<Socket> open();
+
+	/* The id of the family called @name; ENOENT when there is none. */
+	Result<std::uint16_t> resolve(const std::string &name);
+
+	/* Sends @request; returns its reply, or null if the command sent none. */
+	Result<MessagePtr> transact(nl_msg *request);
+
+private:
+	using SocketPtr = std::unique_ptr<nl_sock, Deleter<nl_socket_free>>;
+
+	explicit Socket(SocketPtr sk) : sk_(std::move(sk)) {}
+
+	SocketPtr sk_;
+};
+
+} // namespace gecko::netlink
+
+#endif /* GECKO_NETLINK_H */

@@ -1,0 +1,27 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Helpers every scenario sources: assertions that stop the script, polling
+# instead of sleeping. The harness (tests/vm/guest) has loaded gecko.ko and
+# put gecko-ctl and the test binaries on PATH.
+
+set -eu -o pipefail
+
+GECKO_KO=$GECKO_REPO/kmod/gecko.ko
+
+# pretty MSG: a step, in the log.
+pretty() { printf '[+] %s\n' "$*"; }
+
+# fail MSG: stop the scenario; the harness reports the last line.
+fail() { printf 'FAIL: %s\n' "$*"; exit 1; }
+
+# expect_eq WHAT GOT WANT
+expect_eq() { [[ $2 == "$3" ]] || fail "$1: got '$2', want '$3'"; }
+
+# wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
+wait_for() {
+	local deadline=$((SECONDS + $1))
+	shift
+	until "$@" > /dev/null 2>&1; do
+		((SECONDS < deadline)) || fail "timed out waiting for: $*"
+		sleep 0.1
+	done
+}

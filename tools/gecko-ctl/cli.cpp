@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Option parsing and dispatch. Global options are taken anywhere on the
+ * command line, so "gecko-ctl info --json" works like "gecko-ctl --json
+ * info"; whatever else follows the command name goes to its handler.
+ */
+
+#include "cli.h"
+
+#include <boost/program_options.hpp>
+
+#include <algorithm>
+#include <iomanip>
+
+namespace po = boost::program_options;
+
+namespace gecko::ctl {
+
+namespace {
+
+int cmd_help(const Invocation &inv);
+
+constexpr Command command_table[] = {
+	{"help", cmd_help, "show this help"},
+	{"info", cmd_info, "show the module's version, protocol, features and counters"},
+};
+
+/* Width of the name column in the usage. */
+constexpr int column = 16;
+
+po::options_description global_options()
+{
+	po::options_description options;
+
+	options.add_options()
+		("json,j", "print JSON instead of text")
+		("help,h", "show this help and exit")
+		("version,V", "show the version of gecko-ctl and exit");
+	return options;
+}
+
+int cmd_help(const Invocation &inv)
+{
+	expect_no_arguments(inv);
+	print_usage(inv.out);
+	return exit_ok;
+}
+
+int usage_error(std::ostream &err, const std::string &why)
+{
+	err << "gecko-ctl: " << why << "\nTry 'gecko-ctl help'.\n";
+	return exit_usage;
+}
+
+} // namespace
+
+std::span<const Command> commands()
+{
+	return command_table;
+}
+
+void print_usage(std::ostream &out)
+{
+	out << "Usage: gecko-ctl [OPTIONS] COMMAND [ARGS]\n"
+	       "\n"
+	       "Commands:\n";
+	for (const auto &cmd : command_table)
+		out << "  " << std::left << std::setw(column) << cmd.name << cmd.help << '\n';
+
+	out << "\nOptions:\n";
+	auto options = global_options();
+	for (const auto &opt : options.options()) {
+		auto names = opt->canonical_display_name(po::command_line_style::allow_dash_for_short) +
+			     ", " + opt->canonical_display_name(po::command_line_style::allow_long);
+
+		out << "  " << std::left << std::setw(column) << names << opt->description() << '\n';
+	}
+
+	out << "\n"
+	       "Exit status: 0 on success, 1 if the operation failed, 2 on a usage error.\n"
+	       "See gecko-ctl(8).\n";
+}
+
+void expect_no_arguments(const Invocation &inv)
+{
+	if (!inv.args.empty())
+		throw po::error("unexpected argument '" + inv.args.front() + "'");
+}
+
+int report(const Invocation &inv, const Error &error)
+{
+	inv.err << "Error: " << error.describe() << '\n';
+	return exit_failure;
+}
+
+int run(const std::vector<std::string> &args, std::ostream &out, std::ostream &err)
+{
+	po::options_description options = global_options();
+	po::positional_options_description positional;
+	std::vector<std::string> rest;
+	po::variables_map vm;
+
+	options.add_options()
+		("command", po::value<std::string>())
+		("args", po::value<std::vector<std::string>>());
+	positional.add("command", 1).add("args", -1);
+	try {
+		auto parsed = po::command_line_parser(args)
+				      .options(options)
+				      .positional(positional)
+				      .allow_unregistered()
+				      .run();
+
+		po::store(parsed, vm);
+		/* The command's own: neither a global option nor its name (position 0). */
+		for (const auto &opt : parsed.options)
+			if (opt.unregistered || opt.position_key > 0)
+				rest.insert(rest.end(), opt.original_tokens.begin(),
+					    opt.original_tokens.end());
+	} catch (const po::error &e) {
+		return usage_error(err, e.what());
+	}
+
+	if (vm.count("help")) {
+		print_usage(out);
+		return exit_ok;
+	}
+	if (vm.count("version")) {
+		out << "gecko-ctl " GECKO_VERSION "\n";
+		return exit_ok;
+	}
+	if (!vm.count("command")) {
+		print_usage(err);
+		return exit_usage;
+	}
+
+	const auto &name = vm["command"].as<std::string>();
+	const auto *cmd = std::ranges::find(command_table, name, &Command::name);
+	if (cmd == std::ranges::end(command_table))
+		return usage_error(err, "unknown command '" + name + "'");
+	try {
+		return cmd->handler({std::move(rest), vm.count("json") > 0, out, err});
+	} catch (const po::error &e) {
+		return usage_error(err, std::string(cmd->name) + ": " + e.what());
+	}
+}
+
+} // namespace gecko::ctl
