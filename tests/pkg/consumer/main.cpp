@@ -1,0 +1,17 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// A program outside the tree, built against the installed libgeckoctl.
+#include <gecko/client.h>
+
+#include <cstdio>
+
+int main()
+{
+	auto client = gecko::Client::open();
+	if (!client) {
+		std::printf("open: %s\n", client.error().describe().c_str());
+		return 0;
+	}
+	auto info = client->get_info();
+	std::printf("gecko %s\n", info ? info->module_version.c_str() : "?");
+	return 0;
+}
