@@ -18,7 +18,8 @@ GECKO_CACHE=${GECKO_CACHE:-$HOME/.cache/gecko}
 gecko_kernel_dir() {
 	local kver=$1 dir=$GECKO_CACHE/kernel/$1 tmp
 	if [[ ! -f $dir/.complete ]]; then
-		tmp=$(mktemp -d "$GECKO_CACHE/kernel.XXXXXX")
+		mkdir -p "$GECKO_CACHE"
+		tmp=$(mktemp -d "$GECKO_CACHE/kernel.XXXXXX") || return 1
 		(cd "$tmp" && apt-get download "linux-image-$kver" >/dev/null 2>&1) ||
 			{ echo "cannot download linux-image-$kver" >&2; rm -rf "$tmp"; return 1; }
 		dpkg-deb -x "$tmp"/linux-image-*.deb "$tmp/root" &&
