@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef GECKO_HA_ROUTE_H
+#define GECKO_HA_ROUTE_H
+
+/*
+ * The rtnetlink objects a home agent forwards with: an ip6ip6 tunnel to a
+ * care-of address, a host route for a home address through it, and a
+ * proxy neighbour entry so that the home agent answers neighbour
+ * discovery for the home address on the home link. Mechanism only: which
+ * objects exist is the caller's business.
+ *
+ * Adding is idempotent (an existing object of the same identity is
+ * replaced) and removing what is not there succeeds, so a caller can
+ * always remove what it meant to install.
+ */
+
+#include <gecko/error.h>
+#include <gecko/export.h>
+
+#include <netinet/in.h>
+
+#include <memory>
+#include <string>
+
+namespace gecko::route {
+
+/* An rtnetlink socket; needs CAP_NET_ADMIN. Acts on the namespace it was opened in. */
+class GECKO_API Rtnl {
+public:
+	static Result<Rtnl> open();
+
+	/*
+	 * ip -6 tunnel add NAME mode ip6ip6 local LOCAL remote REMOTE
+	 * (hop limit 64, encapsulation limit 4, as iproute2's defaults);
+	 * ip link set NAME up. Returns its ifindex.
+	 */
+	Result<int> add_tunnel(const std::string &name, const in6_addr &local, const in6_addr &remote);
+	Result<void> remove_tunnel(const std::string &name);
+
+	/* ip -6 route replace DST/128 dev IFINDEX proto static */
+	Result<void> add_host_route(const in6_addr &dst, int ifindex);
+	Result<void> remove_host_route(const in6_addr &dst, int ifindex);
+
+	/* ip -6 neigh add proxy ADDR dev IFINDEX */
+	Result<void> add_proxy(const in6_addr &addr, int ifindex);
+	Result<void> remove_proxy(const in6_addr &addr, int ifindex);
+
+	Rtnl(Rtnl &&) noexcept;
+	Rtnl &operator=(Rtnl &&) noexcept;
+	~Rtnl();
+
+private:
+	struct Impl;	/* keeps libnl out of this header */
+
+	explicit Rtnl(std::unique_ptr<Impl> impl);
+
+	std::unique_ptr<Impl> impl_;
+};
+
+} // namespace gecko::route
+
+#endif /* GECKO_HA_ROUTE_H */

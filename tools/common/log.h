@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef GECKO_DAEMON_LOG_H
+#define GECKO_DAEMON_LOG_H
+
+#include <iostream>
+#include <sstream>
+
+namespace gecko::daemon {
+
+/*
+ * One line per event on stderr, where systemd puts it in the journal.
+ * Written at once: a reader never sees half a line.
+ */
+template <class... Args>
+void log(const Args &...args)
+{
+	std::ostringstream line;
+
+	(line << ... << args) << '\n';
+	std::cerr << line.str() << std::flush;
+}
+
+} // namespace gecko::daemon
+
+#endif /* GECKO_DAEMON_LOG_H */
