@@ -6,6 +6,7 @@
 
 #include "service.h"
 #include "binding.h"
+#include "hooks.h"
 #include "netns.h"
 
 #include <linux/slab.h>
@@ -37,6 +38,7 @@ int gecko_service_set(struct gecko_net *gn, const struct gecko_service *cfg,
 		      struct netlink_ext_ack *extack)
 {
 	struct gecko_service *old, *svc;
+	int ret;
 
 	lockdep_assert_held(&gn->lock);
 	svc = kmemdup(cfg, sizeof(*cfg), GFP_KERNEL);
@@ -51,6 +53,12 @@ int gecko_service_set(struct gecko_net *gn, const struct gecko_service *cfg,
 		list_replace_rcu(&old->list, &svc->list);
 		kfree_rcu(old, rcu);
 	} else {
+		ret = gecko_hooks_get(gn);
+		if (ret) {
+			kfree(svc);
+			NL_SET_ERR_MSG_MOD(extack, "cannot register the netfilter hooks");
+			return ret;
+		}
 		svc->bindings = 0;
 		list_add_tail_rcu(&svc->list, &gn->services);
 	}
@@ -70,6 +78,7 @@ int gecko_service_del(struct gecko_net *gn, const struct in6_addr *home,
 	}
 	gecko_bindings_flush_home(gn, home);
 	list_del_rcu(&svc->list);
+	gecko_hooks_put(gn);
 	kfree_rcu(svc, rcu);
 	return 0;
 }
@@ -78,8 +87,11 @@ void gecko_services_flush(struct gecko_net *gn)
 {
 	struct gecko_service *svc, *tmp;
 
+	mutex_lock(&gn->lock);
 	list_for_each_entry_safe(svc, tmp, &gn->services, list) {
 		list_del_rcu(&svc->list);
+		gecko_hooks_put(gn);
 		kfree_rcu(svc, rcu);
 	}
+	mutex_unlock(&gn->lock);
 }

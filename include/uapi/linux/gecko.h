@@ -44,6 +44,24 @@
  *    GECKO_COUNTER_NL_ERRORS: of those, how many failed
  *    GECKO_COUNTER_BINDINGS_EXPIRED: bindings removed because their
  *                                    lifetime ran out
+ *    GECKO_COUNTER_RH2_IN: packets from a bound client whose type 2
+ *                          routing header was removed, delivered to G
+ *    GECKO_COUNTER_RH2_TRUNCATED, _BAD_LENGTH, _BAD_SEGMENTS,
+ *    _BAD_ADDRESS: packets to a service's care-of address dropped for a
+ *                  malformed type 2 routing header (a header cut short,
+ *                  Hdr Ext Len not 2, Segments Left not 1, a home address
+ *                  that is not unicast)
+ *    GECKO_COUNTER_RH2_NO_BINDING: well-formed type 2 routing headers
+ *                                  dropped because the sender is neither
+ *                                  bound here nor the service's home agent
+ *    GECKO_COUNTER_HAO_OUT: packets from G that left from the care-of
+ *                           address with a Home Address option
+ *    GECKO_COUNTER_HAO_FAILED: packets from G to a bound client dropped
+ *                              because the option could not be added or
+ *                              no route leads from the care-of address
+ *    GECKO_COUNTER_MSS_CLAMPED: TCP SYNs to G whose MSS option was
+ *                               lowered so that segments carrying the
+ *                               Home Address option still fit the path
  *
  * Addresses are NLA_BINARY of exactly 16 octets (struct in6_addr), global
  * or unique-local unicast: never unspecified, loopback, link-local or
@@ -214,6 +232,15 @@ enum gecko_counter {
 	GECKO_COUNTER_NL_REQUESTS,
 	GECKO_COUNTER_NL_ERRORS,
 	GECKO_COUNTER_BINDINGS_EXPIRED,
+	GECKO_COUNTER_RH2_IN,
+	GECKO_COUNTER_RH2_TRUNCATED,
+	GECKO_COUNTER_RH2_BAD_LENGTH,
+	GECKO_COUNTER_RH2_BAD_SEGMENTS,
+	GECKO_COUNTER_RH2_BAD_ADDRESS,
+	GECKO_COUNTER_RH2_NO_BINDING,
+	GECKO_COUNTER_HAO_OUT,
+	GECKO_COUNTER_HAO_FAILED,
+	GECKO_COUNTER_MSS_CLAMPED,
 	__GECKO_COUNTER_LAST
 };
 #define GECKO_COUNTER_MAX (__GECKO_COUNTER_LAST - 1)
