@@ -37,6 +37,12 @@ static const enum gecko_counter rh2_drop_reason[] = {
 	[GECKO_RH2_BAD_ADDRESS] = GECKO_COUNTER_RH2_BAD_ADDRESS,
 };
 
+/* Packets on the wire: a GSO or GRO skb stands for several. */
+static unsigned int wire_packets(const struct sk_buff *skb)
+{
+	return skb_is_gso(skb) ? skb_shinfo(skb)->gso_segs : 1;
+}
+
 /* The service whose care-of address is @addr, under RCU. */
 static struct gecko_service *service_at_coa(struct gecko_net *gn, const struct in6_addr *addr)
 {
@@ -150,7 +156,7 @@ static unsigned int rh2_in(void *priv, struct sk_buff *skb, const struct nf_hook
 	}
 	if (gecko_rh2_strip(skb, &rh2))
 		return NF_DROP;
-	gecko_counter_inc(state->net, GECKO_COUNTER_RH2_IN);
+	gecko_counter_add(state->net, GECKO_COUNTER_RH2_IN, wire_packets(skb));
 
 syn:
 	svc = gecko_service_find(gn, &ipv6_hdr(skb)->daddr);
@@ -194,7 +200,7 @@ static unsigned int hao_out(void *priv, struct sk_buff *skb, const struct nf_hoo
 		gecko_counter_inc(state->net, GECKO_COUNTER_HAO_FAILED);
 		return NF_DROP;
 	}
-	gecko_counter_inc(state->net, GECKO_COUNTER_HAO_OUT);
+	gecko_counter_add(state->net, GECKO_COUNTER_HAO_OUT, wire_packets(skb));
 	return NF_ACCEPT;
 }
 

@@ -111,21 +111,40 @@ static int get_info(struct sk_buff *skb, struct genl_info *info)
 	return ret;
 }
 
+/*
+ * Required attributes: a refusal names the one missing, in the extended
+ * ACK's message and its missing-attribute fields.
+ */
+#define ATTR(type) type, "missing attribute " #type
+
+static int require(struct genl_info *info, struct nlattr *nest, struct nlattr **tb,
+		   int type, const char *msg)
+{
+	if (tb[type])
+		return 0;
+	NL_SET_ERR_ATTR_MISS(info->extack, nest, type);
+	if (info->extack)
+		info->extack->_msg = msg;	/* a literal, from ATTR() */
+	return -EINVAL;
+}
+
 /* Parses the nest @attr of @info, which must be there, with @policy. */
-static int parse_nest(struct genl_info *info, int attr, struct nlattr **tb,
+static int parse_nest(struct genl_info *info, int attr, const char *msg, struct nlattr **tb,
 		      int maxtype, const struct nla_policy *policy)
 {
-	if (GENL_REQ_ATTR_CHECK(info, attr))
-		return -EINVAL;
-	return nla_parse_nested(tb, maxtype, info->attrs[attr], policy, info->extack);
+	int ret = require(info, NULL, info->attrs, attr, msg);
+
+	return ret ?: nla_parse_nested(tb, maxtype, info->attrs[attr], policy, info->extack);
 }
 
 /* Reads the address in @tb[@type] into @addr; it must be there and usable. */
 static int get_addr(struct genl_info *info, struct nlattr *nest, struct nlattr **tb,
-		    int type, struct in6_addr *addr)
+		    int type, const char *msg, struct in6_addr *addr)
 {
-	if (NL_REQ_ATTR_CHECK(info->extack, nest, tb, type))
-		return -EINVAL;
+	int ret = require(info, nest, tb, type, msg);
+
+	if (ret)
+		return ret;
 	*addr = nla_get_in6_addr(tb[type]);
 	if (!gecko_addr_usable(addr)) {
 		NL_SET_ERR_MSG_ATTR(info->extack, tb[type],
@@ -142,19 +161,19 @@ static int service_set(struct sk_buff *skb, struct genl_info *info)
 	struct gecko_service cfg = {};
 	int ret;
 
-	ret = parse_nest(info, GECKO_A_SERVICE, tb, GECKO_SERVICE_A_MAX, service_policy);
+	ret = parse_nest(info, ATTR(GECKO_A_SERVICE), tb, GECKO_SERVICE_A_MAX, service_policy);
 	if (ret)
 		return ret;
 	nest = info->attrs[GECKO_A_SERVICE];
 	if (tb[GECKO_SERVICE_A_FLAGS])
 		cfg.flags = nla_get_u32(tb[GECKO_SERVICE_A_FLAGS]);
-	ret = get_addr(info, nest, tb, GECKO_SERVICE_A_HOME, &cfg.home) ?:
-	      get_addr(info, nest, tb, GECKO_SERVICE_A_COA, &cfg.coa) ?:
-	      get_addr(info, nest, tb, GECKO_SERVICE_A_CONTACT_COA, &cfg.contact_coa);
+	ret = get_addr(info, nest, tb, ATTR(GECKO_SERVICE_A_HOME), &cfg.home) ?:
+	      get_addr(info, nest, tb, ATTR(GECKO_SERVICE_A_COA), &cfg.coa) ?:
+	      get_addr(info, nest, tb, ATTR(GECKO_SERVICE_A_CONTACT_COA), &cfg.contact_coa);
 	if (ret)
 		return ret;
 	if (tb[GECKO_SERVICE_A_HA] || (cfg.flags & GECKO_SERVICE_F_CONTACT)) {
-		ret = get_addr(info, nest, tb, GECKO_SERVICE_A_HA, &cfg.ha);
+		ret = get_addr(info, nest, tb, ATTR(GECKO_SERVICE_A_HA), &cfg.ha);
 		if (ret)
 			return ret;
 	}
@@ -177,8 +196,8 @@ static int service_del(struct sk_buff *skb, struct genl_info *info)
 	struct in6_addr home;
 	int ret;
 
-	ret = parse_nest(info, GECKO_A_SERVICE, tb, GECKO_SERVICE_A_MAX, service_policy) ?:
-	      get_addr(info, info->attrs[GECKO_A_SERVICE], tb, GECKO_SERVICE_A_HOME, &home);
+	ret = parse_nest(info, ATTR(GECKO_A_SERVICE), tb, GECKO_SERVICE_A_MAX, service_policy) ?:
+	      get_addr(info, info->attrs[GECKO_A_SERVICE], tb, ATTR(GECKO_SERVICE_A_HOME), &home);
 	if (ret)
 		return ret;
 	mutex_lock(&gn->lock);
@@ -238,8 +257,8 @@ static int service_get(struct sk_buff *skb, struct genl_info *info)
 	struct in6_addr home;
 	int ret;
 
-	ret = parse_nest(info, GECKO_A_SERVICE, tb, GECKO_SERVICE_A_MAX, service_policy) ?:
-	      get_addr(info, info->attrs[GECKO_A_SERVICE], tb, GECKO_SERVICE_A_HOME, &home);
+	ret = parse_nest(info, ATTR(GECKO_A_SERVICE), tb, GECKO_SERVICE_A_MAX, service_policy) ?:
+	      get_addr(info, info->attrs[GECKO_A_SERVICE], tb, ATTR(GECKO_SERVICE_A_HOME), &home);
 	if (ret)
 		return ret;
 	mutex_lock(&gn->lock);
@@ -286,10 +305,10 @@ static int parse_binding_key(struct genl_info *info, struct nlattr **tb,
 {
 	struct nlattr *nest;
 
-	return parse_nest(info, GECKO_A_BINDING, tb, GECKO_BINDING_A_MAX, binding_policy) ?:
+	return parse_nest(info, ATTR(GECKO_A_BINDING), tb, GECKO_BINDING_A_MAX, binding_policy) ?:
 	       (nest = info->attrs[GECKO_A_BINDING],
-		get_addr(info, nest, tb, GECKO_BINDING_A_HOME, &key->home) ?:
-		get_addr(info, nest, tb, GECKO_BINDING_A_PEER, &key->peer));
+		get_addr(info, nest, tb, ATTR(GECKO_BINDING_A_HOME), &key->home) ?:
+		get_addr(info, nest, tb, ATTR(GECKO_BINDING_A_PEER), &key->peer));
 }
 
 static int binding_set(struct sk_buff *skb, struct genl_info *info)
@@ -303,10 +322,11 @@ static int binding_set(struct sk_buff *skb, struct genl_info *info)
 	if (ret)
 		return ret;
 	nest = info->attrs[GECKO_A_BINDING];
-	if (NL_REQ_ATTR_CHECK(info->extack, nest, tb, GECKO_BINDING_A_STATE) ||
-	    NL_REQ_ATTR_CHECK(info->extack, nest, tb, GECKO_BINDING_A_SEQ) ||
-	    NL_REQ_ATTR_CHECK(info->extack, nest, tb, GECKO_BINDING_A_LIFETIME))
-		return -EINVAL;
+	ret = require(info, nest, tb, ATTR(GECKO_BINDING_A_STATE)) ?:
+	      require(info, nest, tb, ATTR(GECKO_BINDING_A_SEQ)) ?:
+	      require(info, nest, tb, ATTR(GECKO_BINDING_A_LIFETIME));
+	if (ret)
+		return ret;
 
 	mutex_lock(&gn->lock);
 	ret = gecko_binding_set(gn, &key, nla_get_u8(tb[GECKO_BINDING_A_STATE]),
@@ -382,6 +402,7 @@ struct binding_dump {
 	struct rhashtable_iter iter;
 	struct gecko_net *gn;
 	struct in6_addr home;	/* :: for all services */
+	unsigned int restarts;	/* of the walk, after the table was resized */
 };
 
 static int binding_dump_start(struct netlink_callback *cb)
@@ -416,12 +437,16 @@ static int binding_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	struct gecko_binding *b;
 	void *hdr;
 
-	cb->seq = READ_ONCE(ctx->gn->generation);
+	/* A change or a restart of the walk flags the dump NLM_F_DUMP_INTR. */
+	cb->seq = READ_ONCE(ctx->gn->generation) + ctx->restarts;
 	rhashtable_walk_start(&ctx->iter);
 	/* Peek, and step only once the binding is in: a full skb loses none. */
 	while ((b = rhashtable_walk_peek(&ctx->iter))) {
-		if (IS_ERR(b))	/* -EAGAIN: resized, the walk starts over */
+		if (IS_ERR(b)) {	/* -EAGAIN: resized, the walk starts over */
+			ctx->restarts++;
+			cb->seq = READ_ONCE(ctx->gn->generation) + ctx->restarts;
 			continue;
+		}
 		if ((ipv6_addr_any(&ctx->home) || ipv6_addr_equal(&ctx->home, &b->key.home)) &&
 		    gecko_binding_lifetime_left(b)) {
 			hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
