@@ -5,13 +5,38 @@
  */
 
 #include "netlink.h"
+#include "binding.h"
 #include "netns.h"
+#include "service.h"
 #include "version.h"
 
+#include <linux/rhashtable.h>
 #include <net/genetlink.h>
+#include <net/ipv6.h>
 
 /* Reply-only attributes are refused in requests, with a message saying so. */
 #define REPLY_ONLY { .type = NLA_REJECT, .reject_message = "attribute is reply-only" }
+
+#define ADDRESS NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr))
+
+static const struct nla_policy service_policy[GECKO_SERVICE_A_MAX + 1] = {
+	[GECKO_SERVICE_A_HOME] = ADDRESS,
+	[GECKO_SERVICE_A_COA] = ADDRESS,
+	[GECKO_SERVICE_A_CONTACT_COA] = ADDRESS,
+	[GECKO_SERVICE_A_HA] = ADDRESS,
+	[GECKO_SERVICE_A_FLAGS] = NLA_POLICY_MASK(NLA_U32, __GECKO_SERVICE_F_ALL),
+	[GECKO_SERVICE_A_BINDINGS] = REPLY_ONLY,
+};
+
+static const struct nla_policy binding_policy[GECKO_BINDING_A_MAX + 1] = {
+	[GECKO_BINDING_A_HOME] = ADDRESS,
+	[GECKO_BINDING_A_PEER] = ADDRESS,
+	[GECKO_BINDING_A_STATE] = NLA_POLICY_RANGE(NLA_U8, GECKO_BINDING_PENDING,
+						   GECKO_BINDING_STATE_MAX),
+	[GECKO_BINDING_A_SEQ] = { .type = NLA_U16 },
+	[GECKO_BINDING_A_LIFETIME] = NLA_POLICY_RANGE(NLA_U32, 1,
+						      GECKO_BINDING_MAX_LIFETIME),
+};
 
 const struct nla_policy gecko_genl_policy[GECKO_A_MAX + 1] = {
 	[GECKO_A_PAD] = REPLY_ONLY,
@@ -19,6 +44,8 @@ const struct nla_policy gecko_genl_policy[GECKO_A_MAX + 1] = {
 	[GECKO_A_PROTOCOL_VERSION] = REPLY_ONLY,
 	[GECKO_A_FEATURES] = REPLY_ONLY,
 	[GECKO_A_COUNTERS] = REPLY_ONLY,
+	[GECKO_A_SERVICE] = NLA_POLICY_NESTED(service_policy),
+	[GECKO_A_BINDING] = NLA_POLICY_NESTED(binding_policy),
 };
 
 static struct genl_family gecko_genl_family;
@@ -84,6 +111,373 @@ static int get_info(struct sk_buff *skb, struct genl_info *info)
 	return ret;
 }
 
+/*
+ * Required attributes: a refusal names the one missing, in the extended
+ * ACK's message and its missing-attribute fields.
+ */
+#define ATTR(type) type, "missing attribute " #type
+
+static int require(struct genl_info *info, struct nlattr *nest, struct nlattr **tb,
+		   int type, const char *msg)
+{
+	if (tb[type])
+		return 0;
+	NL_SET_ERR_ATTR_MISS(info->extack, nest, type);
+	if (info->extack)
+		info->extack->_msg = msg;	/* a literal, from ATTR() */
+	return -EINVAL;
+}
+
+/* Parses the nest @attr of @info, which must be there, with @policy. */
+static int parse_nest(struct genl_info *info, int attr, const char *msg, struct nlattr **tb,
+		      int maxtype, const struct nla_policy *policy)
+{
+	int ret = require(info, NULL, info->attrs, attr, msg);
+
+	return ret ?: nla_parse_nested(tb, maxtype, info->attrs[attr], policy, info->extack);
+}
+
+/* Reads the address in @tb[@type] into @addr; it must be there and usable. */
+static int get_addr(struct genl_info *info, struct nlattr *nest, struct nlattr **tb,
+		    int type, const char *msg, struct in6_addr *addr)
+{
+	int ret = require(info, nest, tb, type, msg);
+
+	if (ret)
+		return ret;
+	*addr = nla_get_in6_addr(tb[type]);
+	if (!gecko_addr_usable(addr)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[type],
+				    "not a global or unique-local unicast address");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int service_set(struct sk_buff *skb, struct genl_info *info)
+{
+	struct gecko_net *gn = gecko_net(genl_info_net(info));
+	struct nlattr *tb[GECKO_SERVICE_A_MAX + 1], *nest;
+	struct gecko_service cfg = {};
+	int ret;
+
+	ret = parse_nest(info, ATTR(GECKO_A_SERVICE), tb, GECKO_SERVICE_A_MAX, service_policy);
+	if (ret)
+		return ret;
+	nest = info->attrs[GECKO_A_SERVICE];
+	if (tb[GECKO_SERVICE_A_FLAGS])
+		cfg.flags = nla_get_u32(tb[GECKO_SERVICE_A_FLAGS]);
+	ret = get_addr(info, nest, tb, ATTR(GECKO_SERVICE_A_HOME), &cfg.home) ?:
+	      get_addr(info, nest, tb, ATTR(GECKO_SERVICE_A_COA), &cfg.coa) ?:
+	      get_addr(info, nest, tb, ATTR(GECKO_SERVICE_A_CONTACT_COA), &cfg.contact_coa);
+	if (ret)
+		return ret;
+	if (tb[GECKO_SERVICE_A_HA] || (cfg.flags & GECKO_SERVICE_F_CONTACT)) {
+		ret = get_addr(info, nest, tb, ATTR(GECKO_SERVICE_A_HA), &cfg.ha);
+		if (ret)
+			return ret;
+	}
+	if (ipv6_addr_equal(&cfg.home, &cfg.coa)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[GECKO_SERVICE_A_COA],
+				    "the care-of address must differ from the service's address");
+		return -EINVAL;
+	}
+
+	mutex_lock(&gn->lock);
+	ret = gecko_service_set(gn, &cfg, info->extack);
+	mutex_unlock(&gn->lock);
+	return ret;
+}
+
+static int service_del(struct sk_buff *skb, struct genl_info *info)
+{
+	struct gecko_net *gn = gecko_net(genl_info_net(info));
+	struct nlattr *tb[GECKO_SERVICE_A_MAX + 1];
+	struct in6_addr home;
+	int ret;
+
+	ret = parse_nest(info, ATTR(GECKO_A_SERVICE), tb, GECKO_SERVICE_A_MAX, service_policy) ?:
+	      get_addr(info, info->attrs[GECKO_A_SERVICE], tb, ATTR(GECKO_SERVICE_A_HOME), &home);
+	if (ret)
+		return ret;
+	mutex_lock(&gn->lock);
+	ret = gecko_service_del(gn, &home, info->extack);
+	mutex_unlock(&gn->lock);
+	return ret;
+}
+
+static int service_fill(struct sk_buff *skb, const struct gecko_service *svc)
+{
+	struct nlattr *nest = nla_nest_start(skb, GECKO_A_SERVICE);
+
+	if (!nest ||
+	    nla_put_in6_addr(skb, GECKO_SERVICE_A_HOME, &svc->home) ||
+	    nla_put_in6_addr(skb, GECKO_SERVICE_A_COA, &svc->coa) ||
+	    nla_put_in6_addr(skb, GECKO_SERVICE_A_CONTACT_COA, &svc->contact_coa) ||
+	    (!ipv6_addr_any(&svc->ha) &&
+	     nla_put_in6_addr(skb, GECKO_SERVICE_A_HA, &svc->ha)) ||
+	    nla_put_u32(skb, GECKO_SERVICE_A_FLAGS, svc->flags) ||
+	    nla_put_u32(skb, GECKO_SERVICE_A_BINDINGS, svc->bindings))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/* Sends the reply @fill makes of @obj, in a message of @cmd. */
+static int reply(struct genl_info *info, u8 cmd,
+		 int (*fill)(struct sk_buff *, const void *), const void *obj)
+{
+	struct sk_buff *msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	void *hdr;
+
+	if (!msg) {
+		NL_SET_ERR_MSG_MOD(info->extack, "out of memory for the reply");
+		return -ENOMEM;
+	}
+	hdr = genlmsg_put_reply(msg, info, &gecko_genl_family, 0, cmd);
+	if (!hdr || fill(msg, obj)) {
+		nlmsg_free(msg);
+		NL_SET_ERR_MSG_MOD(info->extack, "reply does not fit in a message");
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
+static int service_fill_any(struct sk_buff *skb, const void *svc)
+{
+	return service_fill(skb, svc);
+}
+
+static int service_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct gecko_net *gn = gecko_net(genl_info_net(info));
+	struct nlattr *tb[GECKO_SERVICE_A_MAX + 1];
+	struct gecko_service *svc;
+	struct in6_addr home;
+	int ret;
+
+	ret = parse_nest(info, ATTR(GECKO_A_SERVICE), tb, GECKO_SERVICE_A_MAX, service_policy) ?:
+	      get_addr(info, info->attrs[GECKO_A_SERVICE], tb, ATTR(GECKO_SERVICE_A_HOME), &home);
+	if (ret)
+		return ret;
+	mutex_lock(&gn->lock);
+	svc = gecko_service_find(gn, &home);
+	if (svc)
+		ret = reply(info, GECKO_CMD_SERVICE_GET, service_fill_any, svc);
+	mutex_unlock(&gn->lock);
+	if (!svc) {
+		NL_SET_ERR_MSG_MOD(info->extack, "no service for this address");
+		return -ENOENT;
+	}
+	return ret;
+}
+
+/* Dumps services from index cb->args[0] on. */
+static int service_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct gecko_net *gn = gecko_net(sock_net(cb->skb->sk));
+	struct gecko_service *svc;
+	long idx = 0;
+	void *hdr;
+
+	mutex_lock(&gn->lock);
+	list_for_each_entry(svc, &gn->services, list) {
+		if (idx++ < cb->args[0])
+			continue;
+		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+				  &gecko_genl_family, NLM_F_MULTI, GECKO_CMD_SERVICE_GET);
+		if (!hdr)
+			break;
+		if (service_fill(skb, svc)) {
+			genlmsg_cancel(skb, hdr);
+			break;
+		}
+		genlmsg_end(skb, hdr);
+		cb->args[0] = idx;
+	}
+	mutex_unlock(&gn->lock);
+	return skb->len;
+}
+
+static int parse_binding_key(struct genl_info *info, struct nlattr **tb,
+			     struct gecko_binding_key *key)
+{
+	struct nlattr *nest;
+
+	return parse_nest(info, ATTR(GECKO_A_BINDING), tb, GECKO_BINDING_A_MAX, binding_policy) ?:
+	       (nest = info->attrs[GECKO_A_BINDING],
+		get_addr(info, nest, tb, ATTR(GECKO_BINDING_A_HOME), &key->home) ?:
+		get_addr(info, nest, tb, ATTR(GECKO_BINDING_A_PEER), &key->peer));
+}
+
+static int binding_set(struct sk_buff *skb, struct genl_info *info)
+{
+	struct gecko_net *gn = gecko_net(genl_info_net(info));
+	struct nlattr *tb[GECKO_BINDING_A_MAX + 1], *nest;
+	struct gecko_binding_key key;
+	int ret;
+
+	ret = parse_binding_key(info, tb, &key);
+	if (ret)
+		return ret;
+	nest = info->attrs[GECKO_A_BINDING];
+	ret = require(info, nest, tb, ATTR(GECKO_BINDING_A_STATE)) ?:
+	      require(info, nest, tb, ATTR(GECKO_BINDING_A_SEQ)) ?:
+	      require(info, nest, tb, ATTR(GECKO_BINDING_A_LIFETIME));
+	if (ret)
+		return ret;
+
+	mutex_lock(&gn->lock);
+	ret = gecko_binding_set(gn, &key, nla_get_u8(tb[GECKO_BINDING_A_STATE]),
+				nla_get_u16(tb[GECKO_BINDING_A_SEQ]),
+				nla_get_u32(tb[GECKO_BINDING_A_LIFETIME]), info->extack);
+	mutex_unlock(&gn->lock);
+	return ret;
+}
+
+static int binding_del(struct sk_buff *skb, struct genl_info *info)
+{
+	struct gecko_net *gn = gecko_net(genl_info_net(info));
+	struct nlattr *tb[GECKO_BINDING_A_MAX + 1];
+	struct gecko_binding_key key;
+	int ret;
+
+	ret = parse_binding_key(info, tb, &key);
+	if (ret)
+		return ret;
+	mutex_lock(&gn->lock);
+	ret = gecko_binding_del(gn, &key, info->extack);
+	mutex_unlock(&gn->lock);
+	return ret;
+}
+
+static int binding_fill(struct sk_buff *skb, const struct gecko_binding *b)
+{
+	struct nlattr *nest = nla_nest_start(skb, GECKO_A_BINDING);
+
+	if (!nest ||
+	    nla_put_in6_addr(skb, GECKO_BINDING_A_HOME, &b->key.home) ||
+	    nla_put_in6_addr(skb, GECKO_BINDING_A_PEER, &b->key.peer) ||
+	    nla_put_u8(skb, GECKO_BINDING_A_STATE, READ_ONCE(b->state)) ||
+	    nla_put_u16(skb, GECKO_BINDING_A_SEQ, READ_ONCE(b->seq)) ||
+	    nla_put_u32(skb, GECKO_BINDING_A_LIFETIME, gecko_binding_lifetime_left(b)))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int binding_fill_any(struct sk_buff *skb, const void *b)
+{
+	return binding_fill(skb, b);
+}
+
+static int binding_get(struct sk_buff *skb, struct genl_info *info)
+{
+	struct gecko_net *gn = gecko_net(genl_info_net(info));
+	struct nlattr *tb[GECKO_BINDING_A_MAX + 1];
+	struct gecko_binding_key key;
+	struct gecko_binding *b;
+	int ret;
+
+	ret = parse_binding_key(info, tb, &key);
+	if (ret)
+		return ret;
+	mutex_lock(&gn->lock);
+	rcu_read_lock();
+	b = gecko_binding_lookup(gn, &key);
+	rcu_read_unlock();
+	/* Still there: only changes, which hold the lock we hold, remove it. */
+	if (b)
+		ret = reply(info, GECKO_CMD_BINDING_GET, binding_fill_any, b);
+	mutex_unlock(&gn->lock);
+	if (!b) {
+		NL_SET_ERR_MSG_MOD(info->extack, "no such binding");
+		return -ENOENT;
+	}
+	return ret;
+}
+
+struct binding_dump {
+	struct rhashtable_iter iter;
+	struct gecko_net *gn;
+	struct in6_addr home;	/* :: for all services */
+	unsigned int restarts;	/* of the walk, after the table was resized */
+};
+
+static int binding_dump_start(struct netlink_callback *cb)
+{
+	const struct genl_dumpit_info *info = genl_dumpit_info(cb);
+	struct nlattr *tb[GECKO_BINDING_A_MAX + 1];
+	struct binding_dump *ctx;
+	int ret;
+
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	if (!ctx)
+		return -ENOMEM;
+	if (info->attrs[GECKO_A_BINDING]) {
+		ret = nla_parse_nested(tb, GECKO_BINDING_A_MAX, info->attrs[GECKO_A_BINDING],
+				       binding_policy, cb->extack);
+		if (!ret && tb[GECKO_BINDING_A_HOME])
+			ctx->home = nla_get_in6_addr(tb[GECKO_BINDING_A_HOME]);
+		if (ret) {
+			kfree(ctx);
+			return ret;
+		}
+	}
+	ctx->gn = gecko_net(sock_net(cb->skb->sk));
+	rhashtable_walk_enter(&ctx->gn->bindings, &ctx->iter);
+	cb->args[0] = (long)ctx;
+	return 0;
+}
+
+static int binding_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct binding_dump *ctx = (struct binding_dump *)cb->args[0];
+	struct gecko_binding *b;
+	void *hdr;
+
+	/* A change or a restart of the walk flags the dump NLM_F_DUMP_INTR. */
+	cb->seq = READ_ONCE(ctx->gn->generation) + ctx->restarts;
+	rhashtable_walk_start(&ctx->iter);
+	/* Peek, and step only once the binding is in: a full skb loses none. */
+	while ((b = rhashtable_walk_peek(&ctx->iter))) {
+		if (IS_ERR(b)) {	/* -EAGAIN: resized, the walk starts over */
+			ctx->restarts++;
+			cb->seq = READ_ONCE(ctx->gn->generation) + ctx->restarts;
+			continue;
+		}
+		if ((ipv6_addr_any(&ctx->home) || ipv6_addr_equal(&ctx->home, &b->key.home)) &&
+		    gecko_binding_lifetime_left(b)) {
+			hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+					  &gecko_genl_family, NLM_F_MULTI,
+					  GECKO_CMD_BINDING_GET);
+			if (!hdr)
+				break;
+			genl_dump_check_consistent(cb, hdr);
+			if (binding_fill(skb, b)) {
+				genlmsg_cancel(skb, hdr);
+				break;
+			}
+			genlmsg_end(skb, hdr);
+		}
+		rhashtable_walk_next(&ctx->iter);
+	}
+	rhashtable_walk_stop(&ctx->iter);
+	return skb->len;
+}
+
+static int binding_dump_done(struct netlink_callback *cb)
+{
+	struct binding_dump *ctx = (struct binding_dump *)cb->args[0];
+
+	if (ctx) {
+		rhashtable_walk_exit(&ctx->iter);
+		kfree(ctx);
+	}
+	return 0;
+}
+
 /* Count every command that passed validation and the permission check. */
 static int pre_doit(const struct genl_ops *ops, struct sk_buff *skb,
 		    struct genl_info *info)
@@ -108,11 +502,45 @@ static int fn##_counted(struct sk_buff *skb, struct genl_info *info)	\
 }
 
 COUNTED(get_info)
+COUNTED(service_set)
+COUNTED(service_del)
+COUNTED(service_get)
+COUNTED(binding_set)
+COUNTED(binding_del)
+COUNTED(binding_get)
 
 static const struct genl_ops gecko_genl_ops[] = {
 	{
 		.cmd = GECKO_CMD_GET_INFO,
 		.doit = get_info_counted,
+		.flags = GENL_UNS_ADMIN_PERM,
+	}, {
+		.cmd = GECKO_CMD_SERVICE_SET,
+		.doit = service_set_counted,
+		.flags = GENL_UNS_ADMIN_PERM,
+	}, {
+		.cmd = GECKO_CMD_SERVICE_DEL,
+		.doit = service_del_counted,
+		.flags = GENL_UNS_ADMIN_PERM,
+	}, {
+		.cmd = GECKO_CMD_SERVICE_GET,
+		.doit = service_get_counted,
+		.dumpit = service_dump,
+		.flags = GENL_UNS_ADMIN_PERM,
+	}, {
+		.cmd = GECKO_CMD_BINDING_SET,
+		.doit = binding_set_counted,
+		.flags = GENL_UNS_ADMIN_PERM,
+	}, {
+		.cmd = GECKO_CMD_BINDING_DEL,
+		.doit = binding_del_counted,
+		.flags = GENL_UNS_ADMIN_PERM,
+	}, {
+		.cmd = GECKO_CMD_BINDING_GET,
+		.doit = binding_get_counted,
+		.start = binding_dump_start,
+		.dumpit = binding_dump,
+		.done = binding_dump_done,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
 };

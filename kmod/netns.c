@@ -5,6 +5,8 @@
  */
 
 #include "netns.h"
+#include "binding.h"
+#include "service.h"
 
 #include <linux/percpu.h>
 #include <linux/u64_stats_sync.h>
@@ -16,19 +18,14 @@ struct pcpu_counters {
 	u64_stats_t ctr[__GECKO_COUNTER_LAST];
 };
 
-struct gecko_net {
-	/* Per CPU so that the packet path of later parts never shares a line. */
-	struct pcpu_counters __percpu *counters;
-};
-
 static unsigned int gecko_net_id __read_mostly;
 
-static struct gecko_net *gecko_net(struct net *net)
+struct gecko_net *gecko_net(struct net *net)
 {
 	return net_generic(net, gecko_net_id);
 }
 
-void gecko_counter_inc(struct net *net, enum gecko_counter ctr)
+void gecko_counter_add(struct net *net, enum gecko_counter ctr, u64 n)
 {
 	struct pcpu_counters *pc;
 
@@ -36,7 +33,7 @@ void gecko_counter_inc(struct net *net, enum gecko_counter ctr)
 		return;
 	pc = get_cpu_ptr(gecko_net(net)->counters);
 	u64_stats_update_begin(&pc->syncp);
-	u64_stats_inc(&pc->ctr[ctr]);
+	u64_stats_add(&pc->ctr[ctr], n);
 	u64_stats_update_end(&pc->syncp);
 	put_cpu_ptr(pc);
 }
@@ -65,19 +62,30 @@ void gecko_counters_read(struct net *net, u64 out[__GECKO_COUNTER_LAST])
 static int __net_init gecko_net_init(struct net *net)
 {
 	struct gecko_net *gn = gecko_net(net);
-	int cpu;
+	int cpu, ret;
 
+	gn->net = net;
+	mutex_init(&gn->lock);
+	INIT_LIST_HEAD(&gn->services);
 	gn->counters = alloc_percpu(struct pcpu_counters);
 	if (!gn->counters)
 		return -ENOMEM;
 	for_each_possible_cpu(cpu)
 		u64_stats_init(&per_cpu_ptr(gn->counters, cpu)->syncp);
-	return 0;
+	ret = gecko_bindings_init(gn);
+	if (ret)
+		free_percpu(gn->counters);
+	return ret;
 }
 
 static void __net_exit gecko_net_exit(struct net *net)
 {
-	free_percpu(gecko_net(net)->counters);
+	struct gecko_net *gn = gecko_net(net);
+
+	/* Bindings first: they count against their service. */
+	gecko_bindings_uninit(gn);
+	gecko_services_flush(gn);
+	free_percpu(gn->counters);
 }
 
 static struct pernet_operations gecko_net_ops = {

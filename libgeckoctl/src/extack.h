@@ -5,6 +5,7 @@
 #include <gecko/error.h>
 
 #include <cstddef>
+#include <optional>
 #include <span>
 
 namespace gecko::netlink {
@@ -16,6 +17,13 @@ namespace gecko::netlink {
  * only lose the text; a message too short to hold its errno gives EPROTO.
  */
 Error parse_nlmsgerr(std::span<const std::byte> msg);
+
+/*
+ * How a dump ended, from @msg, its whole NLMSG_DONE: nothing if it
+ * succeeded, else the errno and extended-ACK text the kernel put in it.
+ * As strict as parse_nlmsgerr().
+ */
+std::optional<Error> parse_nlmsg_done(std::span<const std::byte> msg);
 
 } // namespace gecko::netlink
 

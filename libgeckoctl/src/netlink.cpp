@@ -46,23 +46,29 @@ std::unexpected<Error> nl_fail(int nlerr, std::string_view what)
 
 /* What the callbacks learn about one request. */
 struct Exchange {
-	MessagePtr reply;
+	std::vector<MessagePtr> replies;
+	bool interrupted = false;
 	std::optional<Error> error;
 	bool done = false;
 };
 
+std::span<const std::byte> bytes_of(const nlmsghdr *nlh)
+{
+	return {reinterpret_cast<const std::byte *>(nlh), nlh->nlmsg_len};
+}
+
 int on_reply(nl_msg *msg, void *arg)
 {
-	auto *ex = static_cast<Exchange *>(arg);
-
-	/* A command answers once; read on to the ACK so the socket stays in step. */
-	if (ex->reply) {
-		ex->error = Error{EPROTO, "more than one reply to a request"};
-		return NL_SKIP;
-	}
 	/* libnl frees @msg after this callback returns. */
 	nlmsg_get(msg);
-	ex->reply.reset(msg);
+	static_cast<Exchange *>(arg)->replies.emplace_back(msg);
+	return NL_OK;
+}
+
+int on_interrupted(nl_msg *, void *arg)
+{
+	/* Read on to NLMSG_DONE, so the socket stays in step. */
+	static_cast<Exchange *>(arg)->interrupted = true;
 	return NL_OK;
 }
 
@@ -72,13 +78,22 @@ int on_ack(nl_msg *, void *arg)
 	return NL_STOP;
 }
 
+int on_done(nl_msg *msg, void *arg)
+{
+	auto *ex = static_cast<Exchange *>(arg);
+
+	ex->error = parse_nlmsg_done(bytes_of(nlmsg_hdr(msg)));
+	ex->done = true;
+	return NL_STOP;
+}
+
 int on_error(sockaddr_nl *, nlmsgerr *err, void *arg)
 {
 	auto *ex = static_cast<Exchange *>(arg);
 	/* libnl passes the payload; the header sits right before it. */
 	const auto *nlh = reinterpret_cast<const nlmsghdr *>(err) - 1;
 
-	ex->error = parse_nlmsgerr({reinterpret_cast<const std::byte *>(nlh), nlh->nlmsg_len});
+	ex->error = parse_nlmsgerr(bytes_of(nlh));
 	ex->done = true;
 	return NL_STOP;
 }
@@ -92,6 +107,17 @@ Result<MessagePtr> new_request(std::uint16_t family, std::uint8_t cmd, std::uint
 	if (!msg || !genlmsg_put(msg.get(), NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, 0, cmd, version))
 		return fail(ENOMEM, "cannot allocate a netlink message");
 	return msg;
+}
+
+Result<std::span<const std::byte>> attributes(nl_msg *msg)
+{
+	nlmsghdr *nlh = nlmsg_hdr(msg);
+
+	if (!genlmsg_valid_hdr(nlh, 0))
+		return fail(EPROTO, "generic netlink message too short for its header");
+	const genlmsghdr *gnlh = genlmsg_hdr(nlh);
+	return std::span{reinterpret_cast<const std::byte *>(genlmsg_attrdata(gnlh, 0)),
+			 static_cast<std::size_t>(genlmsg_attrlen(gnlh, 0))};
 }
 
 Result<Socket> Socket::open()
@@ -135,16 +161,58 @@ Result<std::uint16_t> Socket::resolve(const std::string &name)
 
 Result<MessagePtr> Socket::transact(nl_msg *request)
 {
+	auto replies = exchange(request);
+
+	if (!replies)
+		return std::unexpected(replies.error());
+	if (replies->messages.size() > 1)
+		return fail(EPROTO, "more than one reply to a request");
+	if (replies->messages.empty())
+		return nullptr;
+	return std::move(replies->messages.front());
+}
+
+Result<std::vector<MessagePtr>> Socket::dump(nl_msg *request)
+{
+	/*
+	 * An interrupted dump is usually whole the next time; a table that
+	 * keeps changing faster than it can be read is reported instead.
+	 */
+	constexpr int tries = 5;
+
+	nlmsg_hdr(request)->nlmsg_flags |= NLM_F_DUMP;
+	for (int i = 0; i < tries; i++) {
+		auto replies = exchange(request);
+
+		if (!replies)
+			return std::unexpected(replies.error());
+		if (!replies->interrupted)
+			return std::move(replies->messages);
+	}
+	return fail(EINTR, "the dump was interrupted by changes " + std::to_string(tries) +
+				   " times in a row; try again");
+}
+
+Result<Socket::Replies> Socket::exchange(nl_msg *request)
+{
 	CallbackPtr cb(nl_cb_alloc(NL_CB_DEFAULT));
 	Exchange ex;
 
 	if (!cb)
 		return fail(ENOMEM, "cannot allocate netlink callbacks");
 	nl_cb_set(cb.get(), NL_CB_VALID, NL_CB_CUSTOM, on_reply, &ex);
+	nl_cb_set(cb.get(), NL_CB_DUMP_INTR, NL_CB_CUSTOM, on_interrupted, &ex);
 	nl_cb_set(cb.get(), NL_CB_ACK, NL_CB_CUSTOM, on_ack, &ex);
+	nl_cb_set(cb.get(), NL_CB_FINISH, NL_CB_CUSTOM, on_done, &ex);
 	nl_cb_err(cb.get(), NL_CB_CUSTOM, on_error, &ex);
 
-	/* nl_send_auto() asks for an ACK, which ends every exchange. */
+	/*
+	 * A request sent again needs a new sequence number: libnl expects
+	 * the next one and would take the replies for stale. nl_send_auto()
+	 * numbers it, and asks for an ACK, which ends every exchange but a
+	 * dump's (NLMSG_DONE does).
+	 */
+	nlmsg_hdr(request)->nlmsg_seq = NL_AUTO_SEQ;
 	if (int ret = nl_send_auto(sk_.get(), request); ret < 0)
 		return nl_fail(ret, "cannot send a netlink request");
 	while (!ex.done) {
@@ -155,7 +223,7 @@ Result<MessagePtr> Socket::transact(nl_msg *request)
 	}
 	if (ex.error)
 		return std::unexpected(std::move(*ex.error));
-	return std::move(ex.reply);
+	return Replies{std::move(ex.replies), ex.interrupted};
 }
 
 } // namespace gecko::netlink

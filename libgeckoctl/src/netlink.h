@@ -8,10 +8,13 @@
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace gecko::netlink {
 
@@ -26,10 +29,13 @@ using MessagePtr = std::unique_ptr<nl_msg, Deleter<nlmsg_free>>;
 /* A request for @cmd of @family, ready for its attributes. */
 Result<MessagePtr> new_request(std::uint16_t family, std::uint8_t cmd, std::uint8_t version);
 
+/* The attributes of @msg, a generic netlink message; EPROTO if it has no room for its header. */
+Result<std::span<const std::byte>> attributes(nl_msg *msg);
+
 /*
  * A generic netlink socket that sends one request at a time and waits for
- * its ACK, so that every failure comes back with the kernel's errno and
- * extended-ACK text.
+ * its ACK (or the end of its dump), so that every failure comes back with
+ * the kernel's errno and extended-ACK text.
  */
 class Socket {
 public:
@@ -41,8 +47,24 @@ public:
 	/* Sends @request; returns its reply, or null if the command sent none. */
 	Result<MessagePtr> transact(nl_msg *request);
 
+	/*
+	 * Sends @request with NLM_F_DUMP; returns every reply up to NLMSG_DONE.
+	 * A dump the kernel flags as interrupted by changes (NLM_F_DUMP_INTR)
+	 * may have lost or repeated entries, so it is done again; after a few
+	 * tries in a row it fails with EINTR.
+	 */
+	Result<std::vector<MessagePtr>> dump(nl_msg *request);
+
 private:
 	using SocketPtr = std::unique_ptr<nl_sock, Deleter<nl_socket_free>>;
+
+	struct Replies {
+		std::vector<MessagePtr> messages;
+		bool interrupted = false;	/* NLM_F_DUMP_INTR on one of them */
+	};
+
+	/* Sends @request and reads up to the ACK, error or NLMSG_DONE that ends it. */
+	Result<Replies> exchange(nl_msg *request);
 
 	explicit Socket(SocketPtr sk) : sk_(std::move(sk)) {}
 

@@ -2,6 +2,8 @@
 
 #include "cli.h"
 
+#include <gecko/address.h>
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -112,6 +114,9 @@ const BadUsage bad_usages[] = {
 	{"extra_argument", {"info", "extra"}, "gecko-ctl: info: unexpected argument 'extra'\n"},
 	{"help_argument", {"help", "info"}, "gecko-ctl: help: unexpected argument 'info'\n"},
 	{"option_value", {"--json=yes", "info"}, "gecko-ctl: option '--json' does not take any arguments\n"},
+	{"family_without_command", {"service"}, "gecko-ctl: unknown command 'service'\n"},
+	{"family_unknown_command", {"binding", "frob"}, "gecko-ctl: unknown command 'binding frob'\n"},
+	{"unknown_command_with_argument", {"frob", "add"}, "gecko-ctl: unknown command 'frob'\n"},
 };
 
 class BadUsageTest : public testing::TestWithParam<BadUsage> {};
@@ -128,10 +133,91 @@ TEST_P(BadUsageTest, ExitsWithTwo)
 INSTANTIATE_TEST_SUITE_P(Cases, BadUsageTest, testing::ValuesIn(bad_usages),
 			 [](const auto &info) { return std::string(info.param.name); });
 
-/* --json is global, so it goes before or after the command. */
-class InfoWithoutModule : public testing::TestWithParam<Args> {};
+#define G "fd00:a::100"
+#define PEER "fd00:c::2"
+#define SERVICE_ADD "service", "add", G
+#define BINDING_SET "binding", "set", G, PEER
 
-TEST_P(InfoWithoutModule, FailsWithKernelError)
+/* Every way a service or binding command's arguments can be wrong. */
+const BadUsage bad_arguments[] = {
+	{"service_add_no_home", {"service", "add"}, "service add: missing G"},
+	{"service_add_bad_home", {"service", "add", "xyz", "coa", "fd00::2", "contact-coa", "fd00::1"},
+	 "service add: 'G': not an IPv6 address: 'xyz'"},
+	{"service_add_no_coa", {SERVICE_ADD, "contact-coa", "fd00::1"}, "service add: missing 'coa'"},
+	{"service_add_no_contact_coa", {SERVICE_ADD, "coa", "fd00::2"}, "service add: missing 'contact-coa'"},
+	{"service_add_bad_coa", {SERVICE_ADD, "coa", "xyz", "contact-coa", "fd00::1"},
+	 "service add: 'coa': not an IPv6 address: 'xyz'"},
+	{"service_add_bad_contact_coa", {SERVICE_ADD, "coa", "fd00::2", "contact-coa", "fd00::1::"},
+	 "service add: 'contact-coa': not an IPv6 address: 'fd00::1::'"},
+	{"service_add_bad_ha", {SERVICE_ADD, "coa", "fd00::2", "contact-coa", "fd00::1", "ha", "10.0.0.1"},
+	 "service add: 'ha': not an IPv6 address: '10.0.0.1'"},
+	{"service_add_no_value", {SERVICE_ADD, "contact-coa", "fd00::1", "coa"}, "service add: 'coa': missing value"},
+	{"service_add_keyword_twice", {SERVICE_ADD, "coa", "fd00::2", "contact-coa", "fd00::1", "coa", "fd00::3"},
+	 "service add: 'coa' given twice"},
+	{"service_add_flag_twice", {SERVICE_ADD, "contact", "coa", "fd00::2", "contact"},
+	 "service add: 'contact' given twice"},
+	{"service_add_contact_without_ha", {SERVICE_ADD, "coa", "fd00::2", "contact-coa", "fd00::1", "contact"},
+	 "service add: 'contact' needs 'ha'"},
+	{"service_add_word_after_keywords", {SERVICE_ADD, "coa", "fd00::2", "contact-coa", "fd00::1", "primary"},
+	 "service add: unexpected argument 'primary'"},
+	{"service_add_extra_positional", {SERVICE_ADD, "fd00::9", "coa", "fd00::2", "contact-coa", "fd00::1"},
+	 "service add: unexpected argument 'fd00::9'"},
+	{"service_del_no_home", {"service", "del"}, "service del: missing G"},
+	{"service_del_bad_home", {"service", "del", "fd00:a::100/64"},
+	 "service del: 'G': not an IPv6 address: 'fd00:a::100/64'"},
+	{"service_del_extra", {"service", "del", G, "now"}, "service del: unexpected argument 'now'"},
+	{"service_show_bad_home", {"service", "show", "all"}, "service show: 'G': not an IPv6 address: 'all'"},
+	{"service_show_extra", {"service", "show", G, PEER}, "service show: unexpected argument '" PEER "'"},
+	{"binding_set_no_home", {"binding", "set"}, "binding set: missing G"},
+	{"binding_set_no_peer", {"binding", "set", G, "state", "bound"}, "binding set: missing PEER"},
+	{"binding_set_bad_peer", {"binding", "set", G, "peer", "state", "bound", "seq", "1", "lifetime", "60"},
+	 "binding set: 'PEER': not an IPv6 address: 'peer'"},
+	{"binding_set_no_state", {BINDING_SET, "seq", "1", "lifetime", "60"}, "binding set: missing 'state'"},
+	{"binding_set_bad_state", {BINDING_SET, "state", "up", "seq", "1", "lifetime", "60"},
+	 "binding set: 'state': not bound or pending: 'up'"},
+	{"binding_set_no_seq", {BINDING_SET, "state", "bound", "lifetime", "60"}, "binding set: missing 'seq'"},
+	{"binding_set_seq_not_a_number", {BINDING_SET, "state", "bound", "seq", "7th", "lifetime", "60"},
+	 "binding set: 'seq': not a number from 0 to 65535: '7th'"},
+	{"binding_set_seq_too_big", {BINDING_SET, "state", "bound", "seq", "65536", "lifetime", "60"},
+	 "binding set: 'seq': not a number from 0 to 65535: '65536'"},
+	{"binding_set_seq_negative", {BINDING_SET, "state", "bound", "seq", "-1", "lifetime", "60"},
+	 "binding set: 'seq': not a number from 0 to 65535: '-1'"},
+	{"binding_set_no_lifetime", {BINDING_SET, "state", "bound", "seq", "1"}, "binding set: missing 'lifetime'"},
+	{"binding_set_lifetime_with_unit", {BINDING_SET, "state", "bound", "seq", "1", "lifetime", "60s"},
+	 "binding set: 'lifetime': not a number from 0 to 4294967295: '60s'"},
+	{"binding_set_lifetime_empty", {BINDING_SET, "state", "bound", "seq", "1", "lifetime", ""},
+	 "binding set: 'lifetime': not a number from 0 to 4294967295: ''"},
+	{"binding_set_lifetime_too_big", {BINDING_SET, "state", "bound", "seq", "1", "lifetime", "4294967296"},
+	 "binding set: 'lifetime': not a number from 0 to 4294967295: '4294967296'"},
+	{"binding_set_unknown_keyword", {BINDING_SET, "state", "bound", "seq", "1", "lifetime", "60", "ttl", "5"},
+	 "binding set: unexpected argument 'ttl'"},
+	{"binding_del_no_peer", {"binding", "del", G}, "binding del: missing PEER"},
+	{"binding_del_bad_home", {"binding", "del", "x", PEER}, "binding del: 'G': not an IPv6 address: 'x'"},
+	{"binding_del_extra", {"binding", "del", G, PEER, G}, "binding del: unexpected argument '" G "'"},
+	{"binding_show_bad_home", {"binding", "show", "-"}, "binding show: 'G': not an IPv6 address: '-'"},
+	{"binding_show_bad_peer", {"binding", "show", G, "fd00:c:2"},
+	 "binding show: 'PEER': not an IPv6 address: 'fd00:c:2'"},
+	{"binding_show_extra", {"binding", "show", G, PEER, "state"}, "binding show: unexpected argument 'state'"},
+};
+
+class BadArguments : public testing::TestWithParam<BadUsage> {};
+
+TEST_P(BadArguments, ExitWithTwoSayingWhich)
+{
+	auto r = run(GetParam().args);
+
+	EXPECT_EQ(r.status, 2);
+	EXPECT_EQ(r.out, "");
+	EXPECT_EQ(r.err, "gecko-ctl: " + GetParam().why + "\nTry 'gecko-ctl help'.\n");
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, BadArguments, testing::ValuesIn(bad_arguments),
+			 [](const auto &info) { return std::string(info.param.name); });
+
+/* --json is global, so it goes before or after the command. */
+class WithoutModule : public testing::TestWithParam<Args> {};
+
+TEST_P(WithoutModule, FailsWithKernelError)
 {
 	if (std::filesystem::exists("/sys/module/gecko"))
 		GTEST_SKIP() << "gecko.ko is loaded: gecko-kernel-tests covers this host";
@@ -144,11 +230,26 @@ TEST_P(InfoWithoutModule, FailsWithKernelError)
 			 "is gecko.ko loaded? (modprobe gecko)\n");
 }
 
-INSTANTIATE_TEST_SUITE_P(Spellings, InfoWithoutModule,
+INSTANTIATE_TEST_SUITE_P(Info, WithoutModule,
 			 testing::Values(Args{"text", {"info"}},
 					 Args{"json_after_command", {"info", "--json"}},
 					 Args{"json_before_command", {"--json", "info"}},
 					 Args{"short_json", {"-j", "info"}}),
+			 name_of);
+
+/* Arguments are checked first; only then is the module asked. */
+INSTANTIATE_TEST_SUITE_P(Services, WithoutModule,
+			 testing::Values(Args{"service_add", {SERVICE_ADD, "contact", "coa", "fd00:11::2",
+								"contact-coa", "fd00:11::2", "ha", "fd00:a::1"}},
+					 Args{"service_del", {"service", "del", G}},
+					 Args{"service_show", {"service", "show"}},
+					 Args{"service_show_one", {"service", "show", G, "--json"}},
+					 Args{"binding_set", {BINDING_SET, "lifetime", "60", "seq", "0", "state",
+								"pending"}},
+					 Args{"binding_del", {"binding", "del", G, PEER}},
+					 Args{"binding_show", {"-j", "binding", "show"}},
+					 Args{"binding_show_home", {"binding", "show", G}},
+					 Args{"binding_show_one", {"binding", "show", G, PEER}}),
 			 name_of);
 
 gecko::Info sample()
@@ -200,6 +301,72 @@ TEST(PrintInfo, JsonWithUnknownsAndQuotes)
 		  R"({"module_version":"0.2.0 \"dev\"","protocol_version":2,"features":["feature_1"],)"
 		  R"("features_mask":2,"counters":{}})"
 		  "\n");
+}
+
+const gecko::Service services[] = {
+	{*gecko::parse_address(G), *gecko::parse_address("fd00:11::2"), *gecko::parse_address("fd00:11::2"),
+	 *gecko::parse_address("fd00:a::1"), true, 3},
+	{*gecko::parse_address("fd00:b::100"), *gecko::parse_address("fd00:12::2"),
+	 *gecko::parse_address("fd00:11::2"), {}, false, 0},
+};
+
+const gecko::Binding bindings[] = {
+	{*gecko::parse_address(G), *gecko::parse_address(PEER), gecko::BindingState::bound, 7, 58},
+	{*gecko::parse_address(G), *gecko::parse_address("fd00:c::3"), gecko::BindingState::pending, 65535, 420},
+};
+
+template <class T>
+std::string print(void (*printer)(std::ostream &, std::span<const T>, bool), std::span<const T> objects,
+		  bool json)
+{
+	std::ostringstream out;
+
+	printer(out, objects, json);
+	return out.str();
+}
+
+TEST(PrintServices, Text)
+{
+	EXPECT_EQ(print<gecko::Service>(gecko::ctl::print_services, services, false),
+		  "fd00:a::100 coa fd00:11::2 contact-coa fd00:11::2 ha fd00:a::1 contact bindings 3\n"
+		  "fd00:b::100 coa fd00:12::2 contact-coa fd00:11::2 bindings 0\n");
+}
+
+TEST(PrintServices, Json)
+{
+	EXPECT_EQ(print<gecko::Service>(gecko::ctl::print_services, services, true),
+		  R"([{"home":"fd00:a::100","coa":"fd00:11::2","contact-coa":"fd00:11::2","ha":"fd00:a::1",)"
+		  R"("contact":true,"bindings":3},)"
+		  R"({"home":"fd00:b::100","coa":"fd00:12::2","contact-coa":"fd00:11::2",)"
+		  R"("contact":false,"bindings":0}])"
+		  "\n");
+}
+
+TEST(PrintServices, NoneIsNoTextOrAnEmptyArray)
+{
+	EXPECT_EQ(print<gecko::Service>(gecko::ctl::print_services, {}, false), "");
+	EXPECT_EQ(print<gecko::Service>(gecko::ctl::print_services, {}, true), "[]\n");
+}
+
+TEST(PrintBindings, Text)
+{
+	EXPECT_EQ(print<gecko::Binding>(gecko::ctl::print_bindings, bindings, false),
+		  "fd00:a::100 fd00:c::2 bound seq 7 lifetime 58s\n"
+		  "fd00:a::100 fd00:c::3 pending seq 65535 lifetime 420s\n");
+}
+
+TEST(PrintBindings, Json)
+{
+	EXPECT_EQ(print<gecko::Binding>(gecko::ctl::print_bindings, bindings, true),
+		  R"([{"home":"fd00:a::100","peer":"fd00:c::2","state":"bound","seq":7,"lifetime":58},)"
+		  R"({"home":"fd00:a::100","peer":"fd00:c::3","state":"pending","seq":65535,"lifetime":420}])"
+		  "\n");
+}
+
+TEST(PrintBindings, NoneIsNoTextOrAnEmptyArray)
+{
+	EXPECT_EQ(print<gecko::Binding>(gecko::ctl::print_bindings, {}, false), "");
+	EXPECT_EQ(print<gecko::Binding>(gecko::ctl::print_bindings, {}, true), "[]\n");
 }
 
 } // namespace

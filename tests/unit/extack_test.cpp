@@ -105,4 +105,65 @@ TEST_P(ParseNlmsgerr, GivesErrnoAndText)
 INSTANTIATE_TEST_SUITE_P(Cases, ParseNlmsgerr, testing::ValuesIn(cases),
 			 [](const auto &info) { return info.param.name; });
 
+/* An NLMSG_DONE laid out as the kernel's netlink_dump_done() does. */
+struct DoneMessage {
+	int error = 0;
+	std::uint16_t flags = 0;
+	Bytes tlvs{};
+	std::size_t cut = 0;	/* bytes dropped from the end */
+
+	Bytes build() const
+	{
+		nlmsghdr nlh{static_cast<std::uint32_t>(NLMSG_HDRLEN + sizeof(error) + tlvs.size()), NLMSG_DONE,
+			     static_cast<std::uint16_t>(NLM_F_MULTI | flags), 1, 0};
+		Bytes msg;
+
+		append(msg, &nlh, sizeof(nlh));
+		append(msg, &error, sizeof(error));
+		append(msg, tlvs);
+		msg.resize(msg.size() - cut);
+		return msg;
+	}
+};
+
+struct DoneCase {
+	const char *name;
+	DoneMessage message;
+	std::optional<int> code;	/* none: the dump succeeded */
+	std::string text;
+};
+
+const Bytes busy = attr(NLMSGERR_ATTR_MSG, {"table busy", 11});
+
+const DoneCase done_cases[] = {
+	{"success", {}, {}, ""},
+	/* A warning may ride on a successful dump; it is no error. */
+	{"success_with_text", {.flags = tlvs, .tlvs = busy}, {}, ""},
+	{"error_without_text", {.error = -EBUSY}, EBUSY, ""},
+	{"error_with_text", {.error = -EBUSY, .flags = tlvs, .tlvs = busy}, EBUSY, "table busy"},
+	{"text_without_flag", {.error = -EBUSY, .tlvs = busy}, EBUSY, ""},
+	{"truncated_tlv", {.error = -EBUSY, .flags = tlvs, .tlvs = attr(NLMSGERR_ATTR_MSG, "abc", 64)}, EBUSY, ""},
+	{"shorter_than_nlmsg_len", {.error = -EBUSY, .flags = tlvs, .tlvs = busy, .cut = 4},
+	 EPROTO, "truncated netlink dump end message"},
+	{"no_room_for_errno", {.cut = sizeof(int)}, EPROTO, "truncated netlink dump end message"},
+};
+
+class ParseNlmsgDone : public testing::TestWithParam<DoneCase> {};
+
+TEST_P(ParseNlmsgDone, GivesErrnoAndText)
+{
+	const Bytes msg = GetParam().message.build();
+
+	auto error = gecko::netlink::parse_nlmsg_done(msg);
+
+	ASSERT_EQ(error.has_value(), GetParam().code.has_value());
+	if (error) {
+		EXPECT_EQ(error->code, *GetParam().code);
+		EXPECT_EQ(error->message, GetParam().text);
+	}
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, ParseNlmsgDone, testing::ValuesIn(done_cases),
+			 [](const auto &info) { return info.param.name; });
+
 } // namespace

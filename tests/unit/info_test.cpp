@@ -50,10 +50,7 @@ public:
 
 	gecko::Result<gecko::Info> decode() const
 	{
-		const genlmsghdr *gnlh = genlmsg_hdr(nlmsg_hdr(msg_.get()));
-
-		return gecko::decode_info({reinterpret_cast<const std::byte *>(genlmsg_attrdata(gnlh, 0)),
-					   static_cast<std::size_t>(genlmsg_attrlen(gnlh, 0))});
+		return gecko::decode_info(*gecko::netlink::attributes(msg_.get()));
 	}
 
 private:
@@ -82,15 +79,15 @@ TEST(DecodeInfo, UnknownCounterIsNamedById)
 	Reply reply;
 	reply.fill(GECKO_A_COUNTERS);
 	nlattr *nest = nla_nest_start(reply.get(), GECKO_A_COUNTERS);
-	nla_put_u64(reply.get(), 9, 7);
+	nla_put_u64(reply.get(), 99, 7);
 	nla_nest_end(reply.get(), nest);
 
 	auto info = reply.decode();
 
 	ASSERT_TRUE(info) << info.error().describe();
 	ASSERT_EQ(info->counters.size(), 1u);
-	EXPECT_EQ(info->counters[0].id, 9);
-	EXPECT_EQ(info->counters[0].name, "counter_9");
+	EXPECT_EQ(info->counters[0].id, 99);
+	EXPECT_EQ(info->counters[0].name, "counter_99");
 	EXPECT_EQ(info->counters[0].value, 7u);
 }
 

@@ -7,6 +7,7 @@
 
 #include "netlink.h"
 
+#include <gecko/address.h>
 #include <gecko/client.h>
 
 #include <gtest/gtest.h>
@@ -15,10 +16,16 @@
 #include <netlink/attr.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <chrono>
+#include <cstring>
 #include <fstream>
 #include <optional>
+#include <set>
 #include <string>
+#include <thread>
+#include <tuple>
 
 namespace {
 
@@ -46,15 +53,20 @@ protected:
 	std::optional<gecko::Client> client_;
 };
 
-std::uint64_t nl_requests(const gecko::Info &info)
+std::uint64_t counter(const gecko::Info &info, const std::string &name)
 {
-	auto it = std::ranges::find(info.counters, "nl_requests", &gecko::Counter::name);
+	auto it = std::ranges::find(info.counters, name, &gecko::Counter::name);
 
 	if (it == info.counters.end()) {
-		ADD_FAILURE() << "no nl_requests counter";
+		ADD_FAILURE() << "no " << name << " counter";
 		return 0;
 	}
 	return it->value;
+}
+
+std::uint64_t nl_requests(const gecko::Info &info)
+{
+	return counter(info, "nl_requests");
 }
 
 TEST_F(GeckoModule, GetInfoSucceeds)
@@ -88,23 +100,465 @@ TEST_F(GeckoModule, EachRequestIsCountedOnce)
 	EXPECT_EQ(after, before + 1);
 }
 
-/* Through the internal socket: Client never sends reply attributes. */
-TEST(GeckoRequest, ReplyOnlyAttributeIsRefused)
-{
-	auto sock = gecko::netlink::Socket::open();
-	ASSERT_TRUE(sock) << sock.error().describe();
-	auto family = sock->resolve(GECKO_GENL_NAME);
-	ASSERT_TRUE(family) << family.error().describe();
-	auto request = gecko::netlink::new_request(*family, GECKO_CMD_GET_INFO, GECKO_GENL_VERSION);
-	ASSERT_TRUE(request) << request.error().describe();
-	ASSERT_EQ(nla_put_string(request->get(), GECKO_A_MODULE_VERSION, "0.1.0"), 0);
+/* What Client cannot send, through the internal socket. */
+class GeckoRequest : public testing::Test {
+protected:
+	void SetUp() override
+	{
+		auto sock = gecko::netlink::Socket::open();
+		ASSERT_TRUE(sock) << sock.error().describe();
+		auto family = sock->resolve(GECKO_GENL_NAME);
+		ASSERT_TRUE(family) << family.error().describe();
+		sock_.emplace(std::move(*sock));
+		family_ = *family;
+	}
 
-	auto reply = sock->transact(request->get());
+	gecko::netlink::MessagePtr request(std::uint8_t cmd)
+	{
+		auto request = gecko::netlink::new_request(family_, cmd, GECKO_GENL_VERSION);
+
+		if (!request) {
+			ADD_FAILURE() << request.error().describe();
+			return nullptr;
+		}
+		return std::move(*request);
+	}
+
+	std::optional<gecko::netlink::Socket> sock_;
+	std::uint16_t family_ = 0;
+};
+
+TEST_F(GeckoRequest, ReplyOnlyAttributeIsRefused)
+{
+	auto msg = request(GECKO_CMD_GET_INFO);
+	ASSERT_EQ(nla_put_string(msg.get(), GECKO_A_MODULE_VERSION, "0.1.0"), 0);
+
+	auto reply = sock_->transact(msg.get());
 
 	ASSERT_FALSE(reply);
 	EXPECT_EQ(reply.error().code, EINVAL);
 	EXPECT_NE(reply.error().message.find("reply-only"), std::string::npos)
 		<< reply.error().message;
+}
+
+in6_addr addr(const char *text)
+{
+	return *gecko::parse_address(text);
+}
+
+TEST_F(GeckoRequest, UnknownServiceFlagIsRefused)
+{
+	const in6_addr home = addr("fd00:a::100"), coa = addr("fd00:11::2");
+	auto msg = request(GECKO_CMD_SERVICE_SET);
+	nlattr *nest = nla_nest_start(msg.get(), GECKO_A_SERVICE);
+	ASSERT_EQ(nla_put(msg.get(), GECKO_SERVICE_A_HOME, sizeof(home), &home), 0);
+	ASSERT_EQ(nla_put(msg.get(), GECKO_SERVICE_A_COA, sizeof(coa), &coa), 0);
+	ASSERT_EQ(nla_put(msg.get(), GECKO_SERVICE_A_CONTACT_COA, sizeof(coa), &coa), 0);
+	ASSERT_EQ(nla_put_u32(msg.get(), GECKO_SERVICE_A_FLAGS, __GECKO_SERVICE_F_ALL + 1), 0);
+	nla_nest_end(msg.get(), nest);
+
+	auto reply = sock_->transact(msg.get());
+
+	ASSERT_FALSE(reply);
+	EXPECT_EQ(reply.error().code, EINVAL);
+	EXPECT_FALSE(reply.error().message.empty());
+}
+
+/* fd00:c::N, the Nth client. */
+in6_addr client(std::uint32_t n)
+{
+	in6_addr peer = addr("fd00:c::");
+
+	n = htonl(n);
+	std::memcpy(&peer.s6_addr[12], &n, sizeof(n));
+	return peer;
+}
+
+std::string text(const in6_addr &addr)
+{
+	return gecko::format_address(addr);
+}
+
+/* Every test starts and ends with no service, so none sees another's. */
+class Services : public GeckoModule {
+protected:
+	void SetUp() override
+	{
+		GeckoModule::SetUp();
+		if (!HasFatalFailure())
+			remove_all();
+	}
+
+	void TearDown() override
+	{
+		if (client_)
+			remove_all();
+	}
+
+	void remove_all()
+	{
+		auto services = client_->services();
+
+		ASSERT_TRUE(services) << services.error().describe();
+		for (const auto &svc : *services)
+			EXPECT_TRUE(client_->del_service(svc.home)) << text(svc.home);
+	}
+
+	static gecko::Service service(const char *home = "fd00:a::100")
+	{
+		return {addr(home), addr("fd00:11::2"), addr("fd00:11::2"), addr("fd00:a::1"), true, 0};
+	}
+
+	static gecko::Binding binding(std::uint32_t n, const char *home = "fd00:a::100")
+	{
+		return {addr(home), client(n), gecko::BindingState::bound, static_cast<std::uint16_t>(n),
+			GECKO_BINDING_MAX_LIFETIME};
+	}
+
+	void add(const gecko::Service &svc)
+	{
+		auto done = client_->set_service(svc);
+
+		ASSERT_TRUE(done) << done.error().describe();
+	}
+
+	void add(const gecko::Binding &binding)
+	{
+		auto done = client_->set_binding(binding);
+
+		ASSERT_TRUE(done) << done.error().describe();
+	}
+
+	unsigned bindings_of(const char *home)
+	{
+		auto svc = client_->service(addr(home));
+
+		if (!svc) {
+			ADD_FAILURE() << svc.error().describe();
+			return 0;
+		}
+		return svc->bindings;
+	}
+};
+
+/* Bindings as comparable tuples, sorted, with repeats kept. */
+std::multiset<std::tuple<std::string, std::string, int, int>> keys(const std::vector<gecko::Binding> &bindings)
+{
+	std::multiset<std::tuple<std::string, std::string, int, int>> keys;
+
+	for (const auto &b : bindings)
+		keys.emplace(text(b.home), text(b.peer), static_cast<int>(b.state), b.seq);
+	return keys;
+}
+
+TEST_F(Services, ServiceRoundTrip)
+{
+	add(service());
+
+	auto svc = client_->service(addr("fd00:a::100"));
+
+	ASSERT_TRUE(svc) << svc.error().describe();
+	EXPECT_EQ(text(svc->home), "fd00:a::100");
+	EXPECT_EQ(text(svc->coa), "fd00:11::2");
+	EXPECT_EQ(text(svc->contact_coa), "fd00:11::2");
+	ASSERT_TRUE(svc->ha);
+	EXPECT_EQ(text(*svc->ha), "fd00:a::1");
+	EXPECT_TRUE(svc->contact);
+	EXPECT_EQ(svc->bindings, 0u);
+}
+
+TEST_F(Services, ServiceWithoutHaHasNone)
+{
+	gecko::Service svc{addr("fd00:a::100"), addr("fd00:12::2"), addr("fd00:11::2"), {}, false, 0};
+	add(svc);
+
+	auto read = client_->service(svc.home);
+
+	ASSERT_TRUE(read) << read.error().describe();
+	EXPECT_FALSE(read->ha);
+	EXPECT_FALSE(read->contact);
+}
+
+TEST_F(Services, DumpListsServicesInCreationOrder)
+{
+	add(service("fd00:a::100"));
+	add(service("fd00:a::200"));
+	add(service("fd00:b::100"));
+
+	auto services = client_->services();
+
+	ASSERT_TRUE(services) << services.error().describe();
+	ASSERT_EQ(services->size(), 3u);
+	EXPECT_EQ(text((*services)[0].home), "fd00:a::100");
+	EXPECT_EQ(text((*services)[1].home), "fd00:a::200");
+	EXPECT_EQ(text((*services)[2].home), "fd00:b::100");
+}
+
+TEST_F(Services, ReplacingAServiceKeepsItsBindings)
+{
+	add(service());
+	add(binding(1));
+	gecko::Service other{addr("fd00:a::100"), addr("fd00:12::2"), addr("fd00:11::2"), {}, false, 0};
+
+	add(other);
+
+	auto svc = client_->service(other.home);
+	ASSERT_TRUE(svc) << svc.error().describe();
+	EXPECT_EQ(text(svc->coa), "fd00:12::2");
+	EXPECT_FALSE(svc->ha);
+	EXPECT_FALSE(svc->contact);
+	EXPECT_EQ(svc->bindings, 1u);
+	auto services = client_->services();
+	ASSERT_TRUE(services) << services.error().describe();
+	EXPECT_EQ(services->size(), 1u);
+}
+
+TEST_F(Services, MissingServiceIsEnoent)
+{
+	auto svc = client_->service(addr("fd00:a::100"));
+	auto del = client_->del_service(addr("fd00:a::100"));
+
+	ASSERT_FALSE(svc);
+	EXPECT_EQ(svc.error().code, ENOENT);
+	EXPECT_NE(svc.error().message.find("no service for this address"), std::string::npos) << svc.error().message;
+	ASSERT_FALSE(del);
+	EXPECT_EQ(del.error().code, ENOENT);
+}
+
+TEST_F(Services, BindingRoundTrip)
+{
+	add(service());
+	add(gecko::Binding{addr("fd00:a::100"), client(2), gecko::BindingState::bound, 7, 60});
+
+	auto b = client_->binding(addr("fd00:a::100"), client(2));
+
+	ASSERT_TRUE(b) << b.error().describe();
+	EXPECT_EQ(text(b->home), "fd00:a::100");
+	EXPECT_EQ(text(b->peer), "fd00:c::2");
+	EXPECT_EQ(b->state, gecko::BindingState::bound);
+	EXPECT_EQ(b->seq, 7);
+	/* The seconds left, rounded up: a slow VM may have spent one. */
+	EXPECT_GE(b->lifetime, 59u);
+	EXPECT_LE(b->lifetime, 60u);
+	EXPECT_EQ(bindings_of("fd00:a::100"), 1u);
+}
+
+TEST_F(Services, ReplacingABindingChangesItInPlace)
+{
+	add(service());
+	add(binding(2));
+
+	add(gecko::Binding{addr("fd00:a::100"), client(2), gecko::BindingState::pending, 8, 30});
+
+	auto b = client_->binding(addr("fd00:a::100"), client(2));
+	ASSERT_TRUE(b) << b.error().describe();
+	EXPECT_EQ(b->state, gecko::BindingState::pending);
+	EXPECT_EQ(b->seq, 8);
+	EXPECT_LE(b->lifetime, 30u);
+	EXPECT_EQ(bindings_of("fd00:a::100"), 1u);
+}
+
+TEST_F(Services, DeletedBindingIsGone)
+{
+	add(service());
+	add(binding(2));
+
+	auto del = client_->del_binding(addr("fd00:a::100"), client(2));
+
+	ASSERT_TRUE(del) << del.error().describe();
+	auto b = client_->binding(addr("fd00:a::100"), client(2));
+	ASSERT_FALSE(b);
+	EXPECT_EQ(b.error().code, ENOENT);
+	auto again = client_->del_binding(addr("fd00:a::100"), client(2));
+	ASSERT_FALSE(again);
+	EXPECT_EQ(again.error().code, ENOENT);
+	EXPECT_EQ(bindings_of("fd00:a::100"), 0u);
+}
+
+/* Far more than one dump message holds: nothing may be lost or repeated. */
+TEST_F(Services, DumpOfThousandsOfBindingsIsWhole)
+{
+	constexpr std::uint32_t count = 3000;
+	std::vector<gecko::Binding> expected;
+	add(service());
+	for (std::uint32_t n = 1; n <= count; n++) {
+		expected.push_back(binding(n));
+		add(expected.back());
+	}
+
+	auto bindings = client_->bindings();
+
+	ASSERT_TRUE(bindings) << bindings.error().describe();
+	EXPECT_EQ(bindings->size(), count);
+	EXPECT_EQ(keys(*bindings), keys(expected));
+	EXPECT_EQ(bindings_of("fd00:a::100"), count);
+}
+
+TEST_F(Services, DumpFiltersByHome)
+{
+	add(service("fd00:a::100"));
+	add(service("fd00:b::100"));
+	for (std::uint32_t n = 1; n <= 2; n++)
+		add(binding(n, "fd00:a::100"));
+	for (std::uint32_t n = 1; n <= 3; n++)
+		add(binding(n, "fd00:b::100"));
+
+	auto a = client_->bindings(addr("fd00:a::100"));
+	auto b = client_->bindings(addr("fd00:b::100"));
+	auto all = client_->bindings();
+	auto none = client_->bindings(addr("fd00:d::100"));
+
+	ASSERT_TRUE(a) << a.error().describe();
+	EXPECT_EQ(keys(*a), keys({binding(1, "fd00:a::100"), binding(2, "fd00:a::100")}));
+	ASSERT_TRUE(b) << b.error().describe();
+	EXPECT_EQ(b->size(), 3u);
+	EXPECT_TRUE(std::ranges::all_of(*b, [](const auto &x) { return text(x.home) == "fd00:b::100"; }));
+	ASSERT_TRUE(all) << all.error().describe();
+	EXPECT_EQ(all->size(), 5u);
+	ASSERT_TRUE(none) << none.error().describe();
+	EXPECT_TRUE(none->empty());
+}
+
+TEST_F(Services, DeletingAServiceDropsItsBindingsOnly)
+{
+	add(service("fd00:a::100"));
+	add(service("fd00:b::100"));
+	for (std::uint32_t n = 1; n <= 3; n++) {
+		add(binding(n, "fd00:a::100"));
+		add(binding(n, "fd00:b::100"));
+	}
+
+	auto del = client_->del_service(addr("fd00:a::100"));
+
+	ASSERT_TRUE(del) << del.error().describe();
+	auto gone = client_->bindings(addr("fd00:a::100"));
+	ASSERT_TRUE(gone) << gone.error().describe();
+	EXPECT_TRUE(gone->empty());
+	auto b = client_->binding(addr("fd00:a::100"), client(1));
+	ASSERT_FALSE(b);
+	EXPECT_EQ(b.error().code, ENOENT);
+	auto kept = client_->bindings(addr("fd00:b::100"));
+	ASSERT_TRUE(kept) << kept.error().describe();
+	EXPECT_EQ(kept->size(), 3u);
+	/* A new service for the same G starts without the old bindings. */
+	add(service("fd00:a::100"));
+	EXPECT_EQ(bindings_of("fd00:a::100"), 0u);
+}
+
+TEST_F(Services, BindingWithoutServiceIsEnoent)
+{
+	auto done = client_->set_binding(binding(1));
+
+	ASSERT_FALSE(done);
+	EXPECT_EQ(done.error().code, ENOENT);
+	EXPECT_NE(done.error().message.find("no service for this address"), std::string::npos)
+		<< done.error().message;
+}
+
+class Lifetime : public Services, public testing::WithParamInterface<std::uint32_t> {};
+
+/* The policy's range refuses it, with ERANGE as every NLA_POLICY_RANGE does. */
+TEST_P(Lifetime, OutOfRangeIsErange)
+{
+	add(service());
+	auto b = binding(1);
+	b.lifetime = GetParam();
+
+	auto done = client_->set_binding(b);
+
+	ASSERT_FALSE(done);
+	EXPECT_EQ(done.error().code, ERANGE);
+	EXPECT_EQ(done.error().message, "integer out of range");
+}
+
+INSTANTIATE_TEST_SUITE_P(Bounds, Lifetime, testing::Values(0u, GECKO_BINDING_MAX_LIFETIME + 1u));
+
+/* An address a service or binding cannot use, and where. */
+struct Unusable {
+	const char *name;
+	gecko::Service svc;
+	std::optional<gecko::Binding> binding;	/* set after svc, which is then good */
+};
+
+const Unusable unusable[] = {
+	{"link_local_home", {addr("fe80::100"), addr("fd00:11::2"), addr("fd00:11::2"), {}, false, 0}, {}},
+	{"multicast_coa", {addr("fd00:a::100"), addr("ff02::1"), addr("fd00:11::2"), {}, false, 0}, {}},
+	{"loopback_contact_coa", {addr("fd00:a::100"), addr("fd00:11::2"), addr("::1"), {}, false, 0}, {}},
+	{"unspecified_ha", {addr("fd00:a::100"), addr("fd00:11::2"), addr("fd00:11::2"), addr("::"), true, 0}, {}},
+	{"link_local_peer",
+	 {addr("fd00:a::100"), addr("fd00:11::2"), addr("fd00:11::2"), {}, false, 0},
+	 gecko::Binding{addr("fd00:a::100"), addr("fe80::2"), gecko::BindingState::bound, 1, 60}},
+};
+
+class UnusableAddress : public Services, public testing::WithParamInterface<Unusable> {};
+
+TEST_P(UnusableAddress, IsEinvalSayingWhy)
+{
+	auto done = client_->set_service(GetParam().svc);
+	if (GetParam().binding) {
+		ASSERT_TRUE(done) << done.error().describe();
+		done = client_->set_binding(*GetParam().binding);
+	}
+
+	ASSERT_FALSE(done);
+	EXPECT_EQ(done.error().code, EINVAL);
+	EXPECT_EQ(done.error().message, "not a global or unique-local unicast address");
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, UnusableAddress, testing::ValuesIn(unusable),
+			 [](const auto &info) { return std::string(info.param.name); });
+
+/* Lookups hide it at once; the periodic collection (every 2 s) frees and counts it. */
+TEST_F(Services, ExpiredBindingIsCollectedAndCounted)
+{
+	auto before = counter(get_info(), "bindings_expired");
+	add(service());
+	auto b = binding(1);
+	b.lifetime = 1;
+	add(b);
+
+	auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+	while (bindings_of("fd00:a::100") > 0 && std::chrono::steady_clock::now() < deadline)
+		std::this_thread::sleep_for(std::chrono::milliseconds(100));
+
+	EXPECT_EQ(bindings_of("fd00:a::100"), 0u);
+	EXPECT_FALSE(client_->binding(b.home, b.peer));
+	EXPECT_EQ(counter(get_info(), "bindings_expired"), before + 1);
+}
+
+/*
+ * Bindings of another service come and go while this one's are dumped:
+ * the dump must come back whole, or fail with EINTR if it never could.
+ */
+TEST_F(Services, DumpDuringChangesIsWholeOrEintr)
+{
+	constexpr std::uint32_t count = 3000;
+	std::vector<gecko::Binding> expected;
+	add(service("fd00:a::100"));
+	add(service("fd00:b::100"));
+	for (std::uint32_t n = 1; n <= count; n++) {
+		expected.push_back(binding(n));
+		add(expected.back());
+	}
+	std::atomic<bool> stop = false;
+	std::thread churn([&] {
+		auto other = gecko::Client::open();
+		for (std::uint32_t n = 1; other && !stop; n++) {
+			(void)other->set_binding(binding(n % 100 + 1, "fd00:b::100"));
+			(void)other->del_binding(addr("fd00:b::100"), client((n + 50) % 100 + 1));
+		}
+	});
+
+	auto bindings = client_->bindings(addr("fd00:a::100"));
+	stop = true;
+	churn.join();
+
+	if (!bindings) {
+		EXPECT_EQ(bindings.error().code, EINTR) << bindings.error().describe();
+		EXPECT_NE(bindings.error().message.find("interrupted"), std::string::npos);
+		return;
+	}
+	EXPECT_EQ(keys(*bindings), keys(expected));
 }
 
 } // namespace

@@ -5,11 +5,15 @@
 
 #include <gtest/gtest.h>
 
+#include <netlink/genl/genl.h>
+
 #include <linux/genetlink.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -23,6 +27,32 @@ protected:
 		sock_.emplace(std::move(*sock));
 	}
 
+	/* The names of the families a CTRL_CMD_GETFAMILY dump lists. */
+	std::vector<std::string> family_names()
+	{
+		std::vector<std::string> names;
+		auto request = gecko::netlink::new_request(GENL_ID_CTRL, CTRL_CMD_GETFAMILY, ctrl_version);
+		if (!request) {
+			ADD_FAILURE() << request.error().describe();
+			return names;
+		}
+
+		auto replies = sock_->dump(request->get());
+		if (!replies) {
+			ADD_FAILURE() << replies.error().describe();
+			return names;
+		}
+		for (const auto &reply : *replies) {
+			nlattr *tb[CTRL_ATTR_MAX + 1];
+
+			EXPECT_EQ(genlmsg_parse(nlmsg_hdr(reply.get()), 0, tb, CTRL_ATTR_MAX, nullptr), 0);
+			if (tb[CTRL_ATTR_FAMILY_NAME])
+				names.emplace_back(nla_get_string(tb[CTRL_ATTR_FAMILY_NAME]));
+		}
+		return names;
+	}
+
+	static constexpr std::uint8_t ctrl_version = 2;
 	std::optional<gecko::netlink::Socket> sock_;
 };
 
@@ -62,6 +92,39 @@ TEST_F(HostNetlink, SocketWorksAfterAFailure)
 
 	ASSERT_TRUE(id) << id.error().describe();
 	EXPECT_EQ(*id, GENL_ID_CTRL);
+}
+
+/* One message per family, across as many reads as the kernel needs. */
+TEST_F(HostNetlink, DumpListsEveryFamilyOnce)
+{
+	auto names = family_names();
+
+	EXPECT_EQ(std::ranges::count(names, "nlctrl"), 1);
+	std::ranges::sort(names);
+	EXPECT_EQ(std::ranges::adjacent_find(names), names.end());
+}
+
+/* A dump ends at NLMSG_DONE: the socket stays in step for the next request. */
+TEST_F(HostNetlink, SocketWorksAfterADump)
+{
+	ASSERT_FALSE(family_names().empty());
+	auto id = sock_->resolve("nlctrl");
+	ASSERT_TRUE(id) << id.error().describe();
+
+	EXPECT_EQ(family_names(), family_names());
+}
+
+/* nlctrl cannot dump policies without a family: its start() refuses. */
+TEST_F(HostNetlink, RefusedDumpCarriesErrno)
+{
+	auto request = gecko::netlink::new_request(GENL_ID_CTRL, CTRL_CMD_GETPOLICY, ctrl_version);
+	ASSERT_TRUE(request) << request.error().describe();
+
+	auto replies = sock_->dump(request->get());
+
+	ASSERT_FALSE(replies);
+	EXPECT_EQ(replies.error().code, EINVAL);
+	EXPECT_TRUE(sock_->resolve("nlctrl"));
 }
 
 } // namespace

@@ -2,7 +2,7 @@
 
 #include "address.h"
 
-#include <arpa/inet.h>
+#include <gecko/address.h>
 
 #include <charconv>
 #include <cstring>
@@ -11,19 +11,14 @@ namespace gecko::daemon {
 
 std::optional<in6_addr> parse_address(std::string_view text)
 {
-	std::string s(text);
-	in6_addr addr;
+	auto addr = gecko::parse_address(text);
 
-	if (inet_pton(AF_INET6, s.c_str(), &addr) != 1)
-		return std::nullopt;
-	return addr;
+	return addr ? std::optional(*addr) : std::nullopt;
 }
 
 std::string to_string(const in6_addr &addr)
 {
-	char buf[INET6_ADDRSTRLEN];
-
-	return inet_ntop(AF_INET6, &addr, buf, sizeof(buf));
+	return format_address(addr);
 }
 
 bool unicast_routable(const in6_addr &addr)

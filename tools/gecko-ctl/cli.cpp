@@ -2,7 +2,8 @@
 /*
  * Option parsing and dispatch. Global options are taken anywhere on the
  * command line, so "gecko-ctl info --json" works like "gecko-ctl --json
- * info"; whatever else follows the command name goes to its handler.
+ * info"; whatever else follows the command's name (one or two words, as in
+ * "service add") goes to its handler.
  */
 
 #include "cli.h"
@@ -21,12 +22,20 @@ namespace {
 int cmd_help(const Invocation &inv);
 
 constexpr Command command_table[] = {
-	{"help", cmd_help, "show this help"},
-	{"info", cmd_info, "show the module's version, protocol, features and counters"},
+	{"help", "", cmd_help, "show this help"},
+	{"info", "", cmd_info, "show the module's version, protocol, features and counters"},
+	{"service add", "G coa COA contact-coa C [ha HA] [contact]", cmd_service_add,
+	 "serve G from this node, or change how"},
+	{"service del", "G", cmd_service_del, "stop serving G and drop its bindings"},
+	{"service show", "[G]", cmd_service_show, "show the services, or G's"},
+	{"binding set", "G PEER state bound|pending seq N lifetime SECONDS", cmd_binding_set,
+	 "record a client's binding (the node agent's job)"},
+	{"binding del", "G PEER", cmd_binding_del, "forget a client's binding"},
+	{"binding show", "[G [PEER]]", cmd_binding_show, "show the bindings, of G, or of G and PEER"},
 };
 
-/* Width of the name column in the usage. */
-constexpr int column = 16;
+/* Width of the name column in the usage; longer synopses get a line of their own. */
+constexpr int column = 26;
 
 po::options_description global_options()
 {
@@ -44,6 +53,35 @@ int cmd_help(const Invocation &inv)
 	expect_no_arguments(inv);
 	print_usage(inv.out);
 	return exit_ok;
+}
+
+/*
+ * The command named by @first and, for a two-word name, the first of
+ * @rest, which is then taken off; null if there is none.
+ */
+const Command *find_command(const std::string &first, std::vector<std::string> &rest)
+{
+	for (const auto &cmd : command_table) {
+		auto space = cmd.name.find(' ');
+
+		if (cmd.name.substr(0, space) != first)
+			continue;
+		if (space == std::string_view::npos)
+			return &cmd;
+		if (!rest.empty() && cmd.name.substr(space + 1) == rest.front()) {
+			rest.erase(rest.begin());
+			return &cmd;
+		}
+	}
+	return nullptr;
+}
+
+/* Whether @word starts two-word command names, as "service" does. */
+bool is_family(const std::string &word)
+{
+	return std::ranges::any_of(command_table, [&](const Command &cmd) {
+		return cmd.name.starts_with(word + " ");
+	});
 }
 
 int usage_error(std::ostream &err, const std::string &why)
@@ -64,8 +102,15 @@ void print_usage(std::ostream &out)
 	out << "Usage: gecko-ctl [OPTIONS] COMMAND [ARGS]\n"
 	       "\n"
 	       "Commands:\n";
-	for (const auto &cmd : command_table)
-		out << "  " << std::left << std::setw(column) << cmd.name << cmd.help << '\n';
+	for (const auto &cmd : command_table) {
+		auto synopsis = std::string(cmd.name);
+
+		if (!cmd.args.empty())
+			synopsis += " " + std::string(cmd.args);
+		if (synopsis.size() >= column)
+			synopsis += "\n" + std::string(column + 2, ' ');
+		out << "  " << std::left << std::setw(column) << synopsis << cmd.help << '\n';
+	}
 
 	out << "\nOptions:\n";
 	auto options = global_options();
@@ -91,6 +136,16 @@ int report(const Invocation &inv, const Error &error)
 {
 	inv.err << "Error: " << error.describe() << '\n';
 	return exit_failure;
+}
+
+int with_client(const Invocation &inv, const std::function<Result<void>(Client &)> &op)
+{
+	auto client = Client::open();
+	if (!client)
+		return report(inv, client.error());
+	if (auto done = op(*client); !done)
+		return report(inv, done.error());
+	return exit_ok;
 }
 
 int run(const std::vector<std::string> &args, std::ostream &out, std::ostream &err)
@@ -134,10 +189,14 @@ int run(const std::vector<std::string> &args, std::ostream &out, std::ostream &e
 		return exit_usage;
 	}
 
-	const auto &name = vm["command"].as<std::string>();
-	const auto *cmd = std::ranges::find(command_table, name, &Command::name);
-	if (cmd == std::ranges::end(command_table))
+	auto name = vm["command"].as<std::string>();
+	const auto *cmd = find_command(name, rest);
+	if (!cmd) {
+		/* In "service frob", the second word is the unknown one. */
+		if (is_family(name) && !rest.empty())
+			name += " " + rest.front();
 		return usage_error(err, "unknown command '" + name + "'");
+	}
 	try {
 		return cmd->handler({std::move(rest), vm.count("json") > 0, out, err});
 	} catch (const po::error &e) {

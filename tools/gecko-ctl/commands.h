@@ -2,12 +2,17 @@
 #ifndef GECKO_CTL_COMMANDS_H
 #define GECKO_CTL_COMMANDS_H
 
+#include <gecko/client.h>
 #include <gecko/error.h>
 #include <gecko/info.h>
+#include <gecko/service.h>
 
+#include <functional>
 #include <ostream>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace gecko::ctl {
@@ -33,8 +38,10 @@ struct Invocation {
  */
 using Handler = int (*)(const Invocation &);
 
+/* A command, one or two words ("info", "service add"), and its arguments' synopsis. */
 struct Command {
 	std::string_view name;
+	std::string_view args;
 	Handler handler;
 	std::string_view help;
 };
@@ -45,10 +52,36 @@ void expect_no_arguments(const Invocation &inv);
 /* Prints "Error: <text>" and returns exit_failure. */
 int report(const Invocation &inv, const Error &error);
 
-int cmd_info(const Invocation &inv);
+/* Runs @op with a new Client: exit_ok, or report()s why it failed. */
+int with_client(const Invocation &inv, const std::function<Result<void>(Client &)> &op);
 
-/* cmd_info's output, apart so it can be tested without the module. */
+/* @one as a list: a show command prints one object as it prints many. */
+template <class T>
+Result<std::vector<T>> as_list(Result<T> one)
+{
+	if (!one)
+		return std::unexpected(one.error());
+	return std::vector<T>{std::move(*one)};
+}
+
+/* Binding states by the names gecko-ctl reads and prints. */
+inline constexpr std::pair<BindingState, std::string_view> state_names[] = {
+	{BindingState::pending, "pending"},
+	{BindingState::bound, "bound"},
+};
+
+int cmd_info(const Invocation &inv);
+int cmd_service_add(const Invocation &inv);
+int cmd_service_del(const Invocation &inv);
+int cmd_service_show(const Invocation &inv);
+int cmd_binding_set(const Invocation &inv);
+int cmd_binding_del(const Invocation &inv);
+int cmd_binding_show(const Invocation &inv);
+
+/* The output of the show commands, apart so it can be tested without the module. */
 void print_info(std::ostream &out, const Info &info, bool json);
+void print_services(std::ostream &out, std::span<const Service> services, bool json);
+void print_bindings(std::ostream &out, std::span<const Binding> bindings, bool json);
 
 } // namespace gecko::ctl
 

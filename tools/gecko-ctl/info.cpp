@@ -77,14 +77,14 @@ int cmd_info(const Invocation &inv)
 {
 	expect_no_arguments(inv);
 
-	auto client = Client::open();
-	if (!client)
-		return report(inv, client.error());
-	auto info = client->get_info();
-	if (!info)
-		return report(inv, info.error());
-	print_info(inv.out, *info, inv.json);
-	return exit_ok;
+	return with_client(inv, [&](Client &client) -> Result<void> {
+		auto info = client.get_info();
+
+		if (!info)
+			return std::unexpected(info.error());
+		print_info(inv.out, *info, inv.json);
+		return {};
+	});
 }
 
 } // namespace gecko::ctl

@@ -2,6 +2,7 @@
 #ifndef GECKO_CTL_JSON_H
 #define GECKO_CTL_JSON_H
 
+#include <concepts>
 #include <cstdint>
 #include <ostream>
 #include <string>
@@ -27,6 +28,12 @@ public:
 	void key(std::string_view key);
 	void value(std::string_view value);
 	void value(std::uint64_t value);
+	/* A template, or a string literal would pick it over std::string_view. */
+	void value(std::same_as<bool> auto value)
+	{
+		separate();
+		out_ << (value ? "true" : "false");
+	}
 
 private:
 	void open(char bracket);

@@ -7,4 +7,5 @@ pretty "gecko-kernel-tests in a fresh network namespace"
 unshare --net gecko-kernel-tests
 
 pretty "the host-side suites also pass with the module loaded"
-ctest --test-dir "$GECKO_REPO/build" --output-on-failure
+# One process per test case: in parallel, or they outgrow the time limit.
+ctest --test-dir "$GECKO_REPO/build" --output-on-failure -j"$(nproc)"

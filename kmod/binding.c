@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The binding table: an rhashtable per namespace, keyed by (G, client).
+ * Lookups are lock-free; changes hold gecko_net.lock. An expired binding
+ * is invisible at once (lookups check the time) and freed by a periodic
+ * collection, so the packet path never waits for a timer.
+ */
+
+#include "binding.h"
+#include "netns.h"
+#include "service.h"
+
+#include <linux/jiffies.h>
+#include <linux/rhashtable.h>
+#include <linux/slab.h>
+#include <net/ipv6.h>
+#include <net/netlink.h>
+
+/* Bounds the memory an administrator can commit by mistake: 4M bindings. */
+#define MAX_BINDINGS (1U << 22)
+#define GC_INTERVAL (2 * HZ)
+
+static const struct rhashtable_params binding_params = {
+	.key_len = sizeof(struct gecko_binding_key),
+	.key_offset = offsetof(struct gecko_binding, key),
+	.head_offset = offsetof(struct gecko_binding, node),
+	.automatic_shrinking = true,
+	.max_size = MAX_BINDINGS,
+};
+
+static bool expired(const struct gecko_binding *b)
+{
+	return time_after_eq(jiffies, READ_ONCE(b->expires));
+}
+
+u32 gecko_binding_lifetime_left(const struct gecko_binding *b)
+{
+	unsigned long expires = READ_ONCE(b->expires);
+
+	if (time_after_eq(jiffies, expires))
+		return 0;
+	return DIV_ROUND_UP(jiffies_to_msecs(expires - jiffies), MSEC_PER_SEC);
+}
+
+struct gecko_binding *gecko_binding_lookup(struct gecko_net *gn,
+					   const struct gecko_binding_key *key)
+{
+	struct gecko_binding *b;
+
+	b = rhashtable_lookup(&gn->bindings, key, binding_params);
+	return b && !expired(b) ? b : NULL;
+}
+
+static void unlink(struct gecko_net *gn, struct gecko_binding *b)
+{
+	struct gecko_service *svc = gecko_service_find(gn, &b->key.home);
+
+	rhashtable_remove_fast(&gn->bindings, &b->node, binding_params);
+	gn->generation++;
+	if (svc)
+		svc->bindings--;
+	kfree_rcu(b, rcu);
+}
+
+int gecko_binding_set(struct gecko_net *gn, const struct gecko_binding_key *key,
+		      u8 state, u16 seq, u32 lifetime,
+		      struct netlink_ext_ack *extack)
+{
+	unsigned long expires = jiffies + (unsigned long)lifetime * HZ;
+	struct gecko_service *svc;
+	struct gecko_binding *b;
+	int ret;
+
+	lockdep_assert_held(&gn->lock);
+	svc = gecko_service_find(gn, &key->home);
+	if (!svc) {
+		NL_SET_ERR_MSG_MOD(extack, "no service for this address");
+		return -ENOENT;
+	}
+
+	b = rhashtable_lookup_fast(&gn->bindings, key, binding_params);
+	if (b) {
+		WRITE_ONCE(b->state, state);
+		WRITE_ONCE(b->seq, seq);
+		WRITE_ONCE(b->expires, expires);
+		return 0;
+	}
+
+	b = kzalloc(sizeof(*b), GFP_KERNEL);
+	if (!b) {
+		NL_SET_ERR_MSG_MOD(extack, "out of memory for the binding");
+		return -ENOMEM;
+	}
+	b->key = *key;
+	b->state = state;
+	b->seq = seq;
+	b->expires = expires;
+	ret = rhashtable_insert_fast(&gn->bindings, &b->node, binding_params);
+	if (ret) {
+		kfree(b);
+		if (ret == -E2BIG)
+			NL_SET_ERR_MSG_MOD(extack, "the binding table is full");
+		else
+			NL_SET_ERR_MSG_MOD(extack, "cannot insert the binding");
+		return ret;
+	}
+	svc->bindings++;
+	gn->generation++;
+	return 0;
+}
+
+int gecko_binding_del(struct gecko_net *gn, const struct gecko_binding_key *key,
+		      struct netlink_ext_ack *extack)
+{
+	struct gecko_binding *b;
+
+	lockdep_assert_held(&gn->lock);
+	b = rhashtable_lookup_fast(&gn->bindings, key, binding_params);
+	if (!b) {
+		NL_SET_ERR_MSG_MOD(extack, "no such binding");
+		return -ENOENT;
+	}
+	unlink(gn, b);
+	return 0;
+}
+
+/* Removes, under gn->lock, every binding @match selects; returns how many. */
+static unsigned int remove_matching(struct gecko_net *gn,
+				    bool (*match)(const struct gecko_binding *, const void *),
+				    const void *arg)
+{
+	unsigned int removed = 0;
+	struct rhashtable_iter iter;
+	struct gecko_binding *b;
+
+	lockdep_assert_held(&gn->lock);
+	rhashtable_walk_enter(&gn->bindings, &iter);
+	rhashtable_walk_start(&iter);
+	while ((b = rhashtable_walk_next(&iter))) {
+		if (IS_ERR(b))	/* -EAGAIN: the table was resized; go on */
+			continue;
+		if (match(b, arg)) {
+			unlink(gn, b);
+			removed++;
+		}
+	}
+	rhashtable_walk_stop(&iter);
+	rhashtable_walk_exit(&iter);
+	return removed;
+}
+
+static bool same_home(const struct gecko_binding *b, const void *home)
+{
+	return ipv6_addr_equal(&b->key.home, home);
+}
+
+static bool is_expired(const struct gecko_binding *b, const void *unused)
+{
+	return expired(b);
+}
+
+void gecko_bindings_flush_home(struct gecko_net *gn, const struct in6_addr *home)
+{
+	remove_matching(gn, same_home, home);
+}
+
+void gecko_bindings_collect(struct gecko_net *gn)
+{
+	unsigned int removed;
+
+	mutex_lock(&gn->lock);
+	removed = remove_matching(gn, is_expired, NULL);
+	mutex_unlock(&gn->lock);
+	gecko_counter_add(gn->net, GECKO_COUNTER_BINDINGS_EXPIRED, removed);
+}
+
+static void collect_work(struct work_struct *work)
+{
+	struct gecko_net *gn = container_of(to_delayed_work(work),
+					    struct gecko_net, binding_gc);
+
+	gecko_bindings_collect(gn);
+	queue_delayed_work(system_power_efficient_wq, &gn->binding_gc, GC_INTERVAL);
+}
+
+int gecko_bindings_init(struct gecko_net *gn)
+{
+	int ret = rhashtable_init(&gn->bindings, &binding_params);
+
+	if (ret)
+		return ret;
+	INIT_DELAYED_WORK(&gn->binding_gc, collect_work);
+	queue_delayed_work(system_power_efficient_wq, &gn->binding_gc, GC_INTERVAL);
+	return 0;
+}
+
+static void free_binding(void *ptr, void *unused)
+{
+	kfree(ptr);
+}
+
+void gecko_bindings_uninit(struct gecko_net *gn)
+{
+	cancel_delayed_work_sync(&gn->binding_gc);
+	/* The namespace is going away: no reader is left, RCU or not. */
+	rhashtable_free_and_destroy(&gn->bindings, free_binding, NULL);
+}

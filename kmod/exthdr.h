@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The two IPv6 extension headers of route optimisation (RFC 6275 §6.3,
+ * §6.4): finding and removing a type 2 routing header on the way in,
+ * inserting a Home Address option on the way out. Pure skb surgery: the
+ * hooks decide when.
+ */
+
+#ifndef _GECKO_EXTHDR_H
+#define _GECKO_EXTHDR_H
+
+#include <linux/in6.h>
+#include <linux/types.h>
+
+struct sk_buff;
+
+/* Octets each header adds: both are 24 long. */
+#define GECKO_RH2_LEN 24
+#define GECKO_HAO_LEN 24
+
+enum gecko_rh2_result {
+	GECKO_RH2_ABSENT,	/* no routing header, or one of another type */
+	GECKO_RH2_OK,
+	GECKO_RH2_TRUNCATED,	/* a header runs past the end of the packet */
+	GECKO_RH2_BAD_LENGTH,	/* Hdr Ext Len is not 2 */
+	GECKO_RH2_BAD_SEGMENTS,	/* Segments Left is not 1 */
+	GECKO_RH2_BAD_ADDRESS,	/* the home address is not unicast */
+};
+
+struct gecko_rh2 {
+	unsigned int off;	/* of the routing header, from the network header */
+	unsigned int nh_off;	/* of the Next Header field that names it */
+	struct in6_addr home;	/* the address it carries */
+};
+
+enum gecko_rh2_result gecko_rh2_parse(const struct sk_buff *skb, struct gecko_rh2 *rh2);
+int gecko_rh2_strip(struct sk_buff *skb, const struct gecko_rh2 *rh2);
+int gecko_hao_insert(struct sk_buff *skb, const struct in6_addr *coa);
+
+#endif /* _GECKO_EXTHDR_H */

@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Where packets meet services and bindings (DESIGN §2.3).
+ *
+ * In, at PRE_ROUTING after defragmentation and before conntrack: a packet
+ * to a service's care-of address with a type 2 routing header for G, from
+ * a client bound here (or from the service's home agent), loses the header
+ * and goes on to G, so conntrack and sockets only ever see G.
+ *
+ * Out, at POST_ROUTING after conntrack: a packet from G to a bound client
+ * leaves from the care-of address with a Home Address option, and is
+ * routed again for its new source. Mobility Header messages get the option
+ * only when they are Binding Updates (RFC 6275 §6.1.7, §11.3.1).
+ *
+ * TCP segments then carry 24 octets TCP did not count: a SYN to G has its
+ * MSS option lowered to what the path from the care-of address holds.
+ */
+
+#include "hooks.h"
+#include "binding.h"
+#include "exthdr.h"
+#include "netns.h"
+#include "service.h"
+
+#include <linux/netfilter.h>
+#include <linux/netfilter_ipv6.h>
+#include <linux/tcp.h>
+#include <net/ip6_route.h>
+#include <net/ipv6.h>
+
+#define MH_TYPE_BU 5
+
+static const enum gecko_counter rh2_drop_reason[] = {
+	[GECKO_RH2_TRUNCATED] = GECKO_COUNTER_RH2_TRUNCATED,
+	[GECKO_RH2_BAD_LENGTH] = GECKO_COUNTER_RH2_BAD_LENGTH,
+	[GECKO_RH2_BAD_SEGMENTS] = GECKO_COUNTER_RH2_BAD_SEGMENTS,
+	[GECKO_RH2_BAD_ADDRESS] = GECKO_COUNTER_RH2_BAD_ADDRESS,
+};
+
+/* Packets on the wire: a GSO or GRO skb stands for several. */
+static unsigned int wire_packets(const struct sk_buff *skb)
+{
+	return skb_is_gso(skb) ? skb_shinfo(skb)->gso_segs : 1;
+}
+
+/* The service whose care-of address is @addr, under RCU. */
+static struct gecko_service *service_at_coa(struct gecko_net *gn, const struct in6_addr *addr)
+{
+	struct gecko_service *svc;
+
+	list_for_each_entry_rcu(svc, &gn->services, list)
+		if (ipv6_addr_equal(&svc->coa, addr))
+			return svc;
+	return NULL;
+}
+
+/* The upper-layer protocol and its offset, or -1 (fragments included). */
+static int upper_layer(struct sk_buff *skb, unsigned int *off)
+{
+	unsigned short frag_off = 0;
+	int proto;
+
+	*off = 0;
+	proto = ipv6_find_hdr(skb, off, -1, &frag_off, NULL);
+	return proto < 0 || frag_off ? -1 : proto;
+}
+
+/*
+ * Lowers the MSS option of a TCP SYN to G so that a full segment plus the
+ * Home Address option fits the path from the care-of address to the
+ * client. Never raises it.
+ */
+static void clamp_mss(struct net *net, struct sk_buff *skb, const struct gecko_service *svc,
+		      unsigned int thoff)
+{
+	struct flowi6 fl6 = { .daddr = ipv6_hdr(skb)->saddr, .saddr = svc->coa };
+	unsigned int optlen, i, mtu, max;
+	struct dst_entry *dst;
+	struct tcphdr *th;
+	u8 *opt;
+
+	dst = ip6_route_output(net, NULL, &fl6);
+	mtu = dst->error ? IPV6_MIN_MTU : dst_mtu(dst);
+	dst_release(dst);
+	max = mtu - sizeof(struct ipv6hdr) - sizeof(struct tcphdr) - GECKO_HAO_LEN;
+
+	if (skb_ensure_writable(skb, thoff + sizeof(*th)))
+		return;
+	th = (struct tcphdr *)(skb_network_header(skb) + thoff);
+	optlen = th->doff * 4;
+	if (optlen < sizeof(*th) || skb_ensure_writable(skb, thoff + optlen))
+		return;
+	th = (struct tcphdr *)(skb_network_header(skb) + thoff);
+	opt = (u8 *)(th + 1);
+	optlen -= sizeof(*th);
+
+	for (i = 0; i < optlen; ) {
+		u16 mss;
+
+		if (opt[i] == TCPOPT_EOL)
+			return;
+		if (opt[i] == TCPOPT_NOP) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= optlen || opt[i + 1] < 2 || i + opt[i + 1] > optlen)
+			return;
+		if (opt[i] == TCPOPT_MSS && opt[i + 1] == TCPOLEN_MSS) {
+			mss = get_unaligned_be16(opt + i + 2);
+			if (mss <= max)
+				return;
+			put_unaligned_be16(max, opt + i + 2);
+			inet_proto_csum_replace2(&th->check, skb, htons(mss), htons(max), false);
+			gecko_counter_inc(net, GECKO_COUNTER_MSS_CLAMPED);
+			return;
+		}
+		i += opt[i + 1];
+	}
+}
+
+static unsigned int rh2_in(void *priv, struct sk_buff *skb, const struct nf_hook_state *state)
+{
+	struct gecko_net *gn = gecko_net(state->net);
+	const struct gecko_service *svc;
+	struct gecko_binding_key key;
+	struct gecko_binding *b;
+	enum gecko_rh2_result res;
+	struct gecko_rh2 rh2;
+	unsigned int thoff;
+	u8 st;
+
+	res = gecko_rh2_parse(skb, &rh2);
+	if (res == GECKO_RH2_ABSENT)
+		goto syn;
+	/* Another MIPv6 stack on this host may own it: only ours are judged. */
+	svc = service_at_coa(gn, &ipv6_hdr(skb)->daddr);
+	if (!svc)
+		return NF_ACCEPT;
+	if (res != GECKO_RH2_OK) {
+		gecko_counter_inc(state->net, rh2_drop_reason[res]);
+		return NF_DROP;
+	}
+	if (!ipv6_addr_equal(&rh2.home, &svc->home)) {
+		gecko_counter_inc(state->net, GECKO_COUNTER_RH2_NO_BINDING);
+		return NF_DROP;
+	}
+	key.home = rh2.home;
+	key.peer = ipv6_hdr(skb)->saddr;
+	b = gecko_binding_lookup(gn, &key);
+	st = b ? READ_ONCE(b->state) : GECKO_BINDING_UNSPEC;
+	/* PENDING too: the client may use its new binding before we see its BA. */
+	if (st != GECKO_BINDING_BOUND && st != GECKO_BINDING_PENDING &&
+	    !ipv6_addr_equal(&key.peer, &svc->ha)) {
+		gecko_counter_inc(state->net, GECKO_COUNTER_RH2_NO_BINDING);
+		return NF_DROP;
+	}
+	if (gecko_rh2_strip(skb, &rh2))
+		return NF_DROP;
+	gecko_counter_add(state->net, GECKO_COUNTER_RH2_IN, wire_packets(skb));
+
+syn:
+	svc = gecko_service_find(gn, &ipv6_hdr(skb)->daddr);
+	if (svc && upper_layer(skb, &thoff) == IPPROTO_TCP) {
+		struct tcphdr _th;
+		const struct tcphdr *th = skb_header_pointer(skb, thoff, sizeof(_th), &_th);
+
+		if (th && th->syn)
+			clamp_mss(state->net, skb, svc, thoff);
+	}
+	return NF_ACCEPT;
+}
+
+/* Whether a packet from G gets the Home Address option. */
+static bool wants_hao(struct gecko_net *gn, struct sk_buff *skb)
+{
+	struct gecko_binding_key key = { ipv6_hdr(skb)->saddr, ipv6_hdr(skb)->daddr };
+	struct gecko_binding *b;
+	unsigned int off;
+
+	if (upper_layer(skb, &off) == IPPROTO_MH) {
+		u8 _type;
+		const u8 *type = skb_header_pointer(skb, off + 2, 1, &_type);
+
+		return type && *type == MH_TYPE_BU;
+	}
+	b = gecko_binding_lookup(gn, &key);
+	return b && READ_ONCE(b->state) == GECKO_BINDING_BOUND;
+}
+
+static unsigned int hao_out(void *priv, struct sk_buff *skb, const struct nf_hook_state *state)
+{
+	struct gecko_net *gn = gecko_net(state->net);
+	const struct gecko_service *svc;
+
+	svc = gecko_service_find(gn, &ipv6_hdr(skb)->saddr);
+	if (!svc || !wants_hao(gn, skb))
+		return NF_ACCEPT;
+	if (gecko_hao_insert(skb, &svc->coa) ||
+	    ip6_route_me_harder(state->net, state->sk, skb)) {
+		gecko_counter_inc(state->net, GECKO_COUNTER_HAO_FAILED);
+		return NF_DROP;
+	}
+	gecko_counter_add(state->net, GECKO_COUNTER_HAO_OUT, wire_packets(skb));
+	return NF_ACCEPT;
+}
+
+static const struct nf_hook_ops hook_ops[] = {
+	{
+		.hook = rh2_in,
+		.pf = NFPROTO_IPV6,
+		.hooknum = NF_INET_PRE_ROUTING,
+		/* After defragmentation (-400), before raw (-300) and conntrack (-200). */
+		.priority = NF_IP6_PRI_RAW - 1,
+	}, {
+		.hook = hao_out,
+		.pf = NFPROTO_IPV6,
+		.hooknum = NF_INET_POST_ROUTING,
+		/* After every table and NAT; only conntrack's confirmation follows. */
+		.priority = NF_IP6_PRI_LAST - 1,
+	},
+};
+
+int gecko_hooks_get(struct gecko_net *gn)
+{
+	lockdep_assert_held(&gn->lock);
+	if (!list_empty(&gn->services))
+		return 0;
+	return nf_register_net_hooks(gn->net, hook_ops, ARRAY_SIZE(hook_ops));
+}
+
+void gecko_hooks_put(struct gecko_net *gn)
+{
+	lockdep_assert_held(&gn->lock);
+	if (list_empty(&gn->services))
+		nf_unregister_net_hooks(gn->net, hook_ops, ARRAY_SIZE(hook_ops));
+}

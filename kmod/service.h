@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Services: the global addresses G this node serves, with its care-of
+ * address, the contact node's and the home agent's.
+ */
+
+#ifndef _GECKO_SERVICE_H
+#define _GECKO_SERVICE_H
+
+#include <linux/in6.h>
+#include <linux/list.h>
+#include <linux/rcupdate.h>
+#include <linux/types.h>
+
+struct gecko_net;
+struct netlink_ext_ack;
+
+struct gecko_service {
+	struct list_head list;		/* in gecko_net.services */
+	struct in6_addr home;		/* G */
+	struct in6_addr coa;		/* this node's care-of address */
+	struct in6_addr contact_coa;
+	struct in6_addr ha;		/* :: when unknown */
+	u32 flags;			/* enum gecko_service_flag */
+	unsigned int bindings;		/* under gecko_net.lock */
+	struct rcu_head rcu;
+};
+
+/* Creates or replaces the service for @cfg->home. Caller holds gn->lock. */
+int gecko_service_set(struct gecko_net *gn, const struct gecko_service *cfg,
+		      struct netlink_ext_ack *extack);
+/* Removes the service for @home and its bindings. Caller holds gn->lock. */
+int gecko_service_del(struct gecko_net *gn, const struct in6_addr *home,
+		      struct netlink_ext_ack *extack);
+/* Under gn->lock or rcu_read_lock(). */
+struct gecko_service *gecko_service_find(struct gecko_net *gn,
+					 const struct in6_addr *home);
+/* Frees every service; the namespace is going away. */
+void gecko_services_flush(struct gecko_net *gn);
+
+/* Whether @addr may name a node or a service (see the UAPI header). */
+bool gecko_addr_usable(const struct in6_addr *addr);
+
+#endif /* _GECKO_SERVICE_H */

@@ -1,0 +1,370 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit: the type 2 routing header and Home Address option helpers, on
+ * packets built octet by octet, with each kind of checksum state.
+ */
+
+#include "../exthdr.h"
+
+#include <kunit/test.h>
+#include <linux/ipv6.h>
+#include <linux/netdevice.h>
+#include <linux/skbuff.h>
+#include <linux/udp.h>
+#include <net/ip6_checksum.h>
+#include <net/ipv6.h>
+
+#define PAYLOAD 32
+
+static const struct in6_addr client = { .s6_addr = { 0xfd, 0, 0, 0x0c, [15] = 2 } };
+static const struct in6_addr home = { .s6_addr = { 0xfd, 0, 0, 0x0a, [14] = 1 } };
+static const struct in6_addr coa = { .s6_addr = { 0xfd, 0, 0, 0x12, [15] = 2 } };
+static const struct in6_addr mcast = { .s6_addr = { 0xff, 0x02, [15] = 1 } };
+
+/* What goes between the IPv6 header and UDP. */
+struct layout {
+	bool hop;		/* hop-by-hop options first */
+	bool dest;		/* then destination options */
+	bool rh;		/* then a routing header */
+	u8 rh_type, rh_len, rh_left;
+	const struct in6_addr *rh_addr;
+	unsigned int cut;	/* truncate to this many octets (0: no) */
+};
+
+/* Appends an 8-octet options header (PadN only) naming @next. */
+static void put_opts(struct sk_buff *skb, u8 next)
+{
+	u8 *h = skb_put_zero(skb, 8);
+
+	h[0] = next;
+	h[2] = IPV6_TLV_PADN;
+	h[3] = 4;
+}
+
+static bool udp_ok(struct sk_buff *skb, const struct in6_addr *src, const struct in6_addr *dst)
+{
+	struct udphdr *uh = udp_hdr(skb);
+	unsigned int len = ntohs(uh->len);
+
+	return !csum_ipv6_magic(src, dst, len, IPPROTO_UDP, csum_partial(uh, len, 0));
+}
+
+/*
+ * An IPv6 packet with @l's headers and UDP, as the receive path leaves it
+ * at PRE_ROUTING: network header at data, transport header past the
+ * hop-by-hop options. The UDP checksum is computed with @src and @dst.
+ */
+static struct sk_buff *build(struct kunit *test, const struct layout *l,
+			     const struct in6_addr *src, const struct in6_addr *dst)
+{
+	struct sk_buff *skb = alloc_skb(512, GFP_KERNEL);
+	struct ipv6hdr *ip6;
+	struct udphdr *uh;
+	u8 *rh;
+
+	KUNIT_ASSERT_NOT_NULL(test, skb);
+	skb_reserve(skb, 128);
+	skb_reset_network_header(skb);
+	ip6 = skb_put_zero(skb, sizeof(*ip6));
+	ip6->version = 6;
+	ip6->hop_limit = 64;
+	ip6->saddr = *src;
+	ip6->daddr = l->rh ? coa : *dst;
+	ip6->nexthdr = l->hop ? NEXTHDR_HOP : l->dest ? NEXTHDR_DEST :
+		       l->rh ? NEXTHDR_ROUTING : NEXTHDR_UDP;
+	if (l->hop)
+		put_opts(skb, l->dest ? NEXTHDR_DEST : l->rh ? NEXTHDR_ROUTING : NEXTHDR_UDP);
+	skb_set_transport_header(skb, skb->len);
+	if (l->dest)
+		put_opts(skb, l->rh ? NEXTHDR_ROUTING : NEXTHDR_UDP);
+	if (l->rh) {
+		rh = skb_put_zero(skb, GECKO_RH2_LEN);
+		rh[0] = NEXTHDR_UDP;
+		rh[1] = l->rh_len;
+		rh[2] = l->rh_type;
+		rh[3] = l->rh_left;
+		memcpy(rh + 8, l->rh_addr, sizeof(struct in6_addr));
+	}
+	uh = skb_put_zero(skb, sizeof(*uh) + PAYLOAD);
+	memset(uh + 1, 0x5a, PAYLOAD);
+	uh->source = htons(40000);
+	uh->dest = htons(7);
+	uh->len = htons(sizeof(*uh) + PAYLOAD);
+	uh->check = csum_ipv6_magic(src, dst, sizeof(*uh) + PAYLOAD, IPPROTO_UDP,
+				    csum_partial(uh, sizeof(*uh) + PAYLOAD, 0));
+	ip6->payload_len = htons(skb->len - sizeof(*ip6));
+	if (l->cut)
+		skb_trim(skb, l->cut);
+	return skb;
+}
+
+#define RH2(...) .rh = true, .rh_type = IPV6_SRCRT_TYPE_2, .rh_len = 2, .rh_left = 1, \
+	.rh_addr = &home, __VA_ARGS__
+
+struct parse_case {
+	const char *name;
+	struct layout l;
+	enum gecko_rh2_result want;
+	unsigned int off, nh_off;
+};
+
+static const struct parse_case parse_cases[] = {
+	{ "no extension header", {}, GECKO_RH2_ABSENT },
+	{ "RH2 after the IPv6 header", { RH2() }, GECKO_RH2_OK, 40, 6 },
+	{ "RH2 after hop-by-hop", { .hop = true, RH2() }, GECKO_RH2_OK, 48, 40 },
+	{ "RH2 after hop-by-hop and dest options", { .hop = true, .dest = true, RH2() },
+	  GECKO_RH2_OK, 56, 48 },
+	{ "routing header type 0", { RH2(.rh_type = 0) }, GECKO_RH2_ABSENT },
+	{ "segment routing header", { RH2(.rh_type = IPV6_SRCRT_TYPE_4) }, GECKO_RH2_ABSENT },
+	{ "Hdr Ext Len 4", { RH2(.rh_len = 4) }, GECKO_RH2_BAD_LENGTH },
+	{ "Hdr Ext Len 0", { RH2(.rh_len = 0) }, GECKO_RH2_BAD_LENGTH },
+	{ "Segments Left 0", { RH2(.rh_left = 0) }, GECKO_RH2_BAD_SEGMENTS },
+	{ "Segments Left 2", { RH2(.rh_left = 2) }, GECKO_RH2_BAD_SEGMENTS },
+	{ "multicast home address", { RH2(.rh_addr = &mcast) }, GECKO_RH2_BAD_ADDRESS },
+	{ "unspecified home address", { RH2(.rh_addr = &in6addr_any) }, GECKO_RH2_BAD_ADDRESS },
+	{ "cut inside the routing header", { RH2(.cut = 40 + 12) }, GECKO_RH2_TRUNCATED },
+	{ "cut before the routing header type", { RH2(.cut = 40 + 2) }, GECKO_RH2_TRUNCATED },
+	{ "cut inside hop-by-hop", { .hop = true, RH2(.cut = 41) }, GECKO_RH2_TRUNCATED },
+};
+
+static void parse_case_desc(const struct parse_case *c, char *desc)
+{
+	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(parse, parse_cases, parse_case_desc);
+
+static void rh2_parse(struct kunit *test)
+{
+	const struct parse_case *c = test->param_value;
+	struct sk_buff *skb = build(test, &c->l, &client, &home);
+	struct gecko_rh2 rh2 = {};
+
+	KUNIT_EXPECT_EQ(test, gecko_rh2_parse(skb, &rh2), c->want);
+	if (c->want == GECKO_RH2_OK) {
+		KUNIT_EXPECT_EQ(test, rh2.off, c->off);
+		KUNIT_EXPECT_EQ(test, rh2.nh_off, c->nh_off);
+		KUNIT_EXPECT_TRUE(test, ipv6_addr_equal(&rh2.home, &home));
+	}
+	kfree_skb(skb);
+}
+
+struct strip_case {
+	const char *name;
+	struct layout l;
+	u8 ip_summed;
+	u8 want_summed;
+};
+
+static const struct strip_case strip_cases[] = {
+	{ "plain, no checksum state", { RH2() }, CHECKSUM_NONE, CHECKSUM_NONE },
+	{ "after hop-by-hop", { .hop = true, RH2() }, CHECKSUM_NONE, CHECKSUM_NONE },
+	{ "after hop-by-hop and dest options", { .hop = true, .dest = true, RH2() },
+	  CHECKSUM_NONE, CHECKSUM_NONE },
+	{ "CHECKSUM_COMPLETE is downgraded", { RH2() }, CHECKSUM_COMPLETE, CHECKSUM_NONE },
+	{ "CHECKSUM_UNNECESSARY is kept", { RH2() }, CHECKSUM_UNNECESSARY,
+	  CHECKSUM_UNNECESSARY },
+};
+
+static void strip_case_desc(const struct strip_case *c, char *desc)
+{
+	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(strip, strip_cases, strip_case_desc);
+
+static void rh2_strip(struct kunit *test)
+{
+	const struct strip_case *c = test->param_value;
+	struct sk_buff *skb = build(test, &c->l, &client, &home);
+	unsigned int len = skb->len, transport;
+	struct udphdr *uh_before = udp_hdr(skb);
+	struct gecko_rh2 rh2;
+	struct ipv6hdr *ip6;
+
+	/* Arrange */
+	skb->ip_summed = c->ip_summed;
+	KUNIT_ASSERT_EQ(test, gecko_rh2_parse(skb, &rh2), GECKO_RH2_OK);
+	uh_before = (struct udphdr *)(skb->data + rh2.off + GECKO_RH2_LEN);
+	transport = skb_transport_offset(skb);
+
+	/* Act */
+	KUNIT_ASSERT_EQ(test, gecko_rh2_strip(skb, &rh2), 0);
+
+	/* Assert: a plain packet to the home address, UDP where it was. */
+	ip6 = ipv6_hdr(skb);
+	KUNIT_EXPECT_EQ(test, skb->len, len - GECKO_RH2_LEN);
+	KUNIT_EXPECT_EQ(test, ntohs(ip6->payload_len), skb->len - sizeof(*ip6));
+	KUNIT_EXPECT_TRUE(test, ipv6_addr_equal(&ip6->daddr, &home));
+	KUNIT_EXPECT_EQ(test, skb_network_offset(skb), 0);
+	KUNIT_EXPECT_EQ(test, skb_transport_offset(skb), (int)transport);
+	KUNIT_EXPECT_EQ(test, ipv6_find_hdr(skb, &(unsigned int){0}, IPPROTO_UDP, NULL, NULL),
+			IPPROTO_UDP);
+	skb_set_transport_header(skb, skb->len - sizeof(struct udphdr) - PAYLOAD);
+	KUNIT_EXPECT_PTR_EQ(test, udp_hdr(skb), uh_before);
+	KUNIT_EXPECT_TRUE(test, udp_ok(skb, &client, &home));
+	KUNIT_EXPECT_EQ(test, (u8)skb->ip_summed, c->want_summed);
+	KUNIT_EXPECT_EQ(test, gecko_rh2_parse(skb, &rh2), GECKO_RH2_ABSENT);
+	kfree_skb(skb);
+}
+
+/* The option as RFC 6275 §6.3 lays it out after the 2-octet header. */
+static void expect_hao(struct kunit *test, const u8 *dst, u8 next)
+{
+	static const u8 pad[] = { IPV6_TLV_PADN, 2, 0, 0, IPV6_TLV_HAO, 16 };
+
+	KUNIT_EXPECT_EQ(test, dst[0], next);
+	KUNIT_EXPECT_EQ(test, dst[1], 2);
+	KUNIT_EXPECT_EQ(test, memcmp(dst + 2, pad, sizeof(pad)), 0);
+	KUNIT_EXPECT_EQ(test, memcmp(dst + 8, &home, sizeof(home)), 0);
+}
+
+static void hao_insert_plain(struct kunit *test)
+{
+	struct layout l = {};
+	struct sk_buff *skb = build(test, &l, &home, &client);
+	unsigned int len = skb->len;
+	struct udphdr *uh = udp_hdr(skb);
+	struct ipv6hdr *ip6;
+
+	KUNIT_ASSERT_EQ(test, gecko_hao_insert(skb, &coa), 0);
+
+	ip6 = ipv6_hdr(skb);
+	KUNIT_EXPECT_EQ(test, skb->len, len + GECKO_HAO_LEN);
+	KUNIT_EXPECT_EQ(test, ntohs(ip6->payload_len), skb->len - sizeof(*ip6));
+	KUNIT_EXPECT_TRUE(test, ipv6_addr_equal(&ip6->saddr, &coa));
+	KUNIT_EXPECT_EQ(test, ip6->nexthdr, NEXTHDR_DEST);
+	expect_hao(test, (u8 *)(ip6 + 1), NEXTHDR_UDP);
+	/* UDP did not move, and its checksum is right for the home address. */
+	KUNIT_EXPECT_PTR_EQ(test, udp_hdr(skb), uh);
+	KUNIT_EXPECT_PTR_EQ(test, (void *)uh, (void *)ip6 + sizeof(*ip6) + GECKO_HAO_LEN);
+	KUNIT_EXPECT_TRUE(test, udp_ok(skb, &home, &client));
+	kfree_skb(skb);
+}
+
+static void hao_insert_after_hop_by_hop(struct kunit *test)
+{
+	struct layout l = { .hop = true };
+	struct sk_buff *skb = build(test, &l, &home, &client);
+	u8 *hop;
+
+	KUNIT_ASSERT_EQ(test, gecko_hao_insert(skb, &coa), 0);
+
+	hop = skb_network_header(skb) + sizeof(struct ipv6hdr);
+	KUNIT_EXPECT_EQ(test, ipv6_hdr(skb)->nexthdr, NEXTHDR_HOP);
+	KUNIT_EXPECT_EQ(test, hop[0], NEXTHDR_DEST);
+	expect_hao(test, hop + 8, NEXTHDR_UDP);
+	kfree_skb(skb);
+}
+
+static void hao_insert_refuses_existing_dest_options(struct kunit *test)
+{
+	struct layout l = { .dest = true };
+	struct sk_buff *skb = build(test, &l, &home, &client);
+	unsigned int len = skb->len;
+
+	KUNIT_EXPECT_EQ(test, gecko_hao_insert(skb, &coa), -EINVAL);
+	KUNIT_EXPECT_EQ(test, skb->len, len);
+	KUNIT_EXPECT_TRUE(test, ipv6_addr_equal(&ipv6_hdr(skb)->saddr, &home));
+	kfree_skb(skb);
+}
+
+/* As a socket with checksum offload hands it over: only the pseudo-header sum. */
+static void make_partial(struct sk_buff *skb, const struct in6_addr *src,
+			 const struct in6_addr *dst)
+{
+	struct udphdr *uh = udp_hdr(skb);
+	unsigned int len = ntohs(uh->len);
+
+	uh->check = ~csum_ipv6_magic(src, dst, len, IPPROTO_UDP, 0);
+	skb->ip_summed = CHECKSUM_PARTIAL;
+	skb->csum_start = skb_transport_header(skb) - skb->head;
+	skb->csum_offset = offsetof(struct udphdr, check);
+}
+
+static void hao_insert_checksum_partial(struct kunit *test)
+{
+	struct layout l = {};
+	struct sk_buff *skb = build(test, &l, &home, &client);
+
+	/* Arrange */
+	make_partial(skb, &home, &client);
+
+	/* Act */
+	KUNIT_ASSERT_EQ(test, gecko_hao_insert(skb, &coa), 0);
+
+	/* Assert: the device (here, software) completes it right for G. */
+	KUNIT_EXPECT_PTR_EQ(test, skb->head + skb->csum_start, (u8 *)udp_hdr(skb));
+	KUNIT_ASSERT_EQ(test, skb_checksum_help(skb), 0);
+	KUNIT_EXPECT_TRUE(test, udp_ok(skb, &home, &client));
+	kfree_skb(skb);
+}
+
+static void hao_insert_then_gso_segments(struct kunit *test)
+{
+	const unsigned int mss = 100, total = 1000;
+	struct sk_buff *skb, *segs, *seg;
+	struct ipv6hdr *ip6;
+	struct udphdr *uh;
+	unsigned int n = 0;
+
+	/* Arrange: one UDP GSO packet of @total octets in @mss pieces. */
+	skb = alloc_skb(128 + sizeof(*ip6) + sizeof(*uh) + total, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, skb);
+	skb_reserve(skb, 128);
+	skb_reset_network_header(skb);
+	ip6 = skb_put_zero(skb, sizeof(*ip6));
+	ip6->version = 6;
+	ip6->hop_limit = 64;
+	ip6->nexthdr = NEXTHDR_UDP;
+	ip6->saddr = home;
+	ip6->daddr = client;
+	skb_set_transport_header(skb, skb->len);
+	uh = skb_put_zero(skb, sizeof(*uh) + total);
+	memset(uh + 1, 0xa5, total);
+	uh->len = htons(sizeof(*uh) + total);
+	ip6->payload_len = uh->len;
+	make_partial(skb, &home, &client);
+	skb->protocol = htons(ETH_P_IPV6);
+	skb_shinfo(skb)->gso_size = mss;
+	skb_shinfo(skb)->gso_type = SKB_GSO_UDP_L4;
+	skb_shinfo(skb)->gso_segs = DIV_ROUND_UP(total, mss);
+
+	/* Act */
+	KUNIT_ASSERT_EQ(test, gecko_hao_insert(skb, &coa), 0);
+	segs = skb_gso_segment(skb, 0);
+
+	/* Assert: every segment has the option and a checksum right for G. */
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(segs));
+	skb_list_walk_safe(segs, seg, skb) {
+		ip6 = ipv6_hdr(seg);
+		KUNIT_EXPECT_EQ(test, ntohs(ip6->payload_len), seg->len - skb_network_offset(seg) -
+				sizeof(*ip6));
+		KUNIT_EXPECT_TRUE(test, ipv6_addr_equal(&ip6->saddr, &coa));
+		expect_hao(test, (u8 *)(ip6 + 1), NEXTHDR_UDP);
+		if (seg->ip_summed == CHECKSUM_PARTIAL)
+			KUNIT_ASSERT_EQ(test, skb_checksum_help(seg), 0);
+		KUNIT_EXPECT_TRUE(test, udp_ok(seg, &home, &client));
+		n++;
+		kfree_skb(seg);
+	}
+	KUNIT_EXPECT_EQ(test, n, DIV_ROUND_UP(total, mss));
+}
+
+static struct kunit_case exthdr_cases[] = {
+	KUNIT_CASE_PARAM(rh2_parse, parse_gen_params),
+	KUNIT_CASE_PARAM(rh2_strip, strip_gen_params),
+	KUNIT_CASE(hao_insert_plain),
+	KUNIT_CASE(hao_insert_after_hop_by_hop),
+	KUNIT_CASE(hao_insert_refuses_existing_dest_options),
+	KUNIT_CASE(hao_insert_checksum_partial),
+	KUNIT_CASE(hao_insert_then_gso_segments),
+	{}
+};
+
+static struct kunit_suite exthdr_suite = {
+	.name = "gecko_exthdr",
+	.test_cases = exthdr_cases,
+};
+
+kunit_test_suite(exthdr_suite);

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef GECKO_NAMES_H
+#define GECKO_NAMES_H
+
+/* The names of the UAPI header's attribute types, for decoders' errors. */
+
+#include <linux/gecko.h>
+
+#include <array>
+#include <string_view>
+
+namespace gecko {
+
+inline constexpr std::array<std::string_view, __GECKO_A_LAST> attr_names{
+	"GECKO_A_UNSPEC",
+	"GECKO_A_PAD",
+	"GECKO_A_MODULE_VERSION",
+	"GECKO_A_PROTOCOL_VERSION",
+	"GECKO_A_FEATURES",
+	"GECKO_A_COUNTERS",
+	"GECKO_A_SERVICE",
+	"GECKO_A_BINDING",
+};
+
+inline constexpr std::array<std::string_view, __GECKO_SERVICE_A_LAST> service_attr_names{
+	"GECKO_SERVICE_A_UNSPEC",
+	"GECKO_SERVICE_A_HOME",
+	"GECKO_SERVICE_A_COA",
+	"GECKO_SERVICE_A_CONTACT_COA",
+	"GECKO_SERVICE_A_HA",
+	"GECKO_SERVICE_A_FLAGS",
+	"GECKO_SERVICE_A_BINDINGS",
+};
+
+inline constexpr std::array<std::string_view, __GECKO_BINDING_A_LAST> binding_attr_names{
+	"GECKO_BINDING_A_UNSPEC",
+	"GECKO_BINDING_A_HOME",
+	"GECKO_BINDING_A_PEER",
+	"GECKO_BINDING_A_STATE",
+	"GECKO_BINDING_A_SEQ",
+	"GECKO_BINDING_A_LIFETIME",
+};
+
+/* An attribute added to the UAPI header needs its name here. */
+static_assert(!attr_names.back().empty());
+static_assert(!service_attr_names.back().empty());
+static_assert(!binding_attr_names.back().empty());
+
+} // namespace gecko
+
+#endif /* GECKO_NAMES_H */
