@@ -85,21 +85,20 @@ err:
 	return -EMSGSIZE;
 }
 
-static int get_info(struct sk_buff *skb, struct genl_info *info)
+/* Sends the reply @fill makes of @obj, in a message of @cmd. */
+static int reply(struct genl_info *info, u8 cmd,
+		 int (*fill)(struct sk_buff *, const void *), const void *obj)
 {
-	struct net *net = genl_info_net(info);
-	struct sk_buff *msg;
+	struct sk_buff *msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	void *hdr;
 	int ret;
 
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg) {
 		NL_SET_ERR_MSG_MOD(info->extack, "out of memory for the reply");
 		return -ENOMEM;
 	}
-	hdr = genlmsg_put_reply(msg, info, &gecko_genl_family, 0,
-				GECKO_CMD_GET_INFO);
-	if (!hdr || gecko_info_fill(msg, net)) {
+	hdr = genlmsg_put_reply(msg, info, &gecko_genl_family, 0, cmd);
+	if (!hdr || fill(msg, obj)) {
 		nlmsg_free(msg);
 		NL_SET_ERR_MSG_MOD(info->extack, "reply does not fit in a message");
 		return -EMSGSIZE;
@@ -109,6 +108,16 @@ static int get_info(struct sk_buff *skb, struct genl_info *info)
 	if (ret)
 		NL_SET_ERR_MSG_MOD(info->extack, "cannot send the reply");
 	return ret;
+}
+
+static int info_fill_any(struct sk_buff *skb, const void *net)
+{
+	return gecko_info_fill(skb, (struct net *)net);
+}
+
+static int get_info(struct sk_buff *skb, struct genl_info *info)
+{
+	return reply(info, GECKO_CMD_GET_INFO, info_fill_any, genl_info_net(info));
 }
 
 /*
@@ -221,27 +230,6 @@ static int service_fill(struct sk_buff *skb, const struct gecko_service *svc)
 		return -EMSGSIZE;
 	nla_nest_end(skb, nest);
 	return 0;
-}
-
-/* Sends the reply @fill makes of @obj, in a message of @cmd. */
-static int reply(struct genl_info *info, u8 cmd,
-		 int (*fill)(struct sk_buff *, const void *), const void *obj)
-{
-	struct sk_buff *msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	void *hdr;
-
-	if (!msg) {
-		NL_SET_ERR_MSG_MOD(info->extack, "out of memory for the reply");
-		return -ENOMEM;
-	}
-	hdr = genlmsg_put_reply(msg, info, &gecko_genl_family, 0, cmd);
-	if (!hdr || fill(msg, obj)) {
-		nlmsg_free(msg);
-		NL_SET_ERR_MSG_MOD(info->extack, "reply does not fit in a message");
-		return -EMSGSIZE;
-	}
-	genlmsg_end(msg, hdr);
-	return genlmsg_reply(msg, info);
 }
 
 static int service_fill_any(struct sk_buff *skb, const void *svc)
