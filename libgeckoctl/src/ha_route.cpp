@@ -7,7 +7,7 @@
 #include <gecko/ha_route.h>
 
 #include "fail.h"
-#include "nlrequest.h"
+#include "netlink.h"
 
 #include <netlink/route/link.h>
 #include <netlink/route/link/ip6tnl.h>
@@ -105,7 +105,7 @@ Result<NeighPtr> proxy(const in6_addr &addr, int ifindex)
 } // namespace
 
 struct Rtnl::Impl {
-	netlink::RequestSocket sk;
+	netlink::Socket sk;
 
 	/* Builds a message with @build and sends it. */
 	template <class Build>
@@ -127,7 +127,7 @@ Rtnl::~Rtnl() = default;
 
 Result<Rtnl> Rtnl::open()
 {
-	auto sk = netlink::RequestSocket::open(NETLINK_ROUTE);
+	auto sk = netlink::Socket::open(NETLINK_ROUTE);
 
 	if (!sk)
 		return std::unexpected(sk.error());

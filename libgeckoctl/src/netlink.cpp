@@ -34,6 +34,8 @@ int to_errno(int nlerr)
 		return EACCES;
 	case NLE_AF_NOSUPPORT:
 		return EAFNOSUPPORT;
+	case NLE_PROTO_MISMATCH:	/* socket() said EPROTONOSUPPORT: e.g. no xfrm_user */
+		return EPROTONOSUPPORT;
 	default:
 		return EIO;
 	}
@@ -100,6 +102,11 @@ int on_error(sockaddr_nl *, nlmsgerr *err, void *arg)
 
 } // namespace
 
+std::unexpected<Error> libnl_fail(int nlerr, std::string_view what)
+{
+	return fail(nlerr == -NLE_NOMEM ? ENOMEM : EINVAL, std::string(what) + ": " + nl_geterror(nlerr));
+}
+
 Result<MessagePtr> new_request(std::uint16_t family, std::uint8_t cmd, std::uint8_t version)
 {
 	MessagePtr msg(nlmsg_alloc());
@@ -120,15 +127,16 @@ Result<std::span<const std::byte>> attributes(nl_msg *msg)
 			 static_cast<std::size_t>(genlmsg_attrlen(gnlh, 0))};
 }
 
-Result<Socket> Socket::open()
+Result<Socket> Socket::open(int protocol)
 {
 	SocketPtr sk(nl_socket_alloc());
 	int one = 1;
 
 	if (!sk)
 		return fail(ENOMEM, "cannot allocate a netlink socket");
-	if (int ret = nl_connect(sk.get(), NETLINK_GENERIC); ret < 0)
-		return nl_fail(ret, "cannot open a generic netlink socket");
+	if (int ret = nl_connect(sk.get(), protocol); ret < 0)
+		return nl_fail(ret, protocol == NETLINK_GENERIC ? "cannot open a generic netlink socket"
+								: "cannot open a netlink socket");
 	/* Failing here only costs the kernel's error messages (before 4.12). */
 	(void)setsockopt(nl_socket_get_fd(sk.get()), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
 	return Socket(std::move(sk));
@@ -170,6 +178,15 @@ Result<MessagePtr> Socket::transact(nl_msg *request)
 	if (replies->messages.empty())
 		return nullptr;
 	return std::move(replies->messages.front());
+}
+
+Result<void> Socket::request(nl_msg *request)
+{
+	auto reply = transact(request);
+
+	if (!reply)
+		return std::unexpected(reply.error());
+	return {};
 }
 
 Result<std::vector<MessagePtr>> Socket::dump(nl_msg *request)

@@ -8,11 +8,14 @@
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
 
+#include <linux/netlink.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -32,20 +35,27 @@ Result<MessagePtr> new_request(std::uint16_t family, std::uint8_t cmd, std::uint
 /* The attributes of @msg, a generic netlink message; EPROTO if it has no room for its header. */
 Result<std::span<const std::byte>> attributes(nl_msg *msg);
 
+/* A Result for libnl's own error code @nlerr, when building a message failed. */
+std::unexpected<Error> libnl_fail(int nlerr, std::string_view what);
+
 /*
- * A generic netlink socket that sends one request at a time and waits for
- * its ACK (or the end of its dump), so that every failure comes back with
- * the kernel's errno and extended-ACK text.
+ * A netlink socket, generic netlink unless told otherwise, that sends one
+ * request at a time and waits for its ACK (or the end of its dump), so that
+ * every failure comes back with the kernel's errno and extended-ACK text.
  */
 class Socket {
 public:
-	static Result<Socket> open();
+	/* @protocol: NETLINK_GENERIC, or NETLINK_ROUTE, NETLINK_XFRM... */
+	static Result<Socket> open(int protocol = NETLINK_GENERIC);
 
-	/* The id of the family called @name; ENOENT when there is none. */
+	/* The id of the generic netlink family called @name; ENOENT when there is none. */
 	Result<std::uint16_t> resolve(const std::string &name);
 
 	/* Sends @request; returns its reply, or null if the command sent none. */
 	Result<MessagePtr> transact(nl_msg *request);
+
+	/* Sends @request, a command answered by its ACK alone (rtnetlink, xfrm), and waits for that. */
+	Result<void> request(nl_msg *request);
 
 	/*
 	 * Sends @request with NLM_F_DUMP; returns every reply up to NLMSG_DONE.

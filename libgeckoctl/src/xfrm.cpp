@@ -8,7 +8,7 @@
 #include <gecko/xfrm.h>
 
 #include "fail.h"
-#include "nlrequest.h"
+#include "netlink.h"
 
 #include <linux/xfrm.h>
 
@@ -173,7 +173,7 @@ Policy mh_hao_out_policy(const Binding &b)
 }
 
 struct Xfrm::Impl {
-	netlink::RequestSocket sk;
+	netlink::Socket sk;
 };
 
 Xfrm::Xfrm(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -183,7 +183,7 @@ Xfrm::~Xfrm() = default;
 
 Result<Xfrm> Xfrm::open()
 {
-	auto sk = netlink::RequestSocket::open(NETLINK_XFRM);
+	auto sk = netlink::Socket::open(NETLINK_XFRM);
 
 	if (!sk)
 		return fail(sk.error().code, "xfrm: " + sk.error().describe() + " (is xfrm_user loaded?)");

@@ -7,6 +7,7 @@
 # gecko.ko serves the client directly. Grows with the project.
 . "$GECKO_REPO/tests/vm/lib/common.sh"
 . "$GECKO_REPO/tests/vm/lib/topology.sh"
+. "$GECKO_REPO/tests/vm/lib/mip6.sh"
 
 PATH=$GECKO_REPO/build/tools/gecko-had:$GECKO_REPO/tests/vm/tools:$PATH
 HAD_PID=
@@ -27,16 +28,10 @@ home-prefix = fd00:a::/64
 address = $HA
 allow-coa = fd00:11::/64
 EOC
-ip netns exec ha gecko-had --config /tmp/had.conf > /tmp/had.log 2>&1 &
-HAD_PID=$!
-wait_for 10 grep -q "serving home prefix" /tmp/had.log
-n1 ip -6 addr add $G/128 dev lo home nodad
-n1 ip -6 tunnel add mip6 mode ip6ip6 local $NODE1 remote $HA
-n1 ip link set mip6 up
-n1 ip -6 rule add from $G table 100
-n1 ip -6 route add default dev mip6 table 100
+had_start /tmp/had.conf
+mn_at_home node1 $NODE1
 n1 gecko-mn register --home $G --coa $NODE1 --ha $HA --seq 1 --lifetime 300
-cat /tmp/had.log
+cat "$GECKO_OUT/had.log"
 
 pretty "a UDP echo service on G in node1 and node2, answering with the node's name"
 for k in 1 2; do

@@ -2,15 +2,15 @@
 
 #include "config.h"
 
-#include <boost/program_options.hpp>
-
-#include <fstream>
+#include <options.h>
 
 namespace po = boost::program_options;
 
 namespace gecko::cnd {
 
 namespace {
+
+using daemon::Usage;
 
 po::options_description options()
 {
@@ -27,16 +27,10 @@ po::options_description options()
 		("refresh-advance,r", po::value<unsigned>()->default_value(dflt.refresh_advance.count()),
 		 "send a Binding Refresh Request this many seconds before a binding expires; 0: never")
 		("lock-dir", po::value<std::string>()->default_value(dflt.lock_dir),
-		 "where daemons of one network namespace agree on shared xfrm objects")
-		("config,f", po::value<std::string>(), "read options from FILE (name = value lines)")
-		("help,h", "show this help and exit")
-		("version,V", "show the version and exit");
+		 "where daemons of one network namespace agree on shared xfrm objects");
+	/* --config, --help and --version: daemon::parse_options() adds them. */
 	return opts;
 }
-
-struct Usage {
-	std::string why;
-};
 
 std::chrono::seconds seconds(const po::variables_map &vm, const char *name)
 {
@@ -67,38 +61,14 @@ Config to_config(const po::variables_map &vm)
 
 std::variant<Config, int> parse_config(const std::vector<std::string> &args, std::ostream &out, std::ostream &err)
 {
-	auto opts = options();
-	po::variables_map vm;
+	static_assert(exit_ok == daemon::exit_ok && exit_usage == daemon::exit_usage);
+	static constexpr daemon::Program program = {
+		"gecko-cnd",
+		"A MIPv6 correspondent node (RFC 6275 route optimisation) for this host, in the foreground.",
+		"SIGUSR1 logs the counters. See gecko-cnd(8).",
+	};
 
-	try {
-		po::store(po::command_line_parser(args).options(opts).run(), vm);
-		if (vm.count("help")) {
-			out << "Usage: gecko-cnd [OPTIONS]\n"
-			       "A MIPv6 correspondent node (RFC 6275 route optimisation) for this host, in the "
-			       "foreground.\n\n"
-			    << opts << "\nSIGUSR1 logs the counters. See gecko-cnd(8).\n";
-			return exit_ok;
-		}
-		if (vm.count("version")) {
-			out << "gecko-cnd " GECKO_VERSION "\n";
-			return exit_ok;
-		}
-		/* The command line was stored first, so it wins over the file. */
-		if (vm.count("config")) {
-			const auto &path = vm["config"].as<std::string>();
-			std::ifstream file(path);
-			if (!file)
-				throw Usage{"cannot read " + path};
-			po::store(po::parse_config_file(file, opts), vm);
-		}
-		po::notify(vm);
-		return to_config(vm);
-	} catch (const po::error &e) {
-		err << "gecko-cnd: " << e.what() << "\nTry 'gecko-cnd --help'.\n";
-	} catch (const Usage &u) {
-		err << "gecko-cnd: " << u.why << "\nTry 'gecko-cnd --help'.\n";
-	}
-	return exit_usage;
+	return daemon::parse_options<Config>(program, options(), args, out, err, to_config);
 }
 
 } // namespace gecko::cnd

@@ -4,15 +4,15 @@
 
 #include <shared_lock.h>
 
-#include <boost/program_options.hpp>
-
-#include <fstream>
+#include <options.h>
 
 namespace po = boost::program_options;
 
 namespace gecko::had {
 
 namespace {
+
+using daemon::Usage;
 
 constexpr unsigned default_max_lifetime = 3600;	/* seconds */
 
@@ -29,16 +29,10 @@ po::options_description options()
 		("max-lifetime,l", po::value<unsigned>()->default_value(default_max_lifetime),
 		 "the longest binding lifetime granted, in seconds")
 		("lock-dir", po::value<std::string>()->default_value(daemon::default_lock_dir),
-		 "where daemons of one network namespace agree on shared xfrm objects")
-		("config,f", po::value<std::string>(), "read options from FILE (name = value lines)")
-		("help,h", "show this help and exit")
-		("version,V", "show the version and exit");
+		 "where daemons of one network namespace agree on shared xfrm objects");
+	/* --config, --help and --version: daemon::parse_options() adds them. */
 	return opts;
 }
-
-struct Usage {
-	std::string why;
-};
 
 std::string required(const po::variables_map &vm, const char *name)
 {
@@ -82,37 +76,14 @@ Config to_config(const po::variables_map &vm)
 
 std::variant<Config, int> parse_config(const std::vector<std::string> &args, std::ostream &out, std::ostream &err)
 {
-	auto opts = options();
-	po::variables_map vm;
+	static_assert(exit_ok == daemon::exit_ok && exit_usage == daemon::exit_usage);
+	static constexpr daemon::Program program = {
+		"gecko-had",
+		"A MIPv6 home agent (RFC 6275) for the home prefix, in the foreground.",
+		"See gecko-had(8).",
+	};
 
-	try {
-		po::store(po::command_line_parser(args).options(opts).run(), vm);
-		if (vm.count("help")) {
-			out << "Usage: gecko-had [OPTIONS]\n"
-			       "A MIPv6 home agent (RFC 6275) for the home prefix, in the foreground.\n\n"
-			    << opts << "\nSee gecko-had(8).\n";
-			return exit_ok;
-		}
-		if (vm.count("version")) {
-			out << "gecko-had " GECKO_VERSION "\n";
-			return exit_ok;
-		}
-		/* The command line was stored first, so it wins over the file. */
-		if (vm.count("config")) {
-			const auto &path = vm["config"].as<std::string>();
-			std::ifstream file(path);
-			if (!file)
-				throw Usage{"cannot read " + path};
-			po::store(po::parse_config_file(file, opts), vm);
-		}
-		po::notify(vm);
-		return to_config(vm);
-	} catch (const po::error &e) {
-		err << "gecko-had: " << e.what() << "\nTry 'gecko-had --help'.\n";
-	} catch (const Usage &u) {
-		err << "gecko-had: " << u.why << "\nTry 'gecko-had --help'.\n";
-	}
-	return exit_usage;
+	return daemon::parse_options<Config>(program, options(), args, out, err, to_config);
 }
 
 } // namespace gecko::had

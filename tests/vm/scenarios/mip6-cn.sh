@@ -18,6 +18,7 @@
 # Every MH gecko-cnd sends must decode in tshark and carry the RFC checksum.
 . "$GECKO_REPO/tests/vm/lib/common.sh"
 . "$GECKO_REPO/tests/vm/lib/topology.sh"
+. "$GECKO_REPO/tests/vm/lib/mip6.sh"
 
 PATH=$GECKO_REPO/build/tools/gecko-had:$GECKO_REPO/build/tools/gecko-cnd:$PATH
 HAD_CONF=$GECKO_OUT/gecko-had.conf
@@ -32,16 +33,10 @@ cleanup() {
 	topo_down
 }
 
-# Not through client(): $! must be the daemon itself.
-had_start() {
-	ip netns exec ha gecko-had --config "$HAD_CONF" >> "$GECKO_OUT/had.log" 2>&1 &
-	HAD_PID=$!
-	wait_for 10 grep -q "serving home prefix" "$GECKO_OUT/had.log"
-}
-
 # cnd_start: gecko-cnd in the client, logging to cnd.log; waits for its Nth start.
 cnd_start() {
 	local starts=$(($(grep -c "^correspondent node" "$LOG" 2> /dev/null || true) + 1))
+	# Not through client(): $! must be the daemon itself.
 	ip netns exec client gecko-cnd --config "$CND_CONF" >> "$LOG" 2>&1 &
 	CND_PID=$!
 	wait_for 10 logged "^correspondent node" "$starts"
@@ -161,16 +156,9 @@ nonce-renewal = 1
 refresh-advance = 2
 EOC
 capture client node1 node2
-had_start
-for n in node1 node2; do
-	coa=$([[ $n == node1 ]] && echo $NODE1 || echo $NODE2)
-	ip -n $n -6 addr add $G/128 dev lo home nodad
-	ip -n $n -6 tunnel add mip6 mode ip6ip6 local "$coa" remote $HA
-	ip -n $n link set mip6 up
-	# What G sends leaves through the reverse tunnel.
-	ip -n $n -6 rule add from $G table 100
-	ip -n $n -6 route add default dev mip6 table 100
-done
+had_start "$HAD_CONF"
+mn_at_home node1 $NODE1
+mn_at_home node2 $NODE2
 out=$(n1 gecko-mn register --home $G --coa $NODE1 --ha $HA --seq 1 --lifetime 120)
 [[ $out == "status 0 "* ]] || fail "home registration: $out"
 

@@ -14,23 +14,12 @@
 # decode in tshark and carry the RFC checksum.
 . "$GECKO_REPO/tests/vm/lib/common.sh"
 . "$GECKO_REPO/tests/vm/lib/topology.sh"
+. "$GECKO_REPO/tests/vm/lib/mip6.sh"
 
 PATH=$GECKO_REPO/build/tools/gecko-had:$PATH
 OFF_PREFIX=fd00:b::1	# a home address outside the home prefix
 CONF=/tmp/gecko-had.conf
 HAD_PID=
-
-# had_start: gecko-had in the foreground of the ha namespace, logging to had.log.
-# The log is appended to: wait for one more "serving" line than before.
-had_start() {
-	local started
-	started=$(grep -c "serving home prefix" "$GECKO_OUT/had.log" 2> /dev/null || true)
-	# Not through ha(): $! must be gecko-had itself (ip netns exec execs it).
-	ip netns exec ha gecko-had --config "$CONF" >> "$GECKO_OUT/had.log" 2>&1 &
-	HAD_PID=$!
-	wait_for 10 had_serving $((started + 1))
-}
-had_serving() { (( $(grep -c "serving home prefix" "$GECKO_OUT/had.log") >= $1 )); }
 
 had_stop() {
 	kill -TERM "$HAD_PID"
@@ -75,18 +64,11 @@ EOC
 ip netns exec ha tcpdump -i eth0 -U -w "$GECKO_OUT/home.pcap" ip6 2> "$GECKO_OUT/tcpdump.log" &
 tcpdump_pid=$!
 wait_for 10 grep -q listening "$GECKO_OUT/tcpdump.log"
-had_start
+had_start "$CONF"
 
 pretty "the mobile node side: G (home flag) and an ip6ip6 tunnel to the HA on node1 and node2"
-for n in node1 node2; do
-	coa=$([[ $n == node1 ]] && echo $NODE1 || echo $NODE2)
-	ip -n $n -6 addr add $G/128 dev lo home nodad
-	ip -n $n -6 tunnel add mip6 mode ip6ip6 local "$coa" remote $HA
-	ip -n $n link set mip6 up
-	# What G sends leaves through the reverse tunnel.
-	ip -n $n -6 rule add from $G table 100
-	ip -n $n -6 route add default dev mip6 table 100
-done
+mn_at_home node1 $NODE1
+mn_at_home node2 $NODE2
 n1 ip -6 addr add $OFF_PREFIX/128 dev lo home nodad
 
 pretty "node1 registers G: BA status 0, tunnel, route and proxy entry on the HA"
@@ -181,7 +163,7 @@ expect_eq "xfrm states" "$(ha ip xfrm state)" ""
 expect_eq "xfrm policies" "$(ha ip xfrm policy)" ""
 
 pretty "restart with the same configuration serves again"
-had_start
+had_start "$CONF"
 out=$(register node1 $NODE1 1 60)
 echo "$out"
 [[ $out == "status 0 seq 1 "* ]] || fail "registration after restart: $out"

@@ -14,6 +14,7 @@
 #              node1 fd00:11::2 (mobile node)       node3 fd00:13::2 (sender of junk)
 . "$GECKO_REPO/tests/vm/lib/common.sh"
 . "$GECKO_REPO/tests/vm/lib/topology.sh"
+. "$GECKO_REPO/tests/vm/lib/mip6.sh"
 
 PATH=$GECKO_REPO/build/tools/gecko-had:$GECKO_REPO/build/tools/gecko-cnd:$GECKO_REPO/tests/vm/tools:$PATH
 HAD_LOG=$GECKO_OUT/had.log
@@ -34,20 +35,14 @@ home-prefix = fd00:a::/64
 address = $HA
 allow-coa = fd00:11::/64
 EOC
-# Not through ha()/client(): $! must be the daemon itself.
-ip netns exec ha gecko-had --config "$GECKO_OUT/had.conf" > "$HAD_LOG" 2>&1 &
-HAD_PID=$!
+had_start "$GECKO_OUT/had.conf"	# logs to $HAD_LOG
+# Not through client(): $! must be the daemon itself.
 ip netns exec client gecko-cnd > "$CND_LOG" 2>&1 &
 CND_PID=$!
-wait_for 10 grep -q "serving home prefix" "$HAD_LOG"
 wait_for 10 grep -q "^correspondent node" "$CND_LOG"
 
 # node1 as the mobile node: G at home through its tunnel to the HA.
-ip -n node1 -6 addr add $G/128 dev lo home nodad
-ip -n node1 -6 tunnel add mip6 mode ip6ip6 local $NODE1 remote $HA
-ip -n node1 link set mip6 up
-ip -n node1 -6 rule add from $G table 100
-ip -n node1 -6 route add default dev mip6 table 100
+mn_at_home node1 $NODE1
 
 # serves SEQ: both daemons still answer node1 correctly.
 serves() {

@@ -1,10 +1,15 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# Load and unload gecko.ko 2 x 50 times, used from two namespaces each
+# Load and unload gecko.ko 3 x 50 times, used from two namespaces each
 # time: the module list ends where it started, and no slab cache grows by
 # one object per round. One process does the rounds (gecko-modcycle), so
 # commands' own exec, VMA and inode churn stays out of the counts; per-CPU
-# slabs still make them jump, so a cache counts as leaking only if it grows
-# by at least one object per round in both halves.
+# slabs still make them jump by a slab's worth, tens of objects. So the
+# caches watched are those gecko.ko's code paths allocate from (kmalloc-*,
+# and kernfs nodes for its sysfs entries; the VMA, inode and dentry caches
+# belong to the user space doing the rounds), and one counts as leaking if
+# it grows in each of three windows, by 2 x ROUNDS objects in all (one
+# object leaked per round shows as about 3 x ROUNDS; an injected one-kmalloc
+# leak in module_init was caught this way).
 . "$GECKO_REPO/tests/vm/lib/common.sh"
 
 ROUNDS=50
@@ -25,22 +30,24 @@ settle
 slab > /tmp/slab.before
 modules_before=$(wc -l < /proc/modules)
 
-for half in 1 2; do
+for window in 1 2 3; do
 	pretty "$ROUNDS rounds"
 	round $ROUNDS
 	settle
-	slab > /tmp/slab.$half
+	slab > /tmp/slab.$window
 done
 
 expect_eq "modules loaded" "$(wc -l < /proc/modules)" "$modules_before"
 [[ ! -e /sys/module/gecko ]] || fail "/sys/module/gecko is still there"
 ! gecko-ctl info 2> /dev/null || fail "the gecko family outlived the module"
 
-pretty "slab caches: no cache grew by one object per round"
-join /tmp/slab.before /tmp/slab.1 | join - /tmp/slab.2 | awk -v n=$ROUNDS '
-	$3 - $2 >= n || $4 - $3 >= n { printf "%s: %d then %d more objects\n", $1, $3 - $2, $4 - $3 }
-	$3 - $2 >= n && $4 - $3 >= n { bad = 1 }
-	END { exit bad }' || fail "a slab cache grew by one object per round"
+pretty "slab caches: none grew by about one object per round"
+join /tmp/slab.before /tmp/slab.1 | join - /tmp/slab.2 | join - /tmp/slab.3 | awk -v n=$ROUNDS '
+	$1 !~ /^(kmalloc-|kernfs_node_cache)/ { next }
+	{ a = $3 - $2; b = $4 - $3; c = $5 - $4 }
+	a > 0 || b > 0 || c > 0 { printf "%s: %d, %d, %d more objects\n", $1, a, b, c }
+	a > 0 && b > 0 && c > 0 && a + b + c >= 2 * n { bad = 1 }
+	END { exit bad }' || fail "a slab cache grew by about one object per round"
 
 pretty "the module loads again and works"
 insmod "$GECKO_KO"

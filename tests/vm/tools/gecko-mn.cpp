@@ -17,109 +17,28 @@
  * only with an RH2 state and inbound policy, and only for an address
  * configured with the "home" flag (ip -6 addr add G/128 dev lo home).
  * What is installed here is removed on exit.
+ *
+ * The route-optimisation commands, hot and ro, are in mn_ro.cpp; what the
+ * commands share is in mn_common.cpp.
  */
 
+#include "mn_common.h"
 #include "mn_ro.h"
 
 #include <gecko/mh.h>
 #include <gecko/mh_socket.h>
-#include <gecko/xfrm.h>
 
-#include <arpa/inet.h>
 #include <poll.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <iostream>
-#include <map>
 #include <string>
-#include <vector>
+
+namespace gecko::mn {
 
 namespace {
 
-enum { exit_accepted = 0, exit_rejected = 1, exit_usage = 2, exit_error = 3 };
-
-using Clock = std::chrono::steady_clock;
-
-[[noreturn]] void usage(const std::string &why)
-{
-	std::cerr << "gecko-mn: " << why
-		  << "\nusage: gecko-mn register --home G --coa COA --ha HA [--seq N] [--lifetime S] [--timeout S]\n";
-	std::exit(exit_usage);
-}
-
-int report(const gecko::Error &error)
-{
-	std::cerr << "gecko-mn: " << error.describe() << '\n';
-	return exit_error;
-}
-
-in6_addr address(const std::map<std::string, std::string> &opts, const std::string &name)
-{
-	in6_addr addr;
-	auto it = opts.find(name);
-
-	if (it == opts.end())
-		usage("--" + name + " is required");
-	if (inet_pton(AF_INET6, it->second.c_str(), &addr) != 1)
-		usage("--" + name + ": not an IPv6 address: " + it->second);
-	return addr;
-}
-
-unsigned long number(const std::map<std::string, std::string> &opts, const std::string &name, unsigned long dflt)
-{
-	auto it = opts.find(name);
-
-	if (it == opts.end())
-		return dflt;
-	try {
-		return std::stoul(it->second);
-	} catch (const std::exception &) {
-		usage("--" + name + ": not a number: " + it->second);
-	}
-}
-
-/* The xfrm states and policies this mobile node needs, removed when it ends. */
-class Plumbing {
-public:
-	Plumbing(gecko::xfrm::Xfrm &xfrm, const gecko::xfrm::Binding &b)
-		: xfrm_(xfrm), out_state_(gecko::xfrm::hao_out_state(b)), out_policy_(gecko::xfrm::mh_hao_out_policy(b))
-	{
-	}
-
-	gecko::Result<void> install()
-	{
-		for (auto ok : {xfrm_.install(out_state_), xfrm_.install(out_policy_),
-				xfrm_.install(gecko::xfrm::rh2_receive_state()),
-				xfrm_.install(gecko::xfrm::mh_receive_policy(gecko::xfrm::Kind::rh2))})
-			if (!ok)
-				return ok;
-		return {};
-	}
-
-	/* Removing what is not there succeeds, so this also undoes a partial install(). */
-	~Plumbing()
-	{
-		(void)xfrm_.remove(gecko::xfrm::mh_receive_policy(gecko::xfrm::Kind::rh2));
-		(void)xfrm_.remove(gecko::xfrm::rh2_receive_state());
-		(void)xfrm_.remove(out_policy_);
-		(void)xfrm_.remove(out_state_);
-	}
-
-private:
-	gecko::xfrm::Xfrm &xfrm_;
-	gecko::xfrm::State out_state_;
-	gecko::xfrm::Policy out_policy_;
-};
-
-std::string text(const in6_addr &addr)
-{
-	char buf[INET6_ADDRSTRLEN];
-
-	return inet_ntop(AF_INET6, &addr, buf, sizeof(buf));
-}
-
-int do_register(const std::map<std::string, std::string> &opts)
+int do_register(const Options &opts)
 {
 	auto home = address(opts, "home");
 	auto coa = address(opts, "coa");
@@ -128,19 +47,19 @@ int do_register(const std::map<std::string, std::string> &opts)
 	auto lifetime = std::chrono::seconds(number(opts, "lifetime", 60));
 	auto timeout = std::chrono::seconds(number(opts, "timeout", 5));
 
-	auto xfrm = gecko::xfrm::Xfrm::open();
+	auto xfrm = xfrm::Xfrm::open();
 	if (!xfrm)
 		return report(xfrm.error());
 	Plumbing plumbing(*xfrm, {ha, home, coa});
 	if (auto ok = plumbing.install(); !ok)
 		return report(ok.error());
 
-	auto sk = gecko::mh::Socket::open();
+	auto sk = mh::Socket::open();
 	if (!sk)
 		return report(sk.error());
-	gecko::mh::Bu bu{static_cast<std::uint16_t>(seq), true, true, false, false,
-			 static_cast<std::uint16_t>(lifetime / gecko::mh::time_unit), {}};
-	if (auto ok = sk->send(gecko::mh::encode(bu), home, ha); !ok)
+	mh::Bu bu{static_cast<std::uint16_t>(seq), true, true, false, false,
+		  static_cast<std::uint16_t>(lifetime / mh::time_unit), {}};
+	if (auto ok = sk->send(mh::encode(bu), home, ha); !ok)
 		return report(ok.error());
 
 	auto deadline = Clock::now() + timeout;
@@ -153,14 +72,14 @@ int do_register(const std::map<std::string, std::string> &opts)
 		auto msg = sk->receive();
 		if (!msg)
 			continue;
-		auto parsed = gecko::mh::parse(msg->bytes);
-		auto *ba = parsed ? std::get_if<gecko::mh::Ba>(&*parsed) : nullptr;
+		auto parsed = mh::parse(msg->bytes);
+		auto *ba = parsed ? std::get_if<mh::Ba>(&*parsed) : nullptr;
 		if (!ba || !msg->checksum_ok) {
 			std::cerr << "gecko-mn: ignored a message from " << text(msg->src) << '\n';
 			continue;
 		}
 		std::cout << "status " << int(ba->status) << " seq " << ba->seq << " lifetime "
-			  << ba->lifetime_units * gecko::mh::time_unit.count() << " from " << text(msg->src)
+			  << ba->lifetime_units * mh::time_unit.count() << " from " << text(msg->src)
 			  << (msg->rh2 ? " rh2 " + text(*msg->rh2) : std::string()) << std::endl;
 		return ba->status < 128 ? exit_accepted : exit_rejected;
 	}
@@ -170,23 +89,16 @@ int do_register(const std::map<std::string, std::string> &opts)
 
 } // namespace
 
+} // namespace gecko::mn
+
 int main(int argc, char **argv)
 {
-	std::map<std::string, std::string> opts;
+	using namespace gecko::mn;
 
 	/* Route optimisation with a correspondent (hot, ro): mn_ro.cpp. */
-	if (auto status = gecko::mn::run_ro(argc, argv))
+	if (auto status = run_ro(argc, argv))
 		return *status;
 	if (argc < 2 || std::string(argv[1]) != "register")
-		usage("the only command is 'register'");
-	for (int i = 2; i < argc; i += 2) {
-		std::string key = argv[i];
-		if (key.rfind("--", 0) != 0 || i + 1 >= argc)
-			usage("expected --option value, got '" + key + "'");
-		key = key.substr(2);
-		if (key != "home" && key != "coa" && key != "ha" && key != "seq" && key != "lifetime" && key != "timeout")
-			usage("unknown option --" + key);
-		opts[key] = argv[i + 1];
-	}
-	return do_register(opts);
+		usage("the commands are 'register', 'hot' and 'ro'");
+	return do_register(parse(argc, argv, {"home", "coa", "ha", "seq", "lifetime", "timeout"}));
 }

@@ -28,6 +28,7 @@
  * installed is removed on exit.
  */
 
+#include "mn_common.h"
 #include "mn_ro.h"
 
 #include <gecko/mh.h>
@@ -35,16 +36,13 @@
 #include <gecko/rr.h>
 #include <gecko/xfrm.h>
 
-#include <arpa/inet.h>
 #include <poll.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
-#include <map>
 #include <random>
-#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -53,85 +51,12 @@ namespace gecko::mn {
 
 namespace {
 
-enum { exit_accepted = 0, exit_rejected = 1, exit_usage = 2, exit_error = 3 };
-
-using Clock = std::chrono::steady_clock;
-using Options = std::map<std::string, std::string>;
-
-constexpr const char *synopsis =
-	"usage: gecko-mn hot --home G --cn CN [--timeout S]\n"
-	"       gecko-mn ro --home G --coa COA --cn CN [--seq N] [--lifetime S] [--timeout S]\n"
-	"                   [--home-nonce N --home-token HEX] [--wait S]\n"
-	"                   [--bad-auth] [--wrong-nonce home|care-of|both] [--h-flag]\n";
-
-[[noreturn]] void usage(const std::string &why)
+/* The options of hot and ro: --name value pairs, and the flags that take no value. */
+Options ro_options(int argc, char **argv)
 {
-	std::cerr << "gecko-mn: " << why << '\n' << synopsis;
-	std::exit(exit_usage);
-}
-
-[[noreturn]] void die(const Error &error)
-{
-	std::cerr << "gecko-mn: " << error.describe() << '\n';
-	std::exit(exit_error);
-}
-
-/* --name value pairs, and the flags that take no value. */
-Options parse(int argc, char **argv)
-{
-	static const std::set<std::string> flags = {"bad-auth", "h-flag"};
-	static const std::set<std::string> names = {"home", "coa", "cn", "seq", "lifetime", "timeout",
-						    "home-nonce", "home-token", "wait", "wrong-nonce"};
-	Options opts;
-
-	for (int i = 2; i < argc; i++) {
-		std::string key = argv[i];
-		if (key.rfind("--", 0) != 0)
-			usage("expected an option, got '" + key + "'");
-		key = key.substr(2);
-		if (!flags.contains(key) && !names.contains(key))
-			usage("unknown option --" + key);
-		if (flags.contains(key)) {
-			opts[key] = "1";
-			continue;
-		}
-		if (++i >= argc)
-			usage("--" + key + " needs a value");
-		opts[key] = argv[i];
-	}
-	return opts;
-}
-
-in6_addr address(const Options &opts, const std::string &name)
-{
-	in6_addr addr;
-	auto it = opts.find(name);
-
-	if (it == opts.end())
-		usage("--" + name + " is required");
-	if (inet_pton(AF_INET6, it->second.c_str(), &addr) != 1)
-		usage("--" + name + ": not an IPv6 address: " + it->second);
-	return addr;
-}
-
-unsigned long number(const Options &opts, const std::string &name, unsigned long dflt)
-{
-	auto it = opts.find(name);
-
-	if (it == opts.end())
-		return dflt;
-	try {
-		return std::stoul(it->second);
-	} catch (const std::exception &) {
-		usage("--" + name + ": not a number: " + it->second);
-	}
-}
-
-std::string text(const in6_addr &addr)
-{
-	char buf[INET6_ADDRSTRLEN];
-
-	return inet_ntop(AF_INET6, &addr, buf, sizeof(buf));
+	return parse(argc, argv,
+		     {"home", "coa", "cn", "seq", "lifetime", "timeout", "home-nonce", "home-token", "wait", "wrong-nonce"},
+		     {"bad-auth", "h-flag"});
 }
 
 std::string hex(std::span<const std::uint8_t> bytes)
@@ -213,33 +138,6 @@ Answer run_test(mh::Socket &sk, const Init &init, const in6_addr &src, const in6
 	}
 }
 
-/* The xfrm states and policies a BU with an HAO and its BA need, for as long as this runs. */
-class Plumbing {
-public:
-	Plumbing(xfrm::Xfrm &xfrm, const xfrm::Binding &b)
-		: xfrm_(xfrm), out_state_(xfrm::hao_out_state(b)), out_policy_(xfrm::mh_hao_out_policy(b))
-	{
-		for (auto ok : {xfrm_.install(out_state_), xfrm_.install(out_policy_),
-				xfrm_.install(xfrm::rh2_receive_state()),
-				xfrm_.install(xfrm::mh_receive_policy(xfrm::Kind::rh2))})
-			if (!ok)
-				die(ok.error());
-	}
-
-	~Plumbing()
-	{
-		(void)xfrm_.remove(xfrm::mh_receive_policy(xfrm::Kind::rh2));
-		(void)xfrm_.remove(xfrm::rh2_receive_state());
-		(void)xfrm_.remove(out_policy_);
-		(void)xfrm_.remove(out_state_);
-	}
-
-private:
-	xfrm::Xfrm &xfrm_;
-	xfrm::State out_state_;
-	xfrm::Policy out_policy_;
-};
-
 int do_hot(const Options &opts)
 {
 	auto home = address(opts, "home");
@@ -299,6 +197,8 @@ int do_ro(const Options &opts)
 	if (!xfrm)
 		die(xfrm.error());
 	Plumbing plumbing(*xfrm, {cn, home, coa});
+	if (auto ok = plumbing.install(); !ok)
+		die(ok.error());
 	if (auto ok = sk->send(bytes, home, cn); !ok)
 		die(ok.error());
 
@@ -325,9 +225,9 @@ std::optional<int> run_ro(int argc, char **argv)
 		return std::nullopt;
 	std::string command = argv[1];
 	if (command == "hot")
-		return do_hot(parse(argc, argv));
+		return do_hot(ro_options(argc, argv));
 	if (command == "ro")
-		return do_ro(parse(argc, argv));
+		return do_ro(ro_options(argc, argv));
 	return std::nullopt;
 }
 
