@@ -5,6 +5,7 @@
 #   make              build gecko.ko and the user space (installs missing packages first)
 #   make check        every suite: unit, KUnit, VM scenarios, packaging; one summary line
 #   make demo         boot the test VM and show gecko at work
+#   make bench        benchmarks, as ratios against a baseline in the same VM boot
 #   make unit | kunit | vm-check | vm-test T=name | pkg-check
 #   make install [DESTDIR=...]   make dkms-install   make deps   make clean
 
@@ -64,6 +65,9 @@ pkg-check: all
 demo: all
 	tests/vm/run -v -t 300 tests/vm/demo.sh
 
+bench: all
+	tests/bench/run
+
 install: user
 	DESTDIR=$(DESTDIR) cmake --install $(BUILD)
 	[ -n "$(DESTDIR)" ] || ldconfig
@@ -82,4 +86,4 @@ clean:
 	$(MAKE) -C tests/vm/selftest KDIR=$(KDIR) clean
 	rm -rf $(BUILD) tests/vm/out
 
-.PHONY: all deps deps-ok kmod user check unit kunit vm-check vm-test pkg-check demo install dkms-install clean
+.PHONY: all deps deps-ok kmod user check unit kunit vm-check vm-test pkg-check demo bench install dkms-install clean
