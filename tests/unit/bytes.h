@@ -2,17 +2,50 @@
 #ifndef GECKO_TEST_BYTES_H
 #define GECKO_TEST_BYTES_H
 
-/* Netlink wire data built by hand, for the cases libnl would refuse to build. */
+/*
+ * Wire data written by hand: as hex, and netlink messages for the cases
+ * libnl would refuse to build.
+ */
 
 #include <linux/netlink.h>
 
+#include <cctype>
 #include <cstddef>
 #include <cstdint>
+#include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
 /* std::vector's storage is aligned enough for netlink's 4-byte alignment. */
 using Bytes = std::vector<std::byte>;
+
+/* Wire bytes written as hex; spaces and '|' only separate fields for the reader. */
+inline Bytes hex(std::string_view text)
+{
+	Bytes out;
+	std::string digits;
+
+	for (char c : text)
+		if (std::isxdigit(static_cast<unsigned char>(c)))
+			digits += c;
+	for (std::size_t i = 0; i + 1 < digits.size(); i += 2)
+		out.push_back(static_cast<std::byte>(std::stoul(digits.substr(i, 2), nullptr, 16)));
+	return out;
+}
+
+/* The other way, so that a failing comparison prints readable bytes. */
+inline std::string dump(std::span<const std::byte> bytes)
+{
+	static constexpr char digits[] = "0123456789abcdef";
+	std::string out;
+
+	for (std::byte b : bytes) {
+		out += digits[std::to_integer<unsigned>(b) >> 4];
+		out += digits[std::to_integer<unsigned>(b) & 0xf];
+	}
+	return out;
+}
 
 /* Appends @len bytes of @data to @buf, padded to netlink's alignment. */
 inline void append(Bytes &buf, const void *data, std::size_t len)

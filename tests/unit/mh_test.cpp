@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 
+#include "bytes.h"
+
 #include <gecko/mh.h>
 
 #include <gtest/gtest.h>
@@ -17,35 +19,6 @@
 namespace {
 
 namespace mh = gecko::mh;
-
-using Bytes = std::vector<std::byte>;
-
-/* Wire bytes written as hex; spaces and '|' only separate fields for the reader. */
-Bytes hex(std::string_view text)
-{
-	Bytes out;
-	std::string digits;
-
-	for (char c : text)
-		if (std::isxdigit(static_cast<unsigned char>(c)))
-			digits += c;
-	for (std::size_t i = 0; i + 1 < digits.size(); i += 2)
-		out.push_back(static_cast<std::byte>(std::stoul(digits.substr(i, 2), nullptr, 16)));
-	return out;
-}
-
-/* The other way, so that a failing comparison prints readable bytes. */
-std::string dump(std::span<const std::byte> bytes)
-{
-	static constexpr char digits[] = "0123456789abcdef";
-	std::string out;
-
-	for (std::byte b : bytes) {
-		out += digits[std::to_integer<unsigned>(b) >> 4];
-		out += digits[std::to_integer<unsigned>(b) & 0xf];
-	}
-	return out;
-}
 
 in6_addr ip(const char *text)
 {

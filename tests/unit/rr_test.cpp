@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 
+#include "bytes.h"
+
 #include <gecko/mh.h>
 #include <gecko/rr.h>
 
@@ -19,33 +21,6 @@ namespace {
 namespace mh = gecko::mh;
 namespace rr = gecko::rr;
 using namespace std::chrono_literals;
-
-using Bytes = std::vector<std::byte>;
-
-Bytes hex(std::string_view text)
-{
-	Bytes out;
-	std::string digits;
-
-	for (char c : text)
-		if (std::isxdigit(static_cast<unsigned char>(c)))
-			digits += c;
-	for (std::size_t i = 0; i + 1 < digits.size(); i += 2)
-		out.push_back(static_cast<std::byte>(std::stoul(digits.substr(i, 2), nullptr, 16)));
-	return out;
-}
-
-std::string dump(std::span<const std::byte> bytes)
-{
-	static constexpr char digits[] = "0123456789abcdef";
-	std::string out;
-
-	for (std::byte b : bytes) {
-		out += digits[std::to_integer<unsigned>(b) >> 4];
-		out += digits[std::to_integer<unsigned>(b) & 0xf];
-	}
-	return out;
-}
 
 template <std::size_t N>
 std::array<std::uint8_t, N> array(std::string_view text)
