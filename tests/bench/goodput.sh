@@ -10,17 +10,13 @@
 # medians are compared. Result: $GECKO_OUT/result.json and a line each.
 . "$GECKO_REPO/tests/vm/lib/common.sh"
 . "$GECKO_REPO/tests/vm/lib/topology.sh"
+. "$GECKO_REPO/tests/vm/lib/mip6.sh"
 
 ROUNDS=${ROUNDS:-3}
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-8}
 
 topo_up
-client ip xfrm state add src $CLIENT dst $G proto route2 mode ro coa $NODE2
-client ip xfrm policy add src $CLIENT/128 dst $G/128 dir out \
-	tmpl src $CLIENT dst $G proto route2 mode ro level use
-client ip xfrm state add src $G dst $CLIENT proto hao mode ro coa $NODE2
-client ip xfrm policy add src $G/128 dst $CLIENT/128 dir in \
-	tmpl src $G dst $CLIENT proto hao mode ro level use
+client_binds_g $NODE2
 n2 ip -6 addr add $G/128 dev lo
 n2 gecko-ctl service add $G coa $NODE2 contact-coa $NODE1
 n2 gecko-ctl binding set $G $CLIENT state bound seq 1 lifetime 420

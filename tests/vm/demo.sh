@@ -48,12 +48,7 @@ n2 gecko-ctl service show
 n2 gecko-ctl binding show --json | jq -c .
 
 pretty "the client's stock kernel binds G to node2's care-of address"
-client ip xfrm state add src $CLIENT dst $G proto route2 mode ro coa $NODE2
-client ip xfrm policy add src $CLIENT/128 dst $G/128 dir out \
-	tmpl src $CLIENT dst $G proto route2 mode ro level use
-client ip xfrm state add src $G dst $CLIENT proto hao mode ro coa $NODE2
-client ip xfrm policy add src $G/128 dst $CLIENT/128 dir in \
-	tmpl src $G dst $CLIENT proto hao mode ro level use
+client_binds_g $NODE2
 pretty "client -> G: $(client timeout 10 socat -t 5 - UDP6:[$G]:7007 <<< hi)  (directly: RH2 in, HAO out)"
 
 pretty "node2's counters"

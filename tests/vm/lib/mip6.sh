@@ -8,6 +8,8 @@
 #                         to $GECKO_OUT/had.log; sets HAD_PID and waits for
 #                         one more "serving home prefix" line than the log
 #                         had, so that it also waits out a restart
+#   client_binds_g COA    the client's stock kernel binds G to COA (RH2 out,
+#                         HAO in), with iproute2, as gecko-cnd would
 
 mn_at_home() {
 	ip -n "$1" -6 addr add $G/128 dev lo home nodad
@@ -29,3 +31,12 @@ had_start() {
 
 # had_serving N: had.log says "serving home prefix" at least N times.
 had_serving() { (($(grep -c "serving home prefix" "$GECKO_OUT/had.log" || true) >= $1)); }
+
+client_binds_g() {
+	client ip xfrm state add src $CLIENT dst $G proto route2 mode ro coa "$1"
+	client ip xfrm policy add src $CLIENT/128 dst $G/128 dir out \
+		tmpl src $CLIENT dst $G proto route2 mode ro level use
+	client ip xfrm state add src $G dst $CLIENT proto hao mode ro coa "$1"
+	client ip xfrm policy add src $G/128 dst $CLIENT/128 dir in \
+		tmpl src $G dst $CLIENT proto hao mode ro level use
+}

@@ -7,16 +7,12 @@
 # offload, no fragment, nothing dropped for size.
 . "$GECKO_REPO/tests/vm/lib/common.sh"
 . "$GECKO_REPO/tests/vm/lib/topology.sh"
+. "$GECKO_REPO/tests/vm/lib/mip6.sh"
 
 topo_up
 
 pretty "client: binding of G to node2's care-of address in the stock kernel"
-client ip xfrm state add src $CLIENT dst $G proto route2 mode ro coa $NODE2
-client ip xfrm policy add src $CLIENT/128 dst $G/128 dir out \
-	tmpl src $CLIENT dst $G proto route2 mode ro level use
-client ip xfrm state add src $G dst $CLIENT proto hao mode ro coa $NODE2
-client ip xfrm policy add src $G/128 dst $CLIENT/128 dir in \
-	tmpl src $G dst $CLIENT proto hao mode ro level use
+client_binds_g $NODE2
 
 pretty "node2: G on lo, the service and the client's binding"
 n2 ip -6 addr add $G/128 dev lo
