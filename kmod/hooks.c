@@ -200,6 +200,12 @@ static unsigned int hao_out(void *priv, struct sk_buff *skb, const struct nf_hoo
 		gecko_counter_inc(state->net, GECKO_COUNTER_HAO_FAILED);
 		return NF_DROP;
 	}
+	/*
+	 * ip6_output() set skb->dev from the old route, and the neighbour
+	 * output queues on skb->dev: a packet of G routed into the reverse
+	 * tunnel would otherwise go down the tunnel with an Ethernet header.
+	 */
+	skb->dev = skb_dst(skb)->dev;
 	gecko_counter_add(state->net, GECKO_COUNTER_HAO_OUT, wire_packets(skb));
 	return NF_ACCEPT;
 }

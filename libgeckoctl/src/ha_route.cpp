@@ -13,9 +13,11 @@
 #include <netlink/route/link/ip6tnl.h>
 #include <netlink/route/neighbour.h>
 #include <netlink/route/route.h>
+#include <netlink/route/rule.h>
 
 #include <arpa/inet.h>
 #include <linux/neighbour.h>
+#include <linux/fib_rules.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 
@@ -32,6 +34,7 @@ using AddrPtr = std::unique_ptr<nl_addr, Deleter<nl_addr_put>>;
 using LinkPtr = std::unique_ptr<rtnl_link, Deleter<rtnl_link_put>>;
 using RoutePtr = std::unique_ptr<rtnl_route, Deleter<rtnl_route_put>>;
 using NeighPtr = std::unique_ptr<rtnl_neigh, Deleter<rtnl_neigh_put>>;
+using RulePtr = std::unique_ptr<rtnl_rule, Deleter<rtnl_rule_put>>;
 
 constexpr std::uint8_t hop_limit = 64;
 constexpr std::uint8_t encap_limit = 4;
@@ -64,7 +67,9 @@ Result<void> outcome(Result<void> ok, const std::string &what, std::initializer_
 	return fail(ok.error().code, what + ": " + ok.error().describe());
 }
 
-Result<RoutePtr> host_route(const in6_addr &dst, int ifindex)
+/* A route to @dst (::/0 with a prefix length of 0 for a default route) through @ifindex in @table. */
+Result<RoutePtr> device_route(const in6_addr &dst, int ifindex, std::uint32_t table = RT_TABLE_MAIN,
+			      unsigned prefixlen = 128)
 {
 	RoutePtr route(rtnl_route_alloc());
 	rtnl_nexthop *nh = rtnl_route_nh_alloc();
@@ -74,8 +79,9 @@ Result<RoutePtr> host_route(const in6_addr &dst, int ifindex)
 		rtnl_route_nh_free(nh);
 		return fail(ENOMEM, "cannot allocate a route");
 	}
+	nl_addr_set_prefixlen(addr->get(), static_cast<int>(prefixlen));
 	rtnl_route_set_family(route.get(), AF_INET6);
-	rtnl_route_set_table(route.get(), RT_TABLE_MAIN);
+	rtnl_route_set_table(route.get(), table);
 	rtnl_route_set_protocol(route.get(), RTPROT_STATIC);
 	rtnl_route_set_type(route.get(), RTN_UNICAST);
 	if (int ret = rtnl_route_set_dst(route.get(), addr->get()); ret < 0) {
@@ -85,6 +91,22 @@ Result<RoutePtr> host_route(const in6_addr &dst, int ifindex)
 	rtnl_route_nh_set_ifindex(nh, ifindex);
 	rtnl_route_add_nexthop(route.get(), nh);	/* the route owns it now */
 	return route;
+}
+
+Result<RulePtr> source_rule(const in6_addr &src, std::uint32_t table, std::uint32_t priority)
+{
+	RulePtr rule(rtnl_rule_alloc());
+	auto addr = host(src);
+
+	if (!rule || !addr)
+		return fail(ENOMEM, "cannot allocate a rule");
+	rtnl_rule_set_family(rule.get(), AF_INET6);
+	rtnl_rule_set_prio(rule.get(), priority);
+	rtnl_rule_set_table(rule.get(), table);
+	rtnl_rule_set_action(rule.get(), FR_ACT_TO_TBL);
+	if (int ret = rtnl_rule_set_src(rule.get(), addr->get()); ret < 0)
+		return netlink::libnl_fail(ret, "cannot build a rule");
+	return rule;
 }
 
 Result<NeighPtr> proxy(const in6_addr &addr, int ifindex)
@@ -176,7 +198,7 @@ Result<void> Rtnl::remove_tunnel(const std::string &name)
 
 Result<void> Rtnl::add_host_route(const in6_addr &dst, int ifindex)
 {
-	auto route = host_route(dst, ifindex);
+	auto route = device_route(dst, ifindex);
 
 	if (!route)
 		return std::unexpected(route.error());
@@ -190,13 +212,48 @@ Result<void> Rtnl::add_host_route(const in6_addr &dst, int ifindex)
 
 Result<void> Rtnl::remove_host_route(const in6_addr &dst, int ifindex)
 {
-	auto route = host_route(dst, ifindex);
+	auto route = device_route(dst, ifindex);
 
 	if (!route)
 		return std::unexpected(route.error());
 	auto ok = impl_->send([&](nl_msg **msg) { return rtnl_route_build_del_request(route->get(), 0, msg); },
 			      "cannot build a route deletion");
 	return outcome(ok, "cannot remove the route to " + text(dst), {ESRCH, ENOENT, ENODEV});
+}
+
+Result<void> Rtnl::add_source_route(const in6_addr &src, std::uint32_t table, std::uint32_t priority, int ifindex)
+{
+	auto route = device_route(in6addr_any, ifindex, table, 0);
+	auto rule = source_rule(src, table, priority);
+
+	if (!route)
+		return std::unexpected(route.error());
+	if (!rule)
+		return std::unexpected(rule.error());
+	auto ok = impl_->send(
+		[&](nl_msg **msg) {
+			return rtnl_route_build_add_request(route->get(), NLM_F_CREATE | NLM_F_REPLACE, msg);
+		},
+		"cannot build a route");
+	if (auto done = outcome(ok, "cannot add the default route of table " + std::to_string(table)); !done)
+		return done;
+	/* Replaced, not doubled, when an earlier run left it. */
+	if (auto gone = remove_source_rule(src, table, priority); !gone)
+		return gone;
+	ok = impl_->send([&](nl_msg **msg) { return rtnl_rule_build_add_request(rule->get(), NLM_F_CREATE, msg); },
+			 "cannot build a rule");
+	return outcome(ok, "cannot add a rule for traffic from " + text(src));
+}
+
+Result<void> Rtnl::remove_source_rule(const in6_addr &src, std::uint32_t table, std::uint32_t priority)
+{
+	auto rule = source_rule(src, table, priority);
+
+	if (!rule)
+		return std::unexpected(rule.error());
+	auto ok = impl_->send([&](nl_msg **msg) { return rtnl_rule_build_delete_request(rule->get(), 0, msg); },
+			      "cannot build a rule deletion");
+	return outcome(ok, "cannot remove the rule for traffic from " + text(src), {ENOENT});
 }
 
 Result<void> Rtnl::add_proxy(const in6_addr &addr, int ifindex)

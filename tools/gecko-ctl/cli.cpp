@@ -32,6 +32,14 @@ constexpr Command command_table[] = {
 	 "record a client's binding (the node agent's job)"},
 	{"binding del", "G PEER", cmd_binding_del, "forget a client's binding"},
 	{"binding show", "[G [PEER]]", cmd_binding_show, "show the bindings, of G, or of G and PEER"},
+	{"register", "G [lifetime SECONDS]", cmd_register,
+	 "make this node G's contact node: home registration with G's home agent"},
+	{"deregister", "G", cmd_deregister, "end this node's home registration for G"},
+	{"rr", "G CLIENT", cmd_rr, "run return routability with CLIENT ahead of a Binding Update"},
+	{"bu", "G CLIENT [seq N] [lifetime SECONDS]", cmd_bu,
+	 "bind CLIENT to this node: Binding Update, seq N the donor's + 1"},
+	{"clear", "G CLIENT", cmd_clear, "return CLIENT, served here, to the contact node"},
+	{"agent show", "", cmd_agent_show, "show the node agent's counters"},
 };
 
 /* Width of the name column in the usage; longer synopses get a line of their own. */

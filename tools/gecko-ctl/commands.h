@@ -77,6 +77,12 @@ int cmd_service_show(const Invocation &inv);
 int cmd_binding_set(const Invocation &inv);
 int cmd_binding_del(const Invocation &inv);
 int cmd_binding_show(const Invocation &inv);
+int cmd_register(const Invocation &inv);
+int cmd_deregister(const Invocation &inv);
+int cmd_rr(const Invocation &inv);
+int cmd_bu(const Invocation &inv);
+int cmd_clear(const Invocation &inv);
+int cmd_agent_show(const Invocation &inv);
 
 /* The output of the show commands, apart so it can be tested without the module. */
 void print_info(std::ostream &out, const Info &info, bool json);

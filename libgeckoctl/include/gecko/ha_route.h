@@ -19,6 +19,7 @@
 
 #include <netinet/in.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -41,6 +42,15 @@ public:
 	Result<void> add_host_route(const in6_addr &dst, int ifindex);
 	Result<void> remove_host_route(const in6_addr &dst, int ifindex);
 
+	/*
+	 * What a mobile node at a care-of address sends from its home
+	 * address goes up the reverse tunnel @ifindex:
+	 *   ip -6 rule add from SRC/128 table TABLE priority PRIORITY
+	 *   ip -6 route replace default dev IFINDEX table TABLE
+	 * The route goes away with the tunnel; the rule with remove_source_rule().
+	 */
+	Result<void> add_source_route(const in6_addr &src, std::uint32_t table, std::uint32_t priority, int ifindex);
+	Result<void> remove_source_rule(const in6_addr &src, std::uint32_t table, std::uint32_t priority);
 	/* ip -6 neigh add proxy ADDR dev IFINDEX */
 	Result<void> add_proxy(const in6_addr &addr, int ifindex);
 	Result<void> remove_proxy(const in6_addr &addr, int ifindex);

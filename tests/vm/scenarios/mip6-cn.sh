@@ -19,6 +19,7 @@
 . "$GECKO_REPO/tests/vm/lib/common.sh"
 . "$GECKO_REPO/tests/vm/lib/topology.sh"
 . "$GECKO_REPO/tests/vm/lib/mip6.sh"
+. "$GECKO_REPO/tests/vm/lib/capture.sh"
 
 PATH=$GECKO_REPO/build/tools/gecko-had:$GECKO_REPO/build/tools/gecko-cnd:$PATH
 HAD_CONF=$GECKO_OUT/gecko-had.conf
@@ -26,7 +27,6 @@ CND_CONF=$GECKO_OUT/gecko-cnd.conf
 LOG=$GECKO_OUT/cnd.log
 HAD_PID=
 CND_PID=
-PCAPS=()
 
 cleanup() {
 	kill $HAD_PID $CND_PID 2> /dev/null || true
@@ -78,53 +78,6 @@ bound_to() {
 	[[ $(state_coa route2 $CLIENT $G) == "$1" && $(state_coa hao $G $CLIENT) == "$1" ]] ||
 		fail "binding at '$(state_coa route2 $CLIENT $G)'/'$(state_coa hao $G $CLIENT)', want '$1'"
 }
-
-# capture HOST...: everything on each HOST's link, in HOST.pcap, packet by packet.
-capture() {
-	local h
-	for h; do
-		ip netns exec "$h" tcpdump -i eth0 -U -w "$GECKO_OUT/$h.pcap" ip6 2> "$GECKO_OUT/tcpdump-$h.log" &
-		PCAPS+=($!)
-	done
-	for h; do
-		wait_for 10 grep -q listening "$GECKO_OUT/tcpdump-$h.log"
-	done
-}
-
-# tshark takes seconds under TCG, so the captures are read once, at the end:
-# expect WHY CMD... runs CMD then, and fails with WHY if it fails.
-CHECKS=()
-expect() { CHECKS+=("$(printf '%q ' "$@")"); }
-
-# tables HOST...: one line per packet on each HOST's link, " key=value,value... ",
-# in HOST.table; one tshark run for all, over the captures merged.
-tables() {
-	local h i=0 files=()
-	for h; do files+=("$GECKO_OUT/$h.pcap"); done
-	# -I none: one interface per file, numbered in order.
-	mergecap -I none -F pcapng -w "$GECKO_OUT/all.pcapng" "${files[@]}"
-	tshark -r "$GECKO_OUT/all.pcapng" -T fields -E separator='|' -e frame.interface_id -e ipv6.src -e ipv6.dst \
-		-e ipv6.routing.type -e ipv6.routing.mipv6.home_address -e ipv6.opt.mipv6.home_address -e udp.dstport \
-		-e mip6.mhtype -e mip6.be.status 2> /dev/null > "$GECKO_OUT/all.fields"
-	for h; do
-		awk -F'|' -v id=$i '$1 == id { printf " src=%s dst=%s rt=%s rth=%s hao=%s udp=%s mh=%s be=%s \n",
-			$2, $3, $4, $5, $6, $7, $8, $9 }' "$GECKO_OUT/all.fields" > "$GECKO_OUT/$h.table"
-		i=$((i + 1))
-	done
-}
-
-# seen HOST KEY=VALUE...: a packet on HOST's link had each VALUE among its KEY's
-# (an ip6ip6 packet has two sources and two destinations).
-seen() {
-	local host=$1
-	shift
-	awk -v want="$*" 'BEGIN { n = split(want, w, " ") }
-		{ ok = 1
-		  for (i = 1; i <= n; i++) { split(w[i], kv, "="); if ($0 !~ " " kv[1] "=([^ ]*,)?" kv[2] "[, ]") ok = 0 }
-		  if (ok) { found = 1; exit } }
-		END { exit !found }' "$GECKO_OUT/$host.table"
-}
-unseen() { ! seen "$@"; }
 
 # from_g_via_node1 PORT TEXT: a datagram from G to the client, sent from
 # node1's CoA with a Home Address option, as a node bound at the client does.
@@ -309,16 +262,9 @@ expect_eq "xfrm policies" "$(client ip xfrm policy)" ""
 cat "$LOG"
 
 pretty "the captures: what went where"
-sleep 0.5
-kill "${PCAPS[@]}"
-wait "${PCAPS[@]}" || true
+capture_stop
 tables client node1 node2
-for c in "${CHECKS[@]}"; do
-	eval "set -- $c"
-	why=$1
-	shift
-	"$@" || fail "$why"
-done
+run_checks
 
 pretty "every Mobility Header gecko-cnd sent: tshark decodes it, its checksum is right"
 tshark -V -r "$GECKO_OUT/client.pcap" -Y "mipv6 && ipv6.src == $CLIENT" > "$GECKO_OUT/client.tshark" 2>&1

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef GECKO_AGENT_H
+#define GECKO_AGENT_H
+
+/*
+ * The node agent: the server side of the MIPv6 signalling that moves a
+ * client between the nodes of a service (DESIGN §2, flows 1 and 2), and
+ * the control interface gecko-ctl drives it through.
+ *
+ * - Home registration (the seed's mip6_addr_active): the node becomes the
+ *   contact node of G. Binding Update with the H and A flags from G to the
+ *   home agent, which gecko.ko sends from the care-of address with a Home
+ *   Address option; on the Binding Acknowledgement, the reverse tunnel to
+ *   the home agent (ip6ip6), the rule that sends what G emits up that
+ *   tunnel, and the service's contact flag. Refreshed at 80 % of the
+ *   granted lifetime (or the Binding Refresh Advice). At start, the agent
+ *   resumes the registrations of every service the module marks contact.
+ * - Return routability for a client (run ahead of a handoff, or as part of
+ *   one): Care-of Test Init from this node's care-of address; Home Test
+ *   Init from G, sent by the contact node, which relays the Home Test back
+ *   over the agents' TCP channel (or sent here when this node is the
+ *   contact node). The tokens are kept for the Binding Update.
+ * - Binding Update to a client from G (the Home Address option and the
+ *   care-of address source added by gecko.ko), sequence number the caller's
+ *   (the donor's + 1) or, when none is given, the local binding's + 1,
+ *   resynchronised once from a "sequence number out of window" answer. The
+ *   module's binding is pending while the update travels, bound once the
+ *   client accepts, and put back as it was if it does not.
+ * - Binding clear: a de-registration (lifetime 0, home keygen token only)
+ *   from the node that serves the client, which then returns to the
+ *   contact node; the module's binding goes.
+ *
+ * Retransmissions follow RFC 6275 §11.8: 1 s, doubling, 4 tries.
+ * The channel between agents is TCP to the contact node's care-of address
+ * (port 7433 by default); gecko-ctl reaches the agent of its network
+ * namespace through an abstract Unix socket and must run as the agent's
+ * user or root. Needs CAP_NET_ADMIN and CAP_NET_RAW.
+ */
+
+#include <gecko/error.h>
+#include <gecko/export.h>
+
+#include <netinet/in.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace gecko::agent {
+
+inline constexpr std::uint16_t default_port = 7433;
+/* The abstract Unix socket's name ("@gecko-agent"): one agent per network namespace. */
+inline constexpr const char *default_control = "gecko-agent";
+/* The routing table and rule priority of the reverse tunnel's route are these plus the tunnel's ifindex / 0. */
+inline constexpr std::uint32_t reverse_table_base = 0x67650000;
+inline constexpr std::uint32_t reverse_rule_priority = 1000;
+
+struct Config {
+	std::string control = default_control;
+	std::uint16_t port = default_port;
+	/* One line per event; none when empty. */
+	std::function<void(const std::string &)> log;
+};
+
+/* What the agent saw, for gecko-ctl agent status. */
+struct Counters {
+	std::uint64_t mh_received = 0;
+	std::uint64_t mh_bad_checksum = 0;	/* dropped */
+	std::uint64_t mh_malformed = 0;		/* dropped */
+	std::uint64_t mh_unexpected = 0;	/* well-formed, but nothing here waited for it */
+	std::uint64_t hot_relayed = 0;		/* Home Tests passed on to another node */
+	std::uint64_t bu_sent = 0;		/* to clients, retransmissions included */
+	std::uint64_t bu_accepted = 0;
+	std::uint64_t bu_rejected = 0;
+	std::uint64_t registrations = 0;	/* home registrations and refreshes accepted */
+	std::uint64_t peer_errors = 0;		/* agent connections closed for a malformed frame */
+};
+
+class GECKO_API Agent {
+public:
+	/* Opens its sockets (EADDRINUSE if another agent serves this namespace). */
+	static Result<std::unique_ptr<Agent>> open(Config config);
+
+	/* Serves until @stop_fd becomes readable. Registrations stay in place. */
+	Result<void> run(int stop_fd);
+
+	~Agent();
+
+private:
+	struct Impl;
+	explicit Agent(std::unique_ptr<Impl> impl);
+	std::unique_ptr<Impl> impl_;
+};
+
+/* How a signalling operation went. */
+struct Outcome {
+	std::uint16_t seq = 0;			/* of the Binding Update that was accepted */
+	std::uint32_t lifetime = 0;		/* seconds the binding was granted */
+	std::chrono::microseconds elapsed{};	/* from the request to the answer */
+};
+
+/*
+ * gecko-ctl's side. Each call waits for the operation to finish; a
+ * refusal by the peer is an error naming the Binding Acknowledgement's
+ * status (EACCES), silence is ETIMEDOUT.
+ */
+class GECKO_API Control {
+public:
+	/* ECONNREFUSED / ENOENT when no agent runs in this network namespace. */
+	static Result<Control> connect(const std::string &name = default_control);
+
+	Result<Outcome> register_home(const in6_addr &home, std::optional<std::uint32_t> lifetime = {});
+	Result<Outcome> deregister_home(const in6_addr &home);
+	Result<Outcome> rr(const in6_addr &home, const in6_addr &client);
+	Result<Outcome> bu(const in6_addr &home, const in6_addr &client, std::optional<std::uint16_t> seq = {},
+			   std::optional<std::uint32_t> lifetime = {});
+	Result<Outcome> clear(const in6_addr &home, const in6_addr &client);
+	Result<Counters> counters();
+
+	Control(Control &&other) noexcept;
+	Control &operator=(Control &&other) noexcept;
+	Control(const Control &) = delete;
+	Control &operator=(const Control &) = delete;
+	~Control();
+
+private:
+	explicit Control(int fd) : fd_(fd) {}
+
+	int fd_;
+};
+
+} // namespace gecko::agent
+
+#endif /* GECKO_AGENT_H */

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef GECKO_AGENT_COMMON_H
+#define GECKO_AGENT_COMMON_H
+
+/* Sockets of the node agent and its control client, and the counters' wire order. */
+
+#include <gecko/agent.h>
+#include <gecko/error.h>
+
+#include <netinet/in.h>
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+namespace gecko::agent {
+
+/* A listening abstract Unix stream socket "@@name": per network namespace, no file to leave behind. */
+Result<int> listen_unix(const std::string &name);
+/* A blocking connection to it. */
+Result<int> connect_unix(const std::string &name);
+/* Whether the process at the other end of @fd runs as root or as this process's user. */
+bool control_peer_allowed(int fd);
+
+/* A listening TCP socket on every address, for the other nodes' agents. */
+Result<int> listen_tcp(std::uint16_t port);
+/* A nonblocking connection from @src to @dst, under way. */
+Result<int> connect_tcp(const in6_addr &src, const in6_addr &dst, std::uint16_t port);
+
+/* The interface's index, 0 when there is none. */
+std::uint32_t if_index(const std::string &name);
+
+inline constexpr std::array<std::uint64_t Counters::*, 10> counter_fields = {
+	&Counters::mh_received, &Counters::mh_bad_checksum, &Counters::mh_malformed, &Counters::mh_unexpected,
+	&Counters::hot_relayed, &Counters::bu_sent,	    &Counters::bu_accepted,  &Counters::bu_rejected,
+	&Counters::registrations, &Counters::peer_errors,
+};
+
+template <class F>
+void for_each_counter(const Counters &c, F f)
+{
+	for (std::size_t i = 0; i < counter_fields.size(); i++)
+		f(i, c.*counter_fields[i]);
+}
+
+} // namespace gecko::agent
+
+#endif /* GECKO_AGENT_COMMON_H */

@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+
+#include <gecko/agent.h>
+
+#include "agent/common.h"
+#include "agent/wire.h"
+#include "fail.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+namespace gecko::agent {
+
+namespace {
+
+/* Sends @req on @fd and waits for the reply; a failed operation becomes an error. */
+Result<wire::Message> exchange(int fd, const wire::Message &req)
+{
+	auto bytes = req.encode();
+	for (std::size_t off = 0; off < bytes.size();) {
+		auto n = send(fd, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return fail(errno, std::string("cannot talk to the node agent: ") + std::strerror(errno));
+		off += static_cast<std::size_t>(n);
+	}
+
+	wire::Reader reader;
+	for (;;) {
+		auto msg = reader.next();
+		if (!msg)
+			return std::unexpected(msg.error());
+		if (*msg) {
+			if ((*msg)->type() != wire::Type::reply)
+				return fail(EPROTO, "the node agent answered with message " + std::to_string(int((*msg)->type())));
+			auto code = (*msg)->u32(wire::Attr::error);
+			if (!code)
+				return std::unexpected(code.error());
+			if (*code)
+				return fail(static_cast<int>(*code), (*msg)->text(wire::Attr::text).value_or(""));
+			return std::move(**msg);
+		}
+		std::byte buf[4096];
+		auto n = recv(fd, buf, sizeof(buf), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return fail(n ? errno : ECONNRESET, "the node agent went away without an answer");
+		reader.feed(std::span(buf, static_cast<std::size_t>(n)));
+	}
+}
+
+Result<Outcome> outcome(Result<wire::Message> reply)
+{
+	if (!reply)
+		return std::unexpected(reply.error());
+	Outcome out;
+	out.seq = reply->u16(wire::Attr::seq).value_or(0);
+	out.lifetime = reply->u32(wire::Attr::lifetime).value_or(0);
+	out.elapsed = std::chrono::microseconds(reply->u64(wire::Attr::elapsed_us).value_or(0));
+	return out;
+}
+
+wire::Message for_client(wire::Type type, const in6_addr &home, const in6_addr &client)
+{
+	wire::Message req(type);
+	req.put(wire::Attr::home, home).put(wire::Attr::client, client);
+	return req;
+}
+
+} // namespace
+
+Result<Control> Control::connect(const std::string &name)
+{
+	auto fd = connect_unix(name);
+	if (!fd)
+		return std::unexpected(fd.error());
+	return Control(*fd);
+}
+
+Control::Control(Control &&other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+
+Control &Control::operator=(Control &&other) noexcept
+{
+	std::swap(fd_, other.fd_);
+	return *this;
+}
+
+Control::~Control()
+{
+	if (fd_ >= 0)
+		close(fd_);
+}
+
+Result<Outcome> Control::register_home(const in6_addr &home, std::optional<std::uint32_t> lifetime)
+{
+	wire::Message req(wire::Type::register_home);
+	req.put(wire::Attr::home, home);
+	if (lifetime)
+		req.put_u32(wire::Attr::lifetime, *lifetime);
+	return outcome(exchange(fd_, req));
+}
+
+Result<Outcome> Control::deregister_home(const in6_addr &home)
+{
+	wire::Message req(wire::Type::deregister_home);
+	req.put(wire::Attr::home, home);
+	return outcome(exchange(fd_, req));
+}
+
+Result<Outcome> Control::rr(const in6_addr &home, const in6_addr &client)
+{
+	return outcome(exchange(fd_, for_client(wire::Type::rr, home, client)));
+}
+
+Result<Outcome> Control::bu(const in6_addr &home, const in6_addr &client, std::optional<std::uint16_t> seq,
+			    std::optional<std::uint32_t> lifetime)
+{
+	auto req = for_client(wire::Type::bu, home, client);
+	if (seq)
+		req.put_u16(wire::Attr::seq, *seq);
+	if (lifetime)
+		req.put_u32(wire::Attr::lifetime, *lifetime);
+	return outcome(exchange(fd_, req));
+}
+
+Result<Outcome> Control::clear(const in6_addr &home, const in6_addr &client)
+{
+	return outcome(exchange(fd_, for_client(wire::Type::clear, home, client)));
+}
+
+Result<Counters> Control::counters()
+{
+	auto reply = exchange(fd_, wire::Message(wire::Type::counters));
+	if (!reply)
+		return std::unexpected(reply.error());
+	Counters c;
+	for (std::size_t i = 0; i < counter_fields.size(); i++) {
+		auto attr = static_cast<wire::Attr>(static_cast<std::size_t>(wire::Attr::counter_base) + i);
+		c.*counter_fields[i] = reply->u64(attr).value_or(0);
+	}
+	return c;
+}
+
+} // namespace gecko::agent

@@ -1,0 +1,181 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# vm-timeout: 300
+# Versatile anycast at the IP level with the real signalling: gecko-had on
+# the HA, gecko-cnd on the stock client, gecko.ko and gecko-agent on the
+# three nodes, each serving G with a UDP echo that answers its own name.
+#
+# node1 registers as contact node (home registration, reverse tunnel); UDP
+# and ping to G are answered by node1. gecko-ctl then hands the client to
+# node2, node3 and back to node1, each time with the donor's sequence
+# number + 1: HoTI sent from G by the contact node, HoT relayed by its
+# agent, CoTI direct, BU from the acceptor's CoA with HAO = G. The answers
+# switch and always come from G; the acceptor's counters move. Then RR
+# ahead and the BU later, a 20 MB TCP download from G bound to node2 (no
+# fragment, no drop for size), and a binding clear that returns the
+# client to the contact node. The client link is captured: RH2 in, HAO
+# out, UDP checksums verified by tshark, every MH checksum verified.
+. "$GECKO_REPO/tests/vm/lib/common.sh"
+. "$GECKO_REPO/tests/vm/lib/topology.sh"
+. "$GECKO_REPO/tests/vm/lib/mip6.sh"
+. "$GECKO_REPO/tests/vm/lib/capture.sh"
+
+PATH=$GECKO_REPO/build/tools/gecko-had:$GECKO_REPO/build/tools/gecko-cnd:$GECKO_REPO/build/tools/gecko-agent:$PATH
+HAD_CONF=$GECKO_OUT/gecko-had.conf
+HAD_PID=
+PIDS=()
+
+cleanup() {
+	kill $HAD_PID "${PIDS[@]}" 2> /dev/null || true
+	topo_down
+}
+trap cleanup EXIT
+
+counter() { ip netns exec "$1" gecko-ctl info --json | jq ".counters.$2"; }
+agent_counter() { ip netns exec "$1" gecko-ctl agent show --json | jq ".counters.$2"; }
+# seq_at NODE: the sequence number of the client's last BU that NODE knows, 0 for none.
+seq_at() { ip netns exec "$1" gecko-ctl binding show $G --json | jq "[.[] | select(.peer == \"$CLIENT\")][0].seq // 0"; }
+echo_reply() { client timeout 10 socat -t 5 - UDP6:[$G]:7007 <<< "$1"; }
+
+# The care-of address the client's kernel sends G's traffic to (none: empty).
+client_coa() { client ip xfrm state list src $CLIENT dst $G proto route2 | sed -n 's/^\s*coa \(\S*\).*/\1/p'; }
+
+# hand_off DONOR ACCEPTOR ACCEPTOR_COA: the seed's low-level handoff.
+hand_off() {
+	local donor=$1 acceptor=$2 coa=$3 seq out rh2 hao
+	seq=$(seq_at "$donor")
+	rh2=$(counter "$acceptor" rh2_in)
+	hao=$(counter "$acceptor" hao_out)
+	out=$(ip netns exec "$acceptor" gecko-ctl bu $G $CLIENT seq $((seq + 1)))
+	echo "$acceptor: $out"
+	[[ $out == "seq $((seq + 1)) lifetime 420 in "* ]] || fail "BU from $acceptor: $out"
+	((seq == 0)) || ip netns exec "$donor" gecko-ctl binding del $G $CLIENT
+	expect_eq "client's binding" "$(client_coa)" "$coa"
+	expect_eq "UDP echo after the handoff to $acceptor" "$(echo_reply "to-$acceptor")" "$acceptor"
+	(($(counter "$acceptor" rh2_in) > rh2)) || fail "$acceptor stripped no RH2"
+	(($(counter "$acceptor" hao_out) > hao)) || fail "$acceptor added no HAO"
+	expect_eq "$acceptor's binding" \
+		"$(ip netns exec "$acceptor" gecko-ctl binding show $G $CLIENT --json | jq -r '.[0].state')" bound
+}
+
+pretty "topology, gecko-had, gecko-cnd; on each node G, the service, an agent and a UDP echo"
+topo_up
+cat > "$HAD_CONF" <<EOC
+interface = eth0
+home-prefix = fd00:a::/64
+address = $HA
+allow-coa = fd00:11::/64
+allow-coa = fd00:12::/64
+allow-coa = fd00:13::/64
+EOC
+capture client
+had_start "$HAD_CONF"
+ip netns exec client gecko-cnd > "$GECKO_OUT/cnd.log" 2>&1 &
+PIDS+=($!)
+wait_for 10 grep -q "^correspondent node" "$GECKO_OUT/cnd.log"
+for k in 1 2 3; do
+	coa=fd00:1$k::2
+	ip -n node$k -6 addr add $G/128 dev lo nodad
+	ip netns exec node$k gecko-ctl service add $G coa $coa contact-coa $NODE1 ha $HA
+	ip netns exec node$k gecko-agent > "$GECKO_OUT/agent$k.log" 2>&1 &
+	PIDS+=($!)
+	ip netns exec node$k socat UDP6-RECVFROM:7007,bind=[$G],fork SYSTEM:"echo node$k" &
+	PIDS+=($!)
+done
+for k in 1 2 3; do
+	wait_for 10 grep -q "^node agent" "$GECKO_OUT/agent$k.log"
+	wait_for 10 sh -c "ip netns exec node$k ss -Hlun | grep -q 7007"
+done
+
+pretty "node1 registers as contact node: BA, reverse tunnel, contact flag"
+out=$(n1 gecko-ctl register $G lifetime 120)
+echo "$out"
+[[ $out == "seq 1 lifetime 120 in "* ]] || fail "registration: $out"
+expect_eq "contact flag" "$(n1 gecko-ctl service show $G --json | jq '.[0].contact')" true
+n1 ip -6 rule | grep -q "from $G lookup" || fail "no rule for what G sends"
+
+pretty "UDP and ping to G are answered by node1"
+expect_eq "UDP echo" "$(echo_reply hello)" node1
+replies=$(n1 nstat -az Icmp6OutEchoReplies | awk 'NR > 1 { print $2 }')
+client ping -6 -c 3 -i 0.2 -W 2 $G > /dev/null || fail "ping to G"
+(($(n1 nstat -az Icmp6OutEchoReplies | awk 'NR > 1 { print $2 }') >= replies + 3)) || fail "node1 did not answer the pings"
+expect_eq "client binding before any handoff" "$(client_coa)" ""
+
+pretty "handoffs node1 -> node2 -> node3 -> node1"
+hand_off node1 node2 $NODE2
+hand_off node2 node3 $NODE3
+hand_off node3 node1 $NODE1
+expect_eq "Home Tests relayed by node1" "$(agent_counter node1 hot_relayed)" 2
+
+pretty "RR ahead: node2 tests while node1 serves, then only the BU"
+out=$(n2 gecko-ctl rr $G $CLIENT)
+echo "node2 rr: $out"
+expect_eq "UDP echo while node1 still serves" "$(echo_reply still)" node1
+hand_off node1 node2 $NODE2
+
+pretty "20 MB of TCP from G, bound to node2: no fragment, no drop for size"
+capture_stop
+head -c 20000000 /dev/urandom > /tmp/blob
+want=$(sha256sum < /tmp/blob)
+n2 socat -u OPEN:/tmp/blob TCP6-LISTEN:8000,bind=[$G],reuseaddr &
+PIDS+=($!)
+wait_for 10 sh -c "ip netns exec node2 ss -Hltn | grep -q 8000"
+got=$(client timeout 90 socat -u TCP6:[$G]:8000 - | sha256sum)
+expect_eq "download sha256" "$got" "$want"
+for h in client node2; do
+	frag=$(ip netns exec $h nstat -az Ip6FragCreates Ip6ReasmReqds Icmp6OutPktTooBigs Icmp6InPktTooBigs |
+		awk 'NR > 1 { n += $2 } END { print n + 0 }')
+	expect_eq "$h fragments and too-big messages" "$frag" 0
+done
+expect_eq "HAO failures at node2" "$(counter node2 hao_failed)" 0
+
+pretty "a BU with a stale seq is refused; the binding stays where it was"
+! out=$(n3 gecko-ctl bu $G $CLIENT seq 1 2>&1) || fail "a stale seq was accepted"
+[[ $out == *"sequence number out of window"* ]] || fail "stale seq: $out"
+expect_eq "node3's bindings after the refusal" "$(n3 gecko-ctl binding show --json)" "[]"
+expect_eq "UDP echo after the refusal" "$(echo_reply again)" node2
+
+pretty "binding clear: the client returns to the contact node"
+out=$(n2 gecko-ctl clear $G $CLIENT)
+echo "node2 clear: $out"
+expect_eq "client binding after clear" "$(client_coa)" ""
+expect_eq "node2's bindings" "$(n2 gecko-ctl binding show --json)" "[]"
+expect_eq "UDP echo after clear" "$(echo_reply back)" node1
+
+pretty "errors: a clear where the client is not served, no agent"
+! out=$(n3 gecko-ctl clear $G $CLIENT 2>&1) || fail "clear without a binding succeeded"
+[[ $out == *"no binding"* ]] || fail "clear without a binding: $out"
+! out=$(client gecko-ctl rr $G $CLIENT 2>&1) || fail "rr without an agent succeeded"
+[[ $out == *"no node agent"* ]] || fail "rr without an agent: $out"
+for k in 1 2 3; do
+	for c in mh_bad_checksum mh_malformed peer_errors; do
+		expect_eq "node$k agent $c" "$(agent_counter node$k $c)" 0
+	done
+done
+
+pretty "deregistration: the tunnel and the rule go"
+n1 gecko-ctl deregister $G
+expect_eq "contact flag" "$(n1 gecko-ctl service show $G --json | jq '.[0].contact')" false
+! n1 ip -6 rule | grep -q "from $G lookup" || fail "the rule for G is still there"
+
+pretty "the captures"
+for k in 1 2 3; do cat "$GECKO_OUT/agent$k.log"; done
+tables client
+run_checks
+for k in 1 2 3; do
+	seen client src=fd00:1$k::2 hao=$G udp= || fail "no datagram from node$k's CoA with HAO = G"
+	seen client src=$CLIENT dst=fd00:1$k::2 rt=2 rth=$G || fail "no RH2 to node$k"
+	seen client src=fd00:1$k::2 mh=5 hao=$G || fail "no BU from node$k with HAO = G"
+	seen client src=fd00:1$k::2 mh=2 || fail "no CoTI from node$k"
+done
+unseen client mh=1 src=fd00:12::2 || fail "node2 sent a HoTI itself"
+# One test for the first handoff to node2, one run ahead; none for the BU after it.
+expect_eq "CoTIs from node2" "$(grep -c " src=$NODE2 .* mh=2 " "$GECKO_OUT/client.table")" 2
+tshark -r "$GECKO_OUT/client.pcap" -o udp.check_checksum:TRUE -o tcp.check_checksum:TRUE \
+	-Y "udp.checksum.status == \"Bad\" || tcp.checksum.status == \"Bad\" || _ws.malformed" > "$GECKO_OUT/bad.txt" 2> /dev/null
+expect_eq "packets with a bad checksum or malformed" "$(wc -l < "$GECKO_OUT/bad.txt")" 0
+tshark -r "$GECKO_OUT/client.pcap" -o udp.check_checksum:TRUE -Y "udp.checksum.status == \"Good\" && ipv6.opt.mipv6.home_address" |
+	wc -l > "$GECKO_OUT/good.txt"
+(($(cat "$GECKO_OUT/good.txt") > 0)) || fail "tshark verified no UDP checksum of a datagram with HAO"
+"$GECKO_REPO/tests/vm/tools/mh-checksum" "$GECKO_OUT/client.pcap" $G $NODE1 $NODE2 $NODE3 > "$GECKO_OUT/mh-checksum.txt"
+grep -c . "$GECKO_OUT/mh-checksum.txt"
+pretty "PASS"

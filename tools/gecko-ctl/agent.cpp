@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The low-level MIPv6 commands, carried out by the node agent of this network namespace. */
+
+#include "args.h"
+#include "commands.h"
+#include "json.h"
+
+#include <gecko/agent.h>
+
+#include <iomanip>
+
+namespace gecko::ctl {
+
+namespace {
+
+/* Runs @op with a connection to the agent and prints its outcome. */
+int with_agent(const Invocation &inv, const std::function<Result<agent::Outcome>(agent::Control &)> &op)
+{
+	auto control = agent::Control::connect();
+	if (!control)
+		return report(inv, control.error());
+	auto out = op(*control);
+	if (!out)
+		return report(inv, out.error());
+
+	auto ms = static_cast<double>(out->elapsed.count()) / 1000;
+	if (inv.json) {
+		JsonWriter json(inv.out);
+		json.begin_object();
+		json.key("seq");
+		json.value(out->seq);
+		json.key("lifetime");
+		json.value(out->lifetime);
+		json.key("elapsed-us");
+		json.value(static_cast<std::uint64_t>(out->elapsed.count()));
+		json.end_object();
+		inv.out << '\n';
+	} else {
+		if (out->lifetime)
+			inv.out << "seq " << out->seq << " lifetime " << out->lifetime << ' ';
+		inv.out << "in " << std::fixed << std::setprecision(1) << ms << " ms\n";
+	}
+	return exit_ok;
+}
+
+constexpr std::pair<std::uint64_t agent::Counters::*, std::string_view> counter_names[] = {
+	{&agent::Counters::mh_received, "mh_received"},
+	{&agent::Counters::mh_bad_checksum, "mh_bad_checksum"},
+	{&agent::Counters::mh_malformed, "mh_malformed"},
+	{&agent::Counters::mh_unexpected, "mh_unexpected"},
+	{&agent::Counters::hot_relayed, "hot_relayed"},
+	{&agent::Counters::bu_sent, "bu_sent"},
+	{&agent::Counters::bu_accepted, "bu_accepted"},
+	{&agent::Counters::bu_rejected, "bu_rejected"},
+	{&agent::Counters::registrations, "registrations"},
+	{&agent::Counters::peer_errors, "peer_errors"},
+};
+
+} // namespace
+
+int cmd_register(const Invocation &inv)
+{
+	Args args(inv.args, {"lifetime"});
+	auto home = args.positional<in6_addr>("G");
+	auto lifetime = args.optional_keyword<std::uint32_t>("lifetime");
+	args.done();
+
+	return with_agent(inv, [&](agent::Control &c) { return c.register_home(home, lifetime); });
+}
+
+int cmd_deregister(const Invocation &inv)
+{
+	Args args(inv.args);
+	auto home = args.positional<in6_addr>("G");
+	args.done();
+
+	return with_agent(inv, [&](agent::Control &c) { return c.deregister_home(home); });
+}
+
+int cmd_rr(const Invocation &inv)
+{
+	Args args(inv.args);
+	auto home = args.positional<in6_addr>("G");
+	auto client = args.positional<in6_addr>("CLIENT");
+	args.done();
+
+	return with_agent(inv, [&](agent::Control &c) { return c.rr(home, client); });
+}
+
+int cmd_bu(const Invocation &inv)
+{
+	Args args(inv.args, {"seq", "lifetime"});
+	auto home = args.positional<in6_addr>("G");
+	auto client = args.positional<in6_addr>("CLIENT");
+	auto seq = args.optional_keyword<std::uint16_t>("seq");
+	auto lifetime = args.optional_keyword<std::uint32_t>("lifetime");
+	args.done();
+
+	return with_agent(inv, [&](agent::Control &c) { return c.bu(home, client, seq, lifetime); });
+}
+
+int cmd_clear(const Invocation &inv)
+{
+	Args args(inv.args);
+	auto home = args.positional<in6_addr>("G");
+	auto client = args.positional<in6_addr>("CLIENT");
+	args.done();
+
+	return with_agent(inv, [&](agent::Control &c) { return c.clear(home, client); });
+}
+
+int cmd_agent_show(const Invocation &inv)
+{
+	expect_no_arguments(inv);
+	auto control = agent::Control::connect();
+	if (!control)
+		return report(inv, control.error());
+	auto counters = control->counters();
+	if (!counters)
+		return report(inv, counters.error());
+
+	if (!inv.json) {
+		for (const auto &[field, name] : counter_names)
+			inv.out << name << ' ' << (*counters).*field << '\n';
+		return exit_ok;
+	}
+	JsonWriter json(inv.out);
+	json.begin_object();
+	json.key("counters");
+	json.begin_object();
+	for (const auto &[field, name] : counter_names) {
+		json.key(name);
+		json.value((*counters).*field);
+	}
+	json.end_object();
+	json.end_object();
+	inv.out << '\n';
+	return exit_ok;
+}
+
+} // namespace gecko::ctl
