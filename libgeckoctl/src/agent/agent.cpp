@@ -222,7 +222,8 @@ struct Agent::Impl {
 
 	/* Connections. */
 	std::uint64_t add_conn(Conn conn);
-	void close_conn(std::uint64_t id);
+	/* @why: what to tell the jobs that waited on it, when it was a contact node's agent. */
+	void close_conn(std::uint64_t id, const std::string &why = "closed the connection");
 	void send(std::uint64_t id, const wire::Message &msg);
 	void flush(std::uint64_t id);
 	void read(std::uint64_t id);
@@ -257,6 +258,7 @@ struct Agent::Impl {
 	void on_hot(const mh::Received &msg, const mh::Hot &hot);
 	void on_cot(const mh::Received &msg, const mh::Cot &cot);
 	void on_ba(const mh::Received &msg, const mh::Ba &ba);
+	void on_brr(const mh::Received &msg);
 	void got_hot(const Key &key, const mh::Hot &hot);
 
 	void tick(Clock::time_point now);
@@ -348,7 +350,7 @@ std::uint64_t Agent::Impl::add_conn(Conn conn)
 	return id;
 }
 
-void Agent::Impl::close_conn(std::uint64_t id)
+void Agent::Impl::close_conn(std::uint64_t id, const std::string &why)
 {
 	auto it = conns.find(id);
 	if (it == conns.end())
@@ -368,7 +370,7 @@ void Agent::Impl::close_conn(std::uint64_t id)
 			broken.push_back(key);
 	}
 	for (const auto &key : broken)
-		fail_job(key, ECONNRESET, "the contact node's agent at " + text(*remote) + " closed the connection");
+		fail_job(key, ECONNRESET, "the contact node's agent at " + text(*remote) + ": " + why);
 	for (auto &[home, reg] : regs)
 		if (reg.waiter == id)
 			reg.waiter = 0;
@@ -394,8 +396,7 @@ void Agent::Impl::flush(std::uint64_t id)
 		socklen_t len = sizeof(err);
 		getsockopt(conn.fd, SOL_SOCKET, SO_ERROR, &err, &len);
 		if (err) {
-			log("cannot reach the agent at ", text(*conn.remote), ": ", std::strerror(err));
-			close_conn(id);
+			close_conn(id, std::string("cannot connect: ") + std::strerror(err));
 			return;
 		}
 		conn.connecting = false;
@@ -420,7 +421,7 @@ void Agent::Impl::read(std::uint64_t id)
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
-		close_conn(id);
+		close_conn(id, n ? std::string("connection lost: ") + std::strerror(errno) : "closed the connection");
 		return;
 	}
 	conns.at(id).in.feed(std::span(buf, static_cast<std::size_t>(n)));
@@ -936,6 +937,8 @@ void Agent::Impl::receive()
 			on_cot(*msg, *cot);
 		else if (auto *ba = std::get_if<mh::Ba>(&*parsed))
 			on_ba(*msg, *ba);
+		else if (std::holds_alternative<mh::Brr>(*parsed))
+			on_brr(*msg);
 		else
 			counters.mh_unexpected++;
 	}
@@ -1042,6 +1045,27 @@ void Agent::Impl::on_ba(const mh::Received &msg, const mh::Ba &ba)
 	if (ba.status == mh::ba_sequence_number_out_of_window)
 		why += ", its last accepted sequence number is " + std::to_string(ba.seq);
 	fail_job(key, EACCES, why);
+}
+
+void Agent::Impl::on_brr(const mh::Received &msg)
+{
+	Key key{msg.dst, msg.src};
+	auto b = kernel.binding(key.home, key.client);
+	auto svc = kernel.service(key.home);
+
+	/* §11.7.4: a Binding Refresh Request for a binding this node holds is answered with a BU. */
+	if (msg.hao || !b || b->state != BindingState::bound || !svc || jobs.contains(key)) {
+		counters.mh_unexpected++;
+		return;
+	}
+	log(who(key), ": refreshing the binding on the client's request");
+	Job job;
+	job.kind = Job::Kind::bu;
+	job.key = key;
+	job.svc = *svc;
+	job.started = Clock::now();
+	if (auto ok = start(std::move(job)); !ok)
+		log(who(key), ": cannot refresh: ", ok.error().describe());
 }
 
 void Agent::Impl::tick(Clock::time_point now)

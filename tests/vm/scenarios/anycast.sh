@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# vm-timeout: 300
+# vm-timeout: 420
 # Versatile anycast at the IP level with the real signalling: gecko-had on
 # the HA, gecko-cnd on the stock client, gecko.ko and gecko-agent on the
 # three nodes, each serving G with a UDP echo that answers its own name.
@@ -11,8 +11,11 @@
 # agent, CoTI direct, BU from the acceptor's CoA with HAO = G. The answers
 # switch and always come from G; the acceptor's counters move. Then RR
 # ahead and the BU later, a 20 MB TCP download from G bound to node2 (no
-# fragment, no drop for size), and a binding clear that returns the
-# client to the contact node. The client link is captured: RH2 in, HAO
+# fragment, no drop for size), a binding clear that returns the client
+# to the contact node, a short binding refreshed on the client's request,
+# a BU whose seq comes from the client's "out of window" answer, and the
+# contact node's agent stopped (an acceptor's RR fails at once) and
+# restarted (it resumes the home registration). The client link is captured: RH2 in, HAO
 # out, UDP checksums verified by tshark, every MH checksum verified.
 . "$GECKO_REPO/tests/vm/lib/common.sh"
 . "$GECKO_REPO/tests/vm/lib/topology.sh"
@@ -78,6 +81,7 @@ for k in 1 2 3; do
 	ip netns exec node$k gecko-ctl service add $G coa $coa contact-coa $NODE1 ha $HA
 	ip netns exec node$k gecko-agent > "$GECKO_OUT/agent$k.log" 2>&1 &
 	PIDS+=($!)
+	((k == 1)) && AGENT1=$((${#PIDS[@]} - 1))
 	ip netns exec node$k socat UDP6-RECVFROM:7007,bind=[$G],fork SYSTEM:"echo node$k" &
 	PIDS+=($!)
 done
@@ -91,7 +95,7 @@ out=$(n1 gecko-ctl register $G lifetime 120)
 echo "$out"
 [[ $out == "seq 1 lifetime 120 in "* ]] || fail "registration: $out"
 expect_eq "contact flag" "$(n1 gecko-ctl service show $G --json | jq '.[0].contact')" true
-n1 ip -6 rule | grep -q "from $G lookup" || fail "no rule for what G sends"
+[[ $(n1 ip -6 rule) == *"from $G lookup"* ]] || fail "no rule for what G sends"
 
 pretty "UDP and ping to G are answered by node1"
 expect_eq "UDP echo" "$(echo_reply hello)" node1
@@ -152,10 +156,41 @@ for k in 1 2 3; do
 	done
 done
 
+pretty "a short binding is refreshed on the client's Binding Refresh Request"
+out=$(n1 gecko-ctl bu $G $CLIENT lifetime 8)
+echo "node1: $out"
+seq=$(seq_at node1)
+wait_for 15 grep -q "refreshing the binding on the client's request" "$GECKO_OUT/agent1.log"
+wait_for 5 bash -c "(( \$(ip netns exec node1 gecko-ctl binding show $G $CLIENT --json | jq '.[0].seq') > $seq ))"
+sleep 8
+expect_eq "UDP echo after the first lifetime" "$(echo_reply refreshed)" node1
+expect_eq "client binding after the refresh" "$(client_coa)" $NODE1
+
+pretty "a BU without seq: the client's 'out of window' answer gives the number"
+seq=$(seq_at node1)
+out=$(n3 gecko-ctl bu $G $CLIENT)
+echo "node3: $out"
+[[ $out == "seq $((seq + 1)) lifetime 420 in "* ]] || fail "BU without seq: $out"
+n1 gecko-ctl binding del $G $CLIENT
+expect_eq "UDP echo" "$(echo_reply resync)" node3
+n3 gecko-ctl clear $G $CLIENT
+
+pretty "the contact node's agent stops: an acceptor's RR fails at once; restarted, it resumes the registration"
+kill -TERM "${PIDS[AGENT1]}"
+wait "${PIDS[AGENT1]}" || fail "gecko-agent exited with status $? on SIGTERM"
+! out=$(n3 gecko-ctl rr $G $CLIENT 2>&1) || fail "RR without the contact node's agent succeeded"
+echo "$out"
+[[ $out == *"contact node's agent at fd00:11::2"* ]] || fail "RR without the contact node's agent: $out"
+ip netns exec node1 gecko-agent >> "$GECKO_OUT/agent1.log" 2>&1 &
+PIDS[AGENT1]=$!
+wait_for 10 bash -c "(( \$(grep -c 'registered with' $GECKO_OUT/agent1.log) == 2 ))"
+out=$(n3 gecko-ctl rr $G $CLIENT)
+echo "node3 rr: $out"
+
 pretty "deregistration: the tunnel and the rule go"
 n1 gecko-ctl deregister $G
 expect_eq "contact flag" "$(n1 gecko-ctl service show $G --json | jq '.[0].contact')" false
-! n1 ip -6 rule | grep -q "from $G lookup" || fail "the rule for G is still there"
+[[ $(n1 ip -6 rule) != *"from $G lookup"* ]] || fail "the rule for G is still there"
 
 pretty "the captures"
 for k in 1 2 3; do cat "$GECKO_OUT/agent$k.log"; done
