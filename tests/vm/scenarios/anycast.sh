@@ -21,23 +21,14 @@
 . "$GECKO_REPO/tests/vm/lib/topology.sh"
 . "$GECKO_REPO/tests/vm/lib/mip6.sh"
 . "$GECKO_REPO/tests/vm/lib/capture.sh"
+. "$GECKO_REPO/tests/vm/lib/anycast.sh"
 
-PATH=$GECKO_REPO/build/tools/gecko-had:$GECKO_REPO/build/tools/gecko-cnd:$GECKO_REPO/build/tools/gecko-agent:$PATH
-HAD_CONF=$GECKO_OUT/gecko-had.conf
-HAD_PID=
-PIDS=()
-
-cleanup() {
-	kill $HAD_PID "${PIDS[@]}" 2> /dev/null || true
-	topo_down
-}
-trap cleanup EXIT
+trap anycast_down EXIT
 
 counter() { ip netns exec "$1" gecko-ctl info --json | jq ".counters.$2"; }
 agent_counter() { ip netns exec "$1" gecko-ctl agent show --json | jq ".counters.$2"; }
 # seq_at NODE: the sequence number of the client's last BU that NODE knows, 0 for none.
 seq_at() { ip netns exec "$1" gecko-ctl binding show $G --json | jq "[.[] | select(.peer == \"$CLIENT\")][0].seq // 0"; }
-echo_reply() { client timeout 10 socat -t 5 - UDP6:[$G]:7007 <<< "$1"; }
 
 # The care-of address the client's kernel sends G's traffic to (none: empty).
 client_coa() { client ip xfrm state list src $CLIENT dst $G proto route2 | sed -n 's/^\s*coa \(\S*\).*/\1/p'; }
@@ -62,33 +53,8 @@ hand_off() {
 
 pretty "topology, gecko-had, gecko-cnd; on each node G, the service, an agent and a UDP echo"
 topo_up
-cat > "$HAD_CONF" <<EOC
-interface = eth0
-home-prefix = fd00:a::/64
-address = $HA
-allow-coa = fd00:11::/64
-allow-coa = fd00:12::/64
-allow-coa = fd00:13::/64
-EOC
 capture client
-had_start "$HAD_CONF"
-ip netns exec client gecko-cnd > "$GECKO_OUT/cnd.log" 2>&1 &
-PIDS+=($!)
-wait_for 10 grep -q "^correspondent node" "$GECKO_OUT/cnd.log"
-for k in 1 2 3; do
-	coa=fd00:1$k::2
-	ip -n node$k -6 addr add $G/128 dev lo nodad
-	ip netns exec node$k gecko-ctl service add $G coa $coa contact-coa $NODE1 ha $HA
-	ip netns exec node$k gecko-agent > "$GECKO_OUT/agent$k.log" 2>&1 &
-	PIDS+=($!)
-	((k == 1)) && AGENT1=$((${#PIDS[@]} - 1))
-	ip netns exec node$k socat UDP6-RECVFROM:7007,bind=[$G],fork SYSTEM:"echo node$k" &
-	PIDS+=($!)
-done
-for k in 1 2 3; do
-	wait_for 10 grep -q "^node agent" "$GECKO_OUT/agent$k.log"
-	wait_for 10 sh -c "ip netns exec node$k ss -Hlun | grep -q 7007"
-done
+anycast_up 1 2 3
 
 pretty "node1 registers as contact node: BA, reverse tunnel, contact flag"
 out=$(n1 gecko-ctl register $G lifetime 120)
@@ -176,13 +142,14 @@ expect_eq "UDP echo" "$(echo_reply resync)" node3
 n3 gecko-ctl clear $G $CLIENT
 
 pretty "the contact node's agent stops: an acceptor's RR fails at once; restarted, it resumes the registration"
-kill -TERM "${PIDS[AGENT1]}"
-wait "${PIDS[AGENT1]}" || fail "gecko-agent exited with status $? on SIGTERM"
+kill -TERM "${AGENT[1]}"
+wait "${AGENT[1]}" || fail "gecko-agent exited with status $? on SIGTERM"
 ! out=$(n3 gecko-ctl rr $G $CLIENT 2>&1) || fail "RR without the contact node's agent succeeded"
 echo "$out"
 [[ $out == *"contact node's agent at fd00:11::2"* ]] || fail "RR without the contact node's agent: $out"
 ip netns exec node1 gecko-agent >> "$GECKO_OUT/agent1.log" 2>&1 &
-PIDS[AGENT1]=$!
+AGENT[1]=$!
+PIDS+=($!)
 wait_for 10 bash -c "(( \$(grep -c 'registered with' $GECKO_OUT/agent1.log) == 2 ))"
 out=$(n3 gecko-ctl rr $G $CLIENT)
 echo "node3 rr: $out"

@@ -1,0 +1,46 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# A Gecko service on the reference topology, with the real signalling;
+# source after lib/topology.sh and lib/mip6.sh.
+#
+#   anycast_up K...   gecko-had on the HA (care-of addresses of nodes K...
+#                     allowed), gecko-cnd on the client, and on each node K:
+#                     G on lo, the service (contact node: node1), gecko-agent
+#                     logging to agentK.log (PID in AGENT[K]) and a UDP echo
+#                     on G port 7007 answering "nodeK"; every pid in PIDS
+#   anycast_down      stops them and the topology
+#   echo_reply TEXT   the UDP echo's answer to the client's TEXT
+
+PATH=$GECKO_REPO/build/tools/gecko-had:$GECKO_REPO/build/tools/gecko-cnd:$GECKO_REPO/build/tools/gecko-agent:$PATH
+PIDS=()
+declare -A AGENT
+
+anycast_up() {
+	local k conf=$GECKO_OUT/gecko-had.conf
+	printf 'interface = eth0\nhome-prefix = fd00:a::/64\naddress = %s\n' $HA > "$conf"
+	for k; do echo "allow-coa = fd00:1$k::/64" >> "$conf"; done
+	had_start "$conf"
+	# Not through client(): $! must be the daemon itself.
+	ip netns exec client gecko-cnd > "$GECKO_OUT/cnd.log" 2>&1 &
+	PIDS+=($!)
+	wait_for 10 grep -q "^correspondent node" "$GECKO_OUT/cnd.log"
+	for k; do
+		ip -n node$k -6 addr add $G/128 dev lo nodad
+		ip netns exec node$k gecko-ctl service add $G coa fd00:1$k::2 contact-coa $NODE1 ha $HA
+		ip netns exec node$k gecko-agent > "$GECKO_OUT/agent$k.log" 2>&1 &
+		AGENT[$k]=$!
+		PIDS+=($!)
+		ip netns exec node$k socat UDP6-RECVFROM:7007,bind=[$G],fork SYSTEM:"echo node$k" &
+		PIDS+=($!)
+	done
+	for k; do
+		wait_for 10 grep -q "^node agent" "$GECKO_OUT/agent$k.log"
+		wait_for 10 sh -c "ip netns exec node$k ss -Hlun | grep -q 7007"
+	done
+}
+
+anycast_down() {
+	kill $HAD_PID "${PIDS[@]}" 2> /dev/null || true
+	topo_down
+}
+
+echo_reply() { client timeout 10 socat -t 5 - UDP6:[$G]:7007 <<< "$1"; }
