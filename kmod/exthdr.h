@@ -2,8 +2,9 @@
 /*
  * The two IPv6 extension headers of route optimisation (RFC 6275 §6.3,
  * §6.4): finding and removing a type 2 routing header on the way in,
- * inserting a Home Address option on the way out. Pure skb surgery: the
- * hooks decide when.
+ * inserting a Home Address option on the way out, finding one in a packet
+ * or in the packet an ICMPv6 error quotes. Pure skb surgery: the hooks
+ * decide when.
  */
 
 #ifndef _GECKO_EXTHDR_H
@@ -36,5 +37,32 @@ struct gecko_rh2 {
 enum gecko_rh2_result gecko_rh2_parse(const struct sk_buff *skb, struct gecko_rh2 *rh2);
 int gecko_rh2_strip(struct sk_buff *skb, const struct gecko_rh2 *rh2);
 int gecko_hao_insert(struct sk_buff *skb, const struct in6_addr *coa);
+
+enum gecko_hao_result {
+	GECKO_HAO_ABSENT,
+	GECKO_HAO_OK,
+	/* An options header cut short, an option running past the end of its
+	 * header, or a Home Address option whose length is not 16.
+	 */
+	GECKO_HAO_MALFORMED,
+};
+
+struct gecko_hao {
+	unsigned int off;	/* of the option's address, from the network header */
+	struct in6_addr home;	/* that address */
+};
+
+enum gecko_hao_result gecko_hao_parse(const struct sk_buff *skb, unsigned int ip6_off,
+				      struct gecko_hao *hao);
+
+/* An ICMPv6 error about a packet that left with a Home Address option. */
+struct gecko_icmp_err {
+	unsigned int icmp_off;	/* of the ICMPv6 header, from the network header */
+	struct gecko_hao hao;	/* the quoted packet's option */
+};
+
+bool gecko_icmp_err_parse(const struct sk_buff *skb, unsigned int icmp_off,
+			  const struct in6_addr *coa, struct gecko_icmp_err *err);
+int gecko_icmp_err_to_home(struct sk_buff *skb, const struct gecko_icmp_err *err);
 
 #endif /* _GECKO_EXTHDR_H */

@@ -5,7 +5,10 @@
  * In, at PRE_ROUTING after defragmentation and before conntrack: a packet
  * to a service's care-of address with a type 2 routing header for G, from
  * a client bound here (or from the service's home agent), loses the header
- * and goes on to G, so conntrack and sockets only ever see G.
+ * and goes on to G, so conntrack and sockets only ever see G. A packet to
+ * a care-of address or to G with a Home Address option is dropped. An
+ * ICMPv6 error about a packet that left from the care-of address with the
+ * option is turned into one about G's packet, for G's socket.
  *
  * Out, at POST_ROUTING after conntrack: a packet from G to a bound client
  * leaves from the care-of address with a Home Address option, and is
@@ -118,30 +121,46 @@ static void clamp_mss(struct net *net, struct sk_buff *skb, const struct gecko_s
 	}
 }
 
-static unsigned int rh2_in(void *priv, struct sk_buff *skb, const struct nf_hook_state *state)
+/*
+ * An ICMPv6 error about a packet hao_out sent from @svc's care-of address
+ * is made to look like one about G's packet, so that G's socket hears it:
+ * a Packet Too Big for the care-of address must lower G's path MTU.
+ */
+static void icmp_err_in(struct gecko_net *gn, struct sk_buff *skb,
+			const struct gecko_service *svc)
 {
-	struct gecko_net *gn = gecko_net(state->net);
-	const struct gecko_service *svc;
+	const struct gecko_service *home;
+	struct gecko_icmp_err err;
+	unsigned int off;
+
+	if (upper_layer(skb, &off) != IPPROTO_ICMPV6 ||
+	    !gecko_icmp_err_parse(skb, off, &svc->coa, &err))
+		return;
+	/* Services may share a care-of address: the one of the quoted G. */
+	home = gecko_service_find(gn, &err.hao.home);
+	if (home && ipv6_addr_equal(&home->coa, &svc->coa) && !gecko_icmp_err_to_home(skb, &err))
+		gecko_counter_inc(gn->net, GECKO_COUNTER_ICMP_ERR_IN);
+}
+
+/* A packet to @svc's care-of address: the type 2 routing header, if any. */
+static unsigned int coa_in(struct gecko_net *gn, struct sk_buff *skb,
+			   const struct gecko_service *svc)
+{
 	struct gecko_binding_key key;
 	struct gecko_binding *b;
 	enum gecko_rh2_result res;
 	struct gecko_rh2 rh2;
-	unsigned int thoff;
 	u8 st;
 
 	res = gecko_rh2_parse(skb, &rh2);
 	if (res == GECKO_RH2_ABSENT)
-		goto syn;
-	/* Another MIPv6 stack on this host may own it: only ours are judged. */
-	svc = service_at_coa(gn, &ipv6_hdr(skb)->daddr);
-	if (!svc)
 		return NF_ACCEPT;
 	if (res != GECKO_RH2_OK) {
-		gecko_counter_inc(state->net, rh2_drop_reason[res]);
+		gecko_counter_inc(gn->net, rh2_drop_reason[res]);
 		return NF_DROP;
 	}
 	if (!ipv6_addr_equal(&rh2.home, &svc->home)) {
-		gecko_counter_inc(state->net, GECKO_COUNTER_RH2_NO_BINDING);
+		gecko_counter_inc(gn->net, GECKO_COUNTER_RH2_NO_BINDING);
 		return NF_DROP;
 	}
 	key.home = rh2.home;
@@ -151,14 +170,40 @@ static unsigned int rh2_in(void *priv, struct sk_buff *skb, const struct nf_hook
 	/* PENDING too: the client may use its new binding before we see its BA. */
 	if (st != GECKO_BINDING_BOUND && st != GECKO_BINDING_PENDING &&
 	    !ipv6_addr_equal(&key.peer, &svc->ha)) {
-		gecko_counter_inc(state->net, GECKO_COUNTER_RH2_NO_BINDING);
+		gecko_counter_inc(gn->net, GECKO_COUNTER_RH2_NO_BINDING);
 		return NF_DROP;
 	}
 	if (gecko_rh2_strip(skb, &rh2))
 		return NF_DROP;
-	gecko_counter_add(state->net, GECKO_COUNTER_RH2_IN, wire_packets(skb));
+	gecko_counter_add(gn->net, GECKO_COUNTER_RH2_IN, wire_packets(skb));
+	return NF_ACCEPT;
+}
 
-syn:
+static unsigned int rh2_in(void *priv, struct sk_buff *skb, const struct nf_hook_state *state)
+{
+	struct gecko_net *gn = gecko_net(state->net);
+	const struct gecko_service *coa_svc, *svc;
+	unsigned int verdict, thoff;
+	struct gecko_hao hao;
+
+	/* Only a service's addresses are ours: another MIPv6 stack may own the rest. */
+	coa_svc = service_at_coa(gn, &ipv6_hdr(skb)->daddr);
+	if (!coa_svc && !gecko_service_find(gn, &ipv6_hdr(skb)->daddr))
+		return NF_ACCEPT;
+	/* Nodes are never a mobile node's correspondent: a Home Address
+	 * option coming in is forged, or a mobile node's packet gone astray.
+	 */
+	if (gecko_hao_parse(skb, 0, &hao) == GECKO_HAO_OK) {
+		gecko_counter_add(state->net, GECKO_COUNTER_HAO_IN_DROPPED, wire_packets(skb));
+		return NF_DROP;
+	}
+	if (coa_svc) {
+		verdict = coa_in(gn, skb, coa_svc);
+		if (verdict != NF_ACCEPT)
+			return verdict;
+		icmp_err_in(gn, skb, coa_svc);
+	}
+
 	svc = gecko_service_find(gn, &ipv6_hdr(skb)->daddr);
 	if (svc && upper_layer(skb, &thoff) == IPPROTO_TCP) {
 		struct tcphdr _th;

@@ -1,15 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * KUnit: the type 2 routing header and Home Address option helpers, on
- * packets built octet by octet, with each kind of checksum state.
+ * KUnit: the type 2 routing header and Home Address option helpers, and
+ * ICMPv6 errors that quote the option, on packets built octet by octet,
+ * with each kind of checksum state.
  */
 
 #include "../exthdr.h"
 
+#include <asm/unaligned.h>
 #include <kunit/test.h>
+#include <linux/icmpv6.h>
 #include <linux/ipv6.h>
 #include <linux/netdevice.h>
 #include <linux/skbuff.h>
+#include <linux/tcp.h>
 #include <linux/udp.h>
 #include <net/ip6_checksum.h>
 #include <net/ipv6.h>
@@ -20,6 +24,7 @@ static const struct in6_addr client = { .s6_addr = { 0xfd, 0, 0, 0x0c, [15] = 2 
 static const struct in6_addr home = { .s6_addr = { 0xfd, 0, 0, 0x0a, [14] = 1 } };
 static const struct in6_addr coa = { .s6_addr = { 0xfd, 0, 0, 0x12, [15] = 2 } };
 static const struct in6_addr mcast = { .s6_addr = { 0xff, 0x02, [15] = 1 } };
+static const struct in6_addr router = { .s6_addr = { 0xfd, 0, 0, 0x12, [15] = 1 } };
 
 /* What goes between the IPv6 header and UDP. */
 struct layout {
@@ -225,11 +230,16 @@ static void hao_insert_plain(struct kunit *test)
 	struct sk_buff *skb = build(test, &l, &home, &client);
 	unsigned int len = skb->len;
 	struct udphdr *uh = udp_hdr(skb);
+	struct gecko_hao hao;
 	struct ipv6hdr *ip6;
 
+	KUNIT_ASSERT_EQ(test, gecko_hao_parse(skb, 0, &hao), GECKO_HAO_ABSENT);
 	KUNIT_ASSERT_EQ(test, gecko_hao_insert(skb, &coa), 0);
 
 	ip6 = ipv6_hdr(skb);
+	KUNIT_EXPECT_EQ(test, gecko_hao_parse(skb, 0, &hao), GECKO_HAO_OK);
+	KUNIT_EXPECT_EQ(test, hao.off, sizeof(*ip6) + 8);
+	KUNIT_EXPECT_TRUE(test, ipv6_addr_equal(&hao.home, &home));
 	KUNIT_EXPECT_EQ(test, skb->len, len + GECKO_HAO_LEN);
 	KUNIT_EXPECT_EQ(test, ntohs(ip6->payload_len), skb->len - sizeof(*ip6));
 	KUNIT_EXPECT_TRUE(test, ipv6_addr_equal(&ip6->saddr, &coa));
@@ -351,6 +361,303 @@ static void hao_insert_then_gso_segments(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, n, DIV_ROUND_UP(total, mss));
 }
 
+/* Extension headers for the Home Address option cases, octet by octet. */
+enum ext {
+	X_END,
+	X_HOP,		/* hop-by-hop, PadN */
+	X_PADN,		/* destination options, PadN */
+	X_PAD1,		/* destination options, Pad1 to the end */
+	X_HAO,		/* destination options as hao_out writes them: PadN of 2, HAO */
+	X_HAO_PAD1,	/* Pad1, Pad1, an unknown skippable option, HAO */
+	X_HAO_ODD,	/* Pad1, HAO: the address at an odd offset */
+	X_HAO_LEN8,	/* HAO with 8 octets */
+	X_OVERRUN,	/* PadN running 2 octets past the header */
+	X_SPLIT,	/* an option's type in the last octet, its length beyond */
+	X_RH2,		/* type 2 routing header */
+	X_FRAG,		/* fragment header, first fragment */
+};
+
+static const struct {
+	u8 proto;		/* what the Next Header before it says */
+	u8 len;
+	u8 addr;		/* where the home address goes, if anywhere */
+	u8 octets[24];		/* from its Hdr Ext Len on; Next Header is filled in */
+} exts[] = {
+	[X_HOP] = { NEXTHDR_HOP, 8, 0, { 0, IPV6_TLV_PADN, 4 } },
+	[X_PADN] = { NEXTHDR_DEST, 8, 0, { 0, IPV6_TLV_PADN, 4 } },
+	[X_PAD1] = { NEXTHDR_DEST, 8, 0, { 0 } },
+	[X_HAO] = { NEXTHDR_DEST, 24, 8, { 2, IPV6_TLV_PADN, 2, 0, 0, IPV6_TLV_HAO, 16 } },
+	[X_HAO_PAD1] = { NEXTHDR_DEST, 24, 8,
+			 { 2, IPV6_TLV_PAD1, IPV6_TLV_PAD1, 0x1e, 0, IPV6_TLV_HAO, 16 } },
+	[X_HAO_ODD] = { NEXTHDR_DEST, 24, 5,
+			{ 2, IPV6_TLV_PAD1, IPV6_TLV_HAO, 16, [20] = IPV6_TLV_PADN, 1 } },
+	[X_HAO_LEN8] = { NEXTHDR_DEST, 16, 0,
+			 { 1, IPV6_TLV_PADN, 2, 0, 0, IPV6_TLV_HAO, 8, 0xfd } },
+	[X_OVERRUN] = { NEXTHDR_DEST, 8, 0, { 0, IPV6_TLV_PADN, 6 } },
+	[X_SPLIT] = { NEXTHDR_DEST, 8, 0, { 0, IPV6_TLV_PADN, 3, 0, 0, 0, IPV6_TLV_HAO } },
+	[X_RH2] = { NEXTHDR_ROUTING, 24, 8, { 2, IPV6_SRCRT_TYPE_2, 1 } },
+	[X_FRAG] = { NEXTHDR_FRAGMENT, 8, 0, { 0, 0, 0, 0, 0, 0, 1 } },
+};
+
+/* Appends the headers @x (up to X_END) and then @proto's, naming each. */
+static void put_exts(struct sk_buff *skb, u8 *nexthdr, const enum ext *x, u8 proto)
+{
+	u8 *h;
+
+	for (; *x != X_END; x++) {
+		*nexthdr = exts[*x].proto;
+		h = skb_put_zero(skb, exts[*x].len);
+		memcpy(h + 1, exts[*x].octets, exts[*x].len - 1);
+		if (exts[*x].addr)
+			memcpy(h + exts[*x].addr, &home, sizeof(home));
+		nexthdr = h;
+	}
+	*nexthdr = proto;
+}
+
+struct hao_case {
+	const char *name;
+	enum ext x[4];
+	unsigned int cut;	/* truncate to this many octets (0: no) */
+	enum gecko_hao_result want;
+	unsigned int off;	/* of the address, when found */
+};
+
+static const struct hao_case hao_cases[] = {
+	{ "no extension header", {}, 0, GECKO_HAO_ABSENT },
+	{ "HAO as hao_out inserts it", { X_HAO }, 0, GECKO_HAO_OK, 48 },
+	{ "HAO after hop-by-hop", { X_HOP, X_HAO }, 0, GECKO_HAO_OK, 56 },
+	{ "HAO after a type 2 routing header", { X_RH2, X_HAO }, 0, GECKO_HAO_OK, 72 },
+	{ "HAO in the second destination options header", { X_PADN, X_RH2, X_HAO }, 0,
+	  GECKO_HAO_OK, 80 },
+	{ "HAO after Pad1s and an unknown option", { X_HAO_PAD1 }, 0, GECKO_HAO_OK, 48 },
+	{ "HAO at an odd offset", { X_HAO_ODD }, 0, GECKO_HAO_OK, 45 },
+	{ "destination options without HAO", { X_PADN }, 0, GECKO_HAO_ABSENT },
+	{ "Pad1s to the end of the header", { X_PAD1 }, 0, GECKO_HAO_ABSENT },
+	{ "HAO after a fragment header", { X_FRAG, X_HAO }, 0, GECKO_HAO_ABSENT },
+	{ "HAO of length 8", { X_HAO_LEN8 }, 0, GECKO_HAO_MALFORMED },
+	{ "option running past its header", { X_OVERRUN }, 0, GECKO_HAO_MALFORMED },
+	{ "option type and length split by the header's end", { X_SPLIT }, 0,
+	  GECKO_HAO_MALFORMED },
+	{ "destination options cut inside the address", { X_HAO }, 40 + 12,
+	  GECKO_HAO_MALFORMED },
+	{ "hop-by-hop cut after one octet", { X_HOP, X_HAO }, 40 + 1, GECKO_HAO_MALFORMED },
+};
+
+static void hao_case_desc(const struct hao_case *c, char *desc)
+{
+	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(hao, hao_cases, hao_case_desc);
+
+static void hao_parse(struct kunit *test)
+{
+	const struct hao_case *c = test->param_value;
+	struct sk_buff *skb = alloc_skb(256, GFP_KERNEL);
+	struct gecko_hao hao = {};
+	struct ipv6hdr *ip6;
+
+	/* Arrange: the headers, then 8 octets of UDP. */
+	KUNIT_ASSERT_NOT_NULL(test, skb);
+	skb_reserve(skb, 64);
+	skb_reset_network_header(skb);
+	ip6 = skb_put_zero(skb, sizeof(*ip6));
+	ip6->version = 6;
+	ip6->saddr = coa;
+	ip6->daddr = client;
+	put_exts(skb, &ip6->nexthdr, c->x, NEXTHDR_UDP);
+	skb_put_zero(skb, sizeof(struct udphdr));
+	ip6->payload_len = htons(skb->len - sizeof(*ip6));
+	if (c->cut)
+		skb_trim(skb, c->cut);
+
+	/* Act, Assert */
+	KUNIT_EXPECT_EQ(test, gecko_hao_parse(skb, 0, &hao), c->want);
+	if (c->want == GECKO_HAO_OK) {
+		KUNIT_EXPECT_EQ(test, hao.off, c->off);
+		KUNIT_EXPECT_TRUE(test, ipv6_addr_equal(&hao.home, &home));
+	}
+	kfree_skb(skb);
+}
+
+struct icmp_case {
+	const char *name;
+	u8 type;
+	u32 mtu;		/* the ICMPv6 header's second word */
+	const struct in6_addr *src;	/* the quoted packet's */
+	enum ext hao;		/* its destination options, if any */
+	unsigned int cut;	/* quote only this many octets (0: IPv6, HAO, TCP) */
+	u8 ip_summed;
+	bool want;		/* rewritten */
+	u32 want_mtu;
+};
+
+static const struct icmp_case icmp_cases[] = {
+	{ "too big 1400: rewritten, 1376", ICMPV6_PKT_TOOBIG, 1400, &coa, X_HAO, 0,
+	  CHECKSUM_NONE, true, 1376 },
+	{ "too big 1500, CHECKSUM_COMPLETE kept right", ICMPV6_PKT_TOOBIG, 1500, &coa, X_HAO,
+	  0, CHECKSUM_COMPLETE, true, 1476 },
+	{ "too big 1290: no lower than 1280", ICMPV6_PKT_TOOBIG, 1290, &coa, X_HAO, 0,
+	  CHECKSUM_NONE, true, 1280 },
+	{ "too big 1280: left at 1280", ICMPV6_PKT_TOOBIG, 1280, &coa, X_HAO, 0,
+	  CHECKSUM_NONE, true, 1280 },
+	{ "too big 1000: left as it is", ICMPV6_PKT_TOOBIG, 1000, &coa, X_HAO, 0,
+	  CHECKSUM_NONE, true, 1000 },
+	{ "too big, quote cut right after the HAO", ICMPV6_PKT_TOOBIG, 1400, &coa, X_HAO,
+	  40 + 24, CHECKSUM_NONE, true, 1376 },
+	{ "destination unreachable: swapped only", ICMPV6_DEST_UNREACH, 0, &coa, X_HAO, 0,
+	  CHECKSUM_COMPLETE, true, 0 },
+	{ "time exceeded: swapped only", ICMPV6_TIME_EXCEED, 0, &coa, X_HAO, 0,
+	  CHECKSUM_NONE, true, 0 },
+	{ "parameter problem: pointer kept", ICMPV6_PARAMPROB, 42, &coa, X_HAO, 0,
+	  CHECKSUM_NONE, true, 42 },
+	{ "quoted source not the care-of address", ICMPV6_PKT_TOOBIG, 1400, &client, X_HAO,
+	  0, CHECKSUM_NONE, false },
+	{ "quote without HAO", ICMPV6_PKT_TOOBIG, 1400, &coa, X_END, 0, CHECKSUM_NONE, false },
+	{ "HAO at an odd offset", ICMPV6_PKT_TOOBIG, 1400, &coa, X_HAO_ODD, 0, CHECKSUM_NONE,
+	  false },
+	{ "quote cut inside the HAO", ICMPV6_PKT_TOOBIG, 1400, &coa, X_HAO, 40 + 20,
+	  CHECKSUM_NONE, false },
+	{ "quote cut inside its IPv6 header", ICMPV6_PKT_TOOBIG, 1400, &coa, X_HAO, 20,
+	  CHECKSUM_NONE, false },
+	{ "echo request", ICMPV6_ECHO_REQUEST, 1400, &coa, X_HAO, 0, CHECKSUM_NONE, false },
+	{ "echo reply", ICMPV6_ECHO_REPLY, 1400, &coa, X_HAO, 0, CHECKSUM_NONE, false },
+};
+
+static void icmp_case_desc(const struct icmp_case *c, char *desc)
+{
+	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(icmp, icmp_cases, icmp_case_desc);
+
+static bool icmp_ok(struct sk_buff *skb)
+{
+	struct ipv6hdr *ip6 = ipv6_hdr(skb);
+	unsigned int len = skb->len - sizeof(*ip6);
+
+	return !csum_ipv6_magic(&ip6->saddr, &ip6->daddr, len, IPPROTO_ICMPV6,
+				csum_partial(ip6 + 1, len, 0));
+}
+
+/*
+ * What a router sends the care-of address: an ICMPv6 error quoting a TCP
+ * segment from @c->src to the client, with the option as @c->hao says.
+ */
+static struct sk_buff *build_icmp(struct kunit *test, const struct icmp_case *c)
+{
+	struct sk_buff *skb = alloc_skb(512, GFP_KERNEL);
+	struct ipv6hdr *ip6, *quote;
+	struct icmp6hdr *icmp6;
+	struct tcphdr *th;
+
+	KUNIT_ASSERT_NOT_NULL(test, skb);
+	skb_reserve(skb, 128);
+	skb_reset_network_header(skb);
+	ip6 = skb_put_zero(skb, sizeof(*ip6));
+	ip6->version = 6;
+	ip6->hop_limit = 64;
+	ip6->nexthdr = IPPROTO_ICMPV6;
+	ip6->saddr = router;
+	ip6->daddr = coa;
+	icmp6 = skb_put_zero(skb, sizeof(*icmp6));
+	icmp6->icmp6_type = c->type;
+	icmp6->icmp6_mtu = htonl(c->mtu);
+	quote = skb_put_zero(skb, sizeof(*quote));
+	quote->version = 6;
+	quote->hop_limit = 63;
+	quote->saddr = *c->src;
+	quote->daddr = client;
+	put_exts(skb, &quote->nexthdr, (enum ext[]){ c->hao, X_END }, NEXTHDR_TCP);
+	th = skb_put_zero(skb, sizeof(*th));
+	th->source = htons(8000);
+	th->dest = htons(40000);
+	th->doff = sizeof(*th) / 4;
+	th->ack = 1;
+	quote->payload_len = htons((u8 *)(th + 1) - (u8 *)(quote + 1) + 1400);
+	if (c->cut)
+		skb_trim(skb, (u8 *)quote - skb->data + c->cut);
+	ip6->payload_len = htons(skb->len - sizeof(*ip6));
+	icmp6->icmp6_cksum = csum_ipv6_magic(&ip6->saddr, &ip6->daddr, skb->len - sizeof(*ip6),
+					     IPPROTO_ICMPV6, csum_partial(icmp6, skb->len - sizeof(*ip6), 0));
+	skb->ip_summed = c->ip_summed;
+	if (c->ip_summed == CHECKSUM_COMPLETE)
+		skb->csum = skb_checksum(skb, 0, skb->len, 0);
+	return skb;
+}
+
+/* Where the ICMPv6 header and the quoted source are in build_icmp()'s packets. */
+#define ICMP_OFF sizeof(struct ipv6hdr)
+#define QUOTE_SRC (ICMP_OFF + sizeof(struct icmp6hdr) + offsetof(struct ipv6hdr, saddr))
+#define QUOTE_HAO (ICMP_OFF + sizeof(struct icmp6hdr) + sizeof(struct ipv6hdr) + 8)
+
+static void icmp_err(struct kunit *test)
+{
+	const struct icmp_case *c = test->param_value;
+	struct sk_buff *skb = build_icmp(test, c);
+	const unsigned int len = skb->len;
+	struct gecko_icmp_err err = {};
+	struct icmp6hdr *icmp6;
+	u8 *want;
+	bool parsed;
+
+	/* Arrange: what the packet must be afterwards, but for the checksum. */
+	want = kunit_kmalloc(test, len, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, want);
+	memcpy(want, skb->data, len);
+	if (c->want) {
+		memcpy(want + QUOTE_SRC, &home, sizeof(home));
+		memcpy(want + QUOTE_HAO, &coa, sizeof(coa));
+		put_unaligned_be32(c->want_mtu, want + ICMP_OFF + offsetof(struct icmp6hdr, icmp6_mtu));
+	}
+
+	/* Act: as the hook does. */
+	parsed = gecko_icmp_err_parse(skb, ICMP_OFF, &coa, &err);
+	if (parsed)
+		KUNIT_ASSERT_EQ(test, gecko_icmp_err_to_home(skb, &err), 0);
+
+	/* Assert */
+	KUNIT_EXPECT_EQ(test, parsed, c->want);
+	if (parsed)
+		KUNIT_EXPECT_EQ(test, err.hao.off, QUOTE_HAO);
+	KUNIT_ASSERT_EQ(test, skb->len, len);
+	icmp6 = (struct icmp6hdr *)(skb_network_header(skb) + ICMP_OFF);
+	memcpy(want + ICMP_OFF + offsetof(struct icmp6hdr, icmp6_cksum), &icmp6->icmp6_cksum, 2);
+	KUNIT_EXPECT_EQ(test, memcmp(skb->data, want, len), 0);
+	KUNIT_EXPECT_TRUE(test, icmp_ok(skb));
+	if (c->ip_summed == CHECKSUM_COMPLETE)
+		KUNIT_EXPECT_EQ(test, csum_fold(skb->csum), csum_fold(skb_checksum(skb, 0, len, 0)));
+	kfree_skb(skb);
+}
+
+/* A clone's data is shared: the rewrite works on a copy of its own. */
+static void icmp_err_clone_untouched(struct kunit *test)
+{
+	const struct icmp_case *c = &icmp_cases[0];
+	struct sk_buff *skb = build_icmp(test, c), *clone;
+	struct gecko_icmp_err err;
+	u8 *before;
+
+	/* Arrange */
+	clone = skb_clone(skb, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, clone);
+	before = kunit_kmalloc(test, skb->len, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, before);
+	memcpy(before, skb->data, skb->len);
+
+	/* Act */
+	KUNIT_ASSERT_TRUE(test, gecko_icmp_err_parse(skb, ICMP_OFF, &coa, &err));
+	KUNIT_ASSERT_EQ(test, gecko_icmp_err_to_home(skb, &err), 0);
+
+	/* Assert */
+	KUNIT_EXPECT_NE(test, memcmp(skb->data, before, skb->len), 0);
+	KUNIT_EXPECT_EQ(test, memcmp(clone->data, before, clone->len), 0);
+	KUNIT_EXPECT_TRUE(test, icmp_ok(skb));
+	kfree_skb(clone);
+	kfree_skb(skb);
+}
+
 static struct kunit_case exthdr_cases[] = {
 	KUNIT_CASE_PARAM(rh2_parse, parse_gen_params),
 	KUNIT_CASE_PARAM(rh2_strip, strip_gen_params),
@@ -359,6 +666,9 @@ static struct kunit_case exthdr_cases[] = {
 	KUNIT_CASE(hao_insert_refuses_existing_dest_options),
 	KUNIT_CASE(hao_insert_checksum_partial),
 	KUNIT_CASE(hao_insert_then_gso_segments),
+	KUNIT_CASE_PARAM(hao_parse, hao_gen_params),
+	KUNIT_CASE_PARAM(icmp_err, icmp_gen_params),
+	KUNIT_CASE(icmp_err_clone_untouched),
 	{}
 };
 

@@ -2,7 +2,10 @@
 #ifndef GECKO_NAMES_H
 #define GECKO_NAMES_H
 
-/* The names of the UAPI header's attribute types, for decoders' errors. */
+/*
+ * The names of the UAPI header's attribute types, for decoders' errors, and
+ * of its counters, as gecko-ctl info shows them.
+ */
 
 #include <linux/gecko.h>
 
@@ -41,10 +44,31 @@ inline constexpr std::array<std::string_view, __GECKO_BINDING_A_LAST> binding_at
 	"GECKO_BINDING_A_LIFETIME",
 };
 
-/* An attribute added to the UAPI header needs its name here. */
+/* Indexed by enum gecko_counter; the first two types are not counters. */
+inline constexpr std::array<std::string_view, __GECKO_COUNTER_LAST> counter_names{
+	"",
+	"",
+	"nl_requests",
+	"nl_errors",
+	"bindings_expired",
+	"rh2_in",
+	"rh2_truncated",
+	"rh2_bad_length",
+	"rh2_bad_segments",
+	"rh2_bad_address",
+	"rh2_no_binding",
+	"hao_out",
+	"hao_failed",
+	"mss_clamped",
+	"hao_in_dropped",
+	"icmp_err_in",
+};
+
+/* An attribute or counter added to the UAPI header needs its name here. */
 static_assert(!attr_names.back().empty());
 static_assert(!service_attr_names.back().empty());
 static_assert(!binding_attr_names.back().empty());
+static_assert(!counter_names.back().empty());
 
 } // namespace gecko
 

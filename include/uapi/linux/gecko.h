@@ -62,6 +62,16 @@
  *    GECKO_COUNTER_MSS_CLAMPED: TCP SYNs to G whose MSS option was
  *                               lowered so that segments carrying the
  *                               Home Address option still fit the path
+ *    GECKO_COUNTER_HAO_IN_DROPPED: packets to a service's care-of address
+ *                                  or to G dropped because they carry a
+ *                                  Home Address option: a node is never a
+ *                                  mobile node's correspondent
+ *    GECKO_COUNTER_ICMP_ERR_IN: ICMPv6 errors to a service's care-of
+ *                               address about a packet that left from it
+ *                               with a Home Address option for G, made
+ *                               into errors about G's packet so that they
+ *                               reach G's socket; a Packet Too Big then
+ *                               reports 24 octets less, never below 1280
  *
  * Addresses are NLA_BINARY of exactly 16 octets (struct in6_addr), global
  * or unique-local unicast: never unspecified, loopback, link-local or
@@ -241,6 +251,8 @@ enum gecko_counter {
 	GECKO_COUNTER_HAO_OUT,
 	GECKO_COUNTER_HAO_FAILED,
 	GECKO_COUNTER_MSS_CLAMPED,
+	GECKO_COUNTER_HAO_IN_DROPPED,
+	GECKO_COUNTER_ICMP_ERR_IN,
 	__GECKO_COUNTER_LAST
 };
 #define GECKO_COUNTER_MAX (__GECKO_COUNTER_LAST - 1)
