@@ -4,7 +4,7 @@
 #
 #   anycast_up K...   gecko-had on the HA (care-of addresses of nodes K...
 #                     allowed), gecko-cnd on the client, and on each node K:
-#                     G on lo, the service (contact node: node1), gecko-agent
+#                     G on lo with a route of its own, the service (contact node: node1), gecko-agent
 #                     logging to agentK.log (PID in AGENT[K]) and a UDP echo
 #                     on G port 7007 answering "nodeK"; every pid in PIDS
 #   anycast_down      stops them and the topology
@@ -25,6 +25,8 @@ anycast_up() {
 	wait_for 10 grep -q "^correspondent node" "$GECKO_OUT/cnd.log"
 	for k; do
 		ip -n node$k -6 addr add $G/128 dev lo nodad
+		# G's own route, so that its path MTU is its own (Documentation/datapath.md).
+		ip -n node$k -6 route add default via fd00:1$k::1 from $G
 		ip netns exec node$k gecko-ctl service add $G coa fd00:1$k::2 contact-coa $NODE1 ha $HA
 		ip netns exec node$k gecko-agent > "$GECKO_OUT/agent$k.log" 2>&1 &
 		AGENT[$k]=$!
