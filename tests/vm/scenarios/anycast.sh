@@ -89,6 +89,9 @@ want=$(sha256sum < /tmp/blob)
 n2 socat -u OPEN:/tmp/blob TCP6-LISTEN:8000,bind=[$G],reuseaddr &
 PIDS+=($!)
 wait_for 10 sh -c "ip netns exec node2 ss -Hltn | grep -q 8000"
+# The first 3000 packets of the transfer, for tshark's TCP checksums.
+client tcpdump -i eth0 -U -c 3000 -w "$GECKO_OUT/tcp.pcap" ip6 2> "$GECKO_OUT/tcpdump-tcp.log" &
+wait_for 10 grep -q listening "$GECKO_OUT/tcpdump-tcp.log"
 got=$(client timeout 90 socat -u TCP6:[$G]:8000 - | sha256sum)
 expect_eq "download sha256" "$got" "$want"
 for h in client node2; do
@@ -175,6 +178,13 @@ expect_eq "CoTIs from node2" "$(grep -c " src=$NODE2 .* mh=2 " "$GECKO_OUT/clien
 tshark -r "$GECKO_OUT/client.pcap" -o udp.check_checksum:TRUE -o tcp.check_checksum:TRUE \
 	-Y "udp.checksum.status == \"Bad\" || tcp.checksum.status == \"Bad\" || _ws.malformed" > "$GECKO_OUT/bad.txt" 2> /dev/null
 expect_eq "packets with a bad checksum or malformed" "$(wc -l < "$GECKO_OUT/bad.txt")" 0
+tshark -r "$GECKO_OUT/tcp.pcap" -o tcp.check_checksum:TRUE \
+	-Y "tcp.checksum.status == \"Bad\" || _ws.malformed" > "$GECKO_OUT/bad-tcp.txt" 2> /dev/null
+expect_eq "TCP segments with a bad checksum or malformed" "$(wc -l < "$GECKO_OUT/bad-tcp.txt")" 0
+for want in "ipv6.opt.mipv6.home_address == $G" "ipv6.routing.mipv6.home_address == $G"; do
+	n=$(tshark -r "$GECKO_OUT/tcp.pcap" -o tcp.check_checksum:TRUE -Y "tcp.checksum.status == \"Good\" && $want" 2> /dev/null | wc -l)
+	((n > 100)) || fail "tshark verified only $n TCP checksums with $want"
+done
 tshark -r "$GECKO_OUT/client.pcap" -o udp.check_checksum:TRUE -Y "udp.checksum.status == \"Good\" && ipv6.opt.mipv6.home_address" |
 	wc -l > "$GECKO_OUT/good.txt"
 (($(cat "$GECKO_OUT/good.txt") > 0)) || fail "tshark verified no UDP checksum of a datagram with HAO"
