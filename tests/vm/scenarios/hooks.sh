@@ -75,5 +75,6 @@ expect_eq "packets with a bad checksum or malformed" \
 	"$(checked 'tcp.checksum.status == 0 || udp.checksum.status == 0 || _ws.malformed')" 0
 (( $(checked 'ipv6.opt.mipv6.home_address && tcp.checksum.status == 1') > 1000 )) ||
 	fail "too few HAO segments with a verified checksum"
-(( $(checked 'ipv6.routing.type == 2 && tcp.checksum.status == 1') > 500 )) ||
+# The client's ACKs of the download: how many depends on GRO and load (364 to 2000 seen).
+(( $(checked 'ipv6.routing.type == 2 && tcp.checksum.status == 1') > 100 )) ||
 	fail "too few RH2 segments with a verified checksum"
