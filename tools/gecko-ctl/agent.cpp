@@ -7,16 +7,24 @@
 
 #include <gecko/agent.h>
 
+#include <cstdlib>
 #include <iomanip>
 
 namespace gecko::ctl {
 
 namespace {
 
+/* The agent's control socket: $GECKO_AGENT names one started with --control. */
+std::string control_name()
+{
+	const char *name = std::getenv("GECKO_AGENT");
+	return name && *name ? name : agent::default_control;
+}
+
 /* Runs @op with a connection to the agent and prints its outcome. */
 int with_agent(const Invocation &inv, const std::function<Result<agent::Outcome>(agent::Control &)> &op)
 {
-	auto control = agent::Control::connect();
+	auto control = agent::Control::connect(control_name());
 	if (!control)
 		return report(inv, control.error());
 	auto out = op(*control);
@@ -112,7 +120,7 @@ int cmd_clear(const Invocation &inv)
 int cmd_agent_show(const Invocation &inv)
 {
 	expect_no_arguments(inv);
-	auto control = agent::Control::connect();
+	auto control = agent::Control::connect(control_name());
 	if (!control)
 		return report(inv, control.error());
 	auto counters = control->counters();

@@ -76,7 +76,7 @@ struct Counters {
 	std::uint64_t bu_accepted = 0;
 	std::uint64_t bu_rejected = 0;
 	std::uint64_t registrations = 0;	/* home registrations and refreshes accepted */
-	std::uint64_t peer_errors = 0;		/* agent connections closed for a malformed frame */
+	std::uint64_t peer_errors = 0;		/* malformed frames or requests, and peers that do not read */
 };
 
 class GECKO_API Agent {

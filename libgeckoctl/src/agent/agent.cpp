@@ -45,6 +45,11 @@ constexpr int max_tries = 4;
 /* Tokens younger than this are used for a Binding Update without a new test (RFC 6275 §5.2.7). */
 constexpr auto token_reuse = rr::max_token_lifetime - seconds(10);
 constexpr auto relay_lifetime = seconds(30);
+/* Limits on what other hosts can make the agent hold. */
+constexpr std::size_t max_conns = 256;
+constexpr std::size_t max_relays_per_conn = 64;
+constexpr std::size_t max_queued = 64 * 1024;
+constexpr std::size_t max_text = 1024;
 constexpr std::uint32_t default_home_lifetime = 420;
 constexpr std::uint32_t default_ro_lifetime = rr::max_rr_binding_lifetime.count();
 
@@ -170,12 +175,15 @@ struct Relay {
 	Clock::time_point expires;
 };
 
+/* "gecko" and 32 bits of FNV-1a over all of G: interface names hold 15 characters. */
 std::string tunnel_name(const in6_addr &home)
 {
+	std::uint32_t hash = 2166136261u;
 	char name[16];
 
-	std::snprintf(name, sizeof(name), "gecko%02x%02x%02x%02x", home.s6_addr[12], home.s6_addr[13],
-		      home.s6_addr[14], home.s6_addr[15]);
+	for (auto b : home.s6_addr)
+		hash = (hash ^ b) * 16777619u;
+	std::snprintf(name, sizeof(name), "gecko%08x", hash);
 	return name;
 }
 
@@ -195,6 +203,7 @@ struct Agent::Impl {
 	std::map<Key, Tokens> tokens;
 	std::map<in6_addr, Registration, AddrLess> regs;
 	std::vector<Relay> relays;
+	Clock::time_point listeners_paused;
 
 	Impl(Config c, Client k, route::Rtnl r, mh::Socket m, int cfd, int pfd)
 		: config(std::move(c)), kernel(std::move(k)), rtnl(std::move(r)), mh(std::move(m)), control_fd(cfd),
@@ -204,6 +213,10 @@ struct Agent::Impl {
 
 	~Impl()
 	{
+		/* An update still travelling when the agent stops leaves the module as it was. */
+		for (const auto &[key, job] : jobs)
+			if (!job.testing)
+				restore(job);
 		for (auto &[id, conn] : conns)
 			close(conn.fd);
 		close(control_fd);
@@ -307,8 +320,9 @@ Result<void> Agent::run(int stop_fd)
 
 	d.log("node agent: control @", d.config.control, ", peers on port ", d.config.port);
 	for (;;) {
-		std::vector<pollfd> fds{{stop_fd, POLLIN, 0}, {d.mh.fd(), POLLIN, 0}, {d.control_fd, POLLIN, 0},
-					{d.peer_fd, POLLIN, 0}};
+		short listen = Clock::now() < d.listeners_paused ? 0 : POLLIN;
+		std::vector<pollfd> fds{{stop_fd, POLLIN, 0}, {d.mh.fd(), POLLIN, 0}, {d.control_fd, listen, 0},
+					{d.peer_fd, listen, 0}};
 		std::vector<std::uint64_t> ids;
 		for (auto &[id, conn] : d.conns) {
 			short events = POLLIN;
@@ -383,8 +397,7 @@ void Agent::Impl::send(std::uint64_t id, const wire::Message &msg)
 		return;
 	auto bytes = msg.encode();
 	it->second.out.insert(it->second.out.end(), bytes.begin(), bytes.end());
-	if (!it->second.connecting)
-		flush(id);
+	/* Only queued: poll() flushes it, so no caller sees a connection (and its jobs) vanish under it. */
 }
 
 void Agent::Impl::flush(std::uint64_t id)
@@ -415,6 +428,10 @@ void Agent::Impl::flush(std::uint64_t id)
 
 void Agent::Impl::read(std::uint64_t id)
 {
+	if (conns.at(id).out.size() > max_queued) {
+		counters.peer_errors++;
+		return close_conn(id, "it does not read its answers");
+	}
 	std::byte buf[4096];
 	auto n = recv(conns.at(id).fd, buf, sizeof(buf), 0);
 
@@ -443,8 +460,19 @@ void Agent::Impl::accept_on(int fd, bool peer)
 {
 	int sk = accept4(fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
-	if (sk < 0)
+	if (sk < 0) {
+		/* Out of descriptors: the listener stays readable, so stop polling it for a while. */
+		if (errno == EMFILE || errno == ENFILE) {
+			log("cannot accept a connection: ", std::strerror(errno));
+			listeners_paused = Clock::now() + seconds(1);
+		}
 		return;
+	}
+	if (conns.size() >= max_conns) {
+		log("refused a connection: ", max_conns, " are open");
+		close(sk);
+		return;
+	}
 	if (!peer && !control_peer_allowed(sk)) {
 		log("refused a control connection from another user");
 		close(sk);
@@ -489,7 +517,7 @@ void Agent::Impl::answer(std::uint64_t waiter, const Error *error, const Outcome
 	wire::Message reply(wire::Type::reply);
 	reply.put_u32(wire::Attr::error, error ? static_cast<std::uint32_t>(error->code) : 0);
 	if (error) {
-		reply.put(wire::Attr::text, error->describe());
+		reply.put(wire::Attr::text, error->describe().substr(0, max_text));
 	} else {
 		reply.put_u16(wire::Attr::seq, outcome.seq);
 		reply.put_u32(wire::Attr::lifetime, outcome.lifetime);
@@ -554,8 +582,9 @@ void Agent::Impl::handle_control(std::uint64_t id, const wire::Message &msg)
 			auto lifetime = msg.u32(wire::Attr::lifetime);
 			if (!lifetime)
 				return done(std::unexpected(lifetime.error()));
-			if (*lifetime < 1 || *lifetime > default_ro_lifetime)
-				return done(fail(ERANGE, "a binding lifetime is 1 to " + std::to_string(default_ro_lifetime) +
+			/* Less than one 4-second unit would be a lifetime of 0: a de-registration. */
+			if (*lifetime < mh::time_unit.count() || *lifetime > default_ro_lifetime)
+				return done(fail(ERANGE, "a binding lifetime is 4 to " + std::to_string(default_ro_lifetime) +
 								 " seconds"));
 			job.lifetime = *lifetime;
 		}
@@ -615,10 +644,12 @@ void Agent::Impl::handle_peer(std::uint64_t id, const wire::Message &msg)
 		return refuse(ENOENT, text(*home) + " is not a service of " + text(conns.at(id).remote.value_or(in6addr_any)));
 	if (!svc->contact)
 		return refuse(ENOTCONN, "this node (" + text(svc->coa) + ") is not the contact node of " + text(*home));
-	if (auto ok = mh.send(mh::encode(mh::Hoti{*cookie}), *home, *client); !ok)
-		return refuse(ok.error().code, "cannot send a Home Test Init: " + ok.error().describe());
 	Key key{*home, *client};
 	std::erase_if(relays, [&](const Relay &r) { return r.conn == id && r.cookie == *cookie; });
+	if (std::ranges::count(relays, id, &Relay::conn) >= static_cast<std::ptrdiff_t>(max_relays_per_conn))
+		return refuse(EBUSY, "too many Home Tests under way for this node");
+	if (auto ok = mh.send(mh::encode(mh::Hoti{*cookie}), *home, *client); !ok)
+		return refuse(ok.error().code, "cannot send a Home Test Init: " + ok.error().describe());
 	relays.push_back({key, *cookie, id, Clock::now() + relay_lifetime});
 }
 
@@ -630,12 +661,14 @@ Result<void> Agent::Impl::start(Job job)
 
 	if (jobs.contains(key))
 		return fail(EBUSY, "an operation for " + who(key) + " is already running");
-	if (job.kind == Job::Kind::clear) {
+	/* What the module holds now is what a failed update puts back. */
+	if (job.kind != Job::Kind::rr) {
 		auto b = kernel.binding(key.home, key.client);
-		if (!b)
+		if (b)
+			job.previous = *b;
+		else if (job.kind == Job::Kind::clear)
 			return fail(ENOENT, "no binding for " + who(key) +
 						    " here: clear it on the node that serves the client");
-		job.previous = *b;
 	}
 	auto home_cookie = new_cookie();
 	auto care_of_cookie = new_cookie();
@@ -713,10 +746,6 @@ void Agent::Impl::tested(Job &job)
 		job.lifetime = 0;
 		job.seq = static_cast<std::uint16_t>(job.previous->seq + 1);
 	} else {
-		if (!job.previous) {
-			if (auto b = kernel.binding(key.home, key.client))
-				job.previous = *b;
-		}
 		if (!job.lifetime)
 			job.lifetime = default_ro_lifetime;
 		job.seq = job.asked_seq.value_or(job.previous ? job.previous->seq + 1 : 1);
@@ -745,8 +774,10 @@ void Agent::Impl::send_bu(Job &job)
 	bu.options.auth = mh::Authenticator{};
 	auto bytes = mh::encode(bu);
 	auto kbm = dereg ? rr::kbm(job.hot->token) : rr::kbm(job.hot->token, job.cot->token);
-	if (auto ok = rr::sign(bytes, kbm, {dereg ? key.home : job.svc.coa, key.client}); !ok)
+	if (auto ok = rr::sign(bytes, kbm, {dereg ? key.home : job.svc.coa, key.client}); !ok) {
+		restore(job);
 		return fail_job(key, ok.error().code, "cannot sign the Binding Update: " + ok.error().describe());
+	}
 	/* From G: the checksum is G's; gecko.ko adds the Home Address option and the care-of source. */
 	if (auto ok = mh.send(bytes, key.home, key.client); !ok) {
 		restore(job);
@@ -822,8 +853,9 @@ void Agent::Impl::send_registration(Registration &reg)
 		reg.in_flight = false;
 		Error error{ETIMEDOUT, "no Binding Acknowledgement from the home agent " + text(*reg.svc.ha)};
 		log(text(home), ": ", error.message);
-		/* A refresh keeps trying while the registration lasts. */
-		if (!reg.deregistering && reg.expires && Clock::now() < *reg.expires)
+		/* A refresh keeps trying while the registration lasts; a de-registration is not retried behind the caller's back. */
+		reg.deregistering = false;
+		if (reg.expires && Clock::now() < *reg.expires)
 			reg.refresh_at = Clock::now() + seconds(2);
 		return end_registration(home, &error);
 	}
@@ -858,8 +890,12 @@ void Agent::Impl::registered(Registration &reg, const mh::Ba &ba)
 
 	if (reg.deregistering || !ba.lifetime_units) {
 		auto svc = reg.svc;
-		svc.contact = false;
-		auto ok = kernel.set_service(svc);
+		Result<void> ok;
+		if (auto current = kernel.service(home)) {
+			svc = *current;
+			svc.contact = false;
+			ok = kernel.set_service(svc);
+		}
 		auto down = reverse_tunnel(svc, false);
 		log(text(home), ": deregistered from ", text(*svc.ha));
 		auto waiter = reg.waiter;
@@ -873,10 +909,21 @@ void Agent::Impl::registered(Registration &reg, const mh::Ba &ba)
 	auto refresh = ba.options.refresh_units ? std::min(granted, *ba.options.refresh_units * mh::time_unit) : granted;
 	reg.expires = now + granted;
 	reg.refresh_at = now + refresh * 4 / 5;
-	auto svc = reg.svc;
-	svc.contact = true;
-	auto up = reverse_tunnel(svc, true);
-	auto ok = up ? kernel.set_service(svc) : up;
+	/* The module's service as it is now: only the contact flag is the agent's to change. */
+	auto current = kernel.service(home);
+	if (!current) {
+		log(text(home), ": registered, but the service is gone");
+		regs.erase(home);
+		return;
+	}
+	auto svc = *current;
+	Result<void> ok;
+	if (!svc.contact) {
+		svc.contact = true;
+		ok = reverse_tunnel(svc, true);
+		if (ok)
+			ok = kernel.set_service(svc);
+	}
 	if (!ok) {
 		log(text(home), ": registered, but ", ok.error().describe());
 		return end_registration(home, &ok.error());
@@ -917,8 +964,18 @@ void Agent::Impl::receive()
 {
 	for (;;) {
 		auto msg = mh.receive();
-		if (!msg)
-			return;	/* EAGAIN: drained */
+		if (!msg && msg.error().code != EMSGSIZE && msg.error().code != EPROTO) {
+			if (msg.error().code != EAGAIN)
+				log("cannot receive: ", msg.error().describe());
+			return;
+		}
+		if (!msg) {
+			/* Too long for the buffer, or its ancillary data cut short: consumed, so count it. */
+			counters.mh_received++;
+			counters.mh_malformed++;
+			log("dropped a Mobility Header message: ", msg.error().describe());
+			continue;
+		}
 		counters.mh_received++;
 		if (!msg->checksum_ok) {
 			counters.mh_bad_checksum++;
@@ -1002,22 +1059,37 @@ void Agent::Impl::on_ba(const mh::Received &msg, const mh::Ba &ba)
 	auto kbm = dereg ? rr::kbm(job.hot->token) : rr::kbm(job.hot->token, job.cot->token);
 	bool authentic = rr::verify(msg.bytes, kbm, {dereg ? key.home : job.svc.coa, key.client});
 
-	if (ba.status < 128) {
-		/* An acceptance must be the client's, for this update. */
-		if (!authentic || ba.seq != job.seq) {
-			counters.mh_unexpected++;
-			return;
-		}
+	/*
+	 * Only the expired-nonce statuses cannot carry the client's
+	 * authenticator; any other answer must, or anyone who can reach the
+	 * care-of address could accept or abort the update.
+	 */
+	bool nonces_expired = ba.status >= mh::ba_expired_home_nonce_index && ba.status <= mh::ba_expired_nonces;
+	if (!authentic && !nonces_expired) {
+		counters.mh_unexpected++;
+		return;
+	}
+	auto accepted = [&](std::uint32_t lifetime) {
 		counters.bu_accepted++;
-		Outcome out{ba.seq, ba.lifetime_units * static_cast<std::uint32_t>(mh::time_unit.count())};
+		Outcome out{job.seq, lifetime};
 		Result<void> ok = dereg ? kernel.del_binding(key.home, key.client)
-					: kernel.set_binding({key.home, key.client, BindingState::bound, ba.seq,
-							      std::clamp<std::uint32_t>(out.lifetime, 1, default_ro_lifetime)});
+					: kernel.set_binding({key.home, key.client, BindingState::bound, job.seq,
+							      std::clamp<std::uint32_t>(lifetime, 1, default_ro_lifetime)});
 		if (!ok)
 			return fail_job(key, ok.error().code, "accepted, but the module: " + ok.error().describe());
-		log(who(key), dereg ? ": binding cleared, seq " : ": bound here, seq ", ba.seq);
-		return finish(key, nullptr, out);
+		log(who(key), dereg ? ": binding cleared, seq " : ": bound here, seq ", job.seq);
+		finish(key, nullptr, out);
+	};
+	if (ba.status < 128) {
+		if (ba.seq == job.seq)
+			accepted(ba.lifetime_units * static_cast<std::uint32_t>(mh::time_unit.count()));
+		else
+			counters.mh_unexpected++;
+		return;
 	}
+	/* A retransmission of an update the client took, whose BA was lost: it is bound already. */
+	if (ba.status == mh::ba_sequence_number_out_of_window && ba.seq == job.seq && job.tries > 1)
+		return accepted(job.lifetime);
 
 	counters.bu_rejected++;
 	/* §9.5.1: the client names its last accepted sequence number. */
@@ -1089,6 +1161,13 @@ void Agent::Impl::tick(Clock::time_point now)
 			send_registration(reg);
 		} else if (!reg.in_flight && reg.refresh_at && now >= *reg.refresh_at) {
 			reg.refresh_at.reset();
+			auto svc = kernel.service(home);
+			if (!svc || !svc->ha) {
+				log(text(home), ": the service is gone or has no home agent: no more refreshes");
+				reg.expires.reset();
+				continue;
+			}
+			reg.svc = *svc;
 			reg.seq++;
 			reg.tries = 0;
 			reg.resynced = false;
