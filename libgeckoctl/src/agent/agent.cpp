@@ -108,9 +108,18 @@ std::string status_text(std::uint8_t status)
 	return "status " + std::to_string(status) + " (" + (it == names.end() ? "unknown" : it->second) + ")";
 }
 
+/* Keygen tokens make Kbm: they go the way of other key material. */
+void wipe_tokens(std::optional<mh::Hot> &hot, std::optional<mh::Cot> &cot)
+{
+	if (hot)
+		rr::wipe(hot->token);
+	if (cot)
+		rr::wipe(cot->token);
+}
+
 /* A nonblocking stream socket with its partial input and pending output. */
 struct Conn {
-	int fd = -1;
+	UniqueFd fd;
 	bool peer = false;		/* another agent, else gecko-ctl */
 	bool connecting = false;	/* our nonblocking connect() has not finished */
 	std::optional<in6_addr> remote;	/* set on connections we opened to a contact node */
@@ -142,14 +151,26 @@ struct Job {
 	std::optional<Binding> previous;
 
 	bool home_only() const { return kind == Kind::clear; }
+
+	Job() = default;
+	Job(const Job &) = default;
+	Job(Job &&) = default;
+	Job &operator=(const Job &) = default;
+	Job &operator=(Job &&) = default;
+	~Job() { wipe_tokens(hot, cot); }
 };
 
 /* What a return routability test left for later Binding Updates. */
 struct Tokens {
-	mh::Hot hot;
+	std::optional<mh::Hot> hot;
 	std::optional<mh::Cot> cot;
 	in6_addr coa;
 	Clock::time_point at;
+
+	Tokens() = default;
+	Tokens(const Tokens &) = default;
+	Tokens &operator=(const Tokens &) = default;
+	~Tokens() { wipe_tokens(hot, cot); }
 };
 
 struct Registration {
@@ -194,8 +215,8 @@ struct Agent::Impl {
 	Client kernel;
 	route::Rtnl rtnl;
 	mh::Socket mh;
-	int control_fd;
-	int peer_fd;
+	UniqueFd control_fd;
+	UniqueFd peer_fd;
 	Counters counters;
 	std::map<std::uint64_t, Conn> conns;
 	std::uint64_t next_conn = 1;
@@ -205,9 +226,9 @@ struct Agent::Impl {
 	std::vector<Relay> relays;
 	Clock::time_point listeners_paused;
 
-	Impl(Config c, Client k, route::Rtnl r, mh::Socket m, int cfd, int pfd)
-		: config(std::move(c)), kernel(std::move(k)), rtnl(std::move(r)), mh(std::move(m)), control_fd(cfd),
-		  peer_fd(pfd)
+	Impl(Config c, Client k, route::Rtnl r, mh::Socket m, UniqueFd cfd, UniqueFd pfd)
+		: config(std::move(c)), kernel(std::move(k)), rtnl(std::move(r)), mh(std::move(m)),
+		  control_fd(std::move(cfd)), peer_fd(std::move(pfd))
 	{
 	}
 
@@ -217,10 +238,6 @@ struct Agent::Impl {
 		for (const auto &[key, job] : jobs)
 			if (!job.testing)
 				restore(job);
-		for (auto &[id, conn] : conns)
-			close(conn.fd);
-		close(control_fd);
-		close(peer_fd);
 	}
 
 	template <class... Args>
@@ -296,13 +313,11 @@ Result<std::unique_ptr<Agent>> Agent::open(Config config)
 	if (!control)
 		return std::unexpected(control.error());
 	auto peer = listen_tcp(config.port);
-	if (!peer) {
-		close(*control);
+	if (!peer)
 		return std::unexpected(peer.error());
-	}
 
 	auto impl = std::make_unique<Impl>(std::move(config), std::move(*kernel), std::move(*rtnl), std::move(*mh),
-					   *control, *peer);
+					   std::move(*control), std::move(*peer));
 	/* The module remembers which services this node is the contact node of. */
 	if (auto services = impl->kernel.services()) {
 		for (const auto &svc : *services)
@@ -321,14 +336,14 @@ Result<void> Agent::run(int stop_fd)
 	d.log("node agent: control @", d.config.control, ", peers on port ", d.config.port);
 	for (;;) {
 		short listen = Clock::now() < d.listeners_paused ? 0 : POLLIN;
-		std::vector<pollfd> fds{{stop_fd, POLLIN, 0}, {d.mh.fd(), POLLIN, 0}, {d.control_fd, listen, 0},
-					{d.peer_fd, listen, 0}};
+		std::vector<pollfd> fds{{stop_fd, POLLIN, 0}, {d.mh.fd(), POLLIN, 0}, {d.control_fd.get(), listen, 0},
+					{d.peer_fd.get(), listen, 0}};
 		std::vector<std::uint64_t> ids;
 		for (auto &[id, conn] : d.conns) {
 			short events = POLLIN;
 			if (conn.connecting || !conn.out.empty())
 				events |= POLLOUT;
-			fds.push_back({conn.fd, events, 0});
+			fds.push_back({conn.fd.get(), events, 0});
 			ids.push_back(id);
 		}
 		/* Deadlines are a second or more apart: a tenth of a second is precise enough. */
@@ -339,9 +354,9 @@ Result<void> Agent::run(int stop_fd)
 		if (fds[1].revents)
 			d.receive();
 		if (fds[2].revents)
-			d.accept_on(d.control_fd, false);
+			d.accept_on(d.control_fd.get(), false);
 		if (fds[3].revents)
-			d.accept_on(d.peer_fd, true);
+			d.accept_on(d.peer_fd.get(), true);
 		for (std::size_t i = 0; i < ids.size(); i++) {
 			auto revents = fds[i + 4].revents;
 			if (!revents || !d.conns.contains(ids[i]))
@@ -369,7 +384,6 @@ void Agent::Impl::close_conn(std::uint64_t id, const std::string &why)
 	auto it = conns.find(id);
 	if (it == conns.end())
 		return;
-	close(it->second.fd);
 	bool peer = it->second.peer;
 	auto remote = it->second.remote;
 	conns.erase(it);
@@ -407,7 +421,7 @@ void Agent::Impl::flush(std::uint64_t id)
 	if (conn.connecting) {
 		int err = 0;
 		socklen_t len = sizeof(err);
-		getsockopt(conn.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+		getsockopt(conn.fd.get(), SOL_SOCKET, SO_ERROR, &err, &len);
 		if (err) {
 			close_conn(id, std::string("cannot connect: ") + std::strerror(err));
 			return;
@@ -415,7 +429,7 @@ void Agent::Impl::flush(std::uint64_t id)
 		conn.connecting = false;
 	}
 	while (!conn.out.empty()) {
-		auto n = ::send(conn.fd, conn.out.data(), conn.out.size(), MSG_NOSIGNAL);
+		auto n = ::send(conn.fd.get(), conn.out.data(), conn.out.size(), MSG_NOSIGNAL);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				return;
@@ -433,7 +447,7 @@ void Agent::Impl::read(std::uint64_t id)
 		return close_conn(id, "it does not read its answers");
 	}
 	std::byte buf[4096];
-	auto n = recv(conns.at(id).fd, buf, sizeof(buf), 0);
+	auto n = recv(conns.at(id).fd.get(), buf, sizeof(buf), 0);
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
@@ -458,9 +472,9 @@ void Agent::Impl::read(std::uint64_t id)
 
 void Agent::Impl::accept_on(int fd, bool peer)
 {
-	int sk = accept4(fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	UniqueFd sk(accept4(fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
 
-	if (sk < 0) {
+	if (sk.get() < 0) {
 		/* Out of descriptors: the listener stays readable, so stop polling it for a while. */
 		if (errno == EMFILE || errno == ENFILE) {
 			log("cannot accept a connection: ", std::strerror(errno));
@@ -470,16 +484,14 @@ void Agent::Impl::accept_on(int fd, bool peer)
 	}
 	if (conns.size() >= max_conns) {
 		log("refused a connection: ", max_conns, " are open");
-		close(sk);
 		return;
 	}
-	if (!peer && !control_peer_allowed(sk)) {
+	if (!peer && !control_peer_allowed(sk.get())) {
 		log("refused a control connection from another user");
-		close(sk);
 		return;
 	}
 	Conn conn;
-	conn.fd = sk;
+	conn.fd = std::move(sk);
 	conn.peer = peer;
 	add_conn(std::move(conn));
 }
@@ -493,7 +505,7 @@ Result<std::uint64_t> Agent::Impl::peer_conn(const Service &svc)
 	if (!fd)
 		return std::unexpected(fd.error());
 	Conn conn;
-	conn.fd = *fd;
+	conn.fd = std::move(*fd);
 	conn.peer = true;
 	conn.connecting = true;
 	conn.remote = svc.contact_coa;
@@ -735,8 +747,13 @@ void Agent::Impl::tested(Job &job)
 {
 	const auto key = job.key;
 
-	if (!job.home_only())
-		tokens[key] = {*job.hot, job.cot, job.svc.coa, Clock::now()};
+	if (!job.home_only()) {
+		auto &t = tokens[key];
+		t.hot = job.hot;
+		t.cot = job.cot;
+		t.coa = job.svc.coa;
+		t.at = Clock::now();
+	}
 	if (job.kind == Job::Kind::rr)
 		return finish(key, nullptr);
 

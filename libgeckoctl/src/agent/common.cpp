@@ -36,20 +36,24 @@ socklen_t unix_address(const std::string &name, sockaddr_un &sun)
 
 } // namespace
 
-Result<int> listen_unix(const std::string &name)
+UniqueFd::~UniqueFd()
+{
+	if (fd_ >= 0)
+		close(fd_);
+}
+
+Result<UniqueFd> listen_unix(const std::string &name)
 {
 	sockaddr_un sun;
 	auto len = unix_address(name, sun);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
 
-	if (fd < 0)
+	if (fd.get() < 0)
 		return fail_errno("cannot open a Unix socket");
-	if (bind(fd, reinterpret_cast<sockaddr *>(&sun), len) < 0 || listen(fd, 16) < 0) {
-		auto error = errno == EADDRINUSE ? fail(EADDRINUSE, "an agent already serves this network namespace (@" +
-									     name + ")")
-						 : fail_errno("cannot listen on @" + name);
-		close(fd);
-		return error;
+	if (bind(fd.get(), reinterpret_cast<sockaddr *>(&sun), len) < 0 || listen(fd.get(), 16) < 0) {
+		if (errno == EADDRINUSE)
+			return fail(EADDRINUSE, "an agent already serves this network namespace (@" + name + ")");
+		return fail_errno("cannot listen on @" + name);
 	}
 	return fd;
 }
@@ -80,45 +84,39 @@ bool control_peer_allowed(int fd)
 	return cred.uid == 0 || cred.uid == geteuid();
 }
 
-Result<int> listen_tcp(std::uint16_t port)
+Result<UniqueFd> listen_tcp(std::uint16_t port)
 {
 	sockaddr_in6 sin6{};
 	int one = 1;
-	int fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	UniqueFd fd(socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
 
-	if (fd < 0)
+	if (fd.get() < 0)
 		return fail_errno("cannot open a TCP socket");
 	sin6.sin6_family = AF_INET6;
 	sin6.sin6_port = htons(port);
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, reinterpret_cast<sockaddr *>(&sin6), sizeof(sin6)) < 0 || listen(fd, 64) < 0) {
-		auto error = fail_errno("cannot listen on TCP port " + std::to_string(port));
-		close(fd);
-		return error;
-	}
+	setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd.get(), reinterpret_cast<sockaddr *>(&sin6), sizeof(sin6)) < 0 || listen(fd.get(), 64) < 0)
+		return fail_errno("cannot listen on TCP port " + std::to_string(port));
 	return fd;
 }
 
-Result<int> connect_tcp(const in6_addr &src, const in6_addr &dst, std::uint16_t port)
+Result<UniqueFd> connect_tcp(const in6_addr &src, const in6_addr &dst, std::uint16_t port)
 {
 	sockaddr_in6 from{}, to{};
 	int one = 1;
-	int fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	UniqueFd fd(socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
 
-	if (fd < 0)
+	if (fd.get() < 0)
 		return fail_errno("cannot open a TCP socket");
 	from.sin6_family = to.sin6_family = AF_INET6;
 	from.sin6_addr = src;
 	to.sin6_addr = dst;
 	to.sin6_port = htons(port);
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	/* From the care-of address: G would be a poor source between nodes. */
-	if (bind(fd, reinterpret_cast<sockaddr *>(&from), sizeof(from)) < 0 ||
-	    (connect(fd, reinterpret_cast<sockaddr *>(&to), sizeof(to)) < 0 && errno != EINPROGRESS)) {
-		auto error = fail_errno("cannot connect");
-		close(fd);
-		return error;
-	}
+	if (bind(fd.get(), reinterpret_cast<sockaddr *>(&from), sizeof(from)) < 0 ||
+	    (connect(fd.get(), reinterpret_cast<sockaddr *>(&to), sizeof(to)) < 0 && errno != EINPROGRESS))
+		return fail_errno("cannot connect");
 	return fd;
 }
 

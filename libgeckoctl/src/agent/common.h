@@ -12,20 +12,42 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <utility>
 
 namespace gecko::agent {
 
+/* Owns a file descriptor: closed when this goes. */
+class UniqueFd {
+public:
+	UniqueFd() = default;
+	explicit UniqueFd(int fd) : fd_(fd) {}
+	UniqueFd(UniqueFd &&other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+	UniqueFd &operator=(UniqueFd &&other) noexcept
+	{
+		std::swap(fd_, other.fd_);
+		return *this;
+	}
+	UniqueFd(const UniqueFd &) = delete;
+	UniqueFd &operator=(const UniqueFd &) = delete;
+	~UniqueFd();
+
+	int get() const { return fd_; }
+
+private:
+	int fd_ = -1;
+};
+
 /* A listening abstract Unix stream socket "@@name": per network namespace, no file to leave behind. */
-Result<int> listen_unix(const std::string &name);
+Result<UniqueFd> listen_unix(const std::string &name);
 /* A blocking connection to it. */
 Result<int> connect_unix(const std::string &name);
 /* Whether the process at the other end of @fd runs as root or as this process's user. */
 bool control_peer_allowed(int fd);
 
 /* A listening TCP socket on every address, for the other nodes' agents. */
-Result<int> listen_tcp(std::uint16_t port);
+Result<UniqueFd> listen_tcp(std::uint16_t port);
 /* A nonblocking connection from @src to @dst, under way. */
-Result<int> connect_tcp(const in6_addr &src, const in6_addr &dst, std::uint16_t port);
+Result<UniqueFd> connect_tcp(const in6_addr &src, const in6_addr &dst, std::uint16_t port);
 
 /* The interface's index, 0 when there is none. */
 std::uint32_t if_index(const std::string &name);
