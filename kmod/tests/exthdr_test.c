@@ -36,6 +36,25 @@ struct layout {
 	unsigned int cut;	/* truncate to this many octets (0: no) */
 };
 
+/* An skb with headroom and an IPv6 header from @src to @dst, its next header @next. */
+static struct sk_buff *new_ip6(struct kunit *test, unsigned int size, u8 next,
+			       const struct in6_addr *src, const struct in6_addr *dst)
+{
+	struct sk_buff *skb = alloc_skb(128 + size, GFP_KERNEL);
+	struct ipv6hdr *ip6;
+
+	KUNIT_ASSERT_NOT_NULL(test, skb);
+	skb_reserve(skb, 128);
+	skb_reset_network_header(skb);
+	ip6 = skb_put_zero(skb, sizeof(*ip6));
+	ip6->version = 6;
+	ip6->hop_limit = 64;
+	ip6->nexthdr = next;
+	ip6->saddr = *src;
+	ip6->daddr = *dst;
+	return skb;
+}
+
 /* Appends an 8-octet options header (PadN only) naming @next. */
 static void put_opts(struct sk_buff *skb, u8 next)
 {
@@ -62,21 +81,14 @@ static bool udp_ok(struct sk_buff *skb, const struct in6_addr *src, const struct
 static struct sk_buff *build(struct kunit *test, const struct layout *l,
 			     const struct in6_addr *src, const struct in6_addr *dst)
 {
-	struct sk_buff *skb = alloc_skb(512, GFP_KERNEL);
+	struct sk_buff *skb;
 	struct ipv6hdr *ip6;
 	struct udphdr *uh;
 	u8 *rh;
 
-	KUNIT_ASSERT_NOT_NULL(test, skb);
-	skb_reserve(skb, 128);
-	skb_reset_network_header(skb);
-	ip6 = skb_put_zero(skb, sizeof(*ip6));
-	ip6->version = 6;
-	ip6->hop_limit = 64;
-	ip6->saddr = *src;
-	ip6->daddr = l->rh ? coa : *dst;
-	ip6->nexthdr = l->hop ? NEXTHDR_HOP : l->dest ? NEXTHDR_DEST :
-		       l->rh ? NEXTHDR_ROUTING : NEXTHDR_UDP;
+	skb = new_ip6(test, 384, l->hop ? NEXTHDR_HOP : l->dest ? NEXTHDR_DEST :
+			     l->rh ? NEXTHDR_ROUTING : NEXTHDR_UDP, src, l->rh ? &coa : dst);
+	ip6 = ipv6_hdr(skb);
 	if (l->hop)
 		put_opts(skb, l->dest ? NEXTHDR_DEST : l->rh ? NEXTHDR_ROUTING : NEXTHDR_UDP);
 	skb_set_transport_header(skb, skb->len);
@@ -319,16 +331,8 @@ static void hao_insert_then_gso_segments(struct kunit *test)
 	unsigned int n = 0;
 
 	/* Arrange: one UDP GSO packet of @total octets in @mss pieces. */
-	skb = alloc_skb(128 + sizeof(*ip6) + sizeof(*uh) + total, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, skb);
-	skb_reserve(skb, 128);
-	skb_reset_network_header(skb);
-	ip6 = skb_put_zero(skb, sizeof(*ip6));
-	ip6->version = 6;
-	ip6->hop_limit = 64;
-	ip6->nexthdr = NEXTHDR_UDP;
-	ip6->saddr = home;
-	ip6->daddr = client;
+	skb = new_ip6(test, sizeof(*ip6) + sizeof(*uh) + total, NEXTHDR_UDP, &home, &client);
+	ip6 = ipv6_hdr(skb);
 	skb_set_transport_header(skb, skb->len);
 	uh = skb_put_zero(skb, sizeof(*uh) + total);
 	memset(uh + 1, 0xa5, total);
@@ -547,20 +551,11 @@ static bool icmp_ok(struct sk_buff *skb)
  */
 static struct sk_buff *build_icmp(struct kunit *test, const struct icmp_case *c)
 {
-	struct sk_buff *skb = alloc_skb(512, GFP_KERNEL);
-	struct ipv6hdr *ip6, *quote;
+	struct sk_buff *skb = new_ip6(test, 384, IPPROTO_ICMPV6, &router, &coa);
+	struct ipv6hdr *ip6 = ipv6_hdr(skb), *quote;
 	struct icmp6hdr *icmp6;
 	struct tcphdr *th;
 
-	KUNIT_ASSERT_NOT_NULL(test, skb);
-	skb_reserve(skb, 128);
-	skb_reset_network_header(skb);
-	ip6 = skb_put_zero(skb, sizeof(*ip6));
-	ip6->version = 6;
-	ip6->hop_limit = 64;
-	ip6->nexthdr = IPPROTO_ICMPV6;
-	ip6->saddr = router;
-	ip6->daddr = coa;
 	icmp6 = skb_put_zero(skb, sizeof(*icmp6));
 	icmp6->icmp6_type = c->type;
 	icmp6->icmp6_mtu = htonl(c->mtu);
