@@ -188,7 +188,8 @@ static unsigned int rh2_in(void *priv, struct sk_buff *skb, const struct nf_hook
 
 	/* Only a service's addresses are ours: another MIPv6 stack may own the rest. */
 	coa_svc = service_at_coa(gn, &ipv6_hdr(skb)->daddr);
-	if (!coa_svc && !gecko_service_find(gn, &ipv6_hdr(skb)->daddr))
+	svc = coa_svc ? NULL : gecko_service_find(gn, &ipv6_hdr(skb)->daddr);
+	if (!coa_svc && !svc)
 		return NF_ACCEPT;
 	/* Nodes are never a mobile node's correspondent: a Home Address
 	 * option coming in is forged, or a mobile node's packet gone astray.
@@ -202,9 +203,10 @@ static unsigned int rh2_in(void *priv, struct sk_buff *skb, const struct nf_hook
 		if (verdict != NF_ACCEPT)
 			return verdict;
 		icmp_err_in(gn, skb, coa_svc);
+		/* A routing header removed made G the destination. */
+		svc = gecko_service_find(gn, &ipv6_hdr(skb)->daddr);
 	}
 
-	svc = gecko_service_find(gn, &ipv6_hdr(skb)->daddr);
 	if (svc && upper_layer(skb, &thoff) == IPPROTO_TCP) {
 		struct tcphdr _th;
 		const struct tcphdr *th = skb_header_pointer(skb, thoff, sizeof(_th), &_th);
