@@ -355,6 +355,42 @@ std::string_view type_name(Type type)
 	return i < type_rules.size() ? type_rules[i].name : "unknown MH Type";
 }
 
+std::string_view ba_status_text(std::uint8_t status)
+{
+	switch (status) {
+	case ba_accepted:
+		return "accepted";
+	case ba_prefix_discovery_necessary:
+		return "accepted, prefix discovery necessary";
+	case ba_reason_unspecified:
+		return "reason unspecified";
+	case ba_administratively_prohibited:
+		return "administratively prohibited";
+	case ba_insufficient_resources:
+		return "insufficient resources";
+	case ba_home_registration_not_supported:
+		return "home registration not supported";
+	case ba_not_home_subnet:
+		return "not home subnet";
+	case ba_not_home_agent:
+		return "not home agent for this mobile node";
+	case ba_duplicate_address_detection_failed:
+		return "duplicate address detection failed";
+	case ba_sequence_number_out_of_window:
+		return "sequence number out of window";
+	case ba_expired_home_nonce_index:
+		return "expired home nonce index";
+	case ba_expired_care_of_nonce_index:
+		return "expired care-of nonce index";
+	case ba_expired_nonces:
+		return "expired nonces";
+	case ba_registration_type_change_disallowed:
+		return "registration type change disallowed";
+	default:
+		return status < 128 ? "accepted" : "rejected";
+	}
+}
+
 std::vector<std::byte> encode(const Message &msg, const std::optional<PseudoHeader> &checksum)
 {
 	Writer w(type_of(msg));

@@ -4,7 +4,6 @@
 
 #include <address.h>
 #include <log.h>
-#include <status.h>
 
 #include <poll.h>
 
@@ -209,7 +208,7 @@ void Agent::on_binding_update(const mh::Received &msg, const mh::Bu &bu)
 			log("deregistered ", who);
 	} else {
 		counters_.rejected++;
-		log("rejected the BU of ", who, ": ", int(verdict.status), " (", daemon::ba_status_text(verdict.status),
+		log("rejected the BU of ", who, ": ", int(verdict.status), " (", mh::ba_status_text(verdict.status),
 		    ")");
 	}
 	if (auto ba = cn_.acknowledgement(req, verdict)) {

@@ -3,7 +3,6 @@
 #include "agent.h"
 
 #include <log.h>
-#include <status.h>
 
 #include <net/if.h>
 #include <poll.h>
@@ -189,7 +188,7 @@ void Agent::on_binding_update(const mh::Received &msg, const mh::Bu &bu)
 			log("deregistered ", who);
 	} else {
 		counters_.rejected++;
-		log("rejected ", who, ": ", int(verdict.status), " (", daemon::ba_status_text(verdict.status), ")");
+		log("rejected ", who, ": ", int(verdict.status), " (", mh::ba_status_text(verdict.status), ")");
 	}
 	/* §9.5.4: a rejection is always answered, an acceptance when asked. */
 	if (bu.a || verdict.status >= 128) {

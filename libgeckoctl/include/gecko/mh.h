@@ -177,6 +177,9 @@ inline Type type_of(const Message &msg)
 /* "Binding Update", ... for logs. */
 GECKO_API std::string_view type_name(Type type);
 
+/* "sequence number out of window"... for a Binding Acknowledgement status (§6.1.8), for logs and errors. */
+GECKO_API std::string_view ba_status_text(std::uint8_t status);
+
 /* The addresses of the IPv6 header, as the checksum's pseudo-header sees them. */
 struct PseudoHeader {
 	in6_addr src;	/* the home address when the packet carries a Home Address option */
