@@ -51,19 +51,6 @@ int with_agent(const Invocation &inv, const std::function<Result<agent::Outcome>
 	return exit_ok;
 }
 
-constexpr std::pair<std::uint64_t agent::Counters::*, std::string_view> counter_names[] = {
-	{&agent::Counters::mh_received, "mh_received"},
-	{&agent::Counters::mh_bad_checksum, "mh_bad_checksum"},
-	{&agent::Counters::mh_malformed, "mh_malformed"},
-	{&agent::Counters::mh_unexpected, "mh_unexpected"},
-	{&agent::Counters::hot_relayed, "hot_relayed"},
-	{&agent::Counters::bu_sent, "bu_sent"},
-	{&agent::Counters::bu_accepted, "bu_accepted"},
-	{&agent::Counters::bu_rejected, "bu_rejected"},
-	{&agent::Counters::registrations, "registrations"},
-	{&agent::Counters::peer_errors, "peer_errors"},
-};
-
 } // namespace
 
 int cmd_register(const Invocation &inv)
@@ -128,7 +115,7 @@ int cmd_agent_show(const Invocation &inv)
 		return report(inv, counters.error());
 
 	if (!inv.json) {
-		for (const auto &[field, name] : counter_names)
+		for (const auto &[field, name] : agent::counter_fields)
 			inv.out << name << ' ' << (*counters).*field << '\n';
 		return exit_ok;
 	}
@@ -136,7 +123,7 @@ int cmd_agent_show(const Invocation &inv)
 	json.begin_object();
 	json.key("counters");
 	json.begin_object();
-	for (const auto &[field, name] : counter_names) {
+	for (const auto &[field, name] : agent::counter_fields) {
 		json.key(name);
 		json.value((*counters).*field);
 	}

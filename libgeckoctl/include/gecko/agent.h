@@ -48,6 +48,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 
 namespace gecko::agent {
 
@@ -77,6 +79,20 @@ struct Counters {
 	std::uint64_t bu_rejected = 0;
 	std::uint64_t registrations = 0;	/* home registrations and refreshes accepted */
 	std::uint64_t peer_errors = 0;		/* malformed frames or requests, and peers that do not read */
+};
+
+/* Each counter and its name, in the order they travel from the agent to gecko-ctl. */
+inline constexpr std::pair<std::uint64_t Counters::*, std::string_view> counter_fields[] = {
+	{&Counters::mh_received, "mh_received"},
+	{&Counters::mh_bad_checksum, "mh_bad_checksum"},
+	{&Counters::mh_malformed, "mh_malformed"},
+	{&Counters::mh_unexpected, "mh_unexpected"},
+	{&Counters::hot_relayed, "hot_relayed"},
+	{&Counters::bu_sent, "bu_sent"},
+	{&Counters::bu_accepted, "bu_accepted"},
+	{&Counters::bu_rejected, "bu_rejected"},
+	{&Counters::registrations, "registrations"},
+	{&Counters::peer_errors, "peer_errors"},
 };
 
 class GECKO_API Agent {

@@ -90,22 +90,16 @@ Result<mh::Cookie> new_cookie()
 
 std::string status_text(std::uint8_t status)
 {
-	static const std::map<std::uint8_t, const char *> names = {
-		{mh::ba_reason_unspecified, "reason unspecified"},
-		{mh::ba_administratively_prohibited, "administratively prohibited"},
-		{mh::ba_insufficient_resources, "insufficient resources"},
-		{mh::ba_home_registration_not_supported, "home registration not supported"},
-		{mh::ba_not_home_subnet, "not home subnet"},
-		{mh::ba_not_home_agent, "not home agent for this mobile node"},
-		{mh::ba_duplicate_address_detection_failed, "duplicate address detection failed"},
-		{mh::ba_sequence_number_out_of_window, "sequence number out of window"},
-		{mh::ba_expired_home_nonce_index, "expired home nonce index"},
-		{mh::ba_expired_care_of_nonce_index, "expired care-of nonce index"},
-		{mh::ba_expired_nonces, "expired nonces"},
-		{mh::ba_registration_type_change_disallowed, "registration type change disallowed"},
-	};
-	auto it = names.find(status);
-	return "status " + std::to_string(status) + " (" + (it == names.end() ? "unknown" : it->second) + ")";
+	return "status " + std::to_string(status) + " (" + std::string(mh::ba_status_text(status)) + ")";
+}
+
+/* A Home Test request or its answer between agents, for @key's test with @cookie. */
+wire::Message home_test_message(wire::Type type, const Key &key, const mh::Cookie &cookie)
+{
+	wire::Message msg(type);
+	msg.put(wire::Attr::home, key.home).put(wire::Attr::client, key.client);
+	msg.put(wire::Attr::cookie, std::as_bytes(std::span(cookie)));
+	return msg;
 }
 
 /* Keygen tokens make Kbm: they go the way of other key material. */
@@ -549,10 +543,9 @@ void Agent::Impl::handle_control(std::uint64_t id, const wire::Message &msg)
 	if (msg.type() == wire::Type::counters) {
 		wire::Message reply(wire::Type::reply);
 		reply.put_u32(wire::Attr::error, 0);
-		for_each_counter(counters, [&](std::size_t i, std::uint64_t value) {
+		for (std::size_t i = 0; i < std::size(counter_fields); i++)
 			reply.put_u64(static_cast<wire::Attr>(static_cast<std::size_t>(wire::Attr::counter_base) + i),
-				      value);
-		});
+				      counters.*counter_fields[i].first);
 		send(id, reply);
 		return;
 	}
@@ -644,19 +637,17 @@ void Agent::Impl::handle_peer(std::uint64_t id, const wire::Message &msg)
 		counters.peer_errors++;
 		return;
 	}
-	wire::Message reply(wire::Type::home_test_reply);
-	reply.put(wire::Attr::home, *home).put(wire::Attr::client, *client);
-	reply.put(wire::Attr::cookie, std::as_bytes(std::span(*cookie)));
+	Key key{*home, *client};
 	auto refuse = [&](int code, const std::string &why) {
+		auto reply = home_test_message(wire::Type::home_test_reply, key, *cookie);
 		reply.put_u32(wire::Attr::error, static_cast<std::uint32_t>(code)).put(wire::Attr::text, why);
 		send(id, reply);
 	};
 	auto svc = kernel.service(*home);
 	if (!svc)
-		return refuse(ENOENT, text(*home) + " is not a service of " + text(conns.at(id).remote.value_or(in6addr_any)));
+		return refuse(ENOENT, text(*home) + " is not a service of the contact node");
 	if (!svc->contact)
 		return refuse(ENOTCONN, "this node (" + text(svc->coa) + ") is not the contact node of " + text(*home));
-	Key key{*home, *client};
 	std::erase_if(relays, [&](const Relay &r) { return r.conn == id && r.cookie == *cookie; });
 	if (std::ranges::count(relays, id, &Relay::conn) >= static_cast<std::ptrdiff_t>(max_relays_per_conn))
 		return refuse(EBUSY, "too many Home Tests under way for this node");
@@ -723,10 +714,7 @@ void Agent::Impl::send_tests(Job &job)
 				return fail_job(key, conn.error().code,
 						"cannot reach the contact node's agent at " + text(job.svc.contact_coa) + ": " +
 							conn.error().describe());
-			wire::Message req(wire::Type::home_test);
-			req.put(wire::Attr::home, key.home).put(wire::Attr::client, key.client);
-			req.put(wire::Attr::cookie, std::as_bytes(std::span(job.home_cookie)));
-			send(*conn, req);
+			send(*conn, home_test_message(wire::Type::home_test, key, job.home_cookie));
 		}
 	}
 	if (!job.home_only() && !job.cot) {
@@ -1030,9 +1018,7 @@ void Agent::Impl::on_hot(const mh::Received &msg, const mh::Hot &hot)
 		for (auto r = relays.begin(); r != relays.end(); ++r) {
 			if (!same(r->key.home, key.home) || !same(r->key.client, key.client) || r->cookie != hot.cookie)
 				continue;
-			wire::Message reply(wire::Type::home_test_reply);
-			reply.put(wire::Attr::home, key.home).put(wire::Attr::client, key.client);
-			reply.put(wire::Attr::cookie, std::as_bytes(std::span(hot.cookie)));
+			auto reply = home_test_message(wire::Type::home_test_reply, key, hot.cookie);
 			reply.put_u32(wire::Attr::error, 0).put_u16(wire::Attr::nonce_index, hot.nonce_index);
 			reply.put(wire::Attr::token, std::as_bytes(std::span(hot.token)));
 			send(r->conn, reply);

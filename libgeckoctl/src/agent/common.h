@@ -2,14 +2,13 @@
 #ifndef GECKO_AGENT_COMMON_H
 #define GECKO_AGENT_COMMON_H
 
-/* Sockets of the node agent and its control client, and the counters' wire order. */
+/* Sockets of the node agent and its control client. */
 
 #include <gecko/agent.h>
 #include <gecko/error.h>
 
 #include <netinet/in.h>
 
-#include <array>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -51,19 +50,6 @@ Result<UniqueFd> connect_tcp(const in6_addr &src, const in6_addr &dst, std::uint
 
 /* The interface's index, 0 when there is none. */
 std::uint32_t if_index(const std::string &name);
-
-inline constexpr std::array<std::uint64_t Counters::*, 10> counter_fields = {
-	&Counters::mh_received, &Counters::mh_bad_checksum, &Counters::mh_malformed, &Counters::mh_unexpected,
-	&Counters::hot_relayed, &Counters::bu_sent,	    &Counters::bu_accepted,  &Counters::bu_rejected,
-	&Counters::registrations, &Counters::peer_errors,
-};
-
-template <class F>
-void for_each_counter(const Counters &c, F f)
-{
-	for (std::size_t i = 0; i < counter_fields.size(); i++)
-		f(i, c.*counter_fields[i]);
-}
 
 } // namespace gecko::agent
 

@@ -140,9 +140,9 @@ Result<Counters> Control::counters()
 	if (!reply)
 		return std::unexpected(reply.error());
 	Counters c;
-	for (std::size_t i = 0; i < counter_fields.size(); i++) {
+	for (std::size_t i = 0; i < std::size(counter_fields); i++) {
 		auto attr = static_cast<wire::Attr>(static_cast<std::size_t>(wire::Attr::counter_base) + i);
-		c.*counter_fields[i] = reply->u64(attr).value_or(0);
+		c.*counter_fields[i].first = reply->u64(attr).value_or(0);
 	}
 	return c;
 }
