@@ -257,4 +257,47 @@ enum gecko_counter {
 };
 #define GECKO_COUNTER_MAX (__GECKO_COUNTER_LAST - 1)
 
+/*
+ * The state of a TCP connection, as the socket handoff commands will
+ * capture and restore it (DESIGN §2, flow 4): a header, then the unread
+ * receive queue (inq_len octets), then the send queue (outq_len octets,
+ * of which the last unsq_len were never sent). Numbers in network order.
+ * A header of a later version keeps these fields where they are and adds
+ * after them; hdr_len says how long it is, so a reader skips what it does
+ * not know. Offsets in octets:
+ *
+ *    0 version (16)          GECKO_TCP_STATE_VERSION
+ *    2 hdr_len (16)          at least GECKO_TCP_STATE_HDR_LEN
+ *    4 flags (32)            enum gecko_tcp_state_flag
+ *    8 state (8)             TCP_ESTABLISHED, TCP_FIN_WAIT1/2, TCP_CLOSE_WAIT,
+ *                            TCP_LAST_ACK or TCP_CLOSING
+ *    9 snd_wscale (8), 10 rcv_wscale (8)   0 to 14, 0 without WSCALE
+ *   11 reserved (8), zero
+ *   12 mss_clamp (16)
+ *   14 reserved (16), zero
+ *   16 rcv_nxt (32)          the next octet expected from the peer
+ *   20 write_seq (32)        the sequence number after the last octet queued
+ *   24 inq_len (32)          received, not yet read by the application
+ *   28 outq_len (32)         queued and not acknowledged
+ *   32 unsq_len (32)         the part of outq_len never sent
+ *   36 ts_val (32)           the timestamp clock (TCP_TIMESTAMP), 0 without TIMESTAMPS
+ *   40 snd_wl1, 44 snd_wnd, 48 max_window, 52 rcv_wnd, 56 rcv_wup (32 each)
+ *                            as TCP_REPAIR_WINDOW takes them
+ *   60 srtt_us, 64 rttvar_us, 68 rto_us (32 each)   the donor's RTT estimate
+ *   72 bytes_sent (64)       octets the application wrote since the
+ *                            connection began (write_seq's offset)
+ *   80 bytes_received (64)   octets received since it began (rcv_nxt's offset)
+ */
+#define GECKO_TCP_STATE_VERSION 1
+#define GECKO_TCP_STATE_HDR_LEN 88
+
+enum gecko_tcp_state_flag {
+	GECKO_TCP_STATE_F_SACK = 1U << 0,
+	GECKO_TCP_STATE_F_WSCALE = 1U << 1,
+	GECKO_TCP_STATE_F_TIMESTAMPS = 1U << 2,
+	GECKO_TCP_STATE_F_FIN_OUT = 1U << 3,	/* this side's FIN is queued or sent */
+	GECKO_TCP_STATE_F_FIN_IN = 1U << 4,	/* the peer's FIN was received */
+	__GECKO_TCP_STATE_F_ALL = (1U << 5) - 1
+};
+
 #endif /* _UAPI_LINUX_GECKO_H */
