@@ -17,11 +17,16 @@
  *
  * TCP segments then carry 24 octets TCP did not count: a SYN to G has its
  * MSS option lowered to what the path from the care-of address holds.
+ *
+ * A connection of G being handed off has its packets held while it is
+ * frozen, and dropped once it left (flow.c); what a frozen socket would
+ * send is dropped.
  */
 
 #include "hooks.h"
 #include "binding.h"
 #include "exthdr.h"
+#include "flow.h"
 #include "netns.h"
 #include "service.h"
 
@@ -211,10 +216,42 @@ static unsigned int rh2_in(void *priv, struct sk_buff *skb, const struct nf_hook
 		struct tcphdr _th;
 		const struct tcphdr *th = skb_header_pointer(skb, thoff, sizeof(_th), &_th);
 
-		if (th && th->syn)
+		if (!th)
+			return NF_ACCEPT;
+		if (atomic_read(&gn->flows.nelems)) {
+			struct gecko_flow_key key = {
+				.local = ipv6_hdr(skb)->daddr,
+				.remote = ipv6_hdr(skb)->saddr,
+				.local_port = th->dest,
+				.remote_port = th->source,
+			};
+
+			verdict = gecko_flow_in(gn, skb, &key);
+			if (verdict != NF_ACCEPT)
+				return verdict;
+		}
+		if (th->syn)
 			clamp_mss(state->net, skb, svc, thoff);
 	}
 	return NF_ACCEPT;
+}
+
+/* Whether a packet from G belongs to a frozen or handed-off connection. */
+static bool flow_blocked(struct gecko_net *gn, struct sk_buff *skb)
+{
+	struct gecko_flow_key key = { .local = ipv6_hdr(skb)->saddr, .remote = ipv6_hdr(skb)->daddr };
+	const struct tcphdr *th;
+	struct tcphdr _th;
+	unsigned int off;
+
+	if (!atomic_read(&gn->flows.nelems) || upper_layer(skb, &off) != IPPROTO_TCP)
+		return false;
+	th = skb_header_pointer(skb, off, sizeof(_th), &_th);
+	if (!th)
+		return false;
+	key.local_port = th->source;
+	key.remote_port = th->dest;
+	return gecko_flow_out_blocked(gn, &key);
 }
 
 /* Whether a packet from G gets the Home Address option. */
@@ -240,7 +277,11 @@ static unsigned int hao_out(void *priv, struct sk_buff *skb, const struct nf_hoo
 	const struct gecko_service *svc;
 
 	svc = gecko_service_find(gn, &ipv6_hdr(skb)->saddr);
-	if (!svc || !wants_hao(gn, skb))
+	if (!svc)
+		return NF_ACCEPT;
+	if (flow_blocked(gn, skb))
+		return NF_DROP;
+	if (!wants_hao(gn, skb))
 		return NF_ACCEPT;
 	if (gecko_hao_insert(skb, &svc->coa) ||
 	    ip6_route_me_harder(state->net, state->sk, skb)) {

@@ -6,8 +6,10 @@
 
 #include "netlink.h"
 #include "binding.h"
+#include "flow.h"
 #include "netns.h"
 #include "service.h"
+#include "sockstate.h"
 #include "version.h"
 
 #include <linux/rhashtable.h>
@@ -38,6 +40,24 @@ static const struct nla_policy binding_policy[GECKO_BINDING_A_MAX + 1] = {
 						      GECKO_BINDING_MAX_LIFETIME),
 };
 
+static struct netlink_range_validation timeout_range = {
+	.min = 100,
+	.max = 600000,
+};
+
+static const struct nla_policy sock_policy[GECKO_SOCK_A_MAX + 1] = {
+	[GECKO_SOCK_A_FD] = { .type = NLA_U32 },
+	[GECKO_SOCK_A_TIMEOUT] = NLA_POLICY_FULL_RANGE(NLA_U32, &timeout_range),
+	[GECKO_SOCK_A_DATA] = { .type = NLA_BINARY, .len = GECKO_SOCK_DATA_MAX },
+	[GECKO_SOCK_A_LENGTH] = REPLY_ONLY,
+	[GECKO_SOCK_A_LOCAL] = ADDRESS,
+	[GECKO_SOCK_A_LOCAL_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
+	[GECKO_SOCK_A_REMOTE] = ADDRESS,
+	[GECKO_SOCK_A_REMOTE_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
+	[GECKO_SOCK_A_FLOW] = REPLY_ONLY,
+	[GECKO_SOCK_A_HELD] = REPLY_ONLY,
+};
+
 const struct nla_policy gecko_genl_policy[GECKO_A_MAX + 1] = {
 	[GECKO_A_PAD] = REPLY_ONLY,
 	[GECKO_A_MODULE_VERSION] = REPLY_ONLY,
@@ -46,6 +66,7 @@ const struct nla_policy gecko_genl_policy[GECKO_A_MAX + 1] = {
 	[GECKO_A_COUNTERS] = REPLY_ONLY,
 	[GECKO_A_SERVICE] = NLA_POLICY_NESTED(service_policy),
 	[GECKO_A_BINDING] = NLA_POLICY_NESTED(binding_policy),
+	[GECKO_A_SOCK] = NLA_POLICY_NESTED(sock_policy),
 };
 
 static struct genl_family gecko_genl_family;
@@ -466,6 +487,237 @@ static int binding_dump_done(struct netlink_callback *cb)
 	return 0;
 }
 
+/* The socket commands: a GECKO_A_SOCK nest naming the caller's socket. */
+static int parse_sock(struct genl_info *info, struct nlattr **tb, int *fd)
+{
+	int ret = parse_nest(info, ATTR(GECKO_A_SOCK), tb, GECKO_SOCK_A_MAX, sock_policy) ?:
+		  require(info, info->attrs[GECKO_A_SOCK], tb, ATTR(GECKO_SOCK_A_FD));
+
+	if (!ret)
+		*fd = nla_get_u32(tb[GECKO_SOCK_A_FD]);
+	return ret;
+}
+
+static u32 timeout_of(struct nlattr **tb)
+{
+	return tb[GECKO_SOCK_A_TIMEOUT] ? nla_get_u32(tb[GECKO_SOCK_A_TIMEOUT]) :
+					  GECKO_SOCK_TIMEOUT_DEFAULT;
+}
+
+static int sock_freeze(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *tb[GECKO_SOCK_A_MAX + 1];
+	int fd, ret;
+
+	ret = parse_sock(info, tb, &fd);
+	return ret ?: gecko_sock_freeze(gecko_net(genl_info_net(info)), fd, timeout_of(tb),
+					info->extack);
+}
+
+static int sock_restore(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *tb[GECKO_SOCK_A_MAX + 1];
+	int fd, ret;
+
+	ret = parse_sock(info, tb, &fd) ?:
+	      require(info, info->attrs[GECKO_A_SOCK], tb, ATTR(GECKO_SOCK_A_DATA));
+	return ret ?: gecko_sock_restore(gecko_net(genl_info_net(info)), fd,
+					 nla_data(tb[GECKO_SOCK_A_DATA]),
+					 nla_len(tb[GECKO_SOCK_A_DATA]), timeout_of(tb),
+					 info->extack);
+}
+
+static int sock_restore_data(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *tb[GECKO_SOCK_A_MAX + 1];
+	int fd, ret;
+
+	ret = parse_sock(info, tb, &fd) ?:
+	      require(info, info->attrs[GECKO_A_SOCK], tb, ATTR(GECKO_SOCK_A_DATA));
+	if (ret)
+		return ret;
+	if (!nla_len(tb[GECKO_SOCK_A_DATA])) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[GECKO_SOCK_A_DATA], "no octets");
+		return -EINVAL;
+	}
+	return gecko_sock_restore_data(gecko_net(genl_info_net(info)), fd,
+				       nla_data(tb[GECKO_SOCK_A_DATA]),
+				       nla_len(tb[GECKO_SOCK_A_DATA]), info->extack);
+}
+
+static int sock_thaw(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *tb[GECKO_SOCK_A_MAX + 1];
+	int fd, ret;
+
+	ret = parse_sock(info, tb, &fd);
+	return ret ?: gecko_sock_thaw(gecko_net(genl_info_net(info)), fd, info->extack);
+}
+
+static int sock_drop(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *tb[GECKO_SOCK_A_MAX + 1];
+	int fd, ret;
+
+	ret = parse_sock(info, tb, &fd);
+	return ret ?: gecko_sock_drop(gecko_net(genl_info_net(info)), fd, info->extack);
+}
+
+/* A capture in progress: the state, sent in pieces as the reader reads. */
+struct capture_dump {
+	u8 *buf;
+	size_t len;
+	size_t sent;
+};
+
+static int capture_key(struct netlink_callback *cb, struct nlattr **tb,
+		       struct gecko_flow_key *key)
+{
+	static const int need[] = { GECKO_SOCK_A_LOCAL, GECKO_SOCK_A_LOCAL_PORT,
+				    GECKO_SOCK_A_REMOTE, GECKO_SOCK_A_REMOTE_PORT };
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(need); i++)
+		if (!tb[need[i]]) {
+			NL_SET_ERR_MSG_MOD(cb->extack, "name the socket by GECKO_SOCK_A_FD, or by both addresses and ports");
+			return -EINVAL;
+		}
+	memset(key, 0, sizeof(*key));
+	key->local = nla_get_in6_addr(tb[GECKO_SOCK_A_LOCAL]);
+	key->remote = nla_get_in6_addr(tb[GECKO_SOCK_A_REMOTE]);
+	key->local_port = htons(nla_get_u16(tb[GECKO_SOCK_A_LOCAL_PORT]));
+	key->remote_port = htons(nla_get_u16(tb[GECKO_SOCK_A_REMOTE_PORT]));
+	return 0;
+}
+
+static int capture_start(struct netlink_callback *cb)
+{
+	const struct genl_dumpit_info *info = genl_dumpit_info(cb);
+	struct gecko_net *gn = gecko_net(sock_net(cb->skb->sk));
+	struct nlattr *tb[GECKO_SOCK_A_MAX + 1];
+	struct capture_dump *ctx;
+	struct gecko_flow_key key;
+	int ret;
+
+	if (!info->attrs[GECKO_A_SOCK]) {
+		NL_SET_ERR_MSG_MOD(cb->extack, "missing attribute GECKO_A_SOCK");
+		return -EINVAL;
+	}
+	ret = nla_parse_nested(tb, GECKO_SOCK_A_MAX, info->attrs[GECKO_A_SOCK], sock_policy,
+			       cb->extack);
+	if (ret)
+		return ret;
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	if (!ctx)
+		return -ENOMEM;
+	if (tb[GECKO_SOCK_A_FD]) {
+		/* The dump starts in the caller's context: its descriptors are ours. */
+		ctx->buf = gecko_sock_capture(gn, nla_get_u32(tb[GECKO_SOCK_A_FD]), &ctx->len,
+					      cb->extack);
+		ret = PTR_ERR_OR_ZERO(ctx->buf);
+	} else {
+		ctx->len = GECKO_TCP_STATE_HDR_LEN;
+		ctx->buf = kvmalloc(ctx->len, GFP_KERNEL);
+		ret = capture_key(cb, tb, &key) ?:
+		      (ctx->buf ? gecko_sock_snapshot(gn, &key, ctx->buf, cb->extack) : -ENOMEM);
+		if (ret)
+			kvfree(ctx->buf);
+	}
+	if (ret) {
+		kfree(ctx);
+		return ret;
+	}
+	cb->args[0] = (long)ctx;
+	return 0;
+}
+
+static int capture_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct capture_dump *ctx = (struct capture_dump *)cb->args[0];
+
+	while (ctx->sent < ctx->len) {
+		size_t room = skb_tailroom(skb), n;
+		struct nlattr *nest;
+		void *hdr;
+
+		/* Messages of a dump start with a page at least: the first piece fits. */
+		if (room < 512)
+			break;
+		n = min3(ctx->len - ctx->sent, (size_t)GECKO_SOCK_DATA_MAX, room - 256);
+		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+				  &gecko_genl_family, NLM_F_MULTI, GECKO_CMD_SOCK_CAPTURE);
+		if (!hdr)
+			break;
+		nest = nla_nest_start(skb, GECKO_A_SOCK);
+		if (!nest || (!ctx->sent && nla_put_u32(skb, GECKO_SOCK_A_LENGTH, ctx->len)) ||
+		    nla_put(skb, GECKO_SOCK_A_DATA, n, ctx->buf + ctx->sent)) {
+			genlmsg_cancel(skb, hdr);
+			break;
+		}
+		nla_nest_end(skb, nest);
+		genlmsg_end(skb, hdr);
+		ctx->sent += n;
+	}
+	return skb->len;
+}
+
+static int capture_done(struct netlink_callback *cb)
+{
+	struct capture_dump *ctx = (struct capture_dump *)cb->args[0];
+
+	if (ctx) {
+		/* Queue octets are the application's data. */
+		kvfree_sensitive(ctx->buf, ctx->len);
+		kfree(ctx);
+	}
+	return 0;
+}
+
+static int flow_fill(struct sk_buff *skb, const struct gecko_flow *flow)
+{
+	struct nlattr *nest = nla_nest_start(skb, GECKO_A_SOCK);
+	long left = (long)(flow->expires - jiffies);
+
+	if (!nest ||
+	    nla_put_in6_addr(skb, GECKO_SOCK_A_LOCAL, &flow->key.local) ||
+	    nla_put_u16(skb, GECKO_SOCK_A_LOCAL_PORT, ntohs(flow->key.local_port)) ||
+	    nla_put_in6_addr(skb, GECKO_SOCK_A_REMOTE, &flow->key.remote) ||
+	    nla_put_u16(skb, GECKO_SOCK_A_REMOTE_PORT, ntohs(flow->key.remote_port)) ||
+	    nla_put_u8(skb, GECKO_SOCK_A_FLOW, READ_ONCE(flow->state)) ||
+	    nla_put_u32(skb, GECKO_SOCK_A_HELD, skb_queue_len_lockless(&flow->held)) ||
+	    nla_put_u32(skb, GECKO_SOCK_A_TIMEOUT, left > 0 ? jiffies_to_msecs(left) : 0))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/* Dumps flows from index cb->args[0] on. */
+static int flow_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct gecko_net *gn = gecko_net(sock_net(cb->skb->sk));
+	struct gecko_flow *flow;
+	long idx = 0;
+	void *hdr;
+
+	mutex_lock(&gn->lock);
+	list_for_each_entry(flow, &gn->flows_list, list) {
+		if (idx++ < cb->args[0])
+			continue;
+		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+				  &gecko_genl_family, NLM_F_MULTI, GECKO_CMD_SOCK_GET);
+		if (!hdr)
+			break;
+		if (flow_fill(skb, flow)) {
+			genlmsg_cancel(skb, hdr);
+			break;
+		}
+		genlmsg_end(skb, hdr);
+		cb->args[0] = idx;
+	}
+	mutex_unlock(&gn->lock);
+	return skb->len;
+}
+
 /* Count every command that passed validation and the permission check. */
 static int pre_doit(const struct genl_ops *ops, struct sk_buff *skb,
 		    struct genl_info *info)
@@ -496,6 +748,11 @@ COUNTED(service_get)
 COUNTED(binding_set)
 COUNTED(binding_del)
 COUNTED(binding_get)
+COUNTED(sock_freeze)
+COUNTED(sock_restore)
+COUNTED(sock_restore_data)
+COUNTED(sock_thaw)
+COUNTED(sock_drop)
 
 static const struct genl_ops gecko_genl_ops[] = {
 	{
@@ -529,6 +786,36 @@ static const struct genl_ops gecko_genl_ops[] = {
 		.start = binding_dump_start,
 		.dumpit = binding_dump,
 		.done = binding_dump_done,
+		.flags = GENL_UNS_ADMIN_PERM,
+	}, {
+		.cmd = GECKO_CMD_SOCK_FREEZE,
+		.doit = sock_freeze_counted,
+		.flags = GENL_UNS_ADMIN_PERM,
+	}, {
+		.cmd = GECKO_CMD_SOCK_CAPTURE,
+		.start = capture_start,
+		.dumpit = capture_dump,
+		.done = capture_done,
+		.flags = GENL_UNS_ADMIN_PERM,
+	}, {
+		.cmd = GECKO_CMD_SOCK_RESTORE,
+		.doit = sock_restore_counted,
+		.flags = GENL_UNS_ADMIN_PERM,
+	}, {
+		.cmd = GECKO_CMD_SOCK_RESTORE_DATA,
+		.doit = sock_restore_data_counted,
+		.flags = GENL_UNS_ADMIN_PERM,
+	}, {
+		.cmd = GECKO_CMD_SOCK_THAW,
+		.doit = sock_thaw_counted,
+		.flags = GENL_UNS_ADMIN_PERM,
+	}, {
+		.cmd = GECKO_CMD_SOCK_DROP,
+		.doit = sock_drop_counted,
+		.flags = GENL_UNS_ADMIN_PERM,
+	}, {
+		.cmd = GECKO_CMD_SOCK_GET,
+		.dumpit = flow_dump,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
 };

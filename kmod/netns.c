@@ -6,6 +6,7 @@
 
 #include "netns.h"
 #include "binding.h"
+#include "flow.h"
 #include "service.h"
 
 #include <linux/percpu.h>
@@ -74,7 +75,16 @@ static int __net_init gecko_net_init(struct net *net)
 		u64_stats_init(&per_cpu_ptr(gn->counters, cpu)->syncp);
 	ret = gecko_bindings_init(gn);
 	if (ret)
-		free_percpu(gn->counters);
+		goto err_bindings;
+	ret = gecko_flows_init(gn);
+	if (ret)
+		goto err_flows;
+	return 0;
+
+err_flows:
+	gecko_bindings_uninit(gn);
+err_bindings:
+	free_percpu(gn->counters);
 	return ret;
 }
 
@@ -82,7 +92,9 @@ static void __net_exit gecko_net_exit(struct net *net)
 {
 	struct gecko_net *gn = gecko_net(net);
 
-	/* Bindings first: they count against their service. */
+	/* Flows first, while their services' hooks still hold packets. */
+	gecko_flows_uninit(gn);
+	/* Bindings next: they count against their service. */
 	gecko_bindings_uninit(gn);
 	gecko_services_flush(gn);
 	free_percpu(gn->counters);

@@ -28,6 +28,9 @@ struct gecko_net {
 	/* Bumped at each insertion or removal, for dumps to notice. */
 	unsigned int generation;
 	struct delayed_work binding_gc;
+	struct rhashtable flows;	/* struct gecko_flow, by connection */
+	struct list_head flows_list;	/* the same flows, under lock */
+	struct delayed_work flow_gc;
 };
 
 int gecko_netns_init(void);

@@ -6,6 +6,7 @@
 
 #include "service.h"
 #include "binding.h"
+#include "flow.h"
 #include "hooks.h"
 #include "netns.h"
 
@@ -76,6 +77,7 @@ int gecko_service_del(struct gecko_net *gn, const struct in6_addr *home,
 		NL_SET_ERR_MSG_MOD(extack, "no service for this address");
 		return -ENOENT;
 	}
+	gecko_flows_expire_home(gn, home);
 	gecko_bindings_flush_home(gn, home);
 	list_del_rcu(&svc->list);
 	gecko_hooks_put(gn);

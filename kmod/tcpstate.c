@@ -46,6 +46,8 @@ int gecko_tcp_state_validate(const struct gecko_tcp_state *st)
 		return -EINVAL;
 	if (st->mss_clamp < TCP_MIN_MSS)
 		return -EINVAL;
+	if (!st->local_port || !st->remote_port)
+		return -EINVAL;
 	if (!(st->flags & GECKO_TCP_STATE_F_TIMESTAMPS) && st->ts_val)
 		return -EINVAL;
 	if (st->inq_len > GECKO_TCP_STATE_MAX_QUEUE || st->outq_len > GECKO_TCP_STATE_MAX_QUEUE ||
@@ -95,10 +97,14 @@ void gecko_tcp_state_encode(const struct gecko_tcp_state *st, u8 *buf)
 	put_unaligned_be32(st->rto_us, buf + 68);
 	put_unaligned_be64(st->bytes_sent, buf + 72);
 	put_unaligned_be64(st->bytes_received, buf + 80);
+	memcpy(buf + 88, &st->local, sizeof(st->local));
+	memcpy(buf + 104, &st->remote, sizeof(st->remote));
+	put_unaligned_be16(st->local_port, buf + 120);
+	put_unaligned_be16(st->remote_port, buf + 122);
 }
 
-int gecko_tcp_state_decode(const u8 *buf, size_t len, struct gecko_tcp_state *st,
-			   const u8 **inq, const u8 **outq)
+/* Reads the header of @len octets at @buf into @st; its length, or an error. */
+static int decode_header(const u8 *buf, size_t len, struct gecko_tcp_state *st)
 {
 	size_t hdr_len;
 	int err;
@@ -110,7 +116,7 @@ int gecko_tcp_state_decode(const u8 *buf, size_t len, struct gecko_tcp_state *st
 	hdr_len = get_unaligned_be16(buf + 2);
 	if (hdr_len < GECKO_TCP_STATE_HDR_LEN || hdr_len > len)
 		return -EINVAL;
-	if (buf[11] || get_unaligned_be16(buf + 14))
+	if (buf[11] || get_unaligned_be16(buf + 14) || get_unaligned_be32(buf + 124))
 		return -EINVAL;
 
 	st->flags = get_unaligned_be32(buf + 4);
@@ -134,14 +140,36 @@ int gecko_tcp_state_decode(const u8 *buf, size_t len, struct gecko_tcp_state *st
 	st->rto_us = get_unaligned_be32(buf + 68);
 	st->bytes_sent = get_unaligned_be64(buf + 72);
 	st->bytes_received = get_unaligned_be64(buf + 80);
+	memcpy(&st->local, buf + 88, sizeof(st->local));
+	memcpy(&st->remote, buf + 104, sizeof(st->remote));
+	st->local_port = get_unaligned_be16(buf + 120);
+	st->remote_port = get_unaligned_be16(buf + 122);
 
 	err = gecko_tcp_state_validate(st);
-	if (err)
-		return err;
+	return err ?: hdr_len;
+}
+
+int gecko_tcp_state_decode(const u8 *buf, size_t len, struct gecko_tcp_state *st,
+			   const u8 **inq, const u8 **outq)
+{
+	int hdr_len = decode_header(buf, len, st);
+
+	if (hdr_len < 0)
+		return hdr_len;
 	/* Validation bounded both queues, so the sum cannot wrap. */
-	if ((u64)hdr_len + st->inq_len + st->outq_len != len)
+	if (st->flags & GECKO_TCP_STATE_F_SNAPSHOT ||
+	    (u64)hdr_len + st->inq_len + st->outq_len != len)
 		return -EINVAL;
 	*inq = buf + hdr_len;
 	*outq = *inq + st->inq_len;
 	return 0;
+}
+
+int gecko_tcp_state_decode_header(const u8 *buf, size_t len, struct gecko_tcp_state *st)
+{
+	int hdr_len = decode_header(buf, len, st);
+
+	if (hdr_len < 0)
+		return hdr_len;
+	return hdr_len == len ? 0 : -EINVAL;
 }

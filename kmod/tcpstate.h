@@ -8,6 +8,7 @@
  * here.
  */
 
+#include <linux/in6.h>
 #include <linux/types.h>
 
 /* The most a queue may hold in a state: far above any socket buffer. */
@@ -35,6 +36,10 @@ struct gecko_tcp_state {
 	u32 rto_us;
 	u64 bytes_sent;
 	u64 bytes_received;
+	struct in6_addr local;
+	struct in6_addr remote;
+	u16 local_port;
+	u16 remote_port;
 };
 
 /* 0, or -EINVAL naming nothing: a state a restore must refuse. */
@@ -51,5 +56,8 @@ void gecko_tcp_state_encode(const struct gecko_tcp_state *st, u8 *buf);
  */
 int gecko_tcp_state_decode(const u8 *buf, size_t len, struct gecko_tcp_state *st,
 			   const u8 **inq, const u8 **outq);
+
+/* The same for a header alone, exactly @len octets: a restore's first step. */
+int gecko_tcp_state_decode_header(const u8 *buf, size_t len, struct gecko_tcp_state *st);
 
 #endif /* GECKO_TCPSTATE_H */

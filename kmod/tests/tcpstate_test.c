@@ -36,6 +36,10 @@ static const struct gecko_tcp_state good = {
 	.rto_us = 220000,
 	.bytes_sent = 1000000,
 	.bytes_received = 5000000,
+	.local = { .s6_addr = { 0x20, 0x01, 0x0d, 0xb8, [15] = 0x10 } },
+	.remote = { .s6_addr = { 0x20, 0x01, 0x0d, 0xb8, 0xc, [15] = 0x02 } },
+	.local_port = 80,
+	.remote_port = 49152,
 };
 
 struct state_case {
@@ -76,6 +80,8 @@ CASE(rcv_wup_ahead, -EINVAL, st->rcv_wup = st->rcv_nxt + 1)
 CASE(rto_below_min, -EINVAL, st->rto_us = 1000)
 CASE(rto_over_max, -EINVAL, st->rto_us = 121000000)
 CASE(srtt_over_max, -EINVAL, st->srtt_us = 121000000)
+CASE(no_local_port, -EINVAL, st->local_port = 0)
+CASE(no_remote_port, -EINVAL, st->remote_port = 0)
 
 static const struct state_case state_cases[] = {
 #define C(n, e) { #n, n, e }
@@ -106,6 +112,8 @@ static const struct state_case state_cases[] = {
 	C(rto_below_min, -EINVAL),
 	C(rto_over_max, -EINVAL),
 	C(srtt_over_max, -EINVAL),
+	C(no_local_port, -EINVAL),
+	C(no_remote_port, -EINVAL),
 #undef C
 };
 
@@ -134,7 +142,7 @@ static u8 *encode(struct kunit *test, const struct gecko_tcp_state *st, size_t *
 static void validate_and_decode(struct kunit *test)
 {
 	const struct state_case *c = test->param_value;
-	struct gecko_tcp_state st = good, back;
+	struct gecko_tcp_state st = good, back = {};
 	const u8 *inq, *outq;
 	size_t len;
 	u8 *buf;
@@ -165,6 +173,12 @@ static void fixed_layout(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, get_unaligned_be32(buf + 16), 0xfffff000U);
 	KUNIT_EXPECT_EQ(test, get_unaligned_be32(buf + 68), 220000U);
 	KUNIT_EXPECT_EQ(test, get_unaligned_be64(buf + 80), 5000000ULL);
+	KUNIT_EXPECT_EQ(test, buf[88], 0x20);
+	KUNIT_EXPECT_EQ(test, buf[103], 0x10);
+	KUNIT_EXPECT_EQ(test, buf[108], 0x0c);
+	KUNIT_EXPECT_EQ(test, get_unaligned_be16(buf + 120), 80);
+	KUNIT_EXPECT_EQ(test, get_unaligned_be16(buf + 122), 49152);
+	KUNIT_EXPECT_EQ(test, get_unaligned_be32(buf + 124), 0U);
 }
 
 static void framing_errors(struct kunit *test)
@@ -202,7 +216,32 @@ static void framing_errors(struct kunit *test)
 	put_unaligned_be16(1, buf + 14);
 	KUNIT_EXPECT_EQ(test, gecko_tcp_state_decode(buf, len, &st, &inq, &outq), -EINVAL);
 	put_unaligned_be16(0, buf + 14);
+	put_unaligned_be32(1, buf + 124);
+	KUNIT_EXPECT_EQ(test, gecko_tcp_state_decode(buf, len, &st, &inq, &outq), -EINVAL);
+	put_unaligned_be32(0, buf + 124);
 	KUNIT_EXPECT_EQ(test, gecko_tcp_state_decode(buf, len, &st, &inq, &outq), 0);
+}
+
+/* A restore takes the header alone; a snapshot never carries queues. */
+static void header_alone(struct kunit *test)
+{
+	struct gecko_tcp_state st, snap = good;
+	const u8 *inq, *outq;
+	size_t len;
+	u8 *buf = encode(test, &good, &len);
+
+	KUNIT_EXPECT_EQ(test, gecko_tcp_state_decode_header(buf, GECKO_TCP_STATE_HDR_LEN, &st), 0);
+	KUNIT_EXPECT_EQ(test, st.outq_len, good.outq_len);
+	KUNIT_EXPECT_EQ(test, gecko_tcp_state_decode_header(buf, GECKO_TCP_STATE_HDR_LEN + 1, &st),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, gecko_tcp_state_decode_header(buf, GECKO_TCP_STATE_HDR_LEN - 1, &st),
+			-EINVAL);
+
+	snap.flags |= GECKO_TCP_STATE_F_SNAPSHOT;
+	gecko_tcp_state_encode(&snap, buf);
+	KUNIT_EXPECT_EQ(test, gecko_tcp_state_decode(buf, len, &st, &inq, &outq), -EINVAL);
+	KUNIT_EXPECT_EQ(test, gecko_tcp_state_decode_header(buf, GECKO_TCP_STATE_HDR_LEN, &st), 0);
+	KUNIT_EXPECT_TRUE(test, st.flags & GECKO_TCP_STATE_F_SNAPSHOT);
 }
 
 /* A later version's longer header: the fields it adds are skipped. */
@@ -230,6 +269,7 @@ static struct kunit_case tcpstate_cases[] = {
 	KUNIT_CASE(fixed_layout),
 	KUNIT_CASE(framing_errors),
 	KUNIT_CASE(longer_header),
+	KUNIT_CASE(header_alone),
 	{}
 };
 

@@ -4,8 +4,12 @@
 
 #include <gecko/error.h>
 
+#include "fail.h"
+
+#include <netinet/in.h>
 #include <netlink/attr.h>
 
+#include <cerrno>
 #include <cstddef>
 #include <cstring>
 #include <optional>
@@ -110,6 +114,28 @@ private:
 	std::span<const std::string_view> names_;
 	std::vector<const nlattr *> tb_;
 };
+
+/*
+ * Builds the nest @type in @msg with what @put adds; @put returns true if
+ * some nla_put*() failed. Requests are allocated with room for what they
+ * carry, so running out of it means a bug, but it is still reported rather
+ * than sent truncated.
+ */
+template <class Put>
+Result<void> put_nest(nl_msg *msg, int type, Put put)
+{
+	nlattr *nest = nla_nest_start(msg, type);
+
+	if (!nest || put())
+		return fail(EMSGSIZE, "the request does not fit in a netlink message");
+	nla_nest_end(msg, nest);
+	return {};
+}
+
+inline int put_address(nl_msg *msg, int type, const in6_addr &addr)
+{
+	return nla_put(msg, type, sizeof(addr), &addr);
+}
 
 } // namespace gecko::netlink
 

@@ -6,8 +6,10 @@
 #include "info_decode.h"
 #include "netlink.h"
 #include "service_codec.h"
+#include "sock_codec.h"
 
 #include <linux/gecko.h>
+#include <sys/socket.h>
 
 #include <cerrno>
 
@@ -28,22 +30,38 @@ Result<T> decode_message(nl_msg *msg, Decode<T> decode)
 	return decode(*attrs);
 }
 
+/* All of @data on @fd, a blocking socket. */
+Result<void> send_all(int fd, std::span<const std::byte> data)
+{
+	while (!data.empty()) {
+		/* A peer gone meanwhile is an error to report, not a SIGPIPE. */
+		ssize_t sent = send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+
+		if (sent < 0 && errno == EINTR)
+			continue;
+		if (sent < 0)
+			return sys_fail(errno, "cannot write the unsent part of the restored send queue");
+		data = data.subspan(static_cast<std::size_t>(sent));
+	}
+	return {};
+}
+
 } // namespace
 
 struct Client::Impl {
 	netlink::Socket sock;
 	std::uint16_t family;
 
-	Result<netlink::MessagePtr> request(std::uint8_t cmd)
+	Result<netlink::MessagePtr> request(std::uint8_t cmd, std::size_t room = 0)
 	{
-		return netlink::new_request(family, cmd, GECKO_GENL_VERSION);
+		return netlink::new_request(family, cmd, GECKO_GENL_VERSION, room);
 	}
 
-	/* A request for @cmd with the attributes @put adds to the message. */
+	/* A request for @cmd with the attributes @put adds, @room octets of data among them. */
 	template <class Put>
-	Result<netlink::MessagePtr> request(std::uint8_t cmd, Put put)
+	Result<netlink::MessagePtr> request(std::uint8_t cmd, Put put, std::size_t room = 0)
 	{
-		auto msg = request(cmd);
+		auto msg = request(cmd, room);
 
 		if (!msg)
 			return msg;
@@ -52,8 +70,15 @@ struct Client::Impl {
 		return msg;
 	}
 
+	/* A request for @cmd naming the socket @fd, with @data and @timeout if there are. */
+	Result<netlink::MessagePtr> sock_request(std::uint8_t cmd, int fd, std::span<const std::byte> data = {},
+						  std::optional<std::chrono::milliseconds> timeout = {})
+	{
+		return request(cmd, [&](nl_msg *msg) { return put_sock(msg, fd, data, timeout); }, data.size());
+	}
+
 	/*
-	 * The three ways of sending a request: each takes it as built, and
+	 * The four ways of sending a request: each takes it as built, and
 	 * passes on why it could not be.
 	 */
 
@@ -100,6 +125,26 @@ struct Client::Impl {
 			objects.push_back(std::move(*object));
 		}
 		return objects;
+	}
+
+	/* Sends @request, a GECKO_CMD_SOCK_CAPTURE dump, and joins the state its replies carry. */
+	Result<std::vector<std::byte>> capture(Result<netlink::MessagePtr> request)
+	{
+		std::vector<std::span<const std::byte>> pieces;
+
+		if (!request)
+			return std::unexpected(request.error());
+		auto replies = sock.dump(request->get());
+		if (!replies)
+			return std::unexpected(replies.error());
+		for (const auto &reply : *replies) {
+			auto attrs = netlink::attributes(reply.get());
+
+			if (!attrs)
+				return std::unexpected(attrs.error());
+			pieces.push_back(*attrs);
+		}
+		return decode_capture(pieces);
 	}
 };
 
@@ -180,6 +225,75 @@ Result<std::vector<Binding>> Client::bindings(std::optional<in6_addr> home)
 	return impl_->dump(impl_->request(GECKO_CMD_BINDING_GET,
 					  [&](nl_msg *msg) { return put_binding_key(msg, *home, nullptr); }),
 			   decode_binding);
+}
+
+Result<void> Client::freeze_socket(int fd, std::optional<std::chrono::milliseconds> timeout)
+{
+	return impl_->execute(impl_->sock_request(GECKO_CMD_SOCK_FREEZE, fd, {}, timeout));
+}
+
+Result<std::vector<std::byte>> Client::capture_socket(int fd)
+{
+	return impl_->capture(impl_->sock_request(GECKO_CMD_SOCK_CAPTURE, fd));
+}
+
+Result<TcpState> Client::snapshot_socket(const in6_addr &local, std::uint16_t local_port, const in6_addr &remote,
+					 std::uint16_t remote_port)
+{
+	auto state = impl_->capture(impl_->request(GECKO_CMD_SOCK_CAPTURE, [&](nl_msg *msg) {
+		return put_sock_tuple(msg, local, local_port, remote, remote_port);
+	}));
+
+	if (!state)
+		return std::unexpected(state.error());
+	return parse_tcp_state(*state);
+}
+
+Result<void> Client::restore_socket(int fd, std::span<const std::byte> state,
+				    std::optional<std::chrono::milliseconds> timeout)
+{
+	auto hdr = parse_tcp_state(state);
+	if (!hdr)
+		return std::unexpected(hdr.error());
+
+	auto header = state.first(hdr->hdr_len);
+	if (auto restored = impl_->execute(impl_->sock_request(GECKO_CMD_SOCK_RESTORE, fd, header, timeout)); !restored)
+		return restored;
+	for (auto piece : restore_data(*hdr, state))
+		if (auto sent = impl_->execute(impl_->sock_request(GECKO_CMD_SOCK_RESTORE_DATA, fd, piece)); !sent)
+			return sent;
+	return {};
+}
+
+Result<void> Client::thaw_socket(int fd)
+{
+	return impl_->execute(impl_->sock_request(GECKO_CMD_SOCK_THAW, fd));
+}
+
+Result<void> Client::drop_socket(int fd)
+{
+	return impl_->execute(impl_->sock_request(GECKO_CMD_SOCK_DROP, fd));
+}
+
+Result<void> Client::resume_restored(int fd, std::span<const std::byte> state)
+{
+	/* Read first: a state that cannot be resumed must not thaw the socket. */
+	auto hdr = parse_tcp_state(state);
+	if (!hdr)
+		return std::unexpected(hdr.error());
+
+	if (auto thawed = thaw_socket(fd); !thawed)
+		return thawed;
+	if (auto written = send_all(fd, unsent_queue(*hdr, state)); !written)
+		return written;
+	if ((hdr->flags & TcpState::fin_out) && shutdown(fd, SHUT_WR) < 0)
+		return sys_fail(errno, "cannot queue the restored connection's FIN");
+	return {};
+}
+
+Result<std::vector<Flow>> Client::flows()
+{
+	return impl_->dump(impl_->request(GECKO_CMD_SOCK_GET), decode_flow);
 }
 
 } // namespace gecko

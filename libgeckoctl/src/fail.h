@@ -4,6 +4,8 @@
 
 #include <gecko/error.h>
 
+#include <string>
+#include <system_error>
 #include <utility>
 
 namespace gecko {
@@ -12,6 +14,12 @@ namespace gecko {
 inline std::unexpected<Error> fail(int code, std::string message = {})
 {
 	return std::unexpected(Error{code, std::move(message)});
+}
+
+/* A failed system call: "@what: <the text of errno @err>". */
+inline std::unexpected<Error> sys_fail(int err, const std::string &what)
+{
+	return fail(err, what + ": " + std::generic_category().message(err));
 }
 
 } // namespace gecko

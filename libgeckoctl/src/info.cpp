@@ -26,12 +26,17 @@ std::string counter_name(std::uint16_t id)
 
 std::vector<std::string> feature_names(std::uint64_t features)
 {
-	/* enum gecko_feature names no bit yet; each one gets its name here. */
 	std::vector<std::string> names;
 
-	for (unsigned bit = 0; bit < 64; bit++)
-		if (features & (std::uint64_t{1} << bit))
+	for (unsigned bit = 0; bit < 64; bit++) {
+		if (!(features & (std::uint64_t{1} << bit)))
+			continue;
+		/* A newer module's feature has no name here yet. */
+		if (bit < feature_bit_names.size())
+			names.emplace_back(feature_bit_names[bit]);
+		else
 			names.push_back("feature_" + std::to_string(bit));
+	}
 	return names;
 }
 

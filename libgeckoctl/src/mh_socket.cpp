@@ -15,7 +15,6 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
-#include <system_error>
 #include <utility>
 
 namespace gecko::mh {
@@ -41,11 +40,6 @@ std::string text(const in6_addr &addr)
 	char buf[INET6_ADDRSTRLEN];
 
 	return inet_ntop(AF_INET6, &addr, buf, sizeof(buf));
-}
-
-std::unexpected<Error> sys_fail(int err, const std::string &what)
-{
-	return fail(err, what + ": " + std::generic_category().message(err));
 }
 
 /* The HAO in a Destination Options header (RFC 8200 §4.2 TLVs), if there is one. */

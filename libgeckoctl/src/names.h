@@ -4,7 +4,7 @@
 
 /*
  * The names of the UAPI header's attribute types, for decoders' errors, and
- * of its counters, as gecko-ctl info shows them.
+ * of its counters and features, as gecko-ctl info shows them.
  */
 
 #include <linux/gecko.h>
@@ -23,6 +23,7 @@ inline constexpr std::array<std::string_view, __GECKO_A_LAST> attr_names{
 	"GECKO_A_COUNTERS",
 	"GECKO_A_SERVICE",
 	"GECKO_A_BINDING",
+	"GECKO_A_SOCK",
 };
 
 inline constexpr std::array<std::string_view, __GECKO_SERVICE_A_LAST> service_attr_names{
@@ -44,6 +45,20 @@ inline constexpr std::array<std::string_view, __GECKO_BINDING_A_LAST> binding_at
 	"GECKO_BINDING_A_LIFETIME",
 };
 
+inline constexpr std::array<std::string_view, __GECKO_SOCK_A_LAST> sock_attr_names{
+	"GECKO_SOCK_A_UNSPEC",
+	"GECKO_SOCK_A_FD",
+	"GECKO_SOCK_A_TIMEOUT",
+	"GECKO_SOCK_A_DATA",
+	"GECKO_SOCK_A_LENGTH",
+	"GECKO_SOCK_A_LOCAL",
+	"GECKO_SOCK_A_LOCAL_PORT",
+	"GECKO_SOCK_A_REMOTE",
+	"GECKO_SOCK_A_REMOTE_PORT",
+	"GECKO_SOCK_A_FLOW",
+	"GECKO_SOCK_A_HELD",
+};
+
 /* Indexed by enum gecko_counter; the first two types are not counters. */
 inline constexpr std::array<std::string_view, __GECKO_COUNTER_LAST> counter_names{
 	"",
@@ -62,13 +77,26 @@ inline constexpr std::array<std::string_view, __GECKO_COUNTER_LAST> counter_name
 	"mss_clamped",
 	"hao_in_dropped",
 	"icmp_err_in",
+	"flow_held",
+	"flow_held_dropped",
+	"flow_reinjected",
+	"flow_out_dropped",
+	"flow_moved_dropped",
+	"flow_expired",
 };
 
-/* An attribute or counter added to the UAPI header needs its name here. */
+/* Indexed by the bit of enum gecko_feature. */
+inline constexpr std::array<std::string_view, 1> feature_bit_names{
+	"sockets",
+};
+
+/* An attribute, counter or feature added to the UAPI header needs its name here. */
 static_assert(!attr_names.back().empty());
 static_assert(!service_attr_names.back().empty());
 static_assert(!binding_attr_names.back().empty());
+static_assert(!sock_attr_names.back().empty());
 static_assert(!counter_names.back().empty());
+static_assert(__GECKO_FEATURE_ALL == (1ULL << feature_bit_names.size()) - 1);
 
 } // namespace gecko
 

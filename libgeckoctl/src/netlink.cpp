@@ -11,6 +11,7 @@
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <optional>
@@ -107,9 +108,10 @@ std::unexpected<Error> libnl_fail(int nlerr, std::string_view what)
 	return fail(nlerr == -NLE_NOMEM ? ENOMEM : EINVAL, std::string(what) + ": " + nl_geterror(nlerr));
 }
 
-Result<MessagePtr> new_request(std::uint16_t family, std::uint8_t cmd, std::uint8_t version)
+Result<MessagePtr> new_request(std::uint16_t family, std::uint8_t cmd, std::uint8_t version, std::size_t room)
 {
-	MessagePtr msg(nlmsg_alloc());
+	/* A page is what nlmsg_alloc() gives. */
+	MessagePtr msg(nlmsg_alloc_size(getpagesize() + room));
 
 	if (!msg || !genlmsg_put(msg.get(), NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, 0, cmd, version))
 		return fail(ENOMEM, "cannot allocate a netlink message");
@@ -139,6 +141,13 @@ Result<Socket> Socket::open(int protocol)
 								: "cannot open a netlink socket");
 	/* Failing here only costs the kernel's error messages (before 4.12). */
 	(void)setsockopt(nl_socket_get_fd(sk.get()), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	/*
+	 * A reply can be larger than libnl's first receive buffer (a socket's
+	 * state comes in pieces as large as the kernel makes them): peeking at
+	 * each one's size lets libnl grow the buffer rather than truncate the
+	 * reply. Recent libnl peeks by default; older ones only when told.
+	 */
+	nl_socket_enable_msg_peek(sk.get());
 	return Socket(std::move(sk));
 }
 

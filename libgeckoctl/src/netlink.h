@@ -29,8 +29,11 @@ struct Deleter {
 
 using MessagePtr = std::unique_ptr<nl_msg, Deleter<nlmsg_free>>;
 
-/* A request for @cmd of @family, ready for its attributes. */
-Result<MessagePtr> new_request(std::uint16_t family, std::uint8_t cmd, std::uint8_t version);
+/*
+ * A request for @cmd of @family, ready for its attributes: a page of them,
+ * and @room octets more for those that carry data.
+ */
+Result<MessagePtr> new_request(std::uint16_t family, std::uint8_t cmd, std::uint8_t version, std::size_t room = 0);
 
 /* The attributes of @msg, a generic netlink message; EPROTO if it has no room for its header. */
 Result<std::span<const std::byte>> attributes(nl_msg *msg);

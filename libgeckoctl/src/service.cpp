@@ -3,44 +3,18 @@
 #include "service_codec.h"
 
 #include "attrs.h"
-#include "fail.h"
 #include "names.h"
 
 #include <linux/gecko.h>
 #include <netlink/attr.h>
-
-#include <cerrno>
 
 namespace gecko {
 
 static_assert(static_cast<int>(BindingState::pending) == GECKO_BINDING_PENDING);
 static_assert(static_cast<int>(BindingState::bound) == GECKO_BINDING_BOUND);
 
-namespace {
-
-/*
- * Builds the nest @type in @msg with what @put adds; @put returns true if
- * some nla_put*() failed. Requests take under a hundred bytes of a
- * page-sized message, so running out of room means a bug, but it is still
- * reported rather than sent truncated.
- */
-template <class Put>
-Result<void> put_nest(nl_msg *msg, int type, Put put)
-{
-	nlattr *nest = nla_nest_start(msg, type);
-
-	if (!nest || put())
-		return fail(EMSGSIZE, "the request does not fit in a netlink message");
-	nla_nest_end(msg, nest);
-	return {};
-}
-
-int put_address(nl_msg *msg, int type, const in6_addr &addr)
-{
-	return nla_put(msg, type, sizeof(addr), &addr);
-}
-
-} // namespace
+using netlink::put_address;
+using netlink::put_nest;
 
 Result<void> put_service(nl_msg *msg, const Service &svc)
 {

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <sstream>
 
@@ -198,6 +199,7 @@ const BadUsage bad_arguments[] = {
 	{"binding_show_bad_peer", {"binding", "show", G, "fd00:c:2"},
 	 "binding show: 'PEER': not an IPv6 address: 'fd00:c:2'"},
 	{"binding_show_extra", {"binding", "show", G, PEER, "state"}, "binding show: unexpected argument 'state'"},
+	{"flow_show_extra", {"flow", "show", G}, "flow show: unexpected argument '" G "'"},
 };
 
 class BadArguments : public testing::TestWithParam<BadUsage> {};
@@ -250,6 +252,11 @@ INSTANTIATE_TEST_SUITE_P(Services, WithoutModule,
 					 Args{"binding_show", {"-j", "binding", "show"}},
 					 Args{"binding_show_home", {"binding", "show", G}},
 					 Args{"binding_show_one", {"binding", "show", G, PEER}}),
+			 name_of);
+
+INSTANTIATE_TEST_SUITE_P(Flows, WithoutModule,
+			 testing::Values(Args{"flow_show", {"flow", "show"}},
+					 Args{"flow_show_json", {"flow", "show", "--json"}}),
 			 name_of);
 
 gecko::Info sample()
@@ -367,6 +374,36 @@ TEST(PrintBindings, NoneIsNoTextOrAnEmptyArray)
 {
 	EXPECT_EQ(print<gecko::Binding>(gecko::ctl::print_bindings, {}, false), "");
 	EXPECT_EQ(print<gecko::Binding>(gecko::ctl::print_bindings, {}, true), "[]\n");
+}
+
+const gecko::Flow flows[] = {
+	{*gecko::parse_address(G), 80, *gecko::parse_address(PEER), 41234, gecko::FlowState::frozen, 3,
+	 std::chrono::milliseconds(9500)},
+	{*gecko::parse_address(G), 443, *gecko::parse_address("fd00:c::3"), 50000, gecko::FlowState::moved, 0,
+	 std::chrono::milliseconds(30000)},
+};
+
+TEST(PrintFlows, Text)
+{
+	EXPECT_EQ(print<gecko::Flow>(gecko::ctl::print_flows, flows, false),
+		  "[fd00:a::100]:80 [fd00:c::2]:41234 frozen held 3 timeout 9500ms\n"
+		  "[fd00:a::100]:443 [fd00:c::3]:50000 moved held 0 timeout 30000ms\n");
+}
+
+TEST(PrintFlows, Json)
+{
+	EXPECT_EQ(print<gecko::Flow>(gecko::ctl::print_flows, flows, true),
+		  R"([{"local":"fd00:a::100","local-port":80,"remote":"fd00:c::2","remote-port":41234,)"
+		  R"("state":"frozen","held":3,"timeout-ms":9500},)"
+		  R"({"local":"fd00:a::100","local-port":443,"remote":"fd00:c::3","remote-port":50000,)"
+		  R"("state":"moved","held":0,"timeout-ms":30000}])"
+		  "\n");
+}
+
+TEST(PrintFlows, NoneIsNoTextOrAnEmptyArray)
+{
+	EXPECT_EQ(print<gecko::Flow>(gecko::ctl::print_flows, {}, false), "");
+	EXPECT_EQ(print<gecko::Flow>(gecko::ctl::print_flows, {}, true), "[]\n");
 }
 
 } // namespace

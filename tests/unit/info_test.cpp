@@ -189,11 +189,17 @@ TEST(FeatureNames, NoneForZero)
 	EXPECT_TRUE(gecko::feature_names(0).empty());
 }
 
+TEST(FeatureNames, KnownBitsAreNamed)
+{
+	EXPECT_EQ(gecko::feature_names(GECKO_FEATURE_SOCKETS), (std::vector<std::string>{"sockets"}));
+}
+
+/* A newer module's features, among one this library knows. */
 TEST(FeatureNames, UnknownBitsAreNamedByPosition)
 {
-	auto names = gecko::feature_names(0b101 | std::uint64_t{1} << 63);
+	auto names = gecko::feature_names(0b111 | std::uint64_t{1} << 63);
 
-	EXPECT_EQ(names, (std::vector<std::string>{"feature_0", "feature_2", "feature_63"}));
+	EXPECT_EQ(names, (std::vector<std::string>{"sockets", "feature_1", "feature_2", "feature_63"}));
 }
 
 } // namespace

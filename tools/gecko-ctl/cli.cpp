@@ -32,6 +32,8 @@ constexpr Command command_table[] = {
 	 "record a client's binding (the node agent's job)"},
 	{"binding del", "G PEER", cmd_binding_del, "forget a client's binding"},
 	{"binding show", "[G [PEER]]", cmd_binding_show, "show the bindings, of G, or of G and PEER"},
+	{"flow show", "", cmd_flow_show,
+	 "show the connections the module holds while they move"},
 	{"register", "G [lifetime SECONDS]", cmd_register,
 	 "make this node G's contact node: home registration with G's home agent"},
 	{"deregister", "G", cmd_deregister, "end this node's home registration for G"},

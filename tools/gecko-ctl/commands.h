@@ -4,6 +4,7 @@
 
 #include <gecko/client.h>
 #include <gecko/error.h>
+#include <gecko/flow.h>
 #include <gecko/info.h>
 #include <gecko/service.h>
 
@@ -77,6 +78,7 @@ int cmd_service_show(const Invocation &inv);
 int cmd_binding_set(const Invocation &inv);
 int cmd_binding_del(const Invocation &inv);
 int cmd_binding_show(const Invocation &inv);
+int cmd_flow_show(const Invocation &inv);
 int cmd_register(const Invocation &inv);
 int cmd_deregister(const Invocation &inv);
 int cmd_rr(const Invocation &inv);
@@ -88,6 +90,7 @@ int cmd_agent_show(const Invocation &inv);
 void print_info(std::ostream &out, const Info &info, bool json);
 void print_services(std::ostream &out, std::span<const Service> services, bool json);
 void print_bindings(std::ostream &out, std::span<const Binding> bindings, bool json);
+void print_flows(std::ostream &out, std::span<const Flow> flows, bool json);
 
 } // namespace gecko::ctl
 

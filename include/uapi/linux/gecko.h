@@ -72,6 +72,18 @@
  *                               into errors about G's packet so that they
  *                               reach G's socket; a Packet Too Big then
  *                               reports 24 octets less, never below 1280
+ *    GECKO_COUNTER_FLOW_HELD: packets for a frozen or restoring
+ *                             connection held back
+ *    GECKO_COUNTER_FLOW_HELD_DROPPED: of those, how many were dropped: past
+ *                                     GECKO_SOCK_HELD_MAX, or still held
+ *                                     when the connection was dropped
+ *    GECKO_COUNTER_FLOW_REINJECTED: held packets delivered at the thaw
+ *    GECKO_COUNTER_FLOW_OUT_DROPPED: packets a frozen socket sent, dropped
+ *    GECKO_COUNTER_FLOW_MOVED_DROPPED: packets for a connection dropped
+ *                                      here (handed off), dropped rather
+ *                                      than answered with a reset
+ *    GECKO_COUNTER_FLOW_EXPIRED: frozen connections the module thawed, or
+ *                                restored ones it dropped, at their timeout
  *
  * Addresses are NLA_BINARY of exactly 16 octets (struct in6_addr), global
  * or unique-local unicast: never unspecified, loopback, link-local or
@@ -154,6 +166,107 @@
  * attribute; GECKO_BINDING_A_LIFETIME is then the seconds left. A dump
  * interrupted by changes to the table is flagged with NLM_F_DUMP_INTR, as
  * usual: entries may then be missing or repeated.
+ *
+ * Sockets (DESIGN §2, flow 4)
+ * ===========================
+ *
+ * A TCP connection of G moves between nodes as a state (the format at the
+ * end of this header). Every socket command acts on a socket the calling
+ * process owns, named by its file descriptor in GECKO_SOCK_A_FD: an IPv6
+ * TCP socket of this namespace whose local address is G of a service.
+ * While a connection is frozen or being restored, the module holds back
+ * the packets that arrive for it (up to GECKO_SOCK_HELD_MAX of them) and
+ * drops those its socket would send; the owner's recv() and send() fail
+ * (TCP repair mode). Each such connection is a *flow* of the module,
+ * named by its four addresses and ports.
+ *
+ * GECKO_CMD_SOCK_FREEZE
+ * ---------------------
+ *
+ * Freezes an established (or half-closed) connection for capture: the
+ * donor's first step. Its timers stop; nothing leaves or reaches it.
+ *
+ *    GECKO_A_SOCK: NLA_NESTED
+ *        GECKO_SOCK_A_FD: NLA_U32, required
+ *        GECKO_SOCK_A_TIMEOUT: NLA_U32, milliseconds, 100..600000,
+ *                              default GECKO_SOCK_TIMEOUT_DEFAULT: if the
+ *                              flow is neither thawed nor dropped by then,
+ *                              the module thaws it itself (the donor keeps
+ *                              serving)
+ *
+ * GECKO_CMD_SOCK_CAPTURE
+ * ----------------------
+ *
+ * With NLM_F_DUMP only. For a frozen socket, named by GECKO_SOCK_A_FD in a
+ * GECKO_A_SOCK nest: its whole state, header and queues, in messages of
+ * GECKO_A_SOCK nests carrying GECKO_SOCK_A_DATA, consecutive pieces of the
+ * state, the first also GECKO_SOCK_A_LENGTH (NLA_U32), the whole state's
+ * length. For any established connection of G, named by
+ * GECKO_SOCK_A_LOCAL, _LOCAL_PORT, _REMOTE and _REMOTE_PORT instead: a
+ * read-only snapshot, the header alone with GECKO_TCP_STATE_F_SNAPSHOT
+ * (sequence numbers, windows, options, offsets; the queues' lengths but
+ * not their octets), in one message. The connection is not disturbed.
+ *
+ * GECKO_CMD_SOCK_RESTORE
+ * ----------------------
+ *
+ * Makes a fresh TCP socket of the caller (AF_INET6, never bound or
+ * connected) into the captured connection, frozen: the acceptor's step.
+ * No packet is sent. The octets of the queues follow with
+ * GECKO_CMD_SOCK_RESTORE_DATA.
+ *
+ *    GECKO_A_SOCK: NLA_NESTED
+ *        GECKO_SOCK_A_FD: NLA_U32, required
+ *        GECKO_SOCK_A_DATA: NLA_BINARY, required: the state's header alone
+ *                           (hdr_len octets); not a snapshot
+ *        GECKO_SOCK_A_TIMEOUT: as for GECKO_CMD_SOCK_FREEZE, but a flow
+ *                              still frozen then is dropped, not thawed
+ *
+ * Fails with -EEXIST if the connection exists here already, -EADDRNOTAVAIL
+ * if G is not an address of this node.
+ *
+ * GECKO_CMD_SOCK_RESTORE_DATA
+ * ---------------------------
+ *
+ * The next octets, at most GECKO_SOCK_DATA_MAX per message, of the
+ * receive queue (inq_len of them) and then of the part of the send queue
+ * that was sent (outq_len - unsq_len). When the last one is in, the
+ * connection is restored, still frozen. The unsent rest of the send queue
+ * is not the module's: the caller writes it with send() after the thaw,
+ * then calls shutdown(SHUT_WR) if GECKO_TCP_STATE_F_FIN_OUT is set.
+ *
+ *    GECKO_A_SOCK: NLA_NESTED
+ *        GECKO_SOCK_A_FD: NLA_U32, required
+ *        GECKO_SOCK_A_DATA: NLA_BINARY, required, 1..GECKO_SOCK_DATA_MAX
+ *                           octets, no more than the queues still expect
+ *
+ * GECKO_CMD_SOCK_THAW
+ * -------------------
+ *
+ * Ends the freeze of a frozen or fully restored socket: the connection
+ * resumes (a window probe asks the peer for its state), the packets held
+ * for it are delivered, and its retransmission timer runs again with the
+ * RTT estimate it had. GECKO_A_SOCK with GECKO_SOCK_A_FD, required.
+ *
+ * GECKO_CMD_SOCK_DROP
+ * -------------------
+ *
+ * Closes a frozen or restored socket without a word to the peer (no FIN,
+ * no RST): the donor's last step once the acceptor serves the connection,
+ * or the acceptor's on a failed handoff. The socket reports ECONNABORTED
+ * to its owner, who closes it. For GECKO_SOCK_MOVED_TIMEOUT afterwards the
+ * module drops the packets of the connection that still arrive here
+ * instead of answering them with a reset. GECKO_A_SOCK with
+ * GECKO_SOCK_A_FD, required.
+ *
+ * GECKO_CMD_SOCK_GET
+ * ------------------
+ *
+ * With NLM_F_DUMP, one message per flow, each with a GECKO_A_SOCK nest:
+ * GECKO_SOCK_A_LOCAL, _LOCAL_PORT, _REMOTE, _REMOTE_PORT, GECKO_SOCK_A_FLOW
+ * (NLA_U8, enum gecko_flow_state), GECKO_SOCK_A_HELD (NLA_U32, packets
+ * held now) and GECKO_SOCK_A_TIMEOUT (milliseconds left before the module
+ * acts on its own).
  */
 
 #ifndef _UAPI_LINUX_GECKO_H
@@ -171,6 +284,13 @@ enum gecko_cmd {
 	GECKO_CMD_BINDING_SET,
 	GECKO_CMD_BINDING_DEL,
 	GECKO_CMD_BINDING_GET,
+	GECKO_CMD_SOCK_FREEZE,
+	GECKO_CMD_SOCK_CAPTURE,
+	GECKO_CMD_SOCK_RESTORE,
+	GECKO_CMD_SOCK_RESTORE_DATA,
+	GECKO_CMD_SOCK_THAW,
+	GECKO_CMD_SOCK_DROP,
+	GECKO_CMD_SOCK_GET,
 	__GECKO_CMD_MAX
 };
 #define GECKO_CMD_MAX (__GECKO_CMD_MAX - 1)
@@ -184,6 +304,7 @@ enum gecko_attr {
 	GECKO_A_COUNTERS,
 	GECKO_A_SERVICE,
 	GECKO_A_BINDING,
+	GECKO_A_SOCK,
 	__GECKO_A_LAST
 };
 #define GECKO_A_MAX (__GECKO_A_LAST - 1)
@@ -224,16 +345,47 @@ enum gecko_binding_state {
 };
 #define GECKO_BINDING_STATE_MAX (__GECKO_BINDING_STATE_MAX - 1)
 
+enum gecko_sock_attr {
+	GECKO_SOCK_A_UNSPEC,
+	GECKO_SOCK_A_FD,
+	GECKO_SOCK_A_TIMEOUT,
+	GECKO_SOCK_A_DATA,
+	GECKO_SOCK_A_LENGTH,
+	GECKO_SOCK_A_LOCAL,
+	GECKO_SOCK_A_LOCAL_PORT,
+	GECKO_SOCK_A_REMOTE,
+	GECKO_SOCK_A_REMOTE_PORT,
+	GECKO_SOCK_A_FLOW,
+	GECKO_SOCK_A_HELD,
+	__GECKO_SOCK_A_LAST
+};
+#define GECKO_SOCK_A_MAX (__GECKO_SOCK_A_LAST - 1)
+
+enum gecko_flow_state {
+	GECKO_FLOW_UNSPEC,
+	GECKO_FLOW_FROZEN,	/* frozen by GECKO_CMD_SOCK_FREEZE */
+	GECKO_FLOW_RESTORING,	/* restored, its queues still coming */
+	GECKO_FLOW_RESTORED,	/* restored, frozen until the thaw */
+	GECKO_FLOW_MOVED,	/* dropped here: its packets are dropped */
+	__GECKO_FLOW_STATE_MAX
+};
+
+#define GECKO_SOCK_TIMEOUT_DEFAULT 10000	/* milliseconds */
+#define GECKO_SOCK_MOVED_TIMEOUT 30000		/* milliseconds */
+#define GECKO_SOCK_HELD_MAX 512			/* packets per flow */
+#define GECKO_SOCK_DATA_MAX 65000		/* octets per GECKO_SOCK_A_DATA */
+
 /* RFC 6275 MAX_RR_BINDING_LIFETIME, seconds. */
 #define GECKO_BINDING_MAX_LIFETIME 420
 
 /*
- * Optional capabilities, reported in GECKO_A_FEATURES. None exists yet:
- * each later capability (services, bindings, hooks, socket handoff, probe)
- * adds its bit here when the module implements it.
+ * Optional capabilities, reported in GECKO_A_FEATURES: each later
+ * capability (socket handoff, probe) adds its bit here when the module
+ * implements it.
  */
 enum gecko_feature {
-	__GECKO_FEATURE_ALL = 0
+	GECKO_FEATURE_SOCKETS = 1ULL << 0,	/* the GECKO_CMD_SOCK_* commands */
+	__GECKO_FEATURE_ALL = GECKO_FEATURE_SOCKETS
 };
 
 enum gecko_counter {
@@ -253,18 +405,24 @@ enum gecko_counter {
 	GECKO_COUNTER_MSS_CLAMPED,
 	GECKO_COUNTER_HAO_IN_DROPPED,
 	GECKO_COUNTER_ICMP_ERR_IN,
+	GECKO_COUNTER_FLOW_HELD,
+	GECKO_COUNTER_FLOW_HELD_DROPPED,
+	GECKO_COUNTER_FLOW_REINJECTED,
+	GECKO_COUNTER_FLOW_OUT_DROPPED,
+	GECKO_COUNTER_FLOW_MOVED_DROPPED,
+	GECKO_COUNTER_FLOW_EXPIRED,
 	__GECKO_COUNTER_LAST
 };
 #define GECKO_COUNTER_MAX (__GECKO_COUNTER_LAST - 1)
 
 /*
- * The state of a TCP connection, as the socket handoff commands will
- * capture and restore it (DESIGN §2, flow 4): a header, then the unread
- * receive queue (inq_len octets), then the send queue (outq_len octets,
- * of which the last unsq_len were never sent). Numbers in network order.
- * A header of a later version keeps these fields where they are and adds
- * after them; hdr_len says how long it is, so a reader skips what it does
- * not know. Offsets in octets:
+ * The state of a TCP connection, as GECKO_CMD_SOCK_CAPTURE gives it and
+ * GECKO_CMD_SOCK_RESTORE takes it: a header, then the unread receive
+ * queue (inq_len octets), then the send queue (outq_len octets, of which
+ * the last unsq_len were never sent); a snapshot has the header alone.
+ * Numbers in network order. A header of a later version keeps these
+ * fields where they are and adds after them; hdr_len says how long it is,
+ * so a reader skips what it does not know. Offsets in octets:
  *
  *    0 version (16)          GECKO_TCP_STATE_VERSION
  *    2 hdr_len (16)          at least GECKO_TCP_STATE_HDR_LEN
@@ -275,21 +433,28 @@ enum gecko_counter {
  *   11 reserved (8), zero
  *   12 mss_clamp (16)
  *   14 reserved (16), zero
- *   16 rcv_nxt (32)          the next octet expected from the peer
- *   20 write_seq (32)        the sequence number after the last octet queued
- *   24 inq_len (32)          received, not yet read by the application
- *   28 outq_len (32)         queued and not acknowledged
+ *   16 rcv_nxt (32)          the next sequence number expected from the
+ *                            peer (past its FIN, with FIN_IN)
+ *   20 write_seq (32)        the sequence number after the last one queued
+ *                            (past this side's FIN, with FIN_OUT)
+ *   24 inq_len (32)          octets received, not yet read by the application
+ *   28 outq_len (32)         octets queued and not acknowledged
  *   32 unsq_len (32)         the part of outq_len never sent
  *   36 ts_val (32)           the timestamp clock (TCP_TIMESTAMP), 0 without TIMESTAMPS
  *   40 snd_wl1, 44 snd_wnd, 48 max_window, 52 rcv_wnd, 56 rcv_wup (32 each)
  *                            as TCP_REPAIR_WINDOW takes them
- *   60 srtt_us, 64 rttvar_us, 68 rto_us (32 each)   the donor's RTT estimate
+ *   60 srtt_us, 64 rttvar_us, 68 rto_us (32 each)   the RTT estimate
  *   72 bytes_sent (64)       octets the application wrote since the
- *                            connection began (write_seq's offset)
- *   80 bytes_received (64)   octets received since it began (rcv_nxt's offset)
+ *                            connection began (the last one queued is the
+ *                            bytes_sent-th), its FIN not counted
+ *   80 bytes_received (64)   octets received since it began, in order,
+ *                            the peer's FIN not counted
+ *   88 local (128), 104 remote (128)   the addresses: G and the client
+ *  120 local_port (16), 122 remote_port (16)
+ *  124 reserved (32), zero
  */
 #define GECKO_TCP_STATE_VERSION 1
-#define GECKO_TCP_STATE_HDR_LEN 88
+#define GECKO_TCP_STATE_HDR_LEN 128
 
 enum gecko_tcp_state_flag {
 	GECKO_TCP_STATE_F_SACK = 1U << 0,
@@ -297,7 +462,8 @@ enum gecko_tcp_state_flag {
 	GECKO_TCP_STATE_F_TIMESTAMPS = 1U << 2,
 	GECKO_TCP_STATE_F_FIN_OUT = 1U << 3,	/* this side's FIN is queued or sent */
 	GECKO_TCP_STATE_F_FIN_IN = 1U << 4,	/* the peer's FIN was received */
-	__GECKO_TCP_STATE_F_ALL = (1U << 5) - 1
+	GECKO_TCP_STATE_F_SNAPSHOT = 1U << 5,	/* the header alone: queues not included */
+	__GECKO_TCP_STATE_F_ALL = (1U << 6) - 1
 };
 
 #endif /* _UAPI_LINUX_GECKO_H */

@@ -4,11 +4,19 @@
 
 #include <gecko/error.h>
 #include <gecko/export.h>
+#include <gecko/flow.h>
 #include <gecko/info.h>
 #include <gecko/service.h>
+#include <gecko/tcp_state.h>
 
+#include <netinet/in.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <vector>
 
 namespace gecko {
@@ -47,6 +55,43 @@ public:
 	 * fails with EINTR rather than give a list with some lost or repeated.
 	 */
 	Result<std::vector<Binding>> bindings(std::optional<in6_addr> home = {});
+
+	/*
+	 * The socket commands (GECKO_FEATURE_SOCKETS) move a connection of G
+	 * from a donor to an acceptor: the donor freezes and captures it, the
+	 * acceptor restores it into a fresh socket and resumes it, then the
+	 * donor drops its own. @fd is a socket of the calling process. A
+	 * @timeout (100 ms to 10 min) replaces the module's default, after
+	 * which it thaws a frozen socket or drops a restored one itself.
+	 */
+
+	/* GECKO_CMD_SOCK_FREEZE: an established (or half-closed) connection, for capture. */
+	Result<void> freeze_socket(int fd, std::optional<std::chrono::milliseconds> timeout = {});
+	/* GECKO_CMD_SOCK_CAPTURE: the whole state of a frozen socket, header and queues. */
+	Result<std::vector<std::byte>> capture_socket(int fd);
+	/* GECKO_CMD_SOCK_CAPTURE of any established connection of G: its header alone, undisturbed. */
+	Result<TcpState> snapshot_socket(const in6_addr &local, std::uint16_t local_port, const in6_addr &remote,
+					 std::uint16_t remote_port);
+	/*
+	 * GECKO_CMD_SOCK_RESTORE and _RESTORE_DATA: makes @fd, a fresh IPv6 TCP
+	 * socket, into the connection @state was captured from, still frozen.
+	 * A failure after the header leaves it half restored until
+	 * drop_socket() or the timeout.
+	 */
+	Result<void> restore_socket(int fd, std::span<const std::byte> state,
+				    std::optional<std::chrono::milliseconds> timeout = {});
+	/* GECKO_CMD_SOCK_THAW: the connection runs again. */
+	Result<void> thaw_socket(int fd);
+	/* GECKO_CMD_SOCK_DROP: closes the connection here without a word to the peer. */
+	Result<void> drop_socket(int fd);
+	/*
+	 * Thaws @fd, restored from @state, and finishes what the module leaves
+	 * to its owner: writes the part of the send queue never sent, with
+	 * send() on @fd (which must be blocking), and the FIN if one was queued.
+	 */
+	Result<void> resume_restored(int fd, std::span<const std::byte> state);
+	/* GECKO_CMD_SOCK_GET: every flow the module holds, in no particular order. */
+	Result<std::vector<Flow>> flows();
 
 	Client(Client &&) noexcept;
 	Client &operator=(Client &&) noexcept;

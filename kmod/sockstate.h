@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Freeze, capture, restore, thaw and drop: TCP sockets of G moved between
+ * nodes with the kernel's own repair machinery (TCP_REPAIR), each step
+ * documented with its command in the UAPI header.
+ */
+
+#ifndef _GECKO_SOCKSTATE_H
+#define _GECKO_SOCKSTATE_H
+
+#include <linux/types.h>
+
+struct gecko_flow;
+struct gecko_flow_key;
+struct gecko_net;
+struct netlink_ext_ack;
+
+/* Commands on the caller's socket @fd; each takes gn->lock. */
+int gecko_sock_freeze(struct gecko_net *gn, int fd, u32 timeout_ms,
+		      struct netlink_ext_ack *extack);
+/* The whole state of a frozen socket, for kvfree_sensitive(); @len set. */
+u8 *gecko_sock_capture(struct gecko_net *gn, int fd, size_t *len,
+		       struct netlink_ext_ack *extack);
+int gecko_sock_restore(struct gecko_net *gn, int fd, const u8 *hdr, size_t len,
+		       u32 timeout_ms, struct netlink_ext_ack *extack);
+int gecko_sock_restore_data(struct gecko_net *gn, int fd, const u8 *data, size_t len,
+			    struct netlink_ext_ack *extack);
+int gecko_sock_thaw(struct gecko_net *gn, int fd, struct netlink_ext_ack *extack);
+int gecko_sock_drop(struct gecko_net *gn, int fd, struct netlink_ext_ack *extack);
+
+/* The header of any established connection of G, flagged a snapshot. */
+int gecko_sock_snapshot(struct gecko_net *gn, const struct gecko_flow_key *key, u8 *hdr,
+			struct netlink_ext_ack *extack);
+
+/*
+ * A flow's time is up: a frozen socket is thawed (the flow goes), a
+ * restored one dropped (the flow is MOVED). Caller holds gn->lock.
+ */
+void gecko_sock_expire(struct gecko_net *gn, struct gecko_flow *flow);
+
+#endif /* _GECKO_SOCKSTATE_H */

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef GECKO_FLOW_H
+#define GECKO_FLOW_H
+
+/*
+ * A TCP connection of G that gecko.ko holds while it moves between nodes:
+ * frozen for capture, being restored, or dropped here after the handoff.
+ * The UAPI header, include/uapi/linux/gecko.h, says what each state means
+ * to the module.
+ */
+
+#include <netinet/in.h>
+
+#include <chrono>
+#include <cstdint>
+
+namespace gecko {
+
+enum class FlowState : std::uint8_t {
+	frozen = 1,	/* frozen by Client::freeze_socket() */
+	restoring = 2,	/* restored, its queues still coming */
+	restored = 3,	/* restored, frozen until the thaw */
+	moved = 4,	/* dropped here: its packets are dropped */
+};
+
+struct Flow {
+	in6_addr local{};	/* G */
+	std::uint16_t local_port = 0;
+	in6_addr remote{};	/* the client */
+	std::uint16_t remote_port = 0;
+	FlowState state = FlowState::frozen;
+	std::uint32_t held = 0;	/* packets held back for it now */
+	/* Before the module thaws or drops it on its own. */
+	std::chrono::milliseconds timeout_left{};
+};
+
+} // namespace gecko
+
+#endif /* GECKO_FLOW_H */

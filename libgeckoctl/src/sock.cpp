@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+
+#include "sock_codec.h"
+
+#include "attrs.h"
+#include "fail.h"
+#include "names.h"
+
+#include <linux/gecko.h>
+#include <netlink/attr.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <limits>
+#include <string>
+
+namespace gecko {
+
+static_assert(static_cast<int>(FlowState::frozen) == GECKO_FLOW_FROZEN);
+static_assert(static_cast<int>(FlowState::restoring) == GECKO_FLOW_RESTORING);
+static_assert(static_cast<int>(FlowState::restored) == GECKO_FLOW_RESTORED);
+static_assert(static_cast<int>(FlowState::moved) == GECKO_FLOW_MOVED);
+
+using netlink::put_address;
+using netlink::put_nest;
+
+Result<void> put_sock(nl_msg *msg, int fd, std::span<const std::byte> data,
+		      std::optional<std::chrono::milliseconds> timeout)
+{
+	/* Saturated, so that the module refuses a timeout out of range rather than read it wrapped. */
+	auto ms = std::clamp<std::int64_t>(timeout ? timeout->count() : 0, 0,
+					   std::numeric_limits<std::uint32_t>::max());
+
+	return put_nest(msg, GECKO_A_SOCK, [&] {
+		return nla_put_u32(msg, GECKO_SOCK_A_FD, static_cast<std::uint32_t>(fd)) ||
+		       (!data.empty() ? nla_put(msg, GECKO_SOCK_A_DATA, static_cast<int>(data.size()), data.data())
+				      : 0) ||
+		       (timeout ? nla_put_u32(msg, GECKO_SOCK_A_TIMEOUT, static_cast<std::uint32_t>(ms)) : 0);
+	});
+}
+
+Result<void> put_sock_tuple(nl_msg *msg, const in6_addr &local, std::uint16_t local_port,
+			    const in6_addr &remote, std::uint16_t remote_port)
+{
+	return put_nest(msg, GECKO_A_SOCK, [&] {
+		return put_address(msg, GECKO_SOCK_A_LOCAL, local) ||
+		       nla_put_u16(msg, GECKO_SOCK_A_LOCAL_PORT, local_port) ||
+		       put_address(msg, GECKO_SOCK_A_REMOTE, remote) ||
+		       nla_put_u16(msg, GECKO_SOCK_A_REMOTE_PORT, remote_port);
+	});
+}
+
+Result<std::vector<std::byte>> decode_capture(std::span<const std::span<const std::byte>> replies)
+{
+	netlink::Decoder dec("GECKO_CMD_SOCK_CAPTURE reply");
+	std::optional<std::uint32_t> length;	/* the first reply's */
+	std::vector<std::byte> state;
+
+	if (replies.empty())
+		return fail(EPROTO, "the module sent no GECKO_CMD_SOCK_CAPTURE reply");
+	for (auto reply : replies) {
+		auto attrs = dec.attrs(reply, attr_names).nested(GECKO_A_SOCK, sock_attr_names);
+		const nlattr *data = attrs.required(GECKO_SOCK_A_DATA);
+
+		if (!length)
+			length = attrs.get<std::uint32_t>(GECKO_SOCK_A_LENGTH);
+		if (!data)
+			break;
+		const auto *piece = static_cast<const std::byte *>(nla_data(data));
+		state.insert(state.end(), piece, piece + nla_len(data));
+	}
+	if (state.size() != *length)
+		dec.malformed("GECKO_SOCK_A_DATA", "adds up to " + std::to_string(state.size()) +
+							   " octets, not GECKO_SOCK_A_LENGTH's " +
+							   std::to_string(*length));
+	return dec.result(std::move(state));
+}
+
+Result<Flow> decode_flow(std::span<const std::byte> data)
+{
+	netlink::Decoder dec("GECKO_CMD_SOCK_GET reply");
+	auto attrs = dec.attrs(data, attr_names).nested(GECKO_A_SOCK, sock_attr_names);
+	auto state = attrs.get<std::uint8_t>(GECKO_SOCK_A_FLOW);
+
+	/* A state this library cannot name would be misreported as another. */
+	if (state < GECKO_FLOW_FROZEN || state > GECKO_FLOW_MOVED)
+		dec.malformed(attrs.name(GECKO_SOCK_A_FLOW), "is " + std::to_string(state) + ", not a known state");
+	return dec.result(Flow{
+		.local = attrs.get<in6_addr>(GECKO_SOCK_A_LOCAL),
+		.local_port = attrs.get<std::uint16_t>(GECKO_SOCK_A_LOCAL_PORT),
+		.remote = attrs.get<in6_addr>(GECKO_SOCK_A_REMOTE),
+		.remote_port = attrs.get<std::uint16_t>(GECKO_SOCK_A_REMOTE_PORT),
+		.state = static_cast<FlowState>(state),
+		.held = attrs.get<std::uint32_t>(GECKO_SOCK_A_HELD),
+		.timeout_left = std::chrono::milliseconds(attrs.get<std::uint32_t>(GECKO_SOCK_A_TIMEOUT)),
+	});
+}
+
+std::vector<std::span<const std::byte>> restore_data(const TcpState &hdr, std::span<const std::byte> state)
+{
+	auto received = receive_queue(hdr, state);
+	/* The send queue follows the receive queue in a state: one run of octets. */
+	std::span data(received.data(), received.size() + sent_queue(hdr, state).size());
+	std::vector<std::span<const std::byte>> pieces;
+
+	for (std::size_t off = 0; off < data.size(); off += GECKO_SOCK_DATA_MAX)
+		pieces.push_back(data.subspan(off, std::min<std::size_t>(GECKO_SOCK_DATA_MAX, data.size() - off)));
+	return pieces;
+}
+
+} // namespace gecko

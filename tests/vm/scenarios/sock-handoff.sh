@@ -1,0 +1,134 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# vm-timeout: 480
+# TCP connections handed off at the socket level, with the real signalling
+# and the stock client. Each node runs gecko-handoff-echo (the application:
+# it owns the sockets) and gecko-agent; the client streams 16 MB to G's echo
+# at 500 KB/s and checks what comes back, byte for byte.
+#
+#   client ── router ── node1 (contact)   node2   node3
+#
+# While the stream runs, the connection goes node1 -> node2 -> node3 ->
+# node1 -> node2 -> node3 -> node1: RR ahead by the acceptor's agent, then
+# the donor freezes and captures the socket (gecko.ko holds its packets),
+# the acceptor restores it frozen, its agent sends the BU, the acceptor
+# thaws and the donor drops its socket without a word. Then two rollbacks:
+# the donor thaws when no acceptor took the state, and when the acceptor
+# gave its restored socket up. The client must see every octet once, in
+# order, and no reset; the modules' counters and flow tables must say what
+# happened; bad requests get clear errors.
+. "$GECKO_REPO/tests/vm/lib/common.sh"
+. "$GECKO_REPO/tests/vm/lib/topology.sh"
+. "$GECKO_REPO/tests/vm/lib/mip6.sh"
+. "$GECKO_REPO/tests/vm/lib/anycast.sh"
+
+trap anycast_down EXIT
+
+SIZE=$((16 << 20))
+RATE=500000
+# Unix sockets cannot live on the results share (9p).
+RUN=$(mktemp -d)
+STATE=$RUN/state.bin
+
+counter() { ip netns exec "node$1" gecko-ctl info --json | jq ".counters.$2"; }
+seq_at() { ip netns exec "node$1" gecko-ctl binding show $G --json | jq "[.[] | select(.peer == \"$CLIENT\")][0].seq // 0"; }
+
+# ctl K COMMAND: node K's echo server answers COMMAND.
+ctl() { socat -t 60 - UNIX-CONNECT:"$RUN/echo$1.sock" <<< "$2"; }
+# ok K COMMAND: the same, which must succeed.
+ok() {
+	local out
+	out=$(ctl "$1" "$2")
+	[[ $out == ok* ]] || fail "node$1 $2: $out" >&2
+	echo "$out"
+}
+echoed() { ctl "$1" stats | cut -d' ' -f2; }
+# echoing K: node K's server has echoed 64 KB more than it had.
+echoing() {
+	local from
+	from=$(echoed "$1")
+	wait_for 30 bash -c "(( \$(socat - UNIX-CONNECT:$RUN/echo$1.sock <<< stats | cut -d' ' -f2) > $from + 65536 ))"
+}
+
+# move DONOR ACCEPTOR: the handoff, step by step.
+move() {
+	local d=$1 a=$2 seq t0 size
+	seq=$(seq_at "$d")
+	ip netns exec "node$a" gecko-ctl rr $G $CLIENT > /dev/null
+	t0=$(date +%s%N)
+	size=$(ok "$d" "give $STATE" | cut -d' ' -f2)
+	ok "$a" "take $STATE" > /dev/null
+	ip netns exec "node$a" gecko-ctl bu $G $CLIENT seq $((seq + 1)) > /dev/null
+	ok "$a" resume > /dev/null
+	ok "$d" drop > /dev/null
+	((seq == 0)) || ip netns exec "node$d" gecko-ctl binding del $G $CLIENT
+	pretty "node$d -> node$a: state $size octets, frozen for $((($(date +%s%N) - t0) / 1000000)) ms"
+	echoing "$a"
+}
+
+topo_up
+anycast_up 1 2 3
+n1 gecko-ctl register $G lifetime 300 > /dev/null
+for k in 1 2 3; do
+	ip netns exec node$k gecko-handoff-echo 7000 "$RUN/echo$k.sock" > "$GECKO_OUT/echo$k.log" 2>&1 &
+	PIDS+=($!)
+done
+for k in 1 2 3; do wait_for 10 grep -q "^handoff echo" "$GECKO_OUT/echo$k.log"; done
+client tcpdump -i eth0 -U -s 160 -w "$GECKO_OUT/client.pcap" ip6 2> "$GECKO_OUT/tcpdump.log" &
+TCPDUMP=$!
+PIDS+=($TCPDUMP)
+wait_for 10 grep -q listening "$GECKO_OUT/tcpdump.log"
+
+pretty "bad requests are refused with a reason"
+out=$(ctl 1 "give $STATE")
+expect_eq "give without a connection" "$out" "error no connection to give"
+out=$(ctl 2 "take /dev/null")
+[[ $out == "error restore: "*"too short"* ]] || fail "empty state: $out"
+
+pretty "the client streams $SIZE octets through node1"
+client "$GECKO_REPO/tests/vm/tools/stream-echo-client" $G 7000 $SIZE $RATE > "$GECKO_OUT/client.out" 2>&1 &
+CLIENT_PID=$!
+wait_for 30 bash -c "(( \$(socat - UNIX-CONNECT:$RUN/echo1.sock <<< stats | cut -d' ' -f2) > 262144 ))"
+
+pretty "handoffs while it runs"
+move 1 2
+move 2 3
+move 3 1
+move 1 2
+move 2 3
+move 3 1
+out=$(n3 gecko-ctl flow show --json | jq -r '.[0] | "\(.state) \(.remote)"')
+expect_eq "node3, the last donor, drops what still comes" "$out" "moved $CLIENT"
+
+pretty "rollback: nobody takes the state, node1 thaws"
+ok 1 "give $STATE" > /dev/null
+out=$(ctl 1 "give $STATE")
+[[ $out == "error no connection to give" ]] || fail "a frozen connection was given twice: $out"
+ok 1 thaw > /dev/null
+echoing 1
+
+pretty "rollback: node2 restores, gives up, node1 thaws"
+ok 1 "give $STATE" > /dev/null
+ok 2 "take $STATE" > /dev/null
+out=$(n2 gecko-ctl flow show --json | jq -r '.[0].state')
+expect_eq "node2's flow while restored" "$out" restored
+ok 2 abort > /dev/null
+ok 1 thaw > /dev/null
+echoing 1
+
+kill -0 $CLIENT_PID 2> /dev/null || fail "the stream ended before the handoffs: $(cat "$GECKO_OUT/client.out")"
+pretty "the stream completes"
+wait $CLIENT_PID || fail "client: $(cat "$GECKO_OUT/client.out")"
+cat "$GECKO_OUT/client.out"
+grep -q "^ok $SIZE octets" "$GECKO_OUT/client.out" || fail "client: $(cat "$GECKO_OUT/client.out")"
+
+for k in 1 2 3; do
+	expect_eq "node$k: flows expired" "$(counter $k flow_expired)" 0
+	pretty "node$k: $(ip netns exec node$k gecko-ctl info --json |
+		jq -r '.counters | to_entries | map(select(.key | startswith("flow_"))) |
+		map("\(.key) \(.value)") | join(", ")')"
+done
+sleep 1
+kill $TCPDUMP
+wait $TCPDUMP 2> /dev/null || true
+resets=$(tshark -r "$GECKO_OUT/client.pcap" -Y "tcp.flags.reset == 1" 2> /dev/null | wc -l)
+expect_eq "resets on the client's link" "$resets" 0
