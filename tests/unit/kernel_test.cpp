@@ -9,16 +9,23 @@
 
 #include <gecko/address.h>
 #include <gecko/client.h>
+#include <gecko/tcp_state.h>
 
 #include <gtest/gtest.h>
 
 #include <linux/gecko.h>
 #include <netlink/attr.h>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
+#include <span>
 #include <cstring>
 #include <fstream>
 #include <optional>
@@ -559,6 +566,231 @@ TEST_F(Services, DumpDuringChangesIsWholeOrEintr)
 		return;
 	}
 	EXPECT_EQ(keys(*bindings), keys(expected));
+}
+
+
+/*
+ * The socket commands on loopback: G on lo, a connection from G to G, the
+ * server's end frozen, captured, dropped, restored on a new socket and
+ * thawed, its queues full both ways, while the other end never stops.
+ */
+class Sockets : public Services {
+protected:
+	/* One port per test: the previous test's connections may still be closing. */
+	static inline std::uint16_t next_port = 7999;
+	const std::uint16_t port = next_port++;
+
+	void SetUp() override
+	{
+		Services::SetUp();
+		if (HasFatalFailure())
+			return;
+		ASSERT_EQ(std::system("ip link set lo up && ip -6 addr replace fd00:a::100/128 dev lo nodad"), 0);
+		add(service());
+	}
+
+	static int tcp(const char *bind_to = nullptr, std::uint16_t bind_port = 0)
+	{
+		int fd = socket(AF_INET6, SOCK_STREAM, 0);
+		if (fd >= 0 && bind_to) {
+			int one = 1;
+			sockaddr_in6 sa{};
+			sa.sin6_family = AF_INET6;
+			sa.sin6_port = htons(bind_port);
+			sa.sin6_addr = addr(bind_to);
+			setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+			if (bind(fd, reinterpret_cast<sockaddr *>(&sa), sizeof(sa)))
+				ADD_FAILURE() << "bind: " << std::strerror(errno);
+		}
+		return fd;
+	}
+
+	/* A connection to @to: the client's end in @client, the server's in @server. */
+	void connect_pair(const char *to, int &client, int &server)
+	{
+		int listener = tcp(to, port);
+		sockaddr_in6 sa{};
+		sa.sin6_family = AF_INET6;
+		sa.sin6_port = htons(port);
+		sa.sin6_addr = addr(to);
+		ASSERT_EQ(listen(listener, 1), 0);
+		client = tcp();
+		ASSERT_EQ(connect(client, reinterpret_cast<sockaddr *>(&sa), sizeof(sa)), 0) << std::strerror(errno);
+		server = accept(listener, nullptr, nullptr);
+		ASSERT_GE(server, 0);
+		close(listener);
+	}
+
+	static std::vector<std::byte> pattern(std::size_t len, unsigned seed)
+	{
+		std::vector<std::byte> out(len);
+		for (std::size_t i = 0; i < len; i++)
+			out[i] = static_cast<std::byte>((i * 131 + seed) % 251);
+		return out;
+	}
+
+	/* Writes what fits now, without waiting. */
+	static std::size_t fill(int fd, std::span<const std::byte> data)
+	{
+		std::size_t done = 0;
+		while (done < data.size()) {
+			auto n = send(fd, data.data() + done, data.size() - done, MSG_DONTWAIT | MSG_NOSIGNAL);
+			if (n <= 0)
+				break;
+			done += static_cast<std::size_t>(n);
+		}
+		return done;
+	}
+
+	static std::vector<std::byte> read_exactly(int fd, std::size_t len)
+	{
+		std::vector<std::byte> out(len);
+		std::size_t done = 0;
+		while (done < len) {
+			auto n = recv(fd, out.data() + done, len - done, 0);
+			if (n <= 0) {
+				ADD_FAILURE() << "recv after " << done << " octets: " << (n ? std::strerror(errno) : "end");
+				break;
+			}
+			done += static_cast<std::size_t>(n);
+		}
+		out.resize(done);
+		return out;
+	}
+};
+
+TEST_F(Sockets, HandedOffConnectionKeepsBothStreams)
+{
+	int client = -1, server = -1;
+	connect_pair("fd00:a::100", client, server);
+	ASSERT_FALSE(HasFatalFailure());
+
+	/* Unread data on the server's side; more to send than the client takes in. */
+	auto up = pattern(100000, 1);
+	ASSERT_EQ(fill(client, up), up.size());
+	auto down = pattern(8 << 20, 2);
+	std::size_t queued = fill(server, down);
+	ASSERT_GT(queued, 0u);
+	std::this_thread::sleep_for(std::chrono::milliseconds(200));
+
+	ASSERT_TRUE(client_->freeze_socket(server));
+	auto state = client_->capture_socket(server);
+	ASSERT_TRUE(state) << state.error().describe();
+	auto st = gecko::parse_tcp_state(*state);
+	ASSERT_TRUE(st) << st.error().describe();
+	/* What the window let through; the rest waits in the client's queue. */
+	EXPECT_GT(st->inq_len, 0u);
+	EXPECT_EQ(st->bytes_received, st->inq_len);
+	EXPECT_EQ(st->bytes_sent, queued);
+	EXPECT_GT(st->outq_len, 0u);
+	EXPECT_EQ(st->local_port, port);
+
+	auto flows = client_->flows();
+	ASSERT_TRUE(flows) << flows.error().describe();
+	ASSERT_EQ(flows->size(), 1u);
+	EXPECT_EQ((*flows)[0].state, gecko::FlowState::frozen);
+
+	ASSERT_TRUE(client_->drop_socket(server));
+	close(server);
+	int restored = tcp();
+	auto ok = client_->restore_socket(restored, *state);
+	ASSERT_TRUE(ok) << ok.error().describe();
+	flows = client_->flows();
+	ASSERT_TRUE(flows && flows->size() == 1u);
+	EXPECT_EQ((*flows)[0].state, gecko::FlowState::restored);
+	ok = client_->resume_restored(restored, *state);
+	ASSERT_TRUE(ok) << ok.error().describe();
+
+	/* The restored end reads what the donor had not, and the client gets every octet once. */
+	EXPECT_EQ(read_exactly(restored, up.size()), up);
+	std::thread writer([&] {
+		auto rest = std::span(down).subspan(queued);
+		for (std::size_t done = 0; done < rest.size();) {
+			auto n = send(restored, rest.data() + done, rest.size() - done, MSG_NOSIGNAL);
+			if (n <= 0)
+				break;
+			done += static_cast<std::size_t>(n);
+		}
+	});
+	auto got = read_exactly(client, down.size());
+	writer.join();
+	EXPECT_TRUE(got == down) << "the download differs";
+
+	/* The offsets count from the connection's start, not from the handoff. */
+	sockaddr_in6 peer{};
+	socklen_t len = sizeof(peer);
+	ASSERT_EQ(getsockname(client, reinterpret_cast<sockaddr *>(&peer), &len), 0);
+	auto snap = client_->snapshot_socket(addr("fd00:a::100"), port, addr("fd00:a::100"), ntohs(peer.sin6_port));
+	ASSERT_TRUE(snap) << snap.error().describe();
+	EXPECT_EQ(snap->bytes_received, up.size());
+	EXPECT_EQ(snap->bytes_sent, down.size());
+	EXPECT_EQ(snap->outq_len, 0u);
+	close(restored);
+	close(client);
+}
+
+TEST_F(Sockets, FrozenConnectionThawsWhereItWas)
+{
+	int client = -1, server = -1;
+	connect_pair("fd00:a::100", client, server);
+	ASSERT_FALSE(HasFatalFailure());
+
+	ASSERT_TRUE(client_->freeze_socket(server));
+	auto msg = pattern(1000, 3);
+	ASSERT_EQ(fill(client, msg), msg.size());
+	std::this_thread::sleep_for(std::chrono::milliseconds(100));
+	EXPECT_GT(counter(get_info(), "flow_held"), 0u) << "the client's segment reached a frozen socket";
+	ASSERT_TRUE(client_->thaw_socket(server));
+	EXPECT_EQ(read_exactly(server, msg.size()), msg);
+	EXPECT_GT(counter(get_info(), "flow_reinjected"), 0u);
+	close(server);
+	close(client);
+}
+
+TEST_F(Sockets, RefusalsSayWhy)
+{
+	int client = -1, server = -1;
+	connect_pair("fd00:a::100", client, server);
+	ASSERT_FALSE(HasFatalFailure());
+
+	auto expect_error = [](const gecko::Result<void> &r, int code, const char *words) {
+		ASSERT_FALSE(r);
+		EXPECT_EQ(r.error().code, code) << r.error().describe();
+		EXPECT_NE(r.error().message.find(words), std::string::npos) << r.error().describe();
+	};
+	int udp = socket(AF_INET6, SOCK_DGRAM, 0);
+	expect_error(client_->freeze_socket(udp), EPROTOTYPE, "not an IPv6 TCP socket");
+	close(udp);
+	expect_error(client_->freeze_socket(1000), EBADF, "not a socket of the calling process");
+	expect_error(client_->thaw_socket(server), ENOENT, "neither frozen nor being restored");
+	ASSERT_TRUE(client_->freeze_socket(server));
+	expect_error(client_->freeze_socket(server), EBUSY, "repair mode already");
+	auto state = client_->capture_socket(server);
+	ASSERT_TRUE(state) << state.error().describe();
+
+	int bound = tcp("fd00:a::100", 0);
+	expect_error(client_->restore_socket(bound, *state), EISCONN, "must be new");
+	close(bound);
+	/* The donor's socket still holds the connection. */
+	int fresh = tcp();
+	expect_error(client_->restore_socket(fresh, *state), EEXIST, "frozen or being restored here already");
+	close(fresh);
+	ASSERT_TRUE(client_->thaw_socket(server));
+	close(server);
+	close(client);
+}
+
+TEST_F(Sockets, ConnectionsOfOtherAddressesAreNotFrozen)
+{
+	int client = -1, server = -1;
+	ASSERT_EQ(std::system("ip -6 addr replace fd00:b::1/128 dev lo nodad"), 0);
+	connect_pair("fd00:b::1", client, server);
+	ASSERT_FALSE(HasFatalFailure());
+	auto r = client_->freeze_socket(server);
+	ASSERT_FALSE(r);
+	EXPECT_EQ(r.error().code, EADDRNOTAVAIL) << r.error().describe();
+	close(server);
+	close(client);
 }
 
 } // namespace

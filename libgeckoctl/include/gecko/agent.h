@@ -50,6 +50,11 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
+
+namespace gecko {
+class Node;
+}
 
 namespace gecko::agent {
 
@@ -79,6 +84,9 @@ struct Counters {
 	std::uint64_t bu_rejected = 0;
 	std::uint64_t registrations = 0;	/* home registrations and refreshes accepted */
 	std::uint64_t peer_errors = 0;		/* malformed frames or requests, and peers that do not read */
+	std::uint64_t handoffs_out = 0;		/* handoffs this node made as donor */
+	std::uint64_t handoffs_in = 0;		/* taken as acceptor */
+	std::uint64_t rollbacks = 0;		/* handoffs, either side, that ended with the donor serving */
 };
 
 /* Each counter and its name, in the order they travel from the agent to gecko-ctl. */
@@ -93,6 +101,9 @@ inline constexpr std::pair<std::uint64_t Counters::*, std::string_view> counter_
 	{&Counters::bu_rejected, "bu_rejected"},
 	{&Counters::registrations, "registrations"},
 	{&Counters::peer_errors, "peer_errors"},
+	{&Counters::handoffs_out, "handoffs_out"},
+	{&Counters::handoffs_in, "handoffs_in"},
+	{&Counters::rollbacks, "rollbacks"},
 };
 
 class GECKO_API Agent {
@@ -106,9 +117,24 @@ public:
 	~Agent();
 
 private:
+	friend class gecko::Node;	/* runs an agent with an application attached */
 	struct Impl;
 	explicit Agent(std::unique_ptr<Impl> impl);
 	std::unique_ptr<Impl> impl_;
+};
+
+/* One handoff this agent made (donor) or took (acceptor), for gecko-ctl handoff show. */
+struct HandoffRecord {
+	std::uint64_t id = 0;
+	bool outbound = false;			/* this node was the donor */
+	in6_addr client{};
+	in6_addr node{};			/* the other node's care-of address */
+	std::uint32_t conns = 0;		/* connections moved together */
+	bool moved = false;			/* false: rolled back */
+	std::string error;			/* why not */
+	std::chrono::microseconds prepare{};	/* until the acceptor's return routability was done */
+	std::chrono::microseconds frozen{};	/* the connections' freeze, donor side */
+	std::chrono::microseconds total{};
 };
 
 /* How a signalling operation went. */
@@ -135,6 +161,22 @@ public:
 			   std::optional<std::uint32_t> lifetime = {});
 	Result<Outcome> clear(const in6_addr &home, const in6_addr &client);
 	Result<Counters> counters();
+	/*
+	 * Asks the application this agent runs in (gecko/node.h) to hand
+	 * @client's connections to the node whose care-of address is @node,
+	 * and waits for the end: EOPNOTSUPP without an application, the
+	 * handoff's error if it was rolled back.
+	 */
+	Result<Outcome> handoff(const in6_addr &client, const in6_addr &node);
+	/* The last handoffs this agent made or took, oldest first. */
+	Result<std::vector<HandoffRecord>> handoffs();
+	/*
+	 * Tests only: the handoffs this agent accepts from now on fail at
+	 * @phase: "refuse" (at prepare), "die" (the process dies once the
+	 * state arrived), "bu-reject" (as if the client refused the Binding
+	 * Update), "stall" (never answers the donor); "" for none.
+	 */
+	Result<void> inject_fault(const std::string &phase);
 
 	Control(Control &&other) noexcept;
 	Control &operator=(Control &&other) noexcept;

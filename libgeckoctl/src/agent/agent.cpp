@@ -5,16 +5,7 @@
  * retransmission deadlines checked on every turn. See gecko/agent.h.
  */
 
-#include <gecko/address.h>
-#include <gecko/agent.h>
-#include <gecko/client.h>
-#include <gecko/ha_route.h>
-#include <gecko/mh.h>
-#include <gecko/mh_socket.h>
-#include <gecko/rr.h>
-
-#include "agent/common.h"
-#include "agent/wire.h"
+#include "agent/impl.h"
 #include "fail.h"
 
 #include <openssl/rand.h>
@@ -36,48 +27,6 @@
 namespace gecko::agent {
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-using std::chrono::seconds;
-
-constexpr auto first_timeout = std::chrono::milliseconds(1000);
-constexpr int max_tries = 4;
-/* Tokens younger than this are used for a Binding Update without a new test (RFC 6275 §5.2.7). */
-constexpr auto token_reuse = rr::max_token_lifetime - seconds(10);
-constexpr auto relay_lifetime = seconds(30);
-/* Limits on what other hosts can make the agent hold. */
-constexpr std::size_t max_conns = 256;
-constexpr std::size_t max_relays_per_conn = 64;
-constexpr std::size_t max_queued = 64 * 1024;
-constexpr std::size_t max_text = 1024;
-constexpr std::uint32_t default_home_lifetime = 420;
-constexpr std::uint32_t default_ro_lifetime = rr::max_rr_binding_lifetime.count();
-
-struct Key {
-	in6_addr home;
-	in6_addr client;
-
-	bool operator<(const Key &o) const { return std::memcmp(this, &o, sizeof(*this)) < 0; }
-};
-
-struct AddrLess {
-	bool operator()(const in6_addr &a, const in6_addr &b) const { return std::memcmp(&a, &b, sizeof(a)) < 0; }
-};
-
-bool same(const in6_addr &a, const in6_addr &b)
-{
-	return std::memcmp(&a, &b, sizeof(a)) == 0;
-}
-
-std::string text(const in6_addr &addr)
-{
-	return format_address(addr);
-}
-
-std::string who(const Key &key)
-{
-	return text(key.client) + " of " + text(key.home);
-}
 
 Result<mh::Cookie> new_cookie()
 {
@@ -102,94 +51,6 @@ wire::Message home_test_message(wire::Type type, const Key &key, const mh::Cooki
 	return msg;
 }
 
-/* Keygen tokens make Kbm: they go the way of other key material. */
-void wipe_tokens(std::optional<mh::Hot> &hot, std::optional<mh::Cot> &cot)
-{
-	if (hot)
-		rr::wipe(hot->token);
-	if (cot)
-		rr::wipe(cot->token);
-}
-
-/* A nonblocking stream socket with its partial input and pending output. */
-struct Conn {
-	UniqueFd fd;
-	bool peer = false;		/* another agent, else gecko-ctl */
-	bool connecting = false;	/* our nonblocking connect() has not finished */
-	std::optional<in6_addr> remote;	/* set on connections we opened to a contact node */
-	wire::Reader in;
-	std::vector<std::byte> out;
-};
-
-/* One request of gecko-ctl (or of the agent itself) for a client. */
-struct Job {
-	enum class Kind { rr, bu, clear } kind = Kind::rr;
-	Key key{};
-	Service svc;
-	std::uint64_t waiter = 0;	/* the control connection to answer, 0 for none */
-	Clock::time_point started;
-	bool testing = true;	/* return routability, then the Binding Update */
-	int tries = 0;
-	Clock::time_point next;
-
-	mh::Cookie home_cookie{};
-	mh::Cookie care_of_cookie{};
-	std::optional<mh::Hot> hot;
-	std::optional<mh::Cot> cot;
-
-	std::optional<std::uint16_t> asked_seq;
-	std::uint16_t seq = 0;
-	std::uint32_t lifetime = 0;
-	bool resynced = false;
-	bool retested = false;
-	std::optional<Binding> previous;
-
-	bool home_only() const { return kind == Kind::clear; }
-
-	Job() = default;
-	Job(const Job &) = default;
-	Job(Job &&) = default;
-	Job &operator=(const Job &) = default;
-	Job &operator=(Job &&) = default;
-	~Job() { wipe_tokens(hot, cot); }
-};
-
-/* What a return routability test left for later Binding Updates. */
-struct Tokens {
-	std::optional<mh::Hot> hot;
-	std::optional<mh::Cot> cot;
-	in6_addr coa;
-	Clock::time_point at;
-
-	Tokens() = default;
-	Tokens(const Tokens &) = default;
-	Tokens &operator=(const Tokens &) = default;
-	~Tokens() { wipe_tokens(hot, cot); }
-};
-
-struct Registration {
-	Service svc;
-	std::uint16_t seq = 0;
-	std::uint32_t lifetime = default_home_lifetime;
-	bool in_flight = false;
-	bool deregistering = false;
-	bool resynced = false;
-	int tries = 0;
-	Clock::time_point next;
-	std::optional<Clock::time_point> refresh_at;
-	std::optional<Clock::time_point> expires;
-	std::uint64_t waiter = 0;
-	Clock::time_point started;
-};
-
-/* A Home Test Init this contact node sent for another node. */
-struct Relay {
-	Key key;
-	mh::Cookie cookie;
-	std::uint64_t conn;
-	Clock::time_point expires;
-};
-
 /* "gecko" and 32 bits of FNV-1a over all of G: interface names hold 15 characters. */
 std::string tunnel_name(const in6_addr &home)
 {
@@ -203,90 +64,6 @@ std::string tunnel_name(const in6_addr &home)
 }
 
 } // namespace
-
-struct Agent::Impl {
-	Config config;
-	Client kernel;
-	route::Rtnl rtnl;
-	mh::Socket mh;
-	UniqueFd control_fd;
-	UniqueFd peer_fd;
-	Counters counters;
-	std::map<std::uint64_t, Conn> conns;
-	std::uint64_t next_conn = 1;
-	std::map<Key, Job> jobs;
-	std::map<Key, Tokens> tokens;
-	std::map<in6_addr, Registration, AddrLess> regs;
-	std::vector<Relay> relays;
-	Clock::time_point listeners_paused;
-
-	Impl(Config c, Client k, route::Rtnl r, mh::Socket m, UniqueFd cfd, UniqueFd pfd)
-		: config(std::move(c)), kernel(std::move(k)), rtnl(std::move(r)), mh(std::move(m)),
-		  control_fd(std::move(cfd)), peer_fd(std::move(pfd))
-	{
-	}
-
-	~Impl()
-	{
-		/* An update still travelling when the agent stops leaves the module as it was. */
-		for (const auto &[key, job] : jobs)
-			if (!job.testing)
-				restore(job);
-	}
-
-	template <class... Args>
-	void log(const Args &...args)
-	{
-		if (!config.log)
-			return;
-		std::ostringstream line;
-		(line << ... << args);
-		config.log(line.str());
-	}
-
-	/* Connections. */
-	std::uint64_t add_conn(Conn conn);
-	/* @why: what to tell the jobs that waited on it, when it was a contact node's agent. */
-	void close_conn(std::uint64_t id, const std::string &why = "closed the connection");
-	void send(std::uint64_t id, const wire::Message &msg);
-	void flush(std::uint64_t id);
-	void read(std::uint64_t id);
-	void accept_on(int fd, bool peer);
-	Result<std::uint64_t> peer_conn(const Service &svc);
-
-	/* Control requests and their answers. */
-	void handle(std::uint64_t id, const wire::Message &msg);
-	void handle_control(std::uint64_t id, const wire::Message &msg);
-	void handle_peer(std::uint64_t id, const wire::Message &msg);
-	void answer(std::uint64_t waiter, const Error *error, const Outcome &outcome = {});
-
-	/* Jobs for a client. */
-	Result<void> start(Job job);
-	void send_tests(Job &job);
-	void tested(Job &job);
-	void send_bu(Job &job);
-	void finish(const Key &key, const Error *error, const Outcome &outcome = {});
-	void fail_job(const Key &key, int code, const std::string &why);
-	void restore(const Job &job);
-
-	/* Home registration. */
-	Result<void> start_registration(const in6_addr &home, std::optional<std::uint32_t> lifetime, bool deregister,
-					std::uint64_t waiter);
-	void send_registration(Registration &reg);
-	void registered(Registration &reg, const mh::Ba &ba);
-	void end_registration(const in6_addr &home, const Error *error, const Outcome &outcome = {});
-	Result<void> reverse_tunnel(const Service &svc, bool up);
-
-	/* Mobility Header input. */
-	void receive();
-	void on_hot(const mh::Received &msg, const mh::Hot &hot);
-	void on_cot(const mh::Received &msg, const mh::Cot &cot);
-	void on_ba(const mh::Received &msg, const mh::Ba &ba);
-	void on_brr(const mh::Received &msg);
-	void got_hot(const Key &key, const mh::Hot &hot);
-
-	void tick(Clock::time_point now);
-};
 
 Agent::Agent(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Agent::~Agent() = default;
@@ -331,7 +108,8 @@ Result<void> Agent::run(int stop_fd)
 	for (;;) {
 		short listen = Clock::now() < d.listeners_paused ? 0 : POLLIN;
 		std::vector<pollfd> fds{{stop_fd, POLLIN, 0}, {d.mh.fd(), POLLIN, 0}, {d.control_fd.get(), listen, 0},
-					{d.peer_fd.get(), listen, 0}};
+					{d.peer_fd.get(), listen, 0},
+					{d.app ? d.app->commands_fd.get() : -1, POLLIN, 0}};
 		std::vector<std::uint64_t> ids;
 		for (auto &[id, conn] : d.conns) {
 			short events = POLLIN;
@@ -351,8 +129,10 @@ Result<void> Agent::run(int stop_fd)
 			d.accept_on(d.control_fd.get(), false);
 		if (fds[3].revents)
 			d.accept_on(d.peer_fd.get(), true);
+		if (fds[4].revents)
+			d.app_commands();
 		for (std::size_t i = 0; i < ids.size(); i++) {
-			auto revents = fds[i + 4].revents;
+			auto revents = fds[i + 5].revents;
 			if (!revents || !d.conns.contains(ids[i]))
 				continue;
 			if (revents & (POLLIN | POLLHUP | POLLERR))
@@ -396,6 +176,7 @@ void Agent::Impl::close_conn(std::uint64_t id, const std::string &why)
 	for (auto &[home, reg] : regs)
 		if (reg.waiter == id)
 			reg.waiter = 0;
+	handoff_conn_closed(id);
 }
 
 void Agent::Impl::send(std::uint64_t id, const wire::Message &msg)
@@ -422,25 +203,29 @@ void Agent::Impl::flush(std::uint64_t id)
 		}
 		conn.connecting = false;
 	}
-	while (!conn.out.empty()) {
-		auto n = ::send(conn.fd.get(), conn.out.data(), conn.out.size(), MSG_NOSIGNAL);
+	/* Erased once: a handoff's bundle is megabytes. */
+	std::size_t sent = 0;
+	while (sent < conn.out.size()) {
+		auto n = ::send(conn.fd.get(), conn.out.data() + sent, conn.out.size() - sent, MSG_NOSIGNAL);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
-				return;
+				break;
 			close_conn(id);
 			return;
 		}
-		conn.out.erase(conn.out.begin(), conn.out.begin() + n);
+		sent += static_cast<std::size_t>(n);
 	}
+	conn.out.erase(conn.out.begin(), conn.out.begin() + static_cast<std::ptrdiff_t>(sent));
 }
 
 void Agent::Impl::read(std::uint64_t id)
 {
-	if (conns.at(id).out.size() > max_queued) {
+	/* Connections we opened carry our handoffs' bundles: theirs is a peer that stopped reading. */
+	if (!conns.at(id).remote && conns.at(id).out.size() > max_queued) {
 		counters.peer_errors++;
 		return close_conn(id, "it does not read its answers");
 	}
-	std::byte buf[4096];
+	static thread_local std::byte buf[64 * 1024];
 	auto n = recv(conns.at(id).fd.get(), buf, sizeof(buf), 0);
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -490,19 +275,19 @@ void Agent::Impl::accept_on(int fd, bool peer)
 	add_conn(std::move(conn));
 }
 
-Result<std::uint64_t> Agent::Impl::peer_conn(const Service &svc)
+Result<std::uint64_t> Agent::Impl::peer_conn(const in6_addr &src, const in6_addr &dst)
 {
 	for (auto &[id, conn] : conns)
-		if (conn.remote && same(*conn.remote, svc.contact_coa))
+		if (conn.remote && same(*conn.remote, dst))
 			return id;
-	auto fd = connect_tcp(svc.coa, svc.contact_coa, config.port);
+	auto fd = connect_tcp(src, dst, config.port);
 	if (!fd)
 		return std::unexpected(fd.error());
 	Conn conn;
 	conn.fd = std::move(*fd);
 	conn.peer = true;
 	conn.connecting = true;
-	conn.remote = svc.contact_coa;
+	conn.remote = dst;
 	return add_conn(std::move(conn));
 }
 
@@ -510,10 +295,13 @@ Result<std::uint64_t> Agent::Impl::peer_conn(const Service &svc)
 
 void Agent::Impl::handle(std::uint64_t id, const wire::Message &msg)
 {
+	bool handoff = msg.type() >= wire::Type::handoff_prepare && msg.type() <= wire::Type::handoff_reply;
+	bool handoff_control_msg = msg.type() >= wire::Type::handoff && msg.type() <= wire::Type::fault;
+
 	if (conns.at(id).peer)
-		handle_peer(id, msg);
+		handoff ? handoff_peer(id, msg) : handle_peer(id, msg);
 	else
-		handle_control(id, msg);
+		handoff_control_msg ? handoff_control(id, msg) : handle_control(id, msg);
 }
 
 void Agent::Impl::answer(std::uint64_t waiter, const Error *error, const Outcome &outcome)
@@ -669,7 +457,7 @@ Result<void> Agent::Impl::start(Job job)
 		auto b = kernel.binding(key.home, key.client);
 		if (b)
 			job.previous = *b;
-		else if (job.kind == Job::Kind::clear)
+		else if (job.kind == Job::Kind::clear && !job.previous)	/* a handoff's take-back may know it */
 			return fail(ENOENT, "no binding for " + who(key) +
 						    " here: clear it on the node that serves the client");
 	}
@@ -709,7 +497,7 @@ void Agent::Impl::send_tests(Job &job)
 			if (auto ok = mh.send(mh::encode(mh::Hoti{job.home_cookie}), key.home, key.client); !ok)
 				return fail_job(key, ok.error().code, "cannot send a Home Test Init: " + ok.error().describe());
 		} else {
-			auto conn = peer_conn(job.svc);
+			auto conn = peer_conn(job.svc.coa, job.svc.contact_coa);
 			if (!conn)
 				return fail_job(key, conn.error().code,
 						"cannot reach the contact node's agent at " + text(job.svc.contact_coa) + ": " +
@@ -789,6 +577,7 @@ void Agent::Impl::send_bu(Job &job)
 		return fail_job(key, ok.error().code, "cannot send the Binding Update: " + ok.error().describe());
 	}
 	counters.bu_sent++;
+	last_bu[key] = Clock::now();
 }
 
 void Agent::Impl::restore(const Job &job)
@@ -808,7 +597,9 @@ void Agent::Impl::finish(const Key &key, const Error *error, const Outcome &outc
 	Outcome out = outcome;
 	out.elapsed = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - it->second.started);
 	answer(it->second.waiter, error, out);
+	auto kind = it->second.kind;
 	jobs.erase(it);
+	job_done(key, kind, error);
 }
 
 void Agent::Impl::fail_job(const Key &key, int code, const std::string &why)
@@ -1078,7 +869,8 @@ void Agent::Impl::on_ba(const mh::Received &msg, const mh::Ba &ba)
 		Result<void> ok = dereg ? kernel.del_binding(key.home, key.client)
 					: kernel.set_binding({key.home, key.client, BindingState::bound, job.seq,
 							      std::clamp<std::uint32_t>(lifetime, 1, default_ro_lifetime)});
-		if (!ok)
+		/* A handoff's take-back clears a binding this node never held. */
+		if (!ok && !(dereg && ok.error().code == ENOENT))
 			return fail_job(key, ok.error().code, "accepted, but the module: " + ok.error().describe());
 		log(who(key), dereg ? ": binding cleared, seq " : ": bound here, seq ", job.seq);
 		finish(key, nullptr, out);
@@ -1186,6 +978,7 @@ void Agent::Impl::tick(Clock::time_point now)
 
 	std::erase_if(relays, [&](const Relay &r) { return now >= r.expires; });
 	std::erase_if(tokens, [&](const auto &t) { return now - t.second.at >= rr::max_token_lifetime; });
+	handoff_tick(now);
 }
 
 } // namespace gecko::agent

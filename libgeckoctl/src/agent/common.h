@@ -31,6 +31,8 @@ public:
 	~UniqueFd();
 
 	int get() const { return fd_; }
+	/* The caller owns the descriptor now. */
+	int release() { return std::exchange(fd_, -1); }
 
 private:
 	int fd_ = -1;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 
+#include <gecko/address.h>
 #include <gecko/agent.h>
 
 #include "agent/common.h"
@@ -11,6 +12,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <sstream>
 #include <utility>
 
 namespace gecko::agent {
@@ -145,6 +147,64 @@ Result<Counters> Control::counters()
 		c.*counter_fields[i].first = reply->u64(attr).value_or(0);
 	}
 	return c;
+}
+
+Result<Outcome> Control::handoff(const in6_addr &client, const in6_addr &node)
+{
+	wire::Message req(wire::Type::handoff);
+	req.put(wire::Attr::client, client).put(wire::Attr::node, node);
+	return outcome(exchange(fd_, req));
+}
+
+/* One line of the agent's records: id, out|in, client, node, conns, moved, prepare, frozen, total (µs), error. */
+static std::optional<HandoffRecord> parse_record(const std::string &line)
+{
+	std::istringstream in(line);
+	std::string dir, client, node;
+	HandoffRecord r;
+	long long prepare, frozen, total;
+	int moved;
+
+	if (!(in >> r.id >> dir >> client >> node >> r.conns >> moved >> prepare >> frozen >> total))
+		return std::nullopt;
+	auto c = parse_address(client);
+	auto n = parse_address(node);
+	if (!c || !n)
+		return std::nullopt;
+	r.outbound = dir == "out";
+	r.client = *c;
+	r.node = *n;
+	r.moved = moved;
+	r.prepare = std::chrono::microseconds(prepare);
+	r.frozen = std::chrono::microseconds(frozen);
+	r.total = std::chrono::microseconds(total);
+	std::getline(in >> std::ws, r.error);
+	return r;
+}
+
+Result<std::vector<HandoffRecord>> Control::handoffs()
+{
+	auto reply = exchange(fd_, wire::Message(wire::Type::handoffs));
+	if (!reply)
+		return std::unexpected(reply.error());
+	std::istringstream lines(reply->text(wire::Attr::records).value_or(""));
+	std::vector<HandoffRecord> records;
+	for (std::string line; std::getline(lines, line);) {
+		auto record = parse_record(line);
+		if (!record)
+			return fail(EPROTO, "the node agent sent a malformed handoff record");
+		records.push_back(std::move(*record));
+	}
+	return records;
+}
+
+Result<void> Control::inject_fault(const std::string &phase)
+{
+	wire::Message req(wire::Type::fault);
+	req.put(wire::Attr::text, phase);
+	if (auto reply = exchange(fd_, req); !reply)
+		return std::unexpected(reply.error());
+	return {};
 }
 
 } // namespace gecko::agent

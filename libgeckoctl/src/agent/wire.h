@@ -41,10 +41,18 @@ enum class Type : std::uint16_t {
 	bu = 4,			/* home, client, [seq], [lifetime] */
 	clear = 5,		/* home, client */
 	counters = 6,		/* -> the counters */
-	reply = 7,		/* error, [text], [seq], [lifetime], [elapsed_us], [counters] */
+	reply = 7,		/* error, [text], [seq], [lifetime], [elapsed_us], [counters], [records] */
+	handoff = 8,		/* client, node: asks the application for a handoff */
+	handoffs = 9,		/* -> records */
+	fault = 10,		/* text: tests only, see Control::inject_fault */
 	/* Between agents. */
 	home_test = 16,		/* home, client, cookie: the contact node sends a HoTI */
 	home_test_reply = 17,	/* home, client, cookie, then nonce_index and token, or error and text */
+	/* The handoff of TCP connections (agent/handoff.h), donor to acceptor then back. */
+	handoff_prepare = 18,	/* handoff, home, client */
+	handoff_data = 19,	/* handoff, data */
+	handoff_commit = 20,	/* handoff, length, [seq], [bu_age_ms] */
+	handoff_reply = 21,	/* handoff, error, [text], [bu_sent] */
 };
 
 enum class Attr : std::uint16_t {
@@ -59,6 +67,13 @@ enum class Attr : std::uint16_t {
 	text = 9,		/* UTF-8, no terminator */
 	elapsed_us = 10,	/* 64 bits */
 	status = 11,		/* 8 bits, a Binding Acknowledgement's status */
+	handoff = 12,		/* 64 bits, the donor's number for a handoff */
+	data = 13,		/* a piece of a handoff's bundle */
+	length = 14,		/* 32 bits, octets */
+	node = 15,		/* 16 octets, a node's care-of address */
+	bu_age_ms = 16,		/* 32 bits, since the donor's last Binding Update to the client */
+	bu_sent = 17,		/* 8 bits, 1 if a Binding Update may have reached the client */
+	records = 18,		/* text, one handoff record per line (see control.cpp) */
 	/* 64 bits each: the agent's counters, in the order of struct agent::Counters. */
 	counter_base = 32,
 };
@@ -85,6 +100,8 @@ public:
 	Result<std::uint16_t> u16(Attr attr) const;
 	Result<std::uint32_t> u32(Attr attr) const;
 	Result<std::uint64_t> u64(Attr attr) const;
+	/* Of any size. */
+	Result<std::span<const std::byte>> bytes(Attr attr) const { return get(attr, 0); }
 	template <std::size_t N>
 	Result<std::array<std::uint8_t, N>> octets(Attr attr) const;
 

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef GECKO_NODE_H
+#define GECKO_NODE_H
+
+/*
+ * The node agent inside a server program: the low-level handoff interface
+ * (DESIGN §1, §2 flow 4). TCP connections belong to the application that
+ * accepted them, so only it can let one go and only an application can
+ * take one over. A Node runs the agent of gecko/agent.h on a thread of
+ * this process (it is then the agent of its network namespace: gecko-ctl
+ * talks to it), and between the two:
+ *
+ * - the application tells it which connections of G it serves (add) and
+ *   when it closed one (remove);
+ * - hand_off() moves every connection of one client to another node with
+ *   an opaque application state per connection (which file, which
+ *   request...). The application does not touch those sockets until the
+ *   Departure event says whether they left (close them) or stayed
+ *   (carry on serving: the handoff was rolled back);
+ * - connections handed to this node arrive as Arrival events: the socket,
+ *   the application state, and the octets sent and received since the
+ *   connection began, counting what its queues still held;
+ * - a handoff asked for from outside (gecko-ctl handoff) is a Request
+ *   event: the application hands the client off when it can.
+ *
+ * Events wait in a queue; event_fd() is readable while it is not empty,
+ * for the application's poll loop. The handoff between agents: prepare
+ * (the acceptor runs return routability ahead), freeze and capture at the
+ * donor, transfer, restore frozen at the acceptor, Binding Update with the
+ * donor's sequence number + 1, thaw once the client accepted it, the
+ * donor drops its sockets. Any failure before the client accepted the
+ * update rolls back: the donor thaws and keeps serving, and takes the
+ * client back if the acceptor may have sent its update.
+ */
+
+#include <gecko/agent.h>
+#include <gecko/error.h>
+#include <gecko/export.h>
+
+#include <netinet/in.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace gecko {
+
+/* A connection handed to this process: the application owns @fd now. */
+struct Arrival {
+	int fd = -1;
+	in6_addr home{};		/* G */
+	in6_addr client{};
+	std::vector<std::byte> app_state;
+	std::uint64_t bytes_sent = 0;	/* written by the application(s), since the connection began */
+	std::uint64_t bytes_received = 0;
+};
+
+/* How a handoff this process asked for ended. */
+struct Departure {
+	std::vector<int> fds;		/* the connections it concerned */
+	in6_addr client{};
+	in6_addr node{};		/* the acceptor's care-of address */
+	bool moved = false;		/* true: close the fds; false: they are still yours */
+	std::optional<Error> error;	/* why they stayed */
+	std::chrono::microseconds frozen{};	/* how long the connections were frozen */
+};
+
+/* Someone asked for a handoff of @client's connections to @node. */
+struct Request {
+	in6_addr client{};
+	in6_addr node{};
+};
+
+using NodeEvent = std::variant<Arrival, Departure, Request>;
+
+/* One connection to hand off, with what the acceptor's application needs to continue it. */
+struct Outgoing {
+	int fd = -1;
+	std::vector<std::byte> app_state;
+};
+
+class GECKO_API Node {
+public:
+	/* Opens the agent's sockets and starts its thread. */
+	static Result<std::unique_ptr<Node>> start(agent::Config config);
+
+	/* Readable while events wait. */
+	int event_fd() const;
+	/* The events waiting, oldest first; empties the queue. */
+	std::vector<NodeEvent> events();
+
+	/* A connection of G this application serves, which a handoff may move. */
+	Result<void> add(int fd);
+	/* The application closed it (or it ended). */
+	void remove(int fd);
+
+	/*
+	 * Hands @conns, every connection of one client (EBUSY names those
+	 * missing), to the node whose care-of address is @node. Returns at
+	 * once; a Departure tells the end.
+	 */
+	Result<void> hand_off(const in6_addr &node, std::vector<Outgoing> conns);
+
+	/* Stops the agent thread; handoffs under way are rolled back. */
+	~Node();
+
+private:
+	struct Impl;
+	explicit Node(std::unique_ptr<Impl> impl);
+	std::unique_ptr<Impl> impl_;
+};
+
+} // namespace gecko
+
+#endif /* GECKO_NODE_H */
