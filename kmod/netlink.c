@@ -282,23 +282,29 @@ static int service_get(struct sk_buff *skb, struct genl_info *info)
 	return ret;
 }
 
-/* Dumps services from index cb->args[0] on. */
-static int service_dump(struct sk_buff *skb, struct netlink_callback *cb)
+/*
+ * Dumps the entries of @list, a list of gn->lock whose nodes are at
+ * @offset in them, from index cb->args[0] on, each filled by @fill in a
+ * message of @cmd.
+ */
+static int dump_list(struct sk_buff *skb, struct netlink_callback *cb, u8 cmd,
+		     struct list_head *list, size_t offset,
+		     int (*fill)(struct sk_buff *, const void *))
 {
 	struct gecko_net *gn = gecko_net(sock_net(cb->skb->sk));
-	struct gecko_service *svc;
+	struct list_head *pos;
 	long idx = 0;
 	void *hdr;
 
 	mutex_lock(&gn->lock);
-	list_for_each_entry(svc, &gn->services, list) {
+	list_for_each(pos, list) {
 		if (idx++ < cb->args[0])
 			continue;
 		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
-				  &gecko_genl_family, NLM_F_MULTI, GECKO_CMD_SERVICE_GET);
+				  &gecko_genl_family, NLM_F_MULTI, cmd);
 		if (!hdr)
 			break;
-		if (service_fill(skb, svc)) {
+		if (fill(skb, (const u8 *)pos - offset)) {
 			genlmsg_cancel(skb, hdr);
 			break;
 		}
@@ -307,6 +313,12 @@ static int service_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	}
 	mutex_unlock(&gn->lock);
 	return skb->len;
+}
+
+static int service_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	return dump_list(skb, cb, GECKO_CMD_SERVICE_GET, &gecko_net(sock_net(cb->skb->sk))->services,
+			 offsetof(struct gecko_service, list), service_fill_any);
 }
 
 static int parse_binding_key(struct genl_info *info, struct nlattr **tb,
@@ -691,31 +703,15 @@ static int flow_fill(struct sk_buff *skb, const struct gecko_flow *flow)
 	return 0;
 }
 
-/* Dumps flows from index cb->args[0] on. */
+static int flow_fill_any(struct sk_buff *skb, const void *flow)
+{
+	return flow_fill(skb, flow);
+}
+
 static int flow_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
-	struct gecko_net *gn = gecko_net(sock_net(cb->skb->sk));
-	struct gecko_flow *flow;
-	long idx = 0;
-	void *hdr;
-
-	mutex_lock(&gn->lock);
-	list_for_each_entry(flow, &gn->flows_list, list) {
-		if (idx++ < cb->args[0])
-			continue;
-		hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
-				  &gecko_genl_family, NLM_F_MULTI, GECKO_CMD_SOCK_GET);
-		if (!hdr)
-			break;
-		if (flow_fill(skb, flow)) {
-			genlmsg_cancel(skb, hdr);
-			break;
-		}
-		genlmsg_end(skb, hdr);
-		cb->args[0] = idx;
-	}
-	mutex_unlock(&gn->lock);
-	return skb->len;
+	return dump_list(skb, cb, GECKO_CMD_SOCK_GET, &gecko_net(sock_net(cb->skb->sk))->flows_list,
+			 offsetof(struct gecko_flow, list), flow_fill_any);
 }
 
 /* Count every command that passed validation and the permission check. */

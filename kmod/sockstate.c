@@ -65,6 +65,22 @@ static struct socket *tcp_socket(struct gecko_net *gn, int fd, struct netlink_ex
 	return sock;
 }
 
+/* The caller's socket @fd, with gn->lock held: for unlock_socket(). */
+static struct socket *lock_socket(struct gecko_net *gn, int fd, struct netlink_ext_ack *extack)
+{
+	struct socket *sock = tcp_socket(gn, fd, extack);
+
+	if (!IS_ERR(sock))
+		mutex_lock(&gn->lock);
+	return sock;
+}
+
+static void unlock_socket(struct gecko_net *gn, struct socket *sock)
+{
+	mutex_unlock(&gn->lock);
+	sockfd_put(sock);
+}
+
 /* The flow of @sk, which must be in one of the @states (a mask). */
 static struct gecko_flow *flow_of(struct gecko_net *gn, struct sock *sk, unsigned int states,
 				  struct netlink_ext_ack *extack)
@@ -136,6 +152,8 @@ static void read_state(struct sock *sk, struct gecko_tcp_state *st)
 	st->remote = sk->sk_v6_daddr;
 	st->local_port = inet_sk(sk)->inet_num;
 	st->remote_port = ntohs(inet_sk(sk)->inet_dport);
+	st->snd_buf = READ_ONCE(sk->sk_sndbuf);
+	st->rcv_buf = READ_ONCE(sk->sk_rcvbuf);
 }
 
 /* Copying the octets [from, from + len) of a queue out of its skbs. */
@@ -234,15 +252,13 @@ static int freeze(struct gecko_net *gn, struct sock *sk, u32 timeout_ms,
 int gecko_sock_freeze(struct gecko_net *gn, int fd, u32 timeout_ms,
 		      struct netlink_ext_ack *extack)
 {
-	struct socket *sock = tcp_socket(gn, fd, extack);
+	struct socket *sock = lock_socket(gn, fd, extack);
 	int ret;
 
 	if (IS_ERR(sock))
 		return PTR_ERR(sock);
-	mutex_lock(&gn->lock);
 	ret = freeze(gn, sock->sk, timeout_ms, extack);
-	mutex_unlock(&gn->lock);
-	sockfd_put(sock);
+	unlock_socket(gn, sock);
 	return ret;
 }
 
@@ -287,15 +303,13 @@ static u8 *capture(struct gecko_net *gn, struct sock *sk, size_t *len,
 u8 *gecko_sock_capture(struct gecko_net *gn, int fd, size_t *len,
 		       struct netlink_ext_ack *extack)
 {
-	struct socket *sock = tcp_socket(gn, fd, extack);
+	struct socket *sock = lock_socket(gn, fd, extack);
 	u8 *buf;
 
 	if (IS_ERR(sock))
 		return ERR_CAST(sock);
-	mutex_lock(&gn->lock);
 	buf = capture(gn, sock->sk, len, extack);
-	mutex_unlock(&gn->lock);
-	sockfd_put(sock);
+	unlock_socket(gn, sock);
 	return buf;
 }
 
@@ -405,7 +419,7 @@ static int setup(struct socket *sock, const struct gecko_tcp_state *st,
 	/* Queueing the octets counts them again. */
 	tp->bytes_received = st->bytes_received - st->inq_len;
 	tp->bytes_acked = st->bytes_sent - st->outq_len;
-	/* Room for the queues, as the donor had. */
+	/* Room for the queues, until finish() gives the donor's sizes back. */
 	WRITE_ONCE(sk->sk_rcvbuf, max_t(int, sk->sk_rcvbuf, 2 * st->inq_len + SZ_64K));
 	WRITE_ONCE(sk->sk_sndbuf, max_t(int, sk->sk_sndbuf, 2 * st->outq_len + SZ_64K));
 	release_sock(sk);
@@ -447,6 +461,14 @@ static int finish(struct gecko_flow *flow, struct netlink_ext_ack *extack)
 	}
 	/* Queueing the sent octets armed the timers of a connection still frozen. */
 	inet_csk_clear_xmit_timers(sk);
+	/*
+	 * The donor's buffer sizes, not the room the queues took: else each
+	 * handoff would let the application queue twice what it had.
+	 */
+	if (st->snd_buf)
+		WRITE_ONCE(sk->sk_sndbuf, max_t(int, st->snd_buf, SOCK_MIN_SNDBUF));
+	if (st->rcv_buf)
+		WRITE_ONCE(sk->sk_rcvbuf, max_t(int, st->rcv_buf, SOCK_MIN_RCVBUF));
 	release_sock(sk);
 
 	ret = repair_opt(sk, TCP_REPAIR_WINDOW, &win, sizeof(win));
@@ -531,13 +553,11 @@ int gecko_sock_restore(struct gecko_net *gn, int fd, const u8 *hdr, size_t len,
 		NL_SET_ERR_MSG_MOD(extack, "the state's peer address is not a unicast address");
 		return -EINVAL;
 	}
-	sock = tcp_socket(gn, fd, extack);
+	sock = lock_socket(gn, fd, extack);
 	if (IS_ERR(sock))
 		return PTR_ERR(sock);
-	mutex_lock(&gn->lock);
 	ret = restore(gn, sock, &st, timeout_ms, extack);
-	mutex_unlock(&gn->lock);
-	sockfd_put(sock);
+	unlock_socket(gn, sock);
 	return ret;
 }
 
@@ -598,15 +618,13 @@ static int restore_data(struct gecko_net *gn, struct socket *sock, const u8 *dat
 int gecko_sock_restore_data(struct gecko_net *gn, int fd, const u8 *data, size_t len,
 			    struct netlink_ext_ack *extack)
 {
-	struct socket *sock = tcp_socket(gn, fd, extack);
+	struct socket *sock = lock_socket(gn, fd, extack);
 	int ret;
 
 	if (IS_ERR(sock))
 		return PTR_ERR(sock);
-	mutex_lock(&gn->lock);
 	ret = restore_data(gn, sock, data, len, extack);
-	mutex_unlock(&gn->lock);
-	sockfd_put(sock);
+	unlock_socket(gn, sock);
 	return ret;
 }
 
@@ -640,17 +658,15 @@ static int on_flow(struct gecko_net *gn, int fd, unsigned int states,
 		   void (*action)(struct gecko_net *, struct gecko_flow *),
 		   struct netlink_ext_ack *extack)
 {
-	struct socket *sock = tcp_socket(gn, fd, extack);
+	struct socket *sock = lock_socket(gn, fd, extack);
 	struct gecko_flow *flow;
 
 	if (IS_ERR(sock))
 		return PTR_ERR(sock);
-	mutex_lock(&gn->lock);
 	flow = flow_of(gn, sock->sk, states, extack);
 	if (!IS_ERR(flow))
 		action(gn, flow);
-	mutex_unlock(&gn->lock);
-	sockfd_put(sock);
+	unlock_socket(gn, sock);
 	return PTR_ERR_OR_ZERO(flow);
 }
 

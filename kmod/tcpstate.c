@@ -48,6 +48,9 @@ int gecko_tcp_state_validate(const struct gecko_tcp_state *st)
 		return -EINVAL;
 	if (!st->local_port || !st->remote_port)
 		return -EINVAL;
+	/* What SO_SNDBUFFORCE could set: sk_sndbuf and sk_rcvbuf are ints. */
+	if (st->snd_buf > INT_MAX || st->rcv_buf > INT_MAX)
+		return -EINVAL;
 	if (!(st->flags & GECKO_TCP_STATE_F_TIMESTAMPS) && st->ts_val)
 		return -EINVAL;
 	if (st->inq_len > GECKO_TCP_STATE_MAX_QUEUE || st->outq_len > GECKO_TCP_STATE_MAX_QUEUE ||
@@ -101,6 +104,8 @@ void gecko_tcp_state_encode(const struct gecko_tcp_state *st, u8 *buf)
 	memcpy(buf + 104, &st->remote, sizeof(st->remote));
 	put_unaligned_be16(st->local_port, buf + 120);
 	put_unaligned_be16(st->remote_port, buf + 122);
+	put_unaligned_be32(st->snd_buf, buf + 124);
+	put_unaligned_be32(st->rcv_buf, buf + 128);
 }
 
 /* Reads the header of @len octets at @buf into @st; its length, or an error. */
@@ -116,7 +121,7 @@ static int decode_header(const u8 *buf, size_t len, struct gecko_tcp_state *st)
 	hdr_len = get_unaligned_be16(buf + 2);
 	if (hdr_len < GECKO_TCP_STATE_HDR_LEN || hdr_len > len)
 		return -EINVAL;
-	if (buf[11] || get_unaligned_be16(buf + 14) || get_unaligned_be32(buf + 124))
+	if (buf[11] || get_unaligned_be16(buf + 14) || get_unaligned_be32(buf + 132))
 		return -EINVAL;
 
 	st->flags = get_unaligned_be32(buf + 4);
@@ -144,6 +149,8 @@ static int decode_header(const u8 *buf, size_t len, struct gecko_tcp_state *st)
 	memcpy(&st->remote, buf + 104, sizeof(st->remote));
 	st->local_port = get_unaligned_be16(buf + 120);
 	st->remote_port = get_unaligned_be16(buf + 122);
+	st->snd_buf = get_unaligned_be32(buf + 124);
+	st->rcv_buf = get_unaligned_be32(buf + 128);
 
 	err = gecko_tcp_state_validate(st);
 	return err ?: hdr_len;

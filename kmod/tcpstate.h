@@ -40,6 +40,8 @@ struct gecko_tcp_state {
 	struct in6_addr remote;
 	u16 local_port;
 	u16 remote_port;
+	u32 snd_buf;
+	u32 rcv_buf;
 };
 
 /* 0, or -EINVAL naming nothing: a state a restore must refuse. */

@@ -40,6 +40,8 @@ static const struct gecko_tcp_state good = {
 	.remote = { .s6_addr = { 0x20, 0x01, 0x0d, 0xb8, 0xc, [15] = 0x02 } },
 	.local_port = 80,
 	.remote_port = 49152,
+	.snd_buf = 87040,
+	.rcv_buf = 131072,
 };
 
 struct state_case {
@@ -82,6 +84,7 @@ CASE(rto_over_max, -EINVAL, st->rto_us = 121000000)
 CASE(srtt_over_max, -EINVAL, st->srtt_us = 121000000)
 CASE(no_local_port, -EINVAL, st->local_port = 0)
 CASE(no_remote_port, -EINVAL, st->remote_port = 0)
+CASE(huge_buffer, -EINVAL, st->snd_buf = 0x80000000U)
 
 static const struct state_case state_cases[] = {
 #define C(n, e) { #n, n, e }
@@ -114,6 +117,7 @@ static const struct state_case state_cases[] = {
 	C(srtt_over_max, -EINVAL),
 	C(no_local_port, -EINVAL),
 	C(no_remote_port, -EINVAL),
+	C(huge_buffer, -EINVAL),
 #undef C
 };
 
@@ -178,7 +182,9 @@ static void fixed_layout(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, buf[108], 0x0c);
 	KUNIT_EXPECT_EQ(test, get_unaligned_be16(buf + 120), 80);
 	KUNIT_EXPECT_EQ(test, get_unaligned_be16(buf + 122), 49152);
-	KUNIT_EXPECT_EQ(test, get_unaligned_be32(buf + 124), 0U);
+	KUNIT_EXPECT_EQ(test, get_unaligned_be32(buf + 124), 87040U);
+	KUNIT_EXPECT_EQ(test, get_unaligned_be32(buf + 128), 131072U);
+	KUNIT_EXPECT_EQ(test, get_unaligned_be32(buf + 132), 0U);
 }
 
 static void framing_errors(struct kunit *test)
@@ -216,9 +222,9 @@ static void framing_errors(struct kunit *test)
 	put_unaligned_be16(1, buf + 14);
 	KUNIT_EXPECT_EQ(test, gecko_tcp_state_decode(buf, len, &st, &inq, &outq), -EINVAL);
 	put_unaligned_be16(0, buf + 14);
-	put_unaligned_be32(1, buf + 124);
+	put_unaligned_be32(1, buf + 132);
 	KUNIT_EXPECT_EQ(test, gecko_tcp_state_decode(buf, len, &st, &inq, &outq), -EINVAL);
-	put_unaligned_be32(0, buf + 124);
+	put_unaligned_be32(0, buf + 132);
 	KUNIT_EXPECT_EQ(test, gecko_tcp_state_decode(buf, len, &st, &inq, &outq), 0);
 }
 

@@ -74,7 +74,7 @@ Result<TcpState> parse_tcp_state(std::span<const std::byte> state)
 	if (hdr_len > state.size())
 		return fail(EINVAL, "a TCP state of " + octets(state.size()) + " is cut short: its header has " +
 					    std::to_string(hdr_len));
-	if (state[11] != std::byte{0} || be<std::uint16_t>(state, 14) || be<std::uint32_t>(state, 124))
+	if (state[11] != std::byte{0} || be<std::uint16_t>(state, 14) || be<std::uint32_t>(state, 132))
 		return fail(EINVAL, "a TCP state has reserved octets that are not zero");
 
 	const TcpState st{
@@ -104,6 +104,8 @@ Result<TcpState> parse_tcp_state(std::span<const std::byte> state)
 		.remote = address(state, 104),
 		.local_port = be<std::uint16_t>(state, 120),
 		.remote_port = be<std::uint16_t>(state, 122),
+		.snd_buf = be<std::uint32_t>(state, 124),
+		.rcv_buf = be<std::uint32_t>(state, 128),
 	};
 
 	/* The queue helpers split the send queue here. */

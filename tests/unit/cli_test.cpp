@@ -6,8 +6,12 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <sstream>
 
 namespace {
@@ -200,6 +204,21 @@ const BadUsage bad_arguments[] = {
 	 "binding show: 'PEER': not an IPv6 address: 'fd00:c:2'"},
 	{"binding_show_extra", {"binding", "show", G, PEER, "state"}, "binding show: unexpected argument 'state'"},
 	{"flow_show_extra", {"flow", "show", G}, "flow show: unexpected argument '" G "'"},
+	{"handoff_no_client", {"handoff"}, "handoff: missing CLIENT"},
+	{"handoff_bad_client", {"handoff", "client1", "to", "fd00:12::2"},
+	 "handoff: 'CLIENT': not an IPv6 address: 'client1'"},
+	{"handoff_no_to", {"handoff", PEER}, "handoff: missing 'to'"},
+	{"handoff_to_without_node", {"handoff", PEER, "to"}, "handoff: 'to': missing value"},
+	{"handoff_bad_node", {"handoff", PEER, "to", "node2"}, "handoff: 'to': not an IPv6 address: 'node2'"},
+	{"handoff_extra", {"handoff", PEER, G, "to", "fd00:12::2"}, "handoff: unexpected argument '" G "'"},
+	{"handoff_show_extra", {"handoff", "show", PEER}, "handoff show: unexpected argument '" PEER "'"},
+	{"agent_fault_no_phase", {"agent", "fault"}, "agent fault: missing PHASE"},
+	{"agent_fault_unknown_phase", {"agent", "fault", "crash"},
+	 "agent fault: 'PHASE': not none, refuse, die, bu-reject or stall: 'crash'"},
+	{"agent_fault_empty_phase", {"agent", "fault", ""},
+	 "agent fault: 'PHASE': not none, refuse, die, bu-reject or stall: ''"},
+	{"agent_fault_extra", {"agent", "fault", "stall", "now"}, "agent fault: unexpected argument 'now'"},
+	{"agent_unknown_command", {"agent", "stop"}, "unknown command 'agent stop'"},
 };
 
 class BadArguments : public testing::TestWithParam<BadUsage> {};
@@ -257,6 +276,47 @@ INSTANTIATE_TEST_SUITE_P(Services, WithoutModule,
 INSTANTIATE_TEST_SUITE_P(Flows, WithoutModule,
 			 testing::Values(Args{"flow_show", {"flow", "show"}},
 					 Args{"flow_show_json", {"flow", "show", "--json"}}),
+			 name_of);
+
+/* The agent's commands, with no agent: the name $GECKO_AGENT gives is nobody's. */
+class WithoutAgent : public testing::TestWithParam<Args> {
+protected:
+	void SetUp() override
+	{
+		const char *old = std::getenv("GECKO_AGENT");
+
+		saved_ = old ? std::optional<std::string>(old) : std::nullopt;
+		::setenv("GECKO_AGENT", ("gecko-cli-test-" + std::to_string(::getpid())).c_str(), 1);
+	}
+	void TearDown() override
+	{
+		if (saved_)
+			::setenv("GECKO_AGENT", saved_->c_str(), 1);
+		else
+			::unsetenv("GECKO_AGENT");
+	}
+
+private:
+	std::optional<std::string> saved_;
+};
+
+TEST_P(WithoutAgent, FailsSayingSo)
+{
+	auto r = run(GetParam().args);
+
+	EXPECT_EQ(r.status, 1);
+	EXPECT_EQ(r.out, "");
+	EXPECT_TRUE(r.err.starts_with("Error: no node agent in this network namespace (@gecko-cli-test-")) << r.err;
+}
+
+INSTANTIATE_TEST_SUITE_P(Agent, WithoutAgent,
+			 testing::Values(Args{"handoff", {"handoff", PEER, "to", "fd00:12::2"}},
+					 Args{"handoff_json", {"--json", "handoff", PEER, "to", "fd00:12::2"}},
+					 Args{"handoff_show", {"handoff", "show"}},
+					 Args{"handoff_show_json", {"handoff", "show", "-j"}},
+					 Args{"agent_fault", {"agent", "fault", "bu-reject"}},
+					 Args{"agent_fault_none", {"agent", "fault", "none"}},
+					 Args{"agent_show", {"agent", "show"}}),
 			 name_of);
 
 gecko::Info sample()
@@ -404,6 +464,54 @@ TEST(PrintFlows, NoneIsNoTextOrAnEmptyArray)
 {
 	EXPECT_EQ(print<gecko::Flow>(gecko::ctl::print_flows, {}, false), "");
 	EXPECT_EQ(print<gecko::Flow>(gecko::ctl::print_flows, {}, true), "[]\n");
+}
+
+using std::chrono::microseconds;
+
+const gecko::agent::HandoffRecord handoffs[] = {
+	{1, true, *gecko::parse_address(PEER), *gecko::parse_address("fd00:12::2"), 2, true, "",
+	 microseconds(12340), microseconds(4500), microseconds(30020)},
+	{2, false, *gecko::parse_address(PEER), *gecko::parse_address("fd00:13::2"), 1, false,
+	 "the client refused the Binding Update: status 135", microseconds(0), microseconds(0),
+	 microseconds(3000000)},
+	{3, false, *gecko::parse_address("fd00:c::3"), *gecko::parse_address("fd00:11::2"), 1, true, "",
+	 microseconds(900), microseconds(0), microseconds(21070)},
+};
+
+TEST(PrintHandoffs, Text)
+{
+	EXPECT_EQ(print<gecko::agent::HandoffRecord>(gecko::ctl::print_handoffs, handoffs, false),
+		  "1 out fd00:c::2 to fd00:12::2 conns 2 prepare 12.3ms frozen 4.5ms total 30.0ms moved\n"
+		  "2 in fd00:c::2 from fd00:13::2 conns 1 prepare 0.0ms frozen 0.0ms total 3000.0ms "
+		  "rolled back: the client refused the Binding Update: status 135\n"
+		  "3 in fd00:c::3 from fd00:11::2 conns 1 prepare 0.9ms frozen 0.0ms total 21.1ms moved\n");
+}
+
+TEST(PrintHandoffs, Json)
+{
+	EXPECT_EQ(print<gecko::agent::HandoffRecord>(gecko::ctl::print_handoffs, std::span(handoffs, 2), true),
+		  R"([{"id":1,"direction":"out","client":"fd00:c::2","node":"fd00:12::2","conns":2,"moved":true,)"
+		  R"("prepare-us":12340,"frozen-us":4500,"total-us":30020},)"
+		  R"({"id":2,"direction":"in","client":"fd00:c::2","node":"fd00:13::2","conns":1,"moved":false,)"
+		  R"("error":"the client refused the Binding Update: status 135",)"
+		  R"("prepare-us":0,"frozen-us":0,"total-us":3000000}])"
+		  "\n");
+}
+
+TEST(PrintHandoffs, RolledBackWithoutAReason)
+{
+	gecko::agent::HandoffRecord r = handoffs[1];
+
+	r.error.clear();
+	EXPECT_EQ(print<gecko::agent::HandoffRecord>(gecko::ctl::print_handoffs, std::span(&r, 1), false),
+		  "2 in fd00:c::2 from fd00:13::2 conns 1 prepare 0.0ms frozen 0.0ms total 3000.0ms "
+		  "rolled back: no reason given\n");
+}
+
+TEST(PrintHandoffs, NoneIsNoTextOrAnEmptyArray)
+{
+	EXPECT_EQ(print<gecko::agent::HandoffRecord>(gecko::ctl::print_handoffs, {}, false), "");
+	EXPECT_EQ(print<gecko::agent::HandoffRecord>(gecko::ctl::print_handoffs, {}, true), "[]\n");
 }
 
 } // namespace

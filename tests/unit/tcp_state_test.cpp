@@ -17,7 +17,7 @@
 namespace {
 
 /* A version 1 header, at the offsets of the UAPI header's table, a distinct value in each field. */
-const Bytes header = hex("0001 0080 | 00000007 |"			/* version, hdr_len, SACK|WSCALE|TIMESTAMPS */
+const Bytes header = hex("0001 0088 | 00000007 |"			/* version, hdr_len, SACK|WSCALE|TIMESTAMPS */
 			 "01 | 07 | 09 | 00 | 05a0 | 0000 |"		/* ESTABLISHED, wscales, mss 1440 */
 			 "10203040 | 50607080 |"			/* rcv_nxt, write_seq */
 			 "00000003 | 00000005 | 00000002 |"		/* inq_len, outq_len, unsq_len */
@@ -27,7 +27,8 @@ const Bytes header = hex("0001 0080 | 00000007 |"			/* version, hdr_len, SACK|WS
 			 "00000001 00000005 | 00000002 00000003 |"	/* bytes_sent, bytes_received */
 			 "fd00000a 00000000 00000000 00000100 |"	/* local fd00:a::100 */
 			 "fd00000c 00000000 00000000 00000002 |"	/* remote fd00:c::2 */
-			 "0050 | a112 | 00000000");			/* ports 80 and 41234 */
+			 "0050 | a112 |"				/* ports 80 and 41234 */
+			 "00015400 | 00020000 | 00000000");		/* snd_buf, rcv_buf */
 
 Bytes text(std::string_view s)
 {
@@ -64,7 +65,7 @@ TEST(ParseTcpState, ReadsEveryField)
 	auto st = gecko::parse_tcp_state(whole);
 
 	ASSERT_TRUE(st) << st.error().describe();
-	EXPECT_EQ(st->hdr_len, 128);
+	EXPECT_EQ(st->hdr_len, 136);
 	EXPECT_EQ(st->flags, gecko::TcpState::sack | gecko::TcpState::wscale | gecko::TcpState::timestamps);
 	EXPECT_EQ(st->state, TCP_ESTABLISHED);
 	EXPECT_EQ(st->snd_wscale, 7);
@@ -90,6 +91,8 @@ TEST(ParseTcpState, ReadsEveryField)
 	EXPECT_EQ(gecko::format_address(st->remote), "fd00:c::2");
 	EXPECT_EQ(st->local_port, 80);
 	EXPECT_EQ(st->remote_port, 41234);
+	EXPECT_EQ(st->snd_buf, 87040u);
+	EXPECT_EQ(st->rcv_buf, 131072u);
 }
 
 TEST(ParseTcpState, QueuesFollowTheHeader)
@@ -102,21 +105,21 @@ TEST(ParseTcpState, QueuesFollowTheHeader)
 	EXPECT_EQ(dump(gecko::receive_queue(*st, whole)), dump(text("abc")));
 	EXPECT_EQ(dump(gecko::sent_queue(*st, whole)), dump(text("def")));
 	EXPECT_EQ(dump(gecko::unsent_queue(*st, whole)), dump(text("gh")));
-	EXPECT_EQ(gecko::receive_queue(*st, whole).data(), whole.data() + 128);
+	EXPECT_EQ(gecko::receive_queue(*st, whole).data(), whole.data() + 136);
 }
 
 /* A later version's header is longer: its queues start where hdr_len says. */
 TEST(ParseTcpState, LongerHeaderIsSkipped)
 {
 	Bytes hdr = header;
-	put_be(hdr, 2, 136, 2);
-	hdr.resize(136, std::byte{0xee});
+	put_be(hdr, 2, 144, 2);
+	hdr.resize(144, std::byte{0xee});
 
 	const Bytes whole = state(hdr);
 	auto st = gecko::parse_tcp_state(whole);
 
 	ASSERT_TRUE(st) << st.error().describe();
-	EXPECT_EQ(st->hdr_len, 136);
+	EXPECT_EQ(st->hdr_len, 144);
 	EXPECT_EQ(dump(gecko::receive_queue(*st, whole)), dump(text("abc")));
 	EXPECT_EQ(dump(gecko::unsent_queue(*st, whole)), dump(text("gh")));
 }
@@ -166,24 +169,24 @@ const Refusal refusals[] = {
 	{"no_header_length", [](Bytes &s) { s.resize(3); }, EINVAL,
 	 "a TCP state of 3 octets is too short for its header"},
 	{"cut_in_the_header", [](Bytes &s) { s.resize(100); }, EINVAL,
-	 "a TCP state of 100 octets is cut short: its header has 128"},
+	 "a TCP state of 100 octets is cut short: its header has 136"},
 	{"header_longer_than_state", [](Bytes &s) { put_be(s, 2, 200, 2); }, EINVAL,
-	 "a TCP state of 136 octets is cut short: its header has 200"},
+	 "a TCP state of 144 octets is cut short: its header has 200"},
 	/* The layout before the addresses were added. */
 	{"header_length_88", [](Bytes &s) { put_be(s, 2, 88, 2); }, EINVAL,
-	 "a TCP state header of 88 octets is shorter than version 1's 128"},
+	 "a TCP state header of 88 octets is shorter than version 1's 136"},
 	{"reserved_11", [](Bytes &s) { put_be(s, 11, 1, 1); }, EINVAL,
 	 "a TCP state has reserved octets that are not zero"},
 	{"reserved_14", [](Bytes &s) { put_be(s, 14, 0x100, 2); }, EINVAL,
 	 "a TCP state has reserved octets that are not zero"},
-	{"reserved_124", [](Bytes &s) { put_be(s, 124, 1, 4); }, EINVAL,
+	{"reserved_132", [](Bytes &s) { put_be(s, 132, 1, 4); }, EINVAL,
 	 "a TCP state has reserved octets that are not zero"},
 	{"unsent_over_queued", [](Bytes &s) { put_be(s, 32, 6, 4); }, EINVAL,
 	 "a TCP state has 6 octets unsent in a send queue of 5"},
 	{"queue_octet_missing", [](Bytes &s) { s.pop_back(); }, EINVAL,
-	 "a TCP state of 135 octets is not its header and queues (128 + 3 + 5)"},
+	 "a TCP state of 143 octets is not its header and queues (136 + 3 + 5)"},
 	{"octet_after_the_queues", [](Bytes &s) { s.push_back(std::byte{0}); }, EINVAL,
-	 "a TCP state of 137 octets is not its header and queues (128 + 3 + 5)"},
+	 "a TCP state of 145 octets is not its header and queues (136 + 3 + 5)"},
 	/* Lengths that would wrap around to the size in 32 bits. */
 	{"queues_wrapping",
 	 [](Bytes &s) {
@@ -191,9 +194,9 @@ const Refusal refusals[] = {
 		 put_be(s, 28, 9, 4);
 	 },
 	 EINVAL,
-	 "a TCP state of 136 octets is not its header and queues (128 + 4294967295 + 9)"},
+	 "a TCP state of 144 octets is not its header and queues (136 + 4294967295 + 9)"},
 	{"snapshot_with_queues", [](Bytes &s) { put_be(s, 4, 0x7 | GECKO_TCP_STATE_F_SNAPSHOT, 4); }, EINVAL,
-	 "a TCP state snapshot of 136 octets is not its header alone (128)"},
+	 "a TCP state snapshot of 144 octets is not its header alone (136)"},
 };
 
 class ParseTcpStateRefuses : public testing::TestWithParam<Refusal> {};

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* The low-level MIPv6 commands, carried out by the node agent of this network namespace. */
+/* The commands carried out by the node agent of this network namespace: low-level MIPv6, counters, faults. */
 
 #include "args.h"
 #include "commands.h"
@@ -7,24 +7,39 @@
 
 #include <gecko/agent.h>
 
+#include <boost/program_options/errors.hpp>
+
+#include <algorithm>
 #include <cstdlib>
 #include <iomanip>
+#include <iterator>
+#include <string_view>
+#include <utility>
+
+namespace po = boost::program_options;
 
 namespace gecko::ctl {
 
 namespace {
 
-/* The agent's control socket: $GECKO_AGENT names one started with --control. */
-std::string control_name()
+/* What "agent fault" takes, and what the agent is sent for each. */
+constexpr std::pair<std::string_view, std::string_view> fault_phases[] = {
+	{"none", ""}, {"refuse", "refuse"}, {"die", "die"}, {"bu-reject", "bu-reject"}, {"stall", "stall"},
+};
+
+} // namespace
+
+Result<agent::Control> connect_agent()
 {
+	/* $GECKO_AGENT names an agent started with --control. */
 	const char *name = std::getenv("GECKO_AGENT");
-	return name && *name ? name : agent::default_control;
+
+	return agent::Control::connect(name && *name ? name : agent::default_control);
 }
 
-/* Runs @op with a connection to the agent and prints its outcome. */
 int with_agent(const Invocation &inv, const std::function<Result<agent::Outcome>(agent::Control &)> &op)
 {
-	auto control = agent::Control::connect(control_name());
+	auto control = connect_agent();
 	if (!control)
 		return report(inv, control.error());
 	auto out = op(*control);
@@ -50,8 +65,6 @@ int with_agent(const Invocation &inv, const std::function<Result<agent::Outcome>
 	}
 	return exit_ok;
 }
-
-} // namespace
 
 int cmd_register(const Invocation &inv)
 {
@@ -107,7 +120,7 @@ int cmd_clear(const Invocation &inv)
 int cmd_agent_show(const Invocation &inv)
 {
 	expect_no_arguments(inv);
-	auto control = agent::Control::connect(control_name());
+	auto control = connect_agent();
 	if (!control)
 		return report(inv, control.error());
 	auto counters = control->counters();
@@ -130,6 +143,24 @@ int cmd_agent_show(const Invocation &inv)
 	json.end_object();
 	json.end_object();
 	inv.out << '\n';
+	return exit_ok;
+}
+
+int cmd_agent_fault(const Invocation &inv)
+{
+	Args args(inv.args);
+	auto name = args.positional<std::string>("PHASE");
+	args.done();
+
+	const auto *phase = std::ranges::find(fault_phases, name, &std::pair<std::string_view, std::string_view>::first);
+	if (phase == std::end(fault_phases))
+		throw po::error("'PHASE': not none, refuse, die, bu-reject or stall: '" + name + "'");
+
+	auto control = connect_agent();
+	if (!control)
+		return report(inv, control.error());
+	if (auto done = control->inject_fault(std::string(phase->second)); !done)
+		return report(inv, done.error());
 	return exit_ok;
 }
 

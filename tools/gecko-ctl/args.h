@@ -86,6 +86,8 @@ private:
 	static void parse_into(std::string_view name, const std::string &text, std::uint16_t &value);
 	static void parse_into(std::string_view name, const std::string &text, std::uint32_t &value);
 	static void parse_into(std::string_view name, const std::string &text, BindingState &value);
+	/* A word the command checks itself. */
+	static void parse_into(std::string_view, const std::string &text, std::string &value) { value = text; }
 
 	[[noreturn]] static void throw_missing(std::string_view what);
 

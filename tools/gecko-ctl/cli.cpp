@@ -42,6 +42,12 @@ constexpr Command command_table[] = {
 	 "bind CLIENT to this node: Binding Update, seq N the donor's + 1"},
 	{"clear", "G CLIENT", cmd_clear, "return CLIENT, served here, to the contact node"},
 	{"agent show", "", cmd_agent_show, "show the node agent's counters"},
+	{"agent fault", "PHASE", cmd_agent_fault,
+	 "tests only: make handoffs to this node fail at PHASE"},
+	/* Before "handoff", which would take "show" for its CLIENT. */
+	{"handoff show", "", cmd_handoff_show, "show the last handoffs made or taken by this node"},
+	{"handoff", "CLIENT to NODE", cmd_handoff,
+	 "move CLIENT's connections to the node with care-of address NODE"},
 };
 
 /* Width of the name column in the usage; longer synopses get a line of their own. */

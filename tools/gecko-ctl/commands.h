@@ -2,6 +2,7 @@
 #ifndef GECKO_CTL_COMMANDS_H
 #define GECKO_CTL_COMMANDS_H
 
+#include <gecko/agent.h>
 #include <gecko/client.h>
 #include <gecko/error.h>
 #include <gecko/flow.h>
@@ -56,6 +57,12 @@ int report(const Invocation &inv, const Error &error);
 /* Runs @op with a new Client: exit_ok, or report()s why it failed. */
 int with_client(const Invocation &inv, const std::function<Result<void>(Client &)> &op);
 
+/* A connection to the node agent of this network namespace ($GECKO_AGENT names another). */
+Result<agent::Control> connect_agent();
+
+/* Runs @op with a connection to the agent and prints its outcome, as text or JSON. */
+int with_agent(const Invocation &inv, const std::function<Result<agent::Outcome>(agent::Control &)> &op);
+
 /* @one as a list: a show command prints one object as it prints many. */
 template <class T>
 Result<std::vector<T>> as_list(Result<T> one)
@@ -85,12 +92,16 @@ int cmd_rr(const Invocation &inv);
 int cmd_bu(const Invocation &inv);
 int cmd_clear(const Invocation &inv);
 int cmd_agent_show(const Invocation &inv);
+int cmd_agent_fault(const Invocation &inv);
+int cmd_handoff(const Invocation &inv);
+int cmd_handoff_show(const Invocation &inv);
 
 /* The output of the show commands, apart so it can be tested without the module. */
 void print_info(std::ostream &out, const Info &info, bool json);
 void print_services(std::ostream &out, std::span<const Service> services, bool json);
 void print_bindings(std::ostream &out, std::span<const Binding> bindings, bool json);
 void print_flows(std::ostream &out, std::span<const Flow> flows, bool json);
+void print_handoffs(std::ostream &out, std::span<const agent::HandoffRecord> records, bool json);
 
 } // namespace gecko::ctl
 

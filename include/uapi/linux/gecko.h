@@ -451,10 +451,12 @@ enum gecko_counter {
  *                            the peer's FIN not counted
  *   88 local (128), 104 remote (128)   the addresses: G and the client
  *  120 local_port (16), 122 remote_port (16)
- *  124 reserved (32), zero
+ *  124 snd_buf (32), 128 rcv_buf (32)   the socket's buffer sizes (SO_SNDBUF,
+ *                            SO_RCVBUF as the kernel holds them), 0 if unknown
+ *  132 reserved (32), zero
  */
 #define GECKO_TCP_STATE_VERSION 1
-#define GECKO_TCP_STATE_HDR_LEN 128
+#define GECKO_TCP_STATE_HDR_LEN 136
 
 enum gecko_tcp_state_flag {
 	GECKO_TCP_STATE_F_SACK = 1U << 0,

@@ -96,7 +96,11 @@ public:
 	/* The events waiting, oldest first; empties the queue. */
 	std::vector<NodeEvent> events();
 
-	/* A connection of G this application serves, which a handoff may move. */
+	/*
+	 * A connection of G this application serves, which a handoff may
+	 * move. Connections that arrive are added, those that left removed,
+	 * by the node itself.
+	 */
 	Result<void> add(int fd);
 	/* The application closed it (or it ended). */
 	void remove(int fd);
@@ -107,6 +111,8 @@ public:
 	 * once; a Departure tells the end.
 	 */
 	Result<void> hand_off(const in6_addr &node, std::vector<Outgoing> conns);
+	/* Answers a Request the application will not act on, with @error. */
+	void decline(const Request &request, Error error);
 
 	/* Stops the agent thread; handoffs under way are rolled back. */
 	~Node();

@@ -58,6 +58,8 @@ struct TcpState {
 	in6_addr remote{};		/* the client */
 	std::uint16_t local_port = 0;
 	std::uint16_t remote_port = 0;
+	std::uint32_t snd_buf = 0;	/* the socket's buffer sizes, 0 if unknown */
+	std::uint32_t rcv_buf = 0;
 };
 
 /*

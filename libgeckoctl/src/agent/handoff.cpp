@@ -110,7 +110,7 @@ void Agent::Impl::app_commands()
 	if (::read(app->commands_fd.get(), &count, sizeof(count)) < 0 && errno != EAGAIN)
 		log("cannot read the application's wake-up: ", std::strerror(errno));
 	for (;;) {
-		std::pair<in6_addr, std::vector<Outgoing>> command;
+		std::variant<AppLink::HandOff, AppLink::Decline> command;
 		{
 			std::lock_guard guard(app->lock);
 			if (app->commands.empty())
@@ -118,7 +118,16 @@ void Agent::Impl::app_commands()
 			command = std::move(app->commands.front());
 			app->commands.pop_front();
 		}
-		hand_off(command.first, std::move(command.second));
+		if (auto *h = std::get_if<AppLink::HandOff>(&command)) {
+			hand_off(h->node, std::move(h->conns));
+			continue;
+		}
+		auto &d = std::get<AppLink::Decline>(command);
+		auto it = std::ranges::find_if(asked, [&](const Asked &a) { return same(a.client, d.client); });
+		if (it != asked.end()) {
+			answer(it->waiter, &d.error);
+			asked.erase(it);
+		}
 	}
 }
 
@@ -269,7 +278,8 @@ void Agent::Impl::end_outbound(std::uint64_t id, const Error *error, bool bu_may
 		if (bu_maybe_sent)
 			take_back(key, static_cast<std::uint16_t>(out.seq + 1), out.seq != 0);
 		departure.error = *error;
-		counters.rollbacks++;
+		if (out.frozen)
+			counters.rollbacks++;
 		log(who(key), ": handoff to ", text(out.node), " rolled back: ", error->describe());
 	} else {
 		for (const auto &c : out.conns)
@@ -320,8 +330,16 @@ void Agent::Impl::take_back(const Key &key, std::uint16_t acceptor_seq, bool had
 		job.kind = Job::Kind::bu;
 		job.asked_seq = static_cast<std::uint16_t>(acceptor_seq + 1);
 	} else {
+		/*
+		 * The client answers a de-registration at this node's care-of
+		 * address, through a routing header the module takes only from
+		 * a client with a binding: a pending one, for a minute at most.
+		 */
+		Binding pending{key.home, key.client, BindingState::pending, acceptor_seq, take_back_lifetime};
+		if (auto ok = kernel.set_binding(pending); !ok)
+			log(who(key), ": cannot record the binding to take the client back: ", ok.error().describe());
 		job.kind = Job::Kind::clear;
-		job.previous = Binding{key.home, key.client, BindingState::bound, acceptor_seq, default_ro_lifetime};
+		job.previous = pending;
 	}
 	if (auto ok = start(std::move(job)); !ok)
 		log(who(key), ": cannot take the client back: ", ok.error().describe());
@@ -599,6 +617,8 @@ void Agent::Impl::handoff_conn_closed(std::uint64_t id)
 		Error error{ECONNRESET, "the donor's agent went away"};
 		end_inbound(key, &error, false);
 	}
+	/* A gecko-ctl that gave up waiting is answered by no later handoff. */
+	std::erase_if(asked, [id](const Asked &a) { return a.waiter == id; });
 }
 
 void Agent::Impl::handoff_tick(Clock::time_point now)
@@ -615,13 +635,15 @@ void Agent::Impl::handoff_tick(Clock::time_point now)
 	for (const auto &[key, in] : inbound) {
 		if (in.bu_at && now >= *in.bu_at)
 			due.push_back(key);
-		if (in.phase == Inbound::Phase::prepared && now - in.started > prepare_timeout + commit_timeout)
+		if ((in.phase == Inbound::Phase::prepared && now - in.started > prepare_timeout + commit_timeout) ||
+		    (in.phase == Inbound::Phase::stalled && now - in.started > freeze_timeout))
 			stale.push_back(key);
 	}
 	for (const auto &key : due)
 		start_update(inbound.at(key));
 	for (const auto &key : stale) {
-		Error error{ETIMEDOUT, "the donor never sent the state"};
+		Error error{ETIMEDOUT, inbound.at(key).phase == Inbound::Phase::stalled ? "stalled (fault injection)"
+											 : "the donor never sent the state"};
 		end_inbound(key, &error, false);
 	}
 	for (auto it = asked.begin(); it != asked.end();) {
@@ -674,6 +696,17 @@ void Agent::Impl::handoff_control(std::uint64_t id, const wire::Message &msg)
 	}
 	if (!app) {
 		Error error{EOPNOTSUPP, "this agent runs no application: ask the server's own agent"};
+		return answer(id, &error);
+	}
+	bool serves = false;
+	{
+		std::lock_guard guard(app->lock);
+		for (int fd : app->conns)
+			if (auto ends = connection_ends(fd); ends && same(ends->second, *client))
+				serves = true;
+	}
+	if (!serves) {
+		Error error{ENOENT, "the application has no connection of " + text(*client) + " here"};
 		return answer(id, &error);
 	}
 	asked.push_back({*client, id, Clock::now() + commit_timeout + prepare_timeout});

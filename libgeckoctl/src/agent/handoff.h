@@ -34,6 +34,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace gecko::agent {
@@ -49,6 +50,8 @@ inline constexpr std::chrono::seconds commit_timeout{10};
 /* RFC 6275 MAX_UPDATE_RATE: Binding Updates per second to one client. */
 inline constexpr auto bu_interval = std::chrono::milliseconds(1000 / 3 + 1);
 inline constexpr std::size_t max_records = 64;
+/* Seconds a contact node taking a client back holds a pending binding for the answer. */
+inline constexpr std::uint32_t take_back_lifetime = 60;
 
 /* G and the client of the connection @fd, if it is one. */
 std::optional<std::pair<in6_addr, in6_addr>> connection_ends(int fd);
@@ -57,7 +60,16 @@ std::optional<std::pair<in6_addr, in6_addr>> connection_ends(int fd);
 struct AppLink {
 	std::mutex lock;
 	std::set<int> conns;			/* the application's connections of G */
-	std::deque<std::pair<in6_addr, std::vector<Outgoing>>> commands;	/* hand_off() calls */
+	/* hand_off() and decline() calls. */
+	struct HandOff {
+		in6_addr node;
+		std::vector<Outgoing> conns;
+	};
+	struct Decline {
+		in6_addr client;
+		Error error;
+	};
+	std::deque<std::variant<HandOff, Decline>> commands;
 	std::deque<NodeEvent> events;
 	UniqueFd commands_fd;			/* eventfd: the agent polls it */
 	UniqueFd events_fd;			/* eventfd: the application polls it */

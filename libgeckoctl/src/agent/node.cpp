@@ -10,6 +10,7 @@
 #include "agent/impl.h"
 #include "fail.h"
 
+#include <pthread.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -64,6 +65,8 @@ Result<std::unique_ptr<Node>> Node::start(agent::Config config)
 
 	auto &d = *impl;
 	d.thread = std::thread([&d] {
+		/* Named, so that its CPU time can be told from the application's. */
+		pthread_setname_np(pthread_self(), "gecko-agent");
 		if (auto ok = d.agent->run(d.stop.get()); !ok && d.agent->impl_->config.log)
 			d.agent->impl_->config.log("node agent stopped: " + ok.error().describe());
 	});
@@ -142,12 +145,25 @@ Result<void> Node::hand_off(const in6_addr &node, std::vector<Outgoing> conns)
 		if (!missing.empty())
 			return fail(EBUSY, "the client has other connections, which must move together: descriptors" +
 						   missing);
-		link.commands.emplace_back(node, std::move(conns));
+		link.commands.emplace_back(AppLink::HandOff{node, std::move(conns)});
 	}
 	std::uint64_t one = 1;
 	if (write(link.commands_fd.get(), &one, sizeof(one)) < 0)
 		return fail(errno, std::string("cannot wake the node agent: ") + std::strerror(errno));
 	return {};
+}
+
+void Node::decline(const Request &request, Error error)
+{
+	auto &link = *impl_->link;
+	{
+		std::lock_guard guard(link.lock);
+		link.commands.emplace_back(AppLink::Decline{request.client, std::move(error)});
+	}
+	std::uint64_t one = 1;
+	if (write(link.commands_fd.get(), &one, sizeof(one)) < 0) {
+		/* An eventfd write fails only on overflow: the agent is awake anyway. */
+	}
 }
 
 } // namespace gecko

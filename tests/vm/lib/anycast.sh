@@ -4,18 +4,25 @@
 #
 #   anycast_up K...   gecko-had on the HA (care-of addresses of nodes K...
 #                     allowed), gecko-cnd on the client, and on each node K:
-#                     G on lo with a route of its own, the service (contact node: node1), gecko-agent
-#                     logging to agentK.log (PID in AGENT[K]) and a UDP echo
+#                     G on lo with a route of its own, the service (contact node: node1), the
+#                     node agent logging to agentK.log (PID in AGENT[K]) and a UDP echo
 #                     on G port 7007 answering "nodeK"; every pid in PIDS
+#   agent_cmd K       the node agent's command line on node K: gecko-agent. A
+#                     scenario whose servers run the agent themselves (gecko::Node)
+#                     redefines it to start such a server instead: two agents
+#                     cannot share a namespace (control socket, port 7433)
 #   anycast_down      stops them and the topology
 #   echo_reply TEXT   the UDP echo's answer to the client's TEXT
 
 PATH=$GECKO_REPO/build/tools/gecko-had:$GECKO_REPO/build/tools/gecko-cnd:$GECKO_REPO/build/tools/gecko-agent:$PATH
+PATH=$GECKO_REPO/build/tools/examples:$PATH
 PIDS=()
 declare -A AGENT
 
+agent_cmd() { echo gecko-agent; }
+
 anycast_up() {
-	local k conf=$GECKO_OUT/gecko-had.conf
+	local k cmd conf=$GECKO_OUT/gecko-had.conf
 	printf 'interface = eth0\nhome-prefix = fd00:a::/64\naddress = %s\n' $HA > "$conf"
 	for k; do echo "allow-coa = fd00:1$k::/64" >> "$conf"; done
 	had_start "$conf"
@@ -28,7 +35,8 @@ anycast_up() {
 		# G's own route, so that its path MTU is its own (Documentation/datapath.md).
 		ip -n node$k -6 route add default via fd00:1$k::1 from $G
 		ip netns exec node$k gecko-ctl service add $G coa fd00:1$k::2 contact-coa $NODE1 ha $HA
-		ip netns exec node$k gecko-agent > "$GECKO_OUT/agent$k.log" 2>&1 &
+		read -ra cmd <<< "$(agent_cmd $k)"
+		ip netns exec node$k "${cmd[@]}" > "$GECKO_OUT/agent$k.log" 2>&1 &
 		AGENT[$k]=$!
 		PIDS+=($!)
 		ip netns exec node$k socat UDP6-RECVFROM:7007,bind=[$G],fork SYSTEM:"echo node$k" &

@@ -1,0 +1,118 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# vm-timeout: 900
+# Benchmark (make bench): 200 handoffs of a streaming connection. Each node
+# runs gecko-echo-server (the node agent inside); the client streams 1 MB/s
+# through G's echo in 4 KB writes and notes when each read returns, while
+# the connection goes node1 -> node2 -> node3 -> node1 ... (a handoff, then
+# 0.2 s). Links: client to nodes 20 ms round trip, node to node 2 ms.
+#
+# Reported, from the same boot: the largest gap between two reads at the
+# client around each handoff (from its request to 0.5 s after its end), as
+# median and 99th percentile, against the same measure over 0.5 s windows
+# of the stream before any handoff, and as a ratio to
+# ½RTT(donor, acceptor) + ½RTT(acceptor, client) measured by ping (DESIGN
+# §5); and the CPU time of the three agent threads per handoff (donor and
+# acceptor together). Result: $GECKO_OUT/result.json and a line each.
+. "$GECKO_REPO/tests/vm/lib/common.sh"
+. "$GECKO_REPO/tests/vm/lib/topology.sh"
+. "$GECKO_REPO/tests/vm/lib/mip6.sh"
+. "$GECKO_REPO/tests/vm/lib/anycast.sh"
+
+trap anycast_down EXIT
+
+HANDOFFS=${HANDOFFS:-200}
+RATE=1000000
+RUN=$(mktemp -d)
+
+agent_cmd() { echo "gecko-echo-server --port 7000"; }
+
+# rtt HOST ADDRESS: the mean round trip in ms.
+rtt() { ip netns exec "$1" ping -6 -c 10 -i 0.2 -q "$2" | awk -F/ '/^rtt/ { print $5 }'; }
+
+# agent_cpu: clock ticks the agent threads of the three servers have used.
+agent_cpu() {
+	local k t sum=0
+	for k in 1 2 3; do
+		for t in /proc/"${AGENT[$k]}"/task/*; do
+			[[ $(cat "$t/comm") == gecko-agent ]] && sum=$((sum + $(awk '{ print $14 + $15 }' "$t/stat")))
+		done
+	done
+	echo $sum
+}
+
+topo_up
+link_netem client delay 9500us
+for k in 1 2 3; do link_netem node$k delay 250us; done
+anycast_up 1 2 3
+for k in 1 2 3; do wait_for 10 grep -q "serving port 7000" "$GECKO_OUT/agent$k.log"; done
+n1 gecko-ctl register $G lifetime 420 > /dev/null
+rtt_nodes=$(rtt node1 $NODE2)
+rtt_client=$(rtt client $NODE2)
+
+client "$GECKO_REPO/tests/bench/stream-probe" $G 7000 $RATE "$RUN/stop" "$RUN/arrivals" > "$GECKO_OUT/probe.out" 2>&1 &
+PROBE=$!
+wait_for 30 bash -c "n=\$(ip netns exec node1 ss -Htn state established '( sport = :7000 )' | wc -l); ((n > 0))"
+# The stream alone first: the baseline.
+start=$(date +%s.%N)
+sleep 10
+
+cpu0=$(agent_cpu)
+at=1
+for ((i = 0; i < HANDOFFS; i++)); do
+	next=$((at % 3 + 1))
+	t0=$(date +%s.%N)
+	if ip netns exec node$at gecko-ctl handoff $CLIENT to fd00:1$next::2 > /dev/null 2>> "$GECKO_OUT/errors"; then
+		echo "$t0 $(date +%s.%N) 1" >> "$RUN/handoffs"
+		at=$next
+	else
+		echo "$t0 $(date +%s.%N) 0" >> "$RUN/handoffs"
+	fi
+	sleep 0.2
+done
+cpu1=$(agent_cpu)
+touch "$RUN/stop"
+wait $PROBE || fail "the stream: $(cat "$GECKO_OUT/probe.out")"
+cat "$GECKO_OUT/probe.out"
+
+/usr/bin/python3 - "$RUN/arrivals" "$RUN/handoffs" "$start" "$rtt_nodes" "$rtt_client" \
+	$((cpu1 - cpu0)) "$(getconf CLK_TCK)" > "$GECKO_OUT/result.json" <<'EOF'
+import bisect, json, statistics, sys
+
+arrivals = [float(line.split()[0]) for line in open(sys.argv[1])]
+handoffs = [line.split() for line in open(sys.argv[2])]
+start, rtt_nodes, rtt_client = float(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
+ticks, hz = int(sys.argv[6]), int(sys.argv[7])
+
+
+def largest_gap(lo, hi):
+    """The longest wait between reads in [lo, hi], the read before lo included."""
+    i = max(bisect.bisect_left(arrivals, lo) - 1, 0)
+    j = bisect.bisect_right(arrivals, hi)
+    times = arrivals[i:j]
+    return max((b - a for a, b in zip(times, times[1:])), default=hi - lo) * 1000
+
+
+def summary(gaps):
+    gaps = sorted(gaps)
+    return {"median": round(statistics.median(gaps), 1), "p99": round(gaps[int(0.99 * (len(gaps) - 1))], 1),
+            "max": round(gaps[-1], 1)}
+
+
+done = [(float(t0), float(t1)) for t0, t1, ok in handoffs if ok == "1"]
+gaps = summary([largest_gap(t0, t1 + 0.5) for t0, t1 in done])
+first = float(handoffs[0][0])
+baseline = summary([largest_gap(t, t + 0.5) for t in [start + 0.5 * k for k in range(int((first - start) / 0.5))]])
+bound = rtt_nodes / 2 + rtt_client / 2
+print(json.dumps({
+    "benchmark": "client-visible gap of TCP handoffs (echo stream, 1 MB/s)",
+    "handoffs": len(handoffs), "completed": len(done),
+    "rtt_nodes_ms": rtt_nodes, "rtt_client_ms": rtt_client, "bound_ms": round(bound, 2),
+    "gap_ms": gaps, "baseline_gap_ms": baseline,
+    "ratio_median": round(gaps["median"] / bound, 2), "ratio_p99": round(gaps["p99"] / bound, 2),
+    "agent_cpu_ms_per_handoff": round(ticks * 1000 / hz / max(len(done), 1), 2),
+}, indent=1))
+EOF
+jq -r '"handoffs completed: \(.completed) of \(.handoffs); gap median \(.gap_ms.median) ms, p99 \(.gap_ms.p99) ms (stream alone: \(.baseline_gap_ms.median) / \(.baseline_gap_ms.p99) ms)",
+	"gap ratio to ½RTT(donor,acceptor) + ½RTT(acceptor,client) = \(.bound_ms) ms: median \(.ratio_median), p99 \(.ratio_p99)",
+	"agent CPU per handoff (donor + acceptor): \(.agent_cpu_ms_per_handoff) ms"' "$GECKO_OUT/result.json"
+(( $(jq .completed "$GECKO_OUT/result.json") * 10 >= HANDOFFS * 9 )) || fail "too few handoffs completed: $(cat "$GECKO_OUT/errors")"

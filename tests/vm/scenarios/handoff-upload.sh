@@ -1,0 +1,76 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# vm-timeout: 240
+# A 20 MB upload to G that moves between the three nodes every half second
+# while it runs, with the real signalling and a stock client. Each node
+# runs gecko-echo-server --sink, with the node agent inside (gecko::Node,
+# no gecko-agent): it folds every octet it reads into an Adler-32 and
+# counts them, and hands that on as the connection's application state.
+#
+#   client ── router ── node1 (contact)   node2   node3
+#
+# The client sends pseudo-random octets at 500 KB/s, shuts its side down and
+# reads the server's "COUNT ADLER32", which must be what it sent: every
+# octet arrived once, in order. Every 0.5 s, "gecko-ctl handoff" in the
+# namespace of the node that serves the client asks for the next move:
+# node1 -> node2 -> node3 -> node1 ... At least 90 % of the handoffs must
+# complete, with no reset on the client's link; every node must have read
+# at least 20 % of the upload, together exactly all of it.
+#
+# handoff-upload-netem runs this with NETEM (netem arguments for the
+# client's link) and a SIZE and RATE of its own.
+. "$GECKO_REPO/tests/vm/lib/common.sh"
+. "$GECKO_REPO/tests/vm/lib/topology.sh"
+. "$GECKO_REPO/tests/vm/lib/mip6.sh"
+. "$GECKO_REPO/tests/vm/lib/anycast.sh"
+. "$GECKO_REPO/tests/vm/lib/handoff.sh"
+
+trap anycast_down EXIT
+
+SIZE=${SIZE:-$((20 << 20))}
+RATE=${RATE:-500000}
+# The guest's /tmp is one tmpfs overlay, the same in every namespace.
+RUN=$(mktemp -d)
+
+# The sink is each node's agent.
+agent_cmd() { echo "gecko-echo-server --sink --port 7 --stats $RUN/received$1"; }
+
+received() { cut -d' ' -f2 "$RUN/received$1"; }
+received_total() { echo $(($(received 1) + $(received 2) + $(received 3))); }
+
+topo_up
+[[ -z ${NETEM-} ]] || link_netem client $NETEM
+anycast_up 1 2 3
+for k in 1 2 3; do wait_for 10 grep -q "serving port 7" "$GECKO_OUT/agent$k.log"; done
+n1 gecko-ctl register $G lifetime 300 > /dev/null
+capture_client
+
+pretty "the client uploads $SIZE octets at $RATE/s to node1${NETEM:+, netem $NETEM on its link}"
+client "$GECKO_REPO/tests/vm/tools/stream-sink-client" $G 7 $SIZE $RATE > "$GECKO_OUT/client.out" 2>&1 &
+UPLOAD=$!
+wait_for 30 bash -c "(( \$(cut -d' ' -f2 $RUN/received1) > 0 ))"
+
+pretty "a handoff every 0.5 s while it runs: node1 -> node2 -> node3 -> node1 ..."
+handoff_while $UPLOAD
+
+pretty "the server counted every octet once, in order"
+wait $UPLOAD || fail "client: $(cat "$GECKO_OUT/client.out")"
+cat "$GECKO_OUT/client.out"
+
+pretty "$MOVED of $ASKED handoffs completed"
+((ASKED >= 10)) || fail "only $ASKED handoffs were asked for: the upload was too quick"
+((MOVED * 10 >= ASKED * 9)) || fail "only $MOVED of $ASKED handoffs completed"
+handoff_summary
+
+pretty "every node read at least 20 %, together all of it"
+# The servers rewrite their count within 0.2 s of a change.
+wait_for 5 bash -c "(( \$(cut -d' ' -f2 $RUN/received1) + \$(cut -d' ' -f2 $RUN/received2) + \
+	\$(cut -d' ' -f2 $RUN/received3) >= $SIZE ))"
+for k in 1 2 3; do
+	echo "node$k read $(received $k) octets"
+	(($(received $k) * 5 >= SIZE)) || fail "node$k read only $(received $k) of $SIZE octets"
+done
+expect_eq "octets read by the three nodes" "$(received_total)" $SIZE
+
+pretty "no reset on the client's link"
+expect_no_reset
+pretty "PASS"
