@@ -327,3 +327,42 @@ int gecko_icmp_err_to_home(struct sk_buff *skb, const struct gecko_icmp_err *err
 	}
 	return 0;
 }
+
+int gecko_ip6ip6_push(struct sk_buff *skb, const struct in6_addr *src, const struct in6_addr *dst)
+{
+	unsigned int inner = skb->len;
+	struct ipv6hdr *ip6;
+
+	if (skb_cow_head(skb, sizeof(*ip6) + LL_MAX_HEADER))
+		return -ENOMEM;
+	ip6 = skb_push(skb, sizeof(*ip6));
+	skb_reset_network_header(skb);
+	ip6_flow_hdr(ip6, 0, 0);
+	ip6->payload_len = htons(inner <= IPV6_MAXPLEN ? inner : 0);
+	ip6->nexthdr = IPPROTO_IPV6;
+	ip6->hop_limit = 64;
+	ip6->saddr = *src;
+	ip6->daddr = *dst;
+	skb->protocol = htons(ETH_P_IPV6);
+	return 0;
+}
+
+int gecko_ip6ip6_strip(struct sk_buff *skb)
+{
+	const struct ipv6hdr *inner;
+	unsigned int len;
+
+	if (!pskb_may_pull(skb, skb_network_offset(skb) + 2 * sizeof(struct ipv6hdr)))
+		return -EINVAL;
+	inner = (const struct ipv6hdr *)(skb_network_header(skb) + sizeof(struct ipv6hdr));
+	len = sizeof(*inner) + ntohs(inner->payload_len);
+	if (inner->version != 6 || len > skb->len - skb_network_offset(skb) - sizeof(*inner))
+		return -EINVAL;
+	skb_pull_rcsum(skb, skb_network_offset(skb) + sizeof(struct ipv6hdr));
+	skb_reset_network_header(skb);
+	skb_set_transport_header(skb, sizeof(*inner));
+	if (pskb_trim_rcsum(skb, len))
+		return -ENOMEM;
+	IP6CB(skb)->nhoff = offsetof(struct ipv6hdr, nexthdr);
+	return 0;
+}

@@ -8,6 +8,7 @@
  */
 
 #include "flow.h"
+#include "exthdr.h"
 #include "netns.h"
 #include "sockstate.h"
 
@@ -16,6 +17,7 @@
 #include <linux/rhashtable.h>
 #include <linux/slab.h>
 #include <net/inet_sock.h>
+#include <net/ip6_route.h>
 #include <net/ipv6.h>
 #include <net/sock.h>
 #include <uapi/linux/gecko.h>
@@ -87,11 +89,84 @@ void gecko_flow_remove(struct gecko_net *gn, struct gecko_flow *flow)
 	kfree_rcu(flow, rcu);
 }
 
-void gecko_flow_moved(struct gecko_net *gn, struct gecko_flow *flow)
+static void forward_one(struct gecko_net *gn, const struct gecko_flow *flow, struct sk_buff *skb)
 {
+	struct flowi6 fl6 = {
+		.saddr = flow->fwd_src,
+		.daddr = flow->fwd_dst,
+		.flowi6_proto = IPPROTO_IPV6,
+	};
+	struct dst_entry *dst = ip6_route_output(gn->net, NULL, &fl6);
+
+	if (dst->error || gecko_ip6ip6_push(skb, &flow->fwd_src, &flow->fwd_dst)) {
+		dst_release(dst);
+		kfree_skb(skb);
+		gecko_counter_inc(gn->net, GECKO_COUNTER_FLOW_HELD_DROPPED);
+		return;
+	}
+	nf_reset_ct(skb);
+	skb->tstamp = 0;
+	memset(IP6CB(skb), 0, sizeof(*IP6CB(skb)));
+	/* The client's checksums inside stand; the outer header has none. */
+	skb->ip_summed = CHECKSUM_NONE;
+	/* Full-size packets grow by 40 octets: fragmented, not refused. */
+	skb->ignore_df = 1;
+	skb_dst_set(skb, dst);
+	skb->dev = dst->dev;
+	gecko_counter_inc(gn->net, GECKO_COUNTER_FLOW_FORWARDED);
+	ip6_local_out(gn->net, NULL, skb);
+}
+
+/* Sends @skb, a packet to G of a connection that left, on to its acceptor. */
+static void forward(struct gecko_net *gn, const struct gecko_flow *flow, struct sk_buff *skb)
+{
+	struct sk_buff *segs, *next;
+
+	skb_dst_drop(skb);
+	if (!skb_is_gso(skb))
+		return forward_one(gn, flow, skb);
+	/* Aggregated on receipt: one by one, as the client sent them. */
+	segs = skb_gso_segment(skb, 0);
+	if (IS_ERR_OR_NULL(segs)) {
+		kfree_skb(skb);
+		gecko_counter_inc(gn->net, GECKO_COUNTER_FLOW_HELD_DROPPED);
+		return;
+	}
+	consume_skb(skb);
+	skb_list_walk_safe(segs, skb, next) {
+		skb_mark_not_on_list(skb);
+		forward_one(gn, flow, skb);
+	}
+}
+
+void gecko_flow_moved(struct gecko_net *gn, struct gecko_flow *flow,
+		      const struct in6_addr *src, const struct in6_addr *dst)
+{
+	struct sk_buff_head held;
+	struct sk_buff *skb;
+
 	lockdep_assert_held(&gn->lock);
-	purge_held(gn, flow);
-	gecko_flow_set_state(flow, GECKO_FLOW_MOVED);
+	if (src && dst) {
+		flow->fwd_src = *src;
+		flow->fwd_dst = *dst;
+		flow->forward = true;
+	}
+	/* In one step: a packet in between would meet no socket, and a reset. */
+	__skb_queue_head_init(&held);
+	spin_lock_bh(&flow->held.lock);
+	skb_queue_splice_init(&flow->held, &held);
+	WRITE_ONCE(flow->state, GECKO_FLOW_MOVED);
+	spin_unlock_bh(&flow->held.lock);
+	while ((skb = __skb_dequeue(&held))) {
+		if (flow->forward) {
+			local_bh_disable();
+			forward(gn, flow, skb);
+			local_bh_enable();
+		} else {
+			kfree_skb(skb);
+			gecko_counter_inc(gn->net, GECKO_COUNTER_FLOW_HELD_DROPPED);
+		}
+	}
 	if (flow->sk) {
 		sock_put(flow->sk);
 		flow->sk = NULL;
@@ -161,6 +236,7 @@ unsigned int gecko_flow_in(struct gecko_net *gn, struct sk_buff *skb,
 {
 	struct gecko_flow *flow;
 	unsigned int verdict;
+	bool fwd = false;
 
 	flow = rhashtable_lookup(&gn->flows, key, flow_params);
 	if (!flow)
@@ -180,6 +256,9 @@ unsigned int gecko_flow_in(struct gecko_net *gn, struct sk_buff *skb,
 			verdict = NF_DROP;
 		}
 		gecko_counter_inc(gn->net, GECKO_COUNTER_FLOW_HELD);
+	} else if (flow->state == GECKO_FLOW_MOVED && flow->forward) {
+		fwd = true;
+		verdict = NF_STOLEN;
 	} else if (flow->state == GECKO_FLOW_MOVED) {
 		gecko_counter_inc(gn->net, GECKO_COUNTER_FLOW_MOVED_DROPPED);
 		verdict = NF_DROP;
@@ -187,6 +266,9 @@ unsigned int gecko_flow_in(struct gecko_net *gn, struct sk_buff *skb,
 		verdict = NF_ACCEPT;	/* thawed under our feet */
 	}
 	spin_unlock(&flow->held.lock);
+	/* Where it goes was set before the flow was MOVED, and stays. */
+	if (fwd)
+		forward(gn, flow, skb);
 	return verdict;
 }
 
@@ -231,7 +313,7 @@ static void collect_work(struct work_struct *work)
 			}
 		} else if (flow->sk && READ_ONCE(flow->sk->sk_state) == TCP_CLOSE) {
 			/* Its owner closed it, silently since it was in repair mode. */
-			gecko_flow_moved(gn, flow);
+			gecko_flow_moved(gn, flow, NULL, NULL);
 		}
 	}
 	gecko_flows_schedule(gn);

@@ -39,6 +39,10 @@ struct gecko_flow {
 	struct sock *sk;		/* a reference, until the flow is MOVED */
 	struct sk_buff_head held;
 	unsigned long expires;		/* jiffies */
+	/* Once MOVED: where its packets go, inside a header from fwd_src. */
+	bool forward;
+	struct in6_addr fwd_src;	/* this node's care-of address */
+	struct in6_addr fwd_dst;	/* the acceptor's */
 	/* While RESTORING: the state, and the queue octets still to come. */
 	struct gecko_tcp_state st;
 	u32 inq_left;
@@ -75,8 +79,13 @@ void gecko_flow_release(struct gecko_flow *flow, struct sk_buff_head *list);
 /* Forgets the flow, its held packets and its socket. Caller holds gn->lock. */
 void gecko_flow_remove(struct gecko_net *gn, struct gecko_flow *flow);
 
-/* The socket is gone from here: drop its packets for a while. Caller holds gn->lock. */
-void gecko_flow_moved(struct gecko_net *gn, struct gecko_flow *flow);
+/*
+ * The socket is gone from here: for a while its packets, those held
+ * included, go from @src to the acceptor's care-of address @dst, or are
+ * dropped when @dst is NULL. Caller holds gn->lock.
+ */
+void gecko_flow_moved(struct gecko_net *gn, struct gecko_flow *flow,
+		      const struct in6_addr *src, const struct in6_addr *dst);
 
 /* Delivers packets gecko_flow_release() gave, as if they arrived now. */
 void gecko_flow_reinject(struct gecko_net *gn, struct sk_buff_head *list);

@@ -19,8 +19,9 @@
  * MSS option lowered to what the path from the care-of address holds.
  *
  * A connection of G being handed off has its packets held while it is
- * frozen, and dropped once it left (flow.c); what a frozen socket would
- * send is dropped.
+ * frozen, and passed on to its acceptor (or dropped) once it left
+ * (flow.c); what a frozen socket would send is dropped. The acceptor takes
+ * what a donor passed on from inside an IPv6 header to its care-of address.
  */
 
 #include "hooks.h"
@@ -147,6 +148,34 @@ static void icmp_err_in(struct gecko_net *gn, struct sk_buff *skb,
 		gecko_counter_inc(gn->net, GECKO_COUNTER_ICMP_ERR_IN);
 }
 
+/*
+ * A packet a donor passed on, inside an IPv6 header to @svc's care-of
+ * address: what it carries goes on to G if it is a bound client's. The
+ * home agent's tunnel to the contact node is the kernel's, left alone.
+ */
+static unsigned int forwarded_in(struct gecko_net *gn, struct sk_buff *skb,
+				 const struct gecko_service *svc)
+{
+	struct gecko_binding_key key = { .home = svc->home };
+	const struct ipv6hdr *inner;
+
+	if (ipv6_addr_equal(&ipv6_hdr(skb)->saddr, &svc->ha))
+		return NF_ACCEPT;
+	if (!pskb_may_pull(skb, 2 * sizeof(struct ipv6hdr)))
+		goto drop;
+	inner = (const struct ipv6hdr *)(skb_network_header(skb) + sizeof(struct ipv6hdr));
+	if (!ipv6_addr_equal(&inner->daddr, &svc->home))
+		return NF_ACCEPT;	/* not for G: someone else's tunnel */
+	key.peer = inner->saddr;
+	if (!gecko_binding_lookup(gn, &key) || gecko_ip6ip6_strip(skb))
+		goto drop;
+	gecko_counter_inc(gn->net, GECKO_COUNTER_FWD_IN);
+	return NF_ACCEPT;
+drop:
+	gecko_counter_inc(gn->net, GECKO_COUNTER_FWD_IN_DROPPED);
+	return NF_DROP;
+}
+
 /* A packet to @svc's care-of address: the type 2 routing header, if any. */
 static unsigned int coa_in(struct gecko_net *gn, struct sk_buff *skb,
 			   const struct gecko_service *svc)
@@ -159,7 +188,7 @@ static unsigned int coa_in(struct gecko_net *gn, struct sk_buff *skb,
 
 	res = gecko_rh2_parse(skb, &rh2);
 	if (res == GECKO_RH2_ABSENT)
-		return NF_ACCEPT;
+		return ipv6_hdr(skb)->nexthdr == IPPROTO_IPV6 ? forwarded_in(gn, skb, svc) : NF_ACCEPT;
 	if (res != GECKO_RH2_OK) {
 		gecko_counter_inc(gn->net, rh2_drop_reason[res]);
 		return NF_DROP;

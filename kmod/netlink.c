@@ -56,6 +56,7 @@ static const struct nla_policy sock_policy[GECKO_SOCK_A_MAX + 1] = {
 	[GECKO_SOCK_A_REMOTE_PORT] = NLA_POLICY_MIN(NLA_U16, 1),
 	[GECKO_SOCK_A_FLOW] = REPLY_ONLY,
 	[GECKO_SOCK_A_HELD] = REPLY_ONLY,
+	[GECKO_SOCK_A_FORWARD] = ADDRESS,
 };
 
 const struct nla_policy gecko_genl_policy[GECKO_A_MAX + 1] = {
@@ -569,10 +570,14 @@ static int sock_thaw(struct sk_buff *skb, struct genl_info *info)
 static int sock_drop(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *tb[GECKO_SOCK_A_MAX + 1];
+	struct in6_addr forward;
 	int fd, ret;
 
 	ret = parse_sock(info, tb, &fd);
-	return ret ?: gecko_sock_drop(gecko_net(genl_info_net(info)), fd, info->extack);
+	if (!ret && tb[GECKO_SOCK_A_FORWARD])
+		ret = get_addr(info, info->attrs[GECKO_A_SOCK], tb, ATTR(GECKO_SOCK_A_FORWARD), &forward);
+	return ret ?: gecko_sock_drop(gecko_net(genl_info_net(info)), fd,
+				      tb[GECKO_SOCK_A_FORWARD] ? &forward : NULL, info->extack);
 }
 
 /* A capture in progress: the state, sent in pieces as the reader reads. */

@@ -647,38 +647,43 @@ static void thaw(struct gecko_net *gn, struct gecko_flow *flow)
 	gecko_flow_reinject(gn, &held);
 }
 
-static void drop(struct gecko_net *gn, struct gecko_flow *flow)
+/* Drops @flow's socket; its packets go to the care-of address @forward, if given. */
+static void drop(struct gecko_net *gn, struct gecko_flow *flow, const struct in6_addr *forward)
 {
+	const struct gecko_service *svc = forward ? gecko_service_find(gn, &flow->key.local) : NULL;
+
 	disconnect(flow->sk);
-	gecko_flow_moved(gn, flow);
+	gecko_flow_moved(gn, flow, svc ? &svc->coa : NULL, forward);
 }
 
-/* Runs @action on the flow of the caller's socket @fd, if in one of @states. */
-static int on_flow(struct gecko_net *gn, int fd, unsigned int states,
-		   void (*action)(struct gecko_net *, struct gecko_flow *),
-		   struct netlink_ext_ack *extack)
+int gecko_sock_thaw(struct gecko_net *gn, int fd, struct netlink_ext_ack *extack)
 {
 	struct socket *sock = lock_socket(gn, fd, extack);
 	struct gecko_flow *flow;
 
 	if (IS_ERR(sock))
 		return PTR_ERR(sock);
-	flow = flow_of(gn, sock->sk, states, extack);
+	flow = flow_of(gn, sock->sk, BIT(GECKO_FLOW_FROZEN) | BIT(GECKO_FLOW_RESTORED), extack);
 	if (!IS_ERR(flow))
-		action(gn, flow);
+		thaw(gn, flow);
 	unlock_socket(gn, sock);
 	return PTR_ERR_OR_ZERO(flow);
 }
 
-int gecko_sock_thaw(struct gecko_net *gn, int fd, struct netlink_ext_ack *extack)
+int gecko_sock_drop(struct gecko_net *gn, int fd, const struct in6_addr *forward,
+		    struct netlink_ext_ack *extack)
 {
-	return on_flow(gn, fd, BIT(GECKO_FLOW_FROZEN) | BIT(GECKO_FLOW_RESTORED), thaw, extack);
-}
+	struct socket *sock = lock_socket(gn, fd, extack);
+	struct gecko_flow *flow;
 
-int gecko_sock_drop(struct gecko_net *gn, int fd, struct netlink_ext_ack *extack)
-{
-	return on_flow(gn, fd, BIT(GECKO_FLOW_FROZEN) | BIT(GECKO_FLOW_RESTORING) |
-			       BIT(GECKO_FLOW_RESTORED), drop, extack);
+	if (IS_ERR(sock))
+		return PTR_ERR(sock);
+	flow = flow_of(gn, sock->sk, BIT(GECKO_FLOW_FROZEN) | BIT(GECKO_FLOW_RESTORING) |
+			     BIT(GECKO_FLOW_RESTORED), extack);
+	if (!IS_ERR(flow))
+		drop(gn, flow, forward);
+	unlock_socket(gn, sock);
+	return PTR_ERR_OR_ZERO(flow);
 }
 
 void gecko_sock_expire(struct gecko_net *gn, struct gecko_flow *flow)
@@ -687,5 +692,5 @@ void gecko_sock_expire(struct gecko_net *gn, struct gecko_flow *flow)
 	if (flow->state == GECKO_FLOW_FROZEN)
 		thaw(gn, flow);
 	else
-		drop(gn, flow);
+		drop(gn, flow, NULL);
 }

@@ -13,6 +13,7 @@
 struct gecko_flow;
 struct gecko_flow_key;
 struct gecko_net;
+struct in6_addr;
 struct netlink_ext_ack;
 
 /* Commands on the caller's socket @fd; each takes gn->lock. */
@@ -26,7 +27,9 @@ int gecko_sock_restore(struct gecko_net *gn, int fd, const u8 *hdr, size_t len,
 int gecko_sock_restore_data(struct gecko_net *gn, int fd, const u8 *data, size_t len,
 			    struct netlink_ext_ack *extack);
 int gecko_sock_thaw(struct gecko_net *gn, int fd, struct netlink_ext_ack *extack);
-int gecko_sock_drop(struct gecko_net *gn, int fd, struct netlink_ext_ack *extack);
+/* @forward: the acceptor's care-of address, where later packets go; or NULL. */
+int gecko_sock_drop(struct gecko_net *gn, int fd, const struct in6_addr *forward,
+		    struct netlink_ext_ack *extack);
 
 /* The header of any established connection of G, flagged a snapshot. */
 int gecko_sock_snapshot(struct gecko_net *gn, const struct gecko_flow_key *key, u8 *hdr,

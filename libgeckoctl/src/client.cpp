@@ -72,9 +72,11 @@ struct Client::Impl {
 
 	/* A request for @cmd naming the socket @fd, with @data and @timeout if there are. */
 	Result<netlink::MessagePtr> sock_request(std::uint8_t cmd, int fd, std::span<const std::byte> data = {},
-						  std::optional<std::chrono::milliseconds> timeout = {})
+						  std::optional<std::chrono::milliseconds> timeout = {},
+						  const in6_addr *forward = nullptr)
 	{
-		return request(cmd, [&](nl_msg *msg) { return put_sock(msg, fd, data, timeout); }, data.size());
+		return request(cmd, [&](nl_msg *msg) { return put_sock(msg, fd, data, timeout, forward); },
+			       data.size());
 	}
 
 	/*
@@ -270,9 +272,9 @@ Result<void> Client::thaw_socket(int fd)
 	return impl_->execute(impl_->sock_request(GECKO_CMD_SOCK_THAW, fd));
 }
 
-Result<void> Client::drop_socket(int fd)
+Result<void> Client::drop_socket(int fd, std::optional<in6_addr> forward)
 {
-	return impl_->execute(impl_->sock_request(GECKO_CMD_SOCK_DROP, fd));
+	return impl_->execute(impl_->sock_request(GECKO_CMD_SOCK_DROP, fd, {}, {}, forward ? &*forward : nullptr));
 }
 
 Result<void> Client::resume_restored(int fd, std::span<const std::byte> state)

@@ -57,6 +57,7 @@ inline constexpr std::array<std::string_view, __GECKO_SOCK_A_LAST> sock_attr_nam
 	"GECKO_SOCK_A_REMOTE_PORT",
 	"GECKO_SOCK_A_FLOW",
 	"GECKO_SOCK_A_HELD",
+	"GECKO_SOCK_A_FORWARD",
 };
 
 /* Indexed by enum gecko_counter; the first two types are not counters. */
@@ -83,6 +84,9 @@ inline constexpr std::array<std::string_view, __GECKO_COUNTER_LAST> counter_name
 	"flow_out_dropped",
 	"flow_moved_dropped",
 	"flow_expired",
+	"flow_forwarded",
+	"fwd_in",
+	"fwd_in_dropped",
 };
 
 /* Indexed by the bit of enum gecko_feature. */

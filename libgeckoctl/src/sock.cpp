@@ -25,7 +25,7 @@ using netlink::put_address;
 using netlink::put_nest;
 
 Result<void> put_sock(nl_msg *msg, int fd, std::span<const std::byte> data,
-		      std::optional<std::chrono::milliseconds> timeout)
+		      std::optional<std::chrono::milliseconds> timeout, const in6_addr *forward)
 {
 	/* Saturated, so that the module refuses a timeout out of range rather than read it wrapped. */
 	auto ms = std::clamp<std::int64_t>(timeout ? timeout->count() : 0, 0,
@@ -35,7 +35,8 @@ Result<void> put_sock(nl_msg *msg, int fd, std::span<const std::byte> data,
 		return nla_put_u32(msg, GECKO_SOCK_A_FD, static_cast<std::uint32_t>(fd)) ||
 		       (!data.empty() ? nla_put(msg, GECKO_SOCK_A_DATA, static_cast<int>(data.size()), data.data())
 				      : 0) ||
-		       (timeout ? nla_put_u32(msg, GECKO_SOCK_A_TIMEOUT, static_cast<std::uint32_t>(ms)) : 0);
+		       (timeout ? nla_put_u32(msg, GECKO_SOCK_A_TIMEOUT, static_cast<std::uint32_t>(ms)) : 0) ||
+		       (forward ? put_address(msg, GECKO_SOCK_A_FORWARD, *forward) : 0);
 	});
 }
 

@@ -26,7 +26,7 @@ namespace gecko {
 
 /* The GECKO_A_SOCK nest naming the socket @fd, with @data and @timeout if there are. */
 Result<void> put_sock(nl_msg *msg, int fd, std::span<const std::byte> data = {},
-		      std::optional<std::chrono::milliseconds> timeout = {});
+		      std::optional<std::chrono::milliseconds> timeout = {}, const in6_addr *forward = nullptr);
 /* The GECKO_A_SOCK nest naming a connection by its addresses and ports, for a snapshot. */
 Result<void> put_sock_tuple(nl_msg *msg, const in6_addr &local, std::uint16_t local_port,
 			    const in6_addr &remote, std::uint16_t remote_port);

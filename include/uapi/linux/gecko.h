@@ -82,6 +82,12 @@
  *    GECKO_COUNTER_FLOW_MOVED_DROPPED: packets for a connection dropped
  *                                      here (handed off), dropped rather
  *                                      than answered with a reset
+ *    GECKO_COUNTER_FLOW_FORWARDED: packets of a connection handed off from
+ *                                  here sent on to its acceptor
+ *    GECKO_COUNTER_FWD_IN: packets a donor sent on, delivered here to G
+ *    GECKO_COUNTER_FWD_IN_DROPPED: of those that came encapsulated to a
+ *                                  care-of address, dropped: malformed, or
+ *                                  from a client not bound here
  *    GECKO_COUNTER_FLOW_EXPIRED: frozen connections the module thawed, or
  *                                restored ones it dropped, at their timeout
  *
@@ -255,9 +261,18 @@
  * no RST): the donor's last step once the acceptor serves the connection,
  * or the acceptor's on a failed handoff. The socket reports ECONNABORTED
  * to its owner, who closes it. For GECKO_SOCK_MOVED_TIMEOUT afterwards the
- * module drops the packets of the connection that still arrive here
- * instead of answering them with a reset. GECKO_A_SOCK with
- * GECKO_SOCK_A_FD, required.
+ * packets of the connection that still arrive here are not answered with
+ * a reset: with GECKO_SOCK_A_FORWARD, they go on to the acceptor, and so
+ * do those held while the socket was frozen; without it, they are dropped.
+ *
+ *    GECKO_A_SOCK: NLA_NESTED
+ *        GECKO_SOCK_A_FD: NLA_U32, required
+ *        GECKO_SOCK_A_FORWARD: address: the acceptor's care-of address. A
+ *                              packet goes there inside an IPv6 header
+ *                              from this node's care-of address (RFC 2473),
+ *                              which the acceptor's module removes when the
+ *                              packet inside is from a client bound there
+ *                              to its G.
  *
  * GECKO_CMD_SOCK_GET
  * ------------------
@@ -357,6 +372,7 @@ enum gecko_sock_attr {
 	GECKO_SOCK_A_REMOTE_PORT,
 	GECKO_SOCK_A_FLOW,
 	GECKO_SOCK_A_HELD,
+	GECKO_SOCK_A_FORWARD,
 	__GECKO_SOCK_A_LAST
 };
 #define GECKO_SOCK_A_MAX (__GECKO_SOCK_A_LAST - 1)
@@ -411,6 +427,9 @@ enum gecko_counter {
 	GECKO_COUNTER_FLOW_OUT_DROPPED,
 	GECKO_COUNTER_FLOW_MOVED_DROPPED,
 	GECKO_COUNTER_FLOW_EXPIRED,
+	GECKO_COUNTER_FLOW_FORWARDED,
+	GECKO_COUNTER_FWD_IN,
+	GECKO_COUNTER_FWD_IN_DROPPED,
 	__GECKO_COUNTER_LAST
 };
 #define GECKO_COUNTER_MAX (__GECKO_COUNTER_LAST - 1)

@@ -82,8 +82,12 @@ public:
 				    std::optional<std::chrono::milliseconds> timeout = {});
 	/* GECKO_CMD_SOCK_THAW: the connection runs again. */
 	Result<void> thaw_socket(int fd);
-	/* GECKO_CMD_SOCK_DROP: closes the connection here without a word to the peer. */
-	Result<void> drop_socket(int fd);
+	/*
+	 * GECKO_CMD_SOCK_DROP: closes the connection here without a word to
+	 * the peer; what still arrives for it goes to the acceptor's care-of
+	 * address @forward, if given, else is dropped.
+	 */
+	Result<void> drop_socket(int fd, std::optional<in6_addr> forward = {});
 	/*
 	 * Thaws @fd, restored from @state, and finishes what the module leaves
 	 * to its owner: writes the part of the send queue never sent, with

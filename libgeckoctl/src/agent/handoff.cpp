@@ -283,7 +283,8 @@ void Agent::Impl::end_outbound(std::uint64_t id, const Error *error, bool bu_may
 		log(who(key), ": handoff to ", text(out.node), " rolled back: ", error->describe());
 	} else {
 		for (const auto &c : out.conns)
-			if (auto ok = kernel.drop_socket(c.fd); !ok)
+			/* What the client still sends here goes on to the acceptor. */
+			if (auto ok = kernel.drop_socket(c.fd, out.node); !ok)
 				log(who(key), ": cannot drop a connection handed off: ", ok.error().describe());
 		if (out.seq)
 			if (auto ok = kernel.del_binding(key.home, key.client); !ok && ok.error().code != ENOENT)

@@ -145,6 +145,8 @@ expect_eq "UDP echo" "$(echo_reply resync)" node3
 n3 gecko-ctl clear $G $CLIENT
 
 pretty "the contact node's agent stops: an acceptor's RR fails at once; restarted, it resumes the registration"
+# Counted now: a slow run may have seen a refresh already.
+registered=$(grep -c 'registered with' "$GECKO_OUT/agent1.log")
 kill -TERM "${AGENT[1]}"
 wait "${AGENT[1]}" || fail "gecko-agent exited with status $? on SIGTERM"
 ! out=$(n3 gecko-ctl rr $G $CLIENT 2>&1) || fail "RR without the contact node's agent succeeded"
@@ -153,7 +155,7 @@ echo "$out"
 ip netns exec node1 gecko-agent >> "$GECKO_OUT/agent1.log" 2>&1 &
 AGENT[1]=$!
 PIDS+=($!)
-wait_for 10 bash -c "(( \$(grep -c 'registered with' $GECKO_OUT/agent1.log) == 2 ))"
+wait_for 10 bash -c "(( \$(grep -c 'registered with' $GECKO_OUT/agent1.log) > $registered ))"
 out=$(n3 gecko-ctl rr $G $CLIENT)
 echo "node3 rr: $out"
 
