@@ -21,6 +21,7 @@
 . "$GECKO_REPO/tests/vm/lib/topology.sh"
 . "$GECKO_REPO/tests/vm/lib/mip6.sh"
 . "$GECKO_REPO/tests/vm/lib/anycast.sh"
+. "$GECKO_REPO/tests/vm/lib/handoff.sh"
 
 trap anycast_down EXIT
 
@@ -35,8 +36,6 @@ agent_cmd() { echo "gecko-file-server --port 80 --root $WWW --stats $RUN/served$
 
 served() { cut -d' ' -f2 "$RUN/served$1"; }
 served_total() { echo $(($(served 1) + $(served 2) + $(served 3))); }
-# agent_counter K NAME: a counter of node K's agent (its records keep only the last 64 handoffs).
-agent_counter() { ip netns exec "node$1" gecko-ctl agent show --json | jq ".counters.$2"; }
 
 mkdir -p "$WWW"
 head -c $SIZE /dev/urandom > "$WWW/blob"
@@ -47,10 +46,7 @@ topo_up
 anycast_up 1 2 3
 for k in 1 2 3; do wait_for 10 grep -q "serving port 80" "$GECKO_OUT/agent$k.log"; done
 n1 gecko-ctl register $G lifetime 300 > /dev/null
-client tcpdump -i eth0 -U -s 160 -w "$GECKO_OUT/client.pcap" ip6 2> "$GECKO_OUT/tcpdump.log" &
-TCPDUMP=$!
-PIDS+=($TCPDUMP)
-wait_for 10 grep -q listening "$GECKO_OUT/tcpdump.log"
+capture_client
 
 pretty "the client downloads $SIZE octets at $RATE/s from node1${NETEM:+, netem $NETEM on its link}"
 client curl -sS -g --limit-rate $RATE -o "$RUN/got" "http://[$G]/blob" 2> "$GECKO_OUT/curl.err" &
@@ -58,45 +54,17 @@ CURL=$!
 wait_for 30 bash -c "(( \$(cut -d' ' -f2 $RUN/served1) > 0 ))"
 
 pretty "a handoff every 0.5 s while it runs: node1 -> node2 -> node3 -> node1 ..."
-at=1
-asked=0
-moved=0
-while kill -0 $CURL 2> /dev/null; do
-	next=$((at % 3 + 1))
-	asked=$((asked + 1))
-	if out=$(ip netns exec node$at timeout 60 gecko-ctl handoff $CLIENT to fd00:1$next::2 2>&1); then
-		echo "node$at -> node$next: $out"
-		moved=$((moved + 1))
-		at=$next
-	elif kill -0 $CURL 2> /dev/null; then
-		echo "node$at -> node$next failed: $out"
-	else
-		# Asked as the download ended: the client had no connection left to move.
-		echo "node$at -> node$next, after the download: $out"
-		asked=$((asked - 1))
-	fi
-	sleep 0.5
-done
+handoff_while $CURL
 
 pretty "the download completes, byte for byte"
 wait $CURL || fail "curl exited with status $?: $(cat "$GECKO_OUT/curl.err")"
 expect_eq "downloaded size" "$(stat -c %s "$RUN/got")" $SIZE
 expect_eq "download sha256" "$(sha256sum < "$RUN/got")" "$want"
 
-pretty "$moved of $asked handoffs completed"
-((asked >= 10)) || fail "only $asked handoffs were asked for: the download was too quick"
-((moved * 10 >= asked * 9)) || fail "only $moved of $asked handoffs completed"
-given=0
-taken=0
-for k in 1 2 3; do
-	echo "node$k, the last handoffs:"
-	ip netns exec node$k gecko-ctl handoff show | tail -n 6
-	ip netns exec node$k gecko-ctl agent show | grep -E '^(handoffs_|rollbacks)'
-	given=$((given + $(agent_counter $k handoffs_out)))
-	taken=$((taken + $(agent_counter $k handoffs_in)))
-done
-expect_eq "handoffs the donors counted" $given $moved
-expect_eq "handoffs the acceptors counted" $taken $moved
+pretty "$MOVED of $ASKED handoffs completed"
+((ASKED >= 10)) || fail "only $ASKED handoffs were asked for: the download was too quick"
+((MOVED * 10 >= ASKED * 9)) || fail "only $MOVED of $ASKED handoffs completed"
+handoff_summary
 
 pretty "every node served at least 20 %, together all of it"
 # The servers rewrite their count within 0.2 s of a change.
@@ -109,9 +77,5 @@ done
 expect_eq "octets served by the three nodes" "$(served_total)" $SIZE
 
 pretty "no reset on the client's link"
-sleep 1
-kill $TCPDUMP
-wait $TCPDUMP 2> /dev/null || true
-resets=$(tshark -r "$GECKO_OUT/client.pcap" -Y "tcp.flags.reset == 1" 2> /dev/null | wc -l)
-expect_eq "resets on the client's link" "$resets" 0
+expect_no_reset
 pretty "PASS"
