@@ -18,7 +18,7 @@
 #                           donors' records; each agent keeps its last 64, in and
 #                           out) and each module's flow counters
 #   capture_client / expect_no_reset   tcpdump on the client's link; no TCP
-#                           reset in it
+#                           reset in it but from a side that had closed
 
 AT=1
 ASKED=0
@@ -89,6 +89,12 @@ expect_no_reset() {
 	sleep 1
 	kill $TCPDUMP
 	wait $TCPDUMP 2> /dev/null || true
-	resets=$(tshark -r "$GECKO_OUT/client.pcap" -Y "tcp.flags.reset == 1" 2> /dev/null | wc -l)
+	# A reset from a side that had sent its FIN answers a segment the link
+	# reordered after the close (plain TCP, with netem): not a handoff's.
+	resets=$(tshark -r "$GECKO_OUT/client.pcap" -Y "tcp.flags.fin == 1 || tcp.flags.reset == 1" \
+		-T fields -e tcp.stream -e tcp.srcport -e tcp.flags.fin -e tcp.flags.reset 2> /dev/null |
+		awk '$3 == 1 || $3 == "True" { fin[$1 " " $2] = 1 }
+		     ($4 == 1 || $4 == "True") && !fin[$1 " " $2] { n++ }
+		     END { print n + 0 }')
 	expect_eq "resets on the client's link" "$resets" 0
 }
