@@ -134,7 +134,8 @@ static void read_state(struct sock *sk, struct gecko_tcp_state *st)
 	st->mss_clamp = tp->rx_opt.mss_clamp;
 	st->rcv_nxt = tp->rcv_nxt;
 	st->write_seq = tp->write_seq;
-	st->inq_len = tp->rcv_nxt - fin_in - tp->copied_seq;
+	/* An application that read the peer's FIN read past the data. */
+	st->inq_len = after(tp->rcv_nxt - fin_in, tp->copied_seq) ? tp->rcv_nxt - fin_in - tp->copied_seq : 0;
 	st->outq_len = snd_end - una;
 	st->unsq_len = snd_end - nxt;
 	st->snd_wl1 = tp->snd_wl1;
@@ -156,35 +157,40 @@ static void read_state(struct sock *sk, struct gecko_tcp_state *st)
 	st->rcv_buf = READ_ONCE(sk->sk_rcvbuf);
 }
 
-/* Copying the octets [from, from + len) of a queue out of its skbs. */
+/*
+ * Copying the octets [from, from + len) of a queue out of its skbs, in
+ * sequence order. A segment queued partly over what came before (a
+ * retransmission) overlaps it: only what is past @next is copied.
+ */
 struct span {
 	u32 from;
 	u32 len;
 	u8 *dst;
-	u32 copied;
+	u32 next;	/* the octets before it are copied */
 };
 
 static int copy_skb(struct span *s, const struct sk_buff *skb, u32 seq)
 {
-	u32 lo = after(s->from, seq) ? s->from : seq;
+	u32 lo = after(s->next, seq) ? s->next : seq;
 	u32 hi = before(s->from + s->len, seq + skb->len) ? s->from + s->len : seq + skb->len;
 	int err;
 
 	if (!before(lo, hi))
 		return 0;
+	if (after(lo, s->next))
+		return -EIO;	/* a hole */
 	err = skb_copy_bits(skb, lo - seq, s->dst + (lo - s->from), hi - lo);
 	if (!err)
-		s->copied += hi - lo;
+		s->next = hi;
 	return err;
 }
 
 static int copy_queues(struct sock *sk, const struct gecko_tcp_state *st, u8 *inq, u8 *outq)
 {
 	const struct tcp_sock *tp = tcp_sk(sk);
-	struct span in = { .from = tp->copied_seq, .len = st->inq_len, .dst = inq };
-	struct span out = { .from = st->write_seq - !!(st->flags & GECKO_TCP_STATE_F_FIN_OUT) -
-				    st->outq_len,
-			    .len = st->outq_len, .dst = outq };
+	u32 out_from = st->write_seq - !!(st->flags & GECKO_TCP_STATE_F_FIN_OUT) - st->outq_len;
+	struct span in = { tp->copied_seq, st->inq_len, inq, tp->copied_seq };
+	struct span out = { out_from, st->outq_len, outq, out_from };
 	struct sk_buff *skb;
 	int err = 0;
 
@@ -200,7 +206,7 @@ static int copy_queues(struct sock *sk, const struct gecko_tcp_state *st, u8 *in
 		err = err ?: copy_skb(&out, skb, TCP_SKB_CB(skb)->seq);
 	if (err)
 		return err;
-	return in.copied == in.len && out.copied == out.len ? 0 : -EIO;
+	return in.next == in.from + in.len && out.next == out.from + out.len ? 0 : -EIO;
 }
 
 static int freeze(struct gecko_net *gn, struct sock *sk, u32 timeout_ms,

@@ -295,7 +295,7 @@ Result<std::uint64_t> Agent::Impl::peer_conn(const in6_addr &src, const in6_addr
 
 void Agent::Impl::handle(std::uint64_t id, const wire::Message &msg)
 {
-	bool handoff = msg.type() >= wire::Type::handoff_prepare && msg.type() <= wire::Type::handoff_reply;
+	bool handoff = msg.type() >= wire::Type::handoff_prepare && msg.type() <= wire::Type::handoff_abort;
 	bool handoff_control_msg = msg.type() >= wire::Type::handoff && msg.type() <= wire::Type::fault;
 
 	if (conns.at(id).peer)

@@ -270,6 +270,11 @@ void Agent::Impl::end_outbound(std::uint64_t id, const Error *error, bool bu_may
 		departure.frozen = since(out.frozen_at);
 
 	if (error) {
+		/* The acceptor, if it waits for more, lets go of what it holds. */
+		if (out.peer && out.prepared != Clock::time_point{}) {
+			wire::Message abort(wire::Type::handoff_abort);
+			send(out.peer, abort.put_u64(wire::Attr::handoff, out.id));
+		}
 		/* Rollback: the donor serves on. Not frozen yet is not an error. */
 		if (out.frozen)
 			for (const auto &c : out.conns)
@@ -593,6 +598,15 @@ void Agent::Impl::handoff_peer(std::uint64_t id, const wire::Message &msg)
 		return on_data(id, msg);
 	case wire::Type::handoff_commit:
 		return on_commit(id, msg);
+	case wire::Type::handoff_abort: {
+		auto handoff = msg.u64(wire::Attr::handoff);
+		/* Unknown: it ended here already. */
+		if (Inbound *in = handoff ? find_inbound(inbound, id, *handoff) : nullptr) {
+			Error error{ECANCELED, "the donor gave up"};
+			end_inbound(Key{in->home, in->client}, &error, false);
+		}
+		return;
+	}
 	default:
 		return on_handoff_reply(msg);
 	}

@@ -17,6 +17,7 @@
  *                                           thaws once accepted, gives them to its application
  *                   <------ handoff_reply   (error and whether an update left, or done)
  *   drops its sockets and its binding, or thaws them (rollback)
+ *   handoff_abort, if it gave up after prepare ->  drops what it restored
  *
  * The bundle is, per connection: state length (32 bits), the TCP state
  * (gecko/tcp_state.h), application state length (32 bits), its octets.

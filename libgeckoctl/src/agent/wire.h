@@ -53,6 +53,7 @@ enum class Type : std::uint16_t {
 	handoff_data = 19,	/* handoff, data */
 	handoff_commit = 20,	/* handoff, length, [seq], [bu_age_ms] */
 	handoff_reply = 21,	/* handoff, error, [text], [bu_sent] */
+	handoff_abort = 22,	/* handoff: the donor gave up */
 };
 
 enum class Attr : std::uint16_t {

@@ -13,8 +13,8 @@
 #   bu-reject  the state arrived and was restored, the client "refused" the
 #              Binding Update: node2 drops what it restored, node1 thaws
 #   stall      node2 restores and never answers: node1 gives up after its
-#              timeout and thaws, and takes the client back; the module
-#              drops node2's restored socket at its own timeout
+#              timeout, thaws, takes the client back and tells node2, which
+#              drops the socket it restored
 #   die        node2's server kills itself once the state is there: node1
 #              sees the connection go, thaws, takes the client back
 # then node2's server is killed with SIGKILL while it stalls a handoff, and
@@ -72,9 +72,9 @@ pretty "handoffs that fail at each phase roll back"
 fails_at refuse "refused (fault injection)"
 fails_at bu-reject "refused the Binding Update (fault injection)"
 fails_at stall "did not answer in time"
-# At its timeout node2's agent gives up and drops the socket it restored.
+# node1, giving up, tells node2, which drops the socket it restored.
 wait_for 30 bash -c "[[ \$(ip netns exec node2 gecko-ctl flow show --json | jq -r '.[0].state') == moved ]]"
-wait_for 10 bash -c "ip netns exec node2 gecko-ctl handoff show | grep -q 'stalled (fault injection)'"
+wait_for 10 bash -c "ip netns exec node2 gecko-ctl handoff show | grep -q 'the donor gave up'"
 fails_at die "went away"
 wait_for 10 bash -c "! kill -0 ${AGENT[2]} 2> /dev/null"
 
