@@ -3,7 +3,7 @@
 # A 50 MB HTTP download from G that moves between the three nodes every
 # half second while it runs, with the real signalling and a stock client.
 # Each node runs gecko-file-server over the same file, with the node agent
-# inside (gecko::Node, no gecko-agent); curl fetches the file at 1 MB/s.
+# inside (gecko::Node, no gecko-agent); curl fetches the file at 512 KB/s.
 #
 #   client ── router ── node1 (contact)   node2   node3
 #
@@ -26,7 +26,7 @@
 trap anycast_down EXIT
 
 SIZE=${SIZE:-$((50 << 20))}
-RATE=${RATE:-1M}
+RATE=${RATE:-512K}
 # Each node's share of the file, at least, in percent.
 SHARE=${SHARE:-20}
 # The guest's /tmp is one tmpfs overlay, the same in every namespace.
