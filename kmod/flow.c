@@ -12,6 +12,7 @@
 #include "netns.h"
 #include "sockstate.h"
 
+#include <linux/mm.h>
 #include <linux/netdevice.h>
 #include <linux/netfilter.h>
 #include <linux/rhashtable.h>
@@ -84,6 +85,7 @@ void gecko_flow_remove(struct gecko_net *gn, struct gecko_flow *flow)
 	rhashtable_remove_fast(&gn->flows, &flow->node, flow_params);
 	list_del(&flow->list);
 	purge_held(gn, flow);
+	kvfree(flow->unsent);
 	if (flow->sk)
 		sock_put(flow->sk);
 	kfree_rcu(flow, rcu);
@@ -171,6 +173,8 @@ void gecko_flow_moved(struct gecko_net *gn, struct gecko_flow *flow,
 		sock_put(flow->sk);
 		flow->sk = NULL;
 	}
+	kvfree(flow->unsent);
+	flow->unsent = NULL;
 	flow->expires = jiffies + msecs_to_jiffies(GECKO_SOCK_MOVED_TIMEOUT);
 	gecko_flows_schedule(gn);
 }

@@ -47,6 +47,9 @@ struct gecko_flow {
 	struct gecko_tcp_state st;
 	u32 inq_left;
 	u32 sent_left;
+	u32 unsent_left;
+	/* While RESTORING and RESTORED: the octets never sent (st.unsq_len), queued at the thaw. */
+	u8 *unsent;
 	struct rcu_head rcu;
 };
 

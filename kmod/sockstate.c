@@ -519,6 +519,15 @@ static int restore(struct gecko_net *gn, struct socket *sock, const struct gecko
 	flow->st = *st;
 	flow->inq_left = st->inq_len;
 	flow->sent_left = st->outq_len - st->unsq_len;
+	flow->unsent_left = st->unsq_len;
+	if (st->unsq_len) {
+		flow->unsent = kvmalloc(st->unsq_len, GFP_KERNEL_ACCOUNT);
+		if (!flow->unsent) {
+			gecko_flow_remove(gn, flow);
+			NL_SET_ERR_MSG_MOD(extack, "out of memory");
+			return -ENOMEM;
+		}
+	}
 
 	ret = repair_int(sk, TCP_REPAIR, TCP_REPAIR_ON);
 	if (ret) {
@@ -527,7 +536,7 @@ static int restore(struct gecko_net *gn, struct socket *sock, const struct gecko
 		return ret;
 	}
 	ret = setup(sock, st, extack);
-	if (!ret && !flow->inq_left && !flow->sent_left)
+	if (!ret && !flow->inq_left && !flow->sent_left && !flow->unsent_left)
 		ret = finish(flow, extack);
 	if (ret) {
 		disconnect(sk);
@@ -592,25 +601,33 @@ static int restore_data(struct gecko_net *gn, struct socket *sock, const u8 *dat
 			struct netlink_ext_ack *extack)
 {
 	struct gecko_flow *flow;
-	size_t in;
-	int ret;
+	size_t in, sent;
+	int ret = 0;
 
 	flow = flow_of(gn, sock->sk, BIT(GECKO_FLOW_RESTORING), extack);
 	if (IS_ERR(flow))
 		return PTR_ERR(flow);
-	if (len > (size_t)flow->inq_left + flow->sent_left) {
+	if (len > (size_t)flow->inq_left + flow->sent_left + flow->unsent_left) {
 		NL_SET_ERR_MSG_MOD(extack, "more octets than the state's queues hold");
 		return -EMSGSIZE;
 	}
 	in = min_t(size_t, len, flow->inq_left);
-	ret = queue(sock, TCP_RECV_QUEUE, data, in) ?:
-	      queue(sock, TCP_SEND_QUEUE, data + in, len - in);
+	sent = min_t(size_t, len - in, flow->sent_left);
+	if (in)
+		ret = queue(sock, TCP_RECV_QUEUE, data, in);
+	if (!ret && sent)
+		ret = queue(sock, TCP_SEND_QUEUE, data + in, sent);
 	if (ret) {
 		NL_SET_ERR_MSG_MOD(extack, "cannot queue the octets: out of socket memory");
 	} else {
+		/* Kept for the thaw: queued now, they would count as sent. */
+		if (len > in + sent)
+			memcpy(flow->unsent + flow->st.unsq_len - flow->unsent_left, data + in + sent,
+			       len - in - sent);
 		flow->inq_left -= in;
-		flow->sent_left -= len - in;
-		if (!flow->inq_left && !flow->sent_left)
+		flow->sent_left -= sent;
+		flow->unsent_left -= len - in - sent;
+		if (!flow->inq_left && !flow->sent_left && !flow->unsent_left)
 			ret = finish(flow, extack);
 	}
 	if (ret) {
@@ -634,23 +651,70 @@ int gecko_sock_restore_data(struct gecko_net *gn, int fd, const u8 *data, size_t
 	return ret;
 }
 
-static void thaw(struct gecko_net *gn, struct gecko_flow *flow)
+/*
+ * Queues @len octets the donor's application had written but its kernel
+ * never sent, as this socket's own unsent data. Past the buffer size (and
+ * TCP_NOTSENT_LOWAT) this once: the donor had them queued, and the owner
+ * may write nothing before them. The caller holds the socket's lock.
+ */
+static int queue_unsent(struct sock *sk, u8 *data, size_t len)
 {
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
+	struct kvec vec = { .iov_base = data, .iov_len = len };
+	int sndbuf = READ_ONCE(sk->sk_sndbuf);
+	u32 lowat = tcp_sk(sk)->notsent_lowat;
+	int ret;
+
+	iov_iter_kvec(&msg.msg_iter, WRITE, &vec, 1, len);
+	WRITE_ONCE(sk->sk_sndbuf, INT_MAX);
+	WRITE_ONCE(tcp_sk(sk)->notsent_lowat, UINT_MAX);
+	ret = tcp_sendmsg_locked(sk, &msg, len);
+	WRITE_ONCE(tcp_sk(sk)->notsent_lowat, lowat);
+	WRITE_ONCE(sk->sk_sndbuf, sndbuf);
+	if (ret < 0)
+		return ret;
+	return ret == len ? 0 : -ENOBUFS;
+}
+
+/*
+ * The connection runs again. A restored one gets what the donor's
+ * application had done that its kernel had not: the octets never sent,
+ * then the FIN. If they cannot be queued the connection is reset: the
+ * client must not take a cut stream for a whole one.
+ */
+static int thaw(struct gecko_net *gn, struct gecko_flow *flow)
+{
+	bool restored = flow->state == GECKO_FLOW_RESTORED;
+	bool fin = restored && (flow->st.flags & GECKO_TCP_STATE_F_FIN_OUT);
+	size_t unsent_len = restored ? flow->st.unsq_len : 0;
+	u8 *unsent = restored ? flow->unsent : NULL;
 	struct sock *sk = flow->sk;
 	struct sk_buff_head held;
+	int ret = 0;
 
+	flow->unsent = NULL;
 	sock_hold(sk);
 	gecko_flow_release(flow, &held);
 	/* Out of the table first: the window probe must leave. */
 	gecko_flow_remove(gn, flow);
 	repair_int(sk, TCP_REPAIR, TCP_REPAIR_OFF);
 	lock_sock(sk);
-	if (sk->sk_state != TCP_CLOSE && tcp_sk(sk)->packets_out)
+	if (unsent_len)
+		ret = queue_unsent(sk, unsent, unsent_len);
+	if (!ret && fin) {
+		WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | SEND_SHUTDOWN);
+		tcp_shutdown(sk, SEND_SHUTDOWN);
+	}
+	if (ret)
+		tcp_disconnect(sk, 0);
+	else if (sk->sk_state != TCP_CLOSE && tcp_sk(sk)->packets_out)
 		inet_csk_reset_xmit_timer(sk, ICSK_TIME_RETRANS, inet_csk(sk)->icsk_rto,
 					  TCP_RTO_MAX);
 	release_sock(sk);
 	sock_put(sk);
+	kvfree(unsent);
 	gecko_flow_reinject(gn, &held);
+	return ret;
 }
 
 /* Drops @flow's socket; its packets go to the care-of address @forward, if given. */
@@ -666,14 +730,20 @@ int gecko_sock_thaw(struct gecko_net *gn, int fd, struct netlink_ext_ack *extack
 {
 	struct socket *sock = lock_socket(gn, fd, extack);
 	struct gecko_flow *flow;
+	int ret;
 
 	if (IS_ERR(sock))
 		return PTR_ERR(sock);
 	flow = flow_of(gn, sock->sk, BIT(GECKO_FLOW_FROZEN) | BIT(GECKO_FLOW_RESTORED), extack);
-	if (!IS_ERR(flow))
-		thaw(gn, flow);
+	if (IS_ERR(flow)) {
+		ret = PTR_ERR(flow);
+	} else {
+		ret = thaw(gn, flow);
+		if (ret)
+			NL_SET_ERR_MSG_MOD(extack, "cannot queue the octets never sent: the connection was reset");
+	}
 	unlock_socket(gn, sock);
-	return PTR_ERR_OR_ZERO(flow);
+	return ret;
 }
 
 int gecko_sock_drop(struct gecko_net *gn, int fd, const struct in6_addr *forward,

@@ -9,9 +9,6 @@
 #include "sock_codec.h"
 
 #include <linux/gecko.h>
-#include <sys/socket.h>
-
-#include <cerrno>
 
 namespace gecko {
 
@@ -28,22 +25,6 @@ Result<T> decode_message(nl_msg *msg, Decode<T> decode)
 	if (!attrs)
 		return std::unexpected(attrs.error());
 	return decode(*attrs);
-}
-
-/* All of @data on @fd, a blocking socket. */
-Result<void> send_all(int fd, std::span<const std::byte> data)
-{
-	while (!data.empty()) {
-		/* A peer gone meanwhile is an error to report, not a SIGPIPE. */
-		ssize_t sent = send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-
-		if (sent < 0 && errno == EINTR)
-			continue;
-		if (sent < 0)
-			return sys_fail(errno, "cannot write the unsent part of the restored send queue");
-		data = data.subspan(static_cast<std::size_t>(sent));
-	}
-	return {};
 }
 
 } // namespace
@@ -275,22 +256,6 @@ Result<void> Client::thaw_socket(int fd)
 Result<void> Client::drop_socket(int fd, std::optional<in6_addr> forward)
 {
 	return impl_->execute(impl_->sock_request(GECKO_CMD_SOCK_DROP, fd, {}, {}, forward ? &*forward : nullptr));
-}
-
-Result<void> Client::resume_restored(int fd, std::span<const std::byte> state)
-{
-	/* Read first: a state that cannot be resumed must not thaw the socket. */
-	auto hdr = parse_tcp_state(state);
-	if (!hdr)
-		return std::unexpected(hdr.error());
-
-	if (auto thawed = thaw_socket(fd); !thawed)
-		return thawed;
-	if (auto written = send_all(fd, unsent_queue(*hdr, state)); !written)
-		return written;
-	if ((hdr->flags & TcpState::fin_out) && shutdown(fd, SHUT_WR) < 0)
-		return sys_fail(errno, "cannot queue the restored connection's FIN");
-	return {};
 }
 
 Result<std::vector<Flow>> Client::flows()

@@ -101,7 +101,7 @@ std::vector<std::span<const std::byte>> restore_data(const TcpState &hdr, std::s
 {
 	auto received = receive_queue(hdr, state);
 	/* The send queue follows the receive queue in a state: one run of octets. */
-	std::span data(received.data(), received.size() + sent_queue(hdr, state).size());
+	std::span data(received.data(), received.size() + std::size_t{hdr.outq_len});
 	std::vector<std::span<const std::byte>> pieces;
 
 	for (std::size_t off = 0; off < data.size(); off += GECKO_SOCK_DATA_MAX)

@@ -43,9 +43,9 @@ Result<Flow> decode_flow(std::span<const std::byte> attrs);
 
 /*
  * What the GECKO_CMD_SOCK_RESTORE_DATA requests for @state, which
- * parse_tcp_state() read @hdr from, carry: its receive queue, then the
- * sent part of its send queue, in pieces of at most GECKO_SOCK_DATA_MAX
- * octets. None if both are empty.
+ * parse_tcp_state() read @hdr from, carry: its receive queue, then its
+ * send queue, in pieces of at most GECKO_SOCK_DATA_MAX octets. None if
+ * both are empty.
  */
 std::vector<std::span<const std::byte>> restore_data(const TcpState &hdr, std::span<const std::byte> state);
 

@@ -698,7 +698,7 @@ TEST_F(Sockets, HandedOffConnectionKeepsBothStreams)
 	flows = client_->flows();
 	ASSERT_TRUE(flows && flows->size() == 1u);
 	EXPECT_EQ((*flows)[0].state, gecko::FlowState::restored);
-	ok = client_->resume_restored(restored, *state);
+	ok = client_->thaw_socket(restored);
 	ASSERT_TRUE(ok) << ok.error().describe();
 
 	/* The restored end reads what the donor had not, and the client gets every octet once. */
@@ -725,6 +725,49 @@ TEST_F(Sockets, HandedOffConnectionKeepsBothStreams)
 	EXPECT_EQ(snap->bytes_received, up.size());
 	EXPECT_EQ(snap->bytes_sent, down.size());
 	EXPECT_EQ(snap->outq_len, 0u);
+	close(restored);
+	close(client);
+}
+
+/*
+ * What the donor's application wrote and its kernel never sent, then its
+ * FIN, reach the client from the restored socket, at once at the thaw,
+ * even when the acceptor's send buffer is far smaller than that.
+ */
+TEST_F(Sockets, UnsentOctetsAndFinPassTheBufferSize)
+{
+	int client = -1, server = -1;
+	connect_pair("fd00:a::100", client, server);
+	ASSERT_FALSE(HasFatalFailure());
+
+	auto down = pattern(4 << 20, 4);
+	std::size_t queued = fill(server, down);
+	ASSERT_EQ(shutdown(server, SHUT_WR), 0);
+	std::this_thread::sleep_for(std::chrono::milliseconds(200));
+	ASSERT_TRUE(client_->freeze_socket(server));
+	auto state = client_->capture_socket(server);
+	ASSERT_TRUE(state) << state.error().describe();
+	auto st = gecko::parse_tcp_state(*state);
+	ASSERT_TRUE(st) << st.error().describe();
+	ASSERT_TRUE(st->flags & gecko::TcpState::fin_out);
+	ASSERT_GT(st->unsq_len, 64u << 10) << "the client's window let everything through";
+	ASSERT_TRUE(client_->drop_socket(server));
+	close(server);
+
+	/* The donor's send buffer, as the acceptor takes it: 16 KB (UAPI offset 124). */
+	constexpr std::uint32_t small = 16 << 10;
+	for (int i = 0; i < 4; i++)
+		(*state)[124 + i] = static_cast<std::byte>(small >> (24 - 8 * i));
+	int restored = tcp();
+	auto ok = client_->restore_socket(restored, *state);
+	ASSERT_TRUE(ok) << ok.error().describe();
+	ok = client_->thaw_socket(restored);
+	ASSERT_TRUE(ok) << ok.error().describe();
+
+	std::vector<std::byte> rest(down.begin(), down.begin() + static_cast<std::ptrdiff_t>(queued));
+	EXPECT_TRUE(read_exactly(client, queued) == rest) << "the download differs";
+	char end;
+	EXPECT_EQ(recv(client, &end, 1, 0), 0) << "no FIN after the donor's octets";
 	close(restored);
 	close(client);
 }

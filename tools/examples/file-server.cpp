@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -32,6 +33,7 @@ namespace {
 struct Site {
 	std::string root;
 	std::uint64_t served = 0;	/* octets of file bodies written by this node */
+	std::uint64_t delivered = 0;	/* of file bodies acknowledged while this node had the connection */
 };
 
 /* One connection: a request read, then its response streamed, then the client's close awaited. */
@@ -41,13 +43,15 @@ public:
 
 	/* A response a donor started, continued at @sent octets into it; null if it cannot be. */
 	static std::unique_ptr<Download> resume(Site &site, std::string client, http::Progress progress,
-						std::uint64_t sent)
+						const Arrival &arrival)
 	{
 		auto d = std::make_unique<Download>(site, std::move(client));
+		auto sent = arrival.bytes_sent;
 
 		d->path_ = std::move(progress.path);
 		d->head_ = std::move(progress.head);
 		d->pos_ = sent;
+		d->acked_ = arrival.bytes_acked;
 		if (!d->path_.empty() && !d->open_file()) {
 			say(d->client_, ": cannot continue ", d->path_, ": ", std::strerror(errno));
 			return nullptr;
@@ -96,10 +100,21 @@ public:
 		return std::nullopt;
 	}
 
+	void ended(std::uint64_t acked) override
+	{
+		if (acked > acked_)
+			site_.delivered += body(acked) - body(acked_);
+	}
+
 private:
 	enum class Phase { reading, sending, done };
 
 	std::uint64_t total() const { return head_.size() + size_; }
+	/* The octets of the file among the first @octets of the response. */
+	std::uint64_t body(std::uint64_t octets) const
+	{
+		return std::min(std::max(octets, head_.size()), total()) - head_.size();
+	}
 
 	bool open_file()
 	{
@@ -182,6 +197,7 @@ private:
 	Fd file_;
 	std::uint64_t size_ = 0;
 	std::uint64_t pos_ = 0;	/* octets of head + file written */
+	std::uint64_t acked_ = 0;	/* of the response, acknowledged before this node had the connection */
 };
 
 class FileServer : public Server {
@@ -205,10 +221,13 @@ protected:
 			say(client, ": cannot continue: not a gecko-file-server response");
 			return nullptr;
 		}
-		return Download::resume(site_, client, std::move(*progress), arrival.bytes_sent);
+		return Download::resume(site_, client, std::move(*progress), arrival);
 	}
 
-	std::string status() const override { return "served " + std::to_string(site_.served); }
+	std::string status() const override
+	{
+		return "served " + std::to_string(site_.served) + " delivered " + std::to_string(site_.delivered);
+	}
 
 private:
 	Site site_;

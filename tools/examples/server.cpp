@@ -11,6 +11,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <linux/tcp.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
@@ -54,6 +56,15 @@ Fd listen_on(std::uint16_t port)
 	    ::bind(fd.get(), reinterpret_cast<sockaddr *>(&sa), sizeof(sa)) || ::listen(fd.get(), 64))
 		return Fd();
 	return fd;
+}
+
+/* What the client acknowledged on @fd since the connection began: restored with it on every node. */
+std::uint64_t bytes_acked(int fd)
+{
+	tcp_info info{};
+	socklen_t len = sizeof(info);
+
+	return ::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) ? 0 : info.tcpi_bytes_acked;
 }
 
 } // namespace
@@ -197,6 +208,8 @@ int Server::run(const Options &options)
 	}
 	/* The Node first: handoffs under way are rolled back, so the connections are ours to close. */
 	node_.reset();
+	for (auto &[fd, conn] : conns_)
+		conn.session->ended(bytes_acked(fd));
 	conns_.clear();
 	write_stats();
 	return exit_status;
@@ -269,13 +282,15 @@ void Server::handle(const Departure &departure)
 		how << "stayed here: " << (departure.error ? departure.error->describe() : "no reason given");
 	say("departure: ", text(departure.client), " to ", text(departure.node), ": ", how.str());
 
-	for (int fd : departure.fds) {
+	for (std::size_t i = 0; i < departure.fds.size(); i++) {
+		int fd = departure.fds[i];
 		auto it = conns_.find(fd);
 
 		if (it == conns_.end())
 			continue;
+		/* Its socket is dropped: the kernel's count is gone with it. */
 		if (departure.moved)
-			end(fd);
+			end(fd, i < departure.bytes_acked.size() ? departure.bytes_acked[i] : 0);
 		else
 			it->second.leaving = false;
 	}
@@ -364,12 +379,13 @@ int Server::stats_wait()
 	return static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(wait).count());
 }
 
-void Server::end(int fd)
+void Server::end(int fd, std::optional<std::uint64_t> acked)
 {
 	auto it = conns_.find(fd);
 
 	if (it == conns_.end())
 		return;
+	it->second.session->ended(acked ? *acked : bytes_acked(fd));
 	/* Before close(): the number may be reused at once. */
 	if (it->second.managed)
 		node_->remove(fd);

@@ -93,6 +93,12 @@ public:
 	 * (Outgoing::app_state), or nothing while it cannot leave yet.
 	 */
 	virtual std::optional<std::vector<std::byte>> state() const = 0;
+	/*
+	 * The connection ends here, closed or moved on: the client had
+	 * acknowledged @acked octets of what was written on it since it began
+	 * (on whichever nodes).
+	 */
+	virtual void ended(std::uint64_t acked) { (void)acked; }
 };
 
 /* The options both servers take. */
@@ -148,7 +154,8 @@ private:
 	void handle(const Request &request);
 	HandOff hand_off(const in6_addr &client, const in6_addr &node);
 	void retry_requests();
-	void end(int fd);
+	/* @acked: Session::ended()'s, read from the socket if not given. */
+	void end(int fd, std::optional<std::uint64_t> acked = std::nullopt);
 	void write_stats();
 	int stats_wait();
 

@@ -235,11 +235,11 @@
  * ---------------------------
  *
  * The next octets, at most GECKO_SOCK_DATA_MAX per message, of the
- * receive queue (inq_len of them) and then of the part of the send queue
- * that was sent (outq_len - unsq_len). When the last one is in, the
- * connection is restored, still frozen. The unsent rest of the send queue
- * is not the module's: the caller writes it with send() after the thaw,
- * then calls shutdown(SHUT_WR) if GECKO_TCP_STATE_F_FIN_OUT is set.
+ * receive queue (inq_len of them) and then of the send queue (outq_len),
+ * as the state has them. When the last one is in, the connection is
+ * restored, still frozen. The part of the send queue that was sent is
+ * queued as sent; the module keeps the unsent rest (unsq_len) for the
+ * thaw.
  *
  *    GECKO_A_SOCK: NLA_NESTED
  *        GECKO_SOCK_A_FD: NLA_U32, required
@@ -252,7 +252,12 @@
  * Ends the freeze of a frozen or fully restored socket: the connection
  * resumes (a window probe asks the peer for its state), the packets held
  * for it are delivered, and its retransmission timer runs again with the
- * RTT estimate it had. GECKO_A_SOCK with GECKO_SOCK_A_FD, required.
+ * RTT estimate it had. GECKO_A_SOCK with GECKO_SOCK_A_FD, required. A
+ * restored socket first gets what its donor's application had done that
+ * its kernel had not: the unsent octets, queued whatever the send
+ * buffer's size, then the FIN if GECKO_TCP_STATE_F_FIN_OUT is set. If
+ * they cannot be queued (-ENOBUFS, -ENOMEM) the connection is reset, not
+ * cut short.
  *
  * GECKO_CMD_SOCK_DROP
  * -------------------

@@ -80,7 +80,11 @@ public:
 	 */
 	Result<void> restore_socket(int fd, std::span<const std::byte> state,
 				    std::optional<std::chrono::milliseconds> timeout = {});
-	/* GECKO_CMD_SOCK_THAW: the connection runs again. */
+	/*
+	 * GECKO_CMD_SOCK_THAW: the connection runs again. A restored one gets
+	 * the part of the send queue never sent, and the FIN if one was
+	 * queued, before anything its owner writes.
+	 */
 	Result<void> thaw_socket(int fd);
 	/*
 	 * GECKO_CMD_SOCK_DROP: closes the connection here without a word to
@@ -88,12 +92,6 @@ public:
 	 * address @forward, if given, else is dropped.
 	 */
 	Result<void> drop_socket(int fd, std::optional<in6_addr> forward = {});
-	/*
-	 * Thaws @fd, restored from @state, and finishes what the module leaves
-	 * to its owner: writes the part of the send queue never sent, with
-	 * send() on @fd (which must be blocking), and the FIN if one was queued.
-	 */
-	Result<void> resume_restored(int fd, std::span<const std::byte> state);
 	/* GECKO_CMD_SOCK_GET: every flow the module holds, in no particular order. */
 	Result<std::vector<Flow>> flows();
 

@@ -52,13 +52,18 @@
 
 namespace gecko {
 
-/* A connection handed to this process: the application owns @fd now. */
+/*
+ * A connection handed to this process: the application owns @fd (a
+ * blocking socket) now. Counts are octets since the connection began, on
+ * whichever nodes it was served.
+ */
 struct Arrival {
 	int fd = -1;
 	in6_addr home{};		/* G */
 	in6_addr client{};
 	std::vector<std::byte> app_state;
-	std::uint64_t bytes_sent = 0;	/* written by the application(s), since the connection began */
+	std::uint64_t bytes_sent = 0;	/* written by the application(s) */
+	std::uint64_t bytes_acked = 0;	/* of those, acknowledged by the client when it moved */
 	std::uint64_t bytes_received = 0;
 };
 
@@ -70,6 +75,13 @@ struct Departure {
 	bool moved = false;		/* true: close the fds; false: they are still yours */
 	std::optional<Error> error;	/* why they stayed */
 	std::chrono::microseconds frozen{};	/* how long the connections were frozen */
+	/*
+	 * When they moved: for each of fds, what the client had acknowledged
+	 * (octets since the connection began), where the acceptor's
+	 * Arrival::bytes_acked starts. What this node served is the
+	 * difference from where it took the connection over.
+	 */
+	std::vector<std::uint64_t> bytes_acked;
 };
 
 /* Someone asked for a handoff of @client's connections to @node. */

@@ -201,6 +201,12 @@ void Agent::Impl::commit(Outbound &out)
 		auto state = kernel.capture_socket(c.fd);
 		if (!state)
 			return stop(Error{state.error().code, "cannot capture a connection: " + state.error().describe()});
+		auto hdr = parse_tcp_state(*state);
+		if (!hdr) {
+			wipe(*state);
+			return stop(Error{hdr.error().code, "cannot read a connection's state: " + hdr.error().describe()});
+		}
+		out.acked.push_back(hdr->bytes_sent - hdr->outq_len);
 		put_bytes(bundle, *state);
 		put_bytes(bundle, c.app_state);
 		wipe(*state);
@@ -266,6 +272,8 @@ void Agent::Impl::end_outbound(std::uint64_t id, const Error *error, bool bu_may
 	departure.moved = !error;
 	for (const auto &c : out.conns)
 		departure.fds.push_back(c.fd);
+	if (!error)
+		departure.bytes_acked = std::move(out.acked);
 	if (out.frozen)
 		departure.frozen = since(out.frozen_at);
 
@@ -562,10 +570,11 @@ void Agent::Impl::end_inbound(const Key &key, const Error *error, bool bu_sent)
 		log(who(key), ": handoff from ", text(record.node), " failed: ", error->describe());
 	} else {
 		for (auto &r : in.restored) {
+			/* Restored from it: it parses. */
 			auto state = parse_tcp_state(r.state);
-			auto ok = state ? kernel.resume_restored(r.fd.get(), r.state) : Result<void>(std::unexpected(state.error()));
+			auto ok = state ? kernel.thaw_socket(r.fd.get()) : Result<void>(std::unexpected(state.error()));
 			if (!ok) {
-				/* Still in repair mode: closing it says nothing to the client. */
+				/* Still in repair mode, or reset: closing it says nothing more to the client. */
 				log(who(key), ": cannot resume a connection: ", ok.error().describe());
 				continue;
 			}
@@ -574,6 +583,7 @@ void Agent::Impl::end_inbound(const Key &key, const Error *error, bool bu_sent)
 			arrival.client = in.client;
 			arrival.app_state = std::move(r.app_state);
 			arrival.bytes_sent = state->bytes_sent;
+			arrival.bytes_acked = state->bytes_sent - state->outq_len;
 			arrival.bytes_received = state->bytes_received;
 			arrival.fd = r.fd.release();
 			app->post(std::move(arrival));

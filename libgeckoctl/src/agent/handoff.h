@@ -85,6 +85,7 @@ struct Outbound {
 	in6_addr client{};
 	in6_addr node{};
 	std::vector<Outgoing> conns;
+	std::vector<std::uint64_t> acked;	/* each connection's Departure::bytes_acked, once captured */
 	std::uint64_t peer = 0;			/* the connection to the acceptor's agent */
 	bool committed = false;			/* the state left: past prepare */
 	bool frozen = false;

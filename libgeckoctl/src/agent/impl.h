@@ -279,7 +279,6 @@ struct Agent::Impl {
 	void on_data(std::uint64_t id, const wire::Message &msg);
 	void on_commit(std::uint64_t id, const wire::Message &msg);
 	void on_handoff_reply(const wire::Message &msg);
-	void prepared(Inbound &in);
 	void commit(Outbound &out);
 	void end_outbound(std::uint64_t id, const Error *error, bool bu_maybe_sent);
 	void end_inbound(const Key &key, const Error *error, bool bu_sent);

@@ -11,6 +11,8 @@
 #                           ASKED and MOVED (the last request is not counted if
 #                           it found no connection: the server had closed it,
 #                           PID was ending)
+#   expect_handoffs_completed WHAT   at least 10 handoffs were asked for while
+#                           WHAT ran, and at least 90 % of them completed
 #   agent_counter K NAME    node K's agent counter NAME (gecko-ctl agent show)
 #   handoff_summary         both ends' agent counters of all nodes agree with
 #                           MOVED; prints how long the moved handoffs took
@@ -50,6 +52,12 @@ handoff_while() {
 	done
 	# Asked as the client ended: it had no connection left to move.
 	((!gone)) || ASKED=$((ASKED - 1))
+}
+
+expect_handoffs_completed() {
+	pretty "$MOVED of $ASKED handoffs completed"
+	((ASKED >= 10)) || fail "only $ASKED handoffs were asked for: the $1 was too quick"
+	((MOVED * 10 >= ASKED * 9)) || fail "only $MOVED of $ASKED handoffs completed"
 }
 
 agent_counter() { ip netns exec "node$1" gecko-ctl agent show --json | jq ".counters.$2"; }

@@ -149,7 +149,7 @@ struct Server {
 	{
 		if (!taken)
 			return "error nothing taken";
-		if (auto r = gecko.resume_restored(taken.get(), taken_state); !r)
+		if (auto r = gecko.thaw_socket(taken.get()); !r)
 			return "error resume: " + r.error().describe();
 		conn = std::move(taken);
 		return "ok";
