@@ -41,7 +41,7 @@ class Download : public Session {
 public:
 	Download(Site &site, std::string client) : site_(site), client_(std::move(client)) {}
 
-	/* A response a donor started, continued at @sent octets into it; null if it cannot be. */
+	/* A response a donor started, continued where @arrival says; null if it cannot be. */
 	static std::unique_ptr<Download> resume(Site &site, std::string client, http::Progress progress,
 						const Arrival &arrival)
 	{

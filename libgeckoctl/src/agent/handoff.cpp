@@ -666,6 +666,8 @@ void Agent::Impl::handoff_tick(Clock::time_point now)
 	}
 	for (const auto &key : due)
 		start_update(inbound.at(key));
+	/* Older than the rate limit's interval, an update constrains nothing. */
+	std::erase_if(last_bu, [now](const auto &last) { return now - last.second >= bu_interval; });
 	for (const auto &key : stale) {
 		Error error{ETIMEDOUT, inbound.at(key).phase == Inbound::Phase::stalled ? "stalled (fault injection)"
 											 : "the donor never sent the state"};
