@@ -642,6 +642,18 @@ protected:
 		return done;
 	}
 
+	/* Freezes @fd and captures it: the whole state in @state, its header in @st. */
+	void capture(int fd, std::vector<std::byte> &state, gecko::TcpState &st)
+	{
+		ASSERT_TRUE(client_->freeze_socket(fd));
+		auto captured = client_->capture_socket(fd);
+		ASSERT_TRUE(captured) << captured.error().describe();
+		auto hdr = gecko::parse_tcp_state(*captured);
+		ASSERT_TRUE(hdr) << hdr.error().describe();
+		state = std::move(*captured);
+		st = *hdr;
+	}
+
 	static std::vector<std::byte> read_exactly(int fd, std::size_t len)
 	{
 		std::vector<std::byte> out(len);
@@ -673,17 +685,16 @@ TEST_F(Sockets, HandedOffConnectionKeepsBothStreams)
 	ASSERT_GT(queued, 0u);
 	std::this_thread::sleep_for(std::chrono::milliseconds(200));
 
-	ASSERT_TRUE(client_->freeze_socket(server));
-	auto state = client_->capture_socket(server);
-	ASSERT_TRUE(state) << state.error().describe();
-	auto st = gecko::parse_tcp_state(*state);
-	ASSERT_TRUE(st) << st.error().describe();
+	std::vector<std::byte> state;
+	gecko::TcpState st;
+	capture(server, state, st);
+	ASSERT_FALSE(HasFatalFailure());
 	/* What the window let through; the rest waits in the client's queue. */
-	EXPECT_GT(st->inq_len, 0u);
-	EXPECT_EQ(st->bytes_received, st->inq_len);
-	EXPECT_EQ(st->bytes_sent, queued);
-	EXPECT_GT(st->outq_len, 0u);
-	EXPECT_EQ(st->local_port, port);
+	EXPECT_GT(st.inq_len, 0u);
+	EXPECT_EQ(st.bytes_received, st.inq_len);
+	EXPECT_EQ(st.bytes_sent, queued);
+	EXPECT_GT(st.outq_len, 0u);
+	EXPECT_EQ(st.local_port, port);
 
 	auto flows = client_->flows();
 	ASSERT_TRUE(flows) << flows.error().describe();
@@ -693,7 +704,7 @@ TEST_F(Sockets, HandedOffConnectionKeepsBothStreams)
 	ASSERT_TRUE(client_->drop_socket(server));
 	close(server);
 	int restored = tcp();
-	auto ok = client_->restore_socket(restored, *state);
+	auto ok = client_->restore_socket(restored, state);
 	ASSERT_TRUE(ok) << ok.error().describe();
 	flows = client_->flows();
 	ASSERT_TRUE(flows && flows->size() == 1u);
@@ -744,22 +755,21 @@ TEST_F(Sockets, UnsentOctetsAndFinPassTheBufferSize)
 	std::size_t queued = fill(server, down);
 	ASSERT_EQ(shutdown(server, SHUT_WR), 0);
 	std::this_thread::sleep_for(std::chrono::milliseconds(200));
-	ASSERT_TRUE(client_->freeze_socket(server));
-	auto state = client_->capture_socket(server);
-	ASSERT_TRUE(state) << state.error().describe();
-	auto st = gecko::parse_tcp_state(*state);
-	ASSERT_TRUE(st) << st.error().describe();
-	ASSERT_TRUE(st->flags & gecko::TcpState::fin_out);
-	ASSERT_GT(st->unsq_len, 64u << 10) << "the client's window let everything through";
+	std::vector<std::byte> state;
+	gecko::TcpState st;
+	capture(server, state, st);
+	ASSERT_FALSE(HasFatalFailure());
+	ASSERT_TRUE(st.flags & gecko::TcpState::fin_out);
+	ASSERT_GT(st.unsq_len, 64u << 10) << "the client's window let everything through";
 	ASSERT_TRUE(client_->drop_socket(server));
 	close(server);
 
 	/* The donor's send buffer, as the acceptor takes it: 16 KB (UAPI offset 124). */
 	constexpr std::uint32_t small = 16 << 10;
 	for (int i = 0; i < 4; i++)
-		(*state)[124 + i] = static_cast<std::byte>(small >> (24 - 8 * i));
+		state[124 + i] = static_cast<std::byte>(small >> (24 - 8 * i));
 	int restored = tcp();
-	auto ok = client_->restore_socket(restored, *state);
+	auto ok = client_->restore_socket(restored, state);
 	ASSERT_TRUE(ok) << ok.error().describe();
 	ok = client_->thaw_socket(restored);
 	ASSERT_TRUE(ok) << ok.error().describe();
