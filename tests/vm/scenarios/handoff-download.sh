@@ -19,7 +19,7 @@
 # 90 % of the handoffs must complete.
 #
 # handoff-download-netem runs this with NETEM (netem arguments for the
-# client's link) and a SIZE, RATE and SHARE of its own.
+# client's link) and a SIZE and RATE of its own.
 . "$GECKO_REPO/tests/vm/lib/common.sh"
 . "$GECKO_REPO/tests/vm/lib/topology.sh"
 . "$GECKO_REPO/tests/vm/lib/mip6.sh"
