@@ -13,6 +13,17 @@
 #                           PID was ending)
 #   expect_handoffs_completed WHAT   at least 10 handoffs were asked for while
 #                           WHAT ran, and at least 90 % of them completed
+#   expect_node_shares VERB FILE FIELD PERCENT   once the three nodes' counts
+#                           (field FIELD of the --stats lines FILE1..FILE3) add
+#                           up to $SIZE: each is at least PERCENT % of $SIZE,
+#                           together exactly $SIZE ("node1 VERB N octets")
+#   line_session_start / line TEXT / line_session_end   the client's line
+#                           session with G's echo on port 7
+#                           (tests/vm/tools/line-echo-client, coprocess
+#                           SESSION): TEXT's echo must come back whole within
+#                           1 s (lines.log keeps each answer and its time);
+#                           the end closes the client's input, which must
+#                           then end cleanly
 #   agent_counter K NAME    node K's agent counter NAME (gecko-ctl agent show)
 #   handoff_summary         both ends' agent counters of all nodes agree with
 #                           MOVED; prints how long the moved handoffs took
@@ -58,6 +69,45 @@ expect_handoffs_completed() {
 	pretty "$MOVED of $ASKED handoffs completed"
 	((ASKED >= 10)) || fail "only $ASKED handoffs were asked for: the $1 was too quick"
 	((MOVED * 10 >= ASKED * 9)) || fail "only $MOVED of $ASKED handoffs completed"
+}
+
+expect_node_shares() {
+	local verb=$1 file=$2 field=$3 share=$4 k n total=0
+	# The servers rewrite their counts within 0.2 s of a change.
+	wait_for 5 bash -c "(( \$(cut -d' ' -f$field ${file}1) + \$(cut -d' ' -f$field ${file}2) + \
+		\$(cut -d' ' -f$field ${file}3) >= $SIZE ))"
+	for k in 1 2 3; do
+		n=$(cut -d' ' -f"$field" "$file$k")
+		echo "node$k $verb $n octets"
+		((n * 100 >= SIZE * share)) || fail "node$k $verb only $n of $SIZE octets"
+		total=$((total + n))
+	done
+	expect_eq "octets the three nodes $verb" $total $SIZE
+}
+
+line_session_start() {
+	local reply
+	coproc SESSION { ip netns exec client "$GECKO_REPO/tests/vm/tools/line-echo-client" $G 7 2>&1; }
+	PIDS+=($SESSION_PID)
+	read -r -t 10 reply <&"${SESSION[0]}" || fail "the client did not connect"
+	expect_eq "the client" "$reply" connected
+}
+
+line() {
+	local reply
+	echo "$1" >&"${SESSION[1]}"
+	read -r -t 5 reply <&"${SESSION[0]}" || fail "no answer from the client for: $1"
+	echo "$reply" >> "$GECKO_OUT/lines.log"
+	[[ $reply == "ok "* ]] || fail "line '$1': $reply"
+}
+
+line_session_end() {
+	local reply
+	# The end of its input: it shuts its side down and waits for the server's close.
+	eval "exec ${SESSION[1]}>&-"
+	read -r -t 10 reply <&"${SESSION[0]}" || fail "the client did not end"
+	expect_eq "the client at the end" "$reply" bye
+	wait $SESSION_PID || fail "the client exited with status $?"
 }
 
 agent_counter() { ip netns exec "node$1" gecko-ctl agent show --json | jq ".counters.$2"; }

@@ -22,14 +22,6 @@ agent_cmd() {
 	fi
 }
 
-# line TEXT: the client sends TEXT; its echo must come back whole within 1 s.
-line() {
-	local reply
-	echo "$1" >&"${SESSION[1]}"
-	read -r -t 5 reply <&"${SESSION[0]}" || fail "no answer from the client for: $1"
-	[[ $reply == "ok "* ]] || fail "line '$1': $reply"
-}
-
 topo_up
 anycast_up 1 2
 for k in 1 2; do wait_for 10 grep -q "serving port 7" "$GECKO_OUT/agent$k.log"; done
@@ -37,10 +29,7 @@ n1 gecko-ctl register $G lifetime 300 > /dev/null
 capture_client
 
 pretty "the client connects to G: node1 accepts and hands the connection to node2"
-coproc SESSION { ip netns exec client "$GECKO_REPO/tests/vm/tools/line-echo-client" $G 7 2>&1; }
-PIDS+=($SESSION_PID)
-read -r -t 10 reply <&"${SESSION[0]}" || fail "the client did not connect"
-expect_eq "the client" "$reply" connected
+line_session_start
 wait_for 30 bash -c "(( \$(ip netns exec node2 gecko-ctl agent show --json | jq .counters.handoffs_in) == 1 ))"
 expect_eq "node1's handoffs out" "$(agent_counter 1 handoffs_out)" 1
 expect_eq "node1's rollbacks" "$(agent_counter 1 rollbacks)" 0
@@ -50,10 +39,7 @@ pretty "the session goes on with node2"
 for i in $(seq 10); do line "line $i: $(head -c 24 /dev/urandom | base64)"; done
 [[ $(client ip xfrm state list src $CLIENT dst $G proto route2) == *"coa $NODE2"* ]] ||
 	fail "the client does not send to node2: $(client ip xfrm state list)"
-eval "exec ${SESSION[1]}>&-"
-read -r -t 10 reply <&"${SESSION[0]}" || fail "the client did not end"
-expect_eq "the client at the end" "$reply" bye
-wait $SESSION_PID || fail "the client exited with status $?"
+line_session_end
 
 pretty "no reset on the client's link"
 expect_no_reset

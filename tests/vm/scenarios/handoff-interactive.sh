@@ -24,15 +24,6 @@ HANDOFFS=100
 # The echo is each node's agent.
 agent_cmd() { echo "gecko-echo-server --port 7"; }
 
-# line TEXT: the client sends TEXT; its echo must come back whole within 1 s.
-line() {
-	local reply
-	echo "$1" >&"${SESSION[1]}"
-	read -r -t 5 reply <&"${SESSION[0]}" || fail "no answer from the client for: $1"
-	echo "$reply" >> "$GECKO_OUT/lines.log"
-	[[ $reply == "ok "* ]] || fail "line '$1': $reply"
-}
-
 topo_up
 anycast_up 1 2 3
 for k in 1 2 3; do wait_for 10 grep -q "serving port 7" "$GECKO_OUT/agent$k.log"; done
@@ -40,10 +31,7 @@ n1 gecko-ctl register $G lifetime 300 > /dev/null
 capture_client
 
 pretty "the client opens a line session with G's echo, on node1"
-coproc SESSION { ip netns exec client "$GECKO_REPO/tests/vm/tools/line-echo-client" $G 7 2>&1; }
-PIDS+=($SESSION_PID)
-read -r -t 10 reply <&"${SESSION[0]}" || fail "the client did not connect"
-expect_eq "the client" "$reply" connected
+line_session_start
 line "hello from $CLIENT"
 wait_for 10 grep -q "accepted $CLIENT" "$GECKO_OUT/agent1.log"
 
@@ -58,11 +46,7 @@ for i in $(seq $HANDOFFS); do
 done
 
 pretty "the session ends cleanly"
-# The end of its input: it shuts its side down and waits for the server's close.
-eval "exec ${SESSION[1]}>&-"
-read -r -t 10 reply <&"${SESSION[0]}" || fail "the client did not end"
-expect_eq "the client at the end" "$reply" bye
-wait $SESSION_PID || fail "the client exited with status $?"
+line_session_end
 
 pretty "echo times after a handoff (min / median / max)"
 awk '{ print $2 }' "$GECKO_OUT/lines.log" | sort -n |
