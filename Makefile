@@ -9,6 +9,8 @@
 #   make unit | kunit | vm-check | vm-test T=name | pkg-check
 #   make install [DESTDIR=...]   make dkms-install   make deps   make clean
 
+# Expanded when a recipe runs, not when this file is read: on a fresh
+# machine the headers appear only once deps-ok has installed them.
 KVER ?= $(shell ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sed 's|.*/linux-headers-||' | sort -V | tail -n1)
 KDIR ?= /usr/src/linux-headers-$(KVER)
 VERSION := $(shell cat VERSION)
@@ -36,11 +38,11 @@ deps-ok:
 	@if dpkg-query -W -f='$${Package} $${db:Status-Status}\n' $(DEPS) 2>&1 | \
 		grep -qv ' installed$$' || [ -z "$(KVER)" ]; then $(MAKE) deps; fi
 
-kmod:
+kmod: deps-ok
 	$(MAKE) -C kmod KDIR=$(KDIR)
 	$(MAKE) -C tests/vm/selftest KDIR=$(KDIR)
 
-user:
+user: deps-ok
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=$(PREFIX) > /dev/null
 	cmake --build $(BUILD) -j$(JOBS)
 
