@@ -7,6 +7,7 @@
  */
 
 #include "binding.h"
+#include "limits.h"
 #include "netns.h"
 #include "service.h"
 
@@ -16,8 +17,8 @@
 #include <net/ipv6.h>
 #include <net/netlink.h>
 
-/* Bounds the memory an administrator can commit by mistake: 4M bindings. */
-#define MAX_BINDINGS (1U << 22)
+/* The table's own bound, the highest GECKO_LIMITS_A_BINDINGS can be. */
+#define MAX_BINDINGS GECKO_LIMIT_BINDINGS_MAX
 #define GC_INTERVAL (2 * HZ)
 
 static const struct rhashtable_params binding_params = {
@@ -86,7 +87,11 @@ int gecko_binding_set(struct gecko_net *gn, const struct gecko_binding_key *key,
 		return 0;
 	}
 
-	b = kzalloc(sizeof(*b), GFP_KERNEL);
+	ret = gecko_limit_check(gn, GECKO_LIMITS_A_BINDINGS, atomic_read(&gn->bindings.nelems),
+				extack);
+	if (ret)
+		return ret;
+	b = kzalloc(sizeof(*b), GFP_KERNEL_ACCOUNT);
 	if (!b) {
 		NL_SET_ERR_MSG_MOD(extack, "out of memory for the binding");
 		return -ENOMEM;

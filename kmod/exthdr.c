@@ -332,7 +332,16 @@ int gecko_ip6ip6_push(struct sk_buff *skb, const struct in6_addr *src, const str
 {
 	unsigned int inner = skb->len;
 	struct ipv6hdr *ip6;
+	int ret;
 
+	/* One checksum at a time can be left to the device: the inner one is finished now. */
+	if (skb_is_gso(skb))
+		return -EINVAL;
+	if (skb->ip_summed == CHECKSUM_PARTIAL) {
+		ret = skb_checksum_help(skb);
+		if (ret)
+			return ret;
+	}
 	if (skb_cow_head(skb, sizeof(*ip6) + LL_MAX_HEADER))
 		return -ENOMEM;
 	ip6 = skb_push(skb, sizeof(*ip6));

@@ -67,9 +67,10 @@ int gecko_icmp_err_to_home(struct sk_buff *skb, const struct gecko_icmp_err *err
 
 /*
  * IPv6 in IPv6 (RFC 2473) for a packet a donor passes on: an outer header
- * from @src to @dst in front of the packet, or the outer header of a
- * received packet removed (-EINVAL if what it carries is no IPv6 packet
- * that fits it).
+ * from @src to @dst in front of the packet (not a GSO one: -EINVAL), whose
+ * checksum left to the device (CHECKSUM_PARTIAL) is finished first; or
+ * the outer header of a received packet removed (-EINVAL if what it
+ * carries is no IPv6 packet that fits it).
  */
 int gecko_ip6ip6_push(struct sk_buff *skb, const struct in6_addr *src, const struct in6_addr *dst);
 int gecko_ip6ip6_strip(struct sk_buff *skb);

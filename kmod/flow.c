@@ -4,22 +4,26 @@
  * addresses and ports, looked up lock-free by the hooks, changed under
  * gecko_net.lock. A collection acts on flows whose time is up (the socket
  * side of that is sockstate.c's) and on flows whose socket its owner
- * closed meanwhile.
+ * closed meanwhile. Every packet a flow holds counts in gecko_net.held,
+ * which the namespace's limit bounds.
  */
 
 #include "flow.h"
 #include "exthdr.h"
+#include "limits.h"
 #include "netns.h"
 #include "sockstate.h"
 
 #include <linux/mm.h>
 #include <linux/netdevice.h>
 #include <linux/netfilter.h>
+#include <linux/percpu.h>
 #include <linux/rhashtable.h>
 #include <linux/slab.h>
 #include <net/inet_sock.h>
 #include <net/ip6_route.h>
 #include <net/ipv6.h>
+#include <net/netlink.h>
 #include <net/sock.h>
 #include <uapi/linux/gecko.h>
 
@@ -33,10 +37,31 @@ static const struct rhashtable_params flow_params = {
 	.automatic_shrinking = true,
 };
 
-static bool holding(u8 state)
+/*
+ * The states, what the hooks do with each and what becomes of each at its
+ * deadline (the UAPI header says why). A MOVED flow's packets coming in
+ * are passed on or dropped: gecko_flow_in().
+ */
+static const struct gecko_flow_rule rules[GECKO_FLOW_DRAINING + 1] = {
+	[GECKO_FLOW_FROZEN] = { .hold = true, .block_out = true, .expiry = GECKO_FLOW_THAW },
+	[GECKO_FLOW_COMMITTED] = { .hold = true, .block_out = true, .expiry = GECKO_FLOW_DROP },
+	[GECKO_FLOW_RESTORING] = { .hold = true, .block_out = true, .decap = true,
+				   .expiry = GECKO_FLOW_DROP },
+	[GECKO_FLOW_RESTORED] = { .hold = true, .block_out = true, .decap = true,
+				  .expiry = GECKO_FLOW_DROP },
+	[GECKO_FLOW_MOVED] = { .block_out = true, .replaceable = true, .expiry = GECKO_FLOW_FORGET },
+	[GECKO_FLOW_ARRIVED] = { .decap = true, .replaceable = true, .expiry = GECKO_FLOW_FORGET },
+	/* Its socket runs: what it sends leaves, what arrives waits for the held ones. */
+	[GECKO_FLOW_DRAINING] = { .hold = true, .decap = true },
+};
+
+/* The flow whose held packets this CPU is delivering: the hook lets them by. */
+static DEFINE_PER_CPU(const struct gecko_flow *, delivering);
+
+const struct gecko_flow_rule *gecko_flow_rule(u8 state)
 {
-	return state == GECKO_FLOW_FROZEN || state == GECKO_FLOW_RESTORING ||
-	       state == GECKO_FLOW_RESTORED;
+	BUILD_BUG_ON(__GECKO_FLOW_STATE_MAX > GECKO_FLOW_DRAINING);
+	return &rules[state < ARRAY_SIZE(rules) ? state : GECKO_FLOW_UNSPEC];
 }
 
 void gecko_flow_key_of(const struct sock *sk, struct gecko_flow_key *key)
@@ -61,20 +86,31 @@ void gecko_flow_set_state(struct gecko_flow *flow, u8 state)
 	spin_unlock_bh(&flow->held.lock);
 }
 
-void gecko_flow_release(struct gecko_flow *flow, struct sk_buff_head *list)
+void gecko_flow_set_timeout(struct gecko_net *gn, struct gecko_flow *flow, u32 timeout_ms)
+{
+	lockdep_assert_held(&gn->lock);
+	flow->expires = jiffies + msecs_to_jiffies(timeout_ms);
+	gecko_flows_schedule(gn);
+}
+
+/* Moves @flow to @state and what it held to @list, in one step for the hooks. */
+static void take_held(struct gecko_net *gn, struct gecko_flow *flow, u8 state,
+		      struct sk_buff_head *list)
 {
 	__skb_queue_head_init(list);
 	spin_lock_bh(&flow->held.lock);
-	WRITE_ONCE(flow->state, GECKO_FLOW_UNSPEC);
 	skb_queue_splice_init(&flow->held, list);
+	WRITE_ONCE(flow->state, state);
 	spin_unlock_bh(&flow->held.lock);
+	atomic_sub(skb_queue_len(list), &gn->held);
 }
 
 static void purge_held(struct gecko_net *gn, struct gecko_flow *flow)
 {
 	struct sk_buff_head list;
 
-	gecko_flow_release(flow, &list);
+	/* UNSPEC: a hook that still finds the flow lets the packet by. */
+	take_held(gn, flow, GECKO_FLOW_UNSPEC, &list);
 	gecko_counter_add(gn->net, GECKO_COUNTER_FLOW_HELD_DROPPED, skb_queue_len(&list));
 	__skb_queue_purge(&list);
 }
@@ -109,7 +145,7 @@ static void forward_one(struct gecko_net *gn, const struct gecko_flow *flow, str
 	nf_reset_ct(skb);
 	skb->tstamp = 0;
 	memset(IP6CB(skb), 0, sizeof(*IP6CB(skb)));
-	/* The client's checksums inside stand; the outer header has none. */
+	/* The checksums inside are whole (gecko_ip6ip6_push()); the outer header has none. */
 	skb->ip_summed = CHECKSUM_NONE;
 	/* Full-size packets grow by 40 octets: fragmented, not refused. */
 	skb->ignore_df = 1;
@@ -154,11 +190,7 @@ void gecko_flow_moved(struct gecko_net *gn, struct gecko_flow *flow,
 		flow->forward = true;
 	}
 	/* In one step: a packet in between would meet no socket, and a reset. */
-	__skb_queue_head_init(&held);
-	spin_lock_bh(&flow->held.lock);
-	skb_queue_splice_init(&flow->held, &held);
-	WRITE_ONCE(flow->state, GECKO_FLOW_MOVED);
-	spin_unlock_bh(&flow->held.lock);
+	take_held(gn, flow, GECKO_FLOW_MOVED, &held);
 	while ((skb = __skb_dequeue(&held))) {
 		if (flow->forward) {
 			local_bh_disable();
@@ -175,64 +207,113 @@ void gecko_flow_moved(struct gecko_net *gn, struct gecko_flow *flow,
 	}
 	kvfree(flow->unsent);
 	flow->unsent = NULL;
-	flow->expires = jiffies + msecs_to_jiffies(GECKO_SOCK_MOVED_TIMEOUT);
-	gecko_flows_schedule(gn);
+	gecko_flow_set_timeout(gn, flow, GECKO_SOCK_MOVED_TIMEOUT);
 }
 
 struct gecko_flow *gecko_flow_add(struct gecko_net *gn, const struct gecko_flow_key *key,
-				  struct sock *sk, u8 state, u32 timeout_ms)
+				  struct sock *sk, u8 state, u32 timeout_ms,
+				  const struct in6_addr *donor, struct netlink_ext_ack *extack)
 {
 	struct gecko_flow *flow, *old;
 	int ret;
 
 	lockdep_assert_held(&gn->lock);
 	old = gecko_flow_find(gn, key);
-	if (old) {
-		if (old->state != GECKO_FLOW_MOVED)
-			return ERR_PTR(-EEXIST);
-		gecko_flow_remove(gn, old);
+	if (old && !gecko_flow_rule(old->state)->replaceable) {
+		NL_SET_ERR_MSG_MOD(extack, "the connection is frozen or being restored here already");
+		return ERR_PTR(-EEXIST);
+	}
+	/* Replacing one adds none. */
+	if (!old) {
+		ret = gecko_limit_check(gn, GECKO_LIMITS_A_FLOWS,
+					atomic_read(&gn->flows.nelems), extack);
+		if (ret)
+			return ERR_PTR(ret);
 	}
 
 	flow = kzalloc(sizeof(*flow), GFP_KERNEL_ACCOUNT);
-	if (!flow)
+	if (!flow) {
+		NL_SET_ERR_MSG_MOD(extack, "out of memory for the flow");
 		return ERR_PTR(-ENOMEM);
+	}
 	flow->key = *key;
 	flow->state = state;
+	if (donor) {
+		flow->has_donor = true;
+		flow->donor = *donor;
+	}
 	skb_queue_head_init(&flow->held);
-	flow->expires = jiffies + msecs_to_jiffies(timeout_ms);
+	if (old)
+		gecko_flow_remove(gn, old);
 	ret = rhashtable_insert_fast(&gn->flows, &flow->node, flow_params);
 	if (ret) {
 		kfree(flow);
+		NL_SET_ERR_MSG_MOD(extack, "cannot insert the flow");
 		return ERR_PTR(ret);
 	}
 	sock_hold(sk);
 	flow->sk = sk;
 	list_add_tail(&flow->list, &gn->flows_list);
-	gecko_flows_schedule(gn);
+	gecko_flow_set_timeout(gn, flow, timeout_ms);
 	return flow;
 }
 
-void gecko_flow_reinject(struct gecko_net *gn, struct sk_buff_head *list)
+/*
+ * Delivers @skb, which @flow held, through the whole receive path now, on
+ * this CPU: with the bottom halves off nothing else runs the hooks here
+ * meanwhile, so the hook knows it by the flow this CPU is delivering for.
+ * The stack's RPS is bypassed so that it stays on this CPU.
+ */
+static void deliver(struct gecko_net *gn, const struct gecko_flow *flow, struct sk_buff *skb)
 {
 	struct net_device *dev;
+	int ret = NET_RX_DROP;
+
+	local_bh_disable();
+	rcu_read_lock();
+	/* Held without a reference: the device may have left meanwhile. */
+	dev = dev_get_by_index_rcu(gn->net, skb->skb_iif);
+	if (dev) {
+		skb->dev = dev;
+		__this_cpu_write(delivering, flow);
+		ret = netif_receive_skb_core(skb);
+		__this_cpu_write(delivering, NULL);
+	} else {
+		kfree_skb(skb);
+	}
+	rcu_read_unlock();
+	local_bh_enable();
+	gecko_counter_inc(gn->net, ret == NET_RX_SUCCESS ? GECKO_COUNTER_FLOW_REINJECTED :
+							    GECKO_COUNTER_FLOW_HELD_DROPPED);
+}
+
+void gecko_flow_resume(struct gecko_net *gn, struct gecko_flow *flow)
+{
+	u8 then = flow->has_donor ? GECKO_FLOW_ARRIVED : GECKO_FLOW_UNSPEC;
 	struct sk_buff *skb;
 
-	while ((skb = __skb_dequeue(list))) {
-		rcu_read_lock();
-		/* Held without a reference: the device may have left meanwhile. */
-		dev = dev_get_by_index_rcu(gn->net, skb->skb_iif);
-		if (dev) {
-			skb->dev = dev;
-			if (netif_rx(skb) == NET_RX_SUCCESS)
-				gecko_counter_inc(gn->net, GECKO_COUNTER_FLOW_REINJECTED);
-			else
-				gecko_counter_inc(gn->net, GECKO_COUNTER_FLOW_HELD_DROPPED);
-		} else {
-			kfree_skb(skb);
-			gecko_counter_inc(gn->net, GECKO_COUNTER_FLOW_HELD_DROPPED);
-		}
-		rcu_read_unlock();
+	lockdep_assert_held(&gn->lock);
+	/* One at a time, so that one arriving meanwhile queues behind the rest. */
+	for (;;) {
+		spin_lock_bh(&flow->held.lock);
+		skb = __skb_dequeue(&flow->held);
+		/* Empty: from now on packets go straight to the socket. */
+		if (!skb)
+			WRITE_ONCE(flow->state, then);
+		spin_unlock_bh(&flow->held.lock);
+		if (!skb)
+			break;
+		atomic_dec(&gn->held);
+		deliver(gn, flow, skb);
+		cond_resched();
 	}
+	if (then == GECKO_FLOW_UNSPEC)
+		return gecko_flow_remove(gn, flow);
+	sock_put(flow->sk);
+	flow->sk = NULL;
+	kvfree(flow->unsent);
+	flow->unsent = NULL;
+	gecko_flow_set_timeout(gn, flow, GECKO_SOCK_MOVED_TIMEOUT);
 }
 
 unsigned int gecko_flow_in(struct gecko_net *gn, struct sk_buff *skb,
@@ -243,11 +324,19 @@ unsigned int gecko_flow_in(struct gecko_net *gn, struct sk_buff *skb,
 	bool fwd = false;
 
 	flow = rhashtable_lookup(&gn->flows, key, flow_params);
-	if (!flow)
+	if (!flow || flow == this_cpu_read(delivering))
 		return NF_ACCEPT;
 	spin_lock(&flow->held.lock);
-	if (holding(flow->state)) {
-		if (skb_queue_len(&flow->held) < GECKO_SOCK_HELD_MAX) {
+	if (gecko_flow_rule(flow->state)->hold) {
+		gecko_counter_inc(gn->net, GECKO_COUNTER_FLOW_HELD);
+		verdict = NF_DROP;
+		if (skb_queue_len(&flow->held) >= GECKO_SOCK_HELD_MAX) {
+			gecko_counter_inc(gn->net, GECKO_COUNTER_FLOW_HELD_DROPPED);
+		} else if (atomic_inc_return(&gn->held) > gecko_limit(gn, GECKO_LIMITS_A_HELD)) {
+			atomic_dec(&gn->held);
+			gecko_counter_inc(gn->net, GECKO_COUNTER_FLOW_HELD_DROPPED);
+			gecko_counter_inc(gn->net, GECKO_COUNTER_FLOW_HELD_LIMITED);
+		} else {
 			/* Delivered again from the start, on the device it came in on. */
 			skb_dst_drop(skb);
 			nf_reset_ct(skb);
@@ -255,11 +344,7 @@ unsigned int gecko_flow_in(struct gecko_net *gn, struct sk_buff *skb,
 			skb->dev = NULL;
 			__skb_queue_tail(&flow->held, skb);
 			verdict = NF_STOLEN;
-		} else {
-			gecko_counter_inc(gn->net, GECKO_COUNTER_FLOW_HELD_DROPPED);
-			verdict = NF_DROP;
 		}
-		gecko_counter_inc(gn->net, GECKO_COUNTER_FLOW_HELD);
 	} else if (flow->state == GECKO_FLOW_MOVED && flow->forward) {
 		fwd = true;
 		verdict = NF_STOLEN;
@@ -267,7 +352,7 @@ unsigned int gecko_flow_in(struct gecko_net *gn, struct sk_buff *skb,
 		gecko_counter_inc(gn->net, GECKO_COUNTER_FLOW_MOVED_DROPPED);
 		verdict = NF_DROP;
 	} else {
-		verdict = NF_ACCEPT;	/* thawed under our feet */
+		verdict = NF_ACCEPT;	/* ARRIVED, or thawed under our feet */
 	}
 	spin_unlock(&flow->held.lock);
 	/* Where it goes was set before the flow was MOVED, and stays. */
@@ -280,10 +365,19 @@ bool gecko_flow_out_blocked(struct gecko_net *gn, const struct gecko_flow_key *k
 {
 	struct gecko_flow *flow = rhashtable_lookup(&gn->flows, key, flow_params);
 
-	if (!flow || READ_ONCE(flow->state) == GECKO_FLOW_UNSPEC)
+	if (!flow || !gecko_flow_rule(READ_ONCE(flow->state))->block_out)
 		return false;
 	gecko_counter_inc(gn->net, GECKO_COUNTER_FLOW_OUT_DROPPED);
 	return true;
+}
+
+bool gecko_flow_decap_ok(struct gecko_net *gn, const struct gecko_flow_key *key,
+			 const struct in6_addr *outer_src)
+{
+	struct gecko_flow *flow = rhashtable_lookup(&gn->flows, key, flow_params);
+
+	return flow && flow->has_donor && ipv6_addr_equal(&flow->donor, outer_src) &&
+	       gecko_flow_rule(READ_ONCE(flow->state))->decap;
 }
 
 void gecko_flows_schedule(struct gecko_net *gn)
@@ -301,6 +395,24 @@ void gecko_flows_schedule(struct gecko_net *gn)
 			 time_after(next, jiffies) ? next - jiffies : 0);
 }
 
+/*
+ * Ends @flow as its state says (the socket's part is sockstate.c's): at
+ * its deadline, or because its service, namespace or module goes. Returns
+ * whether it had a socket to act on. The flow may stay, MOVED or ARRIVED.
+ */
+static bool end_flow(struct gecko_net *gn, struct gecko_flow *flow)
+{
+	switch (gecko_flow_rule(flow->state)->expiry) {
+	case GECKO_FLOW_THAW:
+	case GECKO_FLOW_DROP:
+		gecko_sock_expire(gn, flow);
+		return true;
+	default:
+		gecko_flow_remove(gn, flow);
+		return false;
+	}
+}
+
 static void collect_work(struct work_struct *work)
 {
 	struct gecko_net *gn = container_of(to_delayed_work(work), struct gecko_net, flow_gc);
@@ -309,12 +421,8 @@ static void collect_work(struct work_struct *work)
 	mutex_lock(&gn->lock);
 	list_for_each_entry_safe(flow, tmp, &gn->flows_list, list) {
 		if (time_after_eq(jiffies, flow->expires)) {
-			if (flow->state == GECKO_FLOW_MOVED) {
-				gecko_flow_remove(gn, flow);
-			} else {
-				gecko_sock_expire(gn, flow);
+			if (end_flow(gn, flow))
 				gecko_counter_inc(gn->net, GECKO_COUNTER_FLOW_EXPIRED);
-			}
 		} else if (flow->sk && READ_ONCE(flow->sk->sk_state) == TCP_CLOSE) {
 			/* Its owner closed it, silently since it was in repair mode. */
 			gecko_flow_moved(gn, flow, NULL, NULL);
@@ -340,11 +448,9 @@ restart:
 	list_for_each_entry(flow, &gn->flows_list, list) {
 		if (!ipv6_addr_equal(&flow->key.local, home))
 			continue;
-		if (flow->state == GECKO_FLOW_MOVED)
-			gecko_flow_remove(gn, flow);
-		else
-			gecko_sock_expire(gn, flow);
-		goto restart;	/* either may have removed it */
+		/* Ended, it may stay MOVED or ARRIVED: the next pass forgets it. */
+		end_flow(gn, flow);
+		goto restart;
 	}
 }
 
@@ -353,13 +459,9 @@ void gecko_flows_uninit(struct gecko_net *gn)
 	struct gecko_flow *flow;
 
 	mutex_lock(&gn->lock);
-	/* Expiring thaws a flow (it goes) or drops its socket (it stays, MOVED). */
-	while ((flow = list_first_entry_or_null(&gn->flows_list, struct gecko_flow, list))) {
-		if (flow->state == GECKO_FLOW_MOVED)
-			gecko_flow_remove(gn, flow);
-		else
-			gecko_sock_expire(gn, flow);
-	}
+	/* Ended, a flow may stay MOVED or ARRIVED: the next pass forgets it. */
+	while ((flow = list_first_entry_or_null(&gn->flows_list, struct gecko_flow, list)))
+		end_flow(gn, flow);
 	mutex_unlock(&gn->lock);
 	cancel_delayed_work_sync(&gn->flow_gc);
 	rhashtable_destroy(&gn->flows);

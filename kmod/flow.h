@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Flows: the TCP connections of G that are frozen, being restored, or
- * were handed off from here. The hooks hold back the packets that arrive
- * for the first kind, drop what their sockets would send, and drop the
- * packets of the last kind instead of letting the stack reset them.
+ * Flows: the TCP connections of G that are frozen, committed, being
+ * restored, or were handed off from here or to here lately. The hooks
+ * hold back the packets that arrive for the first kinds, drop what their
+ * sockets would send, drop (or pass on) the packets of a connection that
+ * left instead of letting the stack reset them, and take a connection's
+ * packets out of the tunnel from its donor. What each state does is
+ * written once, in flow.c's table.
  */
 
 #ifndef _GECKO_FLOW_H
@@ -18,7 +21,15 @@
 #include <linux/types.h>
 
 struct gecko_net;
+struct netlink_ext_ack;
 struct sock;
+
+/*
+ * Thawed, its held packets being delivered; what arrives meanwhile queues
+ * behind them. Set and left under gecko_net.lock, which dumps take, so it
+ * is never reported and has no UAPI value.
+ */
+#define GECKO_FLOW_DRAINING 31
 
 struct gecko_flow_key {
 	struct in6_addr local;	/* G */
@@ -32,11 +43,15 @@ struct gecko_flow {
 	struct list_head list;		/* in gecko_net.flows, under its lock */
 	struct gecko_flow_key key;
 	/*
-	 * enum gecko_flow_state. Changed under gecko_net.lock and held.lock:
-	 * the hooks read it under held.lock before they hold a packet.
+	 * enum gecko_flow_state or GECKO_FLOW_DRAINING. Changed under
+	 * gecko_net.lock and held.lock: the hooks read it under held.lock
+	 * before they hold a packet.
 	 */
 	u8 state;
-	struct sock *sk;		/* a reference, until the flow is MOVED */
+	/* Set before the flow is in the table, then fixed: the hooks read them. */
+	bool has_donor;
+	struct in6_addr donor;		/* its donor's care-of address */
+	struct sock *sk;		/* a reference, until the flow is MOVED or ARRIVED */
 	struct sk_buff_head held;
 	unsigned long expires;		/* jiffies */
 	/* Once MOVED: where its packets go, inside a header from fwd_src. */
@@ -53,6 +68,25 @@ struct gecko_flow {
 	struct rcu_head rcu;
 };
 
+/* What the module does with a flow whose time is up. */
+enum gecko_flow_expiry {
+	GECKO_FLOW_KEEP,	/* nothing: it has no deadline of its own */
+	GECKO_FLOW_THAW,	/* its socket resumes: nobody else has its state */
+	GECKO_FLOW_DROP,	/* its socket is dropped silently: it may run elsewhere */
+	GECKO_FLOW_FORGET,	/* it is forgotten: it has no socket */
+};
+
+/* What a state means; flow.c's table has one per state. */
+struct gecko_flow_rule {
+	bool hold;		/* packets coming in are held back */
+	bool block_out;		/* what its socket would send is dropped */
+	bool decap;		/* its donor's packets are taken out of their tunnel */
+	bool replaceable;	/* a freeze or restore of the connection replaces it */
+	enum gecko_flow_expiry expiry;
+};
+
+const struct gecko_flow_rule *gecko_flow_rule(u8 state);
+
 int gecko_flows_init(struct gecko_net *gn);
 /* Thaws, drops and forgets every flow: the namespace or module goes. */
 void gecko_flows_uninit(struct gecko_net *gn);
@@ -67,17 +101,20 @@ struct gecko_flow *gecko_flow_find(struct gecko_net *gn, const struct gecko_flow
 
 /*
  * Adds a flow for @sk (a reference is taken) in @state, acted on by the
- * module @timeout_ms from now, replacing a MOVED one for the same
- * connection. Caller holds gn->lock.
+ * module @timeout_ms from now, with the donor @donor if not NULL,
+ * replacing a MOVED or ARRIVED one for the same connection. -EEXIST if
+ * another is there, -ENOSPC past the namespace's limit of flows, each
+ * with its message. Caller holds gn->lock.
  */
 struct gecko_flow *gecko_flow_add(struct gecko_net *gn, const struct gecko_flow_key *key,
-				  struct sock *sk, u8 state, u32 timeout_ms);
+				  struct sock *sk, u8 state, u32 timeout_ms,
+				  const struct in6_addr *donor, struct netlink_ext_ack *extack);
 
 /* Changes @flow's state, in step with the hooks. */
 void gecko_flow_set_state(struct gecko_flow *flow, u8 state);
 
-/* Stops holding packets; those held are now @list's. Caller holds gn->lock. */
-void gecko_flow_release(struct gecko_flow *flow, struct sk_buff_head *list);
+/* Sets when the module acts on @flow by itself. Caller holds gn->lock. */
+void gecko_flow_set_timeout(struct gecko_net *gn, struct gecko_flow *flow, u32 timeout_ms);
 
 /* Forgets the flow, its held packets and its socket. Caller holds gn->lock. */
 void gecko_flow_remove(struct gecko_net *gn, struct gecko_flow *flow);
@@ -90,8 +127,13 @@ void gecko_flow_remove(struct gecko_net *gn, struct gecko_flow *flow);
 void gecko_flow_moved(struct gecko_net *gn, struct gecko_flow *flow,
 		      const struct in6_addr *src, const struct in6_addr *dst);
 
-/* Delivers packets gecko_flow_release() gave, as if they arrived now. */
-void gecko_flow_reinject(struct gecko_net *gn, struct sk_buff_head *list);
+/*
+ * The socket of @flow, DRAINING, runs again: the packets held for it are
+ * delivered, oldest first, each through the receive path before the next,
+ * and those arriving meanwhile after them. Then the flow is forgotten, or
+ * ARRIVED if it has a donor. Caller holds gn->lock.
+ */
+void gecko_flow_resume(struct gecko_net *gn, struct gecko_flow *flow);
 
 /* Re-arms the collection for a flow's new deadline. */
 void gecko_flows_schedule(struct gecko_net *gn);
@@ -99,10 +141,13 @@ void gecko_flows_schedule(struct gecko_net *gn);
 /*
  * The hooks' part, under RCU: a packet of G's TCP connection @key coming
  * in (NF_ACCEPT, NF_DROP, or NF_STOLEN when held) or going out (whether
- * to drop it).
+ * to drop it), and whether a packet of @key that @outer_src passed on
+ * inside an IPv6 header is to be taken out of it.
  */
 unsigned int gecko_flow_in(struct gecko_net *gn, struct sk_buff *skb,
 			   const struct gecko_flow_key *key);
 bool gecko_flow_out_blocked(struct gecko_net *gn, const struct gecko_flow_key *key);
+bool gecko_flow_decap_ok(struct gecko_net *gn, const struct gecko_flow_key *key,
+			 const struct in6_addr *outer_src);
 
 #endif /* _GECKO_FLOW_H */

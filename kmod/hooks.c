@@ -21,7 +21,12 @@
  * A connection of G being handed off has its packets held while it is
  * frozen, and passed on to its acceptor (or dropped) once it left
  * (flow.c); what a frozen socket would send is dropped. The acceptor takes
- * what a donor passed on from inside an IPv6 header to its care-of address.
+ * what its donor passed on from inside an IPv6 header to its care-of
+ * address, for that connection only; nobody else's.
+ *
+ * The hooks read the services, bindings and flows under RCU, and are
+ * registered only while the namespace has services. netns.c says in what
+ * order they and the tables go.
  */
 
 #include "hooks.h"
@@ -148,32 +153,77 @@ static void icmp_err_in(struct gecko_net *gn, struct sk_buff *skb,
 		gecko_counter_inc(gn->net, GECKO_COUNTER_ICMP_ERR_IN);
 }
 
-/*
- * A packet a donor passed on, inside an IPv6 header to @svc's care-of
- * address: what it carries goes on to G if it is a bound client's. The
- * home agent's tunnel to the contact node is the kernel's, left alone.
- */
-static unsigned int forwarded_in(struct gecko_net *gn, struct sk_buff *skb,
-				 const struct gecko_service *svc)
+/* Whether @addr is the home agent of a service whose care-of address is @coa. */
+static bool home_agent_of(struct gecko_net *gn, const struct in6_addr *addr,
+			  const struct in6_addr *coa)
 {
-	struct gecko_binding_key key = { .home = svc->home };
-	const struct ipv6hdr *inner;
+	struct gecko_service *svc;
 
-	if (ipv6_addr_equal(&ipv6_hdr(skb)->saddr, &svc->ha))
+	list_for_each_entry_rcu(svc, &gn->services, list)
+		if (ipv6_addr_equal(&svc->coa, coa) && ipv6_addr_equal(&svc->ha, addr))
+			return true;
+	return false;
+}
+
+/*
+ * The connection a packet inside an IPv6 header to a care-of address
+ * belongs to: a TCP segment to G of a service at that address, or false.
+ */
+static bool inner_flow(struct gecko_net *gn, struct sk_buff *skb, struct gecko_flow_key *key)
+{
+	const unsigned int in_off = sizeof(struct ipv6hdr);
+	const struct gecko_service *svc;
+	const struct ipv6hdr *inner;
+	struct tcphdr _th;
+	const struct tcphdr *th;
+	__be16 frag_off;
+	u8 next;
+	int off;
+
+	/* Directly inside: how donors send it, and what gecko_ip6ip6_strip() takes. */
+	if (ipv6_hdr(skb)->nexthdr != IPPROTO_IPV6 || !pskb_may_pull(skb, 2 * sizeof(*inner)))
+		return false;
+	inner = (const struct ipv6hdr *)(skb_network_header(skb) + in_off);
+	svc = gecko_service_find(gn, &inner->daddr);
+	if (inner->version != 6 || !svc || !ipv6_addr_equal(&svc->coa, &ipv6_hdr(skb)->daddr))
+		return false;
+	next = inner->nexthdr;
+	off = ipv6_skip_exthdr(skb, in_off + sizeof(*inner), &next, &frag_off);
+	if (off < 0 || next != IPPROTO_TCP || frag_off)
+		return false;
+	th = skb_header_pointer(skb, off, sizeof(_th), &_th);
+	if (!th)
+		return false;
+	memset(key, 0, sizeof(*key));
+	key->local = inner->daddr;
+	key->remote = inner->saddr;
+	key->local_port = th->dest;
+	key->remote_port = th->source;
+	return true;
+}
+
+/*
+ * A packet inside an IPv6 header to @coa, a service's care-of address. The
+ * home agent's tunnel to the contact node is the kernel's, left alone.
+ * Anything else is taken out only when it is a segment of a connection
+ * restored here, sent by the donor named at the restore: the rest could
+ * be anyone's, with any source inside.
+ */
+static unsigned int tunnelled_in(struct gecko_net *gn, struct sk_buff *skb,
+				 const struct in6_addr *coa)
+{
+	const struct in6_addr *outer_src = &ipv6_hdr(skb)->saddr;
+	struct gecko_flow_key key;
+
+	if (home_agent_of(gn, outer_src, coa))
 		return NF_ACCEPT;
-	if (!pskb_may_pull(skb, 2 * sizeof(struct ipv6hdr)))
-		goto drop;
-	inner = (const struct ipv6hdr *)(skb_network_header(skb) + sizeof(struct ipv6hdr));
-	if (!ipv6_addr_equal(&inner->daddr, &svc->home))
-		return NF_ACCEPT;	/* not for G: someone else's tunnel */
-	key.peer = inner->saddr;
-	if (!gecko_binding_lookup(gn, &key) || gecko_ip6ip6_strip(skb))
-		goto drop;
+	if (!inner_flow(gn, skb, &key) || !gecko_flow_decap_ok(gn, &key, outer_src) ||
+	    gecko_ip6ip6_strip(skb)) {
+		gecko_counter_inc(gn->net, GECKO_COUNTER_FWD_IN_DROPPED);
+		return NF_DROP;
+	}
 	gecko_counter_inc(gn->net, GECKO_COUNTER_FWD_IN);
 	return NF_ACCEPT;
-drop:
-	gecko_counter_inc(gn->net, GECKO_COUNTER_FWD_IN_DROPPED);
-	return NF_DROP;
 }
 
 /* A packet to @svc's care-of address: the type 2 routing header, if any. */
@@ -184,11 +234,13 @@ static unsigned int coa_in(struct gecko_net *gn, struct sk_buff *skb,
 	struct gecko_binding *b;
 	enum gecko_rh2_result res;
 	struct gecko_rh2 rh2;
+	unsigned int off;
 	u8 st;
 
 	res = gecko_rh2_parse(skb, &rh2);
 	if (res == GECKO_RH2_ABSENT)
-		return ipv6_hdr(skb)->nexthdr == IPPROTO_IPV6 ? forwarded_in(gn, skb, svc) : NF_ACCEPT;
+		return upper_layer(skb, &off) == IPPROTO_IPV6 ? tunnelled_in(gn, skb, &svc->coa) :
+								NF_ACCEPT;
 	if (res != GECKO_RH2_OK) {
 		gecko_counter_inc(gn->net, rh2_drop_reason[res]);
 		return NF_DROP;
@@ -345,15 +397,51 @@ static const struct nf_hook_ops hook_ops[] = {
 
 int gecko_hooks_get(struct gecko_net *gn)
 {
+	int ret;
+
 	lockdep_assert_held(&gn->lock);
-	if (!list_empty(&gn->services))
+	if (gn->hooks_on)
 		return 0;
-	return nf_register_net_hooks(gn->net, hook_ops, ARRAY_SIZE(hook_ops));
+	ret = nf_register_net_hooks(gn->net, hook_ops, ARRAY_SIZE(hook_ops));
+	gn->hooks_on = !ret;
+	return ret;
+}
+
+/*
+ * Unregistered, the hooks are not called again, but one may still be
+ * running: nf_unregister_net_hooks() does not wait for it. What it reads
+ * must outlive an RCU grace period (netns.c).
+ */
+static void unregister(struct gecko_net *gn)
+{
+	if (!gn->hooks_on)
+		return;
+	nf_unregister_net_hooks(gn->net, hook_ops, ARRAY_SIZE(hook_ops));
+	gn->hooks_on = false;
 }
 
 void gecko_hooks_put(struct gecko_net *gn)
 {
 	lockdep_assert_held(&gn->lock);
 	if (list_empty(&gn->services))
-		nf_unregister_net_hooks(gn->net, hook_ops, ARRAY_SIZE(hook_ops));
+		unregister(gn);
 }
+
+void gecko_hooks_uninit(struct gecko_net *gn)
+{
+	mutex_lock(&gn->lock);
+	unregister(gn);
+	mutex_unlock(&gn->lock);
+}
+
+#if IS_ENABLED(CONFIG_GECKO_KUNIT_TEST)
+unsigned int gecko_hooks_rh2_in(struct sk_buff *skb, const struct nf_hook_state *state)
+{
+	return rh2_in(NULL, skb, state);
+}
+
+unsigned int gecko_hooks_hao_out(struct sk_buff *skb, const struct nf_hook_state *state)
+{
+	return hao_out(NULL, skb, state);
+}
+#endif

@@ -31,6 +31,15 @@ err_genl:
 	return ret;
 }
 
+/*
+ * The family goes first: genl_unregister_family() waits for the commands
+ * running (they hold its cb_lock for reading), and a dump in progress holds
+ * a reference on the module, which cannot be unloaded meanwhile. Then no
+ * command can reach the per-namespace state, which netns.c tears down in
+ * the order it documents. What is freed after a grace period is freed with
+ * kfree_rcu(), which runs none of our code: no callback outlives the
+ * module, so there is no rcu_barrier() to wait for.
+ */
 static void __exit mod_exit(void)
 {
 	gecko_genl_uninit();

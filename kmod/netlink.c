@@ -7,6 +7,7 @@
 #include "netlink.h"
 #include "binding.h"
 #include "flow.h"
+#include "limits.h"
 #include "netns.h"
 #include "service.h"
 #include "sockstate.h"
@@ -57,6 +58,23 @@ static const struct nla_policy sock_policy[GECKO_SOCK_A_MAX + 1] = {
 	[GECKO_SOCK_A_FLOW] = REPLY_ONLY,
 	[GECKO_SOCK_A_HELD] = REPLY_ONLY,
 	[GECKO_SOCK_A_FORWARD] = ADDRESS,
+	[GECKO_SOCK_A_DONOR] = ADDRESS,
+};
+
+static struct netlink_range_validation services_range = { .max = GECKO_LIMIT_SERVICES_MAX };
+static struct netlink_range_validation bindings_range = { .max = GECKO_LIMIT_BINDINGS_MAX };
+static struct netlink_range_validation flows_range = { .max = GECKO_LIMIT_FLOWS_MAX };
+static struct netlink_range_validation held_range = { .max = GECKO_LIMIT_HELD_MAX };
+
+static const struct nla_policy limits_policy[GECKO_LIMITS_A_MAX + 1] = {
+	[GECKO_LIMITS_A_SERVICES] = NLA_POLICY_FULL_RANGE(NLA_U32, &services_range),
+	[GECKO_LIMITS_A_BINDINGS] = NLA_POLICY_FULL_RANGE(NLA_U32, &bindings_range),
+	[GECKO_LIMITS_A_FLOWS] = NLA_POLICY_FULL_RANGE(NLA_U32, &flows_range),
+	[GECKO_LIMITS_A_HELD] = NLA_POLICY_FULL_RANGE(NLA_U32, &held_range),
+	[GECKO_LIMITS_A_SERVICES_USED] = REPLY_ONLY,
+	[GECKO_LIMITS_A_BINDINGS_USED] = REPLY_ONLY,
+	[GECKO_LIMITS_A_FLOWS_USED] = REPLY_ONLY,
+	[GECKO_LIMITS_A_HELD_USED] = REPLY_ONLY,
 };
 
 const struct nla_policy gecko_genl_policy[GECKO_A_MAX + 1] = {
@@ -68,6 +86,7 @@ const struct nla_policy gecko_genl_policy[GECKO_A_MAX + 1] = {
 	[GECKO_A_SERVICE] = NLA_POLICY_NESTED(service_policy),
 	[GECKO_A_BINDING] = NLA_POLICY_NESTED(binding_policy),
 	[GECKO_A_SOCK] = NLA_POLICY_NESTED(sock_policy),
+	[GECKO_A_LIMITS] = NLA_POLICY_NESTED(limits_policy),
 };
 
 static struct genl_family gecko_genl_family;
@@ -434,7 +453,7 @@ static int binding_dump_start(struct netlink_callback *cb)
 	struct binding_dump *ctx;
 	int ret;
 
-	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
 	if (!ctx)
 		return -ENOMEM;
 	if (info->attrs[GECKO_A_BINDING]) {
@@ -500,15 +519,26 @@ static int binding_dump_done(struct netlink_callback *cb)
 	return 0;
 }
 
-/* The socket commands: a GECKO_A_SOCK nest naming the caller's socket. */
-static int parse_sock(struct genl_info *info, struct nlattr **tb, int *fd)
+/*
+ * The socket commands: a GECKO_A_SOCK nest naming the caller's socket,
+ * with no attribute but those the command @takes (a mask of their types):
+ * a donor given to a freeze must not pass for a restore's.
+ */
+static int parse_sock(struct genl_info *info, struct nlattr **tb, int *fd, unsigned long takes)
 {
 	int ret = parse_nest(info, ATTR(GECKO_A_SOCK), tb, GECKO_SOCK_A_MAX, sock_policy) ?:
 		  require(info, info->attrs[GECKO_A_SOCK], tb, ATTR(GECKO_SOCK_A_FD));
+	int type;
 
-	if (!ret)
-		*fd = nla_get_u32(tb[GECKO_SOCK_A_FD]);
-	return ret;
+	if (ret)
+		return ret;
+	for (type = 1; type <= GECKO_SOCK_A_MAX; type++)
+		if (tb[type] && !(BIT(type) & (takes | BIT(GECKO_SOCK_A_FD)))) {
+			NL_SET_ERR_MSG_ATTR(info->extack, tb[type], "attribute not taken by this command");
+			return -EINVAL;
+		}
+	*fd = nla_get_u32(tb[GECKO_SOCK_A_FD]);
+	return 0;
 }
 
 static u32 timeout_of(struct nlattr **tb)
@@ -522,22 +552,36 @@ static int sock_freeze(struct sk_buff *skb, struct genl_info *info)
 	struct nlattr *tb[GECKO_SOCK_A_MAX + 1];
 	int fd, ret;
 
-	ret = parse_sock(info, tb, &fd);
+	ret = parse_sock(info, tb, &fd, BIT(GECKO_SOCK_A_TIMEOUT));
 	return ret ?: gecko_sock_freeze(gecko_net(genl_info_net(info)), fd, timeout_of(tb),
+					info->extack);
+}
+
+static int sock_commit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *tb[GECKO_SOCK_A_MAX + 1];
+	int fd, ret;
+
+	ret = parse_sock(info, tb, &fd, BIT(GECKO_SOCK_A_TIMEOUT));
+	return ret ?: gecko_sock_commit(gecko_net(genl_info_net(info)), fd, timeout_of(tb),
 					info->extack);
 }
 
 static int sock_restore(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *tb[GECKO_SOCK_A_MAX + 1];
+	struct in6_addr donor;
 	int fd, ret;
 
-	ret = parse_sock(info, tb, &fd) ?:
+	ret = parse_sock(info, tb, &fd, BIT(GECKO_SOCK_A_DATA) | BIT(GECKO_SOCK_A_TIMEOUT) |
+				    BIT(GECKO_SOCK_A_DONOR)) ?:
 	      require(info, info->attrs[GECKO_A_SOCK], tb, ATTR(GECKO_SOCK_A_DATA));
+	if (!ret && tb[GECKO_SOCK_A_DONOR])
+		ret = get_addr(info, info->attrs[GECKO_A_SOCK], tb, ATTR(GECKO_SOCK_A_DONOR), &donor);
 	return ret ?: gecko_sock_restore(gecko_net(genl_info_net(info)), fd,
 					 nla_data(tb[GECKO_SOCK_A_DATA]),
 					 nla_len(tb[GECKO_SOCK_A_DATA]), timeout_of(tb),
-					 info->extack);
+					 tb[GECKO_SOCK_A_DONOR] ? &donor : NULL, info->extack);
 }
 
 static int sock_restore_data(struct sk_buff *skb, struct genl_info *info)
@@ -545,7 +589,7 @@ static int sock_restore_data(struct sk_buff *skb, struct genl_info *info)
 	struct nlattr *tb[GECKO_SOCK_A_MAX + 1];
 	int fd, ret;
 
-	ret = parse_sock(info, tb, &fd) ?:
+	ret = parse_sock(info, tb, &fd, BIT(GECKO_SOCK_A_DATA)) ?:
 	      require(info, info->attrs[GECKO_A_SOCK], tb, ATTR(GECKO_SOCK_A_DATA));
 	if (ret)
 		return ret;
@@ -563,7 +607,7 @@ static int sock_thaw(struct sk_buff *skb, struct genl_info *info)
 	struct nlattr *tb[GECKO_SOCK_A_MAX + 1];
 	int fd, ret;
 
-	ret = parse_sock(info, tb, &fd);
+	ret = parse_sock(info, tb, &fd, 0);
 	return ret ?: gecko_sock_thaw(gecko_net(genl_info_net(info)), fd, info->extack);
 }
 
@@ -573,7 +617,7 @@ static int sock_drop(struct sk_buff *skb, struct genl_info *info)
 	struct in6_addr forward;
 	int fd, ret;
 
-	ret = parse_sock(info, tb, &fd);
+	ret = parse_sock(info, tb, &fd, BIT(GECKO_SOCK_A_FORWARD));
 	if (!ret && tb[GECKO_SOCK_A_FORWARD])
 		ret = get_addr(info, info->attrs[GECKO_A_SOCK], tb, ATTR(GECKO_SOCK_A_FORWARD), &forward);
 	return ret ?: gecko_sock_drop(gecko_net(genl_info_net(info)), fd,
@@ -624,7 +668,7 @@ static int capture_start(struct netlink_callback *cb)
 			       cb->extack);
 	if (ret)
 		return ret;
-	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
 	if (!ctx)
 		return -ENOMEM;
 	if (tb[GECKO_SOCK_A_FD]) {
@@ -634,7 +678,7 @@ static int capture_start(struct netlink_callback *cb)
 		ret = PTR_ERR_OR_ZERO(ctx->buf);
 	} else {
 		ctx->len = GECKO_TCP_STATE_HDR_LEN;
-		ctx->buf = kvmalloc(ctx->len, GFP_KERNEL);
+		ctx->buf = kvmalloc(ctx->len, GFP_KERNEL_ACCOUNT);
 		ret = capture_key(cb, tb, &key) ?:
 		      (ctx->buf ? gecko_sock_snapshot(gn, &key, ctx->buf, cb->extack) : -ENOMEM);
 		if (ret)
@@ -702,7 +746,8 @@ static int flow_fill(struct sk_buff *skb, const struct gecko_flow *flow)
 	    nla_put_u16(skb, GECKO_SOCK_A_REMOTE_PORT, ntohs(flow->key.remote_port)) ||
 	    nla_put_u8(skb, GECKO_SOCK_A_FLOW, READ_ONCE(flow->state)) ||
 	    nla_put_u32(skb, GECKO_SOCK_A_HELD, skb_queue_len_lockless(&flow->held)) ||
-	    nla_put_u32(skb, GECKO_SOCK_A_TIMEOUT, left > 0 ? jiffies_to_msecs(left) : 0))
+	    nla_put_u32(skb, GECKO_SOCK_A_TIMEOUT, left > 0 ? jiffies_to_msecs(left) : 0) ||
+	    (flow->has_donor && nla_put_in6_addr(skb, GECKO_SOCK_A_DONOR, &flow->donor)))
 		return -EMSGSIZE;
 	nla_nest_end(skb, nest);
 	return 0;
@@ -717,6 +762,56 @@ static int flow_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	return dump_list(skb, cb, GECKO_CMD_SOCK_GET, &gecko_net(sock_net(cb->skb->sk))->flows_list,
 			 offsetof(struct gecko_flow, list), flow_fill_any);
+}
+
+#define USED_AFTER (GECKO_LIMITS_A_SERVICES_USED - GECKO_LIMITS_A_SERVICES)
+
+static int limits_fill(struct sk_buff *skb, const void *arg)
+{
+	struct gecko_net *gn = (struct gecko_net *)arg;
+	struct nlattr *nest = nla_nest_start(skb, GECKO_A_LIMITS);
+	int which;
+
+	if (!nest)
+		return -EMSGSIZE;
+	/* Each limit's _USED attribute comes as many types after it. */
+	BUILD_BUG_ON(GECKO_LIMITS_A_HELD_USED - GECKO_LIMITS_A_HELD != USED_AFTER);
+	for (which = GECKO_LIMITS_A_SERVICES; which <= GECKO_LIMITS_A_HELD; which++)
+		if (nla_put_u32(skb, which, gecko_limit(gn, which)) ||
+		    nla_put_u32(skb, which + USED_AFTER, gecko_limit_used(gn, which)))
+			return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int limits_get(struct sk_buff *skb, struct genl_info *info)
+{
+	return reply(info, GECKO_CMD_LIMITS_GET, limits_fill, gecko_net(genl_info_net(info)));
+}
+
+static int limits_set(struct sk_buff *skb, struct genl_info *info)
+{
+	struct gecko_net *gn = gecko_net(genl_info_net(info));
+	struct nlattr *tb[GECKO_LIMITS_A_MAX + 1];
+	bool any = false;
+	int which, ret;
+
+	ret = parse_nest(info, ATTR(GECKO_A_LIMITS), tb, GECKO_LIMITS_A_MAX, limits_policy);
+	if (ret)
+		return ret;
+	for (which = GECKO_LIMITS_A_SERVICES; which <= GECKO_LIMITS_A_HELD; which++)
+		any |= !!tb[which];
+	if (!any) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[GECKO_A_LIMITS], "no limit to set");
+		return -EINVAL;
+	}
+	/* What exists stays: only new ones are refused (limits.c). */
+	mutex_lock(&gn->lock);
+	for (which = GECKO_LIMITS_A_SERVICES; which <= GECKO_LIMITS_A_HELD; which++)
+		if (tb[which])
+			WRITE_ONCE(gn->limits.max[which], nla_get_u32(tb[which]));
+	mutex_unlock(&gn->lock);
+	return 0;
 }
 
 /* Count every command that passed validation and the permission check. */
@@ -754,6 +849,9 @@ COUNTED(sock_restore)
 COUNTED(sock_restore_data)
 COUNTED(sock_thaw)
 COUNTED(sock_drop)
+COUNTED(sock_commit)
+COUNTED(limits_get)
+COUNTED(limits_set)
 
 static const struct genl_ops gecko_genl_ops[] = {
 	{
@@ -817,6 +915,18 @@ static const struct genl_ops gecko_genl_ops[] = {
 	}, {
 		.cmd = GECKO_CMD_SOCK_GET,
 		.dumpit = flow_dump,
+		.flags = GENL_UNS_ADMIN_PERM,
+	}, {
+		.cmd = GECKO_CMD_SOCK_COMMIT,
+		.doit = sock_commit_counted,
+		.flags = GENL_UNS_ADMIN_PERM,
+	}, {
+		.cmd = GECKO_CMD_LIMITS_GET,
+		.doit = limits_get_counted,
+		.flags = GENL_UNS_ADMIN_PERM,
+	}, {
+		.cmd = GECKO_CMD_LIMITS_SET,
+		.doit = limits_set_counted,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
 };

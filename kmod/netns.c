@@ -7,6 +7,7 @@
 #include "netns.h"
 #include "binding.h"
 #include "flow.h"
+#include "hooks.h"
 #include "service.h"
 
 #include <linux/percpu.h>
@@ -68,6 +69,8 @@ static int __net_init gecko_net_init(struct net *net)
 	gn->net = net;
 	mutex_init(&gn->lock);
 	INIT_LIST_HEAD(&gn->services);
+	gecko_limits_init(&gn->limits);
+	atomic_set(&gn->held, 0);
 	gn->counters = alloc_percpu(struct pcpu_counters);
 	if (!gn->counters)
 		return -ENOMEM;
@@ -88,13 +91,37 @@ err_bindings:
 	return ret;
 }
 
+/*
+ * The lifetime of a namespace's state, in one place. It goes when the
+ * namespace does, and at module unload, where unregister_pernet_subsys()
+ * runs these for every namespace once the netlink family is gone (main.c):
+ * no command runs any more then. The order:
+ *
+ *  1. pre_exit: the netfilter hooks are unregistered. One may still be
+ *     running (nf_unregister_net_hooks() does not wait), so the core waits
+ *     an RCU grace period before it calls exit: no packet is inside a
+ *     hook, and none reads the tables, after that.
+ *  2. exit: the flows, with their held packets delivered (no hook holds
+ *     them back now) or freed, frozen sockets thawed, committed and
+ *     restored ones dropped; then their collection stops.
+ *  3. The bindings and their collection, then the services.
+ *  4. The counters, which every step above may still bump.
+ *
+ * Removing the last service also unregisters the hooks (service.c), but
+ * frees no table: services, bindings and flows removed while the hooks
+ * may run are freed after a grace period (kfree_rcu), and the tables live
+ * as long as the namespace.
+ */
+static void __net_exit gecko_net_pre_exit(struct net *net)
+{
+	gecko_hooks_uninit(gecko_net(net));
+}
+
 static void __net_exit gecko_net_exit(struct net *net)
 {
 	struct gecko_net *gn = gecko_net(net);
 
-	/* Flows first, while their services' hooks still hold packets. */
 	gecko_flows_uninit(gn);
-	/* Bindings next: they count against their service. */
 	gecko_bindings_uninit(gn);
 	gecko_services_flush(gn);
 	free_percpu(gn->counters);
@@ -102,12 +129,14 @@ static void __net_exit gecko_net_exit(struct net *net)
 
 static struct pernet_operations gecko_net_ops = {
 	.init = gecko_net_init,
+	.pre_exit = gecko_net_pre_exit,
 	.exit = gecko_net_exit,
 	.id = &gecko_net_id,
 	.size = sizeof(struct gecko_net),
 };
 
-int __init gecko_netns_init(void)
+/* Not __init: the KUnit teardown test unregisters and registers it again. */
+int gecko_netns_init(void)
 {
 	return register_pernet_subsys(&gecko_net_ops);
 }

@@ -7,6 +7,9 @@
 #ifndef _GECKO_NETNS_H
 #define _GECKO_NETNS_H
 
+#include "limits.h"
+
+#include <linux/atomic.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/rhashtable-types.h>
@@ -24,6 +27,11 @@ struct gecko_net {
 	/* Serialises changes to services and bindings; readers use RCU. */
 	struct mutex lock;
 	struct list_head services;	/* struct gecko_service, RCU */
+	unsigned int nr_services;	/* under lock, read by gecko_limit_used() */
+	/* Whether the netfilter hooks are registered (hooks.c), under lock. */
+	bool hooks_on;
+	struct gecko_limits limits;
+	atomic_t held;			/* packets held for all flows */
 	struct rhashtable bindings;	/* struct gecko_binding */
 	/* Bumped at each insertion or removal, for dumps to notice. */
 	unsigned int generation;
@@ -33,6 +41,7 @@ struct gecko_net {
 	struct delayed_work flow_gc;
 };
 
+/* Register and unregister the per-namespace state (main.c's first and last steps). */
 int gecko_netns_init(void);
 void gecko_netns_uninit(void);
 

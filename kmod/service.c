@@ -8,6 +8,7 @@
 #include "binding.h"
 #include "flow.h"
 #include "hooks.h"
+#include "limits.h"
 #include "netns.h"
 
 #include <linux/slab.h>
@@ -42,13 +43,19 @@ int gecko_service_set(struct gecko_net *gn, const struct gecko_service *cfg,
 	int ret;
 
 	lockdep_assert_held(&gn->lock);
-	svc = kmemdup(cfg, sizeof(*cfg), GFP_KERNEL);
+	old = gecko_service_find(gn, &cfg->home);
+	/* Replacing one adds none. */
+	if (!old) {
+		ret = gecko_limit_check(gn, GECKO_LIMITS_A_SERVICES, gn->nr_services, extack);
+		if (ret)
+			return ret;
+	}
+	svc = kmemdup(cfg, sizeof(*cfg), GFP_KERNEL_ACCOUNT);
 	if (!svc) {
 		NL_SET_ERR_MSG_MOD(extack, "out of memory for the service");
 		return -ENOMEM;
 	}
 	/* Readers on the packet path see the old service or the new one whole. */
-	old = gecko_service_find(gn, &cfg->home);
 	if (old) {
 		svc->bindings = old->bindings;
 		list_replace_rcu(&old->list, &svc->list);
@@ -62,6 +69,7 @@ int gecko_service_set(struct gecko_net *gn, const struct gecko_service *cfg,
 		}
 		svc->bindings = 0;
 		list_add_tail_rcu(&svc->list, &gn->services);
+		WRITE_ONCE(gn->nr_services, gn->nr_services + 1);
 	}
 	return 0;
 }
@@ -80,6 +88,7 @@ int gecko_service_del(struct gecko_net *gn, const struct in6_addr *home,
 	gecko_flows_expire_home(gn, home);
 	gecko_bindings_flush_home(gn, home);
 	list_del_rcu(&svc->list);
+	WRITE_ONCE(gn->nr_services, gn->nr_services - 1);
 	gecko_hooks_put(gn);
 	kfree_rcu(svc, rcu);
 	return 0;
@@ -92,6 +101,7 @@ void gecko_services_flush(struct gecko_net *gn)
 	mutex_lock(&gn->lock);
 	list_for_each_entry_safe(svc, tmp, &gn->services, list) {
 		list_del_rcu(&svc->list);
+		WRITE_ONCE(gn->nr_services, gn->nr_services - 1);
 		gecko_hooks_put(gn);
 		kfree_rcu(svc, rcu);
 	}

@@ -7,6 +7,14 @@
  * cannot set, the RTT estimate and the byte counters, is set under the
  * socket lock. While a flow is frozen its timers are stopped and the hooks
  * keep its packets (flow.c), so the state captured stays true.
+ *
+ * A segment that passed the hook just before the flow was in may still
+ * reach the socket after the freeze, or after the capture. Nothing waits
+ * for it, because it can do no harm: whatever the socket answers is
+ * dropped by the hook on the way out, so a late segment is acknowledged
+ * by nobody and its sender sends it again, to whoever holds the
+ * connection then; an acknowledgement the capture missed only makes the
+ * acceptor send octets again that the client already has.
  */
 
 #include "sockstate.h"
@@ -233,16 +241,9 @@ static int freeze(struct gecko_net *gn, struct sock *sk, u32 timeout_ms,
 		return -EADDRNOTAVAIL;
 	}
 	gecko_flow_key_of(sk, &key);
-	flow = gecko_flow_add(gn, &key, sk, GECKO_FLOW_FROZEN, timeout_ms);
-	if (IS_ERR(flow)) {
-		if (PTR_ERR(flow) == -EEXIST)
-			NL_SET_ERR_MSG_MOD(extack, "the connection is frozen already");
-		else
-			NL_SET_ERR_MSG_MOD(extack, "out of memory");
+	flow = gecko_flow_add(gn, &key, sk, GECKO_FLOW_FROZEN, timeout_ms, NULL, extack);
+	if (IS_ERR(flow))
 		return PTR_ERR(flow);
-	}
-	/* A packet past the hooks before the flow was in has reached the socket after this. */
-	synchronize_rcu_expedited();
 	ret = repair_int(sk, TCP_REPAIR, TCP_REPAIR_ON);
 	if (ret) {
 		gecko_flow_remove(gn, flow);
@@ -276,10 +277,12 @@ static u8 *capture(struct gecko_net *gn, struct sock *sk, size_t *len,
 	u8 *buf;
 	int ret;
 
-	flow = flow_of(gn, sk, BIT(GECKO_FLOW_FROZEN), extack);
+	flow = flow_of(gn, sk, BIT(GECKO_FLOW_FROZEN) | BIT(GECKO_FLOW_COMMITTED), extack);
 	if (IS_ERR(flow))
 		return ERR_CAST(flow);
 	lock_sock(sk);
+	/* A late segment (see the top) may have armed them again. */
+	inet_csk_clear_xmit_timers(sk);
 	read_state(sk, &st);
 	ret = gecko_tcp_state_validate(&st);
 	if (ret) {
@@ -487,7 +490,7 @@ static int finish(struct gecko_flow *flow, struct netlink_ext_ack *extack)
 }
 
 static int restore(struct gecko_net *gn, struct socket *sock, const struct gecko_tcp_state *st,
-		   u32 timeout_ms, struct netlink_ext_ack *extack)
+		   u32 timeout_ms, const struct in6_addr *donor, struct netlink_ext_ack *extack)
 {
 	struct sock *sk = sock->sk;
 	struct gecko_flow_key key;
@@ -508,14 +511,9 @@ static int restore(struct gecko_net *gn, struct socket *sock, const struct gecko
 	key.local_port = htons(st->local_port);
 	key.remote_port = htons(st->remote_port);
 	/* In before the socket is connected, so that no packet meets it unfrozen. */
-	flow = gecko_flow_add(gn, &key, sk, GECKO_FLOW_RESTORING, timeout_ms);
-	if (IS_ERR(flow)) {
-		if (PTR_ERR(flow) == -EEXIST)
-			NL_SET_ERR_MSG_MOD(extack, "the connection is frozen or being restored here already");
-		else
-			NL_SET_ERR_MSG_MOD(extack, "out of memory");
+	flow = gecko_flow_add(gn, &key, sk, GECKO_FLOW_RESTORING, timeout_ms, donor, extack);
+	if (IS_ERR(flow))
 		return PTR_ERR(flow);
-	}
 	flow->st = *st;
 	flow->inq_left = st->inq_len;
 	flow->sent_left = st->outq_len - st->unsq_len;
@@ -546,7 +544,8 @@ static int restore(struct gecko_net *gn, struct socket *sock, const struct gecko
 }
 
 int gecko_sock_restore(struct gecko_net *gn, int fd, const u8 *hdr, size_t len,
-		       u32 timeout_ms, struct netlink_ext_ack *extack)
+		       u32 timeout_ms, const struct in6_addr *donor,
+		       struct netlink_ext_ack *extack)
 {
 	struct gecko_tcp_state st;
 	struct socket *sock;
@@ -571,7 +570,7 @@ int gecko_sock_restore(struct gecko_net *gn, int fd, const u8 *hdr, size_t len,
 	sock = lock_socket(gn, fd, extack);
 	if (IS_ERR(sock))
 		return PTR_ERR(sock);
-	ret = restore(gn, sock, &st, timeout_ms, extack);
+	ret = restore(gn, sock, &st, timeout_ms, donor, extack);
 	unlock_socket(gn, sock);
 	return ret;
 }
@@ -680,7 +679,8 @@ static int queue_unsent(struct sock *sk, u8 *data, size_t len)
  * The connection runs again. A restored one gets what the donor's
  * application had done that its kernel had not: the octets never sent,
  * then the FIN. If they cannot be queued the connection is reset: the
- * client must not take a cut stream for a whole one.
+ * client must not take a cut stream for a whole one. The packets held
+ * are delivered last, once the socket is whole, and before any later one.
  */
 static int thaw(struct gecko_net *gn, struct gecko_flow *flow)
 {
@@ -689,14 +689,12 @@ static int thaw(struct gecko_net *gn, struct gecko_flow *flow)
 	size_t unsent_len = restored ? flow->st.unsq_len : 0;
 	u8 *unsent = restored ? flow->unsent : NULL;
 	struct sock *sk = flow->sk;
-	struct sk_buff_head held;
 	int ret = 0;
 
 	flow->unsent = NULL;
 	sock_hold(sk);
-	gecko_flow_release(flow, &held);
-	/* Out of the table first: the window probe must leave. */
-	gecko_flow_remove(gn, flow);
+	/* What it sends leaves (the window probe first); what arrives waits. */
+	gecko_flow_set_state(flow, GECKO_FLOW_DRAINING);
 	repair_int(sk, TCP_REPAIR, TCP_REPAIR_OFF);
 	lock_sock(sk);
 	if (unsent_len)
@@ -711,9 +709,9 @@ static int thaw(struct gecko_net *gn, struct gecko_flow *flow)
 		inet_csk_reset_xmit_timer(sk, ICSK_TIME_RETRANS, inet_csk(sk)->icsk_rto,
 					  TCP_RTO_MAX);
 	release_sock(sk);
+	gecko_flow_resume(gn, flow);
 	sock_put(sk);
 	kvfree(unsent);
-	gecko_flow_reinject(gn, &held);
 	return ret;
 }
 
@@ -734,7 +732,8 @@ int gecko_sock_thaw(struct gecko_net *gn, int fd, struct netlink_ext_ack *extack
 
 	if (IS_ERR(sock))
 		return PTR_ERR(sock);
-	flow = flow_of(gn, sock->sk, BIT(GECKO_FLOW_FROZEN) | BIT(GECKO_FLOW_RESTORED), extack);
+	flow = flow_of(gn, sock->sk, BIT(GECKO_FLOW_FROZEN) | BIT(GECKO_FLOW_COMMITTED) |
+			     BIT(GECKO_FLOW_RESTORED), extack);
 	if (IS_ERR(flow)) {
 		ret = PTR_ERR(flow);
 	} else {
@@ -754,10 +753,28 @@ int gecko_sock_drop(struct gecko_net *gn, int fd, const struct in6_addr *forward
 
 	if (IS_ERR(sock))
 		return PTR_ERR(sock);
-	flow = flow_of(gn, sock->sk, BIT(GECKO_FLOW_FROZEN) | BIT(GECKO_FLOW_RESTORING) |
-			     BIT(GECKO_FLOW_RESTORED), extack);
+	flow = flow_of(gn, sock->sk, BIT(GECKO_FLOW_FROZEN) | BIT(GECKO_FLOW_COMMITTED) |
+			     BIT(GECKO_FLOW_RESTORING) | BIT(GECKO_FLOW_RESTORED), extack);
 	if (!IS_ERR(flow))
 		drop(gn, flow, forward);
+	unlock_socket(gn, sock);
+	return PTR_ERR_OR_ZERO(flow);
+}
+
+int gecko_sock_commit(struct gecko_net *gn, int fd, u32 timeout_ms,
+		      struct netlink_ext_ack *extack)
+{
+	struct socket *sock = lock_socket(gn, fd, extack);
+	struct gecko_flow *flow;
+
+	if (IS_ERR(sock))
+		return PTR_ERR(sock);
+	flow = flow_of(gn, sock->sk, BIT(GECKO_FLOW_FROZEN) | BIT(GECKO_FLOW_COMMITTED), extack);
+	if (!IS_ERR(flow)) {
+		/* From now on the module may drop it, never thaw it (flow.c's rules). */
+		gecko_flow_set_state(flow, GECKO_FLOW_COMMITTED);
+		gecko_flow_set_timeout(gn, flow, timeout_ms);
+	}
 	unlock_socket(gn, sock);
 	return PTR_ERR_OR_ZERO(flow);
 }
@@ -765,8 +782,20 @@ int gecko_sock_drop(struct gecko_net *gn, int fd, const struct in6_addr *forward
 void gecko_sock_expire(struct gecko_net *gn, struct gecko_flow *flow)
 {
 	lockdep_assert_held(&gn->lock);
-	if (flow->state == GECKO_FLOW_FROZEN)
+	if (gecko_flow_rule(flow->state)->expiry == GECKO_FLOW_THAW)
 		thaw(gn, flow);
 	else
 		drop(gn, flow, NULL);
 }
+
+#if IS_ENABLED(CONFIG_GECKO_KUNIT_TEST)
+void gecko_sock_read_state(struct sock *sk, struct gecko_tcp_state *st)
+{
+	read_state(sk, st);
+}
+
+int gecko_sock_copy_queues(struct sock *sk, const struct gecko_tcp_state *st, u8 *inq, u8 *outq)
+{
+	return copy_queues(sk, st, inq, outq);
+}
+#endif

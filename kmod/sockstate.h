@@ -22,11 +22,16 @@ int gecko_sock_freeze(struct gecko_net *gn, int fd, u32 timeout_ms,
 /* The whole state of a frozen socket, for kvfree_sensitive(); @len set. */
 u8 *gecko_sock_capture(struct gecko_net *gn, int fd, size_t *len,
 		       struct netlink_ext_ack *extack);
+/* @donor: the donor's care-of address, whose tunnelled packets are taken; or NULL. */
 int gecko_sock_restore(struct gecko_net *gn, int fd, const u8 *hdr, size_t len,
-		       u32 timeout_ms, struct netlink_ext_ack *extack);
+		       u32 timeout_ms, const struct in6_addr *donor,
+		       struct netlink_ext_ack *extack);
 int gecko_sock_restore_data(struct gecko_net *gn, int fd, const u8 *data, size_t len,
 			    struct netlink_ext_ack *extack);
 int gecko_sock_thaw(struct gecko_net *gn, int fd, struct netlink_ext_ack *extack);
+/* The frozen socket's state left: the module will never thaw it by itself. */
+int gecko_sock_commit(struct gecko_net *gn, int fd, u32 timeout_ms,
+		      struct netlink_ext_ack *extack);
 /* @forward: the acceptor's care-of address, where later packets go; or NULL. */
 int gecko_sock_drop(struct gecko_net *gn, int fd, const struct in6_addr *forward,
 		    struct netlink_ext_ack *extack);
@@ -36,9 +41,19 @@ int gecko_sock_snapshot(struct gecko_net *gn, const struct gecko_flow_key *key, 
 			struct netlink_ext_ack *extack);
 
 /*
- * A flow's time is up: a frozen socket is thawed (the flow goes), a
- * restored one dropped (the flow is MOVED). Caller holds gn->lock.
+ * A flow's time is up, or its service, namespace or module goes: a frozen
+ * socket is thawed, a committed or restored one dropped (the flow is
+ * MOVED), as flow.c's rules say. Caller holds gn->lock.
  */
 void gecko_sock_expire(struct gecko_net *gn, struct gecko_flow *flow);
+
+#if IS_ENABLED(CONFIG_GECKO_KUNIT_TEST)
+struct gecko_tcp_state;
+struct sock;
+
+/* What needs no connection, for tests/sockstate_test.c: reading a state, copying its queues. */
+void gecko_sock_read_state(struct sock *sk, struct gecko_tcp_state *st);
+int gecko_sock_copy_queues(struct sock *sk, const struct gecko_tcp_state *st, u8 *inq, u8 *outq);
+#endif
 
 #endif /* _GECKO_SOCKSTATE_H */

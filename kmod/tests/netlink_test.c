@@ -71,7 +71,7 @@ static void request_policy(struct kunit *test)
 
 struct nested_case {
 	const char *name;
-	int outer;		/* GECKO_A_SERVICE or GECKO_A_BINDING */
+	int outer;		/* GECKO_A_SERVICE, _BINDING, _SOCK or _LIMITS */
 	int type;		/* the attribute inside it */
 	int len;		/* its payload length, */
 	u32 value;		/* holding this value in its first octets */
@@ -98,6 +98,24 @@ static const struct nested_case nested_cases[] = {
 	{ "binding sequence of 2 octets", GECKO_A_BINDING, GECKO_BINDING_A_SEQ, 2, 7, 0 },
 	{ "binding sequence of 4 octets", GECKO_A_BINDING, GECKO_BINDING_A_SEQ, 4, 7, -EINVAL },
 	{ "binding attribute past the last", GECKO_A_BINDING, GECKO_BINDING_A_MAX + 1, 4, 0,
+	  -EINVAL },
+	{ "donor address of 16 octets", GECKO_A_SOCK, GECKO_SOCK_A_DONOR, 16, 0, 0 },
+	{ "donor address of 4 octets", GECKO_A_SOCK, GECKO_SOCK_A_DONOR, 4, 0, -ERANGE },
+	{ "service limit 0", GECKO_A_LIMITS, GECKO_LIMITS_A_SERVICES, 4, 0, 0 },
+	{ "service limit at its highest", GECKO_A_LIMITS, GECKO_LIMITS_A_SERVICES, 4,
+	  GECKO_LIMIT_SERVICES_MAX, 0 },
+	{ "service limit past its highest", GECKO_A_LIMITS, GECKO_LIMITS_A_SERVICES, 4,
+	  GECKO_LIMIT_SERVICES_MAX + 1, -ERANGE },
+	{ "binding limit past its highest", GECKO_A_LIMITS, GECKO_LIMITS_A_BINDINGS, 4,
+	  GECKO_LIMIT_BINDINGS_MAX + 1, -ERANGE },
+	{ "flow limit past its highest", GECKO_A_LIMITS, GECKO_LIMITS_A_FLOWS, 4,
+	  GECKO_LIMIT_FLOWS_MAX + 1, -ERANGE },
+	{ "held limit at its highest", GECKO_A_LIMITS, GECKO_LIMITS_A_HELD, 4,
+	  GECKO_LIMIT_HELD_MAX, 0 },
+	{ "held limit past its highest", GECKO_A_LIMITS, GECKO_LIMITS_A_HELD, 4,
+	  GECKO_LIMIT_HELD_MAX + 1, -ERANGE },
+	{ "a limit of 2 octets", GECKO_A_LIMITS, GECKO_LIMITS_A_FLOWS, 2, 1, -EINVAL },
+	{ "flows in use are reply-only", GECKO_A_LIMITS, GECKO_LIMITS_A_FLOWS_USED, 4, 0,
 	  -EINVAL },
 };
 

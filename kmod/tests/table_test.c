@@ -4,11 +4,14 @@
  */
 
 #include "../binding.h"
+#include "../limits.h"
 #include "../netns.h"
 #include "../service.h"
 
 #include <kunit/test.h>
 #include <linux/jiffies.h>
+#include <linux/netlink.h>
+#include <linux/string.h>
 #include <linux/user_namespace.h>
 #include <net/ipv6.h>
 #include <net/net_namespace.h>
@@ -211,6 +214,65 @@ static void many_bindings_grow_the_table(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, bindings_of(f, 0x100), 5000U);
 }
 
+static void services_stop_at_the_limit(struct kunit *test)
+{
+	struct fixture *f = test->priv;
+	struct gecko_service a = service(0x100), b = service(0x200), c = service(0x300);
+	struct in6_addr home = addr(0xa, 0x100);
+	struct netlink_ext_ack extack = {};
+	int ret;
+
+	/* Arrange */
+	WRITE_ONCE(f->gn->limits.max[GECKO_LIMITS_A_SERVICES], 2);
+	KUNIT_ASSERT_EQ(test, set_service(f, &a), 0);
+	KUNIT_ASSERT_EQ(test, set_service(f, &b), 0);
+
+	/* Act, Assert: a third is refused with the limit's name; replacing one is not new. */
+	mutex_lock(&f->gn->lock);
+	ret = gecko_service_set(f->gn, &c, &extack);
+	mutex_unlock(&f->gn->lock);
+	KUNIT_EXPECT_EQ(test, ret, -ENOSPC);
+	KUNIT_ASSERT_NOT_NULL(test, extack._msg);
+	KUNIT_EXPECT_NOT_NULL(test, strstr(extack._msg, "gecko-ctl limits set services"));
+	a.flags = GECKO_SERVICE_F_CONTACT;
+	KUNIT_EXPECT_EQ(test, set_service(f, &a), 0);
+	KUNIT_EXPECT_EQ(test, gecko_limit_used(f->gn, GECKO_LIMITS_A_SERVICES), 2U);
+
+	/* One gone, there is room again. */
+	mutex_lock(&f->gn->lock);
+	KUNIT_EXPECT_EQ(test, gecko_service_del(f->gn, &home, NULL), 0);
+	mutex_unlock(&f->gn->lock);
+	KUNIT_EXPECT_EQ(test, set_service(f, &c), 0);
+}
+
+static void bindings_stop_at_the_limit(struct kunit *test)
+{
+	struct fixture *f = test->priv;
+	struct gecko_service svc = service(0x100);
+	struct gecko_binding_key key = { addr(0xa, 0x100), addr(0xc, 4) };
+	struct netlink_ext_ack extack = {};
+	int ret;
+
+	/* Arrange: three bindings, then the limit lowered under them. */
+	KUNIT_ASSERT_EQ(test, set_service(f, &svc), 0);
+	KUNIT_ASSERT_EQ(test, set_binding(f, 0x100, 1, GECKO_BINDING_BOUND, 1, 60), 0);
+	KUNIT_ASSERT_EQ(test, set_binding(f, 0x100, 2, GECKO_BINDING_BOUND, 1, 60), 0);
+	KUNIT_ASSERT_EQ(test, set_binding(f, 0x100, 3, GECKO_BINDING_BOUND, 1, 60), 0);
+	WRITE_ONCE(f->gn->limits.max[GECKO_LIMITS_A_BINDINGS], 2);
+
+	/* Act, Assert: the three stay and may change; a fourth is refused. */
+	KUNIT_EXPECT_EQ(test, set_binding(f, 0x100, 3, GECKO_BINDING_PENDING, 2, 60), 0);
+	KUNIT_EXPECT_NOT_NULL(test, lookup(f, 0x100, 1));
+	mutex_lock(&f->gn->lock);
+	ret = gecko_binding_set(f->gn, &key, GECKO_BINDING_BOUND, 1, 60, &extack);
+	mutex_unlock(&f->gn->lock);
+	KUNIT_EXPECT_EQ(test, ret, -ENOSPC);
+	KUNIT_ASSERT_NOT_NULL(test, extack._msg);
+	KUNIT_EXPECT_NOT_NULL(test, strstr(extack._msg, "gecko-ctl limits set bindings"));
+	KUNIT_EXPECT_NULL(test, lookup(f, 0x100, 4));
+	KUNIT_EXPECT_EQ(test, bindings_of(f, 0x100), 3U);
+}
+
 struct addr_case {
 	const char *name;
 	struct in6_addr addr;
@@ -248,6 +310,8 @@ static struct kunit_case table_cases[] = {
 	KUNIT_CASE(deleting_a_service_drops_only_its_bindings),
 	KUNIT_CASE(expired_binding_vanishes_then_is_collected),
 	KUNIT_CASE(many_bindings_grow_the_table),
+	KUNIT_CASE(services_stop_at_the_limit),
+	KUNIT_CASE(bindings_stop_at_the_limit),
 	KUNIT_CASE_PARAM(address_usability, addr_gen_params),
 	{}
 };

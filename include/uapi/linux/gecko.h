@@ -75,8 +75,13 @@
  *    GECKO_COUNTER_FLOW_HELD: packets for a frozen or restoring
  *                             connection held back
  *    GECKO_COUNTER_FLOW_HELD_DROPPED: of those, how many were dropped: past
- *                                     GECKO_SOCK_HELD_MAX, or still held
- *                                     when the connection was dropped
+ *                                     GECKO_SOCK_HELD_MAX or the
+ *                                     namespace's limit of held packets,
+ *                                     or still held when the connection
+ *                                     was dropped
+ *    GECKO_COUNTER_FLOW_HELD_LIMITED: of those dropped, how many because
+ *                                     the namespace held as many packets
+ *                                     as GECKO_LIMITS_A_HELD allows
  *    GECKO_COUNTER_FLOW_REINJECTED: held packets delivered at the thaw
  *    GECKO_COUNTER_FLOW_OUT_DROPPED: packets a frozen socket sent, dropped
  *    GECKO_COUNTER_FLOW_MOVED_DROPPED: packets for a connection dropped
@@ -85,11 +90,14 @@
  *    GECKO_COUNTER_FLOW_FORWARDED: packets of a connection handed off from
  *                                  here sent on to its acceptor
  *    GECKO_COUNTER_FWD_IN: packets a donor sent on, delivered here to G
- *    GECKO_COUNTER_FWD_IN_DROPPED: of those that came encapsulated to a
- *                                  care-of address, dropped: malformed, or
- *                                  from a client not bound here
+ *    GECKO_COUNTER_FWD_IN_DROPPED: packets inside an IPv6 header to a
+ *                                  service's care-of address (not from its
+ *                                  home agent) dropped: malformed, or not
+ *                                  from the donor of a connection restored
+ *                                  here, or not of that connection
  *    GECKO_COUNTER_FLOW_EXPIRED: frozen connections the module thawed, or
- *                                restored ones it dropped, at their timeout
+ *                                restored or committed ones it dropped, at
+ *                                their timeout
  *
  * Addresses are NLA_BINARY of exactly 16 octets (struct in6_addr), global
  * or unique-local unicast: never unspecified, loopback, link-local or
@@ -181,37 +189,93 @@
  * process owns, named by its file descriptor in GECKO_SOCK_A_FD: an IPv6
  * TCP socket of this namespace whose local address is G of a service.
  * While a connection is frozen or being restored, the module holds back
- * the packets that arrive for it (up to GECKO_SOCK_HELD_MAX of them) and
- * drops those its socket would send; the owner's recv() and send() fail
- * (TCP repair mode). Each such connection is a *flow* of the module,
- * named by its four addresses and ports.
+ * the packets that arrive for it (up to GECKO_SOCK_HELD_MAX of them, and
+ * no more than the namespace's GECKO_LIMITS_A_HELD in all) and drops
+ * those its socket would send; the owner's recv() and send() fail (TCP
+ * repair mode). Each such connection is a *flow* of the module, named by
+ * its four addresses and ports, in one of the states of enum
+ * gecko_flow_state:
+ *
+ *    GECKO_FLOW_FROZEN: frozen by GECKO_CMD_SOCK_FREEZE; its state has not
+ *                       left (as far as the module knows)
+ *    GECKO_FLOW_COMMITTED: frozen, and its owner said with
+ *                          GECKO_CMD_SOCK_COMMIT that its state left for
+ *                          an acceptor
+ *    GECKO_FLOW_RESTORING: restored by GECKO_CMD_SOCK_RESTORE, its queues
+ *                          still coming
+ *    GECKO_FLOW_RESTORED: restored whole, frozen until the thaw
+ *    GECKO_FLOW_MOVED: its socket was dropped here; for
+ *                      GECKO_SOCK_MOVED_TIMEOUT its packets are passed on
+ *                      to the acceptor or dropped, never answered
+ *    GECKO_FLOW_ARRIVED: restored here and thawed, with a donor; for
+ *                        GECKO_SOCK_MOVED_TIMEOUT what that donor passes
+ *                        on for it is still taken. It holds and blocks
+ *                        nothing.
+ *
+ * A freeze or restore of a connection whose flow is MOVED or ARRIVED
+ * replaces that flow.
+ *
+ * One owner per connection. The module thaws a socket by itself only
+ * while its flow is FROZEN: at its timeout, and when its service, the
+ * namespace or the module goes, a FROZEN socket resumes where it was
+ * (nobody else has its state). Once COMMITTED it never does: its state
+ * may be running elsewhere, so at its timeout, or when its service, the
+ * namespace or the module goes, it is dropped silently, as
+ * GECKO_CMD_SOCK_DROP without GECKO_SOCK_A_FORWARD drops it. Only its
+ * owner may still thaw it (GECKO_CMD_SOCK_THAW, having learnt that the
+ * acceptor gave the connection up) or drop it. A restored socket the
+ * module drops, never thaws, in the same cases.
+ *
+ * At the thaw, the packets held for a connection reach its socket before
+ * any packet that arrives after them: until the last held one is
+ * delivered, new ones queue behind.
  *
  * GECKO_CMD_SOCK_FREEZE
  * ---------------------
  *
  * Freezes an established (or half-closed) connection for capture: the
  * donor's first step. Its timers stop; nothing leaves or reaches it.
+ * Fails with -ENOSPC once the namespace has GECKO_LIMITS_A_FLOWS flows.
  *
  *    GECKO_A_SOCK: NLA_NESTED
  *        GECKO_SOCK_A_FD: NLA_U32, required
  *        GECKO_SOCK_A_TIMEOUT: NLA_U32, milliseconds, 100..600000,
  *                              default GECKO_SOCK_TIMEOUT_DEFAULT: if the
- *                              flow is neither thawed nor dropped by then,
- *                              the module thaws it itself (the donor keeps
- *                              serving)
+ *                              flow is neither thawed, committed nor
+ *                              dropped by then, the module thaws it itself
+ *                              (the donor keeps serving)
  *
  * GECKO_CMD_SOCK_CAPTURE
  * ----------------------
  *
- * With NLM_F_DUMP only. For a frozen socket, named by GECKO_SOCK_A_FD in a
- * GECKO_A_SOCK nest: its whole state, header and queues, in messages of
- * GECKO_A_SOCK nests carrying GECKO_SOCK_A_DATA, consecutive pieces of the
- * state, the first also GECKO_SOCK_A_LENGTH (NLA_U32), the whole state's
- * length. For any established connection of G, named by
- * GECKO_SOCK_A_LOCAL, _LOCAL_PORT, _REMOTE and _REMOTE_PORT instead: a
- * read-only snapshot, the header alone with GECKO_TCP_STATE_F_SNAPSHOT
- * (sequence numbers, windows, options, offsets; the queues' lengths but
- * not their octets), in one message. The connection is not disturbed.
+ * With NLM_F_DUMP only. For a frozen (or committed) socket, named by
+ * GECKO_SOCK_A_FD in a GECKO_A_SOCK nest: its whole state, header and
+ * queues, in messages of GECKO_A_SOCK nests carrying GECKO_SOCK_A_DATA,
+ * consecutive pieces of the state, the first also GECKO_SOCK_A_LENGTH
+ * (NLA_U32), the whole state's length. For any established connection of
+ * G, named by GECKO_SOCK_A_LOCAL, _LOCAL_PORT, _REMOTE and _REMOTE_PORT
+ * instead: a read-only snapshot, the header alone with
+ * GECKO_TCP_STATE_F_SNAPSHOT (sequence numbers, windows, options,
+ * offsets; the queues' lengths but not their octets), in one message. The
+ * connection is not disturbed.
+ *
+ * GECKO_CMD_SOCK_COMMIT
+ * ---------------------
+ *
+ * The donor's word that the state of its frozen socket has left for an
+ * acceptor, which may serve the connection from now on: the flow becomes
+ * COMMITTED, and the module will never thaw it by itself (see "One owner
+ * per connection" above). Committing a committed socket again sets its
+ * new deadline.
+ *
+ *    GECKO_A_SOCK: NLA_NESTED
+ *        GECKO_SOCK_A_FD: NLA_U32, required
+ *        GECKO_SOCK_A_TIMEOUT: NLA_U32, milliseconds from now, 100..600000,
+ *                              default GECKO_SOCK_TIMEOUT_DEFAULT: if the
+ *                              flow is neither thawed nor dropped by then,
+ *                              the module drops it silently
+ *
+ * Fails with -EBUSY for a socket being restored here.
  *
  * GECKO_CMD_SOCK_RESTORE
  * ----------------------
@@ -227,9 +291,20 @@
  *                           (hdr_len octets); not a snapshot
  *        GECKO_SOCK_A_TIMEOUT: as for GECKO_CMD_SOCK_FREEZE, but a flow
  *                              still frozen then is dropped, not thawed
+ *        GECKO_SOCK_A_DONOR: address: the donor's care-of address. The
+ *                            packets of this connection that the donor
+ *                            passes on inside an IPv6 header (see
+ *                            GECKO_CMD_SOCK_DROP) are taken out of it and
+ *                            delivered to G while the flow is RESTORING or
+ *                            RESTORED, and, once thawed, while it is
+ *                            ARRIVED. Only from that address, and only the
+ *                            TCP segments of this connection (from the
+ *                            client to G, with its ports). Without it,
+ *                            nothing passed on is taken.
  *
  * Fails with -EEXIST if the connection exists here already, -EADDRNOTAVAIL
- * if G is not an address of this node.
+ * if G is not an address of this node, -ENOSPC once the namespace has
+ * GECKO_LIMITS_A_FLOWS flows.
  *
  * GECKO_CMD_SOCK_RESTORE_DATA
  * ---------------------------
@@ -249,35 +324,38 @@
  * GECKO_CMD_SOCK_THAW
  * -------------------
  *
- * Ends the freeze of a frozen or fully restored socket: the connection
- * resumes (a window probe asks the peer for its state), the packets held
- * for it are delivered, and its retransmission timer runs again with the
- * RTT estimate it had. GECKO_A_SOCK with GECKO_SOCK_A_FD, required. A
- * restored socket first gets what its donor's application had done that
- * its kernel had not: the unsent octets, queued whatever the send
- * buffer's size, then the FIN if GECKO_TCP_STATE_F_FIN_OUT is set. If
- * they cannot be queued (-ENOBUFS, -ENOMEM) the connection is reset, not
- * cut short.
+ * Ends the freeze of a frozen, committed or fully restored socket: the
+ * connection resumes (a window probe asks the peer for its state), the
+ * packets held for it are delivered, in order and before any later one,
+ * and its retransmission timer runs again with the RTT estimate it had.
+ * GECKO_A_SOCK with GECKO_SOCK_A_FD, required. A restored socket first
+ * gets what its donor's application had done that its kernel had not: the
+ * unsent octets, queued whatever the send buffer's size, then the FIN if
+ * GECKO_TCP_STATE_F_FIN_OUT is set. If they cannot be queued (-ENOBUFS,
+ * -ENOMEM) the connection is reset, not cut short. A restored flow with a
+ * donor stays ARRIVED for GECKO_SOCK_MOVED_TIMEOUT; any other is gone.
  *
  * GECKO_CMD_SOCK_DROP
  * -------------------
  *
- * Closes a frozen or restored socket without a word to the peer (no FIN,
- * no RST): the donor's last step once the acceptor serves the connection,
- * or the acceptor's on a failed handoff. The socket reports ECONNABORTED
- * to its owner, who closes it. For GECKO_SOCK_MOVED_TIMEOUT afterwards the
- * packets of the connection that still arrive here are not answered with
- * a reset: with GECKO_SOCK_A_FORWARD, they go on to the acceptor, and so
- * do those held while the socket was frozen; without it, they are dropped.
+ * Closes a frozen, committed or restored socket without a word to the
+ * peer (no FIN, no RST): the donor's last step once the acceptor serves
+ * the connection, or the acceptor's on a failed handoff. The socket
+ * reports ECONNABORTED to its owner, who closes it. For
+ * GECKO_SOCK_MOVED_TIMEOUT afterwards the packets of the connection that
+ * still arrive here are not answered with a reset: with
+ * GECKO_SOCK_A_FORWARD, they go on to the acceptor, and so do those held
+ * while the socket was frozen; without it, they are dropped.
  *
  *    GECKO_A_SOCK: NLA_NESTED
  *        GECKO_SOCK_A_FD: NLA_U32, required
  *        GECKO_SOCK_A_FORWARD: address: the acceptor's care-of address. A
  *                              packet goes there inside an IPv6 header
  *                              from this node's care-of address (RFC 2473),
- *                              which the acceptor's module removes when the
- *                              packet inside is from a client bound there
- *                              to its G.
+ *                              its checksums finished; the acceptor's
+ *                              module takes it out when it restored the
+ *                              connection with this node as
+ *                              GECKO_SOCK_A_DONOR.
  *
  * GECKO_CMD_SOCK_GET
  * ------------------
@@ -285,8 +363,58 @@
  * With NLM_F_DUMP, one message per flow, each with a GECKO_A_SOCK nest:
  * GECKO_SOCK_A_LOCAL, _LOCAL_PORT, _REMOTE, _REMOTE_PORT, GECKO_SOCK_A_FLOW
  * (NLA_U8, enum gecko_flow_state), GECKO_SOCK_A_HELD (NLA_U32, packets
- * held now) and GECKO_SOCK_A_TIMEOUT (milliseconds left before the module
- * acts on its own).
+ * held now), GECKO_SOCK_A_TIMEOUT (milliseconds left before the module
+ * acts on its own) and, for a flow restored with one, GECKO_SOCK_A_DONOR.
+ *
+ * Limits
+ * ======
+ *
+ * What requests may make the module keep is bounded per namespace, and
+ * charged to the memory cgroup of the process that asked. A limit counts
+ * what exists in the namespace:
+ *
+ *    GECKO_LIMITS_A_SERVICES: services (default GECKO_LIMIT_SERVICES_DEFAULT,
+ *                             at most GECKO_LIMIT_SERVICES_MAX)
+ *    GECKO_LIMITS_A_BINDINGS: bindings of all services, those expired but
+ *                             not collected yet (2 s at most) included
+ *                             (default GECKO_LIMIT_BINDINGS_DEFAULT, at
+ *                             most GECKO_LIMIT_BINDINGS_MAX)
+ *    GECKO_LIMITS_A_FLOWS: flows in any state (default
+ *                          GECKO_LIMIT_FLOWS_DEFAULT, at most
+ *                          GECKO_LIMIT_FLOWS_MAX)
+ *    GECKO_LIMITS_A_HELD: packets held for all flows together (default
+ *                         GECKO_LIMIT_HELD_DEFAULT, at most
+ *                         GECKO_LIMIT_HELD_MAX), besides the
+ *                         GECKO_SOCK_HELD_MAX of each flow
+ *
+ * A command that would create one more service, binding or flow than its
+ * limit fails with -ENOSPC and an extended-ACK message naming the limit
+ * and how to raise it. Replacing one (a service, a binding, a MOVED or
+ * ARRIVED flow) creates none. A packet that would be held past
+ * GECKO_LIMITS_A_HELD is dropped and counted
+ * (GECKO_COUNTER_FLOW_HELD_LIMITED). Lowering a limit below what exists
+ * removes nothing: what exists stays, and new ones are refused until
+ * fewer remain than the new limit.
+ *
+ * GECKO_CMD_LIMITS_GET
+ * --------------------
+ *
+ * Requires NLM_F_REQUEST; takes no attributes. The reply carries a
+ * GECKO_A_LIMITS nest with the four limits, NLA_U32 each, and what is in
+ * use now: GECKO_LIMITS_A_SERVICES_USED, _BINDINGS_USED, _FLOWS_USED and
+ * _HELD_USED, NLA_U32 each.
+ *
+ * GECKO_CMD_LIMITS_SET
+ * --------------------
+ *
+ * Sets the limits given, leaving the others as they are. Requires
+ * NLM_F_REQUEST.
+ *
+ *    GECKO_A_LIMITS: NLA_NESTED, with one or more of
+ *        GECKO_LIMITS_A_SERVICES: NLA_U32, 0..GECKO_LIMIT_SERVICES_MAX
+ *        GECKO_LIMITS_A_BINDINGS: NLA_U32, 0..GECKO_LIMIT_BINDINGS_MAX
+ *        GECKO_LIMITS_A_FLOWS: NLA_U32, 0..GECKO_LIMIT_FLOWS_MAX
+ *        GECKO_LIMITS_A_HELD: NLA_U32, 0..GECKO_LIMIT_HELD_MAX
  */
 
 #ifndef _UAPI_LINUX_GECKO_H
@@ -311,6 +439,9 @@ enum gecko_cmd {
 	GECKO_CMD_SOCK_THAW,
 	GECKO_CMD_SOCK_DROP,
 	GECKO_CMD_SOCK_GET,
+	GECKO_CMD_SOCK_COMMIT,
+	GECKO_CMD_LIMITS_GET,
+	GECKO_CMD_LIMITS_SET,
 	__GECKO_CMD_MAX
 };
 #define GECKO_CMD_MAX (__GECKO_CMD_MAX - 1)
@@ -325,6 +456,7 @@ enum gecko_attr {
 	GECKO_A_SERVICE,
 	GECKO_A_BINDING,
 	GECKO_A_SOCK,
+	GECKO_A_LIMITS,
 	__GECKO_A_LAST
 };
 #define GECKO_A_MAX (__GECKO_A_LAST - 1)
@@ -378,6 +510,7 @@ enum gecko_sock_attr {
 	GECKO_SOCK_A_FLOW,
 	GECKO_SOCK_A_HELD,
 	GECKO_SOCK_A_FORWARD,
+	GECKO_SOCK_A_DONOR,
 	__GECKO_SOCK_A_LAST
 };
 #define GECKO_SOCK_A_MAX (__GECKO_SOCK_A_LAST - 1)
@@ -388,13 +521,48 @@ enum gecko_flow_state {
 	GECKO_FLOW_RESTORING,	/* restored, its queues still coming */
 	GECKO_FLOW_RESTORED,	/* restored, frozen until the thaw */
 	GECKO_FLOW_MOVED,	/* dropped here: its packets are dropped */
+	GECKO_FLOW_COMMITTED,	/* frozen, its state left: never thawed by the module */
+	GECKO_FLOW_ARRIVED,	/* restored and thawed: its donor's packets still taken */
 	__GECKO_FLOW_STATE_MAX
 };
+#define GECKO_FLOW_STATE_MAX (__GECKO_FLOW_STATE_MAX - 1)
 
 #define GECKO_SOCK_TIMEOUT_DEFAULT 10000	/* milliseconds */
 #define GECKO_SOCK_MOVED_TIMEOUT 30000		/* milliseconds */
 #define GECKO_SOCK_HELD_MAX 512			/* packets per flow */
 #define GECKO_SOCK_DATA_MAX 65000		/* octets per GECKO_SOCK_A_DATA */
+
+enum gecko_limits_attr {
+	GECKO_LIMITS_A_UNSPEC,
+	GECKO_LIMITS_A_SERVICES,
+	GECKO_LIMITS_A_BINDINGS,
+	GECKO_LIMITS_A_FLOWS,
+	GECKO_LIMITS_A_HELD,
+	GECKO_LIMITS_A_SERVICES_USED,
+	GECKO_LIMITS_A_BINDINGS_USED,
+	GECKO_LIMITS_A_FLOWS_USED,
+	GECKO_LIMITS_A_HELD_USED,
+	__GECKO_LIMITS_A_LAST
+};
+#define GECKO_LIMITS_A_MAX (__GECKO_LIMITS_A_LAST - 1)
+
+/*
+ * Default limits. Services: a node serves a handful, and the packet path
+ * walks them as a list. Bindings: the million clients a node is meant to
+ * serve, about 100 MB. Flows: a MOVED one stays GECKO_SOCK_MOVED_TIMEOUT,
+ * so 65536 lets a node hand off some 2000 connections a second (about
+ * 30 MB of flows). Held packets: 128 flows at GECKO_SOCK_HELD_MAX, about
+ * 150 MB of full-size packets, for the tens of milliseconds a handoff
+ * holds them.
+ */
+#define GECKO_LIMIT_SERVICES_DEFAULT 256
+#define GECKO_LIMIT_BINDINGS_DEFAULT (1U << 20)
+#define GECKO_LIMIT_FLOWS_DEFAULT 65536
+#define GECKO_LIMIT_HELD_DEFAULT 65536
+#define GECKO_LIMIT_SERVICES_MAX 4096
+#define GECKO_LIMIT_BINDINGS_MAX (1U << 22)
+#define GECKO_LIMIT_FLOWS_MAX (1U << 20)
+#define GECKO_LIMIT_HELD_MAX (1U << 20)
 
 /* RFC 6275 MAX_RR_BINDING_LIFETIME, seconds. */
 #define GECKO_BINDING_MAX_LIFETIME 420
@@ -406,7 +574,10 @@ enum gecko_flow_state {
  */
 enum gecko_feature {
 	GECKO_FEATURE_SOCKETS = 1ULL << 0,	/* the GECKO_CMD_SOCK_* commands */
-	__GECKO_FEATURE_ALL = GECKO_FEATURE_SOCKETS
+	/* GECKO_CMD_SOCK_COMMIT, GECKO_SOCK_A_DONOR and GECKO_FLOW_ARRIVED */
+	GECKO_FEATURE_OWNERSHIP = 1ULL << 1,
+	GECKO_FEATURE_LIMITS = 1ULL << 2,	/* GECKO_CMD_LIMITS_GET and _SET */
+	__GECKO_FEATURE_ALL = (1ULL << 3) - 1
 };
 
 enum gecko_counter {
@@ -435,6 +606,7 @@ enum gecko_counter {
 	GECKO_COUNTER_FLOW_FORWARDED,
 	GECKO_COUNTER_FWD_IN,
 	GECKO_COUNTER_FWD_IN_DROPPED,
+	GECKO_COUNTER_FLOW_HELD_LIMITED,
 	__GECKO_COUNTER_LAST
 };
 #define GECKO_COUNTER_MAX (__GECKO_COUNTER_LAST - 1)
