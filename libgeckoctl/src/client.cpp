@@ -4,6 +4,7 @@
 
 #include "fail.h"
 #include "info_decode.h"
+#include "limits_codec.h"
 #include "netlink.h"
 #include "service_codec.h"
 #include "sock_codec.h"
@@ -51,12 +52,12 @@ struct Client::Impl {
 		return msg;
 	}
 
-	/* A request for @cmd naming the socket @fd, with @data and @timeout if there are. */
+	/* A request for @cmd naming the socket @fd, with what put_sock() adds if there is. */
 	Result<netlink::MessagePtr> sock_request(std::uint8_t cmd, int fd, std::span<const std::byte> data = {},
 						  std::optional<std::chrono::milliseconds> timeout = {},
-						  const in6_addr *forward = nullptr)
+						  const in6_addr *forward = nullptr, const in6_addr *donor = nullptr)
 	{
-		return request(cmd, [&](nl_msg *msg) { return put_sock(msg, fd, data, timeout, forward); },
+		return request(cmd, [&](nl_msg *msg) { return put_sock(msg, fd, data, timeout, forward, donor); },
 			       data.size());
 	}
 
@@ -232,18 +233,39 @@ Result<TcpState> Client::snapshot_socket(const in6_addr &local, std::uint16_t lo
 	return parse_tcp_state(*state);
 }
 
+Result<void> Client::commit_socket(int fd, std::chrono::milliseconds timeout)
+{
+	return impl_->execute(impl_->sock_request(GECKO_CMD_SOCK_COMMIT, fd, {}, timeout));
+}
+
+Result<void> Client::restore_socket_begin(int fd, std::span<const std::byte> header,
+					  std::optional<std::chrono::milliseconds> timeout,
+					  std::optional<in6_addr> donor)
+{
+	return impl_->execute(impl_->sock_request(GECKO_CMD_SOCK_RESTORE, fd, header, timeout, nullptr,
+						  donor ? &*donor : nullptr));
+}
+
+Result<void> Client::restore_socket_data(int fd, std::span<const std::byte> octets)
+{
+	for (auto piece : data_pieces(octets))
+		if (auto sent = impl_->execute(impl_->sock_request(GECKO_CMD_SOCK_RESTORE_DATA, fd, piece)); !sent)
+			return sent;
+	return {};
+}
+
 Result<void> Client::restore_socket(int fd, std::span<const std::byte> state,
-				    std::optional<std::chrono::milliseconds> timeout)
+				    std::optional<std::chrono::milliseconds> timeout, std::optional<in6_addr> donor)
 {
 	auto hdr = parse_tcp_state(state);
 	if (!hdr)
 		return std::unexpected(hdr.error());
 
 	auto header = state.first(hdr->hdr_len);
-	if (auto restored = impl_->execute(impl_->sock_request(GECKO_CMD_SOCK_RESTORE, fd, header, timeout)); !restored)
-		return restored;
+	if (auto begun = restore_socket_begin(fd, header, timeout, donor); !begun)
+		return begun;
 	for (auto piece : restore_data(*hdr, state))
-		if (auto sent = impl_->execute(impl_->sock_request(GECKO_CMD_SOCK_RESTORE_DATA, fd, piece)); !sent)
+		if (auto sent = restore_socket_data(fd, piece); !sent)
 			return sent;
 	return {};
 }
@@ -261,6 +283,17 @@ Result<void> Client::drop_socket(int fd, std::optional<in6_addr> forward)
 Result<std::vector<Flow>> Client::flows()
 {
 	return impl_->dump(impl_->request(GECKO_CMD_SOCK_GET), decode_flow);
+}
+
+Result<Limits> Client::limits()
+{
+	return impl_->get(impl_->request(GECKO_CMD_LIMITS_GET), decode_limits);
+}
+
+Result<void> Client::set_limits(const Limits &limits)
+{
+	return impl_->execute(impl_->request(GECKO_CMD_LIMITS_SET,
+					     [&](nl_msg *msg) { return put_limits(msg, limits); }));
 }
 
 } // namespace gecko

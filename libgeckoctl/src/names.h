@@ -24,6 +24,7 @@ inline constexpr std::array<std::string_view, __GECKO_A_LAST> attr_names{
 	"GECKO_A_SERVICE",
 	"GECKO_A_BINDING",
 	"GECKO_A_SOCK",
+	"GECKO_A_LIMITS",
 };
 
 inline constexpr std::array<std::string_view, __GECKO_SERVICE_A_LAST> service_attr_names{
@@ -58,6 +59,19 @@ inline constexpr std::array<std::string_view, __GECKO_SOCK_A_LAST> sock_attr_nam
 	"GECKO_SOCK_A_FLOW",
 	"GECKO_SOCK_A_HELD",
 	"GECKO_SOCK_A_FORWARD",
+	"GECKO_SOCK_A_DONOR",
+};
+
+inline constexpr std::array<std::string_view, __GECKO_LIMITS_A_LAST> limits_attr_names{
+	"GECKO_LIMITS_A_UNSPEC",
+	"GECKO_LIMITS_A_SERVICES",
+	"GECKO_LIMITS_A_BINDINGS",
+	"GECKO_LIMITS_A_FLOWS",
+	"GECKO_LIMITS_A_HELD",
+	"GECKO_LIMITS_A_SERVICES_USED",
+	"GECKO_LIMITS_A_BINDINGS_USED",
+	"GECKO_LIMITS_A_FLOWS_USED",
+	"GECKO_LIMITS_A_HELD_USED",
 };
 
 /* Indexed by enum gecko_counter; the first two types are not counters. */
@@ -87,11 +101,14 @@ inline constexpr std::array<std::string_view, __GECKO_COUNTER_LAST> counter_name
 	"flow_forwarded",
 	"fwd_in",
 	"fwd_in_dropped",
+	"flow_held_limited",
 };
 
 /* Indexed by the bit of enum gecko_feature. */
-inline constexpr std::array<std::string_view, 1> feature_bit_names{
+inline constexpr std::array<std::string_view, 3> feature_bit_names{
 	"sockets",
+	"ownership",
+	"limits",
 };
 
 /* An attribute, counter or feature added to the UAPI header needs its name here. */
@@ -99,6 +116,7 @@ static_assert(!attr_names.back().empty());
 static_assert(!service_attr_names.back().empty());
 static_assert(!binding_attr_names.back().empty());
 static_assert(!sock_attr_names.back().empty());
+static_assert(!limits_attr_names.back().empty());
 static_assert(!counter_names.back().empty());
 static_assert(__GECKO_FEATURE_ALL == (1ULL << feature_bit_names.size()) - 1);
 

@@ -20,12 +20,17 @@ static_assert(static_cast<int>(FlowState::frozen) == GECKO_FLOW_FROZEN);
 static_assert(static_cast<int>(FlowState::restoring) == GECKO_FLOW_RESTORING);
 static_assert(static_cast<int>(FlowState::restored) == GECKO_FLOW_RESTORED);
 static_assert(static_cast<int>(FlowState::moved) == GECKO_FLOW_MOVED);
+static_assert(static_cast<int>(FlowState::committed) == GECKO_FLOW_COMMITTED);
+static_assert(static_cast<int>(FlowState::arrived) == GECKO_FLOW_ARRIVED);
+/* A state added to the UAPI header needs its FlowState. */
+static_assert(GECKO_FLOW_STATE_MAX == GECKO_FLOW_ARRIVED);
 
 using netlink::put_address;
 using netlink::put_nest;
 
 Result<void> put_sock(nl_msg *msg, int fd, std::span<const std::byte> data,
-		      std::optional<std::chrono::milliseconds> timeout, const in6_addr *forward)
+		      std::optional<std::chrono::milliseconds> timeout, const in6_addr *forward,
+		      const in6_addr *donor)
 {
 	/* Saturated, so that the module refuses a timeout out of range rather than read it wrapped. */
 	auto ms = std::clamp<std::int64_t>(timeout ? timeout->count() : 0, 0,
@@ -36,7 +41,8 @@ Result<void> put_sock(nl_msg *msg, int fd, std::span<const std::byte> data,
 		       (!data.empty() ? nla_put(msg, GECKO_SOCK_A_DATA, static_cast<int>(data.size()), data.data())
 				      : 0) ||
 		       (timeout ? nla_put_u32(msg, GECKO_SOCK_A_TIMEOUT, static_cast<std::uint32_t>(ms)) : 0) ||
-		       (forward ? put_address(msg, GECKO_SOCK_A_FORWARD, *forward) : 0);
+		       (forward ? put_address(msg, GECKO_SOCK_A_FORWARD, *forward) : 0) ||
+		       (donor ? put_address(msg, GECKO_SOCK_A_DONOR, *donor) : 0);
 	});
 }
 
@@ -84,7 +90,7 @@ Result<Flow> decode_flow(std::span<const std::byte> data)
 	auto state = attrs.get<std::uint8_t>(GECKO_SOCK_A_FLOW);
 
 	/* A state this library cannot name would be misreported as another. */
-	if (state < GECKO_FLOW_FROZEN || state > GECKO_FLOW_MOVED)
+	if (state < GECKO_FLOW_FROZEN || state > GECKO_FLOW_STATE_MAX)
 		dec.malformed(attrs.name(GECKO_SOCK_A_FLOW), "is " + std::to_string(state) + ", not a known state");
 	return dec.result(Flow{
 		.local = attrs.get<in6_addr>(GECKO_SOCK_A_LOCAL),
@@ -94,19 +100,25 @@ Result<Flow> decode_flow(std::span<const std::byte> data)
 		.state = static_cast<FlowState>(state),
 		.held = attrs.get<std::uint32_t>(GECKO_SOCK_A_HELD),
 		.timeout_left = std::chrono::milliseconds(attrs.get<std::uint32_t>(GECKO_SOCK_A_TIMEOUT)),
+		.donor = attrs.find<in6_addr>(GECKO_SOCK_A_DONOR),
 	});
+}
+
+std::vector<std::span<const std::byte>> data_pieces(std::span<const std::byte> octets)
+{
+	std::vector<std::span<const std::byte>> pieces;
+
+	for (std::size_t off = 0; off < octets.size(); off += GECKO_SOCK_DATA_MAX)
+		pieces.push_back(octets.subspan(off, std::min<std::size_t>(GECKO_SOCK_DATA_MAX, octets.size() - off)));
+	return pieces;
 }
 
 std::vector<std::span<const std::byte>> restore_data(const TcpState &hdr, std::span<const std::byte> state)
 {
 	auto received = receive_queue(hdr, state);
-	/* The send queue follows the receive queue in a state: one run of octets. */
-	std::span data(received.data(), received.size() + std::size_t{hdr.outq_len});
-	std::vector<std::span<const std::byte>> pieces;
 
-	for (std::size_t off = 0; off < data.size(); off += GECKO_SOCK_DATA_MAX)
-		pieces.push_back(data.subspan(off, std::min<std::size_t>(GECKO_SOCK_DATA_MAX, data.size() - off)));
-	return pieces;
+	/* The send queue follows the receive queue in a state: one run of octets. */
+	return data_pieces(std::span(received.data(), received.size() + std::size_t{hdr.outq_len}));
 }
 
 } // namespace gecko

@@ -24,9 +24,13 @@
 
 namespace gecko {
 
-/* The GECKO_A_SOCK nest naming the socket @fd, with @data and @timeout if there are. */
+/*
+ * The GECKO_A_SOCK nest naming the socket @fd, with @data, @timeout,
+ * @forward and @donor if there are.
+ */
 Result<void> put_sock(nl_msg *msg, int fd, std::span<const std::byte> data = {},
-		      std::optional<std::chrono::milliseconds> timeout = {}, const in6_addr *forward = nullptr);
+		      std::optional<std::chrono::milliseconds> timeout = {}, const in6_addr *forward = nullptr,
+		      const in6_addr *donor = nullptr);
 /* The GECKO_A_SOCK nest naming a connection by its addresses and ports, for a snapshot. */
 Result<void> put_sock_tuple(nl_msg *msg, const in6_addr &local, std::uint16_t local_port,
 			    const in6_addr &remote, std::uint16_t remote_port);
@@ -40,6 +44,9 @@ Result<std::vector<std::byte>> decode_capture(std::span<const std::span<const st
 
 /* The Flow in @attrs, the attributes of a GECKO_CMD_SOCK_GET reply; strict as decode_binding(). */
 Result<Flow> decode_flow(std::span<const std::byte> attrs);
+
+/* @octets in pieces of at most GECKO_SOCK_DATA_MAX, one per GECKO_CMD_SOCK_RESTORE_DATA. */
+std::vector<std::span<const std::byte>> data_pieces(std::span<const std::byte> octets);
 
 /*
  * What the GECKO_CMD_SOCK_RESTORE_DATA requests for @state, which

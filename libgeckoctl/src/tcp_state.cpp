@@ -56,7 +56,10 @@ std::string octets(std::uint64_t n)
 
 } // namespace
 
-Result<TcpState> parse_tcp_state(std::span<const std::byte> state)
+namespace {
+
+/* The header at the start of @state, checked for everything but what follows it. */
+Result<TcpState> parse_header(std::span<const std::byte> state)
 {
 	/* Offsets as in the UAPI header's table. */
 	if (state.size() < 4)
@@ -112,6 +115,30 @@ Result<TcpState> parse_tcp_state(std::span<const std::byte> state)
 	if (st.unsq_len > st.outq_len)
 		return fail(EINVAL, "a TCP state has " + octets(st.unsq_len) + " unsent in a send queue of " +
 					    std::to_string(st.outq_len));
+	return st;
+}
+
+} // namespace
+
+Result<TcpState> parse_tcp_state_header(std::span<const std::byte> header)
+{
+	auto st = parse_header(header);
+	if (!st)
+		return st;
+	if (header.size() != st->hdr_len)
+		return fail(EINVAL, "a TCP state header of " + octets(header.size()) + " is not the " +
+					    std::to_string(st->hdr_len) + " it says");
+	if (st->flags & TcpState::snapshot)
+		return fail(EINVAL, "a TCP state snapshot has no queues to follow its header");
+	return st;
+}
+
+Result<TcpState> parse_tcp_state(std::span<const std::byte> state)
+{
+	auto parsed = parse_header(state);
+	if (!parsed)
+		return parsed;
+	const auto &st = *parsed;
 	if (st.flags & TcpState::snapshot) {
 		if (state.size() != st.hdr_len)
 			return fail(EINVAL, "a TCP state snapshot of " + octets(state.size()) +

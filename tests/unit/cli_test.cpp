@@ -204,6 +204,12 @@ const BadUsage bad_arguments[] = {
 	 "binding show: 'PEER': not an IPv6 address: 'fd00:c:2'"},
 	{"binding_show_extra", {"binding", "show", G, PEER, "state"}, "binding show: unexpected argument 'state'"},
 	{"flow_show_extra", {"flow", "show", G}, "flow show: unexpected argument '" G "'"},
+	{"limits_show_extra", {"limits", "show", "all"}, "limits show: unexpected argument 'all'"},
+	{"limits_set_nothing", {"limits", "set"},
+	 "limits set: give at least one of services, bindings, flows, held"},
+	{"limits_set_not_a_number", {"limits", "set", "flows", "many"},
+	 "limits set: 'flows': not a number from 0 to 4294967295: 'many'"},
+	{"limits_set_unknown", {"limits", "set", "sockets", "5"}, "limits set: unexpected argument 'sockets'"},
 	{"handoff_no_client", {"handoff"}, "handoff: missing CLIENT"},
 	{"handoff_bad_client", {"handoff", "client1", "to", "fd00:12::2"},
 	 "handoff: 'CLIENT': not an IPv6 address: 'client1'"},
@@ -214,10 +220,16 @@ const BadUsage bad_arguments[] = {
 	{"handoff_show_extra", {"handoff", "show", PEER}, "handoff show: unexpected argument '" PEER "'"},
 	{"agent_fault_no_phase", {"agent", "fault"}, "agent fault: missing PHASE"},
 	{"agent_fault_unknown_phase", {"agent", "fault", "crash"},
-	 "agent fault: 'PHASE': not none, refuse, die, bu-reject or stall: 'crash'"},
+	 "agent fault: 'PHASE': not none, refuse, die, bu-reject, stall, hold-before-bu, hold-after-bu, "
+	 "hold-after-ba or hold-after-thaw: 'crash'"},
 	{"agent_fault_empty_phase", {"agent", "fault", ""},
-	 "agent fault: 'PHASE': not none, refuse, die, bu-reject or stall: ''"},
+	 "agent fault: 'PHASE': not none, refuse, die, bu-reject, stall, hold-before-bu, hold-after-bu, "
+	 "hold-after-ba or hold-after-thaw: ''"},
 	{"agent_fault_extra", {"agent", "fault", "stall", "now"}, "agent fault: unexpected argument 'now'"},
+	{"agent_fault_hold_without_time", {"agent", "fault", "hold-after-bu"}, "agent fault: missing MS"},
+	{"agent_fault_hold_bad_time", {"agent", "fault", "hold-after-bu", "soon"},
+	 "agent fault: 'MS': not a number from 0 to 4294967295: 'soon'"},
+	{"genkey_extra", {"genkey", "now"}, "genkey: unexpected argument 'now'"},
 	{"agent_unknown_command", {"agent", "stop"}, "unknown command 'agent stop'"},
 };
 
@@ -276,6 +288,12 @@ INSTANTIATE_TEST_SUITE_P(Services, WithoutModule,
 INSTANTIATE_TEST_SUITE_P(Flows, WithoutModule,
 			 testing::Values(Args{"flow_show", {"flow", "show"}},
 					 Args{"flow_show_json", {"flow", "show", "--json"}}),
+			 name_of);
+
+INSTANTIATE_TEST_SUITE_P(Limits, WithoutModule,
+			 testing::Values(Args{"limits_show", {"limits", "show"}},
+					 Args{"limits_show_json", {"limits", "show", "--json"}},
+					 Args{"limits_set", {"limits", "set", "held", "100", "flows", "7"}}),
 			 name_of);
 
 /* The agent's commands, with no agent: the name $GECKO_AGENT gives is nobody's. */
@@ -352,21 +370,21 @@ TEST(PrintInfo, Json)
 /* What a newer module would send: a feature bit and a counter we cannot name. */
 TEST(PrintInfo, TextWithUnknowns)
 {
-	gecko::Info info{"0.2.0-rc1", 2, 0b10, {{9, "counter_9", 12}}};
+	gecko::Info info{"0.2.0-rc1", 2, 0b1000, {{90, "counter_90", 12}}};
 
 	EXPECT_EQ(print(info, false), "gecko 0.2.0-rc1 (protocol 2)\n"
-				      "features: feature_1\n"
+				      "features: feature_3\n"
 				      "counters:\n"
-				      "  counter_9  12\n");
+				      "  counter_90  12\n");
 }
 
 TEST(PrintInfo, JsonWithUnknownsAndQuotes)
 {
-	gecko::Info info{"0.2.0 \"dev\"", 2, 0b10, {}};
+	gecko::Info info{"0.2.0 \"dev\"", 2, 0b1010, {}};
 
 	EXPECT_EQ(print(info, true),
-		  R"({"module_version":"0.2.0 \"dev\"","protocol_version":2,"features":["feature_1"],)"
-		  R"("features_mask":2,"counters":{}})"
+		  R"({"module_version":"0.2.0 \"dev\"","protocol_version":2,"features":["ownership","feature_3"],)"
+		  R"("features_mask":10,"counters":{}})"
 		  "\n");
 }
 
@@ -438,25 +456,60 @@ TEST(PrintBindings, NoneIsNoTextOrAnEmptyArray)
 
 const gecko::Flow flows[] = {
 	{*gecko::parse_address(G), 80, *gecko::parse_address(PEER), 41234, gecko::FlowState::frozen, 3,
-	 std::chrono::milliseconds(9500)},
+	 std::chrono::milliseconds(9500), {}},
 	{*gecko::parse_address(G), 443, *gecko::parse_address("fd00:c::3"), 50000, gecko::FlowState::moved, 0,
-	 std::chrono::milliseconds(30000)},
+	 std::chrono::milliseconds(30000), {}},
+	{*gecko::parse_address(G), 80, *gecko::parse_address(PEER), 41235, gecko::FlowState::committed, 1,
+	 std::chrono::milliseconds(4000), {}},
+	{*gecko::parse_address(G), 80, *gecko::parse_address(PEER), 41236, gecko::FlowState::arrived, 0,
+	 std::chrono::milliseconds(29000), *gecko::parse_address("fd00:11::2")},
 };
 
 TEST(PrintFlows, Text)
 {
 	EXPECT_EQ(print<gecko::Flow>(gecko::ctl::print_flows, flows, false),
 		  "[fd00:a::100]:80 [fd00:c::2]:41234 frozen held 3 timeout 9500ms\n"
-		  "[fd00:a::100]:443 [fd00:c::3]:50000 moved held 0 timeout 30000ms\n");
+		  "[fd00:a::100]:443 [fd00:c::3]:50000 moved held 0 timeout 30000ms\n"
+		  "[fd00:a::100]:80 [fd00:c::2]:41235 committed held 1 timeout 4000ms\n"
+		  "[fd00:a::100]:80 [fd00:c::2]:41236 arrived held 0 timeout 29000ms donor fd00:11::2\n");
 }
 
 TEST(PrintFlows, Json)
 {
-	EXPECT_EQ(print<gecko::Flow>(gecko::ctl::print_flows, flows, true),
-		  R"([{"local":"fd00:a::100","local-port":80,"remote":"fd00:c::2","remote-port":41234,)"
-		  R"("state":"frozen","held":3,"timeout-ms":9500},)"
-		  R"({"local":"fd00:a::100","local-port":443,"remote":"fd00:c::3","remote-port":50000,)"
-		  R"("state":"moved","held":0,"timeout-ms":30000}])"
+	EXPECT_EQ(print<gecko::Flow>(gecko::ctl::print_flows, std::span(flows).subspan(1, 3), true),
+		  R"([{"local":"fd00:a::100","local-port":443,"remote":"fd00:c::3","remote-port":50000,)"
+		  R"("state":"moved","held":0,"timeout-ms":30000},)"
+		  R"({"local":"fd00:a::100","local-port":80,"remote":"fd00:c::2","remote-port":41235,)"
+		  R"("state":"committed","held":1,"timeout-ms":4000},)"
+		  R"({"local":"fd00:a::100","local-port":80,"remote":"fd00:c::2","remote-port":41236,)"
+		  R"("state":"arrived","held":0,"timeout-ms":29000,"donor":"fd00:11::2"}])"
+		  "\n");
+}
+
+const gecko::Limits limits{256, 1048576, 2, 65536, {1, 3000, 2, 17}};
+
+std::string print(const gecko::Limits &l, bool json)
+{
+	std::ostringstream out;
+
+	gecko::ctl::print_limits(out, l, json);
+	return out.str();
+}
+
+TEST(PrintLimits, Text)
+{
+	EXPECT_EQ(print(limits, false),
+		  "services  1 of 256\n"
+		  "bindings  3000 of 1048576\n"
+		  "flows     2 of 2\n"
+		  "held      17 of 65536\n");
+}
+
+TEST(PrintLimits, Json)
+{
+	EXPECT_EQ(print(limits, true),
+		  R"({"services":{"limit":256,"used":1},"bindings":{"limit":1048576,"used":3000},)"
+		  R"("flows":{"limit":2,"used":2},"held":{"limit":65536,"used":17}})"
 		  "\n");
 }
 
@@ -469,31 +522,35 @@ TEST(PrintFlows, NoneIsNoTextOrAnEmptyArray)
 using std::chrono::microseconds;
 
 const gecko::agent::HandoffRecord handoffs[] = {
-	{1, true, *gecko::parse_address(PEER), *gecko::parse_address("fd00:12::2"), 2, true, "",
+	{1, true, *gecko::parse_address(PEER), *gecko::parse_address("fd00:12::2"), 2, true, false, "",
 	 microseconds(12340), microseconds(4500), microseconds(30020)},
-	{2, false, *gecko::parse_address(PEER), *gecko::parse_address("fd00:13::2"), 1, false,
+	{2, false, *gecko::parse_address(PEER), *gecko::parse_address("fd00:13::2"), 1, false, false,
 	 "the client refused the Binding Update: status 135", microseconds(0), microseconds(0),
 	 microseconds(3000000)},
-	{3, false, *gecko::parse_address("fd00:c::3"), *gecko::parse_address("fd00:11::2"), 1, true, "",
-	 microseconds(900), microseconds(0), microseconds(21070)},
+	{0xfedcba9876543210, false, *gecko::parse_address("fd00:c::3"), *gecko::parse_address("fd00:11::2"), 1,
+	 true, false, "", microseconds(900), microseconds(0), microseconds(21070)},
+	{4, true, *gecko::parse_address(PEER), *gecko::parse_address("fd00:13::2"), 1, false, true,
+	 "the acceptor did not answer in time", microseconds(1000), microseconds(55000000), microseconds(55001000)},
 };
 
 TEST(PrintHandoffs, Text)
 {
 	EXPECT_EQ(print<gecko::agent::HandoffRecord>(gecko::ctl::print_handoffs, handoffs, false),
-		  "1 out fd00:c::2 to fd00:12::2 conns 2 prepare 12.3ms frozen 4.5ms total 30.0ms moved\n"
-		  "2 in fd00:c::2 from fd00:13::2 conns 1 prepare 0.0ms frozen 0.0ms total 3000.0ms "
+		  "0000000000000001 out fd00:c::2 to fd00:12::2 conns 2 prepare 12.3ms frozen 4.5ms total 30.0ms moved\n"
+		  "0000000000000002 in fd00:c::2 from fd00:13::2 conns 1 prepare 0.0ms frozen 0.0ms total 3000.0ms "
 		  "rolled back: the client refused the Binding Update: status 135\n"
-		  "3 in fd00:c::3 from fd00:11::2 conns 1 prepare 0.9ms frozen 0.0ms total 21.1ms moved\n");
+		  "fedcba9876543210 in fd00:c::3 from fd00:11::2 conns 1 prepare 0.9ms frozen 0.0ms total 21.1ms moved\n"
+		  "0000000000000004 out fd00:c::2 to fd00:13::2 conns 1 prepare 1.0ms frozen 55000.0ms total 55001.0ms "
+		  "lost: the acceptor did not answer in time\n");
 }
 
 TEST(PrintHandoffs, Json)
 {
 	EXPECT_EQ(print<gecko::agent::HandoffRecord>(gecko::ctl::print_handoffs, std::span(handoffs, 2), true),
-		  R"([{"id":1,"direction":"out","client":"fd00:c::2","node":"fd00:12::2","conns":2,"moved":true,)"
-		  R"("prepare-us":12340,"frozen-us":4500,"total-us":30020},)"
-		  R"({"id":2,"direction":"in","client":"fd00:c::2","node":"fd00:13::2","conns":1,"moved":false,)"
-		  R"("error":"the client refused the Binding Update: status 135",)"
+		  R"([{"id":"0000000000000001","direction":"out","client":"fd00:c::2","node":"fd00:12::2","conns":2,)"
+		  R"("moved":true,"lost":false,"prepare-us":12340,"frozen-us":4500,"total-us":30020},)"
+		  R"({"id":"0000000000000002","direction":"in","client":"fd00:c::2","node":"fd00:13::2","conns":1,)"
+		  R"("moved":false,"lost":false,"error":"the client refused the Binding Update: status 135",)"
 		  R"("prepare-us":0,"frozen-us":0,"total-us":3000000}])"
 		  "\n");
 }
@@ -504,7 +561,7 @@ TEST(PrintHandoffs, RolledBackWithoutAReason)
 
 	r.error.clear();
 	EXPECT_EQ(print<gecko::agent::HandoffRecord>(gecko::ctl::print_handoffs, std::span(&r, 1), false),
-		  "2 in fd00:c::2 from fd00:13::2 conns 1 prepare 0.0ms frozen 0.0ms total 3000.0ms "
+		  "0000000000000002 in fd00:c::2 from fd00:13::2 conns 1 prepare 0.0ms frozen 0.0ms total 3000.0ms "
 		  "rolled back: no reason given\n");
 }
 

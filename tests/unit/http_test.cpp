@@ -120,6 +120,16 @@ std::vector<std::byte> bytes(std::string_view s)
 	return {b.begin(), b.end()};
 }
 
+std::vector<std::byte> bytes(const char *s)
+{
+	return bytes(std::string_view(s));
+}
+
+std::vector<std::byte> bytes(const std::string &s)
+{
+	return bytes(std::string_view(s));
+}
+
 struct BadState {
 	const char *name;
 	std::vector<std::byte> state;
@@ -131,6 +141,12 @@ const BadState bad_states[] = {
 	{"no_separator", bytes("\x01/blob")},
 	{"no_head", bytes(std::string_view("\x01/blob\0", 7))},
 	{"relative_path", bytes(std::string_view("\x01" "blob\0HTTP", 10))},
+	{"above_the_root", bytes("\x01/../etc/shadow" + std::string(1, '\0') + response_head(200, 7))},
+	{"dot_segment", bytes("\x01/a/./b" + std::string(1, '\0') + response_head(200, 7))},
+	{"forged_head", bytes("\x01/blob" + std::string(1, '\0') + "HTTP/1.1 200 OK\r\n\r\n<script>")},
+	{"head_not_ours", bytes("\x01/blob" + std::string(1, '\0') + response_head(200, 7) + "extra")},
+	{"error_not_ours", bytes("\x01" + std::string(1, '\0') + "HTTP/1.1 418 I'm a teapot\r\n\r\n")},
+	{"too_long", bytes("\x01/" + std::string(max_state, 'a') + std::string(1, '\0') + response_head(200, 7))},
 };
 
 class DecodeState : public testing::TestWithParam<BadState> {};

@@ -833,6 +833,180 @@ TEST_F(Sockets, RefusalsSayWhy)
 	close(client);
 }
 
+/* What the client's end sees now, without waiting: EAGAIN while its peer says nothing. */
+int pending_error(int fd)
+{
+	char c;
+
+	if (recv(fd, &c, 1, MSG_DONTWAIT | MSG_PEEK) >= 0)
+		return 0;
+	return errno;
+}
+
+/* The error a socket reports to its owner (SO_ERROR). */
+int socket_error(int fd)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len))
+		return errno;
+	return err;
+}
+
+std::optional<gecko::Flow> flow_of(gecko::Client &client, std::uint16_t local_port)
+{
+	auto flows = client.flows();
+
+	if (!flows) {
+		ADD_FAILURE() << flows.error().describe();
+		return std::nullopt;
+	}
+	auto it = std::ranges::find(*flows, local_port, &gecko::Flow::local_port);
+	if (it == flows->end())
+		return std::nullopt;
+	return *it;
+}
+
+/* Committed or not, what the module does with a frozen socket at its deadline. */
+class Deadline : public Sockets, public testing::WithParamInterface<bool> {};
+
+TEST_P(Deadline, FrozenIsThawedCommittedIsDroppedSilently)
+{
+	const bool committed = GetParam();
+	int client = -1, server = -1;
+	connect_pair("fd00:a::100", client, server);
+	ASSERT_FALSE(HasFatalFailure());
+	auto expired = counter(get_info(), "flow_expired");
+
+	/* Arrange */
+	ASSERT_TRUE(client_->freeze_socket(server, std::chrono::milliseconds(committed ? 10000 : 300)));
+	if (committed) {
+		auto ok = client_->commit_socket(server, std::chrono::milliseconds(300));
+		ASSERT_TRUE(ok) << ok.error().describe();
+		auto flow = flow_of(*client_, port);
+		ASSERT_TRUE(flow);
+		EXPECT_EQ(flow->state, gecko::FlowState::committed);
+		EXPECT_LE(flow->timeout_left, std::chrono::milliseconds(300));
+	}
+
+	/* Act: the deadline passes. */
+	auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+	while (counter(get_info(), "flow_expired") == expired && std::chrono::steady_clock::now() < deadline)
+		std::this_thread::sleep_for(std::chrono::milliseconds(50));
+
+	/* Assert */
+	EXPECT_EQ(counter(get_info(), "flow_expired"), expired + 1);
+	auto flow = flow_of(*client_, port);
+	if (committed) {
+		/* Dropped: its owner hears ECONNABORTED, the client nothing at all. */
+		ASSERT_TRUE(flow);
+		EXPECT_EQ(flow->state, gecko::FlowState::moved);
+		EXPECT_EQ(socket_error(server), ECONNABORTED);
+		EXPECT_EQ(pending_error(client), EAGAIN);
+	} else {
+		/* Thawed: the donor serves on. */
+		EXPECT_FALSE(flow);
+		auto msg = pattern(100, 5);
+		ASSERT_EQ(fill(client, msg), msg.size());
+		EXPECT_EQ(read_exactly(server, msg.size()), msg);
+	}
+	close(server);
+	close(client);
+}
+
+INSTANTIATE_TEST_SUITE_P(Commit, Deadline, testing::Bool(),
+			 [](const auto &info) { return info.param ? "committed" : "frozen"; });
+
+/* The acceptor gave the connection up: the donor's owner thaws it, committed or not. */
+TEST_F(Sockets, CommittedSocketIsThawedByItsOwner)
+{
+	int client = -1, server = -1;
+	connect_pair("fd00:a::100", client, server);
+	ASSERT_FALSE(HasFatalFailure());
+
+	ASSERT_TRUE(client_->freeze_socket(server));
+	auto msg = pattern(1000, 6);
+	ASSERT_EQ(fill(client, msg), msg.size());
+	ASSERT_TRUE(client_->commit_socket(server, std::chrono::seconds(10)));
+	auto ok = client_->thaw_socket(server);
+
+	ASSERT_TRUE(ok) << ok.error().describe();
+	EXPECT_FALSE(flow_of(*client_, port));
+	EXPECT_EQ(read_exactly(server, msg.size()), msg);
+	close(server);
+	close(client);
+}
+
+TEST_F(Sockets, CommitNeedsAFrozenSocket)
+{
+	int client = -1, server = -1;
+	connect_pair("fd00:a::100", client, server);
+	ASSERT_FALSE(HasFatalFailure());
+
+	auto r = client_->commit_socket(server, std::chrono::seconds(1));
+
+	ASSERT_FALSE(r);
+	EXPECT_EQ(r.error().code, ENOENT) << r.error().describe();
+	EXPECT_NE(r.error().message.find("neither frozen nor being restored"), std::string::npos);
+	close(server);
+	close(client);
+}
+
+/*
+ * A restore fed in pieces of any size, one longer than a message carries,
+ * naming the donor: the flow shows it, and stays ARRIVED after the thaw.
+ */
+TEST_F(Sockets, RestoreInPiecesFromADonor)
+{
+	const in6_addr donor = addr("fd00:11::2");
+	int client = -1, server = -1;
+	connect_pair("fd00:a::100", client, server);
+	ASSERT_FALSE(HasFatalFailure());
+	auto up = pattern(150000, 7);
+	ASSERT_EQ(fill(client, up), up.size());
+	std::this_thread::sleep_for(std::chrono::milliseconds(200));
+	std::vector<std::byte> state;
+	gecko::TcpState st;
+	capture(server, state, st);
+	ASSERT_FALSE(HasFatalFailure());
+	ASSERT_GT(st.inq_len, std::uint32_t{GECKO_SOCK_DATA_MAX});
+	ASSERT_TRUE(client_->drop_socket(server));
+	close(server);
+
+	int restored = tcp();
+	auto all = std::span<const std::byte>(state);
+	auto ok = client_->restore_socket_begin(restored, all.first(st.hdr_len), std::chrono::seconds(10), donor);
+	ASSERT_TRUE(ok) << ok.error().describe();
+	auto flow = flow_of(*client_, port);
+	ASSERT_TRUE(flow);
+	EXPECT_EQ(flow->state, gecko::FlowState::restoring);
+	ASSERT_TRUE(flow->donor);
+	EXPECT_EQ(text(*flow->donor), "fd00:11::2");
+	auto queues = all.subspan(st.hdr_len);
+	for (auto piece : {queues.first(1), queues.subspan(1, GECKO_SOCK_DATA_MAX + 10),
+			   queues.subspan(GECKO_SOCK_DATA_MAX + 11)}) {
+		ok = client_->restore_socket_data(restored, piece);
+		ASSERT_TRUE(ok) << ok.error().describe();
+	}
+	EXPECT_EQ(flow_of(*client_, port)->state, gecko::FlowState::restored);
+	ok = client_->thaw_socket(restored);
+	ASSERT_TRUE(ok) << ok.error().describe();
+
+	flow = flow_of(*client_, port);
+	ASSERT_TRUE(flow) << "no flow left for the donor's packets";
+	EXPECT_EQ(flow->state, gecko::FlowState::arrived);
+	EXPECT_EQ(flow->held, 0u);
+	EXPECT_GT(flow->timeout_left, std::chrono::seconds(20));
+	EXPECT_EQ(read_exactly(restored, up.size()), up);
+	/* It blocks nothing: the restored end answers. */
+	auto down = pattern(1000, 8);
+	ASSERT_EQ(fill(restored, down), down.size());
+	EXPECT_EQ(read_exactly(client, down.size()), down);
+	close(restored);
+	close(client);
+}
+
 TEST_F(Sockets, ConnectionsOfOtherAddressesAreNotFrozen)
 {
 	int client = -1, server = -1;
@@ -844,6 +1018,168 @@ TEST_F(Sockets, ConnectionsOfOtherAddressesAreNotFrozen)
 	EXPECT_EQ(r.error().code, EADDRNOTAVAIL) << r.error().describe();
 	close(server);
 	close(client);
+}
+
+/*
+ * The namespace's limits. Each test puts the defaults back: no other test
+ * may find a limit lowered.
+ */
+class Limits : public Sockets {
+protected:
+	void TearDown() override
+	{
+		gecko::Limits defaults;
+		defaults.services = GECKO_LIMIT_SERVICES_DEFAULT;
+		defaults.bindings = GECKO_LIMIT_BINDINGS_DEFAULT;
+		defaults.flows = GECKO_LIMIT_FLOWS_DEFAULT;
+		defaults.held = GECKO_LIMIT_HELD_DEFAULT;
+		if (client_) {
+			EXPECT_TRUE(client_->set_limits(defaults));
+		}
+		Sockets::TearDown();
+	}
+
+	void set(std::optional<std::uint32_t> gecko::Limits::*which, std::uint32_t value)
+	{
+		gecko::Limits change;
+		change.*which = value;
+		auto ok = client_->set_limits(change);
+
+		ASSERT_TRUE(ok) << ok.error().describe();
+	}
+
+	static void expect_refusal(const gecko::Result<void> &r, const char *limit)
+	{
+		ASSERT_FALSE(r);
+		EXPECT_EQ(r.error().code, ENOSPC) << r.error().describe();
+		EXPECT_NE(r.error().message.find(std::string("gecko-ctl limits set ") + limit + " N"),
+			  std::string::npos)
+			<< r.error().describe();
+	}
+};
+
+TEST_F(Limits, DefaultsAndWhatIsInUse)
+{
+	add(binding(1));
+	add(binding(2));
+
+	auto limits = client_->limits();
+
+	ASSERT_TRUE(limits) << limits.error().describe();
+	EXPECT_EQ(limits->services, GECKO_LIMIT_SERVICES_DEFAULT);
+	EXPECT_EQ(limits->bindings, GECKO_LIMIT_BINDINGS_DEFAULT);
+	EXPECT_EQ(limits->flows, GECKO_LIMIT_FLOWS_DEFAULT);
+	EXPECT_EQ(limits->held, GECKO_LIMIT_HELD_DEFAULT);
+	EXPECT_EQ(limits->in_use.services, 1u);
+	EXPECT_EQ(limits->in_use.bindings, 2u);
+	EXPECT_EQ(limits->in_use.flows, 0u);
+	EXPECT_EQ(limits->in_use.held, 0u);
+}
+
+TEST_F(Limits, SettingSomeKeepsTheOthers)
+{
+	gecko::Limits change;
+	change.flows = 10;
+	change.held = 20;
+
+	ASSERT_TRUE(client_->set_limits(change));
+
+	auto limits = client_->limits();
+	ASSERT_TRUE(limits) << limits.error().describe();
+	EXPECT_EQ(limits->flows, 10u);
+	EXPECT_EQ(limits->held, 20u);
+	EXPECT_EQ(limits->services, GECKO_LIMIT_SERVICES_DEFAULT);
+	EXPECT_EQ(limits->bindings, GECKO_LIMIT_BINDINGS_DEFAULT);
+}
+
+TEST_F(Limits, PastItsHighestIsErange)
+{
+	gecko::Limits change;
+	change.services = GECKO_LIMIT_SERVICES_MAX + 1;
+
+	auto r = client_->set_limits(change);
+
+	ASSERT_FALSE(r);
+	EXPECT_EQ(r.error().code, ERANGE) << r.error().describe();
+}
+
+TEST_F(Limits, ServicesPastTheLimitAreRefusedSayingHow)
+{
+	set(&gecko::Limits::services, 1);
+
+	expect_refusal(client_->set_service(service("fd00:a::200")), "services");
+	/* Replacing the one there creates none. */
+	auto svc = service();
+	svc.contact = false;
+	EXPECT_TRUE(client_->set_service(svc));
+}
+
+TEST_F(Limits, LoweredBelowWhatExistsKeepsItAndRefusesMore)
+{
+	add(binding(1));
+	add(binding(2));
+	add(binding(3));
+
+	set(&gecko::Limits::bindings, 2);
+
+	EXPECT_EQ(bindings_of("fd00:a::100"), 3u);
+	EXPECT_TRUE(client_->set_binding(binding(3)));	/* a change, not a new one */
+	expect_refusal(client_->set_binding(binding(4)), "bindings");
+	ASSERT_TRUE(client_->del_binding(addr("fd00:a::100"), client(3)));
+	ASSERT_TRUE(client_->del_binding(addr("fd00:a::100"), client(2)));
+	EXPECT_TRUE(client_->set_binding(binding(4)));
+}
+
+TEST_F(Limits, FlowsPastTheLimitAreRefusedSayingHow)
+{
+	int c1 = -1, s1 = -1, c2 = -1, s2 = -1;
+	connect_pair("fd00:a::100", c1, s1);
+	ASSERT_FALSE(HasFatalFailure());
+	connect_pair("fd00:a::100", c2, s2);
+	ASSERT_FALSE(HasFatalFailure());
+	set(&gecko::Limits::flows, 1);
+
+	ASSERT_TRUE(client_->freeze_socket(s1));
+	expect_refusal(client_->freeze_socket(s2), "flows");
+
+	/* The refused one is untouched: not frozen, still serving. */
+	auto msg = pattern(100, 9);
+	ASSERT_EQ(fill(c2, msg), msg.size());
+	EXPECT_EQ(read_exactly(s2, msg.size()), msg);
+	ASSERT_TRUE(client_->thaw_socket(s1));
+	for (int fd : {c1, s1, c2, s2})
+		close(fd);
+}
+
+/* A donor given to a freeze, or a forward to a thaw, must not pass unnoticed. */
+TEST_F(GeckoRequest, SocketAttributeACommandDoesNotTakeIsRefused)
+{
+	const in6_addr donor = addr("fd00:11::2");
+	auto msg = request(GECKO_CMD_SOCK_FREEZE);
+	nlattr *nest = nla_nest_start(msg.get(), GECKO_A_SOCK);
+	ASSERT_EQ(nla_put_u32(msg.get(), GECKO_SOCK_A_FD, 0), 0);
+	ASSERT_EQ(nla_put(msg.get(), GECKO_SOCK_A_DONOR, sizeof(donor), &donor), 0);
+	nla_nest_end(msg.get(), nest);
+
+	auto reply = sock_->transact(msg.get());
+
+	ASSERT_FALSE(reply);
+	EXPECT_EQ(reply.error().code, EINVAL);
+	EXPECT_EQ(reply.error().message, "attribute not taken by this command");
+}
+
+TEST_F(GeckoRequest, LimitsSetWithNothingToSetIsRefused)
+{
+	auto msg = request(GECKO_CMD_LIMITS_SET);
+	/* By hand: libnl's nla_nest_end() takes an empty nest out of the message. */
+	nlattr empty{NLA_HDRLEN, GECKO_A_LIMITS | NLA_F_NESTED};
+	ASSERT_EQ(nlmsg_append(msg.get(), &empty, sizeof(empty), NLMSG_ALIGNTO), 0);
+
+	auto reply = sock_->transact(msg.get());
+
+	ASSERT_FALSE(reply);
+	EXPECT_EQ(reply.error().code, EINVAL);
+	EXPECT_NE(reply.error().message.find("no limit to set"), std::string::npos) << reply.error().message;
 }
 
 } // namespace

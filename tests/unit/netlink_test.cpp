@@ -11,8 +11,11 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace {
@@ -27,8 +30,10 @@ protected:
 		sock_.emplace(std::move(*sock));
 	}
 
-	/* The names of the families a CTRL_CMD_GETFAMILY dump lists. */
-	std::vector<std::string> family_names()
+	/* The names of the families a CTRL_CMD_GETFAMILY dump on sock_ lists. */
+	std::vector<std::string> family_names() { return family_names(*sock_); }
+
+	static std::vector<std::string> family_names(gecko::netlink::Socket &sock)
 	{
 		std::vector<std::string> names;
 		auto request = gecko::netlink::new_request(GENL_ID_CTRL, CTRL_CMD_GETFAMILY, ctrl_version);
@@ -37,7 +42,7 @@ protected:
 			return names;
 		}
 
-		auto replies = sock_->dump(request->get());
+		auto replies = sock.dump(request->get());
 		if (!replies) {
 			ADD_FAILURE() << replies.error().describe();
 			return names;
@@ -49,6 +54,36 @@ protected:
 			if (tb[CTRL_ATTR_FAMILY_NAME])
 				names.emplace_back(nla_get_string(tb[CTRL_ATTR_FAMILY_NAME]));
 		}
+		return names;
+	}
+
+	/* The same on a socket that has done nothing else: it cannot be out of step. */
+	static std::vector<std::string> fresh_family_names()
+	{
+		auto sock = gecko::netlink::Socket::open();
+
+		if (!sock) {
+			ADD_FAILURE() << sock.error().describe();
+			return {};
+		}
+		return family_names(*sock);
+	}
+
+	/* What iproute2's genl lists: another implementation's dump, sorted. */
+	static std::vector<std::string> genl_family_names()
+	{
+		std::vector<std::string> names;
+		std::unique_ptr<FILE, int (*)(FILE *)> genl(popen("genl ctrl list", "r"), pclose);
+		char line[512];
+
+		if (!genl) {
+			ADD_FAILURE() << "cannot run genl";
+			return names;
+		}
+		while (fgets(line, sizeof(line), genl.get()))
+			if (std::string_view text(line); text.starts_with("Name: "))
+				names.emplace_back(text.substr(6, text.find_first_of(" \n", 6) - 6));
+		std::ranges::sort(names);
 		return names;
 	}
 
@@ -94,24 +129,35 @@ TEST_F(HostNetlink, SocketWorksAfterAFailure)
 	EXPECT_EQ(*id, GENL_ID_CTRL);
 }
 
-/* One message per family, across as many reads as the kernel needs. */
+/* One message per family, across as many reads as the kernel needs: all that genl lists. */
 TEST_F(HostNetlink, DumpListsEveryFamilyOnce)
 {
 	auto names = family_names();
+	auto theirs = genl_family_names();
 
 	EXPECT_EQ(std::ranges::count(names, "nlctrl"), 1);
 	std::ranges::sort(names);
 	EXPECT_EQ(std::ranges::adjacent_find(names), names.end());
+	ASSERT_FALSE(theirs.empty());
+	EXPECT_EQ(names, theirs);
 }
 
-/* A dump ends at NLMSG_DONE: the socket stays in step for the next request. */
+/*
+ * A dump ends at NLMSG_DONE: the socket stays in step for the next request.
+ * Each answer after it must be its own, the same as on a socket that did
+ * nothing before.
+ */
 TEST_F(HostNetlink, SocketWorksAfterADump)
 {
-	ASSERT_FALSE(family_names().empty());
+	auto want = fresh_family_names();
+
+	ASSERT_FALSE(want.empty());
+	EXPECT_EQ(family_names(), want);
 	auto id = sock_->resolve("nlctrl");
 	ASSERT_TRUE(id) << id.error().describe();
-
-	EXPECT_EQ(family_names(), family_names());
+	EXPECT_EQ(*id, GENL_ID_CTRL);
+	EXPECT_EQ(family_names(), want);
+	EXPECT_EQ(family_names(), want);
 }
 
 /* nlctrl cannot dump policies without a family: its start() refuses. */

@@ -222,12 +222,25 @@ TEST(DecodeFlow, GoodReply)
 	EXPECT_EQ(flow->state, gecko::FlowState::restoring);
 	EXPECT_EQ(flow->held, 3u);
 	EXPECT_EQ(flow->timeout_left, 9500ms);
+	EXPECT_FALSE(flow->donor);
+}
+
+TEST(DecodeFlow, RestoredFromADonor)
+{
+	auto fields = flow_fields();
+	fields.push_back({GECKO_SOCK_A_DONOR, bytes_of(addr("fd00:11::2"))});
+
+	auto flow = decode_flow(fields);
+
+	ASSERT_TRUE(flow) << flow.error().describe();
+	ASSERT_TRUE(flow->donor);
+	EXPECT_EQ(gecko::format_address(*flow->donor), "fd00:11::2");
 }
 
 TEST(DecodeFlow, EveryState)
 {
 	for (auto state : {gecko::FlowState::frozen, gecko::FlowState::restoring, gecko::FlowState::restored,
-			   gecko::FlowState::moved}) {
+			   gecko::FlowState::moved, gecko::FlowState::committed, gecko::FlowState::arrived}) {
 		auto flow = decode_flow(change(flow_fields(), GECKO_SOCK_A_FLOW, bytes_of(state)));
 
 		ASSERT_TRUE(flow) << flow.error().describe();
@@ -249,7 +262,9 @@ const Malformed bad_flows[] = {
 	{"held_u16", GECKO_SOCK_A_HELD, Bytes(2), "GECKO_SOCK_A_HELD has 2 bytes instead of 4"},
 	{"flow_unspec", GECKO_SOCK_A_FLOW, Bytes(1), "GECKO_SOCK_A_FLOW is 0, not a known state"},
 	{"flow_unknown", GECKO_SOCK_A_FLOW, bytes_of(std::uint8_t{__GECKO_FLOW_STATE_MAX}),
-	 "GECKO_SOCK_A_FLOW is 5, not a known state"},
+	 "GECKO_SOCK_A_FLOW is 7, not a known state"},
+	{"flow_draining", GECKO_SOCK_A_FLOW, bytes_of(std::uint8_t{31}), "GECKO_SOCK_A_FLOW is 31, not a known state"},
+	{"donor_short", GECKO_SOCK_A_DONOR, Bytes(4), "GECKO_SOCK_A_DONOR has 4 bytes instead of 16"},
 };
 
 class DecodeFlowMalformed : public testing::TestWithParam<Malformed> {};

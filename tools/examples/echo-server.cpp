@@ -30,6 +30,9 @@ namespace {
 
 class Echo : public Session {
 public:
+	/* What one read takes in, and so the most a connection can have to echo when it moves. */
+	static constexpr std::size_t chunk = 65536;
+
 	/* @unsent: what the donor had read and not echoed yet. */
 	explicit Echo(std::uint64_t &echoed, std::vector<std::byte> unsent = {})
 		: echoed_(echoed), unsent_(std::move(unsent))
@@ -42,7 +45,7 @@ public:
 	bool serve(int fd, short) override
 	{
 		if (unsent_.empty()) {
-			std::byte buf[65536];
+			std::byte buf[chunk];
 			auto n = ::recv(fd, buf, sizeof(buf), 0);
 
 			if (n < 0)
@@ -201,9 +204,16 @@ protected:
 
 	std::unique_ptr<Session> arrived(const Arrival &arrival) override
 	{
-		if (!sink_)
-			return std::make_unique<Echo>(octets_, arrival.app_state);
 		auto client = format_address(arrival.client);
+		if (!sink_) {
+			/* Another node's word for what to send this client: no more than a donor could have read. */
+			if (arrival.app_state.size() > Echo::chunk) {
+				say(client, ": cannot continue: ", arrival.app_state.size(), " octets to echo, at most ",
+				    Echo::chunk);
+				return nullptr;
+			}
+			return std::make_unique<Echo>(octets_, arrival.app_state);
+		}
 		auto fold = Fold::decode(arrival.app_state);
 		if (!fold) {
 			say(client, ": cannot continue: not the state of a --sink connection");

@@ -3,6 +3,8 @@
 #include "http.h"
 
 #include <algorithm>
+#include <cctype>
+#include <initializer_list>
 #include <ranges>
 
 namespace gecko::examples::http {
@@ -65,6 +67,36 @@ Target error(int status)
 	return {status, {}};
 }
 
+/* Nothing above the root: no "." or ".." segment. */
+bool within_root(std::string_view path)
+{
+	for (auto segment : std::views::split(path, '/')) {
+		std::string_view s(segment.begin(), segment.end());
+
+		if (s == "." || s == "..")
+			return false;
+	}
+	return true;
+}
+
+/* Whether @head is a head this server makes: an error response whole, or a 200's head for some length. */
+bool own_head(const std::string &path, const std::string &head)
+{
+	if (path.empty())
+		return std::ranges::any_of(std::initializer_list<int>{400, 404, 405, 500},
+					   [&](int status) { return head == error_response(status); });
+	constexpr std::string_view field = "\r\nContent-Length: ";
+	auto at = head.find(field);
+	if (at == std::string::npos)
+		return false;
+	std::uint64_t length = 0;
+	auto digits = head.substr(at + field.size(), head.find('\r', at + field.size()) - at - field.size());
+	if (digits.empty() || digits.size() > 19 || !std::ranges::all_of(digits, ::isdigit))
+		return false;
+	length = std::stoull(digits);
+	return head == response_head(200, length);
+}
+
 } // namespace
 
 std::optional<std::size_t> head_length(std::string_view received)
@@ -99,15 +131,8 @@ Target parse_request(std::string_view head)
 	if (!target.starts_with('/'))
 		return error(400);
 	auto path = percent_decode(target.substr(0, target.find('?')));
-	if (!path)
+	if (!path || !within_root(*path))
 		return error(400);
-	/* Nothing above the root. */
-	for (auto segment : std::views::split(std::string_view(*path), '/')) {
-		std::string_view s(segment.begin(), segment.end());
-
-		if (s == "." || s == "..")
-			return error(400);
-	}
 	return {200, std::move(*path)};
 }
 
@@ -155,10 +180,15 @@ std::optional<Progress> decode(std::span<const std::byte> state)
 	if (nul == rest.end())
 		return std::nullopt;
 
+	/* It comes from another node: what this server would make, and nothing else, is served. */
+	if (state.size() > max_state)
+		return std::nullopt;
 	const auto *chars = reinterpret_cast<const char *>(rest.data());
 	auto at = static_cast<std::size_t>(nul - rest.begin());
 	Progress p{std::string(chars, at), std::string(chars + at + 1, rest.size() - at - 1)};
-	if (p.head.empty() || (!p.path.empty() && !p.path.starts_with('/')))
+	if (!p.path.empty() && (!p.path.starts_with('/') || !within_root(p.path)))
+		return std::nullopt;
+	if (!own_head(p.path, p.head))
 		return std::nullopt;
 	return p;
 }

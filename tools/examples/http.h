@@ -48,8 +48,14 @@ struct Progress {
 	std::string head;
 };
 
+/* The longest application state: a path and a head, both short. */
+inline constexpr std::size_t max_state = 8192;
+
 std::vector<std::byte> encode(const Progress &progress);
-/* Nothing if @state is not what encode() makes. */
+/*
+ * Nothing if @state is not what encode() makes of this server's own
+ * responses: a path under the root, and a head this server would send.
+ */
 std::optional<Progress> decode(std::span<const std::byte> state);
 
 } // namespace gecko::examples::http

@@ -2,6 +2,7 @@
 
 #include "server.h"
 
+#include <agent_options.h>
 #include <options.h>
 #include <signals.h>
 
@@ -94,11 +95,9 @@ Fd::~Fd()
 void add_options(po::options_description &opts, std::uint16_t default_port)
 {
 	opts.add_options()
-		("port,p", po::value<std::uint16_t>()->default_value(default_port), "the TCP port to serve on, on [::]")
-		("control", po::value<std::string>()->default_value(agent::default_control),
-		 "the abstract Unix socket gecko-ctl reaches the node agent on")
-		("agent-port", po::value<std::uint16_t>()->default_value(agent::default_port),
-		 "the TCP port the other nodes' agents reach this one on")
+		("port,p", po::value<std::uint16_t>()->default_value(default_port), "the TCP port to serve on, on [::]");
+	daemon::add_agent_options(opts, "agent-port");
+	opts.add_options()
 		("spread", po::value<std::string>(),
 		 "hand each new connection to the next of NODE[,NODE...] (care-of addresses, or \"self\")")
 		("stats", po::value<std::string>(), "keep the status line (what SIGUSR1 prints) in FILE");
@@ -109,10 +108,9 @@ Options to_options(const po::variables_map &vm)
 	Options o;
 
 	o.port = vm["port"].as<std::uint16_t>();
-	o.agent.control = vm["control"].as<std::string>();
-	if (o.agent.control.empty())
-		throw daemon::Usage{"--control: the socket needs a name"};
-	o.agent.port = vm["agent-port"].as<std::uint16_t>();
+	o.agent = daemon::agent_config(vm, "agent-port");
+	/* Connections handed to this node must be to the port it serves. */
+	o.agent.ports = {o.port};
 	o.agent.log = say_line;
 	if (vm.count("spread")) {
 		for (auto word : std::views::split(vm["spread"].as<std::string>(), ',')) {
@@ -275,11 +273,14 @@ void Server::handle(const Departure &departure)
 {
 	std::ostringstream how;
 
-	if (departure.moved)
+	auto why = departure.error ? departure.error->describe() : "no reason given";
+	if (departure.fate == Fate::moved)
 		how << "moved " << departure.fds.size() << " connection(s), frozen "
 		    << static_cast<double>(departure.frozen.count()) / 1000 << " ms";
+	else if (departure.fate == Fate::lost)
+		how << "lost " << departure.fds.size() << " connection(s): " << why;
 	else
-		how << "stayed here: " << (departure.error ? departure.error->describe() : "no reason given");
+		how << "stayed here: " << why;
 	say("departure: ", text(departure.client), " to ", text(departure.node), ": ", how.str());
 
 	for (std::size_t i = 0; i < departure.fds.size(); i++) {
@@ -289,7 +290,7 @@ void Server::handle(const Departure &departure)
 		if (it == conns_.end())
 			continue;
 		/* Its socket is dropped: the kernel's count is gone with it. */
-		if (departure.moved)
+		if (departure.fate != Fate::stayed)
 			end(fd, i < departure.bytes_acked.size() ? departure.bytes_acked[i] : 0);
 		else
 			it->second.leaving = false;

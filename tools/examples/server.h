@@ -110,7 +110,7 @@ struct Options {
 	std::optional<std::string> stats;	/* --stats */
 };
 
-/* Adds --port (default @default_port), --control, --agent-port, --spread and --stats to @opts. */
+/* Adds --port (default @default_port), the node agent's options (--agent-port...), --spread and --stats to @opts. */
 void add_options(boost::program_options::options_description &opts, std::uint16_t default_port);
 /* Reads them back; throws daemon::Usage for a bad --spread or --control. */
 Options to_options(const boost::program_options::variables_map &vm);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* gecko-agent: the node agent of libgeckoctl as a daemon. See gecko-agent(8). */
 
+#include <agent_options.h>
 #include <log.h>
 #include <options.h>
 #include <signals.h>
@@ -20,22 +21,14 @@ po::options_description options()
 {
 	po::options_description opts("Options");
 
-	opts.add_options()
-		("port,p", po::value<std::uint16_t>()->default_value(gecko::agent::default_port),
-		 "the TCP port the agents of the other nodes reach this one on")
-		("control", po::value<std::string>()->default_value(gecko::agent::default_control),
-		 "the abstract Unix socket gecko-ctl reaches this agent on");
+	gecko::daemon::add_agent_options(opts, "port,p");
 	return opts;
 }
 
 gecko::agent::Config to_config(const po::variables_map &vm)
 {
-	gecko::agent::Config c;
+	auto c = gecko::daemon::agent_config(vm, "port");
 
-	c.port = vm["port"].as<std::uint16_t>();
-	c.control = vm["control"].as<std::string>();
-	if (c.control.empty())
-		throw gecko::daemon::Usage{"--control: the socket needs a name"};
 	c.log = [](const std::string &line) { gecko::daemon::log(line); };
 	return c;
 }
@@ -48,7 +41,9 @@ int main(int argc, char *argv[])
 	static constexpr daemon::Program program = {
 		"gecko-agent",
 		"The node agent of a Gecko service, in the foreground: home registration of the\n"
-		"contact node, return routability, Binding Updates to clients, Home Test relay.",
+		"contact node, return routability, Binding Updates to clients, Home Test relay;\n"
+		"the node channel to the other nodes' agents under TLS 1.3, with the cluster key\n"
+		"or certificates.",
 		"See gecko-agent(8).",
 	};
 

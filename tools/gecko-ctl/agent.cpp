@@ -22,9 +22,22 @@ namespace gecko::ctl {
 
 namespace {
 
-/* What "agent fault" takes, and what the agent is sent for each. */
-constexpr std::pair<std::string_view, std::string_view> fault_phases[] = {
-	{"none", ""}, {"refuse", "refuse"}, {"die", "die"}, {"bu-reject", "bu-reject"}, {"stall", "stall"},
+/* What "agent fault" takes, what the agent is sent for each, and whether it holds for MS. */
+struct FaultPhase {
+	std::string_view name;
+	std::string_view sent;
+	bool hold;
+};
+constexpr FaultPhase fault_phases[] = {
+	{"none", "", false},
+	{"refuse", "refuse", false},
+	{"die", "die", false},
+	{"bu-reject", "bu-reject", false},
+	{"stall", "stall", false},
+	{"hold-before-bu", "hold-before-bu", true},
+	{"hold-after-bu", "hold-after-bu", true},
+	{"hold-after-ba", "hold-after-ba", true},
+	{"hold-after-thaw", "hold-after-thaw", true},
 };
 
 } // namespace
@@ -150,17 +163,30 @@ int cmd_agent_fault(const Invocation &inv)
 {
 	Args args(inv.args);
 	auto name = args.positional<std::string>("PHASE");
-	args.done();
-
-	const auto *phase = std::ranges::find(fault_phases, name, &std::pair<std::string_view, std::string_view>::first);
+	const auto *phase = std::ranges::find(fault_phases, name, &FaultPhase::name);
 	if (phase == std::end(fault_phases))
-		throw po::error("'PHASE': not none, refuse, die, bu-reject or stall: '" + name + "'");
+		throw po::error("'PHASE': not none, refuse, die, bu-reject, stall, hold-before-bu, hold-after-bu, "
+				"hold-after-ba or hold-after-thaw: '" + name + "'");
+	std::string sent(phase->sent);
+	if (phase->hold)
+		sent += ":" + std::to_string(args.positional<std::uint32_t>("MS"));
+	args.done();
 
 	auto control = connect_agent();
 	if (!control)
 		return report(inv, control.error());
-	if (auto done = control->inject_fault(std::string(phase->second)); !done)
+	if (auto done = control->inject_fault(sent); !done)
 		return report(inv, done.error());
+	return exit_ok;
+}
+
+int cmd_genkey(const Invocation &inv)
+{
+	expect_no_arguments(inv);
+	auto key = agent::generate_key();
+	if (!key)
+		return report(inv, key.error());
+	inv.out << *key << '\n';
 	return exit_ok;
 }
 

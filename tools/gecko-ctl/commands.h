@@ -7,6 +7,7 @@
 #include <gecko/error.h>
 #include <gecko/flow.h>
 #include <gecko/info.h>
+#include <gecko/limits.h>
 #include <gecko/service.h>
 
 #include <functional>
@@ -86,6 +87,8 @@ int cmd_binding_set(const Invocation &inv);
 int cmd_binding_del(const Invocation &inv);
 int cmd_binding_show(const Invocation &inv);
 int cmd_flow_show(const Invocation &inv);
+int cmd_limits_show(const Invocation &inv);
+int cmd_limits_set(const Invocation &inv);
 int cmd_register(const Invocation &inv);
 int cmd_deregister(const Invocation &inv);
 int cmd_rr(const Invocation &inv);
@@ -93,6 +96,7 @@ int cmd_bu(const Invocation &inv);
 int cmd_clear(const Invocation &inv);
 int cmd_agent_show(const Invocation &inv);
 int cmd_agent_fault(const Invocation &inv);
+int cmd_genkey(const Invocation &inv);
 int cmd_handoff(const Invocation &inv);
 int cmd_handoff_show(const Invocation &inv);
 
@@ -101,6 +105,7 @@ void print_info(std::ostream &out, const Info &info, bool json);
 void print_services(std::ostream &out, std::span<const Service> services, bool json);
 void print_bindings(std::ostream &out, std::span<const Binding> bindings, bool json);
 void print_flows(std::ostream &out, std::span<const Flow> flows, bool json);
+void print_limits(std::ostream &out, const Limits &limits, bool json);
 void print_handoffs(std::ostream &out, std::span<const agent::HandoffRecord> records, bool json);
 
 } // namespace gecko::ctl

@@ -17,6 +17,8 @@ constexpr std::pair<FlowState, std::string_view> flow_state_names[] = {
 	{FlowState::restoring, "restoring"},
 	{FlowState::restored, "restored"},
 	{FlowState::moved, "moved"},
+	{FlowState::committed, "committed"},
+	{FlowState::arrived, "arrived"},
 };
 
 std::string_view state_name(FlowState state)
@@ -37,7 +39,10 @@ std::string endpoint(const in6_addr &addr, std::uint16_t port)
 void print_text(std::ostream &out, const Flow &flow)
 {
 	out << endpoint(flow.local, flow.local_port) << ' ' << endpoint(flow.remote, flow.remote_port) << ' '
-	    << state_name(flow.state) << " held " << flow.held << " timeout " << flow.timeout_left.count() << "ms\n";
+	    << state_name(flow.state) << " held " << flow.held << " timeout " << flow.timeout_left.count() << "ms";
+	if (flow.donor)
+		out << " donor " << format_address(*flow.donor);
+	out << '\n';
 }
 
 void print_json(JsonWriter &json, const Flow &flow)
@@ -57,6 +62,10 @@ void print_json(JsonWriter &json, const Flow &flow)
 	json.value(flow.held);
 	json.key("timeout-ms");
 	json.value(static_cast<std::uint64_t>(flow.timeout_left.count()));
+	if (flow.donor) {
+		json.key("donor");
+		json.value(format_address(*flow.donor));
+	}
 	json.end_object();
 }
 

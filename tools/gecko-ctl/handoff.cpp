@@ -29,20 +29,23 @@ std::string ms(std::chrono::microseconds us)
 /* The free-text error comes last, so that a line splits on its first words. */
 void print_text(std::ostream &out, const agent::HandoffRecord &r)
 {
-	out << r.id << (r.outbound ? " out " : " in ") << format_address(r.client)
-	    << (r.outbound ? " to " : " from ") << format_address(r.node) << " conns " << r.conns << " prepare "
-	    << ms(r.prepare) << " frozen " << ms(r.frozen) << " total " << ms(r.total);
+	out << std::hex << std::setw(16) << std::setfill('0') << r.id << std::dec << std::setfill(' ')
+	    << (r.outbound ? " out " : " in ") << format_address(r.client) << (r.outbound ? " to " : " from ")
+	    << format_address(r.node) << " conns " << r.conns << " prepare " << ms(r.prepare) << " frozen "
+	    << ms(r.frozen) << " total " << ms(r.total);
 	if (r.moved)
 		out << " moved\n";
 	else
-		out << " rolled back: " << (r.error.empty() ? "no reason given" : r.error) << '\n';
+		out << (r.lost ? " lost: " : " rolled back: ") << (r.error.empty() ? "no reason given" : r.error) << '\n';
 }
 
 void print_json(JsonWriter &json, const agent::HandoffRecord &r)
 {
 	json.begin_object();
 	json.key("id");
-	json.value(r.id);
+	std::ostringstream id;
+	id << std::hex << std::setw(16) << std::setfill('0') << r.id;
+	json.value(id.str());
 	json.key("direction");
 	json.value(r.outbound ? "out" : "in");
 	json.key("client");
@@ -53,6 +56,8 @@ void print_json(JsonWriter &json, const agent::HandoffRecord &r)
 	json.value(r.conns);
 	json.key("moved");
 	json.value(r.moved);
+	json.key("lost");
+	json.value(r.lost);
 	if (!r.moved) {
 		json.key("error");
 		json.value(r.error);

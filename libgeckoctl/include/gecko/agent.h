@@ -31,10 +31,15 @@
  *   contact node; the module's binding goes.
  *
  * Retransmissions follow RFC 6275 §11.8: 1 s, doubling, 4 tries.
- * The channel between agents is TCP to the contact node's care-of address
- * (port 7433 by default); gecko-ctl reaches the agent of its network
- * namespace through an abstract Unix socket and must run as the agent's
- * user or root. Needs CAP_NET_ADMIN and CAP_NET_RAW.
+ *
+ * The node channel between agents is TCP between care-of addresses (port
+ * 7433 by default) under TLS 1.3, mutually authenticated by the cluster
+ * key every member holds or by certificates (Security): a host without
+ * them gets nothing from this agent, not even a Home Test relay. The agent
+ * listens on its care-of addresses only. Without credentials the channel
+ * is off and the node works alone. gecko-ctl reaches the agent of its
+ * network namespace through an abstract Unix socket and must run as the
+ * agent's user or root. Needs CAP_NET_ADMIN and CAP_NET_RAW.
  */
 
 #include <gecko/error.h>
@@ -65,12 +70,33 @@ inline constexpr const char *default_control = "gecko-agent";
 inline constexpr std::uint32_t reverse_table_base = 0x67650000;
 inline constexpr std::uint32_t reverse_rule_priority = 1000;
 
+/*
+ * How this node proves it is a member of the service on the node channel,
+ * and checks that its peers are: the cluster key, or certificates. Secret
+ * files must belong to root or to this process's user and be readable by
+ * their owner only; anything else is refused at open(), saying why.
+ */
+struct Security {
+	std::string key_file;		/* the cluster key: 32 octets in base64 (generate_key()) */
+	std::string cert_file;		/* or this node's certificate (PEM), naming its care-of address */
+	std::string cert_key_file;	/*    its private key (PEM) */
+	std::string ca_file;		/*    the CA that signs the members' certificates (PEM) */
+};
+
 struct Config {
 	std::string control = default_control;
 	std::uint16_t port = default_port;
+	Security security;
+	/* Where the node channel listens: by default the care-of addresses of the module's services. */
+	std::vector<in6_addr> addresses;
+	/* G's ports the application serves (gecko/node.h): connections handed to this node must have one. */
+	std::vector<std::uint16_t> ports;
 	/* One line per event; none when empty. */
 	std::function<void(const std::string &)> log;
 };
+
+/* A new cluster key, in the format of Security::key_file. */
+GECKO_API Result<std::string> generate_key();
 
 /* What the agent saw, for gecko-ctl agent status. */
 struct Counters {
@@ -84,9 +110,12 @@ struct Counters {
 	std::uint64_t bu_rejected = 0;
 	std::uint64_t registrations = 0;	/* home registrations and refreshes accepted */
 	std::uint64_t peer_errors = 0;		/* malformed frames or requests, and peers that do not read */
+	std::uint64_t peer_refused = 0;		/* node channel connections that did not authenticate, or came too many */
 	std::uint64_t handoffs_out = 0;		/* handoffs this node made as donor */
 	std::uint64_t handoffs_in = 0;		/* taken as acceptor */
 	std::uint64_t rollbacks = 0;		/* handoffs, either side, that ended with the donor serving */
+	std::uint64_t handoffs_refused = 0;	/* asked of this node and refused before anything was restored */
+	std::uint64_t handoffs_lost = 0;	/* made here, dropped without the acceptor's answer */
 };
 
 /* Each counter and its name, in the order they travel from the agent to gecko-ctl. */
@@ -101,14 +130,21 @@ inline constexpr std::pair<std::uint64_t Counters::*, std::string_view> counter_
 	{&Counters::bu_rejected, "bu_rejected"},
 	{&Counters::registrations, "registrations"},
 	{&Counters::peer_errors, "peer_errors"},
+	{&Counters::peer_refused, "peer_refused"},
 	{&Counters::handoffs_out, "handoffs_out"},
 	{&Counters::handoffs_in, "handoffs_in"},
 	{&Counters::rollbacks, "rollbacks"},
+	{&Counters::handoffs_refused, "handoffs_refused"},
+	{&Counters::handoffs_lost, "handoffs_lost"},
 };
 
 class GECKO_API Agent {
 public:
-	/* Opens its sockets (EADDRINUSE if another agent serves this namespace). */
+	/*
+	 * Opens its sockets (EADDRINUSE if another agent serves this
+	 * namespace) and loads its credentials (EPERM for a secret file others
+	 * may read, EINVAL for one that is not what it should be).
+	 */
 	static Result<std::unique_ptr<Agent>> open(Config config);
 
 	/* Serves until @stop_fd becomes readable. Registrations stay in place. */
@@ -130,7 +166,8 @@ struct HandoffRecord {
 	in6_addr client{};
 	in6_addr node{};			/* the other node's care-of address */
 	std::uint32_t conns = 0;		/* connections moved together */
-	bool moved = false;			/* false: rolled back */
+	bool moved = false;			/* the acceptor serves them */
+	bool lost = false;			/* donor only: dropped without the acceptor's answer */
 	std::string error;			/* why not */
 	std::chrono::microseconds prepare{};	/* until the acceptor's return routability was done */
 	std::chrono::microseconds frozen{};	/* the connections' freeze, donor side */
@@ -174,7 +211,11 @@ public:
 	 * Tests only: the handoffs this agent accepts from now on fail at
 	 * @phase: "refuse" (at prepare), "die" (the process dies once the
 	 * state arrived), "bu-reject" (as if the client refused the Binding
-	 * Update), "stall" (never answers the donor); "" for none.
+	 * Update), "stall" (never sends its Binding Update); or are held back
+	 * for MS milliseconds, as a slow node would: "hold-before-bu:MS",
+	 * "hold-after-bu:MS" (the client's answer waits), "hold-after-ba:MS"
+	 * (the thaw waits), "hold-after-thaw:MS" (the answer to the donor
+	 * waits); "" for none.
 	 */
 	Result<void> inject_fault(const std::string &phase);
 

@@ -6,6 +6,7 @@
 #include <gecko/export.h>
 #include <gecko/flow.h>
 #include <gecko/info.h>
+#include <gecko/limits.h>
 #include <gecko/service.h>
 #include <gecko/tcp_state.h>
 
@@ -62,7 +63,8 @@ public:
 	 * acceptor restores it into a fresh socket and resumes it, then the
 	 * donor drops its own. @fd is a socket of the calling process. A
 	 * @timeout (100 ms to 10 min) replaces the module's default, after
-	 * which it thaws a frozen socket or drops a restored one itself.
+	 * which it thaws a frozen socket or drops a committed or restored one
+	 * itself.
 	 */
 
 	/* GECKO_CMD_SOCK_FREEZE: an established (or half-closed) connection, for capture. */
@@ -73,13 +75,39 @@ public:
 	Result<TcpState> snapshot_socket(const in6_addr &local, std::uint16_t local_port, const in6_addr &remote,
 					 std::uint16_t remote_port);
 	/*
-	 * GECKO_CMD_SOCK_RESTORE and _RESTORE_DATA: makes @fd, a fresh IPv6 TCP
-	 * socket, into the connection @state was captured from, still frozen.
+	 * GECKO_CMD_SOCK_COMMIT (GECKO_FEATURE_OWNERSHIP): the state of the
+	 * frozen socket @fd left for an acceptor. From now on the module never
+	 * thaws it by itself: it drops it silently @timeout from now, unless
+	 * thaw_socket() (the acceptor gave the connection up) or drop_socket()
+	 * comes first. Again on a committed socket, sets its new deadline.
+	 */
+	Result<void> commit_socket(int fd, std::chrono::milliseconds timeout);
+	/*
+	 * GECKO_CMD_SOCK_RESTORE: makes @fd, a fresh IPv6 TCP socket, into the
+	 * connection whose state's @header (its first hdr_len octets, nothing
+	 * more) this is, frozen, its queues to come with restore_socket_data().
+	 * With @donor (GECKO_FEATURE_OWNERSHIP), the donor's care-of address:
+	 * the packets of this connection it passes on are taken, until
+	 * GECKO_SOCK_MOVED_TIMEOUT after the thaw; nobody else's ever are.
+	 */
+	Result<void> restore_socket_begin(int fd, std::span<const std::byte> header,
+					  std::optional<std::chrono::milliseconds> timeout = {},
+					  std::optional<in6_addr> donor = {});
+	/*
+	 * GECKO_CMD_SOCK_RESTORE_DATA: the next @octets of the state after its
+	 * header (receive queue, then send queue), any length: sent in pieces
+	 * of at most GECKO_SOCK_DATA_MAX. With the last one the socket is
+	 * restored, still frozen. A failure leaves it unusable: drop it.
+	 */
+	Result<void> restore_socket_data(int fd, std::span<const std::byte> octets);
+	/*
+	 * Both of the above for a whole @state, as capture_socket() gave it.
 	 * A failure after the header leaves it half restored until
 	 * drop_socket() or the timeout.
 	 */
 	Result<void> restore_socket(int fd, std::span<const std::byte> state,
-				    std::optional<std::chrono::milliseconds> timeout = {});
+				    std::optional<std::chrono::milliseconds> timeout = {},
+				    std::optional<in6_addr> donor = {});
 	/*
 	 * GECKO_CMD_SOCK_THAW: the connection runs again. A restored one gets
 	 * the part of the send queue never sent, and the FIN if one was
@@ -94,6 +122,14 @@ public:
 	Result<void> drop_socket(int fd, std::optional<in6_addr> forward = {});
 	/* GECKO_CMD_SOCK_GET: every flow the module holds, in no particular order. */
 	Result<std::vector<Flow>> flows();
+
+	/* GECKO_CMD_LIMITS_GET (GECKO_FEATURE_LIMITS): every limit, and what is in use. */
+	Result<Limits> limits();
+	/*
+	 * GECKO_CMD_LIMITS_SET: the limits set in @limits, the others kept;
+	 * EINVAL if none is set, ERANGE past a limit's highest value.
+	 */
+	Result<void> set_limits(const Limits &limits);
 
 	Client(Client &&) noexcept;
 	Client &operator=(Client &&) noexcept;

@@ -4,15 +4,16 @@
 
 /*
  * A TCP connection of G that gecko.ko holds while it moves between nodes:
- * frozen for capture, being restored, or dropped here after the handoff.
- * The UAPI header, include/uapi/linux/gecko.h, says what each state means
- * to the module.
+ * frozen for capture, committed to an acceptor, being restored, or lately
+ * handed off from or to here. The UAPI header, include/uapi/linux/gecko.h,
+ * says what each state means to the module.
  */
 
 #include <netinet/in.h>
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 
 namespace gecko {
 
@@ -21,6 +22,8 @@ enum class FlowState : std::uint8_t {
 	restoring = 2,	/* restored, its queues still coming */
 	restored = 3,	/* restored, frozen until the thaw */
 	moved = 4,	/* dropped here: its packets are dropped */
+	committed = 5,	/* frozen, its state left: the module drops it, never thaws it */
+	arrived = 6,	/* restored and thawed here: its donor's packets are still taken */
 };
 
 struct Flow {
@@ -30,8 +33,10 @@ struct Flow {
 	std::uint16_t remote_port = 0;
 	FlowState state = FlowState::frozen;
 	std::uint32_t held = 0;	/* packets held back for it now */
-	/* Before the module thaws or drops it on its own. */
+	/* Before the module thaws, drops or forgets it on its own. */
 	std::chrono::milliseconds timeout_left{};
+	/* Restored naming its donor: the care-of address whose tunnelled packets are taken. */
+	std::optional<in6_addr> donor;
 };
 
 } // namespace gecko

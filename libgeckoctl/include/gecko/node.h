@@ -30,7 +30,11 @@
  * donor's sequence number + 1, thaw once the client accepted it, the
  * donor drops its sockets. Any failure before the client accepted the
  * update rolls back: the donor thaws and keeps serving, and takes the
- * client back if the acceptor may have sent its update.
+ * client back if the acceptor may have sent its update. Once the state
+ * left, only the acceptor's word lets the donor thaw: one that never
+ * answers costs the connections (Fate::lost), never two copies of them.
+ * Arrivals are only connections of the client and G the handoff named,
+ * on a port in agent::Config::ports.
  */
 
 #include <gecko/agent.h>
@@ -67,19 +71,26 @@ struct Arrival {
 	std::uint64_t bytes_received = 0;
 };
 
+/* Where the connections of a handoff are once it ended. */
+enum class Fate {
+	stayed,		/* here, running again: they are still yours */
+	moved,		/* at the acceptor: close the fds */
+	lost,		/* the acceptor never answered: dropped here, close the fds */
+};
+
 /* How a handoff this process asked for ended. */
 struct Departure {
 	std::vector<int> fds;		/* the connections it concerned */
 	in6_addr client{};
 	in6_addr node{};		/* the acceptor's care-of address */
-	bool moved = false;		/* true: close the fds; false: they are still yours */
-	std::optional<Error> error;	/* why they stayed */
+	Fate fate = Fate::stayed;
+	std::optional<Error> error;	/* why they did not move */
 	std::chrono::microseconds frozen{};	/* how long the connections were frozen */
 	/*
-	 * When they moved: for each of fds, what the client had acknowledged
-	 * (octets since the connection began), where the acceptor's
-	 * Arrival::bytes_acked starts. What this node served is the
-	 * difference from where it took the connection over.
+	 * When they moved (or were lost): for each of fds, what the client
+	 * had acknowledged (octets since the connection began) when they were
+	 * frozen, where the acceptor's Arrival::bytes_acked starts. What this
+	 * node served is the difference from where it took the connection over.
 	 */
 	std::vector<std::uint64_t> bytes_acked;
 };
@@ -120,7 +131,9 @@ public:
 	/*
 	 * Hands @conns, every connection of one client (EBUSY names those
 	 * missing), to the node whose care-of address is @node. Returns at
-	 * once; a Departure tells the end.
+	 * once; a Departure tells the end. The node works on its own
+	 * descriptors of the sockets from here on: closing one of @conns, or
+	 * its number being reused, cannot make it act on another socket.
 	 */
 	Result<void> hand_off(const in6_addr &node, std::vector<Outgoing> conns);
 	/* Answers a Request the application will not act on, with @error. */

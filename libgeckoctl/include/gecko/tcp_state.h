@@ -70,6 +70,11 @@ struct TcpState {
  * EINVAL saying what. Whether a restore would take it is the module's call.
  */
 GECKO_API Result<TcpState> parse_tcp_state(std::span<const std::byte> state);
+/*
+ * The header alone (its hdr_len octets, not a snapshot's), for a reader
+ * that takes the queues as they come: the same checks but the queues'.
+ */
+GECKO_API Result<TcpState> parse_tcp_state_header(std::span<const std::byte> header);
 
 /*
  * The parts of the queues in @state, a whole state parse_tcp_state() read

@@ -2,6 +2,8 @@
 
 #include "agent/common.h"
 
+#include <gecko/address.h>
+
 #include "fail.h"
 
 #include <net/if.h>
@@ -35,6 +37,11 @@ socklen_t unix_address(const std::string &name, sockaddr_un &sun)
 }
 
 } // namespace
+
+std::string text(const in6_addr &addr)
+{
+	return format_address(addr);
+}
 
 UniqueFd::~UniqueFd()
 {
@@ -84,7 +91,7 @@ bool control_peer_allowed(int fd)
 	return cred.uid == 0 || cred.uid == geteuid();
 }
 
-Result<UniqueFd> listen_tcp(std::uint16_t port)
+Result<UniqueFd> listen_tcp(const in6_addr &addr, std::uint16_t port)
 {
 	sockaddr_in6 sin6{};
 	int one = 1;
@@ -93,10 +100,13 @@ Result<UniqueFd> listen_tcp(std::uint16_t port)
 	if (fd.get() < 0)
 		return fail_errno("cannot open a TCP socket");
 	sin6.sin6_family = AF_INET6;
+	sin6.sin6_addr = addr;
 	sin6.sin6_port = htons(port);
 	setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* The care-of address may come up after the agent. */
+	setsockopt(fd.get(), IPPROTO_IP, IP_FREEBIND, &one, sizeof(one));
 	if (bind(fd.get(), reinterpret_cast<sockaddr *>(&sin6), sizeof(sin6)) < 0 || listen(fd.get(), 64) < 0)
-		return fail_errno("cannot listen on TCP port " + std::to_string(port));
+		return fail_errno("cannot listen on [" + format_address(addr) + "]:" + std::to_string(port));
 	return fd;
 }
 
@@ -118,6 +128,23 @@ Result<UniqueFd> connect_tcp(const in6_addr &src, const in6_addr &dst, std::uint
 	    (connect(fd.get(), reinterpret_cast<sockaddr *>(&to), sizeof(to)) < 0 && errno != EINPROGRESS))
 		return fail_errno("cannot connect");
 	return fd;
+}
+
+wire::Message control_reply(const Error *error, const Outcome &outcome)
+{
+	/* Texts that travel are capped: a peer's or the kernel's could be long. */
+	constexpr std::size_t max_text = 1024;
+	wire::Message reply(wire::Type::reply);
+
+	reply.put_u32(wire::Attr::error, error ? static_cast<std::uint32_t>(error->code) : 0);
+	if (error) {
+		reply.put(wire::Attr::text, error->describe().substr(0, max_text));
+	} else {
+		reply.put_u16(wire::Attr::seq, outcome.seq);
+		reply.put_u32(wire::Attr::lifetime, outcome.lifetime);
+		reply.put_u64(wire::Attr::elapsed_us, static_cast<std::uint64_t>(outcome.elapsed.count()));
+	}
+	return reply;
 }
 
 std::uint32_t if_index(const std::string &name)

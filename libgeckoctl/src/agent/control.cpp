@@ -156,16 +156,19 @@ Result<Outcome> Control::handoff(const in6_addr &client, const in6_addr &node)
 	return outcome(exchange(fd_, req));
 }
 
-/* One line of the agent's records: id, out|in, client, node, conns, moved, prepare, frozen, total (µs), error. */
+/*
+ * One line of the agent's records: id (hex), out|in, client, node, conns,
+ * moved|stayed|lost, prepare, frozen, total (µs), error.
+ */
 static std::optional<HandoffRecord> parse_record(const std::string &line)
 {
 	std::istringstream in(line);
-	std::string dir, client, node;
+	std::string dir, client, node, fate;
 	HandoffRecord r;
 	long long prepare, frozen, total;
-	int moved;
 
-	if (!(in >> r.id >> dir >> client >> node >> r.conns >> moved >> prepare >> frozen >> total))
+	if (!(in >> std::hex >> r.id >> std::dec >> dir >> client >> node >> r.conns >> fate >> prepare >> frozen >>
+	      total))
 		return std::nullopt;
 	auto c = parse_address(client);
 	auto n = parse_address(node);
@@ -174,7 +177,8 @@ static std::optional<HandoffRecord> parse_record(const std::string &line)
 	r.outbound = dir == "out";
 	r.client = *c;
 	r.node = *n;
-	r.moved = moved;
+	r.moved = fate == "moved";
+	r.lost = fate == "lost";
 	r.prepare = std::chrono::microseconds(prepare);
 	r.frozen = std::chrono::microseconds(frozen);
 	r.total = std::chrono::microseconds(total);

@@ -10,6 +10,7 @@
 #include "agent/impl.h"
 #include "fail.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -61,7 +62,7 @@ Result<std::unique_ptr<Node>> Node::start(agent::Config config)
 	impl->link->events_fd = std::move(*events);
 	impl->stop = std::move(*stop);
 	impl->agent = std::move(*agent);
-	impl->agent->impl_->app = impl->link;
+	impl->agent->impl_->attach(impl->link);
 
 	auto &d = *impl;
 	d.thread = std::thread([&d] {
@@ -145,7 +146,15 @@ Result<void> Node::hand_off(const in6_addr &node, std::vector<Outgoing> conns)
 		if (!missing.empty())
 			return fail(EBUSY, "the client has other connections, which must move together: descriptors" +
 						   missing);
-		link.commands.emplace_back(AppLink::HandOff{node, std::move(conns)});
+		/* The agent's own descriptors: whatever becomes of these numbers, they name these sockets. */
+		std::vector<UniqueFd> dups;
+		for (const auto &c : conns) {
+			UniqueFd dup(fcntl(c.fd, F_DUPFD_CLOEXEC, 0));
+			if (dup.get() < 0)
+				return fail(errno, std::string("cannot duplicate a descriptor: ") + std::strerror(errno));
+			dups.push_back(std::move(dup));
+		}
+		link.commands.emplace_back(AppLink::HandOff{node, std::move(conns), std::move(dups)});
 	}
 	std::uint64_t one = 1;
 	if (write(link.commands_fd.get(), &one, sizeof(one)) < 0)

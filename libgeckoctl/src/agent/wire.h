@@ -52,8 +52,18 @@ enum class Type : std::uint16_t {
 	handoff_prepare = 18,	/* handoff, home, client */
 	handoff_data = 19,	/* handoff, data */
 	handoff_commit = 20,	/* handoff, length, [seq], [bu_age_ms] */
-	handoff_reply = 21,	/* handoff, error, [text], [bu_sent] */
-	handoff_abort = 22,	/* handoff: the donor gave up */
+	handoff_reply = 21,	/* handoff, answer, [error, text], [bu_sent] */
+	handoff_abort = 22,	/* handoff: the donor gave up before the state left */
+	handoff_query = 23,	/* handoff: the donor heard nothing; answered by a handoff_reply */
+};
+
+/* A handoff_reply's answer. */
+enum class Answer : std::uint8_t {
+	ready = 1,	/* prepared: send the state */
+	refused = 2,	/* before the state: nothing was restored (error, text) */
+	done = 3,	/* the acceptor thawed the connections */
+	aborted = 4,	/* it dropped what it restored and never thaws it (error, text, bu_sent) */
+	pending = 5,	/* not decided yet */
 };
 
 enum class Attr : std::uint16_t {
@@ -68,13 +78,14 @@ enum class Attr : std::uint16_t {
 	text = 9,		/* UTF-8, no terminator */
 	elapsed_us = 10,	/* 64 bits */
 	status = 11,		/* 8 bits, a Binding Acknowledgement's status */
-	handoff = 12,		/* 64 bits, the donor's number for a handoff */
+	handoff = 12,		/* 64 bits, random, the donor's name for a handoff with one acceptor */
 	data = 13,		/* a piece of a handoff's bundle */
 	length = 14,		/* 32 bits, octets */
 	node = 15,		/* 16 octets, a node's care-of address */
 	bu_age_ms = 16,		/* 32 bits, since the donor's last Binding Update to the client */
 	bu_sent = 17,		/* 8 bits, 1 if a Binding Update may have reached the client */
 	records = 18,		/* text, one handoff record per line (see control.cpp) */
+	answer = 19,		/* 8 bits, enum Answer */
 	/* 64 bits each: the agent's counters, in the order of struct agent::Counters. */
 	counter_base = 32,
 };
