@@ -13,6 +13,8 @@
 # ½RTT(donor, acceptor) + ½RTT(acceptor, client) measured by ping (DESIGN
 # §5); and the CPU time of the three agent threads per handoff (donor and
 # acceptor together). Result: $GECKO_OUT/result.json and a line each.
+# The stream must come back octet for octet (stream-probe), and the three
+# servers must have echoed it exactly once between them.
 . "$GECKO_REPO/tests/vm/lib/common.sh"
 . "$GECKO_REPO/tests/vm/lib/topology.sh"
 . "$GECKO_REPO/tests/vm/lib/mip6.sh"
@@ -24,7 +26,9 @@ HANDOFFS=${HANDOFFS:-200}
 RATE=1000000
 RUN=$(mktemp -d)
 
-agent_cmd() { echo "gecko-echo-server --port 7000"; }
+agent_cmd() { echo "gecko-echo-server --port 7000 --stats $RUN/echoed$1"; }
+# echoed: what the three servers have written back, together.
+echoed() { cat "$RUN"/echoed[123] | awk '{ n += $2 } END { print n + 0 }'; }
 
 # rtt HOST ADDRESS: the mean round trip in ms.
 rtt() { ip netns exec "$1" ping -6 -c 10 -i 0.2 -q "$2" | awk -F/ '/^rtt/ { print $5 }'; }
@@ -73,6 +77,12 @@ cpu1=$(agent_cpu)
 touch "$RUN/stop"
 wait $PROBE || fail "the stream: $(cat "$GECKO_OUT/probe.out")"
 cat "$GECKO_OUT/probe.out"
+# The probe got back all it sent, octet for octet; the servers wrote it once.
+sent=$(sed -n 's/^ok \([0-9]*\) octets sent, .*/\1/p' "$GECKO_OUT/probe.out")
+# They rewrite their counts within 0.2 s of a change.
+echoed_all() { (($(echoed) >= sent)); }
+wait_for 5 echoed_all
+expect_eq "octets the three servers echoed" "$(echoed)" "$sent"
 
 /usr/bin/python3 - "$RUN/arrivals" "$RUN/handoffs" "$start" "$rtt_nodes" "$rtt_client" \
 	$((cpu1 - cpu0)) "$(getconf CLK_TCK)" > "$GECKO_OUT/result.json" <<'EOF'

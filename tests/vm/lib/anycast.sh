@@ -5,8 +5,13 @@
 #   anycast_up K...   gecko-had on the HA (care-of addresses of nodes K...
 #                     allowed), gecko-cnd on the client, and on each node K:
 #                     G on lo with a route of its own, the service (contact node: node1), the
-#                     node agent logging to agentK.log (PID in AGENT[K]) and a UDP echo
-#                     on G port 7007 answering "nodeK"; every pid in PIDS
+#                     node agent logging to agentK.log (PID in AGENT[K]) with the cluster
+#                     key $KEY, and a UDP echo on G port 7007 answering "nodeK"; every pid
+#                     in PIDS
+#   KEY               the service's cluster key (gecko-ctl genkey), mode 0600
+#   CERTS=1           the node channel with certificates instead: a CA, and for
+#                     each node a certificate naming its care-of address
+#   credentials K     the agent options for node K's credentials
 #   agent_cmd K       the node agent's command line on node K: gecko-agent. A
 #                     scenario whose servers run the agent themselves (gecko::Node)
 #                     redefines it to start such a server instead: two agents
@@ -18,6 +23,9 @@ PATH=$GECKO_REPO/build/tools/gecko-had:$GECKO_REPO/build/tools/gecko-cnd:$GECKO_
 PATH=$GECKO_REPO/build/tools/examples:$PATH
 PIDS=()
 declare -A AGENT
+# In the guest's own /tmp: the node channel refuses a key others may read.
+KEY=$(umask 077 && mktemp /tmp/gecko-cluster.XXXXXX)
+gecko-ctl genkey > "$KEY"
 
 agent_cmd() { echo gecko-agent; }
 
@@ -35,7 +43,7 @@ anycast_up() {
 		# G's own route, so that its path MTU is its own (Documentation/datapath.md).
 		ip -n node$k -6 route add default via fd00:1$k::1 from $G
 		ip netns exec node$k gecko-ctl service add $G coa fd00:1$k::2 contact-coa $NODE1 ha $HA
-		read -ra cmd <<< "$(agent_cmd $k)"
+		read -ra cmd <<< "$(agent_cmd $k) $(credentials $k)"
 		ip netns exec node$k "${cmd[@]}" > "$GECKO_OUT/agent$k.log" 2>&1 &
 		AGENT[$k]=$!
 		PIDS+=($!)
@@ -46,6 +54,35 @@ anycast_up() {
 		wait_for 10 grep -q "^node agent" "$GECKO_OUT/agent$k.log"
 		wait_for 10 sh -c "ip netns exec node$k ss -Hlun | grep -q 7007"
 	done
+}
+
+# A CA of the test's, and node K's key and certificate for its care-of address.
+node_certificate() {
+	local dir=${KEY}.certs
+	(
+		umask 077
+		cd "$dir"
+		openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=node$1 \
+			-keyout node$1.key -out node$1.csr 2> /dev/null
+		echo "subjectAltName = IP:fd00:1$1::2" > node$1.ext
+		openssl x509 -req -in node$1.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
+			-extfile node$1.ext -out node$1.pem 2> /dev/null
+	)
+}
+
+credentials() {
+	local dir=${KEY}.certs
+	if [[ ${CERTS:-0} != 1 ]]; then
+		echo "--key-file $KEY"
+		return
+	fi
+	if [[ ! -f $dir/ca.pem ]]; then
+		mkdir -p -m 700 "$dir"
+		(cd "$dir" && umask 077 && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+			-days 2 -subj /CN=gecko-test-ca -keyout ca.key -out ca.pem 2> /dev/null)
+	fi
+	[[ -f $dir/node$1.pem ]] || node_certificate $1
+	echo "--cert $dir/node$1.pem --cert-key $dir/node$1.key --ca $dir/ca.pem"
 }
 
 anycast_down() {

@@ -6,7 +6,10 @@
 #   capture_stop           ends the captures, with what is in flight
 #   expect WHY CMD...      runs CMD at run_checks, failing with WHY if it fails
 #   tables HOST...         one line per packet of HOST.pcap in HOST.table
-#   seen HOST KEY=VALUE... / unseen ...   a packet had (none had) those values
+#   seen HOST KEY=VALUE... / unseen ...   a packet had (none had) those values;
+#                          KEY= with no value matches a packet without that
+#                          field (hao= : no Home Address option; udp= : any
+#                          packet that is not UDP)
 
 PCAPS=()
 CHECKS=()

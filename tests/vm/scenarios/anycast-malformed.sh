@@ -4,10 +4,17 @@
 # real signalling, and node3, bound nowhere, send node2 type 2 routing
 # headers cut short, too long, with segments left other than 1, with a
 # multicast or foreign address, from an unbound source; packets with a Home
-# Address option; and the Mobility Header battery of mh-malformed at the
-# agent. Each case is dropped and counted by exactly the counter for its
+# Address option; packets inside an IPv6 header to the care-of address from
+# no donor (the client itself, another node); and the Mobility Header
+# battery of mh-malformed at the agent. Each case is dropped and counted by exactly the counter for its
 # reason, nothing WARNs (the harness panics on a WARN), and node2 keeps
-# serving: the UDP echo answers from G afterwards.
+# serving: the UDP echo answers from G afterwards. Of the battery, each
+# message is counted where the fate mh-malformed printed for it says,
+# exactly: node2's Parameter Problems (unthrottled), the bogus HAOs in
+# gecko's hao_in_dropped or the kernel's Ip6InHdrErrors, the agent's
+# received, bad checksum, malformed and unexpected; what the kernel's
+# Mobility Header filter drops silently has no counter, and that the agent
+# received exactly the rest shows it stayed in the kernel.
 . "$GECKO_REPO/tests/vm/lib/common.sh"
 . "$GECKO_REPO/tests/vm/lib/topology.sh"
 . "$GECKO_REPO/tests/vm/lib/mip6.sh"
@@ -16,21 +23,24 @@
 PATH=$GECKO_REPO/tests/vm/tools:$PATH
 trap anycast_down EXIT
 
+counter() { n2 gecko-ctl info --json | jq ".counters.$1"; }
+
 
 # junk HOST COUNTER WHAT PYTHON: HOST sends 5 packets scapy builds from
 # PYTHON (src, G, COA, rh2() and udp are in scope); node2's COUNTER must
 # grow by exactly 5 and no other drop counter may move.
-DROPS="rh2_truncated rh2_bad_length rh2_bad_segments rh2_bad_address rh2_no_binding hao_in_dropped"
+DROPS="rh2_truncated rh2_bad_length rh2_bad_segments rh2_bad_address rh2_no_binding hao_in_dropped
+	fwd_in_dropped"
 junk() {
 	local host=$1 name=$2 what=$3 code=$4 before after moved c
 	before=$(n2 gecko-ctl info --json)
 	ip netns exec "$host" /usr/bin/python3 - "$code" <<EOP
 import logging, sys
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
-from scapy.all import IPv6, IPv6ExtHdrDestOpt, HAO, UDP, Raw, conf, send
+from scapy.all import IPv6, IPv6ExtHdrDestOpt, HAO, TCP, UDP, Raw, conf, send
 import struct, socket
 conf.verb = 0
-G, COA = "$G", "$NODE2"
+G, COA, CLIENT = "$G", "$NODE2", "$CLIENT"
 src = {"client": "$CLIENT", "node3": "$NODE3"}["$host"]
 a = lambda s: socket.inet_pton(socket.AF_INET6, s)
 udp = bytes(UDP(sport=4000, dport=7007) / Raw(b"junk"))
@@ -71,13 +81,64 @@ pretty "Home Address options: nodes are nobody's correspondent"
 junk client hao_in_dropped "HAO to the care-of address" 'IPv6(src=src, dst=COA) / IPv6ExtHdrDestOpt(options=[HAO(hoa="fd00:c::99")]) / UDP(dport=7007) / Raw(b"x")'
 junk node3 hao_in_dropped "HAO from elsewhere" 'IPv6(src=src, dst=COA) / IPv6ExtHdrDestOpt(options=[HAO(hoa="fd00:c::99")]) / UDP(dport=7007) / Raw(b"x")'
 
+pretty "tunnelled to the care-of address by no donor: nothing is taken out"
+junk client fwd_in_dropped "the bound client's SYN, tunnelled by itself" \
+	'IPv6(src=src, dst=COA) / IPv6(src=src, dst=G) / TCP(sport=40000, dport=7000, flags="S")'
+junk node3 fwd_in_dropped "the bound client's SYN, tunnelled by another node" \
+	'IPv6(src=src, dst=COA) / IPv6(src=CLIENT, dst=G) / TCP(sport=40000, dport=7000, flags="S")'
+junk node3 fwd_in_dropped "the bound client's UDP, tunnelled by another node" \
+	'IPv6(src=src, dst=COA) / IPv6(src=CLIENT, dst=G) / UDP(sport=4000, dport=7007) / Raw(b"x")'
+junk node3 fwd_in_dropped "a packet for another address, tunnelled" \
+	'IPv6(src=src, dst=COA) / IPv6(src=src, dst="fd00:b::1") / UDP(sport=4000, dport=7007) / Raw(b"x")'
+expect_eq "packets taken out of a tunnel" "$(counter fwd_in)" 0
+
 pretty "the Mobility Header battery at node2's agent"
+# Every Parameter Problem is sent, so that each can be counted: none rate-limited.
+n2 sh -c 'echo > /proc/sys/net/ipv6/icmp/ratemask'
+expect_eq "node2: ICMPv6 types rate-limited" "$(n2 sysctl -n net.ipv6.icmp.ratemask)" ""
+# kernel_drops: "PARAMETER_PROBLEMS BAD_HAOS" node2 has sent and dropped so far.
+kernel_drops() {
+	n2 nstat -az Icmp6OutParmProblems Ip6InHdrErrors |
+		awk 'NR > 1 { n[$1] = $2 } END { print n["Icmp6OutParmProblems"] + 0, n["Ip6InHdrErrors"] + 0 }'
+}
+agent_counters() {
+	n2 gecko-ctl agent show --json | jq -r '.counters | "\(.mh_received) \(.mh_bad_checksum) \(.mh_malformed) \(.mh_unexpected)"'
+}
+# fates FATE: how many messages mh-malformed sent with that fate (tests/vm/tools/mh-malformed).
+fates() { grep -c -- "-> $1\$" "$GECKO_OUT/sent.log" || true; }
+read -r pp hdr <<< "$(kernel_drops)"
+read -r received bad malformed unexpected <<< "$(agent_counters)"
+before=$(n2 gecko-ctl info --json)
 n3 mh-malformed --src $NODE3 --dst $NODE2 > "$GECKO_OUT/sent.log"
-wc -l < "$GECKO_OUT/sent.log"
-wait_for 5 bash -c "(( \$(ip netns exec node2 gecko-ctl agent show --json | jq .counters.mh_bad_checksum) > 0 ))"
-wait_for 5 bash -c "(( \$(ip netns exec node2 gecko-ctl agent show --json | jq .counters.mh_malformed) > 0 ))"
+echo "$(grep -c '^sent' "$GECKO_OUT/sent.log") messages sent: $(sed 's/.* -> //' "$GECKO_OUT/sent.log" | sort | uniq -c |
+	awk '{ n = $1; $1 = ""; printf "%s%s %d", sep, substr($0, 2), n; sep = ", " }')"
+# The agent counts all it takes as received, bad checksum, malformed (unknown
+# types too) or unexpected (a BU or a BA nothing waited for).
+reached=0
+for f in "bad checksum" "unknown type" malformed BU BA; do reached=$((reached + $(fates "$f"))); done
+agent_received() { (($(agent_counters | cut -d' ' -f1) >= received + reached)); }
+wait_for 10 agent_received
 n2 gecko-ctl agent show
-grep -q "dropped a Mobility Header message" "$GECKO_OUT/agent2.log" || fail "the agent logged no drop"
+expect_eq "the agent's received, bad checksum, malformed, unexpected" "$(agent_counters)" \
+	"$((received + reached)) $((bad + $(fates "bad checksum"))) \
+$((malformed + $(fates "unknown type") + $(fates malformed))) $((unexpected + $(fates BU) + $(fates BA)))"
+expect_eq "the agent's log: messages dropped as malformed" \
+	"$(grep "dropped a Mobility Header message from $NODE3: " "$GECKO_OUT/agent2.log" | grep -vc ": bad checksum$")" \
+	"$((malformed + $(fates "unknown type") + $(fates malformed)))"
+# Of the bogus Home Address options, gecko's hook drops the well-formed ones
+# (a node is nobody's correspondent); the kernel's parser, the one of a bad length.
+bad_length=$(grep -c "HAO with a bad length -> bad HAO$" "$GECKO_OUT/sent.log")
+expect_eq "node2: Parameter Problems sent, packets dropped for a bad extension header" "$(kernel_drops)" \
+	"$((pp + $(fates "parameter problem"))) $((hdr + bad_length))"
+after=$(n2 gecko-ctl info --json)
+for c in $DROPS; do
+	moved=$(($(jq ".counters.$c" <<< "$after") - $(jq ".counters.$c" <<< "$before")))
+	if [[ $c == hao_in_dropped ]]; then
+		expect_eq "battery: $c" "$moved" $(($(fates "bad HAO") - bad_length))
+	else
+		expect_eq "battery: $c" "$moved" 0
+	fi
+done
 
 pretty "node2 still serves, the agent still answers"
 expect_eq "UDP echo after" "$(echo_reply after)" node2

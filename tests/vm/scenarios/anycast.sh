@@ -15,8 +15,10 @@
 # to the contact node, a short binding refreshed on the client's request,
 # a BU whose seq comes from the client's "out of window" answer, and the
 # contact node's agent stopped (an acceptor's RR fails at once) and
-# restarted (it resumes the home registration). The client link is captured: RH2 in, HAO
-# out, UDP checksums verified by tshark, every MH checksum verified.
+# restarted (it resumes the home registration). The client link is captured
+# until the TCP download: each UDP echo to a node's care-of address carries
+# RH2 = G and its reply, from that address, HAO = G (every reply checked,
+# its UDP checksum verified by tshark); every MH checksum verified.
 . "$GECKO_REPO/tests/vm/lib/common.sh"
 . "$GECKO_REPO/tests/vm/lib/topology.sh"
 . "$GECKO_REPO/tests/vm/lib/mip6.sh"
@@ -152,7 +154,7 @@ wait "${AGENT[1]}" || fail "gecko-agent exited with status $? on SIGTERM"
 ! out=$(n3 gecko-ctl rr $G $CLIENT 2>&1) || fail "RR without the contact node's agent succeeded"
 echo "$out"
 [[ $out == *"contact node's agent at fd00:11::2"* ]] || fail "RR without the contact node's agent: $out"
-ip netns exec node1 gecko-agent >> "$GECKO_OUT/agent1.log" 2>&1 &
+ip netns exec node1 gecko-agent --key-file "$KEY" >> "$GECKO_OUT/agent1.log" 2>&1 &
 AGENT[1]=$!
 PIDS+=($!)
 wait_for 10 bash -c "(( \$(grep -c 'registered with' $GECKO_OUT/agent1.log) > $registered ))"
@@ -168,8 +170,26 @@ pretty "the captures"
 for k in 1 2 3; do cat "$GECKO_OUT/agent$k.log"; done
 tables client
 run_checks
+# Every echo the capture holds, in order, its request and reply paired by the
+# client's port: a request to a care-of address with RH2 = G must be answered
+# from that care-of address with HAO = G, one to G from G itself.
+tshark -r "$GECKO_OUT/client.pcap" -Y "udp.port == 7007 && !icmpv6" -T fields -E separator='|' -e udp.srcport -e udp.dstport \
+	-e ipv6.src -e ipv6.dst -e ipv6.routing.mipv6.home_address -e ipv6.opt.mipv6.home_address \
+	> "$GECKO_OUT/echo.fields" 2> "$GECKO_OUT/tshark.err" || fail "tshark: $(grep -v '^Running as user' "$GECKO_OUT/tshark.err" | tr -s '\n\t' '  ')"
+awk -F'|' -v g=$G '
+	function via(a, what) { return a == "" ? "" : a == g ? " " what : " " what " " a }
+	$2 == 7007 && !req[$1]++ { port[++n] = $1; to[$1] = $4 via($5, "via RH2") }
+	$1 == 7007 && !rep[$2]++ { from[$2] = $3 via($6, "with HAO") }
+	END { for (i = 1; i <= n; i++) {
+		p = port[i]
+		printf "%s -> %s%s\n", to[p], from[p], req[p] == 1 && rep[p] == 1 ? "" : " (" req[p] " requests, " rep[p] " replies)" } }' \
+	"$GECKO_OUT/echo.fields" > "$GECKO_OUT/echoes.txt"
+cat "$GECKO_OUT/echoes.txt"
+# hello, then after each handoff (to node2, node3, node1), with RR ahead (still), and to node2.
+expect_eq "echoes on the client's link" "$(paste -sd';' "$GECKO_OUT/echoes.txt")" "$G -> $G;$NODE2 via RH2 -> $NODE2 with HAO;\
+$NODE3 via RH2 -> $NODE3 with HAO;$NODE1 via RH2 -> $NODE1 with HAO;$NODE1 via RH2 -> $NODE1 with HAO;\
+$NODE2 via RH2 -> $NODE2 with HAO"
 for k in 1 2 3; do
-	seen client src=fd00:1$k::2 hao=$G udp= || fail "no datagram from node$k's CoA with HAO = G"
 	seen client src=$CLIENT dst=fd00:1$k::2 rt=2 rth=$G || fail "no RH2 to node$k"
 	seen client src=fd00:1$k::2 mh=5 hao=$G || fail "no BU from node$k with HAO = G"
 	seen client src=fd00:1$k::2 mh=2 || fail "no CoTI from node$k"
@@ -187,9 +207,9 @@ for want in "ipv6.opt.mipv6.home_address == $G" "ipv6.routing.mipv6.home_address
 	n=$(tshark -r "$GECKO_OUT/tcp.pcap" -o tcp.check_checksum:TRUE -Y "tcp.checksum.status == \"Good\" && $want" 2> /dev/null | wc -l)
 	((n > 100)) || fail "tshark verified only $n TCP checksums with $want"
 done
-tshark -r "$GECKO_OUT/client.pcap" -o udp.check_checksum:TRUE -Y "udp.checksum.status == \"Good\" && ipv6.opt.mipv6.home_address" |
-	wc -l > "$GECKO_OUT/good.txt"
-(($(cat "$GECKO_OUT/good.txt") > 0)) || fail "tshark verified no UDP checksum of a datagram with HAO"
+n=$(tshark -r "$GECKO_OUT/client.pcap" -o udp.check_checksum:TRUE \
+	-Y "udp.checksum.status == \"Good\" && ipv6.opt.mipv6.home_address == $G" | wc -l)
+expect_eq "UDP replies with HAO whose checksum tshark verified" "$n" "$(grep -c "with HAO$" "$GECKO_OUT/echoes.txt")"
 "$GECKO_REPO/tests/vm/tools/mh-checksum" "$GECKO_OUT/client.pcap" $G $NODE1 $NODE2 $NODE3 > "$GECKO_OUT/mh-checksum.txt"
 grep -c . "$GECKO_OUT/mh-checksum.txt"
 pretty "PASS"

@@ -3,7 +3,9 @@
 # Handoff at accept time: the contact node accepts a new connection and
 # hands it to the node its policy chose before the application reads a
 # byte of it (gecko-echo-server --spread). The stock client never notices:
-# its line session is echoed by node2 from the first line on.
+# its line session is echoed by node2 from the first line on (node2's
+# server echoed every octet, node1's none). Both agents count the one
+# handoff, neither a rollback.
 #
 #   client ── router ── node1 (contact, --spread node2)   node2
 . "$GECKO_REPO/tests/vm/lib/common.sh"
@@ -14,11 +16,13 @@
 
 trap anycast_down EXIT
 
+RUN=$(mktemp -d)
+
 agent_cmd() {
 	if (($1 == 1)); then
-		echo "gecko-echo-server --port 7 --spread $NODE2"
+		echo "gecko-echo-server --port 7 --stats $RUN/echoed1 --spread $NODE2"
 	else
-		echo "gecko-echo-server --port 7"
+		echo "gecko-echo-server --port 7 --stats $RUN/echoed2"
 	fi
 }
 
@@ -31,15 +35,22 @@ capture_client
 pretty "the client connects to G: node1 accepts and hands the connection to node2"
 line_session_start
 wait_for 30 bash -c "(( \$(ip netns exec node2 gecko-ctl agent show --json | jq .counters.handoffs_in) == 1 ))"
-expect_eq "node1's handoffs out" "$(agent_counter 1 handoffs_out)" 1
-expect_eq "node1's rollbacks" "$(agent_counter 1 rollbacks)" 0
+# One handoff, counted by both ends; nothing rolled back on either.
+for k in 1 2; do
+	expect_eq "node$k's handoffs out and in, rollbacks" \
+		"$(agent_counter $k handoffs_out) $(agent_counter $k handoffs_in) $(agent_counter $k rollbacks)" \
+		"$((k == 1)) $((k == 2)) 0"
+done
 n1 gecko-ctl handoff show
 
 pretty "the session goes on with node2"
+AT=2
 for i in $(seq 10); do line "line $i: $(head -c 24 /dev/urandom | base64)"; done
 [[ $(client ip xfrm state list src $CLIENT dst $G proto route2) == *"coa $NODE2"* ]] ||
 	fail "the client does not send to node2: $(client ip xfrm state list)"
 line_session_end
+# node2 echoed every line, node1 none.
+expect_lines_echoed "$RUN/echoed"
 
 pretty "no reset on the client's link"
 expect_no_reset

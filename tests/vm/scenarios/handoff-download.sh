@@ -15,8 +15,10 @@
 # with no reset on its link; the servers together must have written all of
 # it once; every node must have served at least 20 % of it (what the client
 # acknowledged while the node had the connection: what a node writes ahead
-# waits in the socket, which moves), together exactly all of it; at least
-# 90 % of the handoffs must complete.
+# waits in the socket, which moves), together exactly all of it; every
+# handoff must complete (the last requests may find no connection: the
+# client had its file), none rolled back, and both ends' agents count
+# each.
 #
 # handoff-download-netem runs this with NETEM (netem arguments for the
 # client's link) and a SIZE and RATE of its own.

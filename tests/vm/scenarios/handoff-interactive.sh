@@ -10,7 +10,9 @@
 # one connection open; the scenario alternates a handoff, asked of the node
 # that serves the client (node1 -> node2 -> node3 -> node1 ...), and a line,
 # which must come back whole within 1 s from the node the connection is on
-# now. Every handoff must complete and no reset cross the client's link.
+# now (at the end, each node echoed exactly the lines sent while it had the
+# connection). Every handoff must complete, none roll back, and no reset
+# cross the client's link.
 . "$GECKO_REPO/tests/vm/lib/common.sh"
 . "$GECKO_REPO/tests/vm/lib/topology.sh"
 . "$GECKO_REPO/tests/vm/lib/mip6.sh"
@@ -20,9 +22,10 @@
 trap anycast_down EXIT
 
 HANDOFFS=100
+RUN=$(mktemp -d)
 
 # The echo is each node's agent.
-agent_cmd() { echo "gecko-echo-server --port 7"; }
+agent_cmd() { echo "gecko-echo-server --port 7 --stats $RUN/echoed$1"; }
 
 topo_up
 anycast_up 1 2 3
@@ -47,6 +50,7 @@ done
 
 pretty "the session ends cleanly"
 line_session_end
+expect_lines_echoed "$RUN/echoed"
 
 pretty "echo times after a handoff (min / median / max)"
 awk '{ print $2 }' "$GECKO_OUT/lines.log" | sort -n |

@@ -16,7 +16,10 @@
 # binding of it, and its stream ends on node1. Between two moves, an
 # application on node2 with two of fd00:c::2's connections asks the
 # library to hand off one of them alone: refused (EBUSY, naming the
-# other). Every stream is byte-exact, no reset on the client's link.
+# other). Every stream is byte-exact, no reset on the client's link. The
+# node channel runs with certificates here (CERTS=1 in lib/anycast.sh), a
+# CA's and one per node naming its care-of address, instead of the cluster
+# key the other scenarios use.
 . "$GECKO_REPO/tests/vm/lib/common.sh"
 . "$GECKO_REPO/tests/vm/lib/topology.sh"
 . "$GECKO_REPO/tests/vm/lib/mip6.sh"
@@ -24,6 +27,7 @@
 . "$GECKO_REPO/tests/vm/lib/handoff.sh"
 
 trap anycast_down EXIT
+CERTS=1
 
 SIZE=$((6 << 20))
 RATE=150000

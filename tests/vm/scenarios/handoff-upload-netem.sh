@@ -4,8 +4,8 @@
 # and 1 % loss on both ends (netem), a 20 MB upload at 500 KB/s (some 30
 # handoffs) that moves node1 -> node2 -> node3 -> node1 ... every 0.5 s.
 # The same checks: the server's count and Adler-32 are the client's, no
-# reset on the client's link, at least 90 % of the handoffs complete,
-# every node read at least 20 % of the upload.
+# reset on the client's link, every handoff completes, every node read at
+# least 20 % of the upload.
 NETEM="delay 10ms 2ms loss 1%"
 SIZE=$((20 << 20))
 RATE=500000

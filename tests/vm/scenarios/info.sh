@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # gecko-ctl info from inside the namespaces of the reference topology:
-# text and JSON, and counters that belong to each namespace.
+# text and JSON, and counters that belong to each namespace: each command
+# is one request; each one the module refuses is one error too, in its
+# namespace only; one the netlink policy refuses is neither.
 . "$GECKO_REPO/tests/vm/lib/common.sh"
 . "$GECKO_REPO/tests/vm/lib/topology.sh"
 
@@ -29,6 +31,21 @@ expect_eq "node2 requests" "$(requests n2)" $((before_n2 + 1))
 expect_eq "a new namespace starts at one request" "$(unshare --net gecko-ctl info --json | jq .counters.nl_requests)" 1
 
 pretty "a refused request counts as an error, in its namespace only"
-n3 gecko-kernel-tests --gtest_filter='GeckoRequest.ReplyOnlyAttributeIsRefused' > /dev/null
-n3 gecko-ctl info --json | jq -e '.counters.nl_errors == 0' > /dev/null ||
-	fail "policy rejections happen before the module counts anything"
+# counters NS: "requests errors" of NS, read by one request of its own.
+counters() { "$@" gecko-ctl info --json | jq -r '.counters | "\(.nl_requests) \(.nl_errors)"'; }
+read -r requests_n3 errors_n3 <<< "$(counters n3)"
+read -r requests_n1 errors_n1 <<< "$(counters n1)"
+# The module itself refuses these (no such service): one request and one error each.
+for _ in 1 2 3; do
+	! n3 gecko-ctl service del $G 2> /tmp/refused || fail "deleting a service that does not exist succeeded"
+done
+grep -q "^Error: " /tmp/refused || fail "the refusal gave no reason: $(cat /tmp/refused)"
+expect_eq "node3 requests and errors after 3 refusals" "$(counters n3)" "$((requests_n3 + 4)) $((errors_n3 + 3))"
+expect_eq "node1 requests and errors" "$(counters n1)" "$((requests_n1 + 1)) $errors_n1"
+
+pretty "a request the policy refuses is counted neither as a request nor as an error"
+n3 gecko-kernel-tests --gtest_filter='GeckoRequest.ReplyOnlyAttributeIsRefused' > /tmp/gtest.out
+# A filter that matches nothing passes too: the case must have run.
+grep -q "^\[  PASSED  \] 1 test\.$" /tmp/gtest.out || fail "the policy refusal did not run: $(tail -n3 /tmp/gtest.out)"
+expect_eq "node3 requests and errors after a policy refusal" "$(counters n3)" \
+	"$((requests_n3 + 5)) $((errors_n3 + 3))"

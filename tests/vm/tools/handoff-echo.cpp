@@ -8,21 +8,31 @@
  *   gecko-handoff-echo PORT CONTROL-PATH
  *
  * Commands: "give FILE" freezes the connection and writes its state to
- * FILE; "drop" drops it (handed off); "thaw" thaws it (rolled back);
- * "take FILE" restores a connection from FILE, frozen; "resume" thaws the
- * connection taken and echoes on it; "abort" drops the connection taken;
- * "stats" tells the octets echoed. One connection at a time.
+ * FILE; "commit MS" commits it (its state left: the module drops it MS
+ * milliseconds later, never thaws it); "drop" drops it (handed off);
+ * "thaw" thaws it (rolled back); "take FILE" restores a connection from
+ * FILE, frozen; "resume" thaws the connection taken and echoes on it;
+ * "abort" drops the connection taken; "stats" tells the octets echoed;
+ * "state" tells the connection's TCP state and the error its socket
+ * reports ("ok established 0", "ok close 103"); "unfrozen" echoes on a
+ * connection the module thawed by itself (its timeout, or its unload);
+ * "close" closes the connection, so that the next one is taken; "reopen"
+ * opens a new netlink client (the module was loaded again). One
+ * connection at a time.
  */
 
 #include <gecko/client.h>
 #include <gecko/tcp_state.h>
 
 #include <cerrno>
+#include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iterator>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <string>
 #include <sys/socket.h>
@@ -105,6 +115,32 @@ struct Server {
 		return "ok " + std::to_string(state->size());
 	}
 
+	std::string commit(const std::string &ms)
+	{
+		if (!frozen)
+			return "error nothing frozen";
+		auto r = gecko.commit_socket(conn.get(), std::chrono::milliseconds(std::atol(ms.c_str())));
+		return r ? "ok" : "error commit: " + r.error().describe();
+	}
+
+	std::string state()
+	{
+		tcp_info info{};
+		socklen_t len = sizeof(info);
+		int err = 0;
+		socklen_t err_len = sizeof(err);
+
+		if (!conn)
+			return "error no connection";
+		if (::getsockopt(conn.get(), IPPROTO_TCP, TCP_INFO, &info, &len) ||
+		    ::getsockopt(conn.get(), SOL_SOCKET, SO_ERROR, &err, &err_len))
+			return std::string("error getsockopt: ") + std::strerror(errno);
+		return std::string("ok ") + (info.tcpi_state == TCP_ESTABLISHED ? "established" :
+					    info.tcpi_state == TCP_CLOSE	  ? "close" :
+										    "other") +
+		       " " + std::to_string(err);
+	}
+
 	std::string drop()
 	{
 		if (!frozen)
@@ -172,6 +208,26 @@ struct Server {
 
 		if (verb == "give")
 			return give(arg);
+		if (verb == "commit")
+			return commit(arg);
+		if (verb == "state")
+			return state();
+		if (verb == "unfrozen") {
+			frozen = false;
+			return "ok";
+		}
+		if (verb == "close") {
+			conn.reset();
+			frozen = false;
+			return "ok";
+		}
+		if (verb == "reopen") {
+			auto client = gecko::Client::open();
+			if (!client)
+				return "error " + client.error().describe();
+			gecko = std::move(*client);
+			return "ok";
+		}
 		if (verb == "drop")
 			return drop();
 		if (verb == "thaw")
