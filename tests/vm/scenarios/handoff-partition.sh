@@ -24,7 +24,10 @@
 # of a connection would both write its rest). NETEM (netem
 # arguments for every link, e.g. "loss 1%") runs the eight cases on a lossy
 # network (handoff-partition-netem), without the long cut, whose logic
-# loss does not change.
+# loss does not change. UPLOAD=1 (handoff-partition-upload) runs the eight
+# cases the other way: the client uploads to gecko-echo-server --sink,
+# whose count and Adler-32 of what it read the client checks, and the
+# servers together read each upload exactly once.
 . "$GECKO_REPO/tests/vm/lib/common.sh"
 . "$GECKO_REPO/tests/vm/lib/topology.sh"
 . "$GECKO_REPO/tests/vm/lib/mip6.sh"
@@ -39,15 +42,30 @@ RUN=$(mktemp -d)
 WWW=$RUN/www
 EXACT=0 RESET=0
 
-agent_cmd() { echo "gecko-file-server --port 80 --root $WWW --stats $RUN/served$1"; }
-# written: the octets of files the three servers have written, together.
+if [[ ${UPLOAD:-0} == 1 ]]; then
+	PORT=7
+	agent_cmd() { echo "gecko-echo-server --sink --port $PORT --stats $RUN/served$1"; }
+else
+	PORT=80
+	agent_cmd() { echo "gecko-file-server --port $PORT --root $WWW --stats $RUN/served$1"; }
+fi
+# written: the octets the three servers have written (a download) or read (an upload), together.
 written() { cat "$RUN"/served[123] | awk '{ n += $2 } END { print n + 0 }'; }
+
+# transfer: the client's download of the file, or its upload of as much, at 1 MB/s.
+transfer() {
+	if [[ ${UPLOAD:-0} == 1 ]]; then
+		client "$GECKO_REPO/tests/vm/tools/stream-sink-client" $G $PORT $SIZE 1000000 > "$RUN/curl.err" 2>&1
+	else
+		client curl -sS -g --limit-rate 1M -o "$RUN/got" "http://[$G]/blob" 2> "$RUN/curl.err"
+	fi
+}
 
 # serving: the node whose server holds the client's download now, if any.
 serving() {
 	local k
 	for k in 1 2 3; do
-		if [[ -n $(ip netns exec node$k ss -Htn state established "( sport = :80 )") ]]; then
+		if [[ -n $(ip netns exec node$k ss -Htn state established "( sport = :$PORT )") ]]; then
 			echo $k
 			return 0
 		fi
@@ -69,7 +87,7 @@ partition_case() {
 	local phase=$1 fault=$2 seconds=$3 from to holds rc size out ask
 	pretty "$fault for $seconds s while the acceptor holds at $phase"
 	rm -f "$RUN/got"
-	client curl -sS -g --limit-rate 1M -o "$RUN/got" "http://[$G]/blob" 2> "$RUN/curl.err" &
+	transfer &
 	local curl=$!
 	wait_for 30 serving
 	from=$(serving)
@@ -93,7 +111,18 @@ partition_case() {
 	wait $healer
 	ip netns exec node$to gecko-ctl agent fault none
 	size=$(stat -c %s "$RUN/got" 2> /dev/null || echo 0)
-	if ((rc == 0)); then
+	if [[ ${UPLOAD:-0} == 1 ]]; then
+		# The client checked the sink's count and Adler-32 of what it read.
+		if ((rc == 0)); then
+			EXACT=$((EXACT + 1))
+			echo "$phase/$fault: byte for byte: $(cat "$RUN/curl.err")"
+		else
+			grep -q -E "Connection reset|Broken pipe" "$RUN/curl.err" ||
+				fail "$phase/$fault: the upload failed otherwise: $(tail -n1 "$RUN/curl.err")"
+			RESET=$((RESET + 1))
+			echo "$phase/$fault: reset ($(tail -n1 "$RUN/curl.err"))"
+		fi
+	elif ((rc == 0)); then
 		expect_eq "$phase/$fault: download sha256" "$(sha256sum < "$RUN/got")" "$WANT"
 		EXACT=$((EXACT + 1))
 		echo "$phase/$fault: byte for byte"
@@ -124,7 +153,7 @@ if [[ -n ${NETEM-} ]]; then
 	for k in 1 2 3; do link_netem node$k delay 1ms $NETEM; done
 fi
 anycast_up 1 2 3
-for k in 1 2 3; do wait_for 10 grep -q "serving port 80" "$GECKO_OUT/agent$k.log"; done
+for k in 1 2 3; do wait_for 10 grep -q "serving port $PORT" "$GECKO_OUT/agent$k.log"; done
 n1 gecko-ctl register $G lifetime 300 > /dev/null
 
 for phase in hold-before-bu hold-after-bu hold-after-ba hold-after-thaw; do
@@ -139,7 +168,7 @@ summary() {
 		expect_eq "octets the servers wrote, together" "$(written)" $((EXACT * SIZE))
 	fi
 }
-[[ -z ${NETEM-} ]] || { summary; exit 0; }
+[[ -z ${NETEM-} && ${UPLOAD:-0} != 1 ]] || { summary; exit 0; }
 
 pretty "a partition past the donor's last deadline: the donor drops its copy, the acceptor serves"
 lost=0
