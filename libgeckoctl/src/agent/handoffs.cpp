@@ -190,7 +190,7 @@ struct Inbound {
 	std::uint32_t app_len = 0;
 	std::uint64_t received = 0;
 	std::optional<std::uint16_t> seq;	/* for the Binding Update */
-	std::optional<std::uint32_t> bu_age_ms;
+	std::optional<Clock::time_point> donor_bu;	/* when the donor last sent the client a Binding Update */
 	std::optional<Clock::time_point> bu_at;	/* when it may leave */
 	Clock::time_point bu_left;
 	/* An answer of the client's held back by fault injection, and until when. */
@@ -776,8 +776,9 @@ void Handoffs::Impl::on_commit(Inbound &in, const wire::Message &msg)
 	}
 	if (auto seq = msg.u16(wire::Attr::seq))
 		in.seq = static_cast<std::uint16_t>(*seq + 1);
+	/* An age, made a time here once: start_update() may run again later. */
 	if (auto age = msg.u32(wire::Attr::bu_age_ms))
-		in.bu_age_ms = *age;
+		in.donor_bu = Clock::now() - milliseconds(*age);
 	acceptor_event(name, acceptor::Event::state_in);
 }
 
@@ -804,8 +805,8 @@ void Handoffs::Impl::start_update(Inbound &in)
 
 	/* RFC 6275's rate limit, counting the donor's last update too. */
 	auto earliest = now;
-	if (in.bu_age_ms)
-		earliest = std::max(earliest, now - milliseconds(*in.bu_age_ms) + bu_interval);
+	if (in.donor_bu)
+		earliest = std::max(earliest, *in.donor_bu + bu_interval);
 	if (auto last = signalling.last_update(in.key))
 		earliest = std::max(earliest, *last + bu_interval);
 	if (fault.phase == "hold-before-bu" && !in.held) {
