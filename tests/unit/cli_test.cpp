@@ -6,11 +6,13 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <optional>
 #include <sstream>
 
@@ -230,6 +232,10 @@ const BadUsage bad_arguments[] = {
 	{"agent_fault_hold_bad_time", {"agent", "fault", "hold-after-bu", "soon"},
 	 "agent fault: 'MS': not a number from 0 to 4294967295: 'soon'"},
 	{"genkey_extra", {"genkey", "now"}, "genkey: unexpected argument 'now'"},
+	{"config_check_no_file", {"config", "check"}, "config check: missing FILE"},
+	{"config_check_two_files", {"config", "check", "a.conf", "b.conf"},
+	 "config check: unexpected argument 'b.conf'"},
+	{"config_unknown_command", {"config", "show"}, "unknown command 'config show'"},
 	{"agent_unknown_command", {"agent", "stop"}, "unknown command 'agent stop'"},
 };
 
@@ -569,6 +575,59 @@ TEST(PrintHandoffs, NoneIsNoTextOrAnEmptyArray)
 {
 	EXPECT_EQ(print<gecko::agent::HandoffRecord>(gecko::ctl::print_handoffs, {}, false), "");
 	EXPECT_EQ(print<gecko::agent::HandoffRecord>(gecko::ctl::print_handoffs, {}, true), "[]\n");
+}
+
+/* gecko-ctl config check on files of its own: the verdict, in text and JSON, and a refusal. */
+class ConfigCheck : public testing::Test {
+protected:
+	void SetUp() override
+	{
+		char tmpl[] = "/tmp/gecko-ctl-config-XXXXXX";
+		ASSERT_NE(mkdtemp(tmpl), nullptr);
+		dir_ = tmpl;
+		conf_ = dir_ + "/gecko.conf";
+		std::ofstream(conf_) << "service = fd00:a::100\nhome-agent = fd00:a::1\nkey-file = k\n"
+					"contact = n1\nbackup = n2\n[member.n1]\naddress = fd00:11::2\n"
+					"[member.n2]\naddress = fd00:12::2\nweight = 2\n";
+		std::ofstream(dir_ + "/k") << "Wm9vbVpvb21ab29tWm9vbVpvb21ab29tWm9vbVpvb20=\n";
+		chmod((dir_ + "/k").c_str(), 0600);
+	}
+	void TearDown() override { std::filesystem::remove_all(dir_); }
+
+	std::string dir_, conf_;
+};
+
+TEST_F(ConfigCheck, SaysWhatTheFileDescribes)
+{
+	auto r = run({"config", "check", conf_});
+
+	EXPECT_EQ(r.status, 0) << r.err;
+	EXPECT_EQ(r.out, conf_ + ": service fd00:a::100, home agent fd00:a::1, 2 members, contact n1, backups n2, "
+				 "policy random, cluster key: ok\n");
+}
+
+TEST_F(ConfigCheck, Json)
+{
+	auto r = run({"config", "check", conf_, "--json"});
+
+	EXPECT_EQ(r.status, 0) << r.err;
+	EXPECT_EQ(r.out, "{\"file\":\"" + conf_ +
+				 "\",\"service\":\"fd00:a::100\",\"home_agent\":\"fd00:a::1\",\"port\":7433,"
+				 "\"credentials\":\"cluster key\",\"contact\":\"n1\",\"backups\":[\"n2\"],"
+				 "\"members\":[{\"name\":\"n1\",\"address\":\"fd00:11::2\",\"weight\":1},"
+				 "{\"name\":\"n2\",\"address\":\"fd00:12::2\",\"weight\":2}],"
+				 "\"heartbeat_period_ms\":1000,\"heartbeat_misses\":3,\"registration_lifetime\":420,"
+				 "\"policy\":\"random\"}\n");
+}
+
+TEST_F(ConfigCheck, RefusesAKeyOthersMayReadNamingTheLine)
+{
+	chmod((dir_ + "/k").c_str(), 0644);
+	auto r = run({"config", "check", conf_});
+
+	EXPECT_EQ(r.status, 1);
+	EXPECT_EQ(r.out, "");
+	EXPECT_TRUE(r.err.starts_with("Error: " + conf_ + ":3: key-file: ")) << r.err;
 }
 
 } // namespace

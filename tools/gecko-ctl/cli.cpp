@@ -49,6 +49,8 @@ constexpr Command command_table[] = {
 	{"agent fault", "PHASE [MS]", cmd_agent_fault,
 	 "tests only: make handoffs to this node fail at PHASE, or hold there for MS"},
 	{"genkey", "", cmd_genkey, "print a new cluster key, for the node channel"},
+	{"config check", "FILE", cmd_config_check,
+	 "check the distributed server's configuration FILE and the credentials it names"},
 	/* Before "handoff", which would take "show" for its CLIENT. */
 	{"handoff show", "", cmd_handoff_show, "show the last handoffs made or taken by this node"},
 	{"handoff", "CLIENT to NODE", cmd_handoff,

@@ -4,6 +4,7 @@
 
 #include <gecko/agent.h>
 #include <gecko/client.h>
+#include <gecko/cluster.h>
 #include <gecko/error.h>
 #include <gecko/flow.h>
 #include <gecko/info.h>
@@ -97,6 +98,7 @@ int cmd_clear(const Invocation &inv);
 int cmd_agent_show(const Invocation &inv);
 int cmd_agent_fault(const Invocation &inv);
 int cmd_genkey(const Invocation &inv);
+int cmd_config_check(const Invocation &inv);
 int cmd_handoff(const Invocation &inv);
 int cmd_handoff_show(const Invocation &inv);
 
@@ -107,6 +109,7 @@ void print_bindings(std::ostream &out, std::span<const Binding> bindings, bool j
 void print_flows(std::ostream &out, std::span<const Flow> flows, bool json);
 void print_limits(std::ostream &out, const Limits &limits, bool json);
 void print_handoffs(std::ostream &out, std::span<const agent::HandoffRecord> records, bool json);
+void print_cluster(std::ostream &out, const Cluster &cluster, bool json);
 
 } // namespace gecko::ctl
 

@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+#include "args.h"
+#include "commands.h"
+#include "json.h"
+
+#include <gecko/address.h>
+
+namespace gecko::ctl {
+
+namespace {
+
+const char *credentials(const Cluster &c)
+{
+	return c.security.key_file.empty() ? "certificates" : "cluster key";
+}
+
+} // namespace
+
+void print_cluster(std::ostream &out, const Cluster &c, bool json)
+{
+	if (!json) {
+		out << c.file << ": service " << format_address(c.service) << ", home agent "
+		    << format_address(c.home_agent) << ", " << c.members.size() << " member"
+		    << (c.members.size() == 1 ? "" : "s") << ", contact " << c.contact;
+		for (std::size_t i = 0; i < c.backups.size(); i++)
+			out << (i ? " " : ", backups ") << c.backups[i];
+		out << ", policy " << c.policy << ", " << credentials(c) << ": ok\n";
+		return;
+	}
+	JsonWriter w(out);
+	w.begin_object();
+	w.key("file");
+	w.value(c.file);
+	w.key("service");
+	w.value(format_address(c.service));
+	w.key("home_agent");
+	w.value(format_address(c.home_agent));
+	w.key("port");
+	w.value(std::uint64_t{c.port});
+	w.key("credentials");
+	w.value(credentials(c));
+	w.key("contact");
+	w.value(c.contact);
+	w.key("backups");
+	w.begin_array();
+	for (const auto &b : c.backups)
+		w.value(b);
+	w.end_array();
+	w.key("members");
+	w.begin_array();
+	for (const auto &m : c.members) {
+		w.begin_object();
+		w.key("name");
+		w.value(m.name);
+		w.key("address");
+		w.value(format_address(m.address));
+		w.key("weight");
+		w.value(std::uint64_t{m.weight});
+		w.end_object();
+	}
+	w.end_array();
+	w.key("heartbeat_period_ms");
+	w.value(static_cast<std::uint64_t>(c.heartbeat_period.count()));
+	w.key("heartbeat_misses");
+	w.value(std::uint64_t{c.heartbeat_misses});
+	w.key("registration_lifetime");
+	w.value(static_cast<std::uint64_t>(c.registration_lifetime.count()));
+	w.key("policy");
+	w.value(c.policy);
+	w.end_object();
+	out << '\n';
+}
+
+int cmd_config_check(const Invocation &inv)
+{
+	Args args(inv.args, {});
+	auto file = args.positional<std::string>("FILE");
+	args.done();
+
+	auto cluster = load_cluster(file);
+	if (!cluster)
+		return report(inv, cluster.error());
+	print_cluster(inv.out, *cluster, inv.json);
+	return exit_ok;
+}
+
+} // namespace gecko::ctl
