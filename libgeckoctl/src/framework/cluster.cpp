@@ -39,7 +39,7 @@ struct Entry {
 };
 
 struct Section {
-	unsigned line = 0;	/* of its header; for the global section, its last line */
+	unsigned line = 0;	/* of its header; for the global section, the last before the first header */
 	std::string name;	/* empty for the global section */
 	std::vector<Entry> entries;
 };
@@ -129,8 +129,6 @@ std::vector<Section> Parser::sections(std::string_view text)
 			fail(line, {}, "'" + std::string(content) + "': no name before '='");
 		auto key = out.back().name.empty() ? std::string(name) : out.back().name + "." + std::string(name);
 		out.back().entries.push_back({line, key, std::string(trim(content.substr(equals + 1)))});
-		if (out.size() == 1)
-			out.front().line = line;
 	}
 	/* Missing global keys belong before the first section, or at the end. */
 	if (out.size() > 1)
