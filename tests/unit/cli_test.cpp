@@ -236,6 +236,7 @@ const BadUsage bad_arguments[] = {
 	{"config_check_two_files", {"config", "check", "a.conf", "b.conf"},
 	 "config check: unexpected argument 'b.conf'"},
 	{"config_unknown_command", {"config", "show"}, "unknown command 'config show'"},
+	{"members_extra", {"members", "node1"}, "members: unexpected argument 'node1'"},
 	{"agent_unknown_command", {"agent", "stop"}, "unknown command 'agent stop'"},
 };
 
@@ -340,7 +341,9 @@ INSTANTIATE_TEST_SUITE_P(Agent, WithoutAgent,
 					 Args{"handoff_show_json", {"handoff", "show", "-j"}},
 					 Args{"agent_fault", {"agent", "fault", "bu-reject"}},
 					 Args{"agent_fault_none", {"agent", "fault", "none"}},
-					 Args{"agent_show", {"agent", "show"}}),
+					 Args{"agent_show", {"agent", "show"}},
+					 Args{"members", {"members"}},
+					 Args{"members_json", {"members", "--json"}}),
 			 name_of);
 
 gecko::Info sample()
@@ -526,6 +529,7 @@ TEST(PrintFlows, NoneIsNoTextOrAnEmptyArray)
 }
 
 using std::chrono::microseconds;
+using std::chrono::milliseconds;
 
 const gecko::agent::HandoffRecord handoffs[] = {
 	{1, true, *gecko::parse_address(PEER), *gecko::parse_address("fd00:12::2"), 2, true, false, "",
@@ -575,6 +579,33 @@ TEST(PrintHandoffs, NoneIsNoTextOrAnEmptyArray)
 {
 	EXPECT_EQ(print<gecko::agent::HandoffRecord>(gecko::ctl::print_handoffs, {}, false), "");
 	EXPECT_EQ(print<gecko::agent::HandoffRecord>(gecko::ctl::print_handoffs, {}, true), "[]\n");
+}
+
+using State = gecko::agent::MemberStatus::State;
+const gecko::agent::MemberStatus members[] = {
+	{"node1", *gecko::parse_address("fd00:11::2"), State::self, milliseconds(0), 12},
+	{"node2", *gecko::parse_address("fd00:12::2"), State::alive, milliseconds(230), 1},
+	{"node3", *gecko::parse_address("fd00:13::2"), State::dead, milliseconds(61500), 9},
+	{"node4", *gecko::parse_address("fd00:14::2"), State::unknown, std::nullopt, 0},
+};
+
+TEST(PrintMembers, Text)
+{
+	EXPECT_EQ(print<gecko::agent::MemberStatus>(gecko::ctl::print_members, members, false),
+		  "node1        fd00:11::2               self     12 connections\n"
+		  "node2        fd00:12::2               alive    1 connection, heard 0.2 s ago\n"
+		  "node3        fd00:13::2               dead     heard 61.5 s ago\n"
+		  "node4        fd00:14::2               unknown  never heard\n");
+}
+
+TEST(PrintMembers, Json)
+{
+	EXPECT_EQ(print<gecko::agent::MemberStatus>(gecko::ctl::print_members, members, true),
+		  R"([{"name":"node1","address":"fd00:11::2","state":"self","silent_ms":0,"connections":12},)"
+		  R"({"name":"node2","address":"fd00:12::2","state":"alive","silent_ms":230,"connections":1},)"
+		  R"({"name":"node3","address":"fd00:13::2","state":"dead","silent_ms":61500,"connections":9},)"
+		  R"({"name":"node4","address":"fd00:14::2","state":"unknown","connections":0}])"
+		  "\n");
 }
 
 /* gecko-ctl config check on files of its own: the verdict, in text and JSON, and a refusal. */

@@ -4,6 +4,7 @@
 #include "options.h"
 
 #include <gecko/address.h>
+#include <gecko/cluster.h>
 
 namespace po = boost::program_options;
 
@@ -22,7 +23,10 @@ void add_agent_options(po::options_description &opts, const char *port_option)
 		("cert-key", po::value<std::string>(), "  its private key (PEM, mode 0600)")
 		("ca", po::value<std::string>(), "  the CA that signs the members' certificates (PEM)")
 		("address", po::value<std::vector<std::string>>(),
-		 "a care-of address the node channel listens on (default: the services')");
+		 "a care-of address the node channel listens on (default: the services')")
+		("cluster", po::value<std::string>(),
+		 "the distributed server's configuration (gecko.conf(5)): heartbeats with its members; "
+		 "the node channel's port and credentials come from it");
 }
 
 agent::Config agent_config(const po::variables_map &vm, const char *port_option)
@@ -42,6 +46,16 @@ agent::Config agent_config(const po::variables_map &vm, const char *port_option)
 				throw Usage{"--address: " + addr.error().message};
 			c.addresses.push_back(*addr);
 		}
+	if (vm.count("cluster")) {
+		auto cluster = load_cluster(vm["cluster"].as<std::string>());
+		if (!cluster)
+			throw Usage{"--cluster: " + cluster.error().describe()};
+		if (!vm[port_option].defaulted())
+			throw Usage{"the node channel's port comes from the --cluster file"};
+		if (!c.security.key_file.empty() || !c.security.cert_file.empty())
+			throw Usage{"the node channel's credentials come from the --cluster file"};
+		c.cluster = std::make_shared<const Cluster>(std::move(*cluster));
+	}
 	return c;
 }
 

@@ -15,7 +15,10 @@
 
 namespace gecko::daemon {
 
-/* Adds --control, @port_option (the node channel's port), --key-file, --cert, --cert-key, --ca and --address. */
+/*
+ * Adds --control, @port_option (the node channel's port), --key-file, --cert,
+ * --cert-key, --ca, --address and --cluster.
+ */
 void add_agent_options(boost::program_options::options_description &opts, const char *port_option);
 /* Reads them back; throws Usage for a bad value. The log is the caller's to set. */
 agent::Config agent_config(const boost::program_options::variables_map &vm, const char *port_option);

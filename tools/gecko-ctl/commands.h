@@ -99,6 +99,7 @@ int cmd_agent_show(const Invocation &inv);
 int cmd_agent_fault(const Invocation &inv);
 int cmd_genkey(const Invocation &inv);
 int cmd_config_check(const Invocation &inv);
+int cmd_members(const Invocation &inv);
 int cmd_handoff(const Invocation &inv);
 int cmd_handoff_show(const Invocation &inv);
 
@@ -110,6 +111,7 @@ void print_flows(std::ostream &out, std::span<const Flow> flows, bool json);
 void print_limits(std::ostream &out, const Limits &limits, bool json);
 void print_handoffs(std::ostream &out, std::span<const agent::HandoffRecord> records, bool json);
 void print_cluster(std::ostream &out, const Cluster &cluster, bool json);
+void print_members(std::ostream &out, std::span<const agent::MemberStatus> members, bool json);
 
 } // namespace gecko::ctl
 

@@ -6,6 +6,10 @@
 
 #include <gecko/address.h>
 
+#include <algorithm>
+#include <iomanip>
+#include <sstream>
+
 namespace gecko::ctl {
 
 namespace {
@@ -82,6 +86,70 @@ int cmd_config_check(const Invocation &inv)
 	if (!cluster)
 		return report(inv, cluster.error());
 	print_cluster(inv.out, *cluster, inv.json);
+	return exit_ok;
+}
+
+void print_members(std::ostream &out, std::span<const agent::MemberStatus> members, bool json)
+{
+	auto state = [](agent::MemberStatus::State st) {
+		return std::ranges::find(agent::member_states, st,
+					 &std::pair<agent::MemberStatus::State, std::string_view>::first)
+			->second;
+	};
+
+	if (!json) {
+		for (const auto &m : members) {
+			std::ostringstream detail;
+			bool serving = m.state == agent::MemberStatus::State::self ||
+				       m.state == agent::MemberStatus::State::alive;
+
+			if (serving)
+				detail << m.connections << " connection" << (m.connections == 1 ? "" : "s");
+			if (m.state != agent::MemberStatus::State::self) {
+				detail << (serving ? ", " : "");
+				if (m.silent)
+					detail << "heard " << std::fixed << std::setprecision(1)
+					       << m.silent->count() / 1000.0 << " s ago";
+				else
+					detail << "never heard";
+			}
+			out << std::left << std::setw(12) << m.name << ' ' << std::setw(24) << format_address(m.address)
+			    << ' ' << std::setw(8) << state(m.state) << ' ' << detail.str() << '\n';
+		}
+		return;
+	}
+	JsonWriter w(out);
+	w.begin_array();
+	for (const auto &m : members) {
+		w.begin_object();
+		w.key("name");
+		w.value(m.name);
+		w.key("address");
+		w.value(format_address(m.address));
+		w.key("state");
+		w.value(state(m.state));
+		if (m.silent) {
+			w.key("silent_ms");
+			w.value(static_cast<std::uint64_t>(m.silent->count()));
+		}
+		w.key("connections");
+		w.value(std::uint64_t{m.connections});
+		w.end_object();
+	}
+	w.end_array();
+	out << '\n';
+}
+
+int cmd_members(const Invocation &inv)
+{
+	expect_no_arguments(inv);
+	auto control = connect_agent();
+	if (!control)
+		return report(inv, control.error());
+	auto members = control->members();
+	if (!members)
+		return report(inv, members.error());
+	print_members(inv.out, *members, inv.json);
 	return exit_ok;
 }
 

@@ -59,6 +59,7 @@
 
 namespace gecko {
 class Node;
+struct Cluster;
 }
 
 namespace gecko::agent {
@@ -89,6 +90,14 @@ struct Config {
 	Security security;
 	/* Where the node channel listens: by default the care-of addresses of the module's services. */
 	std::vector<in6_addr> addresses;
+	/*
+	 * The distributed server this node is a member of (gecko/cluster.h),
+	 * found in it by one of the addresses above: the agent sends heartbeats
+	 * to the other members and tracks who is alive (Control::members). The
+	 * node channel's port is the cluster's, and so are its credentials
+	 * unless @security names some.
+	 */
+	std::shared_ptr<const Cluster> cluster;
 	/* G's ports the application serves (gecko/node.h): connections handed to this node must have one. */
 	std::vector<std::uint16_t> ports;
 	/* One line per event; none when empty. */
@@ -174,6 +183,29 @@ struct HandoffRecord {
 	std::chrono::microseconds total{};
 };
 
+/* A member of the distributed server, as this node's agent sees it. */
+struct MemberStatus {
+	enum class State {
+		self,		/* this node */
+		alive,		/* heard from within the failure bound */
+		dead,		/* heard from once, silent since for longer than the bound */
+		unknown,	/* never heard from */
+	};
+	std::string name;
+	in6_addr address{};
+	State state = State::unknown;
+	std::optional<std::chrono::milliseconds> silent;	/* since its last heartbeat; none if never */
+	std::uint32_t connections = 0;				/* it serves, as it last said */
+};
+
+/* The states by the names the agent and gecko-ctl print. */
+inline constexpr std::pair<MemberStatus::State, std::string_view> member_states[] = {
+	{MemberStatus::State::self, "self"},
+	{MemberStatus::State::alive, "alive"},
+	{MemberStatus::State::dead, "dead"},
+	{MemberStatus::State::unknown, "unknown"},
+};
+
 /* How a signalling operation went. */
 struct Outcome {
 	std::uint16_t seq = 0;			/* of the Binding Update that was accepted */
@@ -207,6 +239,8 @@ public:
 	Result<Outcome> handoff(const in6_addr &client, const in6_addr &node);
 	/* The last handoffs this agent made or took, oldest first. */
 	Result<std::vector<HandoffRecord>> handoffs();
+	/* The members of its distributed server, in the configuration's order; EOPNOTSUPP without one. */
+	Result<std::vector<MemberStatus>> members();
 	/*
 	 * Tests only: the handoffs this agent accepts from now on fail at
 	 * @phase: "refuse" (at prepare), "die" (the process dies once the

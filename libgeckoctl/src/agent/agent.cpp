@@ -5,6 +5,8 @@
  * with every part's deadlines checked on each turn. See gecko/agent.h.
  */
 
+#include <gecko/cluster.h>
+
 #include "agent/impl.h"
 #include "agent/tls.h"
 #include "fail.h"
@@ -54,6 +56,21 @@ Result<std::unique_ptr<Agent>> Agent::open(Config config)
 	Transport::Settings settings{d.config.control, d.config.port, d.config.addresses, d.config.security};
 	if (settings.addresses.empty())
 		settings.addresses = service_addresses(d.kernel);
+	const Member *self = nullptr;
+	if (const auto &cluster = d.config.cluster) {
+		auto at = std::ranges::find_if(settings.addresses, [&](const in6_addr &a) { return cluster->member(a); });
+		if (at == settings.addresses.end()) {
+			std::string here;
+			for (const auto &a : settings.addresses)
+				here += " " + text(a);
+			return fail(EINVAL, cluster->file + ": this node is none of its members (its care-of addresses:" +
+						    (here.empty() ? " none" : here) + ")");
+		}
+		self = cluster->member(*at);
+		settings.port = d.config.port = cluster->port;
+		if (settings.security.key_file.empty() && settings.security.cert_file.empty())
+			settings.security = cluster->security;
+	}
 	auto log = [&d](const std::string &line) { d.log(line); };
 	auto transport = Transport::open(settings, d, d.counters, log);
 	if (!transport)
@@ -63,6 +80,8 @@ Result<std::unique_ptr<Agent>> Agent::open(Config config)
 	if (!signalling)
 		return std::unexpected(signalling.error());
 	d.signalling = std::move(*signalling);
+	if (self)
+		d.membership = std::make_unique<Membership>(d.config.cluster, *self, *d.transport, d.counters, log);
 	d.attach(nullptr);
 	/* The module remembers which services this node is the contact node of. */
 	d.signalling->resume_registrations();
@@ -108,6 +127,8 @@ Result<void> Agent::Impl::run(int stop_fd)
 		transport->tick(now);
 		signalling->tick(now);
 		handoffs->tick(now);
+		if (membership)
+			membership->tick(now, connections());
 	}
 }
 
@@ -133,6 +154,14 @@ void Agent::Impl::control_message(std::uint64_t conn, const wire::Message &msg)
 	case wire::Type::handoffs:
 	case wire::Type::fault:
 		return handoffs->control(conn, msg);
+	case wire::Type::members:
+		if (membership)
+			return membership->control(conn, msg);
+		{
+			Error error{EOPNOTSUPP, "this agent runs without a cluster configuration (--cluster)"};
+			transport->send(conn, control_reply(&error));
+		}
+		return;
 	default: {
 		Error error{EOPNOTSUPP, "unknown request " + std::to_string(int(msg.type()))};
 		transport->send(conn, control_reply(&error));
@@ -153,10 +182,23 @@ void Agent::Impl::peer_message(std::uint64_t conn, const in6_addr &node, const w
 	case wire::Type::handoff_abort:
 	case wire::Type::handoff_query:
 		return handoffs->peer(conn, node, msg);
+	case wire::Type::heartbeat:
+		if (membership)
+			return membership->heartbeat(node, msg, Clock::now());
+		/* A node that is not in a cluster ignores heartbeats. */
+		return;
 	default:
 		/* gecko-ctl's requests are not a peer's to make. */
 		counters.peer_errors++;
 	}
+}
+
+std::uint32_t Agent::Impl::connections()
+{
+	if (!app)
+		return 0;
+	std::lock_guard guard(app->lock);
+	return static_cast<std::uint32_t>(app->conns.size());
 }
 
 void Agent::Impl::closed(std::uint64_t conn, const std::optional<in6_addr> &node, const std::string &why)

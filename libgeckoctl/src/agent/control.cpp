@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <sstream>
@@ -200,6 +201,43 @@ Result<std::vector<HandoffRecord>> Control::handoffs()
 		records.push_back(std::move(*record));
 	}
 	return records;
+}
+
+/* One line of the agent's members: name, address, state, silent_ms (-1: never), connections. */
+static std::optional<MemberStatus> parse_member(const std::string &line)
+{
+	std::istringstream in(line);
+	std::string address, state;
+	long long silent;
+	MemberStatus m;
+
+	if (!(in >> m.name >> address >> state >> silent >> m.connections))
+		return std::nullopt;
+	auto a = parse_address(address);
+	auto s = std::ranges::find(member_states, state, &std::pair<MemberStatus::State, std::string_view>::second);
+	if (!a || s == std::end(member_states))
+		return std::nullopt;
+	m.address = *a;
+	m.state = s->first;
+	if (silent >= 0)
+		m.silent = std::chrono::milliseconds(silent);
+	return m;
+}
+
+Result<std::vector<MemberStatus>> Control::members()
+{
+	auto reply = exchange(fd_, wire::Message(wire::Type::members));
+	if (!reply)
+		return std::unexpected(reply.error());
+	std::istringstream lines(reply->text(wire::Attr::records).value_or(""));
+	std::vector<MemberStatus> members;
+	for (std::string line; std::getline(lines, line);) {
+		auto member = parse_member(line);
+		if (!member)
+			return fail(EPROTO, "the node agent sent a malformed member line");
+		members.push_back(std::move(*member));
+	}
+	return members;
 }
 
 Result<void> Control::inject_fault(const std::string &phase)

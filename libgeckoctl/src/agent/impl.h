@@ -13,6 +13,7 @@
 #include <gecko/client.h>
 
 #include "agent/handoffs.h"
+#include "agent/membership.h"
 #include "agent/signalling.h"
 #include "agent/transport.h"
 
@@ -28,6 +29,7 @@ struct Agent::Impl final : Transport::Handler, Signalling::Listener {
 	std::unique_ptr<Transport> transport;
 	std::unique_ptr<Signalling> signalling;
 	std::unique_ptr<Handoffs> handoffs;
+	std::unique_ptr<Membership> membership;	/* with a cluster only */
 	std::shared_ptr<AppLink> app;
 
 	Impl(Config c, Client k) : config(std::move(c)), kernel(std::move(k)) {}
@@ -40,6 +42,8 @@ struct Agent::Impl final : Transport::Handler, Signalling::Listener {
 	void peer_message(std::uint64_t conn, const in6_addr &node, const wire::Message &msg) override;
 	void closed(std::uint64_t conn, const std::optional<in6_addr> &node, const std::string &why) override;
 	void job_done(const Key &key, Signalling::Kind kind, const Error *error) override;
+	/* How many connections of G the application serves; none without one. */
+	std::uint32_t connections();
 
 	void log(const std::string &line)
 	{

@@ -45,6 +45,7 @@ enum class Type : std::uint16_t {
 	handoff = 8,		/* client, node: asks the application for a handoff */
 	handoffs = 9,		/* -> records */
 	fault = 10,		/* text: tests only, see Control::inject_fault */
+	members = 11,		/* -> records */
 	/* Between agents. */
 	home_test = 16,		/* home, client, cookie: the contact node sends a HoTI */
 	home_test_reply = 17,	/* home, client, cookie, then nonce_index and token, or error and text */
@@ -55,6 +56,8 @@ enum class Type : std::uint16_t {
 	handoff_reply = 21,	/* handoff, answer, [error, text], [bu_sent] */
 	handoff_abort = 22,	/* handoff: the donor gave up before the state left */
 	handoff_query = 23,	/* handoff: the donor heard nothing; answered by a handoff_reply */
+	/* Membership (agent/membership.h). */
+	heartbeat = 24,		/* connections: the sender is alive and serves that many */
 };
 
 /* A handoff_reply's answer. */
@@ -84,8 +87,9 @@ enum class Attr : std::uint16_t {
 	node = 15,		/* 16 octets, a node's care-of address */
 	bu_age_ms = 16,		/* 32 bits, since the donor's last Binding Update to the client */
 	bu_sent = 17,		/* 8 bits, 1 if a Binding Update may have reached the client */
-	records = 18,		/* text, one handoff record per line (see control.cpp) */
+	records = 18,		/* text, one record per line: handoffs or members (see control.cpp) */
 	answer = 19,		/* 8 bits, enum Answer */
+	connections = 20,	/* 32 bits */
 	/* 64 bits each: the agent's counters, in the order of struct agent::Counters. */
 	counter_base = 32,
 };

@@ -77,7 +77,8 @@ add_link() {
 
 topo_up() {
 	local h k
-	trap topo_down EXIT
+	# A scenario's own trap (anycast_down, say) stops its daemons first, then calls topo_down.
+	[[ -n $(trap -p EXIT) ]] || trap topo_down EXIT
 	for h in $HOSTS; do
 		ip netns add "$h"
 		ip -n "$h" link set lo up

@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+
+#include "agent/membership.h"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace gecko::agent {
+
+namespace {
+
+using std::chrono::duration_cast;
+using std::chrono::milliseconds;
+
+std::string_view name(MemberStatus::State state)
+{
+	return std::ranges::find(member_states, state, &std::pair<MemberStatus::State, std::string_view>::first)->second;
+}
+
+std::string seconds(Clock::duration d)
+{
+	char buf[32];
+
+	std::snprintf(buf, sizeof(buf), "%.1f s", duration_cast<milliseconds>(d).count() / 1000.0);
+	return buf;
+}
+
+} // namespace
+
+Membership::Membership(std::shared_ptr<const Cluster> cluster, const Member &self, Transport &transport,
+		       Counters &counters, Log log)
+	: cluster_(std::move(cluster)), self_(self), transport_(transport), counters_(counters), log_(std::move(log))
+{
+	for (const auto &m : cluster_->members)
+		if (&m != &self_)
+			peers_.push_back({&m, MemberStatus::State::unknown, std::nullopt, 0});
+}
+
+void Membership::log(const std::string &line)
+{
+	if (log_)
+		log_(line);
+}
+
+void Membership::tick(Clock::time_point now, std::uint32_t connections)
+{
+	connections_ = connections;
+	for (auto &p : peers_)
+		if (p.state == MemberStatus::State::alive && now - *p.heard > cluster_->failure_bound()) {
+			p.state = MemberStatus::State::dead;
+			log("member " + p.member->name + " (" + text(p.member->address) + ") is dead: silent for " +
+			    seconds(now - *p.heard));
+		}
+
+	if (next_beat_ && now < *next_beat_)
+		return;
+	/* Keep the rhythm, but never send a burst after a stall. */
+	next_beat_ = next_beat_ && now - *next_beat_ < cluster_->heartbeat_period ?
+			     *next_beat_ + cluster_->heartbeat_period :
+			     now + cluster_->heartbeat_period;
+	wire::Message beat(wire::Type::heartbeat);
+	beat.put_u32(wire::Attr::connections, connections_);
+	for (const auto &p : peers_) {
+		auto conn = transport_.peer(self_.address, p.member->address);
+
+		if (conn)
+			transport_.send(*conn, beat);
+	}
+}
+
+void Membership::heartbeat(const in6_addr &node, const wire::Message &msg, Clock::time_point now)
+{
+	auto at = std::ranges::find_if(peers_, [&](const Peer &p) { return same(p.member->address, node); });
+	auto connections = msg.u32(wire::Attr::connections);
+
+	if (at == peers_.end() || !connections) {
+		/* Holds the credentials, but is not in this node's configuration: a stale file somewhere. */
+		counters_.peer_errors++;
+		return;
+	}
+	if (at->state != MemberStatus::State::alive)
+		log("member " + at->member->name + " (" + text(node) + ") is alive" +
+		    (at->heard ? ", after " + seconds(now - *at->heard) + " of silence" : std::string()));
+	at->state = MemberStatus::State::alive;
+	at->heard = now;
+	at->connections = *connections;
+}
+
+std::vector<MemberStatus> Membership::status(Clock::time_point now) const
+{
+	std::vector<MemberStatus> out;
+
+	for (const auto &m : cluster_->members) {
+		if (&m == &self_) {
+			out.push_back({m.name, m.address, MemberStatus::State::self, milliseconds(0), connections_});
+			continue;
+		}
+		const auto &p = *std::ranges::find(peers_, &m, &Peer::member);
+		std::optional<milliseconds> silent;
+		if (p.heard)
+			silent = duration_cast<milliseconds>(now - *p.heard);
+		out.push_back({m.name, m.address, p.state, silent, p.connections});
+	}
+	return out;
+}
+
+void Membership::control(std::uint64_t conn, const wire::Message &)
+{
+	std::string lines;
+
+	/* name address state silent_ms (-1: never heard) connections */
+	for (const auto &s : status(Clock::now()))
+		lines += s.name + ' ' + text(s.address) + ' ' + std::string(name(s.state)) + ' ' +
+			 std::to_string(s.silent ? s.silent->count() : -1) + ' ' + std::to_string(s.connections) + '\n';
+	wire::Message reply(wire::Type::reply);
+	reply.put_u32(wire::Attr::error, 0).put(wire::Attr::records, lines);
+	transport_.send(conn, reply);
+}
+
+} // namespace gecko::agent

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef GECKO_AGENT_MEMBERSHIP_H
+#define GECKO_AGENT_MEMBERSHIP_H
+
+/*
+ * Who of the distributed server is alive. Every heartbeat period this
+ * node tells each other member of the configuration (gecko/cluster.h),
+ * over the node channel, that it is alive and how many connections it
+ * serves; a member not heard from for the failure bound (period times
+ * misses) is dead until it speaks again. Only the configuration's members
+ * count: a heartbeat from a node that holds the credentials but is not
+ * listed is a peer error, and changes nothing.
+ */
+
+#include <gecko/agent.h>
+#include <gecko/cluster.h>
+
+#include "agent/common.h"
+#include "agent/transport.h"
+#include "agent/wire.h"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+namespace gecko::agent {
+
+class Membership {
+public:
+	/* @self is one of @cluster's members: this node. */
+	Membership(std::shared_ptr<const Cluster> cluster, const Member &self, Transport &transport,
+		   Counters &counters, Log log);
+
+	/* Sends the heartbeats that are due, saying this node serves @connections; marks the silent dead. */
+	void tick(Clock::time_point now, std::uint32_t connections);
+	/* A heartbeat from the agent at @node. */
+	void heartbeat(const in6_addr &node, const wire::Message &msg, Clock::time_point now);
+	/* gecko-ctl's members request. */
+	void control(std::uint64_t conn, const wire::Message &msg);
+
+	std::vector<MemberStatus> status(Clock::time_point now) const;
+
+private:
+	struct Peer {
+		const Member *member;
+		MemberStatus::State state = MemberStatus::State::unknown;
+		std::optional<Clock::time_point> heard;
+		std::uint32_t connections = 0;
+	};
+
+	void log(const std::string &line);
+
+	std::shared_ptr<const Cluster> cluster_;
+	const Member &self_;
+	Transport &transport_;
+	Counters &counters_;
+	Log log_;
+	std::vector<Peer> peers_;	/* every member but this node, in the configuration's order */
+	std::optional<Clock::time_point> next_beat_;
+	std::uint32_t connections_ = 0;
+};
+
+} // namespace gecko::agent
+
+#endif /* GECKO_AGENT_MEMBERSHIP_H */
