@@ -7,7 +7,7 @@
 #   make demo         boot the test VM and show gecko at work
 #   make bench        benchmarks, as ratios against a baseline in the same VM boot
 #   make unit | kunit | vm-check | vm-test T=name | pkg-check
-#   make install [DESTDIR=...]   make dkms-install   make deps   make clean
+#   make install [DESTDIR=...]   make uninstall   make dkms-install   make deps   make clean
 
 # Expanded when a recipe runs, not when this file is read: on a fresh
 # machine the headers appear only once deps-ok has installed them.
@@ -74,6 +74,12 @@ install: user
 	DESTDIR=$(DESTDIR) cmake --install $(BUILD)
 	[ -n "$(DESTDIR)" ] || ldconfig
 
+# What the last "make install" into this DESTDIR and PREFIX put there.
+uninstall:
+	@[ -f $(BUILD)/install_manifest.txt ] || { echo "nothing installed from $(BUILD)"; exit 1; }
+	sed 's|^|$(DESTDIR)|' $(BUILD)/install_manifest.txt | xargs -r -d '\n' rm -f
+	[ -n "$(DESTDIR)" ] || ldconfig
+
 # The module's DKMS source tree, as /usr/src/gecko-$(VERSION).
 dkms-install:
 	rm -rf $(DESTDIR)/usr/src/gecko-$(VERSION)
@@ -88,4 +94,4 @@ clean:
 	$(MAKE) -C tests/vm/selftest KDIR=$(KDIR) clean
 	rm -rf $(BUILD) tests/vm/out
 
-.PHONY: all deps deps-ok kmod user check unit kunit vm-check vm-test pkg-check demo bench install dkms-install clean
+.PHONY: all deps deps-ok kmod user check unit kunit vm-check vm-test pkg-check demo bench install uninstall dkms-install clean

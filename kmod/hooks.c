@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Where packets meet services and bindings (DESIGN §2.3).
+ * Where packets meet services and bindings (Documentation/datapath.md).
  *
  * In, at PRE_ROUTING after defragmentation and before conntrack: a packet
  * to a service's care-of address with a type 2 routing header for G, from

@@ -10,8 +10,8 @@
 # client around each handoff (from its request to 0.5 s after its end), as
 # median and 99th percentile, against the same measure over 0.5 s windows
 # of the stream before any handoff, and as a ratio to
-# ½RTT(donor, acceptor) + ½RTT(acceptor, client) measured by ping (DESIGN
-# §5); and the CPU time of the three agent threads per handoff (donor and
+# ½RTT(donor, acceptor) + ½RTT(acceptor, client) measured by ping (the
+# least a handoff can take: the state's trip and the Binding Update's); and the CPU time of the three agent threads per handoff (donor and
 # acceptor together). Result: $GECKO_OUT/result.json and a line each.
 # The stream must come back octet for octet (stream-probe), and the three
 # servers must have echoed it exactly once between them.

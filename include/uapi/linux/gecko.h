@@ -181,8 +181,8 @@
  * interrupted by changes to the table is flagged with NLM_F_DUMP_INTR, as
  * usual: entries may then be missing or repeated.
  *
- * Sockets (DESIGN §2, flow 4)
- * ===========================
+ * Sockets
+ * =======
  *
  * A TCP connection of G moves between nodes as a state (the format at the
  * end of this header). Every socket command acts on a socket the calling

@@ -4,7 +4,7 @@
 
 /*
  * The node agent: the server side of the MIPv6 signalling that moves a
- * client between the nodes of a service (DESIGN §2, flows 1 and 2), and
+ * client between the nodes of a service (Documentation/signalling.md), and
  * the control interface gecko-ctl drives it through.
  *
  * - Home registration (the seed's mip6_addr_active): the node becomes the

@@ -4,7 +4,7 @@
 
 /*
  * The node agent inside a server program: the low-level handoff interface
- * (DESIGN §1, §2 flow 4). TCP connections belong to the application that
+ * (Documentation/handoff.md). TCP connections belong to the application that
  * accepted them, so only it can let one go and only an application can
  * take one over. A Node runs the agent of gecko/agent.h on a thread of
  * this process (it is then the agent of its network namespace: gecko-ctl
