@@ -337,12 +337,12 @@ std::vector<World> successors(const World &w)
 TEST(HandoffModel, NeverTwoOwnersWhateverTheChannelDoes)
 {
 	std::set<World> seen{World{}};
-	std::deque<World> todo{World{}};
+	std::deque<World> frontier{World{}};
 	bool moved = false, stayed = false, lost = false;
 
-	while (!todo.empty()) {
-		World w = todo.front();
-		todo.pop_front();
+	while (!frontier.empty()) {
+		World w = frontier.front();
+		frontier.pop_front();
 		bool acceptor_runs = w.a >= 0 && acceptor::runs(phase(w));
 		ASSERT_FALSE(donor::runs(w.d) && acceptor_runs)
 			<< "donor " << donor::name(w.d) << ", acceptor " << acceptor::name(phase(w));
@@ -355,7 +355,7 @@ TEST(HandoffModel, NeverTwoOwnersWhateverTheChannelDoes)
 		lost |= w.d == donor::Phase::lost && !acceptor_runs;
 		for (const auto &n : successors(w))
 			if (seen.insert(n).second)
-				todo.push_back(n);
+				frontier.push_back(n);
 	}
 	/* The model reaches every end, so the assertions above saw them. */
 	EXPECT_TRUE(moved);

@@ -157,6 +157,24 @@ Result<Outcome> Control::handoff(const in6_addr &client, const in6_addr &node)
 	return outcome(exchange(fd_, req));
 }
 
+/* A reply's records, one per line, each read by @parse; EPROTO with @malformed if one cannot be. */
+template <class T>
+static Result<std::vector<T>> records(Result<wire::Message> reply, std::optional<T> (*parse)(const std::string &),
+				      const char *malformed)
+{
+	if (!reply)
+		return std::unexpected(reply.error());
+	std::istringstream lines(reply->text(wire::Attr::records).value_or(""));
+	std::vector<T> out;
+	for (std::string line; std::getline(lines, line);) {
+		auto record = parse(line);
+		if (!record)
+			return fail(EPROTO, malformed);
+		out.push_back(std::move(*record));
+	}
+	return out;
+}
+
 /*
  * One line of the agent's records: id (hex), out|in, client, node, conns,
  * moved|stayed|lost, prepare, frozen, total (µs), error.
@@ -189,18 +207,8 @@ static std::optional<HandoffRecord> parse_record(const std::string &line)
 
 Result<std::vector<HandoffRecord>> Control::handoffs()
 {
-	auto reply = exchange(fd_, wire::Message(wire::Type::handoffs));
-	if (!reply)
-		return std::unexpected(reply.error());
-	std::istringstream lines(reply->text(wire::Attr::records).value_or(""));
-	std::vector<HandoffRecord> records;
-	for (std::string line; std::getline(lines, line);) {
-		auto record = parse_record(line);
-		if (!record)
-			return fail(EPROTO, "the node agent sent a malformed handoff record");
-		records.push_back(std::move(*record));
-	}
-	return records;
+	return records(exchange(fd_, wire::Message(wire::Type::handoffs)), parse_record,
+		       "the node agent sent a malformed handoff record");
 }
 
 /* One line of the agent's members: name, address, state, silent_ms (-1: never), connections. */
@@ -226,18 +234,8 @@ static std::optional<MemberStatus> parse_member(const std::string &line)
 
 Result<std::vector<MemberStatus>> Control::members()
 {
-	auto reply = exchange(fd_, wire::Message(wire::Type::members));
-	if (!reply)
-		return std::unexpected(reply.error());
-	std::istringstream lines(reply->text(wire::Attr::records).value_or(""));
-	std::vector<MemberStatus> members;
-	for (std::string line; std::getline(lines, line);) {
-		auto member = parse_member(line);
-		if (!member)
-			return fail(EPROTO, "the node agent sent a malformed member line");
-		members.push_back(std::move(*member));
-	}
-	return members;
+	return records(exchange(fd_, wire::Message(wire::Type::members)), parse_member,
+		       "the node agent sent a malformed member line");
 }
 
 Result<void> Control::inject_fault(const std::string &phase)
