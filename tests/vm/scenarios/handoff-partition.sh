@@ -52,12 +52,15 @@ fi
 # written: the octets the three servers have written (a download) or read (an upload), together.
 written() { cat "$RUN"/served[123] | awk '{ n += $2 } END { print n + 0 }'; }
 
-# transfer: the client's download of the file, or its upload of as much, at 1 MB/s.
+# transfer: the client's download of the file, or its upload of as much, at 1 MB/s;
+# one that stalls (two owners can leave the client waiting) fails the case.
 transfer() {
 	if [[ ${UPLOAD:-0} == 1 ]]; then
-		client "$GECKO_REPO/tests/vm/tools/stream-sink-client" $G $PORT $SIZE 1000000 > "$RUN/curl.err" 2>&1
+		client timeout 180 "$GECKO_REPO/tests/vm/tools/stream-sink-client" $G $PORT $SIZE 1000000 \
+			> "$RUN/curl.err" 2>&1 || { echo "exit status $?" >> "$RUN/curl.err"; return 1; }
 	else
-		client curl -sS -g --limit-rate 1M -o "$RUN/got" "http://[$G]/blob" 2> "$RUN/curl.err"
+		client timeout 180 curl -sS -g --limit-rate 1M -o "$RUN/got" "http://[$G]/blob" 2> "$RUN/curl.err" ||
+			{ echo "exit status $?" >> "$RUN/curl.err"; return 1; }
 	fi
 }
 
