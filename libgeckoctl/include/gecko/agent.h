@@ -196,6 +196,7 @@ struct MemberStatus {
 	State state = State::unknown;
 	std::optional<std::chrono::milliseconds> silent;	/* since its last heartbeat; none if never */
 	std::uint32_t connections = 0;				/* it serves, as it last said */
+	std::uint64_t heartbeats = 0;				/* heard from it: a new one is a new count */
 };
 
 /* The states by the names the agent and gecko-ctl print. */

@@ -129,6 +129,19 @@ public:
 	void remove(int fd);
 
 	/*
+	 * Connections of G on @port handed to this node are taken from now
+	 * on (besides agent::Config::ports).
+	 */
+	void serve(std::uint16_t port);
+	/*
+	 * The members of the distributed server (agent::Config::cluster) as
+	 * the agent saw them at most a tenth of a second ago, in the
+	 * configuration's order; empty without a cluster, or before the
+	 * agent's first look.
+	 */
+	std::vector<agent::MemberStatus> members() const;
+
+	/*
 	 * Hands @conns, every connection of one client (EBUSY names those
 	 * missing), to the node whose care-of address is @node. Returns at
 	 * once; a Departure tells the end. The node works on its own

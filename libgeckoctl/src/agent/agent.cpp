@@ -93,7 +93,7 @@ void Agent::Impl::attach(std::shared_ptr<AppLink> link)
 	app = std::move(link);
 	handoffs.reset();
 	handoffs = std::make_unique<Handoffs>(kernel, *transport, *signalling, counters,
-					      [this](const std::string &line) { log(line); }, app, config.ports);
+					      [this](const std::string &line) { log(line); }, app);
 }
 
 Result<void> Agent::run(int stop_fd)
@@ -127,8 +127,14 @@ Result<void> Agent::Impl::run(int stop_fd)
 		transport->tick(now);
 		signalling->tick(now);
 		handoffs->tick(now);
-		if (membership)
+		if (membership) {
 			membership->tick(now, connections());
+			if (app) {
+				auto members = membership->status(now);
+				std::lock_guard guard(app->lock);
+				app->members = std::move(members);
+			}
+		}
 	}
 }
 

@@ -242,6 +242,9 @@ std::optional<std::pair<in6_addr, in6_addr>> connection_ends(int fd);
 struct AppLink {
 	std::mutex lock;
 	std::set<int> conns;			/* the application's connections of G */
+	std::set<std::uint16_t> ports;		/* G's ports it serves: connections handed here must have one */
+	/* The distributed server's members as the agent saw them last (a second ago at most); with a cluster only. */
+	std::vector<MemberStatus> members;
 	/* hand_off() and decline() calls. */
 	struct HandOff {
 		in6_addr node;

@@ -218,7 +218,6 @@ struct Handoffs::Impl {
 	Counters &counters;
 	Log log_fn;
 	std::shared_ptr<AppLink> app;
-	std::vector<std::uint16_t> ports;
 
 	std::map<std::uint64_t, Outbound> outbound;
 	std::map<Name, Inbound> inbound;
@@ -642,7 +641,7 @@ Result<void> Handoffs::Impl::begin_connection(Inbound &in)
 	if (!same(st->local, in.key.home) || !same(st->remote, in.key.client))
 		return fail(EACCES, "a connection of " + text(st->remote) + " to " + text(st->local) +
 					    " in a handoff of " + who(in.key));
-	if (std::ranges::find(ports, st->local_port) == ports.end())
+	if (std::lock_guard guard(app->lock); !app->ports.contains(st->local_port))
 		return fail(EACCES, "a connection to port " + std::to_string(st->local_port) +
 					    ", which the application here does not serve");
 	for (const auto &c : in.conns)
@@ -941,8 +940,8 @@ void Handoffs::Impl::end_inbound(const Name &name)
 /* --- both --- */
 
 Handoffs::Handoffs(Client &kernel, Transport &transport, Signalling &signalling, Counters &counters, Log log,
-		   std::shared_ptr<AppLink> app, std::vector<std::uint16_t> ports)
-	: impl_(new Impl{kernel, transport, signalling, counters, std::move(log), std::move(app), std::move(ports), {},
+		   std::shared_ptr<AppLink> app)
+	: impl_(new Impl{kernel, transport, signalling, counters, std::move(log), std::move(app), {},
 			 {}, {}, {}, {}, {}})
 {
 }

@@ -24,11 +24,11 @@ class Handoffs {
 public:
 	/*
 	 * @app: the application in this process, if any (without one, no
-	 * handoff is taken); @ports: G's ports it serves, the only ones a
+	 * handoff is taken), with G's ports it serves, the only ones a
 	 * connection handed to this node may have.
 	 */
 	Handoffs(Client &kernel, Transport &transport, Signalling &signalling, Counters &counters, Log log,
-		 std::shared_ptr<AppLink> app, std::vector<std::uint16_t> ports);
+		 std::shared_ptr<AppLink> app);
 	/* Every handoff under way ends as its machine says a node that stops must: see handoff.h. */
 	~Handoffs();
 

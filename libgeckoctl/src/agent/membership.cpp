@@ -33,7 +33,7 @@ Membership::Membership(std::shared_ptr<const Cluster> cluster, const Member &sel
 {
 	for (const auto &m : cluster_->members)
 		if (&m != &self_)
-			peers_.push_back({&m, MemberStatus::State::unknown, std::nullopt, 0});
+			peers_.push_back({&m, MemberStatus::State::unknown, std::nullopt, 0, 0});
 }
 
 void Membership::log(const std::string &line)
@@ -84,6 +84,7 @@ void Membership::heartbeat(const in6_addr &node, const wire::Message &msg, Clock
 	at->state = MemberStatus::State::alive;
 	at->heard = now;
 	at->connections = *connections;
+	at->heartbeats++;
 }
 
 std::vector<MemberStatus> Membership::status(Clock::time_point now) const
@@ -92,14 +93,14 @@ std::vector<MemberStatus> Membership::status(Clock::time_point now) const
 
 	for (const auto &m : cluster_->members) {
 		if (&m == &self_) {
-			out.push_back({m.name, m.address, MemberStatus::State::self, milliseconds(0), connections_});
+			out.push_back({m.name, m.address, MemberStatus::State::self, milliseconds(0), connections_, 0});
 			continue;
 		}
 		const auto &p = *std::ranges::find(peers_, &m, &Peer::member);
 		std::optional<milliseconds> silent;
 		if (p.heard)
 			silent = duration_cast<milliseconds>(now - *p.heard);
-		out.push_back({m.name, m.address, p.state, silent, p.connections});
+		out.push_back({m.name, m.address, p.state, silent, p.connections, p.heartbeats});
 	}
 	return out;
 }

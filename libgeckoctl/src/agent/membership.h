@@ -47,6 +47,7 @@ private:
 		MemberStatus::State state = MemberStatus::State::unknown;
 		std::optional<Clock::time_point> heard;
 		std::uint32_t connections = 0;
+		std::uint64_t heartbeats = 0;
 	};
 
 	void log(const std::string &line);

@@ -49,6 +49,7 @@ Node::Node(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Result<std::unique_ptr<Node>> Node::start(agent::Config config)
 {
 	auto impl = std::make_unique<Impl>();
+	auto ports = config.ports;
 	auto agent = agent::Agent::open(std::move(config));
 	if (!agent)
 		return std::unexpected(agent.error());
@@ -58,11 +59,15 @@ Result<std::unique_ptr<Node>> Node::start(agent::Config config)
 	if (!commands || !events || !stop)
 		return std::unexpected(!commands ? commands.error() : !events ? events.error() : stop.error());
 	impl->link = std::make_shared<AppLink>();
+	impl->link->ports.insert(ports.begin(), ports.end());
 	impl->link->commands_fd = std::move(*commands);
 	impl->link->events_fd = std::move(*events);
 	impl->stop = std::move(*stop);
 	impl->agent = std::move(*agent);
 	impl->agent->impl_->attach(impl->link);
+	/* Who this node is, before the agent's thread first looks. */
+	if (const auto &membership = impl->agent->impl_->membership)
+		impl->link->members = membership->status(agent::Clock::now());
 
 	auto &d = *impl;
 	d.thread = std::thread([&d] {
@@ -116,6 +121,18 @@ void Node::remove(int fd)
 {
 	std::lock_guard guard(impl_->link->lock);
 	impl_->link->conns.erase(fd);
+}
+
+void Node::serve(std::uint16_t port)
+{
+	std::lock_guard guard(impl_->link->lock);
+	impl_->link->ports.insert(port);
+}
+
+std::vector<agent::MemberStatus> Node::members() const
+{
+	std::lock_guard guard(impl_->link->lock);
+	return impl_->link->members;
 }
 
 Result<void> Node::hand_off(const in6_addr &node, std::vector<Outgoing> conns)

@@ -1,0 +1,972 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The high-level API on gecko::Node. One lock guards the framework's
+ * state; the background thread waits for the listeners and the Node's
+ * events and does the placements, the program's threads do their reads,
+ * writes and handoffs, and wait on the condition variable for a handoff's
+ * end. A connection's socket stays open until its GeckoSocket closes, so
+ * no thread ever polls a number that was reused.
+ */
+
+#include <gecko/framework.h>
+#include <gecko/node.h>
+
+#include "agent/common.h"
+#include "fail.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+
+namespace gecko {
+
+using agent::same;
+using agent::text;
+using agent::UniqueFd;
+
+namespace detail {
+
+namespace {
+
+Result<UniqueFd> new_eventfd()
+{
+	UniqueFd fd(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+	if (fd.get() < 0)
+		return sys_fail(errno, "eventfd");
+	return fd;
+}
+
+void signal(const UniqueFd &fd)
+{
+	std::uint64_t one = 1;
+	if (write(fd.get(), &one, sizeof(one)) < 0) {
+		/* Fails only on overflow: it is readable anyway. */
+	}
+}
+
+void drain(const UniqueFd &fd)
+{
+	std::uint64_t count;
+	if (read(fd.get(), &count, sizeof(count)) < 0) {
+		/* EAGAIN: it was not readable. */
+	}
+}
+
+/* How many handoffs a placement tries before the client stays here. */
+constexpr std::size_t max_placement_tries = 3;
+/*
+ * Handoffs this node has under way to one member at most; more new
+ * clients for it wait their turn. Half what an acceptor takes at a time
+ * (agent/handoff.h's max_inbound): room for other donors.
+ */
+constexpr unsigned max_outgoing = 8;
+
+} // namespace
+
+struct Connection {
+	UniqueFd fd;
+	UniqueFd wake;		/* eventfd: a handoff of it ended, for a Read or Write waiting in poll() */
+	sockaddr_in6 peer{};
+	std::uint16_t port = 0;	/* G's */
+	std::vector<std::byte> state;
+	std::uint64_t sent = 0;
+	std::uint64_t received = 0;
+	bool blocking = true;
+	enum class Where { here, leaving, gone } where = Where::here;
+	bool busy = false;	/* a program thread reads or writes it */
+	bool program = false;	/* given to the program (Accept) */
+	/* While leaving: the policy chose the acceptor, and retries on failure; the members tried. */
+	bool by_policy = false;
+	bool retry = false;
+	std::vector<in6_addr> tried;
+	std::optional<Error> error;	/* why the last handoff did not move it */
+};
+
+struct Listener {
+	UniqueFd fd;
+	UniqueFd ready_fd;	/* eventfd: readable while @ready is not empty */
+	std::uint16_t port = 0;
+	std::deque<std::shared_ptr<Connection>> ready;
+	bool blocking = true;
+	bool closed = false;
+};
+
+struct Framework {
+	std::shared_ptr<const Cluster> cluster;
+	const Member *self = nullptr;
+	bool contact = false;
+	std::string control_name;
+	std::function<void(const std::string &)> log_fn;
+
+	std::unique_ptr<Node> node;
+	UniqueFd stop;
+	UniqueFd wake;		/* the listeners changed */
+	std::thread thread;
+
+	std::mutex lock;
+	std::condition_variable changed;
+	bool stopped = false;
+	std::unique_ptr<GeckoPolicy> policy;
+	std::map<int, std::shared_ptr<Connection>> conns;	/* by descriptor: the Node's connections */
+	std::map<std::uint16_t, std::shared_ptr<Listener>> listeners;	/* by port */
+	std::map<in6_addr, unsigned, agent::AddrLess> outgoing;	/* handoffs under way, by acceptor */
+	/* New clients waiting for room at the member the policy chose for them. */
+	std::deque<std::pair<std::shared_ptr<Connection>, in6_addr>> queued;
+	std::uint64_t choices = 0;	/* the policy's: this node's report number */
+	std::vector<Request> requests;	/* gecko-ctl handoffs waiting for the client's connections to be free */
+
+	template <class... Args>
+	void log(const Args &...args)
+	{
+		agent::log_line(log_fn, args...);
+	}
+
+	void run();
+	void register_home();
+	void shutdown();
+	void accept_all(Listener &listener);
+	void place(const std::shared_ptr<Connection> &conn);
+	void place_on(const std::shared_ptr<Connection> &conn, const in6_addr &target);
+	void start_queued();
+	void handle(Arrival &arrival);
+	void handle(const Departure &departure);
+	void handle(const Request &request);
+	void retry_requests();
+	void deliver(Listener &listener, std::shared_ptr<Connection> conn);
+	std::string name(const in6_addr &node) const;
+
+	/* Called with the lock held. */
+	std::vector<std::shared_ptr<Connection>> of_client(const in6_addr &client) const;
+	Result<void> hand_off(const in6_addr &client, const in6_addr &target, bool by_policy, bool retry);
+	Result<in6_addr> choose(const Connection &conn);
+	void forget(const std::shared_ptr<Connection> &conn);
+};
+
+std::string Framework::name(const in6_addr &node) const
+{
+	const auto *m = cluster->member(node);
+	return m ? m->name : text(node);
+}
+
+std::vector<std::shared_ptr<Connection>> Framework::of_client(const in6_addr &client) const
+{
+	std::vector<std::shared_ptr<Connection>> out;
+	for (const auto &[fd, c] : conns)
+		if (same(c->peer.sin6_addr, client) && c->where != Connection::Where::gone)
+			out.push_back(c);
+	return out;
+}
+
+/* The policy's choice for @conn's client among the members alive, not counting those tried. */
+Result<in6_addr> Framework::choose(const Connection &conn)
+{
+	if (!policy)
+		return fail(EHOSTUNREACH, "no redirection policy is set");
+	std::vector<Candidate> candidates;
+	for (const auto &m : node->members()) {
+		const auto *member = cluster->member(m.name);
+		bool self_ = m.state == agent::MemberStatus::State::self;
+		if (!member || !(self_ || m.state == agent::MemberStatus::State::alive) ||
+		    std::ranges::any_of(conn.tried, [&](const in6_addr &t) { return same(t, m.address); }))
+			continue;
+		if (!self_) {
+			candidates.push_back({member, false, m.connections, m.heartbeats, std::nullopt});
+			continue;
+		}
+		/* This node's count is exact and current: a new report each time, and no placement under way. */
+		auto served = std::ranges::count_if(conns, [](const auto &c) { return c.second->program; });
+		candidates.push_back({member, true, static_cast<std::uint32_t>(served), ++choices, std::nullopt});
+	}
+	return policy->SelectTarget({conn.peer.sin6_addr, ntohs(conn.peer.sin6_port), candidates});
+}
+
+Result<void> Framework::hand_off(const in6_addr &client, const in6_addr &target, bool by_policy, bool retry)
+{
+	if (stopped)
+		return fail(ESHUTDOWN, "the framework stopped");
+	if (same(target, self->address))
+		return fail(EINVAL, "the connection is on " + self->name + " already");
+	if (!cluster->member(target))
+		return fail(EHOSTUNREACH, text(target) + " is not a member of " + cluster->file);
+	auto all = of_client(client);
+	std::vector<Outgoing> out;
+	for (const auto &c : all) {
+		if (c->busy || c->where != Connection::Where::here)
+			return fail(EBUSY, "another connection of " + text(client) +
+						   " is in use or moving; a client's connections move together");
+		out.push_back({c->fd.get(), c->state});
+	}
+	if (auto ok = node->hand_off(target, std::move(out)); !ok)
+		return ok;
+	outgoing[target]++;
+	for (const auto &c : all) {
+		c->where = Connection::Where::leaving;
+		c->by_policy = by_policy;
+		c->retry = retry;
+		c->tried.push_back(target);
+		c->error.reset();
+	}
+	log("hand-off: ", text(client), " to ", name(target), ", ", all.size(), " connection(s)");
+	return {};
+}
+
+/* A new client on the contact node: hands it where the policy says. */
+void Framework::place(const std::shared_ptr<Connection> &conn)
+{
+	if (!listeners.contains(conn->port))
+		return forget(conn);
+	if (conn->tried.size() < max_placement_tries) {
+		auto target = choose(*conn);
+		if (target && !same(*target, self->address))
+			return place_on(conn, *target);
+	}
+	log("placement: ", text(conn->peer.sin6_addr), " stays on ", self->name);
+	deliver(*listeners.at(conn->port), conn);
+}
+
+void Framework::place_on(const std::shared_ptr<Connection> &conn, const in6_addr &target)
+{
+	if (outgoing[target] >= max_outgoing) {
+		queued.emplace_back(conn, target);
+		return;
+	}
+	auto ok = hand_off(conn->peer.sin6_addr, target, true, true);
+	if (ok)
+		return;
+	log("placement: ", text(conn->peer.sin6_addr), " to ", name(target), ": ", ok.error().describe());
+	policy->NotifyFailedHandoff(target, conn->peer.sin6_addr);
+	conn->tried.push_back(target);
+	place(conn);
+}
+
+/* New clients whose member has room again, in the order they came. */
+void Framework::start_queued()
+{
+	auto waiting = std::move(queued);
+	queued.clear();
+	for (auto &[conn, target] : waiting) {
+		if (!policy) {
+			place(conn);
+			continue;
+		}
+		place_on(conn, target);
+	}
+}
+
+void Framework::deliver(Listener &listener, std::shared_ptr<Connection> conn)
+{
+	conn->program = true;
+	conn->tried.clear();
+	if (listener.ready.empty())
+		signal(listener.ready_fd);
+	listener.ready.push_back(std::move(conn));
+	changed.notify_all();
+}
+
+/* A connection that was never the program's: the Node lets it go and it closes. */
+void Framework::forget(const std::shared_ptr<Connection> &conn)
+{
+	node->remove(conn->fd.get());
+	conns.erase(conn->fd.get());
+}
+
+void Framework::accept_all(Listener &listener)
+{
+	for (;;) {
+		sockaddr_in6 peer{};
+		socklen_t len = sizeof(peer);
+		UniqueFd fd(accept4(listener.fd.get(), reinterpret_cast<sockaddr *>(&peer), &len, SOCK_CLOEXEC));
+
+		if (fd.get() < 0) {
+			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+				log("accept on port ", listener.port, ": ", std::strerror(errno));
+			if (errno != ECONNABORTED)
+				return;
+			continue;
+		}
+		auto wake = new_eventfd();
+		if (!wake) {
+			log("accept on port ", listener.port, ": ", wake.error().describe());
+			continue;
+		}
+		auto conn = std::make_shared<Connection>();
+		conn->fd = std::move(fd);
+		conn->wake = std::move(*wake);
+		conn->peer = peer;
+		conn->port = listener.port;
+		int n = conn->fd.get();
+		/* Connections to G only: one to another address of this node cannot move. */
+		if (auto ok = node->add(n); !ok) {
+			log("accepted ", text(peer.sin6_addr), " on port ", listener.port,
+			    ", which cannot be handed off: ", ok.error().describe());
+			conns.emplace(n, conn);
+			deliver(listener, conn);
+			continue;
+		}
+		bool known = !of_client(peer.sin6_addr).empty();
+		conns.emplace(n, conn);
+		if (contact && policy && !known)
+			place(conn);
+		else
+			deliver(listener, conn);
+	}
+}
+
+void Framework::handle(Arrival &arrival)
+{
+	UniqueFd fd(arrival.fd);
+	sockaddr_in6 local{};
+	socklen_t len = sizeof(local);
+	auto wake = new_eventfd();
+
+	getsockname(fd.get(), reinterpret_cast<sockaddr *>(&local), &len);
+	auto listener = listeners.find(ntohs(local.sin6_port));
+	if (listener == listeners.end() || !wake) {
+		log("arrival: ", text(arrival.client), " on port ", ntohs(local.sin6_port),
+		    ", which no program serves here now: closed");
+		node->remove(fd.get());
+		return;
+	}
+	auto conn = std::make_shared<Connection>();
+	conn->wake = std::move(*wake);
+	len = sizeof(conn->peer);
+	getpeername(fd.get(), reinterpret_cast<sockaddr *>(&conn->peer), &len);
+	conn->fd = std::move(fd);
+	conn->port = listener->first;
+	conn->state = std::move(arrival.app_state);
+	conn->sent = arrival.bytes_sent;
+	conn->received = arrival.bytes_received;
+	log("arrival: ", text(arrival.client), " port ", ntohs(conn->peer.sin6_port), ", ", conn->sent,
+	    " octets sent and ", conn->received, " received so far");
+	int n = conn->fd.get();
+	if (auto ok = node->add(n); !ok)
+		log("arrival: ", text(arrival.client), " cannot be handed off again: ", ok.error().describe());
+	conns.emplace(n, conn);
+	deliver(*listener->second, std::move(conn));
+}
+
+void Framework::handle(const Departure &departure)
+{
+	auto why = departure.error ? *departure.error : Error{EIO, "no reason given"};
+	std::vector<std::shared_ptr<Connection>> ended;
+
+	for (int fd : departure.fds)
+		if (auto it = conns.find(fd); it != conns.end())
+			ended.push_back(it->second);
+	if (auto it = outgoing.find(departure.node); it != outgoing.end() && --it->second == 0)
+		outgoing.erase(it);
+	if (departure.fate != Fate::stayed) {
+		log("departure: ", text(departure.client), " to ", name(departure.node), ": ",
+		    departure.fate == Fate::moved ? "moved" : "lost: " + why.describe(), ", frozen ",
+		    departure.frozen.count() / 1000.0, " ms");
+		for (const auto &c : ended) {
+			c->where = Connection::Where::gone;
+			if (departure.fate == Fate::lost)
+				c->error = why;
+			node->remove(c->fd.get());
+			conns.erase(c->fd.get());
+			/* A placement's socket was never the program's: it closes now. */
+			if (c->program)
+				signal(c->wake);
+		}
+		changed.notify_all();
+		return;
+	}
+	log("departure: ", text(departure.client), " to ", name(departure.node), ": stayed here: ", why.describe());
+	if (policy && !ended.empty() && ended.front()->by_policy)
+		policy->NotifyFailedHandoff(departure.node, departure.client);
+	for (const auto &c : ended) {
+		c->where = Connection::Where::here;
+		c->error = why;
+	}
+	if (!ended.empty() && ended.front()->retry) {
+		const auto &first = ended.front();
+		if (!first->program)
+			return place(first);
+		/* A non-blocking Handoff(): the policy's next choice. */
+		while (first->tried.size() < max_placement_tries) {
+			auto target = choose(*first);
+			if (!target || same(*target, self->address))
+				break;
+			if (hand_off(departure.client, *target, true, true))
+				return;
+			policy->NotifyFailedHandoff(*target, departure.client);
+			for (const auto &c : ended)
+				c->tried.push_back(*target);
+		}
+	}
+	for (const auto &c : ended) {
+		c->tried.clear();
+		signal(c->wake);
+	}
+	changed.notify_all();
+}
+
+void Framework::handle(const Request &request)
+{
+	log("request: ", text(request.client), " to ", name(request.node));
+	requests.push_back(request);
+}
+
+/* gecko-ctl's requests, once the client's connections are free. */
+void Framework::retry_requests()
+{
+	std::erase_if(requests, [this](const Request &r) {
+		auto all = of_client(r.client);
+		if (std::ranges::any_of(all, [](const auto &c) {
+			    return c->busy || c->where == Connection::Where::leaving || !c->program;
+		    }))
+			return false;
+		if (all.empty()) {
+			node->decline(r, {ENOENT, "no connection of " + text(r.client) + " here"});
+			return true;
+		}
+		if (auto ok = hand_off(r.client, r.node, false, false); !ok)
+			node->decline(r, ok.error());
+		return true;
+	});
+}
+
+/* The contact node registers G with the home agent; its agent refreshes the registration from then on. */
+void Framework::register_home()
+{
+	auto control = agent::Control::connect(control_name);
+	auto lifetime = static_cast<std::uint32_t>(cluster->registration_lifetime.count());
+	auto ok = control ? control->register_home(cluster->service, lifetime) : std::unexpected(control.error());
+	if (ok)
+		log("framework: ", text(cluster->service), " registered with the home agent ", text(cluster->home_agent),
+		    " for ", ok->lifetime, " s");
+	else
+		log("framework: cannot register ", text(cluster->service), " with the home agent: ",
+		    ok.error().describe());
+}
+
+void Framework::run()
+{
+	if (contact)
+		register_home();
+	for (;;) {
+		std::vector<pollfd> fds{{stop.get(), POLLIN, 0}, {wake.get(), POLLIN, 0}, {node->event_fd(), POLLIN, 0}};
+		std::vector<std::shared_ptr<Listener>> watched;
+		{
+			std::lock_guard guard(lock);
+			for (const auto &[port, l] : listeners) {
+				fds.push_back({l->fd.get(), POLLIN, 0});
+				watched.push_back(l);
+			}
+		}
+		/* A request waits for connections in use: look again soon. */
+		if (poll(fds.data(), fds.size(), 100) < 0 && errno != EINTR) {
+			log("framework: poll: ", std::strerror(errno));
+			return;
+		}
+		if (fds[0].revents)
+			return;
+		if (fds[1].revents)
+			drain(wake);
+		std::lock_guard guard(lock);
+		if (fds[2].revents) {
+			for (auto &event : node->events())
+				std::visit([this](auto &e) { handle(e); }, event);
+			start_queued();
+		}
+		for (std::size_t i = 0; i < watched.size(); i++)
+			if (fds[3 + i].revents && !watched[i]->closed)
+				accept_all(*watched[i]);
+		retry_requests();
+	}
+}
+
+void Framework::shutdown()
+{
+	if (!thread.joinable())
+		return;
+	signal(stop);
+	thread.join();
+	/* The agent goes: handoffs under way roll back, the connections are the program's again. */
+	node.reset();
+	std::lock_guard guard(lock);
+	stopped = true;
+	for (auto &[fd, c] : conns)
+		if (c->where == Connection::Where::leaving) {
+			c->where = Connection::Where::here;
+			c->error = Error{ESHUTDOWN, "the framework stopped"};
+			signal(c->wake);
+		}
+	for (auto &[port, l] : listeners) {
+		l->closed = true;
+		l->ready.clear();
+		l->fd = UniqueFd();
+	}
+	changed.notify_all();
+}
+
+} // namespace detail
+
+using detail::Connection;
+using Where = detail::Connection::Where;
+
+/* --- GeckoSocket --- */
+
+GeckoSocket::GeckoSocket() = default;
+GeckoSocket::GeckoSocket(GeckoSocket &&other) noexcept = default;
+GeckoSocket::~GeckoSocket()
+{
+	Close();
+}
+
+GeckoSocket &GeckoSocket::operator=(GeckoSocket &&other) noexcept
+{
+	if (this != &other) {
+		Close();
+		framework_ = std::move(other.framework_);
+		conn_ = std::move(other.conn_);
+	}
+	return *this;
+}
+
+GeckoSocket::GeckoSocket(std::shared_ptr<detail::Framework> framework, std::shared_ptr<Connection> conn)
+	: framework_(std::move(framework)), conn_(std::move(conn))
+{
+}
+
+GeckoSocket::operator bool() const
+{
+	if (!conn_)
+		return false;
+	std::lock_guard guard(framework_->lock);
+	return conn_->where != Where::gone;
+}
+
+int GeckoSocket::fd() const
+{
+	return conn_ ? conn_->fd.get() : -1;
+}
+
+namespace {
+
+/*
+ * Waits out a handoff of @conn; marks it in use if it is still here.
+ * ENOTCONN once it moved.
+ */
+Result<void> claim(detail::Framework &f, Connection &conn)
+{
+	std::unique_lock guard(f.lock);
+	f.changed.wait(guard, [&] { return conn.where != Where::leaving; });
+	if (conn.where == Where::gone)
+		return fail(ENOTCONN, "the connection moved to another node");
+	conn.busy = true;
+	return {};
+}
+
+void release(detail::Framework &f, Connection &conn)
+{
+	std::lock_guard guard(f.lock);
+	conn.busy = false;
+}
+
+/* One send or recv under claim(), and in blocking mode a wait until it can go. */
+template <class Op>
+Result<std::size_t> transfer(detail::Framework &f, Connection &conn, short events, Op op)
+{
+	for (;;) {
+		if (auto ok = claim(f, conn); !ok)
+			return std::unexpected(ok.error());
+		ssize_t n = op();
+		int err = errno;
+		release(f, conn);
+		if (n >= 0)
+			return static_cast<std::size_t>(n);
+		if (err == EINTR)
+			continue;
+		if (err != EAGAIN || !conn.blocking)
+			return sys_fail(err, events == POLLIN ? "read" : "write");
+		/* Not in use while it waits: a handoff asked for meanwhile may start. */
+		pollfd fds[] = {{conn.fd.get(), events, 0}, {conn.wake.get(), POLLIN, 0}};
+		if (poll(fds, 2, -1) < 0 && errno != EINTR)
+			return sys_fail(errno, "poll");
+		if (fds[1].revents)
+			detail::drain(conn.wake);
+	}
+}
+
+} // namespace
+
+Result<std::size_t> GeckoSocket::Read(std::span<std::byte> buf)
+{
+	if (!conn_)
+		return fail(EBADF, "the socket is closed");
+	auto n = transfer(*framework_, *conn_, POLLIN,
+			  [&] { return recv(conn_->fd.get(), buf.data(), buf.size(), MSG_DONTWAIT); });
+	if (n)
+		conn_->received += *n;
+	return n;
+}
+
+Result<std::size_t> GeckoSocket::Write(std::span<const std::byte> buf)
+{
+	if (!conn_)
+		return fail(EBADF, "the socket is closed");
+	std::size_t done = 0;
+	do {
+		auto rest = buf.subspan(done);
+		auto n = transfer(*framework_, *conn_, POLLOUT, [&] {
+			return send(conn_->fd.get(), rest.data(), rest.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+		});
+		if (!n)
+			return done ? Result<std::size_t>(done) : n;
+		conn_->sent += *n;
+		done += *n;
+	} while (conn_->blocking && done < buf.size());
+	return done;
+}
+
+Result<void> GeckoSocket::SetNonBlocking()
+{
+	if (!conn_)
+		return fail(EBADF, "the socket is closed");
+	conn_->blocking = false;
+	return {};
+}
+
+Result<void> GeckoSocket::SetBlocking()
+{
+	if (!conn_)
+		return fail(EBADF, "the socket is closed");
+	conn_->blocking = true;
+	return {};
+}
+
+bool GeckoSocket::IsBlocking() const
+{
+	return !conn_ || conn_->blocking;
+}
+
+sockaddr_in6 GeckoSocket::GetPeerName() const
+{
+	return conn_ ? conn_->peer : sockaddr_in6{};
+}
+
+std::uint64_t GeckoSocket::BytesSent() const
+{
+	return conn_ ? conn_->sent : 0;
+}
+
+std::uint64_t GeckoSocket::BytesReceived() const
+{
+	return conn_ ? conn_->received : 0;
+}
+
+void GeckoSocket::SetState(std::vector<std::byte> state)
+{
+	if (!conn_)
+		return;
+	std::lock_guard guard(framework_->lock);
+	conn_->state = std::move(state);
+}
+
+const std::vector<std::byte> &GeckoSocket::State() const
+{
+	return conn_ ? conn_->state : none_;
+}
+
+std::optional<Error> GeckoSocket::HandoffError() const
+{
+	if (!conn_)
+		return std::nullopt;
+	std::lock_guard guard(framework_->lock);
+	return conn_->error;
+}
+
+Result<void> GeckoSocket::Handoff(bool nonblocking)
+{
+	return handoff(std::nullopt, nonblocking);
+}
+
+Result<void> GeckoSocket::Handoff(const in6_addr &target, bool nonblocking)
+{
+	return handoff(target, nonblocking);
+}
+
+Result<void> GeckoSocket::handoff(std::optional<in6_addr> target, bool nonblocking)
+{
+	if (!conn_)
+		return fail(EBADF, "the socket is closed");
+	auto &f = *framework_;
+	std::unique_lock guard(f.lock);
+	f.changed.wait(guard, [&] { return conn_->where != Where::leaving; });
+	if (conn_->where == Where::gone)
+		return fail(ENOTCONN, "the connection moved to another node");
+	if (f.stopped)
+		return fail(ESHUTDOWN, "the framework stopped");
+	const auto &client = conn_->peer.sin6_addr;
+	bool by_policy = !target;
+	if (by_policy) {
+		/* Among the others: a handoff moves the connection. */
+		conn_->tried.assign(1, f.self->address);
+		auto chosen = f.choose(*conn_);
+		conn_->tried.clear();
+		if (!chosen)
+			return std::unexpected(chosen.error());
+		target = *chosen;
+	}
+	if (by_policy && nonblocking)
+		conn_->tried.assign(1, f.self->address);
+	if (auto ok = f.hand_off(client, *target, by_policy, by_policy && nonblocking); !ok) {
+		conn_->tried.clear();
+		return ok;
+	}
+	if (nonblocking)
+		return {};
+	f.changed.wait(guard, [&] { return conn_->where != Where::leaving; });
+	if (conn_->where == Where::here)
+		return std::unexpected(conn_->error.value_or(Error{EIO, "the handoff did not move the connection"}));
+	if (conn_->error)
+		return std::unexpected(*conn_->error);
+	return {};
+}
+
+void GeckoSocket::Close()
+{
+	if (!conn_)
+		return;
+	auto &f = *framework_;
+	{
+		std::unique_lock guard(f.lock);
+		f.changed.wait(guard, [&] { return conn_->where != Where::leaving; });
+		/* Before close(): the number may be reused at once. */
+		if (conn_->where == Where::here && !f.stopped) {
+			f.node->remove(conn_->fd.get());
+			f.conns.erase(conn_->fd.get());
+		}
+	}
+	conn_.reset();
+	framework_.reset();
+}
+
+/* --- GeckoServerSocket --- */
+
+GeckoServerSocket::GeckoServerSocket(std::shared_ptr<detail::Framework> framework,
+				     std::shared_ptr<detail::Listener> listener)
+	: framework_(std::move(framework)), listener_(std::move(listener))
+{
+}
+
+GeckoServerSocket::GeckoServerSocket(GeckoServerSocket &&other) noexcept = default;
+
+GeckoServerSocket &GeckoServerSocket::operator=(GeckoServerSocket &&other) noexcept
+{
+	if (this != &other) {
+		Close();
+		framework_ = std::move(other.framework_);
+		listener_ = std::move(other.listener_);
+	}
+	return *this;
+}
+
+GeckoServerSocket::~GeckoServerSocket()
+{
+	Close();
+}
+
+Result<GeckoServerSocket> GeckoServerSocket::Listen(GeckoFramework &framework, std::uint16_t port)
+{
+	auto &f = *framework.impl_;
+	auto listener = std::make_shared<detail::Listener>();
+	auto ready = detail::new_eventfd();
+	if (!ready)
+		return std::unexpected(ready.error());
+	listener->ready_fd = std::move(*ready);
+	listener->port = port;
+	listener->fd = UniqueFd(socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+	if (listener->fd.get() < 0)
+		return sys_fail(errno, "socket");
+	sockaddr_in6 sin6{};
+	int one = 1;
+	sin6.sin6_family = AF_INET6;
+	sin6.sin6_addr = f.cluster->service;
+	sin6.sin6_port = htons(port);
+	setsockopt(listener->fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* G may be put on the node after the program starts. */
+	setsockopt(listener->fd.get(), IPPROTO_IP, IP_FREEBIND, &one, sizeof(one));
+	if (bind(listener->fd.get(), reinterpret_cast<sockaddr *>(&sin6), sizeof(sin6)) < 0 ||
+	    listen(listener->fd.get(), SOMAXCONN) < 0)
+		return sys_fail(errno, "cannot listen on [" + text(sin6.sin6_addr) + "]:" + std::to_string(port));
+	{
+		std::lock_guard guard(f.lock);
+		if (f.stopped)
+			return fail(ESHUTDOWN, "the framework stopped");
+		if (f.listeners.contains(port))
+			return fail(EADDRINUSE, "port " + std::to_string(port) + " is served already");
+		f.listeners.emplace(port, listener);
+		f.node->serve(port);
+	}
+	detail::signal(f.wake);
+	f.log("serving port ", port, " of ", text(f.cluster->service), " on ", f.self->name);
+	return GeckoServerSocket(framework.impl_, std::move(listener));
+}
+
+Result<GeckoSocket> GeckoServerSocket::Accept()
+{
+	if (!listener_)
+		return fail(ESHUTDOWN, "the server socket is closed");
+	auto &f = *framework_;
+	auto &l = *listener_;
+	std::unique_lock guard(f.lock);
+	if (l.blocking)
+		f.changed.wait(guard, [&] { return !l.ready.empty() || l.closed; });
+	if (l.closed)
+		return fail(ESHUTDOWN, "the server socket is closed");
+	if (l.ready.empty())
+		return fail(EAGAIN, "no connection waits");
+	auto conn = std::move(l.ready.front());
+	l.ready.pop_front();
+	if (l.ready.empty())
+		detail::drain(l.ready_fd);
+	return GeckoSocket(framework_, std::move(conn));
+}
+
+int GeckoServerSocket::fd() const
+{
+	return listener_ ? listener_->ready_fd.get() : -1;
+}
+
+Result<void> GeckoServerSocket::SetNonBlocking()
+{
+	if (!listener_)
+		return fail(ESHUTDOWN, "the server socket is closed");
+	listener_->blocking = false;
+	return {};
+}
+
+Result<void> GeckoServerSocket::SetBlocking()
+{
+	if (!listener_)
+		return fail(ESHUTDOWN, "the server socket is closed");
+	listener_->blocking = true;
+	return {};
+}
+
+void GeckoServerSocket::Close()
+{
+	if (!listener_)
+		return;
+	auto &f = *framework_;
+	std::vector<std::shared_ptr<Connection>> waiting;
+	{
+		std::lock_guard guard(f.lock);
+		listener_->closed = true;
+		waiting.assign(listener_->ready.begin(), listener_->ready.end());
+		listener_->ready.clear();
+		for (const auto &c : waiting)
+			if (!f.stopped)
+				f.forget(c);
+		if (auto it = f.listeners.find(listener_->port); it != f.listeners.end() && it->second == listener_)
+			f.listeners.erase(it);
+		f.changed.notify_all();
+	}
+	detail::signal(f.wake);
+	listener_.reset();
+	framework_.reset();
+}
+
+/* --- GeckoFramework --- */
+
+GeckoFramework::GeckoFramework(std::shared_ptr<detail::Framework> impl) : impl_(std::move(impl)) {}
+GeckoFramework::GeckoFramework(GeckoFramework &&other) noexcept = default;
+
+GeckoFramework &GeckoFramework::operator=(GeckoFramework &&other) noexcept
+{
+	if (this != &other) {
+		if (impl_)
+			impl_->shutdown();
+		impl_ = std::move(other.impl_);
+	}
+	return *this;
+}
+
+GeckoFramework::~GeckoFramework()
+{
+	if (impl_)
+		impl_->shutdown();
+}
+
+Result<GeckoFramework> GeckoFramework::Create(const std::string &config_file, FrameworkOptions options)
+{
+	auto cluster = load_cluster(config_file);
+	if (!cluster)
+		return std::unexpected(cluster.error());
+	auto f = std::make_shared<detail::Framework>();
+	f->cluster = std::make_shared<const Cluster>(std::move(*cluster));
+	f->log_fn = options.log;
+	f->control_name = options.control;
+	auto policy = make_policy(options.policy.value_or(f->cluster->policy));
+	if (!policy)
+		return std::unexpected(policy.error());
+	f->policy = std::move(*policy);
+
+	agent::Config config;
+	config.control = options.control;
+	config.cluster = f->cluster;
+	config.log = options.log;
+	auto node = Node::start(std::move(config));
+	if (!node)
+		return std::unexpected(node.error());
+	f->node = std::move(*node);
+	for (const auto &m : f->node->members())
+		if (m.state == agent::MemberStatus::State::self)
+			f->self = f->cluster->member(m.name);
+	if (!f->self)
+		return fail(EINVAL, config_file + ": this node is none of its members");
+	f->contact = f->self->name == f->cluster->contact;
+
+	auto stop = detail::new_eventfd();
+	auto wake = detail::new_eventfd();
+	if (!stop || !wake)
+		return std::unexpected(!stop ? stop.error() : wake.error());
+	f->stop = std::move(*stop);
+	f->wake = std::move(*wake);
+	auto &d = *f;
+	d.thread = std::thread([&d] {
+		pthread_setname_np(pthread_self(), "gecko-framework");
+		d.run();
+	});
+	d.log("framework: ", d.self->name, " of ", text(d.cluster->service), (d.contact ? " (contact node)" : ""),
+	      ", policy ", options.policy.value_or(d.cluster->policy));
+	return GeckoFramework(std::move(f));
+}
+
+void GeckoFramework::SetPolicy(std::unique_ptr<GeckoPolicy> policy)
+{
+	std::lock_guard guard(impl_->lock);
+	impl_->policy = std::move(policy);
+}
+
+const Cluster &GeckoFramework::cluster() const
+{
+	return *impl_->cluster;
+}
+
+const Member &GeckoFramework::self() const
+{
+	return *impl_->self;
+}
+
+std::vector<agent::MemberStatus> GeckoFramework::Members() const
+{
+	return impl_->node->members();
+}
+
+} // namespace gecko

@@ -1,0 +1,125 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# vm-timeout: 900
+# The high-level API (gecko/framework.h): gecko-policy-echo on the three
+# nodes from one configuration file, nothing else on the nodes (no
+# gecko-agent, no gecko-ctl register: the contact node registers G itself).
+#
+#   client fd00:c::1:N ── router ── node1 (contact)   node2   node3
+#
+#   - placement: for each of random, round-robin and least-connections, 300
+#     connections, each from an address of its own (so that each is a new
+#     client at the contact node), 10 connecting at a time and all held open
+#     until the last is served: every line echoed exactly, and each node
+#     serves its share (round-robin and least-connections 100 each, give or
+#     take 5 for a handoff the policy had to retry or a load report on its
+#     way; random 60 to 140: five standard deviations of a fair draw);
+#   - sessions: 200 clients at once send random lines for 60 s, some ending
+#     in "H", on which the server hands the connection to the member the
+#     policy picks: no session broken, no wrong echo, every node serves
+#     sessions that arrived by a handoff.
+. "$GECKO_REPO/tests/vm/lib/common.sh"
+. "$GECKO_REPO/tests/vm/lib/topology.sh"
+. "$GECKO_REPO/tests/vm/lib/mip6.sh"
+. "$GECKO_REPO/tests/vm/lib/anycast.sh"
+. "$GECKO_REPO/tests/vm/lib/handoff.sh"
+
+trap anycast_down EXIT
+
+RUN=$(mktemp -d)
+CONF=$RUN/gecko.conf
+PREFIX=fd00:c::1:
+cat > "$CONF" <<-EOF
+	service = $G
+	home-agent = $HA
+	key-file = $KEY
+	contact = node1
+	policy = round-robin
+EOF
+for k in 1 2 3; do printf '[member.node%s]\naddress = fd00:1%s::2\n' $k $k >> "$CONF"; done
+
+# The echo is each node's agent; the file names the key.
+POLICY=random
+agent_cmd() { echo "gecko-policy-echo --cluster $CONF --policy $POLICY"; }
+credentials() { :; }
+# Each node's program logs to agentK.log (lib/anycast.sh), then after each restart to echoK-ROUND.log.
+ROUND=0
+log_of() { ((ROUND)) && echo "$GECKO_OUT/echo$1-$ROUND.log" || echo "$GECKO_OUT/agent$1.log"; }
+
+# members_alive: node1 sees the two others alive.
+members_alive() {
+	[[ $(ip netns exec node1 gecko-ctl members --json | jq '[.[] | select(.state == "alive")] | length') == 2 ]]
+}
+
+# servers_ready: each node's echo serves port 7, node1 registered G and sees the others.
+servers_ready() {
+	local k
+	for k in 1 2 3; do wait_for 10 grep -q "gecko-policy-echo: serving port 7" "$(log_of $k)"; done
+	wait_for 10 grep -q "registered with the home agent" "$(log_of 1)"
+	wait_for 10 members_alive
+}
+
+# restart_servers POLICY: the three echoes again, with POLICY.
+restart_servers() {
+	local k
+	for k in 1 2 3; do
+		kill "${AGENT[$k]}"
+		wait "${AGENT[$k]}" 2> /dev/null || true
+	done
+	POLICY=$1
+	ROUND=$((ROUND + 1))
+	for k in 1 2 3; do
+		ip netns exec node$k gecko-policy-echo --cluster "$CONF" --policy $POLICY > "$(log_of $k)" 2>&1 &
+		AGENT[$k]=$!
+		PIDS+=($!)
+	done
+	servers_ready
+}
+
+# served K: how many connections node K's echo served in this round's log.
+served() { grep -c "^serving $PREFIX" "$(log_of $1)" || true; }
+
+# placement FIRST LOW HIGH: 300 new clients from address FIRST (decimal) on; each node serves LOW to HIGH of them.
+placement() {
+	local k n
+	pretty "$POLICY: 300 new clients, 10 connecting at a time, all held open"
+	client "$GECKO_REPO/tests/vm/tools/policy-echo-client" $G 7 $PREFIX $1 300 10 -1 0 ||
+		fail "$POLICY: sessions failed"
+	for k in 1 2 3; do
+		n=$(served $k)
+		pretty "$POLICY: node$k served $n"
+		((n >= $2 && n <= $3)) || fail "$POLICY: node$k served $n connections, not $2 to $3"
+	done
+	expect_eq "$POLICY: connections served" $(($(served 1) + $(served 2) + $(served 3))) 300
+}
+
+topo_up
+# Every node and the router have a neighbour entry per client address, in one table for the whole guest.
+sysctl -qw net.ipv6.neigh.default.gc_thresh2=8192 net.ipv6.neigh.default.gc_thresh3=16384
+# 1100 addresses: 300 for each placement round, 200 for the sessions.
+for i in $(seq 1 1100); do printf 'addr add %s%x/64 dev eth0 nodad\n' $PREFIX $i; done > "$RUN/addrs"
+ip -n client -batch "$RUN/addrs"
+anycast_up 1 2 3
+servers_ready
+pretty "$(grep "registered with the home agent" "$(log_of 1)")"
+
+placement 1 60 140
+restart_servers round-robin
+placement 301 95 105
+restart_servers least-connections
+placement 601 95 105
+
+pretty "200 sessions at once for 60 s, random lines, some with H (hand off by the policy)"
+restart_servers random
+client "$GECKO_REPO/tests/vm/tools/policy-echo-client" $G 7 $PREFIX 901 200 200 60 1 > "$RUN/sessions.out" ||
+	{ cat "$RUN/sessions.out"; fail "sessions broken or wrong"; }
+cat "$RUN/sessions.out"
+handed=0
+for k in 1 2 3; do
+	out=$(grep -c "handed off after" "$(log_of $k)" || true)
+	pretty "node$k: served $(served $k) sessions (placed or handed over), handed $out off on an H"
+	(($(served $k) > 0)) || fail "node$k served no session"
+	handed=$((handed + out))
+done
+((handed > 0)) || fail "no session was handed off on an H"
+# A handoff that fails rolls back and the session goes on: counted, not a failure.
+pretty "handoffs rolled back: $(($(agent_counter 1 rollbacks) + $(agent_counter 2 rollbacks) + $(agent_counter 3 rollbacks)))"
