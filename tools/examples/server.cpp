@@ -303,6 +303,13 @@ void Server::handle(const Request &request)
 	requests_.push_back(request);
 }
 
+void Server::handle(const Drain &)
+{
+	say("drain: refused: this server has no policy to choose members by");
+	node_->drained(std::unexpected(Error{EOPNOTSUPP, name_ + " has no redirection policy: hand its clients off "
+								 "with gecko-ctl handoff, or use a GeckoFramework program"}));
+}
+
 /* Every connection of @client to @node, if each can leave now. */
 Server::HandOff Server::hand_off(const in6_addr &client, const in6_addr &node)
 {

@@ -152,6 +152,7 @@ private:
 	void handle(Arrival &arrival);
 	void handle(const Departure &departure);
 	void handle(const Request &request);
+	void handle(const Drain &drain);
 	HandOff hand_off(const in6_addr &client, const in6_addr &node);
 	void retry_requests();
 	/* @acked: Session::ended()'s, read from the socket if not given. */

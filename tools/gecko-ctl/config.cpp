@@ -101,7 +101,8 @@ void print_members(std::ostream &out, std::span<const agent::MemberStatus> membe
 		for (const auto &m : members) {
 			std::ostringstream detail;
 			bool serving = m.state == agent::MemberStatus::State::self ||
-				       m.state == agent::MemberStatus::State::alive;
+				       m.state == agent::MemberStatus::State::alive ||
+				       m.state == agent::MemberStatus::State::draining;
 
 			if (serving)
 				detail << m.connections << " connection" << (m.connections == 1 ? "" : "s");
@@ -150,6 +151,28 @@ int cmd_members(const Invocation &inv)
 	if (!members)
 		return report(inv, members.error());
 	print_members(inv.out, *members, inv.json);
+	return exit_ok;
+}
+
+int cmd_drain(const Invocation &inv)
+{
+	expect_no_arguments(inv);
+	auto control = connect_agent();
+	if (!control)
+		return report(inv, control.error());
+	auto done = control->drain();
+	if (!done)
+		return report(inv, done.error());
+	if (inv.json) {
+		JsonWriter w(inv.out);
+		w.begin_object();
+		w.key("drained");
+		w.value(*done);
+		w.end_object();
+		inv.out << '\n';
+	} else {
+		inv.out << *done << '\n';
+	}
 	return exit_ok;
 }
 

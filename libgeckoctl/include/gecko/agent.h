@@ -190,6 +190,8 @@ struct MemberStatus {
 		alive,		/* heard from within the failure bound */
 		dead,		/* heard from once, silent since for longer than the bound */
 		unknown,	/* never heard from */
+		draining,	/* alive, handing its clients to others: takes no new one */
+		left,		/* drained, and said it leaves: takes nothing until it serves again */
 	};
 	std::string name;
 	in6_addr address{};
@@ -205,6 +207,8 @@ inline constexpr std::pair<MemberStatus::State, std::string_view> member_states[
 	{MemberStatus::State::alive, "alive"},
 	{MemberStatus::State::dead, "dead"},
 	{MemberStatus::State::unknown, "unknown"},
+	{MemberStatus::State::draining, "draining"},
+	{MemberStatus::State::left, "left"},
 };
 
 /* How a signalling operation went. */
@@ -242,6 +246,15 @@ public:
 	Result<std::vector<HandoffRecord>> handoffs();
 	/* The members of its distributed server, in the configuration's order; EOPNOTSUPP without one. */
 	Result<std::vector<MemberStatus>> members();
+	/*
+	 * Asks the application this agent runs in to hand every client it
+	 * serves to other members, and waits for the end: a line saying what
+	 * moved, after which the node has left (the others take it for
+	 * gone, not dead); the error if some clients could not move (they are
+	 * still served here, the node still drains). EOPNOTSUPP without a
+	 * cluster or an application that can drain.
+	 */
+	Result<std::string> drain();
 	/*
 	 * Tests only: the handoffs this agent accepts from now on fail at
 	 * @phase: "refuse" (at prepare), "die" (the process dies once the

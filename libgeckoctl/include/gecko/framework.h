@@ -124,7 +124,9 @@ public:
 	 * here) or the handoff rolled back (its error; the socket is served
 	 * here as before, and the policy was told). Non-blocking: returns at
 	 * once; if the handoff fails, the policy's next choice is tried, then
-	 * the connection stays. Read and Write wait until it ended.
+	 * the connection stays. Read and Write wait until it ended. Either
+	 * way it first waits while this node has 8 handoffs under way to
+	 * that member (an acceptor takes 16 at a time).
 	 */
 	Result<void> Handoff(bool nonblocking = false);
 	/* The same, to the member whose care-of address is @target. */

@@ -21,7 +21,11 @@
  *   the application state, and the octets sent and received since the
  *   connection began, counting what its queues still held;
  * - a handoff asked for from outside (gecko-ctl handoff) is a Request
- *   event: the application hands the client off when it can.
+ *   event: the application hands the client off when it can;
+ * - gecko-ctl drain is a Drain event: the application hands every client
+ *   to other members and says how it went (drained()). From the event on,
+ *   the node's heartbeats say it drains, so no member sends it new
+ *   clients; once drained without error, that it left.
  *
  * Events wait in a queue; event_fd() is readable while it is not empty,
  * for the application's poll loop. The handoff between agents: prepare
@@ -101,7 +105,10 @@ struct Request {
 	in6_addr node{};
 };
 
-using NodeEvent = std::variant<Arrival, Departure, Request>;
+/* Someone asked this node to hand every client to other members (gecko-ctl drain). */
+struct Drain {};
+
+using NodeEvent = std::variant<Arrival, Departure, Request, Drain>;
 
 /* One connection to hand off, with what the acceptor's application needs to continue it. */
 struct Outgoing {
@@ -151,6 +158,12 @@ public:
 	Result<void> hand_off(const in6_addr &node, std::vector<Outgoing> conns);
 	/* Answers a Request the application will not act on, with @error. */
 	void decline(const Request &request, Error error);
+	/*
+	 * Answers a Drain: @result says what moved, or why some clients
+	 * could not (the node then still drains: gecko-ctl drain may be asked
+	 * again). Success makes the node leave.
+	 */
+	void drained(Result<std::string> result);
 
 	/* Stops the agent thread; handoffs under way are rolled back. */
 	~Node();

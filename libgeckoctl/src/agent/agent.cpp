@@ -128,7 +128,7 @@ Result<void> Agent::Impl::run(int stop_fd)
 		signalling->tick(now);
 		handoffs->tick(now);
 		if (membership) {
-			membership->tick(now, connections());
+			membership->tick(now, connections(), mode());
 			if (app) {
 				auto members = membership->status(now);
 				std::lock_guard guard(app->lock);
@@ -160,6 +160,14 @@ void Agent::Impl::control_message(std::uint64_t conn, const wire::Message &msg)
 	case wire::Type::handoffs:
 	case wire::Type::fault:
 		return handoffs->control(conn, msg);
+	case wire::Type::drain:
+		if (membership)
+			return handoffs->control(conn, msg);
+		{
+			Error error{EOPNOTSUPP, "this agent runs without a cluster configuration: there is nothing to leave"};
+			transport->send(conn, control_reply(&error));
+		}
+		return;
 	case wire::Type::members:
 		if (membership)
 			return membership->control(conn, msg);
@@ -197,6 +205,14 @@ void Agent::Impl::peer_message(std::uint64_t conn, const in6_addr &node, const w
 		/* gecko-ctl's requests are not a peer's to make. */
 		counters.peer_errors++;
 	}
+}
+
+wire::Mode Agent::Impl::mode()
+{
+	if (!app)
+		return wire::Mode::serving;
+	std::lock_guard guard(app->lock);
+	return static_cast<wire::Mode>(app->mode);
 }
 
 std::uint32_t Agent::Impl::connections()

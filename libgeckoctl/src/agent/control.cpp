@@ -150,6 +150,14 @@ Result<Counters> Control::counters()
 	return c;
 }
 
+Result<std::string> Control::drain()
+{
+	auto reply = exchange(fd_, wire::Message(wire::Type::drain));
+	if (!reply)
+		return std::unexpected(reply.error());
+	return reply->text(wire::Attr::text).value_or("");
+}
+
 Result<Outcome> Control::handoff(const in6_addr &client, const in6_addr &node)
 {
 	wire::Message req(wire::Type::handoff);

@@ -255,7 +255,13 @@ struct AppLink {
 		in6_addr client;
 		Error error;
 	};
-	std::deque<std::variant<HandOff, Decline>> commands;
+	/* The answer to a Drain. */
+	struct Drained {
+		Result<std::string> result;
+	};
+	std::deque<std::variant<HandOff, Decline, Drained>> commands;
+	/* What the node's heartbeats say (wire::Mode): drain and leave follow Drain and drained(). */
+	std::uint8_t mode = 0;
 	std::deque<NodeEvent> events;
 	UniqueFd commands_fd;			/* eventfd: the agent polls it */
 	UniqueFd events_fd;			/* eventfd: the application polls it */

@@ -231,6 +231,8 @@ struct Handoffs::Impl {
 		Clock::time_point deadline;
 	};
 	std::vector<Asked> asked;
+	/* gecko-ctl drain, waiting for the application's drained(). */
+	std::optional<std::uint64_t> drain_waiter;
 
 	template <class... Args>
 	void log(const Args &...args)
@@ -242,6 +244,26 @@ struct Handoffs::Impl {
 	{
 		if (waiter)
 			transport.send(waiter, control_reply(error, outcome));
+	}
+
+	/* The application's answer to a Drain: the node leaves if all went, else it still drains. */
+	void drained(const Result<std::string> &result)
+	{
+		{
+			std::lock_guard guard(app->lock);
+			app->mode = static_cast<std::uint8_t>(result ? wire::Mode::left : wire::Mode::draining);
+		}
+		log(result ? "drained: " + *result + "; this node leaves" : "drain: " + result.error().describe());
+		if (!drain_waiter)
+			return;
+		if (result) {
+			wire::Message reply(wire::Type::reply);
+			reply.put_u32(wire::Attr::error, 0).put(wire::Attr::text, *result);
+			transport.send(*drain_waiter, reply);
+		} else {
+			answer(*drain_waiter, &result.error());
+		}
+		drain_waiter.reset();
 	}
 
 	void remember(HandoffRecord record)
@@ -942,7 +964,7 @@ void Handoffs::Impl::end_inbound(const Name &name)
 Handoffs::Handoffs(Client &kernel, Transport &transport, Signalling &signalling, Counters &counters, Log log,
 		   std::shared_ptr<AppLink> app)
 	: impl_(new Impl{kernel, transport, signalling, counters, std::move(log), std::move(app), {},
-			 {}, {}, {}, {}, {}})
+			 {}, {}, {}, {}, {}, {}})
 {
 }
 
@@ -979,7 +1001,7 @@ void Handoffs::app_commands()
 	if (::read(d.app->commands_fd.get(), &count, sizeof(count)) < 0 && errno != EAGAIN)
 		d.log("cannot read the application's wake-up: ", std::strerror(errno));
 	for (;;) {
-		std::variant<AppLink::HandOff, AppLink::Decline> command;
+		decltype(d.app->commands)::value_type command;
 		{
 			std::lock_guard guard(d.app->lock);
 			if (d.app->commands.empty())
@@ -989,6 +1011,10 @@ void Handoffs::app_commands()
 		}
 		if (auto *h = std::get_if<AppLink::HandOff>(&command)) {
 			d.hand_off(h->node, std::move(h->conns), std::move(h->dups));
+			continue;
+		}
+		if (auto *drained = std::get_if<AppLink::Drained>(&command)) {
+			d.drained(drained->result);
 			continue;
 		}
 		auto &decline = std::get<AppLink::Decline>(command);
@@ -1098,6 +1124,8 @@ void Handoffs::closed(std::uint64_t conn)
 		d.acceptor_event(name, acceptor::Event::peer_closed, &left);
 	/* A gecko-ctl that gave up waiting is answered by no later handoff. */
 	std::erase_if(d.asked, [conn](const Impl::Asked &a) { return a.waiter == conn; });
+	if (d.drain_waiter == conn)
+		d.drain_waiter.reset();
 }
 
 void Handoffs::tick(Clock::time_point now)
@@ -1181,6 +1209,24 @@ void Handoffs::control(std::uint64_t waiter, const wire::Message &msg)
 		wire::Message reply(wire::Type::reply);
 		reply.put_u32(wire::Attr::error, 0).put(wire::Attr::records, lines);
 		d.transport.send(waiter, reply);
+		return;
+	}
+	if (msg.type() == wire::Type::drain) {
+		if (!d.app) {
+			Error error{EOPNOTSUPP, "this agent runs no application: ask the server's own agent"};
+			return d.answer(waiter, &error);
+		}
+		if (d.drain_waiter) {
+			Error error{EBUSY, "a drain is under way"};
+			return d.answer(waiter, &error);
+		}
+		d.drain_waiter = waiter;
+		{
+			std::lock_guard guard(d.app->lock);
+			d.app->mode = static_cast<std::uint8_t>(wire::Mode::draining);
+		}
+		d.log("draining: the application hands its clients to other members");
+		d.app->post(Drain{});
 		return;
 	}
 	if (msg.type() == wire::Type::fault) {

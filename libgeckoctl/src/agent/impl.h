@@ -44,6 +44,8 @@ struct Agent::Impl final : Transport::Handler, Signalling::Listener {
 	void job_done(const Key &key, Signalling::Kind kind, const Error *error) override;
 	/* How many connections of G the application serves; none without one. */
 	std::uint32_t connections();
+	/* What the application does: serve, drain, or nothing once it left. */
+	wire::Mode mode();
 
 	void log(const std::string &line)
 	{

@@ -42,11 +42,16 @@ void Membership::log(const std::string &line)
 		log_(line);
 }
 
-void Membership::tick(Clock::time_point now, std::uint32_t connections)
+void Membership::tick(Clock::time_point now, std::uint32_t connections, wire::Mode mode)
 {
 	connections_ = connections;
+	if (mode != mode_) {
+		mode_ = mode;
+		next_beat_.reset();
+	}
 	for (auto &p : peers_)
-		if (p.state == MemberStatus::State::alive && now - *p.heard > cluster_->failure_bound()) {
+		if ((p.state == MemberStatus::State::alive || p.state == MemberStatus::State::draining) &&
+		    now - *p.heard > cluster_->failure_bound()) {
 			p.state = MemberStatus::State::dead;
 			log("member " + p.member->name + " (" + text(p.member->address) + ") is dead: silent for " +
 			    seconds(now - *p.heard));
@@ -59,7 +64,7 @@ void Membership::tick(Clock::time_point now, std::uint32_t connections)
 			     *next_beat_ + cluster_->heartbeat_period :
 			     now + cluster_->heartbeat_period;
 	wire::Message beat(wire::Type::heartbeat);
-	beat.put_u32(wire::Attr::connections, connections_);
+	beat.put_u32(wire::Attr::connections, connections_).put_u8(wire::Attr::mode, static_cast<std::uint8_t>(mode_));
 	for (const auto &p : peers_) {
 		auto conn = transport_.peer(self_.address, p.member->address);
 
@@ -78,10 +83,27 @@ void Membership::heartbeat(const in6_addr &node, const wire::Message &msg, Clock
 		counters_.peer_errors++;
 		return;
 	}
-	if (at->state != MemberStatus::State::alive)
-		log("member " + at->member->name + " (" + text(node) + ") is alive" +
-		    (at->heard ? ", after " + seconds(now - *at->heard) + " of silence" : std::string()));
-	at->state = MemberStatus::State::alive;
+	auto state = MemberStatus::State::alive;
+	switch (static_cast<wire::Mode>(msg.u8(wire::Attr::mode).value_or(0))) {
+	case wire::Mode::serving:
+		break;
+	case wire::Mode::draining:
+		state = MemberStatus::State::draining;
+		break;
+	case wire::Mode::left:
+		state = MemberStatus::State::left;
+		break;
+	default:
+		counters_.peer_errors++;
+		return;
+	}
+	if (at->state != state) {
+		std::string was = at->state == MemberStatus::State::dead && at->heard ?
+					  ", after " + seconds(now - *at->heard) + " of silence" :
+					  std::string();
+		log("member " + at->member->name + " (" + text(node) + ") is " + std::string(name(state)) + was);
+	}
+	at->state = state;
 	at->heard = now;
 	at->connections = *connections;
 	at->heartbeats++;

@@ -32,8 +32,12 @@ public:
 	Membership(std::shared_ptr<const Cluster> cluster, const Member &self, Transport &transport,
 		   Counters &counters, Log log);
 
-	/* Sends the heartbeats that are due, saying this node serves @connections; marks the silent dead. */
-	void tick(Clock::time_point now, std::uint32_t connections);
+	/*
+	 * Sends the heartbeats that are due, saying this node serves
+	 * @connections and is in @mode (at once when the mode changed); marks
+	 * the silent dead, except those that left.
+	 */
+	void tick(Clock::time_point now, std::uint32_t connections, wire::Mode mode);
 	/* A heartbeat from the agent at @node. */
 	void heartbeat(const in6_addr &node, const wire::Message &msg, Clock::time_point now);
 	/* gecko-ctl's members request. */
@@ -60,6 +64,7 @@ private:
 	std::vector<Peer> peers_;	/* every member but this node, in the configuration's order */
 	std::optional<Clock::time_point> next_beat_;
 	std::uint32_t connections_ = 0;
+	wire::Mode mode_ = wire::Mode::serving;
 };
 
 } // namespace gecko::agent

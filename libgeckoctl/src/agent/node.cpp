@@ -179,17 +179,31 @@ Result<void> Node::hand_off(const in6_addr &node, std::vector<Outgoing> conns)
 	return {};
 }
 
-void Node::decline(const Request &request, Error error)
+namespace {
+
+template <class Command>
+void send_command(AppLink &link, Command command)
 {
-	auto &link = *impl_->link;
 	{
 		std::lock_guard guard(link.lock);
-		link.commands.emplace_back(AppLink::Decline{request.client, std::move(error)});
+		link.commands.push_back(std::move(command));
 	}
 	std::uint64_t one = 1;
 	if (write(link.commands_fd.get(), &one, sizeof(one)) < 0) {
 		/* An eventfd write fails only on overflow: the agent is awake anyway. */
 	}
+}
+
+} // namespace
+
+void Node::decline(const Request &request, Error error)
+{
+	send_command(*impl_->link, AppLink::Decline{request.client, std::move(error)});
+}
+
+void Node::drained(Result<std::string> result)
+{
+	send_command(*impl_->link, AppLink::Drained{std::move(result)});
 }
 
 } // namespace gecko

@@ -46,6 +46,7 @@ enum class Type : std::uint16_t {
 	handoffs = 9,		/* -> records */
 	fault = 10,		/* text: tests only, see Control::inject_fault */
 	members = 11,		/* -> records */
+	drain = 12,		/* -> text: asks the application to drain the node */
 	/* Between agents. */
 	home_test = 16,		/* home, client, cookie: the contact node sends a HoTI */
 	home_test_reply = 17,	/* home, client, cookie, then nonce_index and token, or error and text */
@@ -57,7 +58,7 @@ enum class Type : std::uint16_t {
 	handoff_abort = 22,	/* handoff: the donor gave up before the state left */
 	handoff_query = 23,	/* handoff: the donor heard nothing; answered by a handoff_reply */
 	/* Membership (agent/membership.h). */
-	heartbeat = 24,		/* connections: the sender is alive and serves that many */
+	heartbeat = 24,		/* connections, [mode]: the sender is alive and serves that many */
 };
 
 /* A handoff_reply's answer. */
@@ -67,6 +68,13 @@ enum class Answer : std::uint8_t {
 	done = 3,	/* the acceptor thawed the connections */
 	aborted = 4,	/* it dropped what it restored and never thaws it (error, text, bu_sent) */
 	pending = 5,	/* not decided yet */
+};
+
+/* What a member does, in its heartbeats. */
+enum class Mode : std::uint8_t {
+	serving = 0,
+	draining = 1,	/* handing its clients to others */
+	left = 2,	/* drained: takes nothing */
 };
 
 enum class Attr : std::uint16_t {
@@ -90,6 +98,7 @@ enum class Attr : std::uint16_t {
 	records = 18,		/* text, one record per line: handoffs or members (see control.cpp) */
 	answer = 19,		/* 8 bits, enum Answer */
 	connections = 20,	/* 32 bits */
+	mode = 21,		/* 8 bits, enum Mode */
 	/* 64 bits each: the agent's counters, in the order of struct agent::Counters. */
 	counter_base = 32,
 };

@@ -92,6 +92,7 @@ struct Connection {
 	bool retry = false;
 	std::vector<in6_addr> tried;
 	std::optional<Error> error;	/* why the last handoff did not move it */
+	std::size_t drain_attempts = 0;	/* handoffs a drain made of it */
 };
 
 struct Listener {
@@ -125,6 +126,14 @@ struct Framework {
 	/* New clients waiting for room at the member the policy chose for them. */
 	std::deque<std::pair<std::shared_ptr<Connection>, in6_addr>> queued;
 	std::uint64_t choices = 0;	/* the policy's: this node's report number */
+	/* gecko-ctl drain: every client to other members; what moved, and why the others did not. */
+	struct {
+		bool active = false;
+		std::chrono::steady_clock::time_point started;
+		unsigned clients = 0;
+		unsigned conns = 0;
+		std::map<in6_addr, Error, agent::AddrLess> failed;
+	} draining;
 	std::vector<Request> requests;	/* gecko-ctl handoffs waiting for the client's connections to be free */
 
 	template <class... Args>
@@ -143,6 +152,8 @@ struct Framework {
 	void handle(Arrival &arrival);
 	void handle(const Departure &departure);
 	void handle(const Request &request);
+	void handle(const Drain &drain);
+	void drain_step();
 	void retry_requests();
 	void deliver(Listener &listener, std::shared_ptr<Connection> conn);
 	std::string name(const in6_addr &node) const;
@@ -362,6 +373,9 @@ void Framework::handle(const Departure &departure)
 	auto why = departure.error ? *departure.error : Error{EIO, "no reason given"};
 	std::vector<std::shared_ptr<Connection>> ended;
 
+	/* A handoff ended: room for one more to that member, whoever waits for it. */
+	changed.notify_all();
+
 	for (int fd : departure.fds)
 		if (auto it = conns.find(fd); it != conns.end())
 			ended.push_back(it->second);
@@ -371,6 +385,11 @@ void Framework::handle(const Departure &departure)
 		log("departure: ", text(departure.client), " to ", name(departure.node), ": ",
 		    departure.fate == Fate::moved ? "moved" : "lost: " + why.describe(), ", frozen ",
 		    departure.frozen.count() / 1000.0, " ms");
+		if (draining.active && departure.fate == Fate::moved && !ended.empty()) {
+			draining.clients++;
+			draining.conns += static_cast<unsigned>(ended.size());
+			draining.failed.erase(departure.client);
+		}
 		for (const auto &c : ended) {
 			c->where = Connection::Where::gone;
 			if (departure.fate == Fate::lost)
@@ -385,6 +404,8 @@ void Framework::handle(const Departure &departure)
 		return;
 	}
 	log("departure: ", text(departure.client), " to ", name(departure.node), ": stayed here: ", why.describe());
+	if (draining.active)
+		draining.failed.insert_or_assign(departure.client, why);
 	if (policy && !ended.empty() && ended.front()->by_policy)
 		policy->NotifyFailedHandoff(departure.node, departure.client);
 	for (const auto &c : ended) {
@@ -418,6 +439,84 @@ void Framework::handle(const Request &request)
 {
 	log("request: ", text(request.client), " to ", name(request.node));
 	requests.push_back(request);
+}
+
+void Framework::handle(const Drain &)
+{
+	if (contact) {
+		log("drain: refused: ", self->name, " is the contact node");
+		node->drained(fail(EBUSY, self->name + " is the contact node: it places the new clients, and no "
+							"backup takes its role yet"));
+		return;
+	}
+	log("drain: handing every client to other members");
+	draining.active = true;
+	draining.started = std::chrono::steady_clock::now();
+	draining.clients = draining.conns = 0;
+	draining.failed.clear();
+	for (auto &[fd, c] : conns)
+		c->drain_attempts = 0;
+}
+
+/*
+ * One more handoff for each client still here whose connections are free,
+ * to the member the policy picks among the others; the answer once every
+ * client moved or had its tries.
+ */
+void Framework::drain_step()
+{
+	std::map<in6_addr, std::vector<std::shared_ptr<Connection>>, agent::AddrLess> clients;
+	bool moving = false;
+	for (const auto &[fd, c] : conns) {
+		if (!c->program || c->where == Connection::Where::gone)
+			continue;
+		moving = moving || c->where == Connection::Where::leaving;
+		clients[c->peer.sin6_addr].push_back(c);
+	}
+	bool waiting = false;
+	for (const auto &[client, list] : clients) {
+		const auto &first = list.front();
+		if (std::ranges::any_of(list, [](const auto &c) {
+			    return c->busy || c->where == Connection::Where::leaving;
+		    })) {
+			waiting = true;
+			continue;
+		}
+		if (first->drain_attempts >= max_placement_tries)
+			continue;
+		first->tried.assign(1, self->address);
+		auto target = choose(*first);
+		first->tried.clear();
+		if (!target) {
+			draining.failed.insert_or_assign(client, target.error());
+			for (const auto &c : list)
+				c->drain_attempts = max_placement_tries;
+			continue;
+		}
+		waiting = true;
+		if (outgoing[*target] >= max_outgoing)
+			continue;
+		for (const auto &c : list)
+			c->drain_attempts++;
+		if (auto ok = hand_off(client, *target, true, false); !ok)
+			draining.failed.insert_or_assign(client, ok.error());
+	}
+	if (moving || waiting)
+		return;
+	draining.active = false;
+	auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - draining.started);
+	std::string moved = "moved " + std::to_string(draining.clients) + " client(s), " + std::to_string(draining.conns) +
+			    " connection(s), in " + std::to_string(ms.count()) + " ms";
+	if (clients.empty()) {
+		log("drain: ", moved);
+		node->drained(moved);
+		return;
+	}
+	std::string why = moved + "; " + std::to_string(clients.size()) + " client(s) could not move and are served here";
+	if (!draining.failed.empty())
+		why += " (" + text(draining.failed.begin()->first) + ": " + draining.failed.begin()->second.describe() + ")";
+	log("drain: ", why);
+	node->drained(fail(EAGAIN, why));
 }
 
 /* gecko-ctl's requests, once the client's connections are free. */
@@ -486,6 +585,8 @@ void Framework::run()
 			if (fds[3 + i].revents && !watched[i]->closed)
 				accept_all(*watched[i]);
 		retry_requests();
+		if (draining.active)
+			drain_step();
 	}
 }
 
@@ -722,6 +823,8 @@ Result<void> GeckoSocket::handoff(std::optional<in6_addr> target, bool nonblocki
 			return std::unexpected(chosen.error());
 		target = *chosen;
 	}
+	/* As many under way to one member as placements may have: more would be refused there. */
+	f.changed.wait(guard, [&] { return f.stopped || f.outgoing[*target] < detail::max_outgoing; });
 	if (by_policy && nonblocking)
 		conn_->tried.assign(1, f.self->address);
 	if (auto ok = f.hand_off(client, *target, by_policy, by_policy && nonblocking); !ok) {

@@ -13,10 +13,12 @@
 #     serves its share (round-robin and least-connections 100 each, give or
 #     take 5 for a handoff the policy had to retry or a load report on its
 #     way; random 60 to 140: five standard deviations of a fair draw);
-#   - sessions: 200 clients at once send random lines for 60 s, some ending
-#     in "H", on which the server hands the connection to the member the
-#     policy picks: no session broken, no wrong echo, every node serves
-#     sessions that arrived by a handoff.
+#   - sessions: 200 clients arriving over 10 s, then all at once, send
+#     random lines, one every 0.2 s at most, until 60 s have passed; one
+#     line in 200 ends in "H", on which the server hands the connection to
+#     the member the policy picks (about 5 handoffs a second besides the
+#     placements): no session broken (an echo 10 s late is), no wrong echo,
+#     every node serves sessions.
 . "$GECKO_REPO/tests/vm/lib/common.sh"
 . "$GECKO_REPO/tests/vm/lib/topology.sh"
 . "$GECKO_REPO/tests/vm/lib/mip6.sh"
@@ -108,9 +110,9 @@ placement 301 95 105
 restart_servers least-connections
 placement 601 95 105
 
-pretty "200 sessions at once for 60 s, random lines, some with H (hand off by the policy)"
+pretty "200 sessions (arriving over 10 s) for 60 s, a random line every 0.2 s, some with H (hand off by the policy)"
 restart_servers random
-client "$GECKO_REPO/tests/vm/tools/policy-echo-client" $G 7 $PREFIX 901 200 200 60 1 > "$RUN/sessions.out" ||
+client "$GECKO_REPO/tests/vm/tools/policy-echo-client" $G 7 $PREFIX 901 200 200 60 0.5 10 0.2 > "$RUN/sessions.out" ||
 	{ cat "$RUN/sessions.out"; fail "sessions broken or wrong"; }
 cat "$RUN/sessions.out"
 handed=0

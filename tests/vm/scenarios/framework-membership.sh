@@ -1,0 +1,126 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# vm-timeout: 600
+# Members that come, drain, leave and come back, under gecko-policy-echo
+# (the high-level API) with the round-robin policy, one configuration file
+# listing node1 (contact), node2 and node3:
+#
+#   client fd00:c::1:N ── router ── node1 (contact)   node2   node3
+#
+#   - node3's program is not running: 20 new clients go to node1 and node2,
+#     10 each;
+#   - node3's program starts (it joins at runtime): once node1 sees it alive,
+#     30 new clients go 10 to each node;
+#   - 30 sessions of 60 s (a line at a time, no H) are placed 10 per node;
+#     gecko-ctl drain on node2 moves its 10 to the others and node2 leaves:
+#     node1 sees it "left", 30 new clients go to node1 and node3 only;
+#   - drain is refused on the contact node, which places the clients;
+#   - node2's program restarted: it rejoins, and 30 new clients go 10 to
+#     each node again; the 30 sessions, on node1 and node3 meanwhile, end
+#     unbroken with every line echoed.
+. "$GECKO_REPO/tests/vm/lib/common.sh"
+. "$GECKO_REPO/tests/vm/lib/topology.sh"
+. "$GECKO_REPO/tests/vm/lib/mip6.sh"
+. "$GECKO_REPO/tests/vm/lib/anycast.sh"
+. "$GECKO_REPO/tests/vm/lib/handoff.sh"
+
+trap anycast_down EXIT
+
+RUN=$(mktemp -d)
+CONF=$RUN/gecko.conf
+PREFIX=fd00:c::1:
+cat > "$CONF" <<-EOF
+	service = $G
+	home-agent = $HA
+	key-file = $KEY
+	contact = node1
+	policy = round-robin
+EOF
+for k in 1 2 3; do printf '[member.node%s]\naddress = fd00:1%s::2\n' $k $k >> "$CONF"; done
+
+declare -A LOG=([1]=$GECKO_OUT/agent1.log [2]=$GECKO_OUT/agent2.log [3]=$GECKO_OUT/node3.log)
+# lib/anycast.sh prepares node3 (G, the service) but its program starts later: a line for anycast_up to wait for.
+agent_cmd() {
+	if (($1 == 3)); then
+		echo "echo node agent: node3 starts later"
+	else
+		echo "gecko-policy-echo --cluster $CONF"
+	fi
+}
+credentials() { :; }
+
+# start K [LOG]: node K's program, logging to LOG[K].
+start() {
+	ip netns exec node$1 gecko-policy-echo --cluster "$CONF" > "${LOG[$1]}" 2>&1 &
+	AGENT[$1]=$!
+	PIDS+=($!)
+	wait_for 10 grep -q "gecko-policy-echo: serving port 7" "${LOG[$1]}"
+}
+# state K OF: node K's view of member OF.
+state() { ip netns exec node$1 gecko-ctl members --json | jq -r ".[] | select(.name == \"node$2\") | .state"; }
+is_state() { [[ $(state $1 $2) == "$3" ]]; }
+# served K FIRST LAST: how many clients from address FIRST to LAST (decimal) node K has served.
+served() {
+	local n=0 a
+	while read -r a; do
+		a=$((16#${a#"serving $PREFIX"}))
+		if ((a >= $2 && a <= $3)); then n=$((n + 1)); fi
+	done < <(grep -so "^serving ${PREFIX}[0-9a-f]*" "${LOG[$1]}")
+	echo $n
+}
+# clients FIRST COUNT WANT1 WANT2 WANT3: COUNT new clients, one line each; node K serves WANTK of them.
+clients() {
+	local k last=$(($1 + $2 - 1)) want=("" "$3" "$4" "$5")
+	client "$GECKO_REPO/tests/vm/tools/policy-echo-client" $G 7 $PREFIX $1 $2 5 0 0 > "$RUN/clients.out" ||
+		{ cat "$RUN/clients.out"; fail "clients $1 to $last: sessions failed"; }
+	for k in 1 2 3; do
+		expect_eq "node$k's share of clients $1 to $last" "$(served $k $1 $last)" "${want[$k]}"
+	done
+	pretty "clients $1 to $last: $3 on node1, $4 on node2, $5 on node3"
+}
+
+topo_up
+for i in $(seq 1 200); do printf 'addr add %s%x/64 dev eth0 nodad\n' $PREFIX $i; done > "$RUN/addrs"
+ip -n client -batch "$RUN/addrs"
+anycast_up 1 2 3
+wait_for 10 grep -q "registered with the home agent" "${LOG[1]}"
+wait_for 10 is_state 1 2 alive
+
+pretty "node3 is down: new clients go to node1 and node2"
+expect_eq "node1's view of node3" "$(state 1 3)" unknown
+clients 1 20 10 10 0
+
+pretty "node3 joins"
+start 3
+wait_for 10 is_state 1 3 alive
+clients 21 30 10 10 10
+
+pretty "30 sessions of 60 s, then node2 drains"
+client "$GECKO_REPO/tests/vm/tools/policy-echo-client" $G 7 $PREFIX 51 30 30 60 0 > "$RUN/sessions.out" &
+SESSIONS=$!
+# all_placed FIRST LAST: every client from FIRST to LAST is served somewhere.
+all_placed() { (($(served 1 $1 $2) + $(served 2 $1 $2) + $(served 3 $1 $2) == $2 - $1 + 1)); }
+wait_for 30 all_placed 51 80
+on2=$(served 2 51 80)
+drained=$(ip netns exec node2 timeout 60 gecko-ctl drain) || fail "node2's drain failed: $drained"
+pretty "node2: $drained"
+[[ $drained == "moved $on2 client(s), $on2 connection(s), in "* ]] || fail "node2 drained '$drained', not its $on2 sessions"
+wait_for 10 is_state 1 2 left
+wait_for 10 is_state 3 2 left
+clients 81 30 15 0 15
+
+pretty "the contact node does not drain"
+if out=$(ip netns exec node1 gecko-ctl drain 2>&1); then
+	fail "node1 drained: $out"
+fi
+grep -q "node1 is the contact node" <<< "$out" || fail "node1's refusal does not say why: $out"
+
+pretty "node2's program restarts and rejoins"
+kill "${AGENT[2]}"
+wait "${AGENT[2]}" 2> /dev/null || true
+LOG[2]=$GECKO_OUT/node2-again.log
+start 2
+wait_for 10 is_state 1 2 alive
+clients 111 30 10 10 10
+
+wait $SESSIONS || { cat "$RUN/sessions.out"; fail "sessions broken while node2 drained and restarted"; }
+cat "$RUN/sessions.out"
