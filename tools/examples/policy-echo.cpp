@@ -18,6 +18,7 @@
 #include <gecko/framework.h>
 
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -115,6 +116,12 @@ int run(const EchoOptions &options)
 	if (!sigs) {
 		say("gecko-policy-echo: ", sigs.error().describe());
 		return exit_failure;
+	}
+	/* Two descriptors per connection (the socket and its wake-up), and the agent's own copies during a handoff. */
+	if (rlimit nofile; ::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+		nofile.rlim_cur = nofile.rlim_max;
+		if (::setrlimit(RLIMIT_NOFILE, &nofile) < 0)
+			say("gecko-policy-echo: cannot raise the limit on open files: ", std::strerror(errno));
 	}
 	FrameworkOptions fo;
 	fo.policy = options.policy;
