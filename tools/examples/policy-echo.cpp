@@ -49,13 +49,15 @@ public:
 	void start(GeckoSocket socket)
 	{
 		std::lock_guard guard(lock_);
-		/* Their sockets close here, after their threads ended: no thread uses a number reused. */
-		std::erase_if(threads_, [](const Entry &e) { return e.done->load(); });
-		auto shared = std::make_shared<GeckoSocket>(std::move(socket));
-		auto done = std::make_shared<std::atomic<bool>>(false);
-		threads_.push_back({shared, done, std::jthread([shared, done] {
-					    serve(*shared);
-					    *done = true;
+		std::erase_if(threads_, [](const Entry &e) { return e.session->done.load(); });
+		auto session = std::make_shared<Session>();
+		session->socket = std::move(socket);
+		threads_.push_back({session, std::jthread([session] {
+					    serve(session->socket);
+					    /* Closed at once: a connection that ended counts nowhere any more. */
+					    std::lock_guard closing(session->lock);
+					    session->socket.Close();
+					    session->done = true;
 				    })});
 	}
 
@@ -63,15 +65,22 @@ public:
 	void stop()
 	{
 		std::lock_guard guard(lock_);
-		for (auto &e : threads_)
-			::shutdown(e.socket->fd(), SHUT_RDWR);
+		for (auto &e : threads_) {
+			std::lock_guard closing(e.session->lock);
+			if (e.session->socket.fd() >= 0)
+				::shutdown(e.session->socket.fd(), SHUT_RDWR);
+		}
 		threads_.clear();
 	}
 
 private:
+	struct Session {
+		std::mutex lock;	/* the socket's closing, against stop()'s shutdown() */
+		GeckoSocket socket;
+		std::atomic<bool> done = false;
+	};
 	struct Entry {
-		std::shared_ptr<GeckoSocket> socket;
-		std::shared_ptr<std::atomic<bool>> done;
+		std::shared_ptr<Session> session;
 		std::jthread thread;
 	};
 

@@ -190,8 +190,8 @@ struct MemberStatus {
 		alive,		/* heard from within the failure bound */
 		dead,		/* heard from once, silent since for longer than the bound */
 		unknown,	/* never heard from */
-		draining,	/* alive, handing its clients to others: takes no new one */
-		left,		/* drained, and said it leaves: takes nothing until it serves again */
+		draining,	/* alive, handing its clients to others: is sent no new one */
+		left,		/* drained, and said it leaves: is sent no client until it serves again */
 	};
 	std::string name;
 	in6_addr address{};

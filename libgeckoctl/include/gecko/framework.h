@@ -32,6 +32,12 @@
  * each with the state its socket carries (SetState), and fails with
  * EBUSY while another thread uses one of them.
  *
+ * A handoff asked from outside (gecko-ctl handoff, gecko-ctl drain) takes
+ * the client's connections once no thread is inside a Read or Write of
+ * theirs: between a program's Read and its Write, say. Such a Write then
+ * fails with ENOTCONN; a program that must finish an exchange first keeps
+ * the connection's state (SetState) current, for the acceptor.
+ *
  * Threads: the framework's calls may come from any thread; one
  * GeckoSocket is used by one thread at a time, like a socket. Every
  * object here is move-only and closes what it holds when it goes; a

@@ -161,7 +161,8 @@ public:
 	/*
 	 * Answers a Drain: @result says what moved, or why some clients
 	 * could not (the node then still drains: gecko-ctl drain may be asked
-	 * again). Success makes the node leave.
+	 * again). Success makes the node leave; EBUSY or EOPNOTSUPP refuse
+	 * the drain, and the node serves as before.
 	 */
 	void drained(Result<std::string> result);
 

@@ -251,7 +251,10 @@ struct Handoffs::Impl {
 	{
 		{
 			std::lock_guard guard(app->lock);
-			app->mode = static_cast<std::uint8_t>(result ? wire::Mode::left : wire::Mode::draining);
+			auto refused = !result && (result.error().code == EBUSY || result.error().code == EOPNOTSUPP);
+			app->mode = static_cast<std::uint8_t>(result	 ? wire::Mode::left :
+							      refused ? wire::Mode::serving :
+									wire::Mode::draining);
 		}
 		log(result ? "drained: " + *result + "; this node leaves" : "drain: " + result.error().describe());
 		if (!drain_waiter)

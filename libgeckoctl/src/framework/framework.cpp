@@ -102,6 +102,7 @@ struct Listener {
 	std::deque<std::shared_ptr<Connection>> ready;
 	bool blocking = true;
 	bool closed = false;
+	std::chrono::steady_clock::time_point paused_until;	/* accept() ran out of descriptors */
 };
 
 struct Framework {
@@ -162,6 +163,11 @@ struct Framework {
 	std::vector<std::shared_ptr<Connection>> of_client(const in6_addr &client) const;
 	Result<void> hand_off(const in6_addr &client, const in6_addr &target, bool by_policy, bool retry);
 	Result<in6_addr> choose(const Connection &conn);
+	unsigned under_way(const in6_addr &target) const
+	{
+		auto it = outgoing.find(target);
+		return it == outgoing.end() ? 0 : it->second;
+	}
 	void forget(const std::shared_ptr<Connection> &conn);
 };
 
@@ -249,7 +255,7 @@ void Framework::place(const std::shared_ptr<Connection> &conn)
 
 void Framework::place_on(const std::shared_ptr<Connection> &conn, const in6_addr &target)
 {
-	if (outgoing[target] >= max_outgoing) {
+	if (under_way(target) >= max_outgoing) {
 		queued.emplace_back(conn, target);
 		return;
 	}
@@ -303,6 +309,9 @@ void Framework::accept_all(Listener &listener)
 		if (fd.get() < 0) {
 			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 				log("accept on port ", listener.port, ": ", std::strerror(errno));
+			/* Out of descriptors: the client waits in the backlog; look again in a while, not at once. */
+			if (errno == EMFILE || errno == ENFILE)
+				listener.paused_until = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
 			if (errno != ECONNABORTED)
 				return;
 			continue;
@@ -494,7 +503,7 @@ void Framework::drain_step()
 			continue;
 		}
 		waiting = true;
-		if (outgoing[*target] >= max_outgoing)
+		if (under_way(*target) >= max_outgoing)
 			continue;
 		for (const auto &c : list)
 			c->drain_attempts++;
@@ -561,8 +570,9 @@ void Framework::run()
 		std::vector<std::shared_ptr<Listener>> watched;
 		{
 			std::lock_guard guard(lock);
+			auto now = std::chrono::steady_clock::now();
 			for (const auto &[port, l] : listeners) {
-				fds.push_back({l->fd.get(), POLLIN, 0});
+				fds.push_back({now < l->paused_until ? -1 : l->fd.get(), POLLIN, 0});
 				watched.push_back(l);
 			}
 		}
@@ -596,21 +606,31 @@ void Framework::shutdown()
 		return;
 	signal(stop);
 	thread.join();
-	/* The agent goes: handoffs under way roll back, the connections are the program's again. */
+	/* Whoever holds the lock and sees this false may still use the Node. */
+	{
+		std::lock_guard guard(lock);
+		stopped = true;
+	}
+	/* The agent goes: handoffs under way end as a node that stops must (see gecko/node.h). */
 	node.reset();
 	std::lock_guard guard(lock);
-	stopped = true;
 	for (auto &[fd, c] : conns)
 		if (c->where == Connection::Where::leaving) {
-			c->where = Connection::Where::here;
-			c->error = Error{ESHUTDOWN, "the framework stopped"};
+			/* Rolled back, or dropped once its state left: which, nobody here will hear. */
+			c->where = Connection::Where::gone;
+			c->error = Error{ESHUTDOWN, "the framework stopped during a handoff of the connection"};
 			signal(c->wake);
 		}
+	/* What the program never took closes now; what it took, when it closes it. */
+	std::erase_if(conns, [](const auto &c) { return !c.second->program; });
 	for (auto &[port, l] : listeners) {
+		for (const auto &c : l->ready)
+			conns.erase(c->fd.get());
 		l->closed = true;
 		l->ready.clear();
 		l->fd = UniqueFd();
 	}
+	queued.clear();
 	changed.notify_all();
 }
 
@@ -824,7 +844,7 @@ Result<void> GeckoSocket::handoff(std::optional<in6_addr> target, bool nonblocki
 		target = *chosen;
 	}
 	/* As many under way to one member as placements may have: more would be refused there. */
-	f.changed.wait(guard, [&] { return f.stopped || f.outgoing[*target] < detail::max_outgoing; });
+	f.changed.wait(guard, [&] { return f.stopped || f.under_way(*target) < detail::max_outgoing; });
 	if (by_policy && nonblocking)
 		conn_->tried.assign(1, f.self->address);
 	if (auto ok = f.hand_off(client, *target, by_policy, by_policy && nonblocking); !ok) {
@@ -850,8 +870,9 @@ void GeckoSocket::Close()
 		std::unique_lock guard(f.lock);
 		f.changed.wait(guard, [&] { return conn_->where != Where::leaving; });
 		/* Before close(): the number may be reused at once. */
-		if (conn_->where == Where::here && !f.stopped) {
-			f.node->remove(conn_->fd.get());
+		if (conn_->where == Where::here) {
+			if (!f.stopped)
+				f.node->remove(conn_->fd.get());
 			f.conns.erase(conn_->fd.get());
 		}
 	}
@@ -932,6 +953,9 @@ Result<GeckoSocket> GeckoServerSocket::Accept()
 		f.changed.wait(guard, [&] { return !l.ready.empty() || l.closed; });
 	if (l.closed)
 		return fail(ESHUTDOWN, "the server socket is closed");
+	/* Moved away by a handoff of the client's before the program took it. */
+	while (!l.ready.empty() && l.ready.front()->where == Where::gone)
+		l.ready.pop_front();
 	if (l.ready.empty())
 		return fail(EAGAIN, "no connection waits");
 	auto conn = std::move(l.ready.front());
@@ -967,22 +991,24 @@ void GeckoServerSocket::Close()
 	if (!listener_)
 		return;
 	auto &f = *framework_;
-	std::vector<std::shared_ptr<Connection>> waiting;
 	{
 		std::lock_guard guard(f.lock);
+		if (listener_->closed)
+			return;
 		listener_->closed = true;
-		waiting.assign(listener_->ready.begin(), listener_->ready.end());
+		/* Those a handoff is moving close when it ends, as any connection that moved. */
+		for (const auto &c : listener_->ready)
+			if (c->where == Where::here) {
+				if (!f.stopped)
+					f.node->remove(c->fd.get());
+				f.conns.erase(c->fd.get());
+			}
 		listener_->ready.clear();
-		for (const auto &c : waiting)
-			if (!f.stopped)
-				f.forget(c);
 		if (auto it = f.listeners.find(listener_->port); it != f.listeners.end() && it->second == listener_)
 			f.listeners.erase(it);
 		f.changed.notify_all();
 	}
 	detail::signal(f.wake);
-	listener_.reset();
-	framework_.reset();
 }
 
 /* --- GeckoFramework --- */
