@@ -25,17 +25,9 @@ trap anycast_down EXIT
 
 RUN=$(mktemp -d)
 CONF=$RUN/gecko.conf
-PREFIX=fd00:c::1:
 PLACED=150
 HELD=1000
-cat > "$CONF" <<-EOF
-	service = $G
-	home-agent = $HA
-	key-file = $KEY
-	contact = node1
-	policy = round-robin
-EOF
-for k in 1 2 3; do printf '[member.node%s]\naddress = fd00:1%s::2\n' $k $k >> "$CONF"; done
+framework_conf "$CONF"
 agent_cmd() { echo "gecko-policy-echo --cluster $CONF"; }
 credentials() { :; }
 
@@ -65,15 +57,9 @@ EOF
 topo_up
 link_netem client delay 9500us
 for k in 1 2 3; do link_netem node$k delay 250us; done
-# Every node and the router have a neighbour entry per client address, in one table for the whole guest.
-sysctl -qw net.ipv6.neigh.default.gc_thresh2=8192 net.ipv6.neigh.default.gc_thresh3=16384
-for i in $(seq 1 $((PLACED + HELD))); do printf 'addr add %s%x/64 dev eth0 nodad\n' $PREFIX $i; done > "$RUN/addrs"
-ip -n client -batch "$RUN/addrs"
+client_addresses $((PLACED + HELD))
 anycast_up 1 2 3
 wait_for 10 grep -q "registered with the home agent" "$GECKO_OUT/agent1.log"
-members_alive() {
-	[[ $(ip netns exec node1 gecko-ctl members --json | jq '[.[] | select(.state == "alive")] | length') == 2 ]]
-}
 wait_for 10 members_alive
 # The baseline's echo: threads, not a process per connection, as gecko-policy-echo.
 ip netns exec node2 /usr/bin/python3 -c '

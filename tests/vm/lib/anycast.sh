@@ -18,6 +18,16 @@
 #                     cannot share a namespace (control socket, port 7433)
 #   anycast_down      stops them and the topology
 #   echo_reply TEXT   the UDP echo's answer to the client's TEXT
+#
+# For programs on the high-level API (gecko/framework.h), which run the
+# node agent themselves and read the distributed server's file:
+#   framework_conf FILE   that file (gecko.conf(5)): G, the home agent, $KEY,
+#                     node1 the contact node, round-robin, the three nodes
+#   client_addresses N    $PREFIX1 .. $PREFIXN (hexadecimal) on the client,
+#                     each a client of its own for the contact node; the
+#                     guest's neighbour table (one for all namespaces) sized
+#                     for them
+#   members_alive     node1's agent sees the two other members alive
 
 PATH=$GECKO_REPO/build/tools/gecko-had:$GECKO_REPO/build/tools/gecko-cnd:$GECKO_REPO/build/tools/gecko-agent:$PATH
 PATH=$GECKO_REPO/build/tools/examples:$PATH
@@ -88,6 +98,33 @@ credentials() {
 anycast_down() {
 	kill $HAD_PID "${PIDS[@]}" 2> /dev/null || true
 	topo_down
+}
+
+PREFIX=fd00:c::1:
+
+framework_conf() {
+	local k
+	cat > "$1" <<-EOF
+		service = $G
+		home-agent = $HA
+		key-file = $KEY
+		contact = node1
+		policy = round-robin
+	EOF
+	for k in 1 2 3; do printf '[member.node%s]\naddress = fd00:1%s::2\n' $k $k >> "$1"; done
+}
+
+client_addresses() {
+	local i batch
+	sysctl -qw net.ipv6.neigh.default.gc_thresh2=8192 net.ipv6.neigh.default.gc_thresh3=16384
+	batch=$(mktemp)
+	for i in $(seq 1 "$1"); do printf 'addr add %s%x/64 dev eth0 nodad\n' $PREFIX $i; done > "$batch"
+	ip -n client -batch "$batch"
+	rm -f "$batch"
+}
+
+members_alive() {
+	[[ $(ip netns exec node1 gecko-ctl members --json | jq '[.[] | select(.state == "alive")] | length') == 2 ]]
 }
 
 echo_reply() { client timeout 10 socat -t 5 - UDP6:[$G]:7007 <<< "$1"; }

@@ -29,15 +29,7 @@ trap anycast_down EXIT
 
 RUN=$(mktemp -d)
 CONF=$RUN/gecko.conf
-PREFIX=fd00:c::1:
-cat > "$CONF" <<-EOF
-	service = $G
-	home-agent = $HA
-	key-file = $KEY
-	contact = node1
-	policy = round-robin
-EOF
-for k in 1 2 3; do printf '[member.node%s]\naddress = fd00:1%s::2\n' $k $k >> "$CONF"; done
+framework_conf "$CONF"
 
 # The echo is each node's agent; the file names the key.
 POLICY=random
@@ -46,11 +38,6 @@ credentials() { :; }
 # Each node's program logs to agentK.log (lib/anycast.sh), then after each restart to echoK-ROUND.log.
 ROUND=0
 log_of() { ((ROUND)) && echo "$GECKO_OUT/echo$1-$ROUND.log" || echo "$GECKO_OUT/agent$1.log"; }
-
-# members_alive: node1 sees the two others alive.
-members_alive() {
-	[[ $(ip netns exec node1 gecko-ctl members --json | jq '[.[] | select(.state == "alive")] | length') == 2 ]]
-}
 
 # servers_ready: each node's echo serves port 7, node1 registered G and sees the others.
 servers_ready() {
@@ -95,11 +82,8 @@ placement() {
 }
 
 topo_up
-# Every node and the router have a neighbour entry per client address, in one table for the whole guest.
-sysctl -qw net.ipv6.neigh.default.gc_thresh2=8192 net.ipv6.neigh.default.gc_thresh3=16384
-# 1100 addresses: 300 for each placement round, 200 for the sessions.
-for i in $(seq 1 1100); do printf 'addr add %s%x/64 dev eth0 nodad\n' $PREFIX $i; done > "$RUN/addrs"
-ip -n client -batch "$RUN/addrs"
+# 300 for each placement round, 200 for the sessions.
+client_addresses 1100
 anycast_up 1 2 3
 servers_ready
 pretty "$(grep "registered with the home agent" "$(log_of 1)")"

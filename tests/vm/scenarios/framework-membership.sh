@@ -27,15 +27,7 @@ trap anycast_down EXIT
 
 RUN=$(mktemp -d)
 CONF=$RUN/gecko.conf
-PREFIX=fd00:c::1:
-cat > "$CONF" <<-EOF
-	service = $G
-	home-agent = $HA
-	key-file = $KEY
-	contact = node1
-	policy = round-robin
-EOF
-for k in 1 2 3; do printf '[member.node%s]\naddress = fd00:1%s::2\n' $k $k >> "$CONF"; done
+framework_conf "$CONF"
 
 declare -A LOG=([1]=$GECKO_OUT/agent1.log [2]=$GECKO_OUT/agent2.log [3]=$GECKO_OUT/node3.log)
 # lib/anycast.sh prepares node3 (G, the service) but its program starts later: a line for anycast_up to wait for.
@@ -79,8 +71,7 @@ clients() {
 }
 
 topo_up
-for i in $(seq 1 200); do printf 'addr add %s%x/64 dev eth0 nodad\n' $PREFIX $i; done > "$RUN/addrs"
-ip -n client -batch "$RUN/addrs"
+client_addresses 200
 anycast_up 1 2 3
 wait_for 10 grep -q "registered with the home agent" "${LOG[1]}"
 wait_for 10 is_state 1 2 alive
