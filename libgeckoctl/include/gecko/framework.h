@@ -150,7 +150,6 @@ private:
 
 	std::shared_ptr<detail::Framework> framework_;
 	std::shared_ptr<detail::Connection> conn_;
-	std::vector<std::byte> none_;
 };
 
 class GeckoFramework;

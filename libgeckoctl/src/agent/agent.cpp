@@ -129,10 +129,12 @@ Result<void> Agent::Impl::run(int stop_fd)
 		handoffs->tick(now);
 		if (membership) {
 			membership->tick(now, connections(), mode());
-			if (app) {
+			/* For gecko::Node::members(): a tenth of a second old at most, not remade at every wake-up. */
+			if (app && now >= members_published + std::chrono::milliseconds(100)) {
 				auto members = membership->status(now);
 				std::lock_guard guard(app->lock);
 				app->members = std::move(members);
+				members_published = now;
 			}
 		}
 	}
@@ -160,22 +162,16 @@ void Agent::Impl::control_message(std::uint64_t conn, const wire::Message &msg)
 	case wire::Type::handoffs:
 	case wire::Type::fault:
 		return handoffs->control(conn, msg);
-	case wire::Type::drain:
-		if (membership)
-			return handoffs->control(conn, msg);
-		{
-			Error error{EOPNOTSUPP, "this agent runs without a cluster configuration: there is nothing to leave"};
-			transport->send(conn, control_reply(&error));
-		}
-		return;
 	case wire::Type::members:
-		if (membership)
-			return membership->control(conn, msg);
-		{
+	case wire::Type::drain:
+		if (!membership) {
 			Error error{EOPNOTSUPP, "this agent runs without a cluster configuration (--cluster)"};
 			transport->send(conn, control_reply(&error));
+			return;
 		}
-		return;
+		if (msg.type() == wire::Type::members)
+			return membership->control(conn, msg);
+		return handoffs->control(conn, msg);
 	default: {
 		Error error{EOPNOTSUPP, "unknown request " + std::to_string(int(msg.type()))};
 		transport->send(conn, control_reply(&error));

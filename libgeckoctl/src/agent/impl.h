@@ -31,6 +31,7 @@ struct Agent::Impl final : Transport::Handler, Signalling::Listener {
 	std::unique_ptr<Handoffs> handoffs;
 	std::unique_ptr<Membership> membership;	/* with a cluster only */
 	std::shared_ptr<AppLink> app;
+	Clock::time_point members_published;	/* last copied to app->members */
 
 	Impl(Config c, Client k) : config(std::move(c)), kernel(std::move(k)) {}
 

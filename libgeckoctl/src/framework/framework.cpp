@@ -382,7 +382,7 @@ void Framework::handle(const Departure &departure)
 	auto why = departure.error ? *departure.error : Error{EIO, "no reason given"};
 	std::vector<std::shared_ptr<Connection>> ended;
 
-	/* A handoff ended: room for one more to that member, whoever waits for it. */
+	/* Whoever waits for this handoff's end, or for room to that member, looks again once the lock is free. */
 	changed.notify_all();
 
 	for (int fd : departure.fds)
@@ -409,7 +409,6 @@ void Framework::handle(const Departure &departure)
 			if (c->program)
 				signal(c->wake);
 		}
-		changed.notify_all();
 		return;
 	}
 	log("departure: ", text(departure.client), " to ", name(departure.node), ": stayed here: ", why.describe());
@@ -441,7 +440,6 @@ void Framework::handle(const Departure &departure)
 		c->tried.clear();
 		signal(c->wake);
 	}
-	changed.notify_all();
 }
 
 void Framework::handle(const Request &request)
@@ -800,7 +798,8 @@ void GeckoSocket::SetState(std::vector<std::byte> state)
 
 const std::vector<std::byte> &GeckoSocket::State() const
 {
-	return conn_ ? conn_->state : none_;
+	static const std::vector<std::byte> none;
+	return conn_ ? conn_->state : none;
 }
 
 std::optional<Error> GeckoSocket::HandoffError() const
