@@ -13,7 +13,8 @@
 #   - 30 sessions of 60 s (a line at a time, no H) are placed 10 per node;
 #     gecko-ctl drain on node2 moves its 10 to the others and node2 leaves:
 #     node1 sees it "left", 30 new clients go to node1 and node3 only;
-#   - drain is refused on the contact node, which places the clients;
+#   - drain is refused on the contact node, which places the clients, and
+#     the others still see it alive;
 #   - node2's program restarted: it rejoins, and 30 new clients go 10 to
 #     each node again; the 30 sessions, on node1 and node3 meanwhile, end
 #     unbroken with every line echoed.
@@ -104,6 +105,9 @@ if out=$(ip netns exec node1 gecko-ctl drain 2>&1); then
 	fail "node1 drained: $out"
 fi
 grep -q "node1 is the contact node" <<< "$out" || fail "node1's refusal does not say why: $out"
+# Refused, it serves as before: its next heartbeats say so (one a second).
+sleep 2.5
+expect_eq "node2's view of node1 after the refused drain" "$(state 2 1)" alive
 
 pretty "node2's program restarts and rejoins"
 kill "${AGENT[2]}"
