@@ -6,7 +6,7 @@
 #include <options.h>
 #include <signals.h>
 
-#include <gecko/agent.h>
+#include <gecko/node.h>
 
 #include <csignal>
 #include <iostream>
@@ -43,7 +43,8 @@ int main(int argc, char *argv[])
 		"The node agent of a Gecko service, in the foreground: home registration of the\n"
 		"contact node, return routability, Binding Updates to clients, Home Test relay;\n"
 		"the node channel to the other nodes' agents under TLS 1.3, with the cluster key\n"
-		"or certificates.",
+		"or certificates. The Gecko programs of its network namespace join it: a client's\n"
+		"handoff takes its connections from all of them.",
 		"See gecko-agent(8).",
 	};
 
@@ -57,12 +58,7 @@ int main(int argc, char *argv[])
 		std::cerr << "gecko-agent: " << signals.error().describe() << std::endl;
 		return exit_failure;
 	}
-	auto a = agent::Agent::open(std::get<agent::Config>(config));
-	if (!a) {
-		std::cerr << "gecko-agent: " << a.error().describe() << std::endl;
-		return exit_failure;
-	}
-	auto ok = (*a)->run(signals->fd());
+	auto ok = Node::host(std::get<agent::Config>(config), signals->fd());
 	if (!ok) {
 		std::cerr << "gecko-agent: " << ok.error().describe() << std::endl;
 		return exit_failure;

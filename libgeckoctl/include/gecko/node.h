@@ -118,8 +118,26 @@ struct Outgoing {
 
 class GECKO_API Node {
 public:
-	/* Opens the agent's sockets and starts its thread. */
+	/*
+	 * When the network namespace has a node agent that takes programs
+	 * (host(), gecko-agent), this Node is that agent's: the program joins
+	 * it, and only @config's ports and log matter (a cluster must be the
+	 * agent's; EINVAL otherwise). Otherwise opens an agent's sockets in
+	 * this process and starts its thread.
+	 */
 	static Result<std::unique_ptr<Node>> start(agent::Config config);
+
+	/*
+	 * The node agent of this network namespace for every Gecko program
+	 * in it, until @stop_fd is readable (gecko-agent): programs whose
+	 * Node starts later join it. It keeps the membership and the node
+	 * channel whatever the programs do; a client's handoff takes its
+	 * connections from every program that holds one (each is asked with
+	 * a Request, and must hand them off or decline within 5 s), and a
+	 * connection handed to this node goes to the program that serves its
+	 * port. A program that ends takes its connections with it.
+	 */
+	static Result<void> host(agent::Config config, int stop_fd);
 
 	/* Readable while events wait. */
 	int event_fd() const;
@@ -172,6 +190,7 @@ public:
 private:
 	struct Impl;
 	explicit Node(std::unique_ptr<Impl> impl);
+	static Result<std::unique_ptr<Node>> start_local(agent::Config config);
 	std::unique_ptr<Impl> impl_;
 };
 

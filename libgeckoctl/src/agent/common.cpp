@@ -49,11 +49,11 @@ UniqueFd::~UniqueFd()
 		close(fd_);
 }
 
-Result<UniqueFd> listen_unix(const std::string &name)
+Result<UniqueFd> listen_unix(const std::string &name, int type)
 {
 	sockaddr_un sun;
 	auto len = unix_address(name, sun);
-	UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+	UniqueFd fd(socket(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
 
 	if (fd.get() < 0)
 		return fail_errno("cannot open a Unix socket");
@@ -65,11 +65,11 @@ Result<UniqueFd> listen_unix(const std::string &name)
 	return fd;
 }
 
-Result<int> connect_unix(const std::string &name)
+Result<int> connect_unix(const std::string &name, int type)
 {
 	sockaddr_un sun;
 	auto len = unix_address(name, sun);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
 		return fail_errno("cannot open a Unix socket");

@@ -10,6 +10,7 @@
 #include "agent/wire.h"
 
 #include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <cstdint>
 #include <cstring>
@@ -81,10 +82,10 @@ private:
 	int fd_ = -1;
 };
 
-/* A listening abstract Unix stream socket "@@name": per network namespace, no file to leave behind. */
-Result<UniqueFd> listen_unix(const std::string &name);
+/* A listening abstract Unix socket "@@name" (stream or seqpacket): per network namespace, no file to leave behind. */
+Result<UniqueFd> listen_unix(const std::string &name, int type = SOCK_STREAM);
 /* A blocking connection to it. */
-Result<int> connect_unix(const std::string &name);
+Result<int> connect_unix(const std::string &name, int type = SOCK_STREAM);
 /* Whether the process at the other end of @fd runs as root or as this process's user. */
 bool control_peer_allowed(int fd);
 

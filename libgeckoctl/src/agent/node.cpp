@@ -1,36 +1,39 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * gecko::Node: the node agent on a thread of the application, and the
- * queues between the two (agent/handoff.h's AppLink). Calls come from the
- * application's threads; the agent's thread does the work.
+ * queues between the two (agent/handoff.h's AppLink); or, when the network
+ * namespace has a node agent of its own (gecko-agent), a proxy of the
+ * agent's Node over agent/programs.h, whose thread turns the agent's
+ * messages into the same events. Calls come from the application's
+ * threads.
  */
 
 #include <gecko/node.h>
 
 #include "agent/impl.h"
+#include "agent/node_impl.h"
 #include "fail.h"
 
 #include <fcntl.h>
 #include <pthread.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <map>
+#include <poll.h>
 #include <thread>
 
 namespace gecko {
 
 using agent::AppLink;
 using agent::UniqueFd;
+namespace programs = agent::programs;
 
-struct Node::Impl {
-	std::unique_ptr<agent::Agent> agent;
-	std::shared_ptr<AppLink> link;
-	UniqueFd stop;
-	std::thread thread;
-};
 
 namespace {
 
@@ -46,22 +49,102 @@ Result<UniqueFd> new_eventfd()
 
 Node::Node(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
+namespace {
+
+/* The link's queues: the same in both modes. */
+Result<std::shared_ptr<AppLink>> new_link(const std::vector<std::uint16_t> &ports)
+{
+	auto commands = new_eventfd();
+	auto events = new_eventfd();
+	if (!commands || !events)
+		return std::unexpected(!commands ? commands.error() : events.error());
+	auto link = std::make_shared<AppLink>();
+	link->ports.insert(ports.begin(), ports.end());
+	link->commands_fd = std::move(*commands);
+	link->events_fd = std::move(*events);
+	return link;
+}
+
+/* The namespace's node agent, if one takes programs: ECONNREFUSED or ENOENT when none runs. */
+Result<UniqueFd> connect_host(const std::string &control)
+{
+	auto fd = agent::connect_unix(programs::socket_name(control), SOCK_SEQPACKET);
+	if (!fd)
+		return std::unexpected(fd.error());
+	return UniqueFd(*fd);
+}
+
+} // namespace
+
 Result<std::unique_ptr<Node>> Node::start(agent::Config config)
 {
+	auto host = connect_host(config.control);
+	if (!host) {
+		if (host.error().code == ECONNREFUSED || host.error().code == ENOENT)
+			return start_local(std::move(config));
+		return std::unexpected(host.error());
+	}
 	auto impl = std::make_unique<Impl>();
-	auto ports = config.ports;
+	auto link = new_link(config.ports);
+	auto stop = new_eventfd();
+	if (!link || !stop)
+		return std::unexpected(!link ? link.error() : stop.error());
+	impl->link = std::move(*link);
+	impl->stop = std::move(*stop);
+	impl->host = std::move(*host);
+	impl->log = config.log;
+
+	/* The agent answers at once; one that does not is not worth waiting for. */
+	timeval timeout{5, 0};
+	setsockopt(impl->host.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+	programs::Writer hello(programs::Type::hello);
+	hello.u32(programs::version).u8(config.cluster ? 1 : 0).addr(config.cluster ? config.cluster->service : in6_addr{});
+	if (auto ok = impl->send(hello); !ok)
+		return std::unexpected(ok.error());
+	auto answer = programs::receive(impl->host.get());
+	if (!answer || !*answer)
+		return fail(answer ? EPIPE : answer.error().code,
+			    "the node agent of this network namespace did not answer: " +
+				    (answer ? std::string("it closed the connection") : answer.error().describe()));
+	programs::Parser p((*answer)->data);
+	auto type = p.type();
+	if (type == programs::Type::refused) {
+		auto code = static_cast<int>(p.u32());
+		auto why = p.text();
+		return fail(p.ok() && code ? code : EPROTO, "the node agent refused this program: " + why);
+	}
+	auto members = programs::get_members(p);
+	if (type != programs::Type::welcome || !p.ok())
+		return fail(EPROTO, "the node agent answered with a message this program does not understand");
+	impl->link->members = std::move(members);
+	timeout = {};
+	setsockopt(impl->host.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+	for (auto port : config.ports)
+		if (auto ok = impl->send(programs::Writer(programs::Type::serve).u16(port)); !ok)
+			return std::unexpected(ok.error());
+	agent::log_line(impl->log, "node: served by the node agent of this network namespace (@",
+			programs::socket_name(config.control), ")");
+
+	auto &d = *impl;
+	d.thread = std::thread([&d] {
+		pthread_setname_np(pthread_self(), "gecko-node");
+		d.relay();
+	});
+	return std::unique_ptr<Node>(new Node(std::move(impl)));
+}
+
+Result<std::unique_ptr<Node>> Node::start_local(agent::Config config)
+{
+	auto impl = std::make_unique<Impl>();
+	auto link = new_link(config.ports);
+	auto stop = new_eventfd();
+	if (!link || !stop)
+		return std::unexpected(!link ? link.error() : stop.error());
+	impl->log = config.log;
 	auto agent = agent::Agent::open(std::move(config));
 	if (!agent)
 		return std::unexpected(agent.error());
-	auto commands = new_eventfd();
-	auto events = new_eventfd();
-	auto stop = new_eventfd();
-	if (!commands || !events || !stop)
-		return std::unexpected(!commands ? commands.error() : !events ? events.error() : stop.error());
-	impl->link = std::make_shared<AppLink>();
-	impl->link->ports.insert(ports.begin(), ports.end());
-	impl->link->commands_fd = std::move(*commands);
-	impl->link->events_fd = std::move(*events);
+	impl->link = std::move(*link);
 	impl->stop = std::move(*stop);
 	impl->agent = std::move(*agent);
 	impl->agent->impl_->attach(impl->link);
@@ -73,10 +156,139 @@ Result<std::unique_ptr<Node>> Node::start(agent::Config config)
 	d.thread = std::thread([&d] {
 		/* Named, so that its CPU time can be told from the application's. */
 		pthread_setname_np(pthread_self(), "gecko-agent");
-		if (auto ok = d.agent->run(d.stop.get()); !ok && d.agent->impl_->config.log)
-			d.agent->impl_->config.log("node agent stopped: " + ok.error().describe());
+		if (auto ok = d.agent->run(d.stop.get()); !ok)
+			agent::log_line(d.log, "node agent stopped: ", ok.error().describe());
 	});
 	return std::unique_ptr<Node>(new Node(std::move(impl)));
+}
+
+Result<void> Node::Impl::hand_off(const in6_addr &node, const std::vector<Outgoing> &conns)
+{
+	std::lock_guard guard(send_lock);
+	for (const auto &c : conns) {
+		programs::Writer conn(programs::Type::conn);
+		conn.u32(static_cast<std::uint32_t>(c.fd)).bytes(c.app_state);
+		if (auto ok = programs::send(host.get(), conn); !ok)
+			return ok;
+	}
+	return programs::send(host.get(), programs::Writer(programs::Type::handoff).addr(node));
+}
+
+void Node::Impl::relay()
+{
+	for (;;) {
+		pollfd fds[] = {{stop.get(), POLLIN, 0}, {host.get(), POLLIN, 0}};
+		if (poll(fds, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		if (fds[0].revents)
+			return;
+		auto message = programs::receive(host.get());
+		Result<void> ok = message && *message ? relay_one(**message)
+						      : fail(EPIPE, message ? "it closed the connection" : message.error().describe());
+		if (ok)
+			continue;
+		/*
+		 * The program keeps its connections; what it asked for ends here,
+		 * and nothing can move until it starts again under a new agent.
+		 */
+		agent::log_line(log, "node: the node agent went away: ", ok.error().describe());
+		decltype(outstanding) left;
+		{
+			std::lock_guard guard(link->lock);
+			host_gone = true;
+			left.swap(outstanding);
+		}
+		for (auto &[client, fds] : left) {
+			Departure departure;
+			departure.fds = std::move(fds);
+			departure.client = client;
+			departure.error = Error{EPIPE, "the node agent went away"};
+			link->post(std::move(departure));
+		}
+		/* Wait for the Node to go. */
+		pollfd stop_fd{stop.get(), POLLIN, 0};
+		while (poll(&stop_fd, 1, -1) < 0 && errno == EINTR) {
+		}
+		return;
+	}
+}
+
+Result<void> Node::Impl::relay_one(programs::Received &message)
+{
+	programs::Parser p(message.data);
+	auto type = p.type();
+	if (type == programs::Type::members) {
+		auto members = programs::get_members(p);
+		if (!p.ok())
+			return fail(EPROTO, "a malformed members message");
+		std::lock_guard guard(link->lock);
+		link->members = std::move(members);
+		return {};
+	}
+	if (type == programs::Type::arrival) {
+		Arrival a;
+		auto tag = p.u32();
+		a.home = p.addr();
+		a.client = p.addr();
+		a.app_state = p.bytes(agent::max_app_state);
+		a.bytes_sent = p.u64();
+		a.bytes_acked = p.u64();
+		a.bytes_received = p.u64();
+		if (!p.ok() || message.fd.get() < 0)
+			return fail(EPROTO, "a malformed arrival");
+		if (auto ok = send(programs::Writer(programs::Type::adopt)
+					   .u32(tag)
+					   .u32(static_cast<std::uint32_t>(message.fd.get())));
+		    !ok)
+			return ok;
+		a.fd = message.fd.release();
+		link->post(std::move(a));
+		return {};
+	}
+	if (type == programs::Type::departure) {
+		Departure d;
+		d.client = p.addr();
+		d.node = p.addr();
+		auto fate = p.u8();
+		auto code = static_cast<int>(p.u32());
+		auto why = p.text();
+		d.frozen = std::chrono::microseconds(p.u64());
+		auto count = p.u32();
+		for (std::uint32_t i = 0; i < count && !p.failed(); i++) {
+			d.fds.push_back(static_cast<int>(p.u32()));
+			d.bytes_acked.push_back(p.u64());
+		}
+		if (!p.ok() || fate > static_cast<std::uint8_t>(Fate::lost))
+			return fail(EPROTO, "a malformed departure");
+		d.fate = static_cast<Fate>(fate);
+		if (code)
+			d.error = Error{code, why};
+		if (d.fate == Fate::stayed)
+			d.bytes_acked.clear();
+		{
+			std::lock_guard guard(link->lock);
+			outstanding.erase(d.client);
+		}
+		link->post(std::move(d));
+		return {};
+	}
+	if (type == programs::Type::request) {
+		Request r;
+		r.client = p.addr();
+		r.node = p.addr();
+		if (!p.ok())
+			return fail(EPROTO, "a malformed request");
+		link->post(r);
+		return {};
+	}
+	if (type == programs::Type::drain && p.ok()) {
+		link->post(Drain{});
+		return {};
+	}
+	return fail(EPROTO, "a message this program does not understand");
 }
 
 Node::~Node()
@@ -108,25 +320,41 @@ std::vector<NodeEvent> Node::events()
 	return events;
 }
 
+/*
+ * With a host, the agent learns of the program's connections and ports as
+ * they come; what it cannot be told (it went away) no longer matters.
+ */
 Result<void> Node::add(int fd)
 {
 	if (!agent::connection_ends(fd))
 		return fail(ENOTCONN, "not a connected IPv6 socket");
-	std::lock_guard guard(impl_->link->lock);
-	impl_->link->conns.insert(fd);
+	{
+		std::lock_guard guard(impl_->link->lock);
+		impl_->link->conns.insert(fd);
+	}
+	if (impl_->host.get() >= 0)
+		(void)impl_->send(programs::Writer(programs::Type::add).u32(static_cast<std::uint32_t>(fd)), fd);
 	return {};
 }
 
 void Node::remove(int fd)
 {
-	std::lock_guard guard(impl_->link->lock);
-	impl_->link->conns.erase(fd);
+	{
+		std::lock_guard guard(impl_->link->lock);
+		impl_->link->conns.erase(fd);
+	}
+	if (impl_->host.get() >= 0)
+		(void)impl_->send(programs::Writer(programs::Type::remove).u32(static_cast<std::uint32_t>(fd)));
 }
 
 void Node::serve(std::uint16_t port)
 {
-	std::lock_guard guard(impl_->link->lock);
-	impl_->link->ports.insert(port);
+	{
+		std::lock_guard guard(impl_->link->lock);
+		impl_->link->ports.insert(port);
+	}
+	if (impl_->host.get() >= 0)
+		(void)impl_->send(programs::Writer(programs::Type::serve).u16(port));
 }
 
 std::vector<agent::MemberStatus> Node::members() const
@@ -163,15 +391,32 @@ Result<void> Node::hand_off(const in6_addr &node, std::vector<Outgoing> conns)
 		if (!missing.empty())
 			return fail(EBUSY, "the client has other connections, which must move together: descriptors" +
 						   missing);
-		/* The agent's own descriptors: whatever becomes of these numbers, they name these sockets. */
-		std::vector<UniqueFd> dups;
-		for (const auto &c : conns) {
-			UniqueFd dup(fcntl(c.fd, F_DUPFD_CLOEXEC, 0));
-			if (dup.get() < 0)
-				return fail(errno, std::string("cannot duplicate a descriptor: ") + std::strerror(errno));
-			dups.push_back(std::move(dup));
+		if (impl_->host.get() < 0) {
+			/* The agent's own descriptors: whatever becomes of these numbers, they name these sockets. */
+			std::vector<UniqueFd> dups;
+			for (const auto &c : conns) {
+				UniqueFd dup(fcntl(c.fd, F_DUPFD_CLOEXEC, 0));
+				if (dup.get() < 0)
+					return fail(errno, std::string("cannot duplicate a descriptor: ") +
+								   std::strerror(errno));
+				dups.push_back(std::move(dup));
+			}
+			link.commands.emplace_back(AppLink::HandOff{node, std::move(conns), std::move(dups)});
+		} else if (impl_->host_gone) {
+			return fail(EPIPE, "the node agent went away");
+		} else {
+			auto &fds = impl_->outstanding[first->second];
+			for (const auto &c : conns)
+				fds.push_back(c.fd);
 		}
-		link.commands.emplace_back(AppLink::HandOff{node, std::move(conns), std::move(dups)});
+	}
+	if (impl_->host.get() >= 0) {
+		auto ok = impl_->hand_off(node, conns);
+		if (!ok) {
+			std::lock_guard guard(link.lock);
+			impl_->outstanding.erase(first->second);
+		}
+		return ok;
 	}
 	std::uint64_t one = 1;
 	if (write(link.commands_fd.get(), &one, sizeof(one)) < 0)
@@ -198,12 +443,23 @@ void send_command(AppLink &link, Command command)
 
 void Node::decline(const Request &request, Error error)
 {
-	send_command(*impl_->link, AppLink::Decline{request.client, std::move(error)});
+	if (impl_->host.get() >= 0)
+		(void)impl_->send(programs::Writer(programs::Type::decline)
+					  .addr(request.client)
+					  .u32(static_cast<std::uint32_t>(error.code))
+					  .text(error.message));
+	else
+		send_command(*impl_->link, AppLink::Decline{request.client, std::move(error)});
 }
 
 void Node::drained(Result<std::string> result)
 {
-	send_command(*impl_->link, AppLink::Drained{std::move(result)});
+	if (impl_->host.get() >= 0)
+		(void)impl_->send(programs::Writer(programs::Type::drained)
+					  .u32(result ? 0 : static_cast<std::uint32_t>(result.error().code))
+					  .text(result ? *result : result.error().message));
+	else
+		send_command(*impl_->link, AppLink::Drained{std::move(result)});
 }
 
 } // namespace gecko

@@ -1,0 +1,676 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Node::host: the node agent for every Gecko program of its network
+ * namespace (agent/programs.h). The agent runs with a Node of its own, as
+ * an application holding every program's connections: it learns each one
+ * as the program adds it (a copy comes with it), and a handoff of a client
+ * gathers its connections from every program that holds one before the
+ * Node hands them off together.
+ */
+
+#include <gecko/cluster.h>
+#include <gecko/node.h>
+
+#include "agent/node_impl.h"
+#include "fail.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace gecko {
+
+namespace {
+
+using agent::AddrLess;
+using agent::UniqueFd;
+using agent::text;
+using Clock = std::chrono::steady_clock;
+namespace programs = agent::programs;
+
+/* How long the other programs holding a client's connections have to hand them over. */
+constexpr std::chrono::seconds gather_timeout{5};
+/* A program that does not read its messages for this long is let go. */
+constexpr timeval send_timeout{1, 0};
+
+class Host {
+public:
+	Host(Node &node, agent::AppLink &link, std::shared_ptr<const Cluster> cluster, agent::Log log)
+		: node_(node), link_(link), cluster_(std::move(cluster)), log_fn_(std::move(log))
+	{
+	}
+
+	Result<void> run(int listener, int stop_fd);
+
+private:
+	/* A connection of some program, by the agent's descriptor of it. */
+	struct Conn {
+		UniqueFd fd;
+		std::uint64_t session = 0;	/* 0: its program ended, or closed it, while a handoff had it */
+		std::optional<std::uint32_t> id;	/* the program's; none until it adopts an arrival */
+		in6_addr client{};
+		bool in_flight = false;		/* in a handoff the Node runs */
+	};
+	struct Session {
+		UniqueFd sock;
+		std::string who;		/* "program PID" */
+		bool welcomed = false;
+		std::set<std::uint16_t> ports;
+		std::map<std::uint32_t, int> conns;	/* program's id -> agent's descriptor */
+		std::vector<Outgoing> staged;		/* conn messages before a handoff */
+		std::optional<Error> staged_error;
+		std::optional<std::string> broken;	/* why it ends, at the next turn of the loop */
+	};
+	/* A client's handoff, waiting for every program that holds some of its connections. */
+	struct Gathering {
+		in6_addr node{};
+		std::map<std::uint64_t, std::vector<Outgoing>> got;	/* by session */
+		std::set<std::uint64_t> waiting;
+		std::optional<Request> request;	/* gecko-ctl's, to decline if it fails */
+		Clock::time_point deadline;
+	};
+	/* A drain, waiting for every program's answer. */
+	struct Draining {
+		std::set<std::uint64_t> waiting;
+		std::vector<std::string> moved;
+		std::optional<Error> error;
+	};
+
+	template <class... Args>
+	void log(const Args &...args)
+	{
+		agent::log_line(log_fn_, args...);
+	}
+
+	void accept_session(int listener);
+	void session_message(std::uint64_t sid);
+	Result<void> handle(std::uint64_t sid, Session &s, programs::Received &message);
+	void end_session(std::uint64_t sid, const std::string &why);
+	void send(std::uint64_t sid, const programs::Writer &message, int pass = -1);
+
+	void add(std::uint64_t sid, Session &s, std::uint32_t id, UniqueFd fd);
+	void forget(int fd);
+	void hand_off(std::uint64_t sid, Session &s, const in6_addr &node);
+	void decline(std::uint64_t sid, const in6_addr &client, Error error);
+	void launch(const in6_addr &client);
+	void fail_gathering(const in6_addr &client, const Error &error);
+	Gathering &gather(const in6_addr &client, const in6_addr &node, std::uint64_t except);
+	void depart(std::uint64_t sid, const Departure &d, const std::vector<std::pair<std::uint32_t, std::uint64_t>> &ids);
+	void drained(std::uint64_t sid, Result<std::string> result);
+	void finish_drain();
+	void update_ports();
+
+	void on(Arrival &a);
+	void on(Departure &d);
+	void on(Request &r);
+	void on(Drain &);
+	void tick();
+
+	Node &node_;
+	agent::AppLink &link_;
+	std::shared_ptr<const Cluster> cluster_;
+	agent::Log log_fn_;
+	std::uint64_t next_session_ = 1;
+	std::map<std::uint64_t, Session> sessions_;
+	std::map<int, Conn> conns_;
+	std::map<in6_addr, Gathering, AddrLess> gatherings_;
+	std::optional<Draining> draining_;
+	std::vector<std::byte> members_sent_;
+	Clock::time_point members_checked_;
+};
+
+void Host::send(std::uint64_t sid, const programs::Writer &message, int pass)
+{
+	auto it = sessions_.find(sid);
+	if (it == sessions_.end() || it->second.broken)
+		return;
+	/* Ended by the loop: the caller may be walking what ending it changes. */
+	if (auto ok = programs::send(it->second.sock.get(), message, pass); !ok)
+		it->second.broken = ok.error().code == EAGAIN ? "it does not read its messages" : ok.error().describe();
+}
+
+void Host::accept_session(int listener)
+{
+	UniqueFd sock(accept4(listener, nullptr, nullptr, SOCK_CLOEXEC));
+	if (sock.get() < 0)
+		return;
+	ucred cred{};
+	socklen_t len = sizeof(cred);
+	getsockopt(sock.get(), SOL_SOCKET, SO_PEERCRED, &cred, &len);
+	if (!agent::control_peer_allowed(sock.get())) {
+		log("programs: refused process ", cred.pid, " (uid ", cred.uid,
+		    "): only root or the agent's user may hand it connections");
+		return;
+	}
+	setsockopt(sock.get(), SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof(send_timeout));
+	auto sid = next_session_++;
+	auto &s = sessions_[sid];
+	s.sock = std::move(sock);
+	s.who = "program " + std::to_string(cred.pid);
+}
+
+void Host::session_message(std::uint64_t sid)
+{
+	auto &s = sessions_.at(sid);
+	auto message = programs::receive(s.sock.get());
+	if (!message) {
+		end_session(sid, message.error().describe());
+		return;
+	}
+	if (!*message) {
+		end_session(sid, "it ended");
+		return;
+	}
+	if (auto ok = handle(sid, s, **message); !ok)
+		end_session(sid, ok.error().describe());
+}
+
+Result<void> Host::handle(std::uint64_t sid, Session &s, programs::Received &message)
+{
+	programs::Parser p(message.data);
+	auto type = p.type();
+	if (!s.welcomed) {
+		auto version = p.u32();
+		auto has_service = p.u8();
+		auto service = p.addr();
+		if (type != programs::Type::hello || !p.ok())
+			return fail(EPROTO, "no hello");
+		std::optional<Error> refused;
+		if (version != programs::version)
+			refused = Error{EPROTO, "it speaks version " + std::to_string(version) + ", the agent " +
+							 std::to_string(programs::version)};
+		else if (has_service && !cluster_)
+			refused = Error{EINVAL, "this node agent runs without a cluster (gecko-agent --cluster FILE)"};
+		else if (has_service && !agent::same(service, cluster_->service))
+			refused = Error{EINVAL, "this node agent serves the cluster of " + text(cluster_->service) +
+							", not of " + text(service)};
+		if (refused) {
+			send(sid, programs::Writer(programs::Type::refused)
+					  .u32(static_cast<std::uint32_t>(refused->code))
+					  .text(refused->message));
+			return fail(refused->code, "refused: " + refused->message);
+		}
+		s.welcomed = true;
+		programs::Writer welcome(programs::Type::welcome);
+		programs::put_members(welcome, node_.members());
+		log("programs: ", s.who, " joined");
+		send(sid, welcome);
+		return {};
+	}
+	switch (type.value_or(programs::Type{})) {
+	case programs::Type::serve: {
+		auto port = p.u16();
+		if (!p.ok())
+			break;
+		s.ports.insert(port);
+		update_ports();
+		return {};
+	}
+	case programs::Type::add: {
+		auto id = p.u32();
+		if (!p.ok() || message.fd.get() < 0)
+			break;
+		add(sid, s, id, std::move(message.fd));
+		return {};
+	}
+	case programs::Type::remove: {
+		auto id = p.u32();
+		if (!p.ok())
+			break;
+		if (auto it = s.conns.find(id); it != s.conns.end()) {
+			auto fd = it->second;
+			s.conns.erase(it);
+			forget(fd);
+		}
+		return {};
+	}
+	case programs::Type::conn: {
+		auto id = p.u32();
+		auto state = p.bytes(agent::max_app_state);
+		if (!p.ok())
+			break;
+		if (auto it = s.conns.find(id); it != s.conns.end())
+			s.staged.push_back({it->second, std::move(state)});
+		else
+			s.staged_error = Error{EINVAL, "descriptor " + std::to_string(id) + " was not added to the node"};
+		return {};
+	}
+	case programs::Type::handoff: {
+		auto to = p.addr();
+		if (!p.ok())
+			break;
+		hand_off(sid, s, to);
+		return {};
+	}
+	case programs::Type::decline: {
+		auto client = p.addr();
+		auto code = static_cast<int>(p.u32());
+		auto why = p.text();
+		if (!p.ok())
+			break;
+		decline(sid, client, Error{code ? code : EINVAL, why});
+		return {};
+	}
+	case programs::Type::drained: {
+		auto code = static_cast<int>(p.u32());
+		auto what = p.text();
+		if (!p.ok())
+			break;
+		drained(sid, code ? Result<std::string>(fail(code, what)) : Result<std::string>(what));
+		return {};
+	}
+	case programs::Type::adopt: {
+		auto tag = static_cast<int>(p.u32());
+		auto id = p.u32();
+		if (!p.ok())
+			break;
+		auto it = conns_.find(tag);
+		if (it == conns_.end() || it->second.session != sid || it->second.id)
+			return fail(EPROTO, "adopts a connection it was not given");
+		it->second.id = id;
+		s.conns[id] = tag;
+		return {};
+	}
+	default:
+		break;
+	}
+	return fail(EPROTO, "a malformed message");
+}
+
+void Host::add(std::uint64_t sid, Session &s, std::uint32_t id, UniqueFd fd)
+{
+	auto ends = agent::connection_ends(fd.get());
+	if (!ends) {
+		log("programs: ", s.who, " added descriptor ", id, ", which is not a connected IPv6 socket");
+		return;
+	}
+	/* A number the program reused without saying it closed the first. */
+	if (auto it = s.conns.find(id); it != s.conns.end()) {
+		auto old = it->second;
+		s.conns.erase(it);
+		forget(old);
+	}
+	int n = fd.get();
+	if (auto ok = node_.add(n); !ok) {
+		log("programs: ", s.who, ": ", ok.error().describe());
+		return;
+	}
+	auto &c = conns_[n];
+	c.fd = std::move(fd);
+	c.session = sid;
+	c.id = id;
+	c.client = ends->second;
+	s.conns[id] = n;
+}
+
+/* The program is done with the connection: the agent closes its copy, now or once a handoff ends. */
+void Host::forget(int fd)
+{
+	auto it = conns_.find(fd);
+	if (it == conns_.end())
+		return;
+	for (auto &[client, g] : gatherings_)
+		for (auto &[sid, list] : g.got)
+			std::erase_if(list, [fd](const Outgoing &o) { return o.fd == fd; });
+	if (it->second.in_flight) {
+		it->second.session = 0;
+		it->second.id.reset();
+		return;
+	}
+	node_.remove(fd);
+	conns_.erase(it);
+}
+
+Host::Gathering &Host::gather(const in6_addr &client, const in6_addr &node, std::uint64_t except)
+{
+	auto [it, fresh] = gatherings_.try_emplace(client);
+	auto &g = it->second;
+	if (!fresh)
+		return g;
+	g.node = node;
+	g.deadline = Clock::now() + gather_timeout;
+	for (const auto &[fd, c] : conns_)
+		if (c.session && c.session != except && !c.in_flight && agent::same(c.client, client))
+			g.waiting.insert(c.session);
+	for (auto sid : g.waiting)
+		send(sid, programs::Writer(programs::Type::request).addr(client).addr(node));
+	return g;
+}
+
+void Host::hand_off(std::uint64_t sid, Session &s, const in6_addr &to)
+{
+	auto staged = std::exchange(s.staged, {});
+	auto error = std::exchange(s.staged_error, std::nullopt);
+	if (staged.empty() && !error)
+		error = Error{EINVAL, "no connection to hand off"};
+	if (error) {
+		Departure d;
+		d.node = to;
+		d.error = error;
+		std::vector<std::pair<std::uint32_t, std::uint64_t>> ids;
+		for (const auto &o : staged)
+			ids.emplace_back(*conns_.at(o.fd).id, 0);
+		depart(sid, d, ids);
+		return;
+	}
+	auto client = conns_.at(staged.front().fd).client;
+	auto &g = gather(client, to, sid);
+	g.waiting.erase(sid);
+	auto &mine = g.got[sid];
+	for (auto &o : staged)
+		if (std::ranges::none_of(mine, [&o](const Outgoing &m) { return m.fd == o.fd; }))
+			mine.push_back(std::move(o));
+	launch(client);
+}
+
+void Host::decline(std::uint64_t sid, const in6_addr &client, Error error)
+{
+	auto it = gatherings_.find(client);
+	if (it == gatherings_.end() || !it->second.waiting.contains(sid))
+		return;
+	auto who = sessions_.at(sid).who;
+	fail_gathering(client, Error{error.code, who + " keeps its connections: " + error.message});
+}
+
+/* The handoff, once every program that holds connections of the client gave them. */
+void Host::launch(const in6_addr &client)
+{
+	auto it = gatherings_.find(client);
+	if (it == gatherings_.end() || !it->second.waiting.empty())
+		return;
+	auto &g = it->second;
+	std::vector<Outgoing> all;
+	for (auto &[sid, list] : g.got)
+		std::ranges::move(list, std::back_inserter(all));
+	if (all.empty()) {
+		fail_gathering(client, Error{ENOENT, "no program here has a connection of " + text(client)});
+		return;
+	}
+	std::vector<int> fds;
+	for (const auto &o : all)
+		fds.push_back(o.fd);
+	auto to = g.node;
+	if (auto ok = node_.hand_off(to, std::move(all)); !ok) {
+		fail_gathering(client, ok.error());
+		return;
+	}
+	for (int fd : fds)
+		conns_.at(fd).in_flight = true;
+	gatherings_.erase(it);
+}
+
+void Host::fail_gathering(const in6_addr &client, const Error &error)
+{
+	auto g = std::move(gatherings_.at(client));
+	gatherings_.erase(client);
+	log("programs: the handoff of ", text(client), " to ", text(g.node), " did not start: ", error.describe());
+	for (const auto &[sid, list] : g.got) {
+		Departure d;
+		d.client = client;
+		d.node = g.node;
+		d.error = error;
+		std::vector<std::pair<std::uint32_t, std::uint64_t>> ids;
+		for (const auto &o : list)
+			if (auto &c = conns_.at(o.fd); c.id)
+				ids.emplace_back(*c.id, 0);
+		depart(sid, d, ids);
+	}
+	if (g.request)
+		node_.decline(*g.request, error);
+}
+
+void Host::depart(std::uint64_t sid, const Departure &d, const std::vector<std::pair<std::uint32_t, std::uint64_t>> &ids)
+{
+	programs::Writer w(programs::Type::departure);
+	w.addr(d.client)
+		.addr(d.node)
+		.u8(static_cast<std::uint8_t>(d.fate))
+		.u32(d.error ? static_cast<std::uint32_t>(d.error->code) : 0)
+		.text(d.error ? d.error->message : std::string())
+		.u64(static_cast<std::uint64_t>(d.frozen.count()))
+		.u32(static_cast<std::uint32_t>(ids.size()));
+	for (const auto &[id, acked] : ids)
+		w.u32(id).u64(acked);
+	send(sid, w);
+}
+
+void Host::on(Departure &d)
+{
+	std::map<std::uint64_t, std::vector<std::pair<std::uint32_t, std::uint64_t>>> by_session;
+	for (std::size_t i = 0; i < d.fds.size(); i++) {
+		auto it = conns_.find(d.fds[i]);
+		if (it == conns_.end())
+			continue;
+		auto &c = it->second;
+		c.in_flight = false;
+		if (c.session && c.id)
+			by_session[c.session].emplace_back(*c.id, i < d.bytes_acked.size() ? d.bytes_acked[i] : 0);
+		if (d.fate != Fate::stayed || !c.session) {
+			if (auto s = sessions_.find(c.session); s != sessions_.end() && c.id)
+				s->second.conns.erase(*c.id);
+			if (d.fate == Fate::stayed)
+				node_.remove(it->first);
+			conns_.erase(it);
+		}
+	}
+	for (const auto &[sid, ids] : by_session)
+		depart(sid, d, ids);
+}
+
+void Host::on(Arrival &a)
+{
+	UniqueFd fd(a.fd);
+	sockaddr_in6 local{};
+	socklen_t len = sizeof(local);
+	getsockname(fd.get(), reinterpret_cast<sockaddr *>(&local), &len);
+	auto port = ntohs(local.sin6_port);
+	auto s = std::ranges::find_if(sessions_, [port](const auto &e) { return e.second.ports.contains(port); });
+	if (s == sessions_.end()) {
+		/* Its program ended while the handoff ran. */
+		log("programs: a connection of ", text(a.client), " arrived on port ", port, ", which no program serves now");
+		node_.remove(fd.get());
+		return;
+	}
+	auto sid = s->first;
+	int n = fd.get();
+	auto &c = conns_[n];
+	c.fd = std::move(fd);
+	c.session = sid;
+	c.client = a.client;
+	send(sid, programs::Writer(programs::Type::arrival)
+			  .u32(static_cast<std::uint32_t>(n))
+			  .addr(a.home)
+			  .addr(a.client)
+			  .bytes(a.app_state)
+			  .u64(a.bytes_sent)
+			  .u64(a.bytes_acked)
+			  .u64(a.bytes_received),
+	     n);
+}
+
+void Host::on(Request &r)
+{
+	if (gatherings_.contains(r.client)) {
+		node_.decline(r, {EBUSY, "a handoff of " + text(r.client) + " is being prepared"});
+		return;
+	}
+	auto &g = gather(r.client, r.node, 0);
+	g.request = r;
+	launch(r.client);
+}
+
+void Host::on(Drain &)
+{
+	Draining d;
+	for (const auto &[sid, s] : sessions_)
+		if (s.welcomed)
+			d.waiting.insert(sid);
+	draining_ = std::move(d);
+	log("programs: drain: asking ", draining_->waiting.size(), " program(s)");
+	for (auto sid : std::set(draining_->waiting))
+		send(sid, programs::Writer(programs::Type::drain));
+	finish_drain();
+}
+
+void Host::drained(std::uint64_t sid, Result<std::string> result)
+{
+	if (!draining_ || !draining_->waiting.erase(sid))
+		return;
+	auto who = sessions_.at(sid).who;
+	if (result)
+		draining_->moved.push_back(who + ": " + *result);
+	else if (auto code = result.error().code; !draining_->error || code == EBUSY || code == EOPNOTSUPP)
+		draining_->error = Error{code, who + ": " + result.error().message};
+	finish_drain();
+}
+
+void Host::finish_drain()
+{
+	if (!draining_ || !draining_->waiting.empty())
+		return;
+	auto d = std::move(*draining_);
+	draining_.reset();
+	if (d.error) {
+		node_.drained(std::unexpected(*d.error));
+		return;
+	}
+	std::string moved;
+	for (const auto &line : d.moved)
+		moved += (moved.empty() ? "" : "; ") + line;
+	node_.drained(moved.empty() ? "no program runs here: nothing to move" : moved);
+}
+
+void Host::end_session(std::uint64_t sid, const std::string &why)
+{
+	auto it = sessions_.find(sid);
+	if (it == sessions_.end())
+		return;
+	auto s = std::move(it->second);
+	sessions_.erase(it);
+	if (s.welcomed)
+		log("programs: ", s.who, " left (", why, "); ", s.conns.size(), " connection(s) closed with it");
+	/* Its copies of the connections went with it, and so do the agent's. */
+	std::vector<int> fds;
+	for (const auto &[fd, c] : conns_)
+		if (c.session == sid)
+			fds.push_back(fd);
+	for (int fd : fds)
+		forget(fd);
+	for (auto g = gatherings_.begin(); g != gatherings_.end();) {
+		auto client = g->first;
+		g->second.waiting.erase(sid);
+		g->second.got.erase(sid);
+		++g;
+		launch(client);
+	}
+	if (draining_ && draining_->waiting.erase(sid)) {
+		draining_->moved.push_back(s.who + " ended");
+		finish_drain();
+	}
+	update_ports();
+}
+
+/* The Node takes handoffs on the ports some program serves, and only those. */
+void Host::update_ports()
+{
+	std::set<std::uint16_t> ports;
+	for (const auto &[sid, s] : sessions_)
+		ports.insert(s.ports.begin(), s.ports.end());
+	std::lock_guard guard(link_.lock);
+	link_.ports = std::move(ports);
+}
+
+void Host::tick()
+{
+	auto now = Clock::now();
+	std::vector<in6_addr> late;
+	for (const auto &[client, g] : gatherings_)
+		if (now >= g.deadline)
+			late.push_back(client);
+	for (const auto &client : late) {
+		std::string who;
+		for (auto sid : gatherings_.at(client).waiting)
+			who += (who.empty() ? "" : ", ") + sessions_.at(sid).who;
+		fail_gathering(client, Error{ETIMEDOUT, who + " did not hand over its connections of " + text(client)});
+	}
+	if (now - members_checked_ < std::chrono::milliseconds(100))
+		return;
+	members_checked_ = now;
+	programs::Writer w(programs::Type::members);
+	programs::put_members(w, node_.members());
+	auto bytes = w.data();
+	if (std::ranges::equal(bytes, members_sent_))
+		return;
+	members_sent_.assign(bytes.begin(), bytes.end());
+	for (auto sid : [this] {
+		     std::vector<std::uint64_t> ids;
+		     for (const auto &[sid, s] : sessions_)
+			     if (s.welcomed)
+				     ids.push_back(sid);
+		     return ids;
+	     }())
+		send(sid, w);
+}
+
+Result<void> Host::run(int listener, int stop_fd)
+{
+	for (;;) {
+		std::vector<pollfd> fds{{stop_fd, POLLIN, 0}, {listener, POLLIN, 0}, {node_.event_fd(), POLLIN, 0}};
+		std::vector<std::uint64_t> order;
+		for (const auto &[sid, s] : sessions_) {
+			fds.push_back({s.sock.get(), POLLIN, 0});
+			order.push_back(sid);
+		}
+		if (poll(fds.data(), fds.size(), 100) < 0 && errno != EINTR)
+			return fail(errno, std::string("poll: ") + std::strerror(errno));
+		if (fds[0].revents)
+			break;
+		if (fds[1].revents)
+			accept_session(listener);
+		if (fds[2].revents)
+			for (auto &event : node_.events())
+				std::visit([this](auto &e) { on(e); }, event);
+		for (std::size_t i = 0; i < order.size(); i++)
+			if (fds[3 + i].revents && sessions_.contains(order[i]))
+				session_message(order[i]);
+		tick();
+		for (auto it = sessions_.begin(); it != sessions_.end();) {
+			auto [sid, broken] = std::pair(it->first, it->second.broken);
+			++it;
+			if (broken)
+				end_session(sid, *broken);
+		}
+	}
+	/* The programs keep their connections; the agent's copies go. */
+	while (!sessions_.empty())
+		end_session(sessions_.begin()->first, "the node agent stops");
+	return {};
+}
+
+} // namespace
+
+Result<void> Node::host(agent::Config config, int stop_fd)
+{
+	auto listener = agent::listen_unix(agent::programs::socket_name(config.control), SOCK_SEQPACKET);
+	if (!listener)
+		return std::unexpected(listener.error());
+	auto cluster = config.cluster;
+	auto log = config.log;
+	auto node = start_local(std::move(config));
+	if (!node)
+		return std::unexpected(node.error());
+	Host host(**node, *(*node)->impl_->link, std::move(cluster), std::move(log));
+	return host.run(listener->get(), stop_fd);
+}
+
+} // namespace gecko

@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* The messages between the node agent and its programs: see programs.h. */
+
+#include "agent/programs.h"
+
+#include "fail.h"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace gecko::agent::programs {
+
+std::string socket_name(const std::string &control)
+{
+	return control + ".programs";
+}
+
+Writer &Writer::raw(const void *p, std::size_t n)
+{
+	auto *b = static_cast<const std::byte *>(p);
+	buf_.insert(buf_.end(), b, b + n);
+	return *this;
+}
+
+Writer &Writer::bytes(std::span<const std::byte> b)
+{
+	u32(static_cast<std::uint32_t>(b.size()));
+	return raw(b.data(), b.size());
+}
+
+Writer &Writer::text(const std::string &t)
+{
+	return bytes(std::as_bytes(std::span(t)));
+}
+
+bool Parser::take(void *p, std::size_t n)
+{
+	if (bad_ || data_.size() - at_ < n)
+		return false;
+	std::memcpy(p, data_.data() + at_, n);
+	at_ += n;
+	return true;
+}
+
+std::optional<Type> Parser::type()
+{
+	auto t = u8();
+	if (bad_)
+		return std::nullopt;
+	return static_cast<Type>(t);
+}
+
+std::vector<std::byte> Parser::bytes(std::size_t max)
+{
+	auto n = u32();
+	if (bad_ || n > max || data_.size() - at_ < n) {
+		bad_ = true;
+		return {};
+	}
+	std::vector<std::byte> out(data_.begin() + at_, data_.begin() + at_ + n);
+	at_ += n;
+	return out;
+}
+
+Result<void> send(int sock, const Writer &message, int pass)
+{
+	auto data = message.data();
+	iovec iov{const_cast<std::byte *>(data.data()), data.size()};
+	alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))]{};
+	msghdr msg{};
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	if (pass >= 0) {
+		msg.msg_control = control;
+		msg.msg_controllen = sizeof(control);
+		auto *c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		std::memcpy(CMSG_DATA(c), &pass, sizeof(int));
+	}
+	while (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0) {
+		if (errno != EINTR)
+			return fail(errno, std::string("cannot reach the other end: ") + std::strerror(errno));
+	}
+	return {};
+}
+
+Result<std::optional<Received>> receive(int sock)
+{
+	Received r;
+	r.data.resize(max_message);
+	iovec iov{r.data.data(), r.data.size()};
+	alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 4)]{};
+	msghdr msg{};
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = control;
+	msg.msg_controllen = sizeof(control);
+	ssize_t n;
+	while ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0)
+		if (errno != EINTR)
+			return fail(errno, std::string("recvmsg: ") + std::strerror(errno));
+	/* Whatever came with it is ours to close, whether the message is good or not. */
+	for (auto *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		auto count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (std::size_t i = 0; i < count; i++) {
+			int fd;
+			std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			UniqueFd owned(fd);
+			if (r.fd.get() < 0)
+				r.fd = std::move(owned);
+			else
+				return fail(EBADMSG, "more than one descriptor in a message");
+		}
+	}
+	if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
+		return fail(EMSGSIZE, "a message too long");
+	if (n == 0)
+		return std::nullopt;
+	r.data.resize(static_cast<std::size_t>(n));
+	return r;
+}
+
+void put_members(Writer &w, const std::vector<MemberStatus> &members)
+{
+	w.u32(static_cast<std::uint32_t>(members.size()));
+	for (const auto &m : members)
+		w.text(m.name)
+			.addr(m.address)
+			.u8(static_cast<std::uint8_t>(m.state))
+			.i64(m.silent ? m.silent->count() : -1)
+			.u32(m.connections)
+			.u64(m.heartbeats);
+}
+
+std::vector<MemberStatus> get_members(Parser &p)
+{
+	std::vector<MemberStatus> members;
+	auto count = p.u32();
+	for (std::uint32_t i = 0; i < count && !p.failed(); i++) {
+		MemberStatus m;
+		m.name = p.text();
+		m.address = p.addr();
+		auto state = p.u8();
+		m.state = state <= static_cast<std::uint8_t>(MemberStatus::State::left) ? static_cast<MemberStatus::State>(state)
+											   : MemberStatus::State::unknown;
+		if (auto silent = p.i64(); silent >= 0)
+			m.silent = std::chrono::milliseconds(silent);
+		m.connections = p.u32();
+		m.heartbeats = p.u64();
+		members.push_back(std::move(m));
+	}
+	return members;
+}
+
+} // namespace gecko::agent::programs

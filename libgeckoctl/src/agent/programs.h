@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef GECKO_AGENT_PROGRAMS_H
+#define GECKO_AGENT_PROGRAMS_H
+
+/*
+ * Between the node agent (gecko-agent) and the Gecko programs of its
+ * network namespace: a program's gecko::Node is then a proxy of the
+ * agent's, so that several programs share one agent, one membership and
+ * one node channel, and a client's handoff takes its connections from
+ * every program at once (the binding is per client, not per port).
+ *
+ * An abstract Unix SOCK_SEQPACKET socket "@<control>.programs"; one
+ * datagram per message: type(8), then the fields below in order, numbers
+ * in host order (both ends run on one machine), bytes and text as a 32-bit
+ * length then the octets. Descriptors travel as SCM_RIGHTS, one at most.
+ * A message that does not parse ends the session.
+ *
+ * Program to agent; a connection's id is the program's descriptor number:
+ *   hello     version(32) has_service(8) [service]   -> welcome or refused
+ *   serve     port(16)
+ *   add       id(32) + the socket
+ *   remove    id(32)
+ *   conn      id(32) app_state(bytes)   one connection of the next handoff
+ *   handoff   node                      the conn messages before it, one client
+ *   decline   client errno(32) text
+ *   drained   errno(32) text            0: moved, text says what
+ *   adopt     tag(32) id(32)            the arrival @tag is the program's @id
+ * Agent to program:
+ *   welcome   members
+ *   refused   errno(32) text
+ *   members   count(32), each: name address state(8) silent_ms(64, -1 none)
+ *             connections(32) heartbeats(64)
+ *   arrival   tag(32) home client app_state(bytes) sent(64) acked(64)
+ *             received(64) + the socket
+ *   departure client node fate(8) errno(32) text frozen_us(64)
+ *             count(32), each: id(32) acked(64)
+ *   request   client node
+ *   drain
+ *
+ * Who owns a connection: the program, which sent the agent a copy (add) so
+ * that the agent can freeze and capture it; the agent closes its copy on
+ * remove, after a handoff that moved it, and when the program's session
+ * ends (the program's copies went with it). A handoff's connections stay
+ * the agent's until its departure names them.
+ */
+
+#include <gecko/agent.h>
+#include <gecko/error.h>
+
+#include "agent/common.h"
+
+#include <netinet/in.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace gecko::agent::programs {
+
+inline constexpr std::uint32_t version = 1;
+/* An application state is at most 64 KiB (max_app_state), the rest is small. */
+inline constexpr std::size_t max_message = 96 * 1024;
+
+enum class Type : std::uint8_t {
+	hello = 1,
+	serve = 2,
+	add = 3,
+	remove = 4,
+	conn = 5,
+	handoff = 6,
+	decline = 7,
+	drained = 8,
+	adopt = 9,
+	welcome = 32,
+	refused = 33,
+	members = 34,
+	arrival = 35,
+	departure = 36,
+	request = 37,
+	drain = 38,
+};
+
+/* The socket programs reach the agent whose control socket is @control on. */
+std::string socket_name(const std::string &control);
+
+class Writer {
+public:
+	explicit Writer(Type type) { u8(static_cast<std::uint8_t>(type)); }
+
+	Writer &u8(std::uint8_t v) { return raw(&v, sizeof(v)); }
+	Writer &u16(std::uint16_t v) { return raw(&v, sizeof(v)); }
+	Writer &u32(std::uint32_t v) { return raw(&v, sizeof(v)); }
+	Writer &u64(std::uint64_t v) { return raw(&v, sizeof(v)); }
+	Writer &i64(std::int64_t v) { return raw(&v, sizeof(v)); }
+	Writer &addr(const in6_addr &a) { return raw(&a, sizeof(a)); }
+	Writer &bytes(std::span<const std::byte> b);
+	Writer &text(const std::string &t);
+
+	std::span<const std::byte> data() const { return buf_; }
+
+private:
+	Writer &raw(const void *p, std::size_t n);
+
+	std::vector<std::byte> buf_;
+};
+
+/*
+ * Reads the fields of one message in order. A field past the end marks
+ * the message bad and reads as zero; ok() says whether all read well and
+ * nothing was left over.
+ */
+class Parser {
+public:
+	explicit Parser(std::span<const std::byte> data) : data_(data) {}
+
+	std::optional<Type> type();
+	std::uint8_t u8() { return get<std::uint8_t>(); }
+	std::uint16_t u16() { return get<std::uint16_t>(); }
+	std::uint32_t u32() { return get<std::uint32_t>(); }
+	std::uint64_t u64() { return get<std::uint64_t>(); }
+	std::int64_t i64() { return get<std::int64_t>(); }
+	in6_addr addr() { return get<in6_addr>(); }
+	std::vector<std::byte> bytes(std::size_t max);
+	std::string text() { auto b = bytes(4096); return {reinterpret_cast<const char *>(b.data()), b.size()}; }
+
+	bool ok() const { return !bad_ && at_ == data_.size(); }
+	bool failed() const { return bad_; }
+
+private:
+	template <class T>
+	T get()
+	{
+		T v{};
+		if (!take(&v, sizeof(v)))
+			bad_ = true;
+		return v;
+	}
+	bool take(void *p, std::size_t n);
+
+	std::span<const std::byte> data_;
+	std::size_t at_ = 0;
+	bool bad_ = false;
+};
+
+/* Sends one message, with @pass (a descriptor) if not negative. EPIPE once the other end left. */
+Result<void> send(int sock, const Writer &message, int pass = -1);
+
+struct Received {
+	std::vector<std::byte> data;
+	UniqueFd fd;		/* the descriptor that came with it, if any */
+};
+/* The next message; none at the end of the session (or, nonblocking, when none waits: EAGAIN). */
+Result<std::optional<Received>> receive(int sock);
+
+void put_members(Writer &w, const std::vector<MemberStatus> &members);
+std::vector<MemberStatus> get_members(Parser &p);
+
+} // namespace gecko::agent::programs
+
+#endif /* GECKO_AGENT_PROGRAMS_H */

@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The messages between the node agent and its programs (libgeckoctl/src/agent/programs.h). */
+
+#include "agent/programs.h"
+
+#include <gecko/address.h>
+
+#include <gtest/gtest.h>
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace gecko::agent::programs {
+namespace {
+
+struct Pair {
+	UniqueFd a, b;
+};
+
+Pair seqpacket_pair()
+{
+	int fds[2];
+	EXPECT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds), 0);
+	return {UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
+TEST(AgentPrograms, FieldsRoundTripInOrder)
+{
+	auto client = *parse_address("fd00:c::1:5");
+	std::vector<std::byte> state{std::byte{1}, std::byte{2}, std::byte{3}};
+	Writer w(Type::arrival);
+	w.u32(7).addr(client).bytes(state).u64(1ULL << 40).i64(-1).text("hello").u16(80).u8(9);
+
+	Parser p(w.data());
+	EXPECT_EQ(p.type(), Type::arrival);
+	EXPECT_EQ(p.u32(), 7u);
+	EXPECT_EQ(format_address(p.addr()), "fd00:c::1:5");
+	EXPECT_EQ(p.bytes(16), state);
+	EXPECT_EQ(p.u64(), 1ULL << 40);
+	EXPECT_EQ(p.i64(), -1);
+	EXPECT_EQ(p.text(), "hello");
+	EXPECT_EQ(p.u16(), 80);
+	EXPECT_EQ(p.u8(), 9);
+	EXPECT_TRUE(p.ok());
+}
+
+TEST(AgentPrograms, TruncatedOrOverlongMessagesAreBad)
+{
+	Writer w(Type::request);
+	w.addr(*parse_address("fd00:c::1")).addr(*parse_address("fd00:12::2"));
+	auto data = w.data();
+
+	Parser cut(data.first(data.size() - 1));
+	cut.type();
+	cut.addr();
+	EXPECT_EQ(format_address(cut.addr()), "::");
+	EXPECT_FALSE(cut.ok());
+	EXPECT_TRUE(cut.failed());
+
+	Parser extra(data);
+	extra.type();
+	extra.addr();
+	EXPECT_FALSE(extra.ok()) << "one field left unread";
+}
+
+TEST(AgentPrograms, BytesLongerThanAllowedOrThanTheMessageAreBad)
+{
+	std::vector<std::byte> big(100);
+	Writer w(Type::conn);
+	w.u32(3).bytes(big);
+
+	Parser limited(w.data());
+	limited.type();
+	limited.u32();
+	EXPECT_TRUE(limited.bytes(99).empty());
+	EXPECT_TRUE(limited.failed());
+
+	/* A length that claims more than the message holds. */
+	Writer lie(Type::conn);
+	lie.u32(3).u32(1000);
+	Parser p(lie.data());
+	p.type();
+	p.u32();
+	EXPECT_TRUE(p.bytes(4096).empty());
+	EXPECT_TRUE(p.failed());
+}
+
+TEST(AgentPrograms, MembersRoundTrip)
+{
+	std::vector<MemberStatus> members(2);
+	members[0] = {"node1", *parse_address("fd00:11::2"), MemberStatus::State::self, std::nullopt, 12, 0};
+	members[1] = {"node2", *parse_address("fd00:12::2"), MemberStatus::State::draining,
+		      std::chrono::milliseconds(250), 3, 41};
+	Writer w(Type::members);
+	put_members(w, members);
+
+	Parser p(w.data());
+	ASSERT_EQ(p.type(), Type::members);
+	auto got = get_members(p);
+	ASSERT_TRUE(p.ok());
+	ASSERT_EQ(got.size(), 2u);
+	EXPECT_EQ(got[0].name, "node1");
+	EXPECT_EQ(got[0].state, MemberStatus::State::self);
+	EXPECT_FALSE(got[0].silent);
+	EXPECT_EQ(got[0].connections, 12u);
+	EXPECT_EQ(format_address(got[1].address), "fd00:12::2");
+	EXPECT_EQ(got[1].state, MemberStatus::State::draining);
+	EXPECT_EQ(got[1].silent, std::chrono::milliseconds(250));
+	EXPECT_EQ(got[1].heartbeats, 41u);
+}
+
+TEST(AgentPrograms, AMemberCountPastTheMessageIsBad)
+{
+	Writer w(Type::members);
+	w.u32(1000000);
+	Parser p(w.data());
+	p.type();
+	EXPECT_TRUE(get_members(p).size() <= 1);
+	EXPECT_FALSE(p.ok());
+}
+
+TEST(AgentPrograms, ADescriptorTravelsWithItsMessage)
+{
+	auto [a, b] = seqpacket_pair();
+	int pipefd[2];
+	ASSERT_EQ(pipe(pipefd), 0);
+	UniqueFd r(pipefd[0]), wr(pipefd[1]);
+
+	ASSERT_TRUE(send(a.get(), Writer(Type::add).u32(42), r.get()));
+	auto got = receive(b.get());
+	ASSERT_TRUE(got && *got);
+	Parser p((*got)->data);
+	EXPECT_EQ(p.type(), Type::add);
+	EXPECT_EQ(p.u32(), 42u);
+	EXPECT_TRUE(p.ok());
+	ASSERT_GE((*got)->fd.get(), 0);
+	struct stat mine, theirs;
+	ASSERT_EQ(fstat(r.get(), &mine), 0);
+	ASSERT_EQ(fstat((*got)->fd.get(), &theirs), 0);
+	EXPECT_EQ(mine.st_ino, theirs.st_ino) << "the same pipe";
+}
+
+TEST(AgentPrograms, TheEndOfTheSessionIsNoMessage)
+{
+	auto pair = seqpacket_pair();
+	ASSERT_TRUE(send(pair.a.get(), Writer(Type::drain)));
+	pair.a = UniqueFd();
+	auto first = receive(pair.b.get());
+	ASSERT_TRUE(first && *first);
+	auto end = receive(pair.b.get());
+	ASSERT_TRUE(end);
+	EXPECT_FALSE(*end);
+	/* And sending to a program that is gone is EPIPE, not SIGPIPE. */
+	auto again = seqpacket_pair();
+	again.b = UniqueFd();
+	auto sent = send(again.a.get(), Writer(Type::drain));
+	ASSERT_FALSE(sent);
+	EXPECT_EQ(sent.error().code, EPIPE);
+}
+
+TEST(AgentPrograms, TwoDescriptorsInOneMessageAreRefusedAndClosed)
+{
+	auto [a, b] = seqpacket_pair();
+	int fds[2];
+	ASSERT_EQ(pipe(fds), 0);
+	UniqueFd r(fds[0]), w(fds[1]);
+	Writer msg(Type::add);
+	msg.u32(1);
+	auto data = msg.data();
+	iovec iov{const_cast<std::byte *>(data.data()), data.size()};
+	alignas(cmsghdr) char control[CMSG_SPACE(2 * sizeof(int))]{};
+	msghdr m{};
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = control;
+	m.msg_controllen = sizeof(control);
+	auto *c = CMSG_FIRSTHDR(&m);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(2 * sizeof(int));
+	std::memcpy(CMSG_DATA(c), fds, sizeof(fds));
+	ASSERT_GT(sendmsg(a.get(), &m, 0), 0);
+	w = UniqueFd();
+
+	auto got = receive(b.get());
+	ASSERT_FALSE(got);
+	EXPECT_EQ(got.error().code, EBADMSG);
+	/* Both copies it received are closed: the pipe's write end is gone everywhere. */
+	char x;
+	EXPECT_EQ(read(r.get(), &x, 1), 0);
+}
+
+} // namespace
+} // namespace gecko::agent::programs

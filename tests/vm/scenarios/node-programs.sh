@@ -1,0 +1,124 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# vm-timeout: 600
+# Two Gecko programs on every node, under one node agent (gecko-agent
+# --cluster), from one configuration file:
+#
+#   client fd00:c::1:N ── router ── node1 (contact)   node2   node3
+#                                   each: gecko-agent --cluster FILE
+#                                         gecko-policy-echo (port 7, round-robin)
+#                                         gecko-file-server (port 80)
+#
+#   - each program joins its node's agent; a program of another
+#     distributed server is refused, saying why;
+#   - one client (one address) downloads 12 MB from G at 512 KB/s while an
+#     echo session from the same address sends a line every 0.2 s, one in 5
+#     ending in H: each placement and each H moves the client as a whole,
+#     its download with it (the binding is the client's, not a port's); the
+#     file arrives byte for byte, every line is echoed, every handoff after
+#     the first moved both connections;
+#   - node2's echo program is killed: node2 stays in the cluster (the
+#     others see it alive), its file server is not disturbed; restarted, it
+#     rejoins, and new clients reach it again.
+. "$GECKO_REPO/tests/vm/lib/common.sh"
+. "$GECKO_REPO/tests/vm/lib/topology.sh"
+. "$GECKO_REPO/tests/vm/lib/mip6.sh"
+. "$GECKO_REPO/tests/vm/lib/anycast.sh"
+. "$GECKO_REPO/tests/vm/lib/handoff.sh"
+
+trap anycast_down EXIT
+
+SIZE=$((12 << 20))
+RUN=$(mktemp -d)
+CONF=$RUN/gecko.conf
+WWW=$RUN/www
+framework_conf "$CONF"
+mkdir -p "$WWW"
+head -c $SIZE /dev/urandom > "$WWW/blob"
+want=$(sha256sum < "$WWW/blob")
+
+agent_cmd() { echo "gecko-agent --cluster $CONF"; }
+credentials() { :; }
+
+# echo_start K [LOG]: node K's echo program.
+declare -A ECHO
+echo_start() {
+	local log=${2:-$GECKO_OUT/echo$1.log}
+	ip netns exec node$1 gecko-policy-echo --cluster "$CONF" > "$log" 2>&1 &
+	ECHO[$1]=$!
+	PIDS+=($!)
+	wait_for 10 grep -q "gecko-policy-echo: serving port 7" "$log"
+}
+# state K OF: node K's view of member OF.
+state() { ip netns exec node$1 gecko-ctl members --json | jq -r ".[] | select(.name == \"node$2\") | .state"; }
+is_state() { [[ $(state $1 $2) == "$3" ]]; }
+joined() { (($(grep -c "programs: program [0-9]* joined" "$GECKO_OUT/agent$1.log") >= $2)); }
+
+topo_up
+client_addresses 20
+anycast_up 1 2 3
+for k in 1 2 3; do
+	echo_start $k
+	ip netns exec node$k gecko-file-server --port 80 --root "$WWW" --stats "$RUN/served$k" \
+		> "$GECKO_OUT/files$k.log" 2>&1 &
+	PIDS+=($!)
+	wait_for 10 grep -q "serving port 80" "$GECKO_OUT/files$k.log"
+	wait_for 10 joined $k 2
+done
+wait_for 10 grep -q "registered with the home agent" "$GECKO_OUT/echo1.log"
+wait_for 10 members_alive
+pretty "two programs joined each node's agent"
+
+pretty "a program of another distributed server is refused"
+sed "s/^service = .*/service = fd00:a::200/" "$CONF" > "$RUN/other.conf"
+if out=$(ip netns exec node2 timeout 10 gecko-policy-echo --cluster "$RUN/other.conf" --port 8 2>&1); then
+	fail "node2's agent took a program of another service: $out"
+fi
+grep -q "serves the cluster of $G, not of fd00:a::200" <<< "$out" || fail "the refusal does not say why: $out"
+
+pretty "one client: a download at 512 KB/s and an echo session, moved together"
+A=${PREFIX}1
+capture_client
+client curl -sS -g --interface $A --limit-rate 512K -o "$RUN/got" "http://[$G]/blob" 2> "$GECKO_OUT/curl.err" &
+CURL=$!
+wait_for 30 bash -c "(( \$(cut -d' ' -f2 $RUN/served1) > 0 ))"
+# One session from $A: a line every 0.2 s for 12 s, 20 % with H.
+client "$GECKO_REPO/tests/vm/tools/policy-echo-client" $G 7 $PREFIX 1 1 1 12 20 0 0.2 > "$RUN/session.out" ||
+	{ cat "$RUN/session.out"; fail "the echo session broke"; }
+cat "$RUN/session.out"
+wait $CURL || fail "curl exited with status $?: $(cat "$GECKO_OUT/curl.err")"
+expect_eq "downloaded size" "$(stat -c %s "$RUN/got")" $SIZE
+expect_eq "download sha256" "$(sha256sum < "$RUN/got")" "$want"
+expect_no_reset
+
+# The donors' records: the client's handoffs, each with both connections.
+records=$(for k in 1 2 3; do ip netns exec node$k gecko-ctl handoff show --json; done |
+	jq -s --arg c $A '[.[][] | select(.direction == "out" and .client == $c)]')
+moved=$(jq '[.[] | select(.moved)] | length' <<< "$records")
+whole=$(jq '[.[] | select(.moved and .conns == 2)] | length' <<< "$records")
+pretty "$moved handoffs of the client, $whole with both connections"
+((moved >= 3)) || fail "only $moved handoffs of the client: the session's H did not move it"
+expect_eq "handoffs that left a connection behind" $((moved - whole)) 0
+jq -e 'all(.[]; .moved)' <<< "$records" > /dev/null || fail "a handoff failed: $records"
+# The status lines: "served WRITTEN delivered ACKNOWLEDGED", rewritten within 0.2 s.
+sleep 0.5
+for k in 1 2 3; do echo "node$k delivered $(cut -d' ' -f4 "$RUN/served$k") octets of the download"; done
+(($(cut -d' ' -f4 "$RUN/served2") + $(cut -d' ' -f4 "$RUN/served3") > 0)) ||
+	fail "the download never left node1"
+
+pretty "node2's echo program dies: node2 stays in the cluster"
+kill -9 "${ECHO[2]}"
+wait "${ECHO[2]}" 2> /dev/null || true
+wait_for 10 grep -q "programs: program ${ECHO[2]} left" "$GECKO_OUT/agent2.log"
+for i in 1 2 3 4 5 6; do
+	expect_eq "node1's view of node2, $i/2 s after the kill" "$(state 1 2)" alive
+	sleep 0.5
+done
+pretty "restarted, it rejoins: new clients reach node2 again"
+echo_start 2 "$GECKO_OUT/echo2-again.log"
+wait_for 10 joined 2 3
+client "$GECKO_REPO/tests/vm/tools/policy-echo-client" $G 7 $PREFIX 2 6 2 0 0 > "$RUN/clients.out" ||
+	{ cat "$RUN/clients.out"; fail "new clients failed after the restart"; }
+n=$(grep -c "^serving $PREFIX" "$GECKO_OUT/echo2-again.log")
+((n >= 1)) || fail "no new client reached node2's restarted echo program"
+pretty "node2's restarted program served $n of 6 new clients"
+pretty "PASS"
