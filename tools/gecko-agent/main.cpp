@@ -8,7 +8,11 @@
 
 #include <gecko/node.h>
 
+#include <sys/resource.h>
+
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <iostream>
 
 namespace po = boost::program_options;
@@ -57,6 +61,12 @@ int main(int argc, char *argv[])
 	if (!signals) {
 		std::cerr << "gecko-agent: " << signals.error().describe() << std::endl;
 		return exit_failure;
+	}
+	/* A copy of every connection of the programs that join it. */
+	if (rlimit nofile; getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+		nofile.rlim_cur = nofile.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &nofile) < 0)
+			daemon::log("cannot raise the limit on open files: ", std::strerror(errno));
 	}
 	auto ok = Node::host(std::get<agent::Config>(config), signals->fd());
 	if (!ok) {

@@ -52,6 +52,7 @@ constexpr Command command_table[] = {
 	{"config check", "FILE", cmd_config_check,
 	 "check the distributed server's configuration FILE and the credentials it names"},
 	{"members", "", cmd_members, "show the distributed server's members as this node's agent sees them"},
+	{"programs", "", cmd_programs, "show the programs whose connections this node's agent hands off"},
 	{"drain", "", cmd_drain, "hand every client of this node to other members, then leave"},
 	/* Before "handoff", which would take "show" for its CLIENT. */
 	{"handoff show", "", cmd_handoff_show, "show the last handoffs made or taken by this node"},

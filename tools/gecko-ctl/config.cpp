@@ -154,6 +154,50 @@ int cmd_members(const Invocation &inv)
 	return exit_ok;
 }
 
+int cmd_programs(const Invocation &inv)
+{
+	expect_no_arguments(inv);
+	auto control = connect_agent();
+	if (!control)
+		return report(inv, control.error());
+	auto programs = control->programs();
+	if (!programs)
+		return report(inv, programs.error());
+	auto ports = [](const agent::ProgramStatus &p) {
+		std::string list;
+		for (auto port : p.ports)
+			list += (list.empty() ? "" : ",") + std::to_string(port);
+		return list.empty() ? std::string("-") : list;
+	};
+	if (!inv.json) {
+		for (const auto &p : *programs)
+			inv.out << std::left << std::setw(8) << p.pid << ' ' << std::setw(16) << p.name << " ports "
+				<< std::setw(12) << ports(p) << ' ' << p.connections << " connection"
+				<< (p.connections == 1 ? "" : "s") << '\n';
+		return exit_ok;
+	}
+	JsonWriter w(inv.out);
+	w.begin_array();
+	for (const auto &p : *programs) {
+		w.begin_object();
+		w.key("pid");
+		w.value(static_cast<std::uint64_t>(p.pid));
+		w.key("name");
+		w.value(p.name);
+		w.key("ports");
+		w.begin_array();
+		for (auto port : p.ports)
+			w.value(std::uint64_t{port});
+		w.end_array();
+		w.key("connections");
+		w.value(std::uint64_t{p.connections});
+		w.end_object();
+	}
+	w.end_array();
+	inv.out << '\n';
+	return exit_ok;
+}
+
 int cmd_drain(const Invocation &inv)
 {
 	expect_no_arguments(inv);

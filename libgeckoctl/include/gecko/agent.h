@@ -211,6 +211,14 @@ inline constexpr std::pair<MemberStatus::State, std::string_view> member_states[
 	{MemberStatus::State::left, "left"},
 };
 
+/* A program whose connections the agent can hand off (gecko/node.h), for gecko-ctl programs. */
+struct ProgramStatus {
+	std::int32_t pid = 0;
+	std::string name;			/* its command name */
+	std::vector<std::uint16_t> ports;	/* G's ports it serves */
+	std::uint32_t connections = 0;
+};
+
 /* How a signalling operation went. */
 struct Outcome {
 	std::uint16_t seq = 0;			/* of the Binding Update that was accepted */
@@ -244,6 +252,11 @@ public:
 	Result<Outcome> handoff(const in6_addr &client, const in6_addr &node);
 	/* The last handoffs this agent made or took, oldest first. */
 	Result<std::vector<HandoffRecord>> handoffs();
+	/*
+	 * The programs it serves: those that joined it (gecko-agent), or the
+	 * one it runs in; none for an agent alone.
+	 */
+	Result<std::vector<ProgramStatus>> programs();
 	/* The members of its distributed server, in the configuration's order; EOPNOTSUPP without one. */
 	Result<std::vector<MemberStatus>> members();
 	/*

@@ -12,6 +12,7 @@
 #include "fail.h"
 
 #include <poll.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -162,6 +163,23 @@ void Agent::Impl::control_message(std::uint64_t conn, const wire::Message &msg)
 	case wire::Type::handoffs:
 	case wire::Type::fault:
 		return handoffs->control(conn, msg);
+	case wire::Type::programs: {
+		std::string lines;
+		/* pid name ports (comma-separated, - for none) connections */
+		for (const auto &p : programs()) {
+			std::string ports;
+			for (auto port : p.ports)
+				ports += (ports.empty() ? "" : ",") + std::to_string(port);
+			auto name = p.name.empty() ? std::string("-") : p.name;
+			std::ranges::replace_if(name, [](char c) { return c <= ' '; }, '_');
+			lines += std::to_string(p.pid) + ' ' + name + ' ' + (ports.empty() ? "-" : ports) + ' ' +
+				 std::to_string(p.connections) + '\n';
+		}
+		wire::Message reply(wire::Type::reply);
+		reply.put_u32(wire::Attr::error, 0).put(wire::Attr::records, lines);
+		transport->send(conn, reply);
+		return;
+	}
 	case wire::Type::members:
 	case wire::Type::drain:
 		if (!membership) {
@@ -209,6 +227,18 @@ wire::Mode Agent::Impl::mode()
 		return wire::Mode::serving;
 	std::lock_guard guard(app->lock);
 	return static_cast<wire::Mode>(app->mode);
+}
+
+std::vector<ProgramStatus> Agent::Impl::programs()
+{
+	if (!app)
+		return {};
+	std::lock_guard guard(app->lock);
+	if (app->programs)
+		return *app->programs;
+	ProgramStatus self{getpid(), program_invocation_short_name, {app->ports.begin(), app->ports.end()},
+			   static_cast<std::uint32_t>(app->conns.size())};
+	return {self};
 }
 
 std::uint32_t Agent::Impl::connections()

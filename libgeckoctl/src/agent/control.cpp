@@ -219,6 +219,34 @@ Result<std::vector<HandoffRecord>> Control::handoffs()
 		       "the node agent sent a malformed handoff record");
 }
 
+/* One line of the agent's programs: pid, name, ports (comma-separated, - for none), connections. */
+static std::optional<ProgramStatus> parse_program(const std::string &line)
+{
+	std::istringstream in(line);
+	std::string ports;
+	ProgramStatus p;
+
+	if (!(in >> p.pid >> p.name >> ports >> p.connections))
+		return std::nullopt;
+	if (ports != "-") {
+		std::istringstream list(ports);
+		std::string port;
+		while (std::getline(list, port, ',')) {
+			auto n = port.empty() ? -1L : std::strtol(port.c_str(), nullptr, 10);
+			if (n <= 0 || n > 65535)
+				return std::nullopt;
+			p.ports.push_back(static_cast<std::uint16_t>(n));
+		}
+	}
+	return p;
+}
+
+Result<std::vector<ProgramStatus>> Control::programs()
+{
+	return records(exchange(fd_, wire::Message(wire::Type::programs)), parse_program,
+		       "the node agent sent a malformed program line");
+}
+
 /* One line of the agent's members: name, address, state, silent_ms (-1: never), connections. */
 static std::optional<MemberStatus> parse_member(const std::string &line)
 {

@@ -22,6 +22,8 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <optional>
 #include <set>
@@ -33,6 +35,7 @@ namespace gecko {
 namespace {
 
 using agent::AddrLess;
+using agent::ProgramStatus;
 using agent::UniqueFd;
 using agent::text;
 using Clock = std::chrono::steady_clock;
@@ -63,6 +66,7 @@ private:
 	};
 	struct Session {
 		UniqueFd sock;
+		ProgramStatus status;		/* pid and name; ports and connections filled in when asked */
 		std::string who;		/* "program PID" */
 		bool welcomed = false;
 		std::set<std::uint16_t> ports;
@@ -109,6 +113,7 @@ private:
 	void drained(std::uint64_t sid, Result<std::string> result);
 	void finish_drain();
 	void update_ports();
+	void publish_programs();
 
 	void on(Arrival &a);
 	void on(Departure &d);
@@ -157,6 +162,11 @@ void Host::accept_session(int listener)
 	auto &s = sessions_[sid];
 	s.sock = std::move(sock);
 	s.who = "program " + std::to_string(cred.pid);
+	s.status.pid = cred.pid;
+	/* Its command's name, as ps shows it. */
+	std::ifstream cmdline("/proc/" + std::to_string(cred.pid) + "/cmdline");
+	std::getline(cmdline, s.status.name, '\0');
+	s.status.name = std::filesystem::path(s.status.name).filename();
 }
 
 void Host::session_message(std::uint64_t sid)
@@ -590,6 +600,23 @@ void Host::update_ports()
 	link_.ports = std::move(ports);
 }
 
+/* For gecko-ctl programs, at most a tenth of a second old. */
+void Host::publish_programs()
+{
+	std::vector<ProgramStatus> list;
+	for (const auto &[sid, s] : sessions_) {
+		if (!s.welcomed)
+			continue;
+		auto p = s.status;
+		p.ports.assign(s.ports.begin(), s.ports.end());
+		p.connections = static_cast<std::uint32_t>(
+			std::ranges::count_if(conns_, [sid](const auto &e) { return e.second.session == sid; }));
+		list.push_back(std::move(p));
+	}
+	std::lock_guard guard(link_.lock);
+	link_.programs = std::move(list);
+}
+
 void Host::tick()
 {
 	auto now = Clock::now();
@@ -606,6 +633,7 @@ void Host::tick()
 	if (now - members_checked_ < std::chrono::milliseconds(100))
 		return;
 	members_checked_ = now;
+	publish_programs();
 	programs::Writer w(programs::Type::members);
 	programs::put_members(w, node_.members());
 	auto bytes = w.data();

@@ -43,6 +43,8 @@ struct Agent::Impl final : Transport::Handler, Signalling::Listener {
 	void peer_message(std::uint64_t conn, const in6_addr &node, const wire::Message &msg) override;
 	void closed(std::uint64_t conn, const std::optional<in6_addr> &node, const std::string &why) override;
 	void job_done(const Key &key, Signalling::Kind kind, const Error *error) override;
+	/* The programs the application is: itself, or those that joined the agent; none without one. */
+	std::vector<ProgramStatus> programs();
 	/* How many connections of G the application serves; none without one. */
 	std::uint32_t connections();
 	/* What the application does: serve, drain, or nothing once it left. */

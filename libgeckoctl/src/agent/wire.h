@@ -47,6 +47,7 @@ enum class Type : std::uint16_t {
 	fault = 10,		/* text: tests only, see Control::inject_fault */
 	members = 11,		/* -> records */
 	drain = 12,		/* -> text: asks the application to drain the node */
+	programs = 13,		/* -> records: the programs the agent serves */
 	/* Between agents. */
 	home_test = 16,		/* home, client, cookie: the contact node sends a HoTI */
 	home_test_reply = 17,	/* home, client, cookie, then nonce_index and token, or error and text */

@@ -23,10 +23,12 @@
 # node agent themselves and read the distributed server's file:
 #   framework_conf FILE   that file (gecko.conf(5)): G, the home agent, $KEY,
 #                     node1 the contact node, round-robin, the three nodes
-#   client_addresses N    $PREFIX1 .. $PREFIXN (hexadecimal) on the client,
-#                     each a client of its own for the contact node; the
-#                     guest's neighbour table (one for all namespaces) sized
-#                     for them
+#   client_addresses N [HOST PREFIX]   $PREFIX1 .. $PREFIXN (hexadecimal) on
+#                     the client (or PREFIX's on HOST), each a client of its
+#                     own for the contact node; the guest's neighbour table
+#                     (one for all namespaces) sized for them
+#   client2_anycast   a second client host (client2_up) running gecko-cnd,
+#                     its addresses under $PREFIX2
 #   members_alive     node1's agent sees the two other members alive
 
 PATH=$GECKO_REPO/build/tools/gecko-had:$GECKO_REPO/build/tools/gecko-cnd:$GECKO_REPO/build/tools/gecko-agent:$PATH
@@ -101,6 +103,7 @@ anycast_down() {
 }
 
 PREFIX=fd00:c::1:
+PREFIX2=fd00:d::1:
 
 framework_conf() {
 	local k
@@ -118,9 +121,16 @@ client_addresses() {
 	local i batch
 	sysctl -qw net.ipv6.neigh.default.gc_thresh2=8192 net.ipv6.neigh.default.gc_thresh3=16384
 	batch=$(mktemp)
-	for i in $(seq 1 "$1"); do printf 'addr add %s%x/64 dev eth0 nodad\n' $PREFIX $i; done > "$batch"
-	ip -n client -batch "$batch"
+	for i in $(seq 1 "$1"); do printf 'addr add %s%x/64 dev eth0 nodad\n' "${3:-$PREFIX}" $i; done > "$batch"
+	ip -n "${2:-client}" -batch "$batch"
 	rm -f "$batch"
+}
+
+client2_anycast() {
+	client2_up
+	ip netns exec client2 gecko-cnd > "$GECKO_OUT/cnd2.log" 2>&1 &
+	PIDS+=($!)
+	wait_for 10 grep -q "^correspondent node" "$GECKO_OUT/cnd2.log"
 }
 
 members_alive() {

@@ -16,12 +16,16 @@
 #
 #   topo_up                 build it with the default delays and wait until
 #                           every host reaches every other
-#   link_netem LINK ARGS    set netem on both ends of LINK (client, home,
-#                           node1..3), e.g. link_netem client delay 10ms 2ms loss 1%
-#   client/router/ha/n1/n2/n3 CMD   run CMD in that host
+#   link_netem LINK ARGS    set netem on both ends of LINK (client, client2,
+#                           home, node1..3), e.g. link_netem client delay 10ms 2ms loss 1%
+#   client2_up              a second client host after topo_up: client2
+#                           fd00:d::2, its link to the router (eth-client2,
+#                           fd00:d::1) 5 ms each way
+#   client/client2/router/ha/n1/n2/n3 CMD   run CMD in that host
 
 G=fd00:a::100
 CLIENT=fd00:c::2
+CLIENT2=fd00:d::2
 HA=fd00:a::1
 NODE1=fd00:11::2
 NODE2=fd00:12::2
@@ -29,6 +33,7 @@ NODE3=fd00:13::2
 HOSTS="client router ha node1 node2 node3"
 
 client() { ip netns exec client "$@"; }
+client2() { ip netns exec client2 "$@"; }
 router() { ip netns exec router "$@"; }
 ha() { ip netns exec ha "$@"; }
 n1() { ip netns exec node1 "$@"; }
@@ -47,6 +52,7 @@ topo_down() {
 link_ends() {
 	case $1 in
 	client) echo "client eth0 router eth-client" ;;
+	client2) echo "client2 eth0 router eth-client2" ;;
 	home) echo "ha eth0 router eth-home" ;;
 	node[123]) echo "$1 eth0 router eth-n${1#node}" ;;
 	*) fail "unknown link $1" ;;
@@ -75,17 +81,20 @@ add_link() {
 	ip -n "$h2" link set "$i2" up
 }
 
+# host_add NAME: an empty network namespace, torn down with the others.
+host_add() {
+	ip netns add "$1"
+	ip -n "$1" link set lo up
+	ip netns exec "$1" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
+		net.ipv6.conf.default.accept_dad=0 \
+		net.ipv6.conf.default.accept_ra=0
+}
+
 topo_up() {
 	local h k
 	# A scenario's own trap (anycast_down, say) stops its daemons first, then calls topo_down.
 	[[ -n $(trap -p EXIT) ]] || trap topo_down EXIT
-	for h in $HOSTS; do
-		ip netns add "$h"
-		ip -n "$h" link set lo up
-		ip netns exec "$h" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
-			net.ipv6.conf.default.accept_dad=0 \
-			net.ipv6.conf.default.accept_ra=0
-	done
+	for h in $HOSTS; do host_add "$h"; done
 	router sysctl -qw net.ipv6.conf.all.forwarding=1
 
 	add_link client fd00:c::2/64 fd00:c::1/64
@@ -108,4 +117,14 @@ topo_up() {
 	for h in $HA $NODE2 $NODE3; do
 		wait_for 10 n1 ping -6 -c1 -W1 "$h"
 	done
+}
+
+client2_up() {
+	HOSTS="$HOSTS client2"
+	host_add client2
+	add_link client2 $CLIENT2/64 fd00:d::1/64
+	client2 ip -6 route add default via fd00:d::1
+	link_netem client2 delay 5ms
+	wait_for 10 client2 ping -6 -c1 -W1 $HA
+	wait_for 10 client2 ping -6 -c1 -W1 $NODE1
 }

@@ -4,7 +4,8 @@
 # nodes from one configuration file, nothing else on the nodes (no
 # gecko-agent, no gecko-ctl register: the contact node registers G itself).
 #
-#   client fd00:c::1:N ── router ── node1 (contact)   node2   node3
+#   client  fd00:c::1:N ──┐
+#   client2 fd00:d::1:N ── router ── node1 (contact)   node2   node3
 #
 #   - placement: for each of random, round-robin and least-connections, 300
 #     connections, each from an address of its own (so that each is a new
@@ -13,12 +14,13 @@
 #     serves its share (round-robin and least-connections 100 each, give or
 #     take 5 for a handoff the policy had to retry or a load report on its
 #     way; random 60 to 140: five standard deviations of a fair draw);
-#   - sessions: 200 clients arriving over 10 s, then all at once, send
+#   - sessions: 200 clients, 100 from each client host, arriving over
+#     10 s, then all at once, send
 #     random lines, one every 0.2 s at most, until 60 s have passed; one
 #     line in 200 ends in "H", on which the server hands the connection to
 #     the member the policy picks (about 5 handoffs a second besides the
 #     placements): no session broken (an echo 10 s late is), no wrong echo,
-#     every node serves sessions.
+#     every node serves sessions, from both client hosts.
 . "$GECKO_REPO/tests/vm/lib/common.sh"
 . "$GECKO_REPO/tests/vm/lib/topology.sh"
 . "$GECKO_REPO/tests/vm/lib/mip6.sh"
@@ -64,8 +66,8 @@ restart_servers() {
 	servers_ready
 }
 
-# served K: how many connections node K's echo served in this round's log.
-served() { grep -c "^serving $PREFIX" "$(log_of $1)" || true; }
+# served K [PREFIX]: how many connections node K's echo served in this round's log (from PREFIX's addresses).
+served() { grep -c "^serving ${2:-fd00:[cd]::1:}" "$(log_of $1)" || true; }
 
 # placement FIRST LOW HIGH: 300 new clients from address FIRST (decimal) on; each node serves LOW to HIGH of them.
 placement() {
@@ -82,9 +84,11 @@ placement() {
 }
 
 topo_up
-# 300 for each placement round, 200 for the sessions.
-client_addresses 1100
+# 300 for each placement round, 100 for the sessions; client2 100 for the sessions.
+client_addresses 1000
 anycast_up 1 2 3
+client2_anycast
+client_addresses 100 client2 $PREFIX2
 servers_ready
 pretty "$(grep "registered with the home agent" "$(log_of 1)")"
 
@@ -94,16 +98,20 @@ placement 301 95 105
 restart_servers least-connections
 placement 601 95 105
 
-pretty "200 sessions (arriving over 10 s) for 60 s, a random line every 0.2 s, some with H (hand off by the policy)"
+pretty "200 sessions from two client hosts (arriving over 10 s) for 60 s, a random line every 0.2 s, some with H (hand off by the policy)"
 restart_servers random
-client "$GECKO_REPO/tests/vm/tools/policy-echo-client" $G 7 $PREFIX 901 200 200 60 0.5 10 0.2 > "$RUN/sessions.out" ||
-	{ cat "$RUN/sessions.out"; fail "sessions broken or wrong"; }
-cat "$RUN/sessions.out"
+client "$GECKO_REPO/tests/vm/tools/policy-echo-client" $G 7 $PREFIX 901 100 100 60 0.5 10 0.2 > "$RUN/sessions.out" &
+FIRST=$!
+client2 "$GECKO_REPO/tests/vm/tools/policy-echo-client" $G 7 $PREFIX2 1 100 100 60 0.5 10 0.2 > "$RUN/sessions2.out" ||
+	{ cat "$RUN/sessions2.out"; fail "client2: sessions broken or wrong"; }
+wait $FIRST || { cat "$RUN/sessions.out"; fail "client: sessions broken or wrong"; }
+echo "client:  $(cat "$RUN/sessions.out")"
+echo "client2: $(cat "$RUN/sessions2.out")"
 handed=0
 for k in 1 2 3; do
 	out=$(grep -c "handed off after" "$(log_of $k)" || true)
-	pretty "node$k: served $(served $k) sessions (placed or handed over), handed $out off on an H"
-	(($(served $k) > 0)) || fail "node$k served no session"
+	pretty "node$k: served $(served $k $PREFIX) sessions of client, $(served $k $PREFIX2) of client2 (placed or handed over), handed $out off on an H"
+	(($(served $k $PREFIX) > 0 && $(served $k $PREFIX2) > 0)) || fail "node$k did not serve both client hosts"
 	handed=$((handed + out))
 done
 ((handed > 0)) || fail "no session was handed off on an H"

@@ -67,6 +67,13 @@ done
 wait_for 10 grep -q "registered with the home agent" "$GECKO_OUT/echo1.log"
 wait_for 10 members_alive
 pretty "two programs joined each node's agent"
+# programs K: node K's programs, "name ports connections; ...", by name.
+programs() {
+	ip netns exec node$1 gecko-ctl programs --json |
+		jq -r '[.[] | "\(.name) \(.ports | join(",")) \(.connections)"] | sort | join("; ")'
+}
+programs_are() { [[ $(programs $1) == "$2" ]]; }
+expect_eq "node2's programs" "$(programs 2)" "gecko-file-server 80 0; gecko-policy-echo 7 0"
 
 pretty "a program of another distributed server is refused"
 sed "s/^service = .*/service = fd00:a::200/" "$CONF" > "$RUN/other.conf"
@@ -81,6 +88,7 @@ capture_client
 client curl -sS -g --interface $A --limit-rate 512K -o "$RUN/got" "http://[$G]/blob" 2> "$GECKO_OUT/curl.err" &
 CURL=$!
 wait_for 30 bash -c "(( \$(cut -d' ' -f2 $RUN/served1) > 0 ))"
+wait_for 5 programs_are 1 "gecko-file-server 80 1; gecko-policy-echo 7 0"
 # One session from $A: a line every 0.2 s for 12 s, 20 % with H.
 client "$GECKO_REPO/tests/vm/tools/policy-echo-client" $G 7 $PREFIX 1 1 1 12 20 0 0.2 > "$RUN/session.out" ||
 	{ cat "$RUN/session.out"; fail "the echo session broke"; }
