@@ -93,7 +93,7 @@ TEST(AgentPrograms, MembersRoundTrip)
 	std::vector<MemberStatus> members(2);
 	members[0] = {"node1", *parse_address("fd00:11::2"), MemberStatus::State::self, std::nullopt, 12, 0};
 	members[1] = {"node2", *parse_address("fd00:12::2"), MemberStatus::State::draining,
-		      std::chrono::milliseconds(250), 3, 41};
+		      std::chrono::milliseconds(250), 3, 41, true, 3};
 	Writer w(Type::members);
 	put_members(w, members);
 
@@ -110,6 +110,9 @@ TEST(AgentPrograms, MembersRoundTrip)
 	EXPECT_EQ(got[1].state, MemberStatus::State::draining);
 	EXPECT_EQ(got[1].silent, std::chrono::milliseconds(250));
 	EXPECT_EQ(got[1].heartbeats, 41u);
+	EXPECT_FALSE(got[0].joined);
+	EXPECT_TRUE(got[1].joined);
+	EXPECT_EQ(got[1].weight, 3u);
 }
 
 TEST(AgentPrograms, AMemberCountPastTheMessageIsBad)

@@ -589,7 +589,7 @@ const gecko::agent::MemberStatus members[] = {
 	{"node1", *gecko::parse_address("fd00:11::2"), State::self, milliseconds(0), 12},
 	{"node2", *gecko::parse_address("fd00:12::2"), State::alive, milliseconds(230), 1},
 	{"node3", *gecko::parse_address("fd00:13::2"), State::dead, milliseconds(61500), 9},
-	{"node4", *gecko::parse_address("fd00:14::2"), State::unknown, std::nullopt, 0},
+	{"node4", *gecko::parse_address("fd00:14::2"), State::unknown, std::nullopt, 0, 0, true},
 	{"node5", *gecko::parse_address("fd00:15::2"), State::draining, milliseconds(900), 3},
 	{"node6", *gecko::parse_address("fd00:16::2"), State::left, milliseconds(1200), 0},
 };
@@ -600,7 +600,7 @@ TEST(PrintMembers, Text)
 		  "node1        fd00:11::2               self     12 connections\n"
 		  "node2        fd00:12::2               alive    1 connection, heard 0.2 s ago\n"
 		  "node3        fd00:13::2               dead     heard 61.5 s ago\n"
-		  "node4        fd00:14::2               unknown  never heard\n"
+		  "node4        fd00:14::2               unknown  never heard, joined\n"
 		  "node5        fd00:15::2               draining 3 connections, heard 0.9 s ago\n"
 		  "node6        fd00:16::2               left     heard 1.2 s ago\n");
 }
@@ -608,12 +608,12 @@ TEST(PrintMembers, Text)
 TEST(PrintMembers, Json)
 {
 	EXPECT_EQ(print<gecko::agent::MemberStatus>(gecko::ctl::print_members, members, true),
-		  R"([{"name":"node1","address":"fd00:11::2","state":"self","silent_ms":0,"connections":12},)"
-		  R"({"name":"node2","address":"fd00:12::2","state":"alive","silent_ms":230,"connections":1},)"
-		  R"({"name":"node3","address":"fd00:13::2","state":"dead","silent_ms":61500,"connections":9},)"
-		  R"({"name":"node4","address":"fd00:14::2","state":"unknown","connections":0},)"
-		  R"({"name":"node5","address":"fd00:15::2","state":"draining","silent_ms":900,"connections":3},)"
-		  R"({"name":"node6","address":"fd00:16::2","state":"left","silent_ms":1200,"connections":0}])"
+		  R"([{"name":"node1","address":"fd00:11::2","state":"self","silent_ms":0,"connections":12,"joined":false},)"
+		  R"({"name":"node2","address":"fd00:12::2","state":"alive","silent_ms":230,"connections":1,"joined":false},)"
+		  R"({"name":"node3","address":"fd00:13::2","state":"dead","silent_ms":61500,"connections":9,"joined":false},)"
+		  R"({"name":"node4","address":"fd00:14::2","state":"unknown","connections":0,"joined":true},)"
+		  R"({"name":"node5","address":"fd00:15::2","state":"draining","silent_ms":900,"connections":3,"joined":false},)"
+		  R"({"name":"node6","address":"fd00:16::2","state":"left","silent_ms":1200,"connections":0,"joined":false}])"
 		  "\n");
 }
 

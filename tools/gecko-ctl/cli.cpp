@@ -52,6 +52,9 @@ constexpr Command command_table[] = {
 	{"config check", "FILE", cmd_config_check,
 	 "check the distributed server's configuration FILE and the credentials it names"},
 	{"members", "", cmd_members, "show the distributed server's members as this node's agent sees them"},
+	{"join", "NAME ADDRESS [weight N]", cmd_join,
+	 "add a member the cluster file does not list, at care-of ADDRESS, to this node's agent"},
+	{"leave", "NAME", cmd_leave, "forget a member gecko-ctl join added"},
 	{"programs", "", cmd_programs, "show the programs whose connections this node's agent hands off"},
 	{"drain", "", cmd_drain, "hand every client of this node to other members, then leave"},
 	/* Before "handoff", which would take "show" for its CLIENT. */

@@ -101,6 +101,8 @@ int cmd_genkey(const Invocation &inv);
 int cmd_config_check(const Invocation &inv);
 int cmd_members(const Invocation &inv);
 int cmd_programs(const Invocation &inv);
+int cmd_join(const Invocation &inv);
+int cmd_leave(const Invocation &inv);
 int cmd_drain(const Invocation &inv);
 int cmd_handoff(const Invocation &inv);
 int cmd_handoff_show(const Invocation &inv);

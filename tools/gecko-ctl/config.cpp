@@ -114,6 +114,8 @@ void print_members(std::ostream &out, std::span<const agent::MemberStatus> membe
 				else
 					detail << "never heard";
 			}
+			if (m.joined)
+				detail << ", joined";
 			out << std::left << std::setw(12) << m.name << ' ' << std::setw(24) << format_address(m.address)
 			    << ' ' << std::setw(8) << state(m.state) << ' ' << detail.str() << '\n';
 		}
@@ -135,6 +137,8 @@ void print_members(std::ostream &out, std::span<const agent::MemberStatus> membe
 		}
 		w.key("connections");
 		w.value(std::uint64_t{m.connections});
+		w.key("joined");
+		w.value(m.joined);
 		w.end_object();
 	}
 	w.end_array();
@@ -151,6 +155,36 @@ int cmd_members(const Invocation &inv)
 	if (!members)
 		return report(inv, members.error());
 	print_members(inv.out, *members, inv.json);
+	return exit_ok;
+}
+
+int cmd_join(const Invocation &inv)
+{
+	Args args(inv.args, {"weight"});
+	auto name = args.positional<std::string>("NAME");
+	auto address = args.positional<in6_addr>("ADDRESS");
+	auto weight = args.optional_keyword<std::uint32_t>("weight");
+	args.done();
+
+	auto control = connect_agent();
+	if (!control)
+		return report(inv, control.error());
+	if (auto ok = control->join(name, address, weight.value_or(1)); !ok)
+		return report(inv, ok.error());
+	return exit_ok;
+}
+
+int cmd_leave(const Invocation &inv)
+{
+	Args args(inv.args);
+	auto name = args.positional<std::string>("NAME");
+	args.done();
+
+	auto control = connect_agent();
+	if (!control)
+		return report(inv, control.error());
+	if (auto ok = control->leave(name); !ok)
+		return report(inv, ok.error());
 	return exit_ok;
 }
 

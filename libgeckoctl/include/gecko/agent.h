@@ -199,6 +199,8 @@ struct MemberStatus {
 	std::optional<std::chrono::milliseconds> silent;	/* since its last heartbeat; none if never */
 	std::uint32_t connections = 0;				/* it serves, as it last said */
 	std::uint64_t heartbeats = 0;				/* heard from it: a new one is a new count */
+	bool joined = false;					/* by gecko-ctl join, not from the file */
+	unsigned weight = 1;					/* its share under the weighted policy */
 };
 
 /* The states by the names the agent and gecko-ctl print. */
@@ -259,6 +261,14 @@ public:
 	Result<std::vector<ProgramStatus>> programs();
 	/* The members of its distributed server, in the configuration's order; EOPNOTSUPP without one. */
 	Result<std::vector<MemberStatus>> members();
+	/*
+	 * Adds a member the cluster file does not list, until leave() or the
+	 * agent stops: it gets heartbeats, its own count, and (on a contact
+	 * node) clients. EEXIST if the name or address is a member's.
+	 */
+	Result<void> join(const std::string &name, const in6_addr &address, unsigned weight = 1);
+	/* Forgets a member join() added: EPERM for one of the file's. */
+	Result<void> leave(const std::string &name);
 	/*
 	 * Asks the application this agent runs in to hand every client it
 	 * serves to other members, and waits for the end: a line saying what

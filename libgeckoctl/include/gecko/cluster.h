@@ -73,6 +73,8 @@ GECKO_API Result<Cluster> parse_cluster(std::string_view text, const std::string
 
 /* Reads and parses @file, then opens its credentials as the node channel will. */
 GECKO_API Result<Cluster> load_cluster(const std::string &file);
+/* Whether @name can be a member's: 1 to 32 letters, digits, '-' or '_'. */
+GECKO_API bool valid_member_name(std::string_view name);
 
 } // namespace gecko
 

@@ -181,13 +181,15 @@ void Agent::Impl::control_message(std::uint64_t conn, const wire::Message &msg)
 		return;
 	}
 	case wire::Type::members:
+	case wire::Type::join:
+	case wire::Type::leave:
 	case wire::Type::drain:
 		if (!membership) {
 			Error error{EOPNOTSUPP, "this agent runs without a cluster configuration (--cluster)"};
 			transport->send(conn, control_reply(&error));
 			return;
 		}
-		if (msg.type() == wire::Type::members)
+		if (msg.type() != wire::Type::drain)
 			return membership->control(conn, msg);
 		return handoffs->control(conn, msg);
 	default: {

@@ -247,7 +247,7 @@ Result<std::vector<ProgramStatus>> Control::programs()
 		       "the node agent sent a malformed program line");
 }
 
-/* One line of the agent's members: name, address, state, silent_ms (-1: never), connections. */
+/* One line of the agent's members: name, address, state, silent_ms (-1: never), connections, file|joined, weight. */
 static std::optional<MemberStatus> parse_member(const std::string &line)
 {
 	std::istringstream in(line);
@@ -255,8 +255,11 @@ static std::optional<MemberStatus> parse_member(const std::string &line)
 	long long silent;
 	MemberStatus m;
 
-	if (!(in >> m.name >> address >> state >> silent >> m.connections))
+	std::string origin;
+	if (!(in >> m.name >> address >> state >> silent >> m.connections >> origin >> m.weight) ||
+	    (origin != "file" && origin != "joined"))
 		return std::nullopt;
+	m.joined = origin == "joined";
 	auto a = parse_address(address);
 	auto s = std::ranges::find(member_states, state, &std::pair<MemberStatus::State, std::string_view>::second);
 	if (!a || s == std::end(member_states))
@@ -272,6 +275,24 @@ Result<std::vector<MemberStatus>> Control::members()
 {
 	return records(exchange(fd_, wire::Message(wire::Type::members)), parse_member,
 		       "the node agent sent a malformed member line");
+}
+
+Result<void> Control::join(const std::string &name, const in6_addr &address, unsigned weight)
+{
+	wire::Message req(wire::Type::join);
+	req.put(wire::Attr::text, name).put(wire::Attr::node, address).put_u32(wire::Attr::length, weight);
+	if (auto reply = exchange(fd_, req); !reply)
+		return std::unexpected(reply.error());
+	return {};
+}
+
+Result<void> Control::leave(const std::string &name)
+{
+	wire::Message req(wire::Type::leave);
+	req.put(wire::Attr::text, name);
+	if (auto reply = exchange(fd_, req); !reply)
+		return std::unexpected(reply.error());
+	return {};
 }
 
 Result<void> Control::inject_fault(const std::string &phase)

@@ -2,6 +2,10 @@
 
 #include "agent/membership.h"
 
+#include <gecko/cluster.h>
+
+#include "fail.h"
+
 #include <algorithm>
 #include <cstdio>
 
@@ -112,29 +116,91 @@ void Membership::heartbeat(const in6_addr &node, const wire::Message &msg, Clock
 std::vector<MemberStatus> Membership::status(Clock::time_point now) const
 {
 	std::vector<MemberStatus> out;
-
-	for (const auto &m : cluster_->members) {
+	auto add = [&](const Member &m, bool joined) {
 		if (&m == &self_) {
-			out.push_back({m.name, m.address, MemberStatus::State::self, milliseconds(0), connections_, 0});
-			continue;
+			out.push_back({m.name, m.address, MemberStatus::State::self, milliseconds(0), connections_, 0, joined,
+				       m.weight});
+			return;
 		}
 		const auto &p = *std::ranges::find(peers_, &m, &Peer::member);
 		std::optional<milliseconds> silent;
 		if (p.heard)
 			silent = duration_cast<milliseconds>(now - *p.heard);
-		out.push_back({m.name, m.address, p.state, silent, p.connections, p.heartbeats});
-	}
+		out.push_back({m.name, m.address, p.state, silent, p.connections, p.heartbeats, joined, m.weight});
+	};
+
+	for (const auto &m : cluster_->members)
+		add(m, false);
+	for (const auto &m : joined_)
+		add(m, true);
 	return out;
 }
 
-void Membership::control(std::uint64_t conn, const wire::Message &)
+Result<void> Membership::join(const std::string &name, const in6_addr &address, unsigned weight)
 {
-	std::string lines;
+	if (!valid_member_name(name))
+		return fail(EINVAL, "a member's name has 1 to 32 letters, digits, '-' or '_'");
+	if (weight == 0)
+		return fail(EINVAL, "a member's weight is at least 1");
+	if (IN6_IS_ADDR_UNSPECIFIED(&address) || IN6_IS_ADDR_MULTICAST(&address) || IN6_IS_ADDR_LOOPBACK(&address))
+		return fail(EINVAL, text(address) + " cannot be a care-of address");
+	for (const auto *m : members())
+		if (m->name == name || same(m->address, address))
+			return fail(EEXIST, m->name == name ? name + " is a member already"
+							    : text(address) + " is " + m->name + "'s address already");
+	auto &m = joined_.emplace_back(Member{name, address, weight});
+	peers_.push_back({&m, MemberStatus::State::unknown, std::nullopt, 0, 0});
+	/* It hears from this node at once, not a period later. */
+	next_beat_.reset();
+	log("member " + name + " (" + text(address) + ") joined");
+	return {};
+}
 
-	/* name address state silent_ms (-1: never heard) connections */
+Result<void> Membership::leave(const std::string &name)
+{
+	auto it = std::ranges::find(joined_, name, &Member::name);
+	if (it == joined_.end()) {
+		if (cluster_->member(name))
+			return fail(EPERM, name + " is a member in " + cluster_->file +
+						   ": it leaves by draining (gecko-ctl drain on it), or from the file");
+		return fail(ENOENT, "no member " + name + " joined this node's agent");
+	}
+	std::erase_if(peers_, [&](const Peer &p) { return p.member == &*it; });
+	log("member " + name + " (" + text(it->address) + ") was told to leave");
+	joined_.erase(it);
+	return {};
+}
+
+std::vector<const Member *> Membership::members() const
+{
+	std::vector<const Member *> out;
+	for (const auto &m : cluster_->members)
+		out.push_back(&m);
+	for (const auto &m : joined_)
+		out.push_back(&m);
+	return out;
+}
+
+void Membership::control(std::uint64_t conn, const wire::Message &msg)
+{
+	if (msg.type() == wire::Type::join || msg.type() == wire::Type::leave) {
+		auto member = msg.text(wire::Attr::text);
+		auto address = msg.type() == wire::Type::join ? msg.address(wire::Attr::node) : Result<in6_addr>(in6_addr{});
+		auto weight = msg.has(wire::Attr::length) ? msg.u32(wire::Attr::length) : Result<std::uint32_t>(1);
+		Result<void> ok = !member ? std::unexpected(member.error()) :
+				  !address ? std::unexpected(address.error()) :
+				  !weight ? std::unexpected(weight.error()) :
+				  msg.type() == wire::Type::join ? join(*member, *address, *weight) :
+								   leave(*member);
+		transport_.send(conn, control_reply(ok ? nullptr : &ok.error()));
+		return;
+	}
+	std::string lines;
+	/* name address state silent_ms (-1: never heard) connections file|joined weight */
 	for (const auto &s : status(Clock::now()))
 		lines += s.name + ' ' + text(s.address) + ' ' + std::string(name(s.state)) + ' ' +
-			 std::to_string(s.silent ? s.silent->count() : -1) + ' ' + std::to_string(s.connections) + '\n';
+			 std::to_string(s.silent ? s.silent->count() : -1) + ' ' + std::to_string(s.connections) +
+			 (s.joined ? " joined " : " file ") + std::to_string(s.weight) + '\n';
 	wire::Message reply(wire::Type::reply);
 	reply.put_u32(wire::Attr::error, 0).put(wire::Attr::records, lines);
 	transport_.send(conn, reply);

@@ -8,8 +8,9 @@
  * over the node channel, that it is alive and how many connections it
  * serves; a member not heard from for the failure bound (period times
  * misses) is dead until it speaks again. Only the configuration's members
- * count: a heartbeat from a node that holds the credentials but is not
- * listed is a peer error, and changes nothing.
+ * count, and those gecko-ctl join added since the agent started: a
+ * heartbeat from a node that holds the credentials but is neither is a
+ * peer error, and changes nothing.
  */
 
 #include <gecko/agent.h>
@@ -20,6 +21,7 @@
 #include "agent/wire.h"
 
 #include <cstdint>
+#include <list>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -40,8 +42,17 @@ public:
 	void tick(Clock::time_point now, std::uint32_t connections, wire::Mode mode);
 	/* A heartbeat from the agent at @node. */
 	void heartbeat(const in6_addr &node, const wire::Message &msg, Clock::time_point now);
-	/* gecko-ctl's members request. */
+	/* gecko-ctl's members, join and leave requests. */
 	void control(std::uint64_t conn, const wire::Message &msg);
+
+	/*
+	 * A member the configuration does not list, from now until leave()
+	 * or the agent stops: EEXIST if its name or address is a member's
+	 * already, EINVAL for a name the file could not hold.
+	 */
+	Result<void> join(const std::string &name, const in6_addr &address, unsigned weight);
+	/* Forgets a member join() added: EPERM for one of the file's, ENOENT for none. */
+	Result<void> leave(const std::string &name);
 
 	std::vector<MemberStatus> status(Clock::time_point now) const;
 
@@ -55,13 +66,15 @@ private:
 	};
 
 	void log(const std::string &line);
+	std::vector<const Member *> members() const;
 
 	std::shared_ptr<const Cluster> cluster_;
 	const Member &self_;
 	Transport &transport_;
 	Counters &counters_;
 	Log log_;
-	std::vector<Peer> peers_;	/* every member but this node, in the configuration's order */
+	std::vector<Peer> peers_;	/* every member but this node, the file's in its order, then those joined */
+	std::list<Member> joined_;	/* a list: peers_ points into it */
 	std::optional<Clock::time_point> next_beat_;
 	std::uint32_t connections_ = 0;
 	wire::Mode mode_ = wire::Mode::serving;

@@ -135,7 +135,9 @@ void put_members(Writer &w, const std::vector<MemberStatus> &members)
 			.u8(static_cast<std::uint8_t>(m.state))
 			.i64(m.silent ? m.silent->count() : -1)
 			.u32(m.connections)
-			.u64(m.heartbeats);
+			.u64(m.heartbeats)
+			.u8(m.joined ? 1 : 0)
+			.u32(m.weight);
 }
 
 std::vector<MemberStatus> get_members(Parser &p)
@@ -153,6 +155,8 @@ std::vector<MemberStatus> get_members(Parser &p)
 			m.silent = std::chrono::milliseconds(silent);
 		m.connections = p.u32();
 		m.heartbeats = p.u64();
+		m.joined = p.u8() != 0;
+		m.weight = p.u32();
 		members.push_back(std::move(m));
 	}
 	return members;

@@ -29,7 +29,7 @@
  *   welcome   members
  *   refused   errno(32) text
  *   members   count(32), each: name address state(8) silent_ms(64, -1 none)
- *             connections(32) heartbeats(64)
+ *             connections(32) heartbeats(64) joined(8) weight(32)
  *   arrival   tag(32) home client app_state(bytes) sent(64) acked(64)
  *             received(64) + the socket
  *   departure client node fate(8) errno(32) text frozen_us(64)

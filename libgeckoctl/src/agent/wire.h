@@ -48,6 +48,8 @@ enum class Type : std::uint16_t {
 	members = 11,		/* -> records */
 	drain = 12,		/* -> text: asks the application to drain the node */
 	programs = 13,		/* -> records: the programs the agent serves */
+	join = 14,		/* text (a member's name), node, [length (its weight)] */
+	leave = 15,		/* text (a member's name) */
 	/* Between agents. */
 	home_test = 16,		/* home, client, cookie: the contact node sends a HoTI */
 	home_test_reply = 17,	/* home, client, cookie, then nonce_index and token, or error and text */

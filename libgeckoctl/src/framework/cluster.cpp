@@ -93,14 +93,6 @@ std::string_view trim(std::string_view s)
 	return s.substr(first, s.find_last_not_of(" \t\r") - first + 1);
 }
 
-bool valid_name(std::string_view name)
-{
-	return !name.empty() && name.size() <= max_name && std::ranges::all_of(name, [](char ch) {
-		return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-		       ch == '-' || ch == '_';
-	});
-}
-
 std::vector<Section> Parser::sections(std::string_view text)
 {
 	std::vector<Section> out(1);
@@ -253,7 +245,7 @@ Member Parser::member(const Section &section)
 	const Entry *address_entry = nullptr;
 
 	m.name = section.name.substr(member_prefix.size());
-	if (!valid_name(m.name))
+	if (!valid_member_name(m.name))
 		fail(section.line, section.name, "a member's name has 1 to 32 letters, digits, '-' or '_'");
 	for (const auto &e : section.entries) {
 		auto key = std::string_view(e.key).substr(section.name.size() + 1);
@@ -424,6 +416,14 @@ Result<Cluster> load_cluster(const std::string &file)
 									   credentials.key + ": " +
 									   context.error().describe()});
 	return cluster;
+}
+
+bool valid_member_name(std::string_view name)
+{
+	return !name.empty() && name.size() <= max_name && std::ranges::all_of(name, [](char ch) {
+		return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+		       ch == '-' || ch == '_';
+	});
 }
 
 } // namespace gecko

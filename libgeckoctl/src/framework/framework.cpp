@@ -107,6 +107,8 @@ struct Listener {
 
 struct Framework {
 	std::shared_ptr<const Cluster> cluster;
+	/* Members gecko-ctl join added to the agent, as its last list said (std::map: Candidates point in). */
+	std::map<std::string, Member> joined;
 	const Member *self = nullptr;
 	bool contact = false;
 	std::string control_name;
@@ -158,6 +160,8 @@ struct Framework {
 	void retry_requests();
 	void deliver(Listener &listener, std::shared_ptr<Connection> conn);
 	std::string name(const in6_addr &node) const;
+	const Member *member(const in6_addr &node) const;
+	std::vector<agent::MemberStatus> refresh_joined();
 
 	/* Called with the lock held. */
 	std::vector<std::shared_ptr<Connection>> of_client(const in6_addr &client) const;
@@ -173,8 +177,30 @@ struct Framework {
 
 std::string Framework::name(const in6_addr &node) const
 {
-	const auto *m = cluster->member(node);
+	const auto *m = member(node);
 	return m ? m->name : text(node);
+}
+
+/* The agent's members, with those joined at run time copied to @joined. */
+std::vector<agent::MemberStatus> Framework::refresh_joined()
+{
+	auto members = node->members();
+	std::erase_if(joined, [&](const auto &e) {
+		return std::ranges::none_of(members, [&](const auto &m) { return m.joined && m.name == e.first; });
+	});
+	for (const auto &m : members)
+		if (m.joined)
+			joined.insert_or_assign(m.name, Member{m.name, m.address, m.weight});
+	return members;
+}
+
+/* The file's member at @node, or one joined at run time. */
+const Member *Framework::member(const in6_addr &node) const
+{
+	if (const auto *m = cluster->member(node))
+		return m;
+	auto it = std::ranges::find_if(joined, [&](const auto &e) { return same(e.second.address, node); });
+	return it == joined.end() ? nullptr : &it->second;
 }
 
 std::vector<std::shared_ptr<Connection>> Framework::of_client(const in6_addr &client) const
@@ -192,8 +218,9 @@ Result<in6_addr> Framework::choose(const Connection &conn)
 	if (!policy)
 		return fail(EHOSTUNREACH, "no redirection policy is set");
 	std::vector<Candidate> candidates;
-	for (const auto &m : node->members()) {
-		const auto *member = cluster->member(m.name);
+	auto members = refresh_joined();
+	for (const auto &m : members) {
+		const auto *member = m.joined ? &joined.at(m.name) : cluster->member(m.name);
 		bool self_ = m.state == agent::MemberStatus::State::self;
 		if (!member || !(self_ || m.state == agent::MemberStatus::State::alive) ||
 		    std::ranges::any_of(conn.tried, [&](const in6_addr &t) { return same(t, m.address); }))
@@ -215,8 +242,10 @@ Result<void> Framework::hand_off(const in6_addr &client, const in6_addr &target,
 		return fail(ESHUTDOWN, "the framework stopped");
 	if (same(target, self->address))
 		return fail(EINVAL, "the connection is on " + self->name + " already");
-	if (!cluster->member(target))
-		return fail(EHOSTUNREACH, text(target) + " is not a member of " + cluster->file);
+	refresh_joined();
+	if (!member(target))
+		return fail(EHOSTUNREACH, text(target) + " is not a member of " + cluster->file +
+						  ", nor joined this node's agent");
 	auto all = of_client(client);
 	std::vector<Outgoing> out;
 	for (const auto &c : all) {

@@ -17,7 +17,13 @@
 #     the others still see it alive;
 #   - node2's program restarted: it rejoins, and 30 new clients go 10 to
 #     each node again; the 30 sessions, on node1 and node3 meanwhile, end
-#     unbroken with every line echoed.
+#     unbroken with every line echoed;
+#   - node1 and node2 restarted on a file without node3: node3 (still on the
+#     full file) is no member of theirs; gecko-ctl join on both adds it at
+#     runtime and 30 new clients go 10 to each; joining a name or address
+#     that is a member's, or telling a member of the file to leave, is
+#     refused saying why; gecko-ctl leave on node1 forgets node3, and 30
+#     new clients go 15 to node1 and node2.
 . "$GECKO_REPO/tests/vm/lib/common.sh"
 . "$GECKO_REPO/tests/vm/lib/topology.sh"
 . "$GECKO_REPO/tests/vm/lib/mip6.sh"
@@ -41,9 +47,9 @@ agent_cmd() {
 }
 credentials() { :; }
 
-# start K [LOG]: node K's program, logging to LOG[K].
+# start K [FILE]: node K's program on FILE (default $CONF), logging to LOG[K].
 start() {
-	ip netns exec node$1 gecko-policy-echo --cluster "$CONF" > "${LOG[$1]}" 2>&1 &
+	ip netns exec node$1 gecko-policy-echo --cluster "${2:-$CONF}" > "${LOG[$1]}" 2>&1 &
 	AGENT[$1]=$!
 	PIDS+=($!)
 	wait_for 10 grep -q "gecko-policy-echo: serving port 7" "${LOG[$1]}"
@@ -119,3 +125,33 @@ clients 111 30 10 10 10
 
 wait $SESSIONS || { cat "$RUN/sessions.out"; fail "sessions broken while node2 drained and restarted"; }
 cat "$RUN/sessions.out"
+
+pretty "node1 and node2 on a file without node3: node3 joins at runtime"
+sed '/^\[member.node3\]/,$d' "$CONF" > "$RUN/two.conf"
+for k in 1 2; do
+	kill "${AGENT[$k]}"
+	wait "${AGENT[$k]}" 2> /dev/null || true
+	LOG[$k]=$GECKO_OUT/node$k-two.log
+	start $k "$RUN/two.conf"
+done
+wait_for 10 grep -q "registered with the home agent" "${LOG[1]}"
+wait_for 10 is_state 1 2 alive
+expect_eq "node1's view of node3, not in its file" "$(state 1 3)" ""
+for k in 1 2; do ip netns exec node$k gecko-ctl join node3 fd00:13::2; done
+wait_for 10 is_state 1 3 alive
+wait_for 10 is_state 2 3 alive
+ip netns exec node1 gecko-ctl members
+clients 141 30 10 10 10
+
+pretty "join and leave refuse members of the file"
+if out=$(ip netns exec node1 gecko-ctl join node2 fd00:19::2 2>&1); then fail "joined node2 twice"; fi
+grep -q "node2 is a member already" <<< "$out" || fail "the refusal does not say why: $out"
+if out=$(ip netns exec node1 gecko-ctl join node9 fd00:12::2 2>&1); then fail "joined node2's address"; fi
+grep -q "fd00:12::2 is node2's address already" <<< "$out" || fail "the refusal does not say why: $out"
+if out=$(ip netns exec node1 gecko-ctl leave node2 2>&1); then fail "node2 of the file left"; fi
+grep -q "node2 is a member in" <<< "$out" || fail "the refusal does not say why: $out"
+
+pretty "node3 leaves node1's agent: no new client goes to it"
+ip netns exec node1 gecko-ctl leave node3
+expect_eq "node1's view of node3 after leave" "$(state 1 3)" ""
+clients 171 30 15 15 0
