@@ -25,7 +25,7 @@ DEPS := build-essential cmake pkg-config git kmod bc flex bison libelf-dev \
 	libboost-program-options-dev googletest libgtest-dev \
 	qemu-system-x86 busybox-static cpio \
 	iproute2 iputils-ping ethtool procps util-linux jq tcpdump tshark \
-	socat ncat curl iperf3 python3 python3-scapy iptables
+	socat ncat curl iperf3 python3 python3-scapy iptables systemd
 
 all: deps-ok kmod user
 
