@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # vm-timeout: 900
 # The high-level API (gecko/framework.h): gecko-policy-echo on the three
-# nodes from one configuration file, nothing else on the nodes (no
-# gecko-agent, no gecko-ctl register: the contact node registers G itself).
+# nodes from one configuration file (no gecko-ctl register: the contact
+# node registers G itself). The first round runs the node agent inside
+# each program; from the second on, gecko-agent runs on each node and the
+# programs, restarted for each round, join it.
 #
 #   client  fd00:c::1:N ──┐
 #   client2 fd00:d::1:N ── router ── node1 (contact)   node2   node3
@@ -33,10 +35,11 @@ RUN=$(mktemp -d)
 CONF=$RUN/gecko.conf
 framework_conf "$CONF"
 
-# The echo is each node's agent; the file names the key.
+# The echo is each node's agent at first; the file names the key.
 POLICY=random
 agent_cmd() { echo "gecko-policy-echo --cluster $CONF --policy $POLICY"; }
 credentials() { :; }
+declare -A ECHO
 # Each node's program logs to agentK.log (lib/anycast.sh), then after each restart to echoK-ROUND.log.
 ROUND=0
 log_of() { ((ROUND)) && echo "$GECKO_OUT/echo$1-$ROUND.log" || echo "$GECKO_OUT/agent$1.log"; }
@@ -49,21 +52,30 @@ servers_ready() {
 	wait_for 10 members_alive
 }
 
-# restart_servers POLICY: the three echoes again, with POLICY.
+# restart_servers POLICY: the three echoes again, with POLICY, joined to each node's gecko-agent.
 restart_servers() {
 	local k
 	for k in 1 2 3; do
-		kill "${AGENT[$k]}"
-		wait "${AGENT[$k]}" 2> /dev/null || true
+		kill "${ECHO[$k]:-${AGENT[$k]}}"
+		wait "${ECHO[$k]:-${AGENT[$k]}}" 2> /dev/null || true
 	done
 	POLICY=$1
 	ROUND=$((ROUND + 1))
+	if ((ROUND == 1)); then
+		for k in 1 2 3; do
+			ip netns exec node$k gecko-agent --cluster "$CONF" > "$GECKO_OUT/daemon$k.log" 2>&1 &
+			AGENT[$k]=$!
+			PIDS+=($!)
+			wait_for 10 grep -q "^node agent" "$GECKO_OUT/daemon$k.log"
+		done
+	fi
 	for k in 1 2 3; do
 		ip netns exec node$k gecko-policy-echo --cluster "$CONF" --policy $POLICY > "$(log_of $k)" 2>&1 &
-		AGENT[$k]=$!
+		ECHO[$k]=$!
 		PIDS+=($!)
 	done
 	servers_ready
+	for k in 1 2 3; do grep -q "served by the node agent" "$(log_of $k)" || fail "node$k's echo runs an agent of its own"; done
 }
 
 # served K [PREFIX]: how many connections node K's echo served in this round's log (from PREFIX's addresses).
