@@ -9,26 +9,15 @@
  * gecko-policy-echo(8) and Documentation/framework.md.
  */
 
+#include "framework_server.h"
 #include "server.h"
 
 #include <options.h>
-#include <signals.h>
 
 #include <gecko/address.h>
-#include <gecko/framework.h>
-
-#include <poll.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
 
 #include <algorithm>
-#include <csignal>
-#include <atomic>
-#include <cstring>
 #include <iostream>
-#include <list>
-#include <mutex>
-#include <thread>
 
 namespace po = boost::program_options;
 
@@ -36,140 +25,35 @@ namespace gecko::examples {
 
 namespace {
 
-struct EchoOptions {
-	std::string cluster;
-	std::uint16_t port = 7;
-	std::optional<std::string> policy;
-};
-
-/* The connections being served, so that a stop can end their threads. */
-class Sessions {
-public:
-	/* Serves @socket on a thread of its own until the client is done or the connection moves. */
-	void start(GeckoSocket socket)
-	{
-		std::lock_guard guard(lock_);
-		std::erase_if(threads_, [](const Entry &e) { return e.session->done.load(); });
-		auto session = std::make_shared<Session>();
-		session->socket = std::move(socket);
-		threads_.push_back({session, std::jthread([session] {
-					    serve(session->socket);
-					    /* Closed at once: a connection that ended counts nowhere any more. */
-					    std::lock_guard closing(session->lock);
-					    session->socket.Close();
-					    session->done = true;
-				    })});
-	}
-
-	/* Ends every connection still served here, and waits for their threads. */
-	void stop()
-	{
-		std::lock_guard guard(lock_);
-		for (auto &e : threads_) {
-			std::lock_guard closing(e.session->lock);
-			if (e.session->socket.fd() >= 0)
-				::shutdown(e.session->socket.fd(), SHUT_RDWR);
-		}
-		threads_.clear();
-	}
-
-private:
-	struct Session {
-		std::mutex lock;	/* the socket's closing, against stop()'s shutdown() */
-		GeckoSocket socket;
-		std::atomic<bool> done = false;
-	};
-	struct Entry {
-		std::shared_ptr<Session> session;
-		std::jthread thread;
-	};
-
-	static void serve(GeckoSocket &socket)
-	{
-		auto client = format_address(socket.GetPeerName().sin6_addr);
-		say("serving ", client, " port ", ntohs(socket.GetPeerName().sin6_port), " (", socket.BytesReceived(),
-		    " octets received and ", socket.BytesSent(), " sent so far)");
-		std::byte buf[65536];
-		for (;;) {
-			auto n = socket.Read(buf);
-			if (!n || *n == 0) {
-				if (!n)
-					say(client, ": ", n.error().describe());
-				return;
-			}
-			std::span<const std::byte> got(buf, *n);
-			if (auto w = socket.Write(got); !w) {
-				say(client, ": ", w.error().describe());
-				return;
-			}
-			if (std::ranges::find(got, std::byte{'H'}) == got.end())
-				continue;
-			/* Everything read went back: nothing to carry but the connection. */
-			if (auto ok = socket.Handoff(); !ok) {
-				say(client, ": stays here: ", ok.error().describe());
-				continue;
-			}
-			say(client, ": handed off after ", socket.BytesReceived(), " octets");
+/* One connection: each read is written back; one that holds an 'H' then moves the connection on. */
+void serve(GeckoSocket &socket)
+{
+	auto client = format_address(socket.GetPeerName().sin6_addr);
+	say("serving ", client, " port ", ntohs(socket.GetPeerName().sin6_port), " (", socket.BytesReceived(),
+	    " octets received and ", socket.BytesSent(), " sent so far)");
+	std::byte buf[65536];
+	for (;;) {
+		auto n = socket.Read(buf);
+		if (!n || *n == 0) {
+			if (!n)
+				say(client, ": ", n.error().describe());
 			return;
 		}
-	}
-
-	std::mutex lock_;
-	std::list<Entry> threads_;
-};
-
-int run(const EchoOptions &options)
-{
-	/* Blocked before any thread starts, so that every thread inherits the mask. */
-	auto sigs = daemon::SignalFd::open({SIGINT, SIGTERM});
-	if (!sigs) {
-		say("gecko-policy-echo: ", sigs.error().describe());
-		return exit_failure;
-	}
-	/* Two descriptors per connection (the socket and its wake-up), and the agent's own copies during a handoff. */
-	if (rlimit nofile; ::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
-		nofile.rlim_cur = nofile.rlim_max;
-		if (::setrlimit(RLIMIT_NOFILE, &nofile) < 0)
-			say("gecko-policy-echo: cannot raise the limit on open files: ", std::strerror(errno));
-	}
-	FrameworkOptions fo;
-	fo.policy = options.policy;
-	fo.log = say_line;
-	auto framework = GeckoFramework::Create(options.cluster, fo);
-	if (!framework) {
-		say("gecko-policy-echo: ", framework.error().describe());
-		return exit_failure;
-	}
-	auto server = GeckoServerSocket::Listen(*framework, options.port);
-	if (!server) {
-		say("gecko-policy-echo: ", server.error().describe());
-		return exit_failure;
-	}
-	(void)server->SetNonBlocking();
-	say("gecko-policy-echo: serving port ", options.port, " on ", framework->self().name);
-
-	Sessions sessions;
-	int status = 0;
-	for (;;) {
-		pollfd fds[] = {{sigs->fd(), POLLIN, 0}, {server->fd(), POLLIN, 0}};
-		if (::poll(fds, 2, -1) < 0 && errno != EINTR) {
-			say("gecko-policy-echo: poll: ", std::strerror(errno));
-			status = exit_failure;
-			break;
+		std::span<const std::byte> got(buf, *n);
+		if (auto w = socket.Write(got); !w) {
+			say(client, ": ", w.error().describe());
+			return;
 		}
-		if (fds[0].revents) {
-			say("gecko-policy-echo: stopped on signal ", sigs->take());
-			break;
+		if (std::ranges::find(got, std::byte{'H'}) == got.end())
+			continue;
+		/* Everything read went back: nothing to carry but the connection. */
+		if (auto ok = socket.Handoff(); !ok) {
+			say(client, ": stays here: ", ok.error().describe());
+			continue;
 		}
-		for (;;) {
-			auto socket = server->Accept();
-			if (!socket)
-				break;
-			sessions.start(std::move(*socket));
-		}
+		say(client, ": handed off after ", socket.BytesReceived(), " octets");
+		return;
 	}
-	sessions.stop();
-	return status;
 }
 
 } // namespace
@@ -187,20 +71,11 @@ int main(int argc, char *argv[])
 		"See gecko-policy-echo(8).",
 	};
 	po::options_description opts("Options");
-	opts.add_options()
-		("cluster", po::value<std::string>()->required(), "the distributed server's configuration (gecko.conf(5))")
-		("port", po::value<std::uint16_t>()->default_value(7), "G's port to serve")
-		("policy", po::value<std::string>(), "the redirection policy, instead of the file's");
-	auto options = daemon::parse_options<examples::EchoOptions>(program, opts, {argv + 1, argv + argc}, std::cout,
-								 std::cerr, [](const po::variables_map &vm) {
-									 examples::EchoOptions o;
-									 o.cluster = vm["cluster"].as<std::string>();
-									 o.port = vm["port"].as<std::uint16_t>();
-									 if (vm.count("policy"))
-										 o.policy = vm["policy"].as<std::string>();
-									 return o;
-								 });
+	examples::add_framework_options(opts, 7);
+	auto options = daemon::parse_options<examples::FrameworkServerOptions>(
+		program, opts, {argv + 1, argv + argc}, std::cout, std::cerr, examples::framework_options);
 	if (auto *status = std::get_if<int>(&options))
 		return *status;
-	return examples::run(std::get<examples::EchoOptions>(options));
+	return examples::run_framework_server("gecko-policy-echo", std::get<examples::FrameworkServerOptions>(options),
+					      examples::serve);
 }
