@@ -205,9 +205,9 @@ int cmd_programs(const Invocation &inv)
 	};
 	if (!inv.json) {
 		for (const auto &p : *programs)
-			inv.out << std::left << std::setw(8) << p.pid << ' ' << std::setw(16) << p.name << " ports "
+			inv.out << std::left << std::setw(8) << p.pid << ' ' << std::setw(18) << p.name << " ports "
 				<< std::setw(12) << ports(p) << ' ' << p.connections << " connection"
-				<< (p.connections == 1 ? "" : "s") << '\n';
+				<< (p.connections == 1 ? "" : "s") << (p.detail.empty() ? "" : "; ") << p.detail << '\n';
 		return exit_ok;
 	}
 	JsonWriter w(inv.out);
@@ -225,6 +225,8 @@ int cmd_programs(const Invocation &inv)
 		w.end_array();
 		w.key("connections");
 		w.value(std::uint64_t{p.connections});
+		w.key("detail");
+		w.value(p.detail);
 		w.end_object();
 	}
 	w.end_array();

@@ -219,6 +219,7 @@ struct ProgramStatus {
 	std::string name;			/* its command name */
 	std::vector<std::uint16_t> ports;	/* G's ports it serves */
 	std::uint32_t connections = 0;
+	std::string detail;			/* what the program says of itself (gecko::Node::describe) */
 };
 
 /* How a signalling operation went. */

@@ -158,6 +158,8 @@ public:
 	 * on (besides agent::Config::ports).
 	 */
 	void serve(std::uint16_t port);
+	/* What gecko-ctl programs shows of this program beside its ports: its policy and choices, say. */
+	void describe(std::string text);
 	/*
 	 * The members of the distributed server (agent::Config::cluster) as
 	 * the agent saw them at most a tenth of a second ago, in the

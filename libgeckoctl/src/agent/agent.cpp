@@ -165,15 +165,17 @@ void Agent::Impl::control_message(std::uint64_t conn, const wire::Message &msg)
 		return handoffs->control(conn, msg);
 	case wire::Type::programs: {
 		std::string lines;
-		/* pid name ports (comma-separated, - for none) connections */
+		/* pid name ports (comma-separated, - for none) connections, then what it says of itself */
 		for (const auto &p : programs()) {
 			std::string ports;
 			for (auto port : p.ports)
 				ports += (ports.empty() ? "" : ",") + std::to_string(port);
 			auto name = p.name.empty() ? std::string("-") : p.name;
 			std::ranges::replace_if(name, [](char c) { return c <= ' '; }, '_');
+			auto detail = p.detail;
+			std::ranges::replace(detail, '\n', ' ');
 			lines += std::to_string(p.pid) + ' ' + name + ' ' + (ports.empty() ? "-" : ports) + ' ' +
-				 std::to_string(p.connections) + '\n';
+				 std::to_string(p.connections) + ' ' + detail + '\n';
 		}
 		wire::Message reply(wire::Type::reply);
 		reply.put_u32(wire::Attr::error, 0).put(wire::Attr::records, lines);
@@ -239,7 +241,7 @@ std::vector<ProgramStatus> Agent::Impl::programs()
 	if (app->programs)
 		return *app->programs;
 	ProgramStatus self{getpid(), program_invocation_short_name, {app->ports.begin(), app->ports.end()},
-			   static_cast<std::uint32_t>(app->conns.size())};
+			   static_cast<std::uint32_t>(app->conns.size()), app->description};
 	return {self};
 }
 

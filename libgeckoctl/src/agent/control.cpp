@@ -219,7 +219,7 @@ Result<std::vector<HandoffRecord>> Control::handoffs()
 		       "the node agent sent a malformed handoff record");
 }
 
-/* One line of the agent's programs: pid, name, ports (comma-separated, - for none), connections. */
+/* One line of the agent's programs: pid, name, ports (comma-separated, - for none), connections, detail. */
 static std::optional<ProgramStatus> parse_program(const std::string &line)
 {
 	std::istringstream in(line);
@@ -238,6 +238,7 @@ static std::optional<ProgramStatus> parse_program(const std::string &line)
 			p.ports.push_back(static_cast<std::uint16_t>(n));
 		}
 	}
+	std::getline(in >> std::ws, p.detail);
 	return p;
 }
 

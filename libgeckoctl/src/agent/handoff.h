@@ -243,6 +243,8 @@ struct AppLink {
 	std::mutex lock;
 	std::set<int> conns;			/* the application's connections of G */
 	std::set<std::uint16_t> ports;		/* G's ports it serves: connections handed here must have one */
+	/* What the program says of itself (Node::describe). */
+	std::string description;
 	/* The programs behind this link, when they are not this process alone (Node::host). */
 	std::optional<std::vector<ProgramStatus>> programs;
 	/* The distributed server's members as the agent saw them last (a second ago at most); with a cluster only. */

@@ -279,6 +279,13 @@ Result<void> Host::handle(std::uint64_t sid, Session &s, programs::Received &mes
 		drained(sid, code ? Result<std::string>(fail(code, what)) : Result<std::string>(what));
 		return {};
 	}
+	case programs::Type::describe: {
+		auto detail = p.text();
+		if (!p.ok())
+			break;
+		s.status.detail = std::move(detail);
+		return {};
+	}
 	case programs::Type::adopt: {
 		auto tag = static_cast<int>(p.u32());
 		auto id = p.u32();

@@ -357,6 +357,16 @@ void Node::serve(std::uint16_t port)
 		(void)impl_->send(programs::Writer(programs::Type::serve).u16(port));
 }
 
+void Node::describe(std::string text)
+{
+	if (impl_->host.get() >= 0) {
+		(void)impl_->send(programs::Writer(programs::Type::describe).text(text));
+		return;
+	}
+	std::lock_guard guard(impl_->link->lock);
+	impl_->link->description = std::move(text);
+}
+
 std::vector<agent::MemberStatus> Node::members() const
 {
 	std::lock_guard guard(impl_->link->lock);

@@ -25,6 +25,7 @@
  *   decline   client errno(32) text
  *   drained   errno(32) text            0: moved, text says what
  *   adopt     tag(32) id(32)            the arrival @tag is the program's @id
+ *   describe  text                      for gecko-ctl programs
  * Agent to program:
  *   welcome   members
  *   refused   errno(32) text
@@ -74,6 +75,7 @@ enum class Type : std::uint8_t {
 	decline = 7,
 	drained = 8,
 	adopt = 9,
+	describe = 10,
 	welcome = 32,
 	refused = 33,
 	members = 34,

@@ -109,6 +109,11 @@ struct Framework {
 	std::shared_ptr<const Cluster> cluster;
 	/* Members gecko-ctl join added to the agent, as its last list said (std::map: Candidates point in). */
 	std::map<std::string, Member> joined;
+	/* What the policy chose, for gecko-ctl programs: placements by where they went, handoffs it moved. */
+	std::string policy_name;
+	std::map<std::string, std::uint64_t> placed, moved_by_policy;
+	std::string described;
+	std::chrono::steady_clock::time_point described_at;
 	const Member *self = nullptr;
 	bool contact = false;
 	std::string control_name;
@@ -162,6 +167,7 @@ struct Framework {
 	std::string name(const in6_addr &node) const;
 	const Member *member(const in6_addr &node) const;
 	std::vector<agent::MemberStatus> refresh_joined();
+	void describe();
 
 	/* Called with the lock held. */
 	std::vector<std::shared_ptr<Connection>> of_client(const in6_addr &client) const;
@@ -279,6 +285,7 @@ void Framework::place(const std::shared_ptr<Connection> &conn)
 			return place_on(conn, *target);
 	}
 	log("placement: ", text(conn->peer.sin6_addr), " stays on ", self->name);
+	placed[self->name]++;
 	deliver(*listeners.at(conn->port), conn);
 }
 
@@ -423,6 +430,13 @@ void Framework::handle(const Departure &departure)
 		log("departure: ", text(departure.client), " to ", name(departure.node), ": ",
 		    departure.fate == Fate::moved ? "moved" : "lost: " + why.describe(), ", frozen ",
 		    departure.frozen.count() / 1000.0, " ms");
+		if (departure.fate == Fate::moved && !ended.empty()) {
+			/* A placement's connection was never the program's. */
+			if (!ended.front()->program)
+				placed[name(departure.node)]++;
+			else if (ended.front()->by_policy)
+				moved_by_policy[name(departure.node)]++;
+		}
 		if (draining.active && departure.fate == Fate::moved && !ended.empty()) {
 			draining.clients++;
 			draining.conns += static_cast<unsigned>(ended.size());
@@ -624,7 +638,32 @@ void Framework::run()
 		retry_requests();
 		if (draining.active)
 			drain_step();
+		describe();
 	}
+}
+
+/* The policy and its choices so far, for gecko-ctl programs: at most twice a second, when they changed. */
+void Framework::describe()
+{
+	auto now = std::chrono::steady_clock::now();
+	if (now - described_at < std::chrono::milliseconds(500))
+		return;
+	auto list = [](const std::map<std::string, std::uint64_t> &counts) {
+		std::string out;
+		for (const auto &[member, n] : counts)
+			out += (out.empty() ? "" : ", ") + member + ' ' + std::to_string(n);
+		return out;
+	};
+	std::string text = "policy " + policy_name;
+	if (!placed.empty())
+		text += "; placed " + list(placed);
+	if (!moved_by_policy.empty())
+		text += "; moved by policy " + list(moved_by_policy);
+	if (text == described)
+		return;
+	described = text;
+	described_at = now;
+	node->describe(std::move(text));
 }
 
 void Framework::shutdown()
@@ -1073,6 +1112,7 @@ Result<GeckoFramework> GeckoFramework::Create(const std::string &config_file, Fr
 	if (!policy)
 		return std::unexpected(policy.error());
 	f->policy = std::move(*policy);
+	f->policy_name = options.policy.value_or(f->cluster->policy);
 
 	agent::Config config;
 	config.control = options.control;
@@ -1108,6 +1148,7 @@ Result<GeckoFramework> GeckoFramework::Create(const std::string &config_file, Fr
 void GeckoFramework::SetPolicy(std::unique_ptr<GeckoPolicy> policy)
 {
 	std::lock_guard guard(impl_->lock);
+	impl_->policy_name = policy ? "(the program's own)" : "none";
 	impl_->policy = std::move(policy);
 }
 

@@ -150,4 +150,10 @@ client "$GECKO_REPO/tests/vm/tools/policy-echo-client" $G 7 $PREFIX 2 6 2 0 0 > 
 n=$(grep -c "^serving $PREFIX" "$GECKO_OUT/echo2-again.log")
 ((n >= 1)) || fail "no new client reached node2's restarted echo program"
 pretty "node2's restarted program served $n of 6 new clients"
+# gecko-ctl programs: the contact node's echo says its policy and where it placed clients.
+echo_detail() { ip netns exec node1 gecko-ctl programs --json | jq -r '.[] | select(.name == "gecko-policy-echo") | .detail'; }
+placed_everywhere() { [[ $(echo_detail) =~ ^policy\ round-robin\;\ placed\ node1\ [0-9]+,\ node2\ [0-9]+,\ node3\ [0-9]+ ]]; }
+wait_for 5 placed_everywhere
+pretty "node1's echo: $(echo_detail)"
+ip netns exec node1 gecko-ctl programs
 pretty "PASS"
