@@ -88,6 +88,17 @@ TEST(AgentPrograms, BytesLongerThanAllowedOrThanTheMessageAreBad)
 	EXPECT_TRUE(p.failed());
 }
 
+TEST(AgentPrograms, ALongTextIsCutNotABrokenMessage)
+{
+	Writer w(Type::decline);
+	w.text(std::string(max_text + 100, 'x')).u32(7);
+	Parser p(w.data());
+	p.type();
+	EXPECT_EQ(p.text(), std::string(max_text, 'x'));
+	EXPECT_EQ(p.u32(), 7u);
+	EXPECT_TRUE(p.ok());
+}
+
 TEST(AgentPrograms, MembersRoundTrip)
 {
 	std::vector<MemberStatus> members(2);

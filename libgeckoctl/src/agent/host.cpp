@@ -67,12 +67,12 @@ private:
 	struct Session {
 		UniqueFd sock;
 		ProgramStatus status;		/* pid and name; ports and connections filled in when asked */
-		std::string who;		/* "program PID" */
+		std::string who;		/* "NAME (PID)", for the log and the answers */
 		bool welcomed = false;
 		std::set<std::uint16_t> ports;
 		std::map<std::uint32_t, int> conns;	/* program's id -> agent's descriptor */
-		std::vector<Outgoing> staged;		/* conn messages before a handoff */
-		std::optional<Error> staged_error;
+		/* The conn messages before a handoff: the program's ids and states. */
+		std::vector<std::pair<std::uint32_t, std::vector<std::byte>>> staged;
 		std::optional<std::string> broken;	/* why it ends, at the next turn of the loop */
 	};
 	/* A client's handoff, waiting for every program that holds some of its connections. */
@@ -83,11 +83,18 @@ private:
 		std::optional<Request> request;	/* gecko-ctl's, to decline if it fails */
 		Clock::time_point deadline;
 	};
-	/* A drain, waiting for every program's answer. */
+	/*
+	 * A drain, waiting for every program's answer. A program without a
+	 * policy (EOPNOTSUPP) has its clients moved by the agent, to the
+	 * members with the fewest connections: it answers once they all ended.
+	 */
 	struct Draining {
 		std::set<std::uint64_t> waiting;
 		std::vector<std::string> moved;
 		std::optional<Error> error;
+		std::map<in6_addr, std::uint64_t, AddrLess> moving;	/* client -> the program it is moved for */
+		std::map<std::uint64_t, std::pair<unsigned, unsigned>> counts;	/* moved, not moved */
+		std::map<std::uint64_t, Error> why;	/* the first reason one did not move */
 	};
 
 	template <class... Args>
@@ -104,13 +111,15 @@ private:
 
 	void add(std::uint64_t sid, Session &s, std::uint32_t id, UniqueFd fd);
 	void forget(int fd);
-	void hand_off(std::uint64_t sid, Session &s, const in6_addr &node);
+	void hand_off(std::uint64_t sid, Session &s, const in6_addr &node, const in6_addr &client);
 	void decline(std::uint64_t sid, const in6_addr &client, Error error);
 	void launch(const in6_addr &client);
 	void fail_gathering(const in6_addr &client, const Error &error);
 	Gathering &gather(const in6_addr &client, const in6_addr &node, std::uint64_t except);
 	void depart(std::uint64_t sid, const Departure &d, const std::vector<std::pair<std::uint32_t, std::uint64_t>> &ids);
 	void drained(std::uint64_t sid, Result<std::string> result);
+	void move_for(std::uint64_t sid);
+	void moved_for(const in6_addr &client, const Error *error);
 	void finish_drain();
 	void update_ports();
 	void publish_programs();
@@ -161,12 +170,12 @@ void Host::accept_session(int listener)
 	auto sid = next_session_++;
 	auto &s = sessions_[sid];
 	s.sock = std::move(sock);
-	s.who = "program " + std::to_string(cred.pid);
 	s.status.pid = cred.pid;
 	/* Its command's name, as ps shows it. */
 	std::ifstream cmdline("/proc/" + std::to_string(cred.pid) + "/cmdline");
 	std::getline(cmdline, s.status.name, '\0');
 	s.status.name = std::filesystem::path(s.status.name).filename();
+	s.who = (s.status.name.empty() ? std::string("program") : s.status.name) + " (" + std::to_string(cred.pid) + ")";
 }
 
 void Host::session_message(std::uint64_t sid)
@@ -247,19 +256,17 @@ Result<void> Host::handle(std::uint64_t sid, Session &s, programs::Received &mes
 	case programs::Type::conn: {
 		auto id = p.u32();
 		auto state = p.bytes(agent::max_app_state);
-		if (!p.ok())
+		if (!p.ok() || s.staged.size() >= agent::max_conns_per_handoff)
 			break;
-		if (auto it = s.conns.find(id); it != s.conns.end())
-			s.staged.push_back({it->second, std::move(state)});
-		else
-			s.staged_error = Error{EINVAL, "descriptor " + std::to_string(id) + " was not added to the node"};
+		s.staged.emplace_back(id, std::move(state));
 		return {};
 	}
 	case programs::Type::handoff: {
 		auto to = p.addr();
+		auto client = p.addr();
 		if (!p.ok())
 			break;
-		hand_off(sid, s, to);
+		hand_off(sid, s, to, client);
 		return {};
 	}
 	case programs::Type::decline: {
@@ -294,6 +301,12 @@ Result<void> Host::handle(std::uint64_t sid, Session &s, programs::Received &mes
 		auto it = conns_.find(tag);
 		if (it == conns_.end() || it->second.session != sid || it->second.id)
 			return fail(EPROTO, "adopts a connection it was not given");
+		/* A number it reused without saying it closed the first. */
+		if (auto old = s.conns.find(id); old != s.conns.end()) {
+			auto fd = old->second;
+			s.conns.erase(old);
+			forget(fd);
+		}
 		it->second.id = id;
 		s.conns[id] = tag;
 		return {};
@@ -364,27 +377,40 @@ Host::Gathering &Host::gather(const in6_addr &client, const in6_addr &node, std:
 	return g;
 }
 
-void Host::hand_off(std::uint64_t sid, Session &s, const in6_addr &to)
+void Host::hand_off(std::uint64_t sid, Session &s, const in6_addr &to, const in6_addr &client)
 {
 	auto staged = std::exchange(s.staged, {});
-	auto error = std::exchange(s.staged_error, std::nullopt);
-	if (staged.empty() && !error)
+	std::vector<Outgoing> conns;
+	std::optional<Error> error;
+	if (staged.empty())
 		error = Error{EINVAL, "no connection to hand off"};
+	for (auto &[id, state] : staged) {
+		auto at = s.conns.find(id);
+		auto c = at == s.conns.end() ? conns_.end() : conns_.find(at->second);
+		if (c == conns_.end() || !agent::same(c->second.client, client))
+			error = Error{EINVAL, "descriptor " + std::to_string(id) + " is no connection of " + text(client) +
+						      " the agent knows"};
+		else if (c->second.in_flight)
+			error = Error{EBUSY, "a handoff of descriptor " + std::to_string(id) + " is under way"};
+		else
+			conns.push_back({c->first, std::move(state)});
+	}
+	/* Every id it named, so that the program hears of each; none of them was touched. */
 	if (error) {
 		Departure d;
+		d.client = client;
 		d.node = to;
 		d.error = error;
 		std::vector<std::pair<std::uint32_t, std::uint64_t>> ids;
-		for (const auto &o : staged)
-			ids.emplace_back(*conns_.at(o.fd).id, 0);
+		for (const auto &[id, state] : staged)
+			ids.emplace_back(id, 0);
 		depart(sid, d, ids);
 		return;
 	}
-	auto client = conns_.at(staged.front().fd).client;
 	auto &g = gather(client, to, sid);
 	g.waiting.erase(sid);
 	auto &mine = g.got[sid];
-	for (auto &o : staged)
+	for (auto &o : conns)
 		if (std::ranges::none_of(mine, [&o](const Outgoing &m) { return m.fd == o.fd; }))
 			mine.push_back(std::move(o));
 	launch(client);
@@ -422,7 +448,8 @@ void Host::launch(const in6_addr &client)
 		return;
 	}
 	for (int fd : fds)
-		conns_.at(fd).in_flight = true;
+		if (auto c = conns_.find(fd); c != conns_.end())
+			c->second.in_flight = true;
 	gatherings_.erase(it);
 }
 
@@ -438,12 +465,13 @@ void Host::fail_gathering(const in6_addr &client, const Error &error)
 		d.error = error;
 		std::vector<std::pair<std::uint32_t, std::uint64_t>> ids;
 		for (const auto &o : list)
-			if (auto &c = conns_.at(o.fd); c.id)
-				ids.emplace_back(*c.id, 0);
+			if (auto c = conns_.find(o.fd); c != conns_.end() && c->second.id)
+				ids.emplace_back(*c->second.id, 0);
 		depart(sid, d, ids);
 	}
 	if (g.request)
 		node_.decline(*g.request, error);
+	moved_for(client, &error);
 }
 
 void Host::depart(std::uint64_t sid, const Departure &d, const std::vector<std::pair<std::uint32_t, std::uint64_t>> &ids)
@@ -482,6 +510,8 @@ void Host::on(Departure &d)
 	}
 	for (const auto &[sid, ids] : by_session)
 		depart(sid, d, ids);
+	auto why = d.error.value_or(Error{EIO, "no reason given"});
+	moved_for(d.client, d.fate == Fate::stayed ? &why : nullptr);
 }
 
 void Host::on(Arrival &a)
@@ -541,13 +571,81 @@ void Host::on(Drain &)
 
 void Host::drained(std::uint64_t sid, Result<std::string> result)
 {
-	if (!draining_ || !draining_->waiting.erase(sid))
+	if (!draining_ || !draining_->waiting.contains(sid) || draining_->counts.contains(sid))
 		return;
+	if (!result && result.error().code == EOPNOTSUPP)
+		return move_for(sid);
+	draining_->waiting.erase(sid);
 	auto who = sessions_.at(sid).who;
 	if (result)
 		draining_->moved.push_back(who + ": " + *result);
 	else if (auto code = result.error().code; !draining_->error || code == EBUSY || code == EOPNOTSUPP)
 		draining_->error = Error{code, who + ": " + result.error().message};
+	finish_drain();
+}
+
+/* The clients of a program that cannot drain, each to the member with the fewest connections. */
+void Host::move_for(std::uint64_t sid)
+{
+	auto &d = *draining_;
+	d.counts[sid] = {0, 0};
+	std::vector<std::pair<std::uint32_t, in6_addr>> targets;
+	for (const auto &m : node_.members())
+		if (m.state == agent::MemberStatus::State::alive)
+			targets.emplace_back(m.connections, m.address);
+	std::set<in6_addr, AddrLess> clients;
+	for (const auto &[fd, c] : conns_)
+		if (c.session == sid && !c.in_flight && !gatherings_.contains(c.client) && !d.moving.contains(c.client))
+			clients.insert(c.client);
+	log("programs: drain: ", sessions_.at(sid).who, " has no policy: the agent moves its ", clients.size(),
+	    " client(s)");
+	if (targets.empty() && !clients.empty())
+		d.why.emplace(sid, Error{EHOSTUNREACH, "no other member is alive to take its clients"});
+	/* All marked first: one that fails at once must not answer for the program. */
+	std::vector<std::pair<in6_addr, in6_addr>> moves;
+	for (const auto &client : clients) {
+		if (targets.empty()) {
+			d.counts[sid].second++;
+			continue;
+		}
+		auto &target = *std::ranges::min_element(targets, {}, &std::pair<std::uint32_t, in6_addr>::first);
+		target.first++;
+		d.moving.emplace(client, sid);
+		moves.emplace_back(client, target.second);
+	}
+	for (const auto &[client, target] : moves) {
+		gather(client, target, 0);
+		launch(client);
+	}
+	moved_for(in6_addr{}, nullptr);
+}
+
+/* One client the agent moved for a program ended (@error: it did not move); answers for the programs done. */
+void Host::moved_for(const in6_addr &client, const Error *error)
+{
+	if (!draining_)
+		return;
+	auto &d = *draining_;
+	if (auto it = d.moving.find(client); it != d.moving.end()) {
+		auto sid = it->second;
+		d.moving.erase(it);
+		(error ? d.counts[sid].second : d.counts[sid].first)++;
+		if (error)
+			d.why.try_emplace(sid, *error);
+	}
+	for (const auto &[sid, counts] : d.counts) {
+		if (!d.waiting.contains(sid) ||
+		    std::ranges::any_of(d.moving, [sid](const auto &e) { return e.second == sid; }))
+			continue;
+		d.waiting.erase(sid);
+		auto who = sessions_.contains(sid) ? sessions_.at(sid).who : std::string("a program that ended");
+		auto line = who + ": the agent moved " + std::to_string(counts.first) + " client(s)";
+		if (counts.second && !d.error)
+			d.error = Error{EAGAIN, line + "; " + std::to_string(counts.second) + " could not move (" +
+							d.why.at(sid).describe() + ") and are served here"};
+		else if (!counts.second)
+			d.moved.push_back(line);
+	}
 	finish_drain();
 }
 

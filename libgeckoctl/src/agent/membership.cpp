@@ -13,6 +13,9 @@ namespace gecko::agent {
 
 namespace {
 
+/* Members gecko-ctl join may add: the members' list must stay one small message. */
+constexpr std::size_t max_joined = 256;
+
 using std::chrono::duration_cast;
 using std::chrono::milliseconds;
 
@@ -142,6 +145,8 @@ Result<void> Membership::join(const std::string &name, const in6_addr &address, 
 		return fail(EINVAL, "a member's name has 1 to 32 letters, digits, '-' or '_'");
 	if (weight == 0)
 		return fail(EINVAL, "a member's weight is at least 1");
+	if (joined_.size() >= max_joined)
+		return fail(ENOSPC, std::to_string(max_joined) + " members joined already");
 	if (IN6_IS_ADDR_UNSPECIFIED(&address) || IN6_IS_ADDR_MULTICAST(&address) || IN6_IS_ADDR_LOOPBACK(&address))
 		return fail(EINVAL, text(address) + " cannot be a care-of address");
 	for (const auto *m : members())

@@ -162,7 +162,7 @@ Result<std::unique_ptr<Node>> Node::start_local(agent::Config config)
 	return std::unique_ptr<Node>(new Node(std::move(impl)));
 }
 
-Result<void> Node::Impl::hand_off(const in6_addr &node, const std::vector<Outgoing> &conns)
+Result<void> Node::Impl::hand_off(const in6_addr &node, const in6_addr &client, const std::vector<Outgoing> &conns)
 {
 	std::lock_guard guard(send_lock);
 	for (const auto &c : conns) {
@@ -171,7 +171,7 @@ Result<void> Node::Impl::hand_off(const in6_addr &node, const std::vector<Outgoi
 		if (auto ok = programs::send(host.get(), conn); !ok)
 			return ok;
 	}
-	return programs::send(host.get(), programs::Writer(programs::Type::handoff).addr(node));
+	return programs::send(host.get(), programs::Writer(programs::Type::handoff).addr(node).addr(client));
 }
 
 void Node::Impl::relay()
@@ -239,9 +239,14 @@ Result<void> Node::Impl::relay_one(programs::Received &message)
 		a.bytes_received = p.u64();
 		if (!p.ok() || message.fd.get() < 0)
 			return fail(EPROTO, "a malformed arrival");
-		if (auto ok = send(programs::Writer(programs::Type::adopt)
-					   .u32(tag)
-					   .u32(static_cast<std::uint32_t>(message.fd.get())));
+		/*
+		 * Not behind send_lock: an application thread may hold it while
+		 * the agent waits for this thread to read. A single message
+		 * cannot split another sequence.
+		 */
+		if (auto ok = programs::send(host.get(), programs::Writer(programs::Type::adopt)
+								 .u32(tag)
+								 .u32(static_cast<std::uint32_t>(message.fd.get())));
 		    !ok)
 			return ok;
 		a.fd = message.fd.release();
@@ -342,6 +347,9 @@ void Node::remove(int fd)
 	{
 		std::lock_guard guard(impl_->link->lock);
 		impl_->link->conns.erase(fd);
+		/* Its number may be reused: a made-up departure must not name it. */
+		for (auto &[client, fds] : impl_->outstanding)
+			std::erase(fds, fd);
 	}
 	if (impl_->host.get() >= 0)
 		(void)impl_->send(programs::Writer(programs::Type::remove).u32(static_cast<std::uint32_t>(fd)));
@@ -385,6 +393,9 @@ Result<void> Node::hand_off(const in6_addr &node, std::vector<Outgoing> conns)
 		std::lock_guard guard(link.lock);
 		for (const auto &c : conns) {
 			auto ends = agent::connection_ends(c.fd);
+			if (c.app_state.size() > agent::max_app_state)
+				return fail(E2BIG, "an application state of " + std::to_string(c.app_state.size()) +
+							   " octets: " + std::to_string(agent::max_app_state) + " at most");
 			if (!link.conns.contains(c.fd))
 				return fail(EINVAL, "descriptor " + std::to_string(c.fd) + " was not added to the node");
 			if (!ends || !agent::same(ends->first, first->first) || !agent::same(ends->second, first->second))
@@ -421,7 +432,7 @@ Result<void> Node::hand_off(const in6_addr &node, std::vector<Outgoing> conns)
 		}
 	}
 	if (impl_->host.get() >= 0) {
-		auto ok = impl_->hand_off(node, conns);
+		auto ok = impl_->hand_off(node, first->second, conns);
 		if (!ok) {
 			std::lock_guard guard(link.lock);
 			impl_->outstanding.erase(first->second);

@@ -36,7 +36,7 @@ struct Node::Impl {
 		return agent::programs::send(host.get(), message, pass);
 	}
 	/* The connections and then the handoff, in one sequence: the agent takes them as one. */
-	Result<void> hand_off(const in6_addr &node, const std::vector<Outgoing> &conns);
+	Result<void> hand_off(const in6_addr &node, const in6_addr &client, const std::vector<Outgoing> &conns);
 	/* The agent's messages, as events, until the Node goes or the agent does. */
 	void relay();
 	Result<void> relay_one(agent::programs::Received &message);

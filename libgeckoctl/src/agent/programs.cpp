@@ -32,7 +32,8 @@ Writer &Writer::bytes(std::span<const std::byte> b)
 
 Writer &Writer::text(const std::string &t)
 {
-	return bytes(std::as_bytes(std::span(t)));
+	/* What Parser::text() takes: a longer reason or description is cut, not a broken message. */
+	return bytes(std::as_bytes(std::span(t)).first(std::min(t.size(), max_text)));
 }
 
 bool Parser::take(void *p, std::size_t n)
@@ -104,6 +105,7 @@ Result<std::optional<Received>> receive(int sock)
 		if (errno != EINTR)
 			return fail(errno, std::string("recvmsg: ") + std::strerror(errno));
 	/* Whatever came with it is ours to close, whether the message is good or not. */
+	std::vector<UniqueFd> fds;
 	for (auto *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
 			continue;
@@ -111,13 +113,13 @@ Result<std::optional<Received>> receive(int sock)
 		for (std::size_t i = 0; i < count; i++) {
 			int fd;
 			std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			UniqueFd owned(fd);
-			if (r.fd.get() < 0)
-				r.fd = std::move(owned);
-			else
-				return fail(EBADMSG, "more than one descriptor in a message");
+			fds.emplace_back(fd);
 		}
 	}
+	if (fds.size() > 1)
+		return fail(EBADMSG, "more than one descriptor in a message");
+	if (!fds.empty())
+		r.fd = std::move(fds.front());
 	if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
 		return fail(EMSGSIZE, "a message too long");
 	if (n == 0)

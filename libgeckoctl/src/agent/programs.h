@@ -21,7 +21,7 @@
  *   add       id(32) + the socket
  *   remove    id(32)
  *   conn      id(32) app_state(bytes)   one connection of the next handoff
- *   handoff   node                      the conn messages before it, one client
+ *   handoff   node client               the conn messages before it (64 at most), all of @client
  *   decline   client errno(32) text
  *   drained   errno(32) text            0: moved, text says what
  *   adopt     tag(32) id(32)            the arrival @tag is the program's @id
@@ -64,6 +64,8 @@ namespace gecko::agent::programs {
 inline constexpr std::uint32_t version = 1;
 /* An application state is at most 64 KiB (max_app_state), the rest is small. */
 inline constexpr std::size_t max_message = 96 * 1024;
+/* A text field: a reason, a name, a program's description. */
+inline constexpr std::size_t max_text = 4096;
 
 enum class Type : std::uint8_t {
 	hello = 1,
@@ -126,7 +128,11 @@ public:
 	std::int64_t i64() { return get<std::int64_t>(); }
 	in6_addr addr() { return get<in6_addr>(); }
 	std::vector<std::byte> bytes(std::size_t max);
-	std::string text() { auto b = bytes(4096); return {reinterpret_cast<const char *>(b.data()), b.size()}; }
+	std::string text()
+	{
+		auto b = bytes(max_text);
+		return {reinterpret_cast<const char *>(b.data()), b.size()};
+	}
 
 	bool ok() const { return !bad_ && at_ == data_.size(); }
 	bool failed() const { return bad_; }

@@ -91,6 +91,8 @@ struct Connection {
 	bool by_policy = false;
 	bool retry = false;
 	std::vector<in6_addr> tried;
+	/* While leaving: the member this program asked for (the handoff may go elsewhere under gecko-agent). */
+	in6_addr heading{};
 	std::optional<Error> error;	/* why the last handoff did not move it */
 	std::size_t drain_attempts = 0;	/* handoffs a drain made of it */
 };
@@ -268,6 +270,7 @@ Result<void> Framework::hand_off(const in6_addr &client, const in6_addr &target,
 		c->by_policy = by_policy;
 		c->retry = retry;
 		c->tried.push_back(target);
+		c->heading = target;
 		c->error.reset();
 	}
 	log("hand-off: ", text(client), " to ", name(target), ", ", all.size(), " connection(s)");
@@ -424,7 +427,9 @@ void Framework::handle(const Departure &departure)
 	for (int fd : departure.fds)
 		if (auto it = conns.find(fd); it != conns.end())
 			ended.push_back(it->second);
-	if (auto it = outgoing.find(departure.node); it != outgoing.end() && --it->second == 0)
+	/* Counted against the member it asked for: another program's handoff of the client may have chosen. */
+	auto asked = ended.empty() ? departure.node : ended.front()->heading;
+	if (auto it = outgoing.find(asked); it != outgoing.end() && --it->second == 0)
 		outgoing.erase(it);
 	if (departure.fate != Fate::stayed) {
 		log("departure: ", text(departure.client), " to ", name(departure.node), ": ",
