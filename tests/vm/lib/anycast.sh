@@ -30,6 +30,8 @@
 #   client2_anycast   a second client host (client2_up) running gecko-cnd,
 #                     its addresses under $PREFIX2
 #   members_alive     node1's agent sees the two other members alive
+#   state K OF        node K's view of member nodeOF (alive, dead, left...; empty if no member)
+#   is_state K OF S   whether it is S
 
 PATH=$GECKO_REPO/build/tools/gecko-had:$GECKO_REPO/build/tools/gecko-cnd:$GECKO_REPO/build/tools/gecko-agent:$PATH
 PATH=$GECKO_REPO/build/tools/examples:$PATH
@@ -132,6 +134,9 @@ client2_anycast() {
 	PIDS+=($!)
 	wait_for 10 grep -q "^correspondent node" "$GECKO_OUT/cnd2.log"
 }
+
+state() { ip netns exec node$1 gecko-ctl members --json | jq -r ".[] | select(.name == \"node$2\") | .state"; }
+is_state() { [[ $(state $1 $2) == "$3" ]]; }
 
 members_alive() {
 	[[ $(ip netns exec node1 gecko-ctl members --json | jq '[.[] | select(.state == "alive")] | length') == 2 ]]

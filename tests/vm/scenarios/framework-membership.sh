@@ -54,9 +54,6 @@ start() {
 	PIDS+=($!)
 	wait_for 10 grep -q "gecko-policy-echo: serving port 7" "${LOG[$1]}"
 }
-# state K OF: node K's view of member OF.
-state() { ip netns exec node$1 gecko-ctl members --json | jq -r ".[] | select(.name == \"node$2\") | .state"; }
-is_state() { [[ $(state $1 $2) == "$3" ]]; }
 # served K FIRST LAST: how many clients from address FIRST to LAST (decimal) node K has served.
 served() {
 	local n=0 a

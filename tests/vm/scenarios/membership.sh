@@ -49,9 +49,6 @@ CONF=$RUN/gecko.conf
 cluster_file "$CONF" 1 2 3
 credentials() { echo "--cluster $CONF"; }
 
-# state K OF: node K's view of member OF's state.
-state() { ip netns exec node$1 gecko-ctl members --json | jq -r ".[] | select(.name == \"node$2\") | .state"; }
-is_state() { [[ $(state $1 $2) == "$3" ]]; }
 # changes K OF WORD: how many times node K's agent logged member OF as WORD.
 changes() { grep -c "member node$2 (fd00:1$2::2) is $3" "$GECKO_OUT/agent$1.log" || true; }
 # now_ms: the guest's monotonic clock, in milliseconds.

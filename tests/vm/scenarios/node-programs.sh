@@ -55,9 +55,6 @@ echo_start() {
 	PIDS+=($!)
 	wait_for 10 grep -q "gecko-policy-echo: serving port 7" "$log"
 }
-# state K OF: node K's view of member OF.
-state() { ip netns exec node$1 gecko-ctl members --json | jq -r ".[] | select(.name == \"node$2\") | .state"; }
-is_state() { [[ $(state $1 $2) == "$3" ]]; }
 joined() { (($(grep -c "programs: [-a-z]* ([0-9]*) joined" "$GECKO_OUT/agent$1.log") >= $2)); }
 
 topo_up
