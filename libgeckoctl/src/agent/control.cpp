@@ -278,31 +278,33 @@ Result<std::vector<MemberStatus>> Control::members()
 		       "the node agent sent a malformed member line");
 }
 
+/* A request whose reply says only whether it was done. */
+static Result<void> done(Result<wire::Message> reply)
+{
+	if (!reply)
+		return std::unexpected(reply.error());
+	return {};
+}
+
 Result<void> Control::join(const std::string &name, const in6_addr &address, unsigned weight)
 {
 	wire::Message req(wire::Type::join);
 	req.put(wire::Attr::text, name).put(wire::Attr::node, address).put_u32(wire::Attr::length, weight);
-	if (auto reply = exchange(fd_, req); !reply)
-		return std::unexpected(reply.error());
-	return {};
+	return done(exchange(fd_, req));
 }
 
 Result<void> Control::leave(const std::string &name)
 {
 	wire::Message req(wire::Type::leave);
 	req.put(wire::Attr::text, name);
-	if (auto reply = exchange(fd_, req); !reply)
-		return std::unexpected(reply.error());
-	return {};
+	return done(exchange(fd_, req));
 }
 
 Result<void> Control::inject_fault(const std::string &phase)
 {
 	wire::Message req(wire::Type::fault);
 	req.put(wire::Attr::text, phase);
-	if (auto reply = exchange(fd_, req); !reply)
-		return std::unexpected(reply.error());
-	return {};
+	return done(exchange(fd_, req));
 }
 
 } // namespace gecko::agent
