@@ -122,8 +122,18 @@ TEST(ClusterConfig, DefaultsAndUnits)
 	EXPECT_EQ(c->heartbeat_misses, 3u);
 	EXPECT_EQ(c->registration_lifetime, std::chrono::seconds(60));
 	EXPECT_EQ(c->policy, "random");
+	EXPECT_EQ(c->proximity_prefix, 64u);
 	EXPECT_TRUE(c->backups.empty());
 	EXPECT_EQ(c->security.key_file, "/k");
+}
+
+TEST(ClusterConfig, TheProximityPolicysNetworks)
+{
+	auto c = parse_cluster(edit(11, "policy = proximity\nproximity-prefix = 48"), "/etc/gecko/gecko.conf");
+
+	ASSERT_TRUE(c) << c.error().message;
+	EXPECT_EQ(c->policy, "proximity");
+	EXPECT_EQ(c->proximity_prefix, 48u);
 }
 
 TEST(ClusterConfig, CertificatesInsteadOfTheKey)
@@ -189,6 +199,7 @@ const Broken broken[] = {
 	{"bad member name", edit(17, "[member.no de]"),
 	 "17: member.no de: a member's name has 1 to 32 letters, digits, '-' or '_'"},
 	{"key twice", edit(10, "service = fd00:a::200"), "10: service: given twice (first on line 2)"},
+	{"prefix too short", edit(9, "proximity-prefix = 8"), "9: proximity-prefix: '8' is out of range (16 to 128)"},
 	{"number out of range", edit(9, "heartbeat-misses = 0"), "9: heartbeat-misses: '0' is out of range (1 to 100)"},
 	{"number too large", edit(9, "heartbeat-misses = 99999999999999999999"),
 	 "9: heartbeat-misses: '99999999999999999999' is out of range (1 to 100)"},

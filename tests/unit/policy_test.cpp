@@ -39,7 +39,7 @@ protected:
 			candidates_.push_back({&m, m.name == "node1", 0, 0, {}});
 	}
 
-	Choice choice() const { return {addr("fd00:c::2"), 40000, candidates_}; }
+	Choice choice() const { return {addr("fd00:c::2"), 40000, candidates_, network_}; }
 
 	std::string pick(GeckoPolicy &policy) const
 	{
@@ -65,6 +65,7 @@ protected:
 
 	std::vector<Member> members_;
 	std::vector<Candidate> candidates_;
+	in6_addr network_ = addr("fd00:c::");
 };
 
 TEST_F(Policies, RandomIsUniformWithinItsExpectation)
@@ -141,21 +142,43 @@ TEST_F(Policies, LeastConnectionsTrustsANewReport)
 		EXPECT_EQ(pick(policy), "node1");
 }
 
-TEST_F(Policies, ProximityChoosesTheLowestRoundTrip)
+TEST_F(Policies, ProximityTriesEachMemberOnceThenChoosesTheLowestRoundTrip)
 {
 	ProximityPolicy policy;
 
 	candidates_[0].rtt = microseconds(20000);
 	candidates_[1].rtt = microseconds(1500);
+	/* node3 has not measured the network: its first client from there is how it will. */
+	EXPECT_EQ(pick(policy), "node3");
 	for (int i = 0; i < 10; i++)
 		EXPECT_EQ(pick(policy), "node2");
+	/* Measured, and nearer still. */
+	candidates_[2].rtt = microseconds(700);
+	EXPECT_EQ(pick(policy), "node3");
+	/* Another network: node3 is tried there too. */
+	candidates_[2].rtt.reset();
+	network_ = addr("fd00:d::");
+	EXPECT_EQ(pick(policy), "node3");
+	EXPECT_EQ(pick(policy), "node2");
+}
+
+TEST_F(Policies, ProximityTriesAMemberAgainOnceTheWaitPassed)
+{
+	ProximityPolicy policy(std::chrono::seconds(0));
+
+	candidates_[0].rtt = microseconds(20000);
+	candidates_[1].rtt = microseconds(1500);
+	std::this_thread::sleep_for(milliseconds(2));
+	EXPECT_EQ(pick(policy), "node3");
+	std::this_thread::sleep_for(milliseconds(2));
+	EXPECT_EQ(pick(policy), "node3");
 }
 
 TEST_F(Policies, ProximitySpreadsAmongEquals)
 {
 	ProximityPolicy policy;
 
-	/* Nobody measured: the load decides. */
+	/* Nobody measured: each is tried once, then the load decides. */
 	auto count = picks(policy, 30);
 	EXPECT_EQ(count["node1"], 10);
 	EXPECT_EQ(count["node2"], 10);
@@ -165,6 +188,15 @@ TEST_F(Policies, ProximitySpreadsAmongEquals)
 	count = picks(policy, 20);
 	EXPECT_EQ(count["node1"], 10);
 	EXPECT_EQ(count["node3"], 10);
+	/* Within 10 % (or 1 ms) of the nearest is as near. */
+	candidates_[0].rtt = microseconds(20000);
+	candidates_[2].rtt = microseconds(21900);
+	count = picks(policy, 20);
+	EXPECT_EQ(count["node1"], 10);
+	EXPECT_EQ(count["node3"], 10);
+	candidates_[2].rtt = microseconds(22100);
+	count = picks(policy, 10);
+	EXPECT_EQ(count["node1"], 10);
 }
 
 TEST_F(Policies, WeightedGivesEachItsShareEvenly)

@@ -55,6 +55,8 @@ constexpr Command command_table[] = {
 	{"join", "NAME ADDRESS [weight N]", cmd_join,
 	 "add a member the cluster file does not list, at care-of ADDRESS, to this node's agent"},
 	{"leave", "NAME", cmd_leave, "forget a member gecko-ctl join added"},
+	{"proximity", "CLIENT", cmd_proximity,
+	 "show how far the members measured CLIENT's network (the proximity policy's choice)"},
 	{"programs", "", cmd_programs, "show the programs whose connections this node's agent hands off"},
 	{"drain", "", cmd_drain, "hand every client of this node to other members, then leave"},
 	/* Before "handoff", which would take "show" for its CLIENT. */

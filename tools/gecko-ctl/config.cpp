@@ -188,6 +188,40 @@ int cmd_leave(const Invocation &inv)
 	return exit_ok;
 }
 
+int cmd_proximity(const Invocation &inv)
+{
+	Args args(inv.args);
+	auto client = args.positional<in6_addr>("CLIENT");
+	args.done();
+
+	auto control = connect_agent();
+	if (!control)
+		return report(inv, control.error());
+	auto distances = control->proximity(client);
+	if (!distances)
+		return report(inv, distances.error());
+	std::ranges::sort(*distances, {}, &agent::Distance::rtt);
+	if (!inv.json) {
+		for (const auto &d : *distances)
+			inv.out << std::left << std::setw(12) << d.member << ' ' << std::fixed << std::setprecision(3)
+				<< d.rtt.count() / 1000.0 << " ms\n";
+		return exit_ok;
+	}
+	JsonWriter w(inv.out);
+	w.begin_array();
+	for (const auto &d : *distances) {
+		w.begin_object();
+		w.key("member");
+		w.value(d.member);
+		w.key("rtt_us");
+		w.value(static_cast<std::uint64_t>(d.rtt.count()));
+		w.end_object();
+	}
+	w.end_array();
+	inv.out << '\n';
+	return exit_ok;
+}
+
 int cmd_programs(const Invocation &inv)
 {
 	expect_no_arguments(inv);

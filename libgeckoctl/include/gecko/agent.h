@@ -203,6 +203,12 @@ struct MemberStatus {
 	unsigned weight = 1;					/* its share under the weighted policy */
 };
 
+/* How far a member is from a client's network, as its TCP stack measured (the proximity policy's). */
+struct Distance {
+	std::string member;
+	std::chrono::microseconds rtt{};
+};
+
 /* The states by the names the agent and gecko-ctl print. */
 inline constexpr std::pair<MemberStatus::State, std::string_view> member_states[] = {
 	{MemberStatus::State::self, "self"},
@@ -262,6 +268,11 @@ public:
 	Result<std::vector<ProgramStatus>> programs();
 	/* The members of its distributed server, in the configuration's order; EOPNOTSUPP without one. */
 	Result<std::vector<MemberStatus>> members();
+	/*
+	 * How far the members are from @client's network, as they told this
+	 * agent (the proximity policy's measure): those that measured it.
+	 */
+	Result<std::vector<Distance>> proximity(const in6_addr &client);
 	/*
 	 * Adds a member the cluster file does not list, until leave() or the
 	 * agent stops: it gets heartbeats, its own count, and (on a contact

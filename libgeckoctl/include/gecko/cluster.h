@@ -57,6 +57,8 @@ struct Cluster {
 	unsigned heartbeat_misses = 3;
 	std::chrono::seconds registration_lifetime{420};	/* asked of the home agent */
 	std::string policy = "random";	/* one of policy_names (gecko/policy.h) */
+	/* The proximity policy takes clients whose addresses share this many leading bits for one network. */
+	unsigned proximity_prefix = 64;
 
 	const Member *member(std::string_view name) const;
 	const Member *member(const in6_addr &address) const;

@@ -167,6 +167,13 @@ public:
 	 * agent's first look.
 	 */
 	std::vector<agent::MemberStatus> members() const;
+	/*
+	 * How far the members are from @client's network (gecko.conf(5)
+	 * proximity-prefix), as their TCP stacks measured: this node's among
+	 * them. Members without a measurement are not listed; none without a
+	 * cluster, or when the agent does not answer within a tenth of a second.
+	 */
+	std::vector<agent::Distance> distances(const in6_addr &client) const;
 
 	/*
 	 * Hands @conns, every connection of one client (EBUSY names those

@@ -40,7 +40,8 @@ struct Candidate {
 	bool self = false;			/* the node that asks */
 	std::uint32_t connections = 0;		/* it serves, as it last reported */
 	std::uint64_t report = 0;		/* which report that was: a new one counts what came since */
-	std::optional<std::chrono::microseconds> rtt;	/* from it to this client, if it measured one */
+	/* From it to the client's network, if it measured one (this node: on this very connection). */
+	std::optional<std::chrono::microseconds> rtt;
 };
 
 /* The seed's "identity of the client socket", and who may serve it. */
@@ -49,6 +50,8 @@ struct Choice {
 	std::uint16_t client_port = 0;
 	/* The members alive now, in a stable order (the configuration's, then those that joined). */
 	std::span<const Candidate> candidates;
+	/* The client's network, whose distances the candidates carry (gecko.conf(5) proximity-prefix). */
+	in6_addr network{};
 };
 
 namespace detail {
@@ -130,14 +133,22 @@ private:
 
 /*
  * The member closest to the client: the lowest round-trip time its TCP
- * stack measured to that client. Members without a measurement come after;
- * among equals (or when nobody measured), the fewest connections.
+ * stack measured to the client's network. A member that has not measured
+ * that network is tried first, once (its first client from there is how
+ * it measures), then comes after those that did; members within 10 % or
+ * 1 ms of the lowest count as equally near, and among them (or when
+ * nobody measured) go the fewest connections.
  */
 class GECKO_API ProximityPolicy : public GeckoPolicy {
 public:
+	/* A member is tried again on a network it did not measure once @explore_again has passed. */
+	explicit ProximityPolicy(std::chrono::seconds explore_again = std::chrono::minutes(10));
 	Result<in6_addr> SelectTarget(const Choice &choice) override;
 
 private:
+	std::chrono::seconds explore_again_;
+	/* When a member was last tried on a network: the network's 16 octets, then the member's name. */
+	std::map<std::string, std::chrono::steady_clock::time_point, std::less<>> tried_;
 	LeastConnectionsPolicy load_;
 };
 

@@ -129,6 +129,7 @@ Result<void> Agent::Impl::run(int stop_fd)
 		signalling->tick(now);
 		handoffs->tick(now);
 		if (membership) {
+			measure(now);
 			membership->tick(now, connections(), mode());
 			/* For gecko::Node::members(): a tenth of a second old at most, not remade at every wake-up. */
 			if (app && now >= members_published + std::chrono::milliseconds(100)) {
@@ -139,6 +140,18 @@ Result<void> Agent::Impl::run(int stop_fd)
 			}
 		}
 	}
+}
+
+void Agent::Impl::measure(Clock::time_point now)
+{
+	if (!app || now < next_measure)
+		return;
+	next_measure = now + config.cluster->heartbeat_period;
+	auto &proximity = membership->proximity();
+	proximity.begin_round();
+	std::lock_guard guard(app->lock);
+	for (int fd : app->conns)
+		proximity.measure(fd, now);
 }
 
 void Agent::Impl::control_message(std::uint64_t conn, const wire::Message &msg)
@@ -185,6 +198,7 @@ void Agent::Impl::control_message(std::uint64_t conn, const wire::Message &msg)
 	case wire::Type::members:
 	case wire::Type::join:
 	case wire::Type::leave:
+	case wire::Type::proximity:
 	case wire::Type::drain:
 		if (!membership) {
 			Error error{EOPNOTSUPP, "this agent runs without a cluster configuration (--cluster)"};

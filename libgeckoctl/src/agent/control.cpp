@@ -278,6 +278,26 @@ Result<std::vector<MemberStatus>> Control::members()
 		       "the node agent sent a malformed member line");
 }
 
+/* One line of the agent's distances: member, rtt_us. */
+static std::optional<Distance> parse_distance(const std::string &line)
+{
+	std::istringstream in(line);
+	Distance d;
+	long long us;
+
+	if (!(in >> d.member >> us) || us <= 0)
+		return std::nullopt;
+	d.rtt = std::chrono::microseconds(us);
+	return d;
+}
+
+Result<std::vector<Distance>> Control::proximity(const in6_addr &client)
+{
+	wire::Message req(wire::Type::proximity);
+	req.put(wire::Attr::client, client);
+	return records(exchange(fd_, req), parse_distance, "the node agent sent a malformed distance line");
+}
+
 /* A request whose reply says only whether it was done. */
 static Result<void> done(Result<wire::Message> reply)
 {

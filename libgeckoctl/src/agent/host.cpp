@@ -286,6 +286,19 @@ Result<void> Host::handle(std::uint64_t sid, Session &s, programs::Received &mes
 		drained(sid, code ? Result<std::string>(fail(code, what)) : Result<std::string>(what));
 		return {};
 	}
+	case programs::Type::distance: {
+		auto tag = p.u32();
+		auto client = p.addr();
+		if (!p.ok())
+			break;
+		auto distances = node_.distances(client);
+		programs::Writer answer(programs::Type::distances);
+		answer.u32(tag).u32(static_cast<std::uint32_t>(distances.size()));
+		for (const auto &d : distances)
+			answer.text(d.member).u64(static_cast<std::uint64_t>(d.rtt.count()));
+		send(sid, answer);
+		return {};
+	}
 	case programs::Type::describe: {
 		auto detail = p.text();
 		if (!p.ok())

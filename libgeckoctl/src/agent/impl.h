@@ -32,6 +32,7 @@ struct Agent::Impl final : Transport::Handler, Signalling::Listener {
 	std::unique_ptr<Membership> membership;	/* with a cluster only */
 	std::shared_ptr<AppLink> app;
 	Clock::time_point members_published;	/* last copied to app->members */
+	Clock::time_point next_measure;		/* of the application's connections' round trips */
 
 	Impl(Config c, Client k) : config(std::move(c)), kernel(std::move(k)) {}
 
@@ -47,6 +48,8 @@ struct Agent::Impl final : Transport::Handler, Signalling::Listener {
 	std::vector<ProgramStatus> programs();
 	/* How many connections of G the application serves; none without one. */
 	std::uint32_t connections();
+	/* Each heartbeat period: the round trips of the application's connections, for the proximity policy. */
+	void measure(Clock::time_point now);
 	/* What the application does: serve, drain, or nothing once it left. */
 	wire::Mode mode();
 

@@ -36,7 +36,8 @@ std::string seconds(Clock::duration d)
 
 Membership::Membership(std::shared_ptr<const Cluster> cluster, const Member &self, Transport &transport,
 		       Counters &counters, Log log)
-	: cluster_(std::move(cluster)), self_(self), transport_(transport), counters_(counters), log_(std::move(log))
+	: cluster_(std::move(cluster)), self_(self), transport_(transport), counters_(counters), log_(std::move(log)),
+	  proximity_(std::make_unique<Proximity>(self_.name, cluster_->proximity_prefix))
 {
 	for (const auto &m : cluster_->members)
 		if (&m != &self_)
@@ -70,8 +71,11 @@ void Membership::tick(Clock::time_point now, std::uint32_t connections, wire::Mo
 	next_beat_ = next_beat_ && now - *next_beat_ < cluster_->heartbeat_period ?
 			     *next_beat_ + cluster_->heartbeat_period :
 			     now + cluster_->heartbeat_period;
+	proximity_->expire(now);
 	wire::Message beat(wire::Type::heartbeat);
 	beat.put_u32(wire::Attr::connections, connections_).put_u8(wire::Attr::mode, static_cast<std::uint8_t>(mode_));
+	if (auto report = proximity_->report(); !report.empty())
+		beat.put(wire::Attr::distances, report);
 	for (const auto &p : peers_) {
 		auto conn = transport_.peer(self_.address, p.member->address);
 
@@ -109,6 +113,13 @@ void Membership::heartbeat(const in6_addr &node, const wire::Message &msg, Clock
 					  ", after " + seconds(now - *at->heard) + " of silence" :
 					  std::string();
 		log("member " + at->member->name + " (" + text(node) + ") is " + std::string(name(state)) + was);
+	}
+	if (msg.has(wire::Attr::distances)) {
+		auto report = msg.bytes(wire::Attr::distances);
+		if (auto ok = proximity_->heard(at->member->name, *report, now); !ok) {
+			counters_.peer_errors++;
+			log("member " + at->member->name + ": " + ok.error().describe());
+		}
 	}
 	at->state = state;
 	at->heard = now;
@@ -171,6 +182,7 @@ Result<void> Membership::leave(const std::string &name)
 		return fail(ENOENT, "no member " + name + " joined this node's agent");
 	}
 	std::erase_if(peers_, [&](const Peer &p) { return p.member == &*it; });
+	proximity_->forget(name);
 	log("member " + name + " (" + text(it->address) + ") was told to leave");
 	joined_.erase(it);
 	return {};
@@ -201,6 +213,18 @@ void Membership::control(std::uint64_t conn, const wire::Message &msg)
 		return;
 	}
 	std::string lines;
+	if (msg.type() == wire::Type::proximity) {
+		auto client = msg.address(wire::Attr::client);
+		if (!client) {
+			transport_.send(conn, control_reply(&client.error()));
+			return;
+		}
+		/* member rtt_us */
+		for (const auto &d : proximity_->lookup(*client))
+			lines += d.member + ' ' + std::to_string(d.rtt.count()) + '\n';
+		transport_.send(conn, wire::Message(wire::Type::reply).put_u32(wire::Attr::error, 0).put(wire::Attr::records, lines));
+		return;
+	}
 	/* name address state silent_ms (-1: never heard) connections file|joined weight */
 	for (const auto &s : status(Clock::now()))
 		lines += s.name + ' ' + text(s.address) + ' ' + std::string(name(s.state)) + ' ' +

@@ -10,13 +10,15 @@
  * misses) is dead until it speaks again. Only the configuration's members
  * count, and those gecko-ctl join added since the agent started: a
  * heartbeat from a node that holds the credentials but is neither is a
- * peer error, and changes nothing.
+ * peer error, and changes nothing. Heartbeats also carry what each member
+ * measured of its clients' networks (agent/proximity.h).
  */
 
 #include <gecko/agent.h>
 #include <gecko/cluster.h>
 
 #include "agent/common.h"
+#include "agent/proximity.h"
 #include "agent/transport.h"
 #include "agent/wire.h"
 
@@ -42,7 +44,7 @@ public:
 	void tick(Clock::time_point now, std::uint32_t connections, wire::Mode mode);
 	/* A heartbeat from the agent at @node. */
 	void heartbeat(const in6_addr &node, const wire::Message &msg, Clock::time_point now);
-	/* gecko-ctl's members, join and leave requests. */
+	/* gecko-ctl's members, join, leave and proximity requests. */
 	void control(std::uint64_t conn, const wire::Message &msg);
 
 	/*
@@ -55,6 +57,8 @@ public:
 	Result<void> leave(const std::string &name);
 
 	std::vector<MemberStatus> status(Clock::time_point now) const;
+	/* The members' distances to the clients' networks: this node measures, programs look up. */
+	Proximity &proximity() const { return *proximity_; }
 
 private:
 	struct Peer {
@@ -75,6 +79,7 @@ private:
 	Log log_;
 	std::vector<Peer> peers_;	/* every member but this node, the file's in its order, then those joined */
 	std::list<Member> joined_;	/* a list: peers_ points into it */
+	std::unique_ptr<Proximity> proximity_;
 	std::optional<Clock::time_point> next_beat_;
 	std::uint32_t connections_ = 0;
 	wire::Mode mode_ = wire::Mode::serving;

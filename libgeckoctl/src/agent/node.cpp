@@ -201,6 +201,7 @@ void Node::Impl::relay()
 			host_gone = true;
 			left.swap(outstanding);
 		}
+		answered.notify_all();
 		for (auto &[client, fds] : left) {
 			Departure departure;
 			departure.fds = std::move(fds);
@@ -226,6 +227,22 @@ Result<void> Node::Impl::relay_one(programs::Received &message)
 			return fail(EPROTO, "a malformed members message");
 		std::lock_guard guard(link->lock);
 		link->members = std::move(members);
+		return {};
+	}
+	if (type == programs::Type::distances) {
+		auto tag = p.u32();
+		auto count = p.u32();
+		std::vector<agent::Distance> distances;
+		for (std::uint32_t i = 0; i < count && !p.failed(); i++) {
+			auto member = p.text();
+			distances.push_back({std::move(member), std::chrono::microseconds(p.u64())});
+		}
+		if (!p.ok())
+			return fail(EPROTO, "a malformed distances message");
+		std::lock_guard guard(link->lock);
+		if (auto it = asked.find(tag); it != asked.end())
+			it->second = std::move(distances);
+		answered.notify_all();
 		return {};
 	}
 	if (type == programs::Type::arrival) {
@@ -379,6 +396,28 @@ std::vector<agent::MemberStatus> Node::members() const
 {
 	std::lock_guard guard(impl_->link->lock);
 	return impl_->link->members;
+}
+
+std::vector<agent::Distance> Node::distances(const in6_addr &client) const
+{
+	auto &d = *impl_;
+	if (d.host.get() < 0) {
+		const auto &membership = d.agent->impl_->membership;
+		return membership ? membership->proximity().lookup(client) : std::vector<agent::Distance>{};
+	}
+	std::unique_lock guard(d.link->lock);
+	if (d.host_gone)
+		return {};
+	auto tag = ++d.next_tag;
+	d.asked.emplace(tag, std::nullopt);
+	guard.unlock();
+	bool sent = d.send(programs::Writer(programs::Type::distance).u32(tag).addr(client)).has_value();
+	guard.lock();
+	if (sent)
+		d.answered.wait_for(guard, std::chrono::milliseconds(100),
+				    [&] { return d.asked.at(tag).has_value() || d.host_gone; });
+	auto answer = std::move(d.asked.extract(tag).mapped());
+	return answer.value_or(std::vector<agent::Distance>{});
 }
 
 Result<void> Node::hand_off(const in6_addr &node, std::vector<Outgoing> conns)

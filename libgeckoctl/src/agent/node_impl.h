@@ -10,9 +10,11 @@
 #include "agent/handoff.h"
 #include "agent/programs.h"
 
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -29,6 +31,10 @@ struct Node::Impl {
 	/* With a host: handoffs asked for and not ended yet, told EPIPE if the agent goes. */
 	std::map<in6_addr, std::vector<int>, agent::AddrLess> outstanding;
 	bool host_gone = false;
+	/* With a host: distances asked for, by tag, until the answer (under link->lock). */
+	std::map<std::uint32_t, std::optional<std::vector<agent::Distance>>> asked;
+	std::uint32_t next_tag = 0;
+	std::condition_variable answered;
 
 	Result<void> send(const agent::programs::Writer &message, int pass = -1)
 	{

@@ -26,6 +26,7 @@
  *   drained   errno(32) text            0: moved, text says what
  *   adopt     tag(32) id(32)            the arrival @tag is the program's @id
  *   describe  text                      for gecko-ctl programs
+ *   distance  tag(32) client            -> distances
  * Agent to program:
  *   welcome   members
  *   refused   errno(32) text
@@ -37,6 +38,7 @@
  *             count(32), each: id(32) acked(64)
  *   request   client node
  *   drain
+ *   distances tag(32) count(32), each: member(text) rtt_us(64)
  *
  * Who owns a connection: the program, which sent the agent a copy (add) so
  * that the agent can freeze and capture it; the agent closes its copy on
@@ -78,6 +80,7 @@ enum class Type : std::uint8_t {
 	drained = 8,
 	adopt = 9,
 	describe = 10,
+	distance = 11,
 	welcome = 32,
 	refused = 33,
 	members = 34,
@@ -85,6 +88,7 @@ enum class Type : std::uint8_t {
 	departure = 36,
 	request = 37,
 	drain = 38,
+	distances = 39,
 };
 
 /* The socket programs reach the agent whose control socket is @control on. */

@@ -61,7 +61,9 @@ enum class Type : std::uint16_t {
 	handoff_abort = 22,	/* handoff: the donor gave up before the state left */
 	handoff_query = 23,	/* handoff: the donor heard nothing; answered by a handoff_reply */
 	/* Membership (agent/membership.h). */
-	heartbeat = 24,		/* connections, [mode]: the sender is alive and serves that many */
+	heartbeat = 24,		/* connections, [mode], [distances]: the sender is alive and serves that many */
+	/* Control again. */
+	proximity = 25,		/* client -> records: each member's distance to its network */
 };
 
 /* A handoff_reply's answer. */
@@ -102,6 +104,7 @@ enum class Attr : std::uint16_t {
 	answer = 19,		/* 8 bits, enum Answer */
 	connections = 20,	/* 32 bits */
 	mode = 21,		/* 8 bits, enum Mode */
+	distances = 22,		/* networks the sender measured, 20 octets each (agent/proximity.h) */
 	/* 64 bits each: the agent's counters, in the order of struct agent::Counters. */
 	counter_base = 32,
 };

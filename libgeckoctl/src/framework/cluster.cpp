@@ -209,6 +209,7 @@ void Parser::global(const Section &section, Cluster &c)
 			 c.heartbeat_period = duration(e, false, std::chrono::milliseconds(50), std::chrono::minutes(1));
 		 }},
 		{"heartbeat-misses", [&](const Entry &e) { c.heartbeat_misses = number(e, 1, 100); }},
+		{"proximity-prefix", [&](const Entry &e) { c.proximity_prefix = number(e, 16, 128); }},
 		{"registration-lifetime",
 		 [&](const Entry &e) {
 			 /* Lifetimes travel in units of 4 s, at most 0xffff of them (RFC 6275 §6.1.7). */

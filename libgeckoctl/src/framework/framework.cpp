@@ -12,6 +12,7 @@
 #include <gecko/node.h>
 
 #include "agent/common.h"
+#include "agent/proximity.h"
 #include "fail.h"
 
 #include <fcntl.h>
@@ -227,21 +228,29 @@ Result<in6_addr> Framework::choose(const Connection &conn)
 		return fail(EHOSTUNREACH, "no redirection policy is set");
 	std::vector<Candidate> candidates;
 	auto members = refresh_joined();
+	auto distances = node->distances(conn.peer.sin6_addr);
 	for (const auto &m : members) {
 		const auto *member = m.joined ? &joined.at(m.name) : cluster->member(m.name);
 		bool self_ = m.state == agent::MemberStatus::State::self;
 		if (!member || !(self_ || m.state == agent::MemberStatus::State::alive) ||
 		    std::ranges::any_of(conn.tried, [&](const in6_addr &t) { return same(t, m.address); }))
 			continue;
+		std::optional<std::chrono::microseconds> rtt;
+		if (auto d = std::ranges::find(distances, m.name, &agent::Distance::member); d != distances.end())
+			rtt = d->rtt;
 		if (!self_) {
-			candidates.push_back({member, false, m.connections, m.heartbeats, std::nullopt});
+			candidates.push_back({member, false, m.connections, m.heartbeats, rtt});
 			continue;
 		}
 		/* This node's count is exact and current: a new report each time, and no placement under way. */
 		auto served = std::ranges::count_if(conns, [](const auto &c) { return c.second->program; });
-		candidates.push_back({member, true, static_cast<std::uint32_t>(served), ++choices, std::nullopt});
+		/* Its distance is this connection's own, when the stack has measured it (the handshake did). */
+		if (auto own = agent::min_rtt(conn.fd.get()))
+			rtt = own;
+		candidates.push_back({member, true, static_cast<std::uint32_t>(served), ++choices, rtt});
 	}
-	return policy->SelectTarget({conn.peer.sin6_addr, ntohs(conn.peer.sin6_port), candidates});
+	return policy->SelectTarget({conn.peer.sin6_addr, ntohs(conn.peer.sin6_port), candidates,
+				     agent::network(conn.peer.sin6_addr, cluster->proximity_prefix)});
 }
 
 Result<void> Framework::hand_off(const in6_addr &client, const in6_addr &target, bool by_policy, bool retry)

@@ -126,22 +126,50 @@ Result<in6_addr> LeastConnectionsPolicy::SelectTarget(const Choice &choice)
 	return c->member->address;
 }
 
+ProximityPolicy::ProximityPolicy(std::chrono::seconds explore_again) : explore_again_(explore_again)
+{
+}
+
 Result<in6_addr> ProximityPolicy::SelectTarget(const Choice &choice)
 {
+	/* Tried on networks that are remembered: bounded, and what expired goes first. */
+	constexpr std::size_t max_tried = 4096;
 	auto pool = eligible(choice);
-	std::vector<Candidate> nearest;
+	auto now = std::chrono::steady_clock::now();
+	std::string network(reinterpret_cast<const char *>(choice.network.s6_addr), sizeof(choice.network.s6_addr));
+	auto key = [&](const Candidate *c) { return network + c->member->name; };
+	std::vector<Candidate> untried, measured, unmeasured;
 
 	if (pool.empty())
 		return none_left();
-	auto rtt = [](const Candidate *c) {
-		return c->rtt.value_or(std::chrono::microseconds::max());
-	};
-	auto best = rtt(*std::ranges::min_element(pool, {}, rtt));
-	for (const auto *c : pool)
-		if (rtt(c) == best)
-			nearest.push_back(*c);
+	if (tried_.size() >= max_tried)
+		std::erase_if(tried_, [&](const auto &t) { return now - t.second > explore_again_; });
+	if (tried_.size() >= max_tried)
+		tried_.clear();
+	for (const auto *c : pool) {
+		auto tried = tried_.find(key(c));
+		if (c->rtt)
+			measured.push_back(*c);
+		else if (tried == tried_.end() || now - tried->second > explore_again_)
+			untried.push_back(*c);
+		else
+			unmeasured.push_back(*c);
+	}
+	if (!untried.empty()) {
+		auto target = load_.SelectTarget({choice.client, choice.client_port, untried, choice.network});
+		if (target)
+			for (const auto &c : untried)
+				if (!std::memcmp(&c.member->address, &*target, sizeof(*target)))
+					tried_[key(&c)] = now;
+		return target;
+	}
+	if (measured.empty())
+		return load_.SelectTarget({choice.client, choice.client_port, unmeasured, choice.network});
+	auto best = std::ranges::min(measured, {}, [](const Candidate &c) { return *c.rtt; }).rtt.value();
+	auto near = best + std::max<std::chrono::microseconds>(best / 10, std::chrono::milliseconds(1));
+	std::erase_if(measured, [&](const Candidate &c) { return *c.rtt > near; });
 	/* The load policy sees only the nearest; it still tracks what it sent each. */
-	return load_.SelectTarget({choice.client, choice.client_port, nearest});
+	return load_.SelectTarget({choice.client, choice.client_port, measured, choice.network});
 }
 
 Result<in6_addr> WeightedPolicy::SelectTarget(const Choice &choice)

@@ -16,6 +16,14 @@
 #     serves its share (round-robin and least-connections 100 each, give or
 #     take 5 for a handoff the policy had to retry or a load report on its
 #     way; random 60 to 140: five standard deviations of a fair draw);
+#   - proximity: node1 15 ms from everyone, node2 30 ms more from client2's
+#     network (netem on its link, by destination), node3 30 ms more from
+#     client's. Ten clients from each host, one at a time: node2 and node3
+#     are each tried once on both networks; then node1's agent knows every
+#     member's distance to both (gecko-ctl proximity, in the others'
+#     heartbeats) and the next 30 clients of each host, 10 at a time, go to
+#     the nearest: client's to node2, client2's to node3 (27 at least, for
+#     a handoff the policy had to retry);
 #   - sessions: 200 clients, 100 from each client host, arriving over
 #     10 s, then all at once, send
 #     random lines, one every 0.2 s at most, until 60 s have passed; one
@@ -81,6 +89,55 @@ restart_servers() {
 # served K [PREFIX]: how many connections node K's echo served in this round's log (from PREFIX's addresses).
 served() { grep -c "^serving ${2:-fd00:[cd]::1:}" "$(log_of $1)" || true; }
 
+# far_from K NET: node K's packets to NET wait 30 ms more than the others (1 ms).
+far_from() {
+	n$1 tc qdisc replace dev eth0 root handle 1: prio bands 2 priomap 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
+	n$1 tc qdisc add dev eth0 parent 1:1 netem limit 100000 delay 1ms
+	n$1 tc qdisc add dev eth0 parent 1:2 netem limit 100000 delay 31ms
+	n$1 tc filter add dev eth0 parent 1: protocol ipv6 u32 match ip6 dst "$2" flowid 1:2
+}
+
+# nearest HOST_PREFIX: the member node1's agent has nearest to that network, once it knows all three.
+nearest() {
+	local d
+	d=$(n1 gecko-ctl proximity --json "${1}3e9" | jq -r 'if length == 3 then .[0].member else empty end')
+	[[ -n $d ]] && echo "$d"
+}
+
+# proximity: the round described above.
+proximity() {
+	local before2 before3 got2 got3 first
+	pretty "proximity: node1 15 ms from everyone, node2 30 ms more from client2, node3 30 ms more from client"
+	link_netem node1 delay 15ms
+	far_from 2 fd00:d::/64
+	far_from 3 fd00:c::/64
+	restart_servers proximity
+	client "$GECKO_REPO/tests/vm/tools/policy-echo-client" $G 7 $PREFIX 1001 10 1 -3 0 ||
+		fail "proximity: the first clients failed"
+	client2 "$GECKO_REPO/tests/vm/tools/policy-echo-client" $G 7 $PREFIX2 101 10 1 -3 0 ||
+		fail "proximity: client2's first clients failed"
+	pretty "proximity: the first 10 of each host: node2 served $(served 2 $PREFIX) and $(served 2 $PREFIX2), node3 $(served 3 $PREFIX) and $(served 3 $PREFIX2)"
+	for k in 2 3; do
+		(($(served $k $PREFIX) >= 1 && $(served $k $PREFIX2) >= 1)) || fail "proximity: node$k was not tried on both networks"
+	done
+	wait_for 15 nearest $PREFIX > /dev/null
+	wait_for 15 nearest $PREFIX2 > /dev/null
+	pretty "node1's view of client's network: $(n1 gecko-ctl proximity ${PREFIX}3e9 | tr -s ' \n' ' ')"
+	pretty "node1's view of client2's network: $(n1 gecko-ctl proximity ${PREFIX2}3e9 | tr -s ' \n' ' ')"
+	expect_eq "nearest to client" "$(nearest $PREFIX)" node2
+	expect_eq "nearest to client2" "$(nearest $PREFIX2)" node3
+	before2=$(served 2 $PREFIX) before3=$(served 3 $PREFIX2)
+	client "$GECKO_REPO/tests/vm/tools/policy-echo-client" $G 7 $PREFIX 1011 30 10 -1 0 > "$RUN/near.out" &
+	first=$!
+	client2 "$GECKO_REPO/tests/vm/tools/policy-echo-client" $G 7 $PREFIX2 111 30 10 -1 0 ||
+		fail "proximity: client2's sessions failed"
+	wait $first || { cat "$RUN/near.out"; fail "proximity: client's sessions failed"; }
+	got2=$(($(served 2 $PREFIX) - before2)) got3=$(($(served 3 $PREFIX2) - before3))
+	pretty "proximity: node2 served $got2 of client's next 30, node3 $got3 of client2's"
+	((got2 >= 27 && got3 >= 27)) || fail "proximity: the nearest member did not get the clients"
+	for k in 1 2 3; do link_netem node$k delay 1ms; done
+}
+
 # placement FIRST LOW HIGH: 300 new clients from address FIRST (decimal) on; each node serves LOW to HIGH of them.
 placement() {
 	local k n
@@ -96,11 +153,11 @@ placement() {
 }
 
 topo_up
-# 300 for each placement round, 100 for the sessions; client2 100 for the sessions.
-client_addresses 1000
+# 300 for each placement round, 100 for the sessions, 40 for proximity; client2 100 and 40.
+client_addresses 1040
 anycast_up 1 2 3
 client2_anycast
-client_addresses 100 client2 $PREFIX2
+client_addresses 140 client2 $PREFIX2
 servers_ready
 pretty "$(grep "registered with the home agent" "$(log_of 1)")"
 
@@ -109,6 +166,7 @@ restart_servers round-robin
 placement 301 95 105
 restart_servers least-connections
 placement 601 95 105
+proximity
 
 pretty "200 sessions from two client hosts (arriving over 10 s) for 60 s, a random line every 0.2 s, some with H (hand off by the policy)"
 restart_servers random
