@@ -56,7 +56,7 @@ kunit: deps-ok
 	tests/kunit/run
 
 vm-check: all
-	tests/vm/run $(notdir $(basename $(wildcard tests/vm/scenarios/*.sh)))
+	tests/vm/run -j 0 $(notdir $(basename $(wildcard tests/vm/scenarios/*.sh)))
 
 vm-test: all
 	tests/vm/run -v $(T)
