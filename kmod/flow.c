@@ -51,6 +51,7 @@ static const struct gecko_flow_rule rules[GECKO_FLOW_DRAINING + 1] = {
 				  .expiry = GECKO_FLOW_DROP },
 	[GECKO_FLOW_MOVED] = { .block_out = true, .replaceable = true, .expiry = GECKO_FLOW_FORGET },
 	[GECKO_FLOW_ARRIVED] = { .decap = true, .replaceable = true, .expiry = GECKO_FLOW_FORGET },
+	[GECKO_FLOW_PROBING] = { .replaceable = true, .probe = true, .expiry = GECKO_FLOW_FORGET },
 	/* Its socket runs: what it sends leaves, what arrives waits for the held ones. */
 	[GECKO_FLOW_DRAINING] = { .hold = true, .decap = true },
 };
@@ -251,7 +252,8 @@ struct gecko_flow *gecko_flow_add(struct gecko_net *gn, const struct gecko_flow_
 		NL_SET_ERR_MSG_MOD(extack, "cannot insert the flow");
 		return ERR_PTR(ret);
 	}
-	sock_hold(sk);
+	if (sk)
+		sock_hold(sk);
 	flow->sk = sk;
 	list_add_tail(&flow->list, &gn->flows_list);
 	gecko_flow_set_timeout(gn, flow, timeout_ms);
@@ -316,7 +318,7 @@ void gecko_flow_resume(struct gecko_net *gn, struct gecko_flow *flow)
 	gecko_flow_set_timeout(gn, flow, GECKO_SOCK_MOVED_TIMEOUT);
 }
 
-unsigned int gecko_flow_in(struct gecko_net *gn, struct sk_buff *skb,
+unsigned int gecko_flow_in(struct gecko_net *gn, struct sk_buff *skb, unsigned int thoff,
 			   const struct gecko_flow_key *key)
 {
 	struct gecko_flow *flow;
@@ -345,6 +347,17 @@ unsigned int gecko_flow_in(struct gecko_net *gn, struct sk_buff *skb,
 			__skb_queue_tail(&flow->held, skb);
 			verdict = NF_STOLEN;
 		}
+	} else if (gecko_flow_rule(flow->state)->probe) {
+		struct gecko_probe_seg answer;
+
+		/* The peer's stack answers with an empty ACK; its own retransmissions carry data. */
+		if (gecko_probe_parse(skb, thoff, &answer) && gecko_probe_is_answer(skb, thoff, &answer)) {
+			flow->answer = answer;
+			flow->answered_at = jiffies;
+			flow->answered = true;
+			gecko_counter_inc(gn->net, GECKO_COUNTER_PROBE_ANSWERS);
+		}
+		verdict = NF_DROP;
 	} else if (flow->state == GECKO_FLOW_MOVED && flow->forward) {
 		fwd = true;
 		verdict = NF_STOLEN;

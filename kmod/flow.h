@@ -12,6 +12,7 @@
 #ifndef _GECKO_FLOW_H
 #define _GECKO_FLOW_H
 
+#include "probe.h"
 #include "tcpstate.h"
 
 #include <linux/in6.h>
@@ -65,6 +66,11 @@ struct gecko_flow {
 	u32 unsent_left;
 	/* While RESTORING and RESTORED: the octets never sent (st.unsq_len), queued at the thaw. */
 	u8 *unsent;
+	/* While PROBING: probes sent (under gecko_net.lock), and the last answer (under held.lock). */
+	u32 probes;
+	bool answered;
+	struct gecko_probe_seg answer;
+	unsigned long answered_at;	/* jiffies */
 	struct rcu_head rcu;
 };
 
@@ -82,6 +88,7 @@ struct gecko_flow_rule {
 	bool block_out;		/* what its socket would send is dropped */
 	bool decap;		/* its donor's packets are taken out of their tunnel */
 	bool replaceable;	/* a freeze or restore of the connection replaces it */
+	bool probe;		/* packets coming in answer a probe: noted, then dropped */
 	enum gecko_flow_expiry expiry;
 };
 
@@ -100,7 +107,7 @@ void gecko_flow_key_of(const struct sock *sk, struct gecko_flow_key *key);
 struct gecko_flow *gecko_flow_find(struct gecko_net *gn, const struct gecko_flow_key *key);
 
 /*
- * Adds a flow for @sk (a reference is taken) in @state, acted on by the
+ * Adds a flow for @sk (a reference is taken; none for a PROBING flow) in @state, acted on by the
  * module @timeout_ms from now, with the donor @donor if not NULL,
  * replacing a MOVED or ARRIVED one for the same connection. -EEXIST if
  * another is there, -ENOSPC past the namespace's limit of flows, each
@@ -140,11 +147,11 @@ void gecko_flows_schedule(struct gecko_net *gn);
 
 /*
  * The hooks' part, under RCU: a packet of G's TCP connection @key coming
- * in (NF_ACCEPT, NF_DROP, or NF_STOLEN when held) or going out (whether
- * to drop it), and whether a packet of @key that @outer_src passed on
- * inside an IPv6 header is to be taken out of it.
+ * in, its TCP header at @thoff (NF_ACCEPT, NF_DROP, or NF_STOLEN when
+ * held) or going out (whether to drop it), and whether a packet of @key
+ * that @outer_src passed on inside an IPv6 header is to be taken out of it.
  */
-unsigned int gecko_flow_in(struct gecko_net *gn, struct sk_buff *skb,
+unsigned int gecko_flow_in(struct gecko_net *gn, struct sk_buff *skb, unsigned int thoff,
 			   const struct gecko_flow_key *key);
 bool gecko_flow_out_blocked(struct gecko_net *gn, const struct gecko_flow_key *key);
 bool gecko_flow_decap_ok(struct gecko_net *gn, const struct gecko_flow_key *key,

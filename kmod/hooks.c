@@ -307,7 +307,7 @@ static unsigned int rh2_in(void *priv, struct sk_buff *skb, const struct nf_hook
 				.remote_port = th->source,
 			};
 
-			verdict = gecko_flow_in(gn, skb, &key);
+			verdict = gecko_flow_in(gn, skb, thoff, &key);
 			if (verdict != NF_ACCEPT)
 				return verdict;
 		}

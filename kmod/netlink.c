@@ -9,6 +9,7 @@
 #include "flow.h"
 #include "limits.h"
 #include "netns.h"
+#include "probe.h"
 #include "service.h"
 #include "sockstate.h"
 #include "version.h"
@@ -46,6 +47,17 @@ static struct netlink_range_validation timeout_range = {
 	.max = 600000,
 };
 
+static const struct nla_policy probe_policy[GECKO_PROBE_A_MAX + 1] = {
+	[GECKO_PROBE_A_SEQ] = { .type = NLA_U32 },
+	[GECKO_PROBE_A_ACK] = { .type = NLA_U32 },
+	[GECKO_PROBE_A_WINDOW] = { .type = NLA_U16 },
+	[GECKO_PROBE_A_TSVAL] = { .type = NLA_U32 },
+	[GECKO_PROBE_A_TSECR] = { .type = NLA_U32 },
+	[GECKO_PROBE_A_FLAGS] = REPLY_ONLY,
+	[GECKO_PROBE_A_AGE] = REPLY_ONLY,
+	[GECKO_PROBE_A_SENT] = REPLY_ONLY,
+};
+
 static const struct nla_policy sock_policy[GECKO_SOCK_A_MAX + 1] = {
 	[GECKO_SOCK_A_FD] = { .type = NLA_U32 },
 	[GECKO_SOCK_A_TIMEOUT] = NLA_POLICY_FULL_RANGE(NLA_U32, &timeout_range),
@@ -59,6 +71,7 @@ static const struct nla_policy sock_policy[GECKO_SOCK_A_MAX + 1] = {
 	[GECKO_SOCK_A_HELD] = REPLY_ONLY,
 	[GECKO_SOCK_A_FORWARD] = ADDRESS,
 	[GECKO_SOCK_A_DONOR] = ADDRESS,
+	[GECKO_SOCK_A_PROBE] = NLA_POLICY_NESTED(probe_policy),
 };
 
 static struct netlink_range_validation services_range = { .max = GECKO_LIMIT_SERVICES_MAX };
@@ -524,19 +537,37 @@ static int binding_dump_done(struct netlink_callback *cb)
  * with no attribute but those the command @takes (a mask of their types):
  * a donor given to a freeze must not pass for a restore's.
  */
-static int parse_sock(struct genl_info *info, struct nlattr **tb, int *fd, unsigned long takes)
+/* -EINVAL if @tb, a GECKO_A_SOCK nest, has an attribute that @takes does not name. */
+static int only_takes(struct genl_info *info, struct nlattr **tb, unsigned long takes)
 {
-	int ret = parse_nest(info, ATTR(GECKO_A_SOCK), tb, GECKO_SOCK_A_MAX, sock_policy) ?:
-		  require(info, info->attrs[GECKO_A_SOCK], tb, ATTR(GECKO_SOCK_A_FD));
 	int type;
 
-	if (ret)
-		return ret;
 	for (type = 1; type <= GECKO_SOCK_A_MAX; type++)
-		if (tb[type] && !(BIT(type) & (takes | BIT(GECKO_SOCK_A_FD)))) {
+		if (tb[type] && !(BIT(type) & takes)) {
 			NL_SET_ERR_MSG_ATTR(info->extack, tb[type], "attribute not taken by this command");
 			return -EINVAL;
 		}
+	return 0;
+}
+
+/* The connection @tb names by its addresses and ports, which are there. */
+static void tuple_of(struct nlattr **tb, struct gecko_flow_key *key)
+{
+	memset(key, 0, sizeof(*key));
+	key->local = nla_get_in6_addr(tb[GECKO_SOCK_A_LOCAL]);
+	key->remote = nla_get_in6_addr(tb[GECKO_SOCK_A_REMOTE]);
+	key->local_port = htons(nla_get_u16(tb[GECKO_SOCK_A_LOCAL_PORT]));
+	key->remote_port = htons(nla_get_u16(tb[GECKO_SOCK_A_REMOTE_PORT]));
+}
+
+static int parse_sock(struct genl_info *info, struct nlattr **tb, int *fd, unsigned long takes)
+{
+	int ret = parse_nest(info, ATTR(GECKO_A_SOCK), tb, GECKO_SOCK_A_MAX, sock_policy) ?:
+		  require(info, info->attrs[GECKO_A_SOCK], tb, ATTR(GECKO_SOCK_A_FD)) ?:
+		  only_takes(info, tb, takes | BIT(GECKO_SOCK_A_FD));
+
+	if (ret)
+		return ret;
 	*fd = nla_get_u32(tb[GECKO_SOCK_A_FD]);
 	return 0;
 }
@@ -624,6 +655,50 @@ static int sock_drop(struct sk_buff *skb, struct genl_info *info)
 				      tb[GECKO_SOCK_A_FORWARD] ? &forward : NULL, info->extack);
 }
 
+static int sock_probe(struct sk_buff *skb, struct genl_info *info)
+{
+	static const unsigned long takes = BIT(GECKO_SOCK_A_LOCAL) | BIT(GECKO_SOCK_A_LOCAL_PORT) |
+					   BIT(GECKO_SOCK_A_REMOTE) | BIT(GECKO_SOCK_A_REMOTE_PORT) |
+					   BIT(GECKO_SOCK_A_TIMEOUT) | BIT(GECKO_SOCK_A_PROBE);
+	struct nlattr *nest = info->attrs[GECKO_A_SOCK];
+	struct nlattr *tb[GECKO_SOCK_A_MAX + 1];
+	struct nlattr *pb[GECKO_PROBE_A_MAX + 1];
+	struct gecko_probe_seg seg = {};
+	struct gecko_flow_key key;
+	int ret;
+
+	ret = parse_nest(info, ATTR(GECKO_A_SOCK), tb, GECKO_SOCK_A_MAX, sock_policy) ?:
+	      require(info, nest, tb, ATTR(GECKO_SOCK_A_LOCAL)) ?:
+	      require(info, nest, tb, ATTR(GECKO_SOCK_A_LOCAL_PORT)) ?:
+	      require(info, nest, tb, ATTR(GECKO_SOCK_A_REMOTE)) ?:
+	      require(info, nest, tb, ATTR(GECKO_SOCK_A_REMOTE_PORT)) ?:
+	      require(info, nest, tb, ATTR(GECKO_SOCK_A_PROBE)) ?:
+	      only_takes(info, tb, takes);
+	if (ret)
+		return ret;
+	ret = nla_parse_nested(pb, GECKO_PROBE_A_MAX, tb[GECKO_SOCK_A_PROBE], probe_policy, info->extack) ?:
+	      require(info, tb[GECKO_SOCK_A_PROBE], pb, ATTR(GECKO_PROBE_A_SEQ)) ?:
+	      require(info, tb[GECKO_SOCK_A_PROBE], pb, ATTR(GECKO_PROBE_A_ACK));
+	if (ret)
+		return ret;
+	if (!pb[GECKO_PROBE_A_TSVAL] != !pb[GECKO_PROBE_A_TSECR]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[GECKO_SOCK_A_PROBE],
+				    "the timestamps option takes both GECKO_PROBE_A_TSVAL and _TSECR");
+		return -EINVAL;
+	}
+	tuple_of(tb, &key);
+	seg.seq = nla_get_u32(pb[GECKO_PROBE_A_SEQ]);
+	seg.ack = nla_get_u32(pb[GECKO_PROBE_A_ACK]);
+	if (pb[GECKO_PROBE_A_WINDOW])
+		seg.window = nla_get_u16(pb[GECKO_PROBE_A_WINDOW]);
+	if (pb[GECKO_PROBE_A_TSVAL]) {
+		seg.has_ts = true;
+		seg.tsval = nla_get_u32(pb[GECKO_PROBE_A_TSVAL]);
+		seg.tsecr = nla_get_u32(pb[GECKO_PROBE_A_TSECR]);
+	}
+	return gecko_probe(gecko_net(genl_info_net(info)), &key, &seg, timeout_of(tb), info->extack);
+}
+
 /* A capture in progress: the state, sent in pieces as the reader reads. */
 struct capture_dump {
 	u8 *buf;
@@ -643,11 +718,7 @@ static int capture_key(struct netlink_callback *cb, struct nlattr **tb,
 			NL_SET_ERR_MSG_MOD(cb->extack, "name the socket by GECKO_SOCK_A_FD, or by both addresses and ports");
 			return -EINVAL;
 		}
-	memset(key, 0, sizeof(*key));
-	key->local = nla_get_in6_addr(tb[GECKO_SOCK_A_LOCAL]);
-	key->remote = nla_get_in6_addr(tb[GECKO_SOCK_A_REMOTE]);
-	key->local_port = htons(nla_get_u16(tb[GECKO_SOCK_A_LOCAL_PORT]));
-	key->remote_port = htons(nla_get_u16(tb[GECKO_SOCK_A_REMOTE_PORT]));
+	tuple_of(tb, key);
 	return 0;
 }
 
@@ -734,6 +805,34 @@ static int capture_done(struct netlink_callback *cb)
 	return 0;
 }
 
+/* A PROBING flow's probes and last answer, read as one under the hooks' lock. */
+static int probe_fill(struct sk_buff *skb, const struct gecko_flow *flow)
+{
+	struct nlattr *nest = nla_nest_start(skb, GECKO_SOCK_A_PROBE);
+	struct gecko_probe_seg answer;
+	unsigned long at;
+	bool answered;
+
+	spin_lock_bh((spinlock_t *)&flow->held.lock);
+	answered = flow->answered;
+	answer = flow->answer;
+	at = flow->answered_at;
+	spin_unlock_bh((spinlock_t *)&flow->held.lock);
+	if (!nest || nla_put_u32(skb, GECKO_PROBE_A_SENT, flow->probes))
+		return -EMSGSIZE;
+	if (answered &&
+	    (nla_put_u32(skb, GECKO_PROBE_A_SEQ, answer.seq) ||
+	     nla_put_u32(skb, GECKO_PROBE_A_ACK, answer.ack) ||
+	     nla_put_u16(skb, GECKO_PROBE_A_WINDOW, answer.window) ||
+	     nla_put_u8(skb, GECKO_PROBE_A_FLAGS, answer.flags) ||
+	     nla_put_u32(skb, GECKO_PROBE_A_AGE, jiffies_to_msecs(jiffies - at)) ||
+	     (answer.has_ts && (nla_put_u32(skb, GECKO_PROBE_A_TSVAL, answer.tsval) ||
+				nla_put_u32(skb, GECKO_PROBE_A_TSECR, answer.tsecr)))))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
 static int flow_fill(struct sk_buff *skb, const struct gecko_flow *flow)
 {
 	struct nlattr *nest = nla_nest_start(skb, GECKO_A_SOCK);
@@ -747,7 +846,8 @@ static int flow_fill(struct sk_buff *skb, const struct gecko_flow *flow)
 	    nla_put_u8(skb, GECKO_SOCK_A_FLOW, READ_ONCE(flow->state)) ||
 	    nla_put_u32(skb, GECKO_SOCK_A_HELD, skb_queue_len_lockless(&flow->held)) ||
 	    nla_put_u32(skb, GECKO_SOCK_A_TIMEOUT, left > 0 ? jiffies_to_msecs(left) : 0) ||
-	    (flow->has_donor && nla_put_in6_addr(skb, GECKO_SOCK_A_DONOR, &flow->donor)))
+	    (flow->has_donor && nla_put_in6_addr(skb, GECKO_SOCK_A_DONOR, &flow->donor)) ||
+	    (READ_ONCE(flow->state) == GECKO_FLOW_PROBING && probe_fill(skb, flow)))
 		return -EMSGSIZE;
 	nla_nest_end(skb, nest);
 	return 0;
@@ -852,6 +952,7 @@ COUNTED(sock_drop)
 COUNTED(sock_commit)
 COUNTED(limits_get)
 COUNTED(limits_set)
+COUNTED(sock_probe)
 
 static const struct genl_ops gecko_genl_ops[] = {
 	{
@@ -927,6 +1028,10 @@ static const struct genl_ops gecko_genl_ops[] = {
 	}, {
 		.cmd = GECKO_CMD_LIMITS_SET,
 		.doit = limits_set_counted,
+		.flags = GENL_UNS_ADMIN_PERM,
+	}, {
+		.cmd = GECKO_CMD_SOCK_PROBE,
+		.doit = sock_probe_counted,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
 };

@@ -18,6 +18,7 @@
 #include <net/ipv6.h>
 #include <net/net_namespace.h>
 #include <net/sock.h>
+#include <net/tcp.h>
 
 static const struct in6_addr home = { .s6_addr = { 0xfd, 0, 0, 0x0a, [14] = 1 } };
 static const struct in6_addr coa = { .s6_addr = { 0xfd, 0, 0, 0x12, [15] = 2 } };
@@ -136,7 +137,7 @@ static unsigned int flow_in(struct fixture *f, struct sk_buff *skb,
 
 	local_bh_disable();
 	rcu_read_lock();
-	verdict = gecko_flow_in(f->gn, skb, key);
+	verdict = gecko_flow_in(f->gn, skb, sizeof(struct ipv6hdr), key);
 	rcu_read_unlock();
 	local_bh_enable();
 	if (verdict != NF_STOLEN)
@@ -185,6 +186,8 @@ static const struct state_case state_cases[] = {
 	  GECKO_FLOW_FORGET },
 	{ "draining: new ones queue, the socket sends", GECKO_FLOW_DRAINING, NF_STOLEN, false,
 	  GECKO_FLOW_KEEP },
+	{ "probing: an answer, noted and dropped", GECKO_FLOW_PROBING, NF_DROP, false,
+	  GECKO_FLOW_FORGET },
 };
 
 static void state_case_desc(const struct state_case *c, char *desc)
@@ -431,6 +434,7 @@ static const struct replace_case replace_cases[] = {
 	{ "restored is not replaced", GECKO_FLOW_RESTORED, -EEXIST },
 	{ "moved is replaced", GECKO_FLOW_MOVED, 0 },
 	{ "arrived is replaced", GECKO_FLOW_ARRIVED, 0 },
+	{ "probing is replaced", GECKO_FLOW_PROBING, 0 },
 };
 
 static void replace_case_desc(const struct replace_case *c, char *desc)
@@ -457,6 +461,76 @@ static void freeze_replaces_what_is_over(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gecko_limit_used(f->gn, GECKO_LIMITS_A_FLOWS), 0U);
 }
 
+/* A probed connection: what its peer sends is noted, the last answer counting, and dropped. */
+static void probe_answers_are_noted(struct kunit *test)
+{
+	struct fixture *f = test->priv;
+	struct gecko_flow_key key = key_of(40000);
+	/* The client's side of the same connection, to build what it sends. */
+	struct gecko_flow_key back = {
+		.local = key.remote, .remote = key.local,
+		.local_port = key.remote_port, .remote_port = key.local_port,
+	};
+	struct gecko_probe_seg first = { .seq = 1000, .ack = 2000, .window = 501, .has_ts = true,
+					 .tsval = 77, .tsecr = 66 };
+	struct gecko_probe_seg second = { .seq = 1500, .ack = 2100, .window = 0 };
+	u64 answers = counter(f, GECKO_COUNTER_PROBE_ANSWERS);
+	struct sk_buff *skb, *data;
+	struct gecko_flow *flow;
+
+	/* Arrange: no socket here, as for a connection whose node died. */
+	mutex_lock(&f->gn->lock);
+	flow = gecko_flow_add(f->gn, &key, NULL, GECKO_FLOW_PROBING, 10000, NULL, NULL);
+	mutex_unlock(&f->gn->lock);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(flow));
+	KUNIT_EXPECT_NULL(test, flow->sk);
+	KUNIT_EXPECT_FALSE(test, flow->answered);
+
+	/* Act, Assert */
+	skb = gecko_probe_build(&back, &first);
+	KUNIT_ASSERT_NOT_NULL(test, skb);
+	skb->dev = f->net->loopback_dev;
+	KUNIT_EXPECT_EQ(test, flow_in(f, skb, &key), NF_DROP);
+	KUNIT_EXPECT_TRUE(test, flow->answered);
+	KUNIT_EXPECT_EQ(test, flow->answer.seq, 1000U);
+	KUNIT_EXPECT_EQ(test, flow->answer.ack, 2000U);
+	KUNIT_EXPECT_EQ(test, flow->answer.window, 501);
+	KUNIT_EXPECT_TRUE(test, flow->answer.has_ts);
+	KUNIT_EXPECT_EQ(test, flow->answer.tsval, 77U);
+	KUNIT_EXPECT_EQ(test, flow->answer.tsecr, 66U);
+	KUNIT_EXPECT_EQ(test, flow->answer.flags, (u8)TCPHDR_ACK);
+
+	skb = gecko_probe_build(&back, &second);
+	KUNIT_ASSERT_NOT_NULL(test, skb);
+	skb->dev = f->net->loopback_dev;
+	KUNIT_EXPECT_EQ(test, flow_in(f, skb, &key), NF_DROP);
+	KUNIT_EXPECT_EQ(test, flow->answer.seq, 1500U);
+	KUNIT_EXPECT_EQ(test, flow->answer.ack, 2100U);
+	KUNIT_EXPECT_FALSE(test, flow->answer.has_ts);
+	KUNIT_EXPECT_EQ(test, counter(f, GECKO_COUNTER_PROBE_ANSWERS), answers + 2);
+	KUNIT_EXPECT_EQ(test, skb_queue_len(&flow->held), 0U);
+
+	/* The peer's retransmission of its data is dropped, but answers nothing. */
+	skb = gecko_probe_build(&back, &first);
+	KUNIT_ASSERT_NOT_NULL(test, skb);
+	data = skb_copy_expand(skb, 0, 100, GFP_KERNEL);
+	kfree_skb(skb);
+	KUNIT_ASSERT_NOT_NULL(test, data);
+	skb = data;
+	skb_put_zero(skb, 100);
+	ipv6_hdr(skb)->payload_len = htons(ntohs(ipv6_hdr(skb)->payload_len) + 100);
+	skb->dev = f->net->loopback_dev;
+	KUNIT_EXPECT_EQ(test, flow_in(f, skb, &key), NF_DROP);
+	KUNIT_EXPECT_EQ(test, flow->answer.seq, 1500U);
+	KUNIT_EXPECT_EQ(test, counter(f, GECKO_COUNTER_PROBE_ANSWERS), answers + 2);
+
+	/* A restore of the connection takes its place. */
+	flow = add(f, 40000, GECKO_FLOW_RESTORING, &donor, NULL);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(flow));
+	KUNIT_EXPECT_EQ(test, gecko_limit_used(f->gn, GECKO_LIMITS_A_FLOWS), 1U);
+	remove(f, flow);
+}
+
 static struct kunit_case flow_cases[] = {
 	KUNIT_CASE_PARAM(packets_by_state, state_gen_params),
 	KUNIT_CASE(delivered_packets_pass_their_flow),
@@ -466,6 +540,7 @@ static struct kunit_case flow_cases[] = {
 	KUNIT_CASE(moving_drops_what_was_held),
 	KUNIT_CASE(flows_stop_at_the_namespace_limit),
 	KUNIT_CASE_PARAM(freeze_replaces_what_is_over, replace_gen_params),
+	KUNIT_CASE(probe_answers_are_noted),
 	{}
 };
 

@@ -73,6 +73,8 @@ public:
 	/* The nest @type, which must be there, parsed with the names of its types. */
 	Attrs nested(int type, std::span<const std::string_view> names) const;
 
+	bool has(int type) const { return tb_[type]; }
+
 	/* Attribute @type, which must be there with @len bytes (any if 0); null if not. */
 	const nlattr *required(int type, std::size_t len = 0) const;
 

@@ -280,6 +280,17 @@ Result<void> Client::drop_socket(int fd, std::optional<in6_addr> forward)
 	return impl_->execute(impl_->sock_request(GECKO_CMD_SOCK_DROP, fd, {}, {}, forward ? &*forward : nullptr));
 }
 
+Result<void> Client::probe_socket(const in6_addr &local, std::uint16_t local_port, const in6_addr &remote,
+				  std::uint16_t remote_port, const ProbeSegment &seg,
+				  std::optional<std::chrono::milliseconds> timeout)
+{
+	if (seg.tsval.has_value() != seg.tsecr.has_value())
+		return fail(EINVAL, "the timestamps option takes both TSval and TSecr");
+	return impl_->execute(impl_->request(GECKO_CMD_SOCK_PROBE, [&](nl_msg *msg) {
+		return put_probe(msg, local, local_port, remote, remote_port, seg, timeout);
+	}));
+}
+
 Result<std::vector<Flow>> Client::flows()
 {
 	return impl_->dump(impl_->request(GECKO_CMD_SOCK_GET), decode_flow);

@@ -60,6 +60,19 @@ inline constexpr std::array<std::string_view, __GECKO_SOCK_A_LAST> sock_attr_nam
 	"GECKO_SOCK_A_HELD",
 	"GECKO_SOCK_A_FORWARD",
 	"GECKO_SOCK_A_DONOR",
+	"GECKO_SOCK_A_PROBE",
+};
+
+inline constexpr std::array<std::string_view, __GECKO_PROBE_A_LAST> probe_attr_names{
+	"GECKO_PROBE_A_UNSPEC",
+	"GECKO_PROBE_A_SEQ",
+	"GECKO_PROBE_A_ACK",
+	"GECKO_PROBE_A_WINDOW",
+	"GECKO_PROBE_A_TSVAL",
+	"GECKO_PROBE_A_TSECR",
+	"GECKO_PROBE_A_FLAGS",
+	"GECKO_PROBE_A_AGE",
+	"GECKO_PROBE_A_SENT",
 };
 
 inline constexpr std::array<std::string_view, __GECKO_LIMITS_A_LAST> limits_attr_names{
@@ -102,13 +115,16 @@ inline constexpr std::array<std::string_view, __GECKO_COUNTER_LAST> counter_name
 	"fwd_in",
 	"fwd_in_dropped",
 	"flow_held_limited",
+	"probes_sent",
+	"probe_answers",
 };
 
 /* Indexed by the bit of enum gecko_feature. */
-inline constexpr std::array<std::string_view, 3> feature_bit_names{
+inline constexpr std::array<std::string_view, 4> feature_bit_names{
 	"sockets",
 	"ownership",
 	"limits",
+	"probe",
 };
 
 /* An attribute, counter or feature added to the UAPI header needs its name here. */
@@ -116,6 +132,7 @@ static_assert(!attr_names.back().empty());
 static_assert(!service_attr_names.back().empty());
 static_assert(!binding_attr_names.back().empty());
 static_assert(!sock_attr_names.back().empty());
+static_assert(!probe_attr_names.back().empty());
 static_assert(!limits_attr_names.back().empty());
 static_assert(!counter_names.back().empty());
 static_assert(__GECKO_FEATURE_ALL == (1ULL << feature_bit_names.size()) - 1);

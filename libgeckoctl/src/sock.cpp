@@ -22,8 +22,9 @@ static_assert(static_cast<int>(FlowState::restored) == GECKO_FLOW_RESTORED);
 static_assert(static_cast<int>(FlowState::moved) == GECKO_FLOW_MOVED);
 static_assert(static_cast<int>(FlowState::committed) == GECKO_FLOW_COMMITTED);
 static_assert(static_cast<int>(FlowState::arrived) == GECKO_FLOW_ARRIVED);
+static_assert(static_cast<int>(FlowState::probing) == GECKO_FLOW_PROBING);
 /* A state added to the UAPI header needs its FlowState. */
-static_assert(GECKO_FLOW_STATE_MAX == GECKO_FLOW_ARRIVED);
+static_assert(GECKO_FLOW_STATE_MAX == GECKO_FLOW_PROBING);
 
 using netlink::put_address;
 using netlink::put_nest;
@@ -54,6 +55,29 @@ Result<void> put_sock_tuple(nl_msg *msg, const in6_addr &local, std::uint16_t lo
 		       nla_put_u16(msg, GECKO_SOCK_A_LOCAL_PORT, local_port) ||
 		       put_address(msg, GECKO_SOCK_A_REMOTE, remote) ||
 		       nla_put_u16(msg, GECKO_SOCK_A_REMOTE_PORT, remote_port);
+	});
+}
+
+Result<void> put_probe(nl_msg *msg, const in6_addr &local, std::uint16_t local_port, const in6_addr &remote,
+		       std::uint16_t remote_port, const ProbeSegment &seg,
+		       std::optional<std::chrono::milliseconds> timeout)
+{
+	auto ms = std::clamp<std::int64_t>(timeout ? timeout->count() : 0, 0,
+					   std::numeric_limits<std::uint32_t>::max());
+
+	return put_nest(msg, GECKO_A_SOCK, [&] {
+		return put_address(msg, GECKO_SOCK_A_LOCAL, local) ||
+		       nla_put_u16(msg, GECKO_SOCK_A_LOCAL_PORT, local_port) ||
+		       put_address(msg, GECKO_SOCK_A_REMOTE, remote) ||
+		       nla_put_u16(msg, GECKO_SOCK_A_REMOTE_PORT, remote_port) ||
+		       (timeout ? nla_put_u32(msg, GECKO_SOCK_A_TIMEOUT, static_cast<std::uint32_t>(ms)) : 0) ||
+		       !put_nest(msg, GECKO_SOCK_A_PROBE, [&] {
+			       return nla_put_u32(msg, GECKO_PROBE_A_SEQ, seg.seq) ||
+				      nla_put_u32(msg, GECKO_PROBE_A_ACK, seg.ack) ||
+				      nla_put_u16(msg, GECKO_PROBE_A_WINDOW, seg.window) ||
+				      (seg.tsval ? nla_put_u32(msg, GECKO_PROBE_A_TSVAL, *seg.tsval) : 0) ||
+				      (seg.tsecr ? nla_put_u32(msg, GECKO_PROBE_A_TSECR, *seg.tsecr) : 0);
+		       });
 	});
 }
 
@@ -92,6 +116,23 @@ Result<Flow> decode_flow(std::span<const std::byte> data)
 	/* A state this library cannot name would be misreported as another. */
 	if (state < GECKO_FLOW_FROZEN || state > GECKO_FLOW_STATE_MAX)
 		dec.malformed(attrs.name(GECKO_SOCK_A_FLOW), "is " + std::to_string(state) + ", not a known state");
+	std::optional<Probe> probe;
+	if (attrs.has(GECKO_SOCK_A_PROBE)) {
+		auto p = attrs.nested(GECKO_SOCK_A_PROBE, probe_attr_names);
+		probe.emplace();
+		probe->sent = p.get<std::uint32_t>(GECKO_PROBE_A_SENT);
+		if (p.has(GECKO_PROBE_A_SEQ)) {
+			probe->answer = ProbeSegment{
+				.seq = p.get<std::uint32_t>(GECKO_PROBE_A_SEQ),
+				.ack = p.get<std::uint32_t>(GECKO_PROBE_A_ACK),
+				.window = p.get<std::uint16_t>(GECKO_PROBE_A_WINDOW),
+				.tsval = p.find<std::uint32_t>(GECKO_PROBE_A_TSVAL),
+				.tsecr = p.find<std::uint32_t>(GECKO_PROBE_A_TSECR),
+				.flags = p.get<std::uint8_t>(GECKO_PROBE_A_FLAGS),
+			};
+			probe->age = std::chrono::milliseconds(p.get<std::uint32_t>(GECKO_PROBE_A_AGE));
+		}
+	}
 	return dec.result(Flow{
 		.local = attrs.get<in6_addr>(GECKO_SOCK_A_LOCAL),
 		.local_port = attrs.get<std::uint16_t>(GECKO_SOCK_A_LOCAL_PORT),
@@ -101,6 +142,7 @@ Result<Flow> decode_flow(std::span<const std::byte> data)
 		.held = attrs.get<std::uint32_t>(GECKO_SOCK_A_HELD),
 		.timeout_left = std::chrono::milliseconds(attrs.get<std::uint32_t>(GECKO_SOCK_A_TIMEOUT)),
 		.donor = attrs.find<in6_addr>(GECKO_SOCK_A_DONOR),
+		.probe = std::move(probe),
 	});
 }
 

@@ -382,21 +382,21 @@ TEST(PrintInfo, Json)
 /* What a newer module would send: a feature bit and a counter we cannot name. */
 TEST(PrintInfo, TextWithUnknowns)
 {
-	gecko::Info info{"0.2.0-rc1", 2, 0b1000, {{90, "counter_90", 12}}};
+	gecko::Info info{"0.2.0-rc1", 2, 0b10000, {{90, "counter_90", 12}}};
 
 	EXPECT_EQ(print(info, false), "gecko 0.2.0-rc1 (protocol 2)\n"
-				      "features: feature_3\n"
+				      "features: feature_4\n"
 				      "counters:\n"
 				      "  counter_90  12\n");
 }
 
 TEST(PrintInfo, JsonWithUnknownsAndQuotes)
 {
-	gecko::Info info{"0.2.0 \"dev\"", 2, 0b1010, {}};
+	gecko::Info info{"0.2.0 \"dev\"", 2, 0b10010, {}};
 
 	EXPECT_EQ(print(info, true),
-		  R"({"module_version":"0.2.0 \"dev\"","protocol_version":2,"features":["ownership","feature_3"],)"
-		  R"("features_mask":10,"counters":{}})"
+		  R"({"module_version":"0.2.0 \"dev\"","protocol_version":2,"features":["ownership","feature_4"],)"
+		  R"("features_mask":18,"counters":{}})"
 		  "\n");
 }
 
@@ -468,13 +468,18 @@ TEST(PrintBindings, NoneIsNoTextOrAnEmptyArray)
 
 const gecko::Flow flows[] = {
 	{*gecko::parse_address(G), 80, *gecko::parse_address(PEER), 41234, gecko::FlowState::frozen, 3,
-	 std::chrono::milliseconds(9500), {}},
+	 std::chrono::milliseconds(9500), {}, {}},
 	{*gecko::parse_address(G), 443, *gecko::parse_address("fd00:c::3"), 50000, gecko::FlowState::moved, 0,
-	 std::chrono::milliseconds(30000), {}},
+	 std::chrono::milliseconds(30000), {}, {}},
 	{*gecko::parse_address(G), 80, *gecko::parse_address(PEER), 41235, gecko::FlowState::committed, 1,
-	 std::chrono::milliseconds(4000), {}},
+	 std::chrono::milliseconds(4000), {}, {}},
 	{*gecko::parse_address(G), 80, *gecko::parse_address(PEER), 41236, gecko::FlowState::arrived, 0,
-	 std::chrono::milliseconds(29000), *gecko::parse_address("fd00:11::2")},
+	 std::chrono::milliseconds(29000), *gecko::parse_address("fd00:11::2"), {}},
+	{*gecko::parse_address(G), 80, *gecko::parse_address(PEER), 41237, gecko::FlowState::probing, 0,
+	 std::chrono::milliseconds(2000), {},
+	 gecko::Probe{2, gecko::ProbeSegment{100, 200, 501, 7, 9, 0x10}, std::chrono::milliseconds(12)}},
+	{*gecko::parse_address(G), 80, *gecko::parse_address(PEER), 41238, gecko::FlowState::probing, 0,
+	 std::chrono::milliseconds(2500), {}, gecko::Probe{1, {}, {}}},
 };
 
 TEST(PrintFlows, Text)
@@ -483,7 +488,21 @@ TEST(PrintFlows, Text)
 		  "[fd00:a::100]:80 [fd00:c::2]:41234 frozen held 3 timeout 9500ms\n"
 		  "[fd00:a::100]:443 [fd00:c::3]:50000 moved held 0 timeout 30000ms\n"
 		  "[fd00:a::100]:80 [fd00:c::2]:41235 committed held 1 timeout 4000ms\n"
-		  "[fd00:a::100]:80 [fd00:c::2]:41236 arrived held 0 timeout 29000ms donor fd00:11::2\n");
+		  "[fd00:a::100]:80 [fd00:c::2]:41236 arrived held 0 timeout 29000ms donor fd00:11::2\n"
+		  "[fd00:a::100]:80 [fd00:c::2]:41237 probing held 0 timeout 2000ms probes 2 answer seq 100 ack 200 "
+		  "window 501 tsval 7 tsecr 9 age 12ms\n"
+		  "[fd00:a::100]:80 [fd00:c::2]:41238 probing held 0 timeout 2500ms probes 1\n");
+}
+
+TEST(PrintFlows, JsonProbing)
+{
+	EXPECT_EQ(print<gecko::Flow>(gecko::ctl::print_flows, std::span(flows).subspan(4, 2), true),
+		  R"([{"local":"fd00:a::100","local-port":80,"remote":"fd00:c::2","remote-port":41237,)"
+		  R"("state":"probing","held":0,"timeout-ms":2000,"probes":2,"answer":{"seq":100,"ack":200,)"
+		  R"("window":501,"flags":16,"tsval":7,"tsecr":9,"age-ms":12}},)"
+		  R"({"local":"fd00:a::100","local-port":80,"remote":"fd00:c::2","remote-port":41238,)"
+		  R"("state":"probing","held":0,"timeout-ms":2500,"probes":1}])"
+		  "\n");
 }
 
 TEST(PrintFlows, Json)

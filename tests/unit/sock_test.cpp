@@ -240,12 +240,123 @@ TEST(DecodeFlow, RestoredFromADonor)
 TEST(DecodeFlow, EveryState)
 {
 	for (auto state : {gecko::FlowState::frozen, gecko::FlowState::restoring, gecko::FlowState::restored,
-			   gecko::FlowState::moved, gecko::FlowState::committed, gecko::FlowState::arrived}) {
+			   gecko::FlowState::moved, gecko::FlowState::committed, gecko::FlowState::arrived,
+			   gecko::FlowState::probing}) {
 		auto flow = decode_flow(change(flow_fields(), GECKO_SOCK_A_FLOW, bytes_of(state)));
 
 		ASSERT_TRUE(flow) << flow.error().describe();
 		EXPECT_EQ(flow->state, state);
 	}
+}
+
+/* @fields as the attributes inside a nest: each its header, its value, its padding. */
+Bytes nest_of(const Fields &fields)
+{
+	Bytes out;
+
+	for (const auto &[type, value] : fields) {
+		std::uint16_t header[2] = {static_cast<std::uint16_t>(NLA_HDRLEN + value.size()),
+					   static_cast<std::uint16_t>(type)};
+		auto h = bytes_of(header);
+		out.insert(out.end(), h.begin(), h.end());
+		out.insert(out.end(), value.begin(), value.end());
+		out.resize(NLA_ALIGN(out.size()));
+	}
+	return out;
+}
+
+TEST(DecodeFlow, ProbingWithItsAnswer)
+{
+	auto fields = change(flow_fields(), GECKO_SOCK_A_FLOW, bytes_of(std::uint8_t{GECKO_FLOW_PROBING}));
+	fields.push_back({GECKO_SOCK_A_PROBE, nest_of({
+		{GECKO_PROBE_A_SENT, bytes_of(std::uint32_t{2})},
+		{GECKO_PROBE_A_SEQ, bytes_of(std::uint32_t{4000000000})},
+		{GECKO_PROBE_A_ACK, bytes_of(std::uint32_t{12345})},
+		{GECKO_PROBE_A_WINDOW, bytes_of(std::uint16_t{501})},
+		{GECKO_PROBE_A_FLAGS, bytes_of(std::uint8_t{0x10})},
+		{GECKO_PROBE_A_AGE, bytes_of(std::uint32_t{15})},
+		{GECKO_PROBE_A_TSVAL, bytes_of(std::uint32_t{7})},
+		{GECKO_PROBE_A_TSECR, bytes_of(std::uint32_t{9})},
+	})});
+
+	auto flow = decode_flow(fields);
+
+	ASSERT_TRUE(flow) << flow.error().describe();
+	EXPECT_EQ(flow->state, gecko::FlowState::probing);
+	ASSERT_TRUE(flow->probe);
+	EXPECT_EQ(flow->probe->sent, 2u);
+	ASSERT_TRUE(flow->probe->answer);
+	EXPECT_EQ(flow->probe->answer->seq, 4000000000u);
+	EXPECT_EQ(flow->probe->answer->ack, 12345u);
+	EXPECT_EQ(flow->probe->answer->window, 501);
+	EXPECT_EQ(flow->probe->answer->flags, 0x10);
+	EXPECT_EQ(flow->probe->answer->tsval, 7u);
+	EXPECT_EQ(flow->probe->answer->tsecr, 9u);
+	EXPECT_EQ(flow->probe->age, 15ms);
+}
+
+TEST(DecodeFlow, ProbingUnansweredOrWithoutTimestamps)
+{
+	auto fields = change(flow_fields(), GECKO_SOCK_A_FLOW, bytes_of(std::uint8_t{GECKO_FLOW_PROBING}));
+	fields.push_back({GECKO_SOCK_A_PROBE, nest_of({{GECKO_PROBE_A_SENT, bytes_of(std::uint32_t{1})}})});
+	auto flow = decode_flow(fields);
+	ASSERT_TRUE(flow) << flow.error().describe();
+	ASSERT_TRUE(flow->probe);
+	EXPECT_EQ(flow->probe->sent, 1u);
+	EXPECT_FALSE(flow->probe->answer);
+
+	fields.back().second = nest_of({
+		{GECKO_PROBE_A_SENT, bytes_of(std::uint32_t{1})},
+		{GECKO_PROBE_A_SEQ, bytes_of(std::uint32_t{1})},
+		{GECKO_PROBE_A_ACK, bytes_of(std::uint32_t{2})},
+		{GECKO_PROBE_A_WINDOW, bytes_of(std::uint16_t{0})},
+		{GECKO_PROBE_A_FLAGS, bytes_of(std::uint8_t{0x10})},
+		{GECKO_PROBE_A_AGE, bytes_of(std::uint32_t{0})},
+	});
+	flow = decode_flow(fields);
+	ASSERT_TRUE(flow) << flow.error().describe();
+	ASSERT_TRUE(flow->probe->answer);
+	EXPECT_FALSE(flow->probe->answer->tsval);
+
+	/* An answer without its acknowledgement is malformed, not half read. */
+	fields.back().second = nest_of({
+		{GECKO_PROBE_A_SENT, bytes_of(std::uint32_t{1})},
+		{GECKO_PROBE_A_SEQ, bytes_of(std::uint32_t{1})},
+	});
+	flow = decode_flow(fields);
+	ASSERT_FALSE(flow);
+	EXPECT_EQ(flow.error().code, EPROTO);
+	EXPECT_NE(flow.error().message.find("GECKO_PROBE_A_ACK is missing"), std::string::npos) << flow.error().message;
+}
+
+TEST(PutProbe, CarriesTheConnectionTheNumbersAndTheTimeout)
+{
+	Message msg(GECKO_CMD_SOCK_PROBE);
+	gecko::ProbeSegment seg{.seq = 1, .ack = 2, .window = 3, .tsval = 4, .tsecr = 5, .flags = 0};
+
+	ASSERT_TRUE(gecko::put_probe(msg.get(), addr("fd00:a::100"), 80, addr("fd00:c::2"), 41234, seg, 2500ms));
+
+	auto tb = msg.nested(GECKO_A_SOCK, GECKO_SOCK_A_MAX);
+	expect_attr(tb[GECKO_SOCK_A_LOCAL], addr("fd00:a::100"), "local");
+	expect_attr(tb[GECKO_SOCK_A_REMOTE_PORT], std::uint16_t{41234}, "remote port");
+	expect_attr(tb[GECKO_SOCK_A_TIMEOUT], std::uint32_t{2500}, "timeout");
+	ASSERT_NE(tb[GECKO_SOCK_A_PROBE], nullptr);
+	std::vector<nlattr *> pb(GECKO_PROBE_A_MAX + 1);
+	ASSERT_EQ(nla_parse_nested(pb.data(), GECKO_PROBE_A_MAX, tb[GECKO_SOCK_A_PROBE], nullptr), 0);
+	expect_attr(pb[GECKO_PROBE_A_SEQ], std::uint32_t{1}, "seq");
+	expect_attr(pb[GECKO_PROBE_A_ACK], std::uint32_t{2}, "ack");
+	expect_attr(pb[GECKO_PROBE_A_WINDOW], std::uint16_t{3}, "window");
+	expect_attr(pb[GECKO_PROBE_A_TSVAL], std::uint32_t{4}, "tsval");
+	expect_attr(pb[GECKO_PROBE_A_TSECR], std::uint32_t{5}, "tsecr");
+
+	Message bare(GECKO_CMD_SOCK_PROBE);
+	ASSERT_TRUE(gecko::put_probe(bare.get(), addr("fd00:a::100"), 80, addr("fd00:c::2"), 41234,
+				     {.seq = 1, .ack = 2, .window = 0, .tsval = {}, .tsecr = {}, .flags = 0}, {}));
+	auto tb2 = bare.nested(GECKO_A_SOCK, GECKO_SOCK_A_MAX);
+	EXPECT_EQ(tb2[GECKO_SOCK_A_TIMEOUT], nullptr);
+	std::vector<nlattr *> pb2(GECKO_PROBE_A_MAX + 1);
+	ASSERT_EQ(nla_parse_nested(pb2.data(), GECKO_PROBE_A_MAX, tb2[GECKO_SOCK_A_PROBE], nullptr), 0);
+	EXPECT_EQ(pb2[GECKO_PROBE_A_TSVAL], nullptr);
 }
 
 const Malformed bad_flows[] = {
@@ -262,7 +373,7 @@ const Malformed bad_flows[] = {
 	{"held_u16", GECKO_SOCK_A_HELD, Bytes(2), "GECKO_SOCK_A_HELD has 2 bytes instead of 4"},
 	{"flow_unspec", GECKO_SOCK_A_FLOW, Bytes(1), "GECKO_SOCK_A_FLOW is 0, not a known state"},
 	{"flow_unknown", GECKO_SOCK_A_FLOW, bytes_of(std::uint8_t{__GECKO_FLOW_STATE_MAX}),
-	 "GECKO_SOCK_A_FLOW is 7, not a known state"},
+	 "GECKO_SOCK_A_FLOW is 8, not a known state"},
 	{"flow_draining", GECKO_SOCK_A_FLOW, bytes_of(std::uint8_t{31}), "GECKO_SOCK_A_FLOW is 31, not a known state"},
 	{"donor_short", GECKO_SOCK_A_DONOR, Bytes(4), "GECKO_SOCK_A_DONOR has 4 bytes instead of 16"},
 };

@@ -32,6 +32,8 @@ constexpr Command command_table[] = {
 	 "record a client's binding (the node agent's job)"},
 	{"binding del", "G PEER", cmd_binding_del, "forget a client's binding"},
 	{"binding show", "[G [PEER]]", cmd_binding_show, "show the bindings, of G, or of G and PEER"},
+	{"flow probe", "G PORT CLIENT CLIENT-PORT seq N ack N [window N] [tsval N tsecr N] [timeout MS]",
+	 cmd_flow_probe, "ask the client of a connection this node has no socket for where it stands"},
 	{"flow show", "", cmd_flow_show,
 	 "show the connections the module holds while they move"},
 	{"limits show", "", cmd_limits_show,

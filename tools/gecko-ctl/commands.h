@@ -88,6 +88,7 @@ int cmd_binding_set(const Invocation &inv);
 int cmd_binding_del(const Invocation &inv);
 int cmd_binding_show(const Invocation &inv);
 int cmd_flow_show(const Invocation &inv);
+int cmd_flow_probe(const Invocation &inv);
 int cmd_limits_show(const Invocation &inv);
 int cmd_limits_set(const Invocation &inv);
 int cmd_register(const Invocation &inv);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 
+#include "args.h"
 #include "commands.h"
 #include "json.h"
 
@@ -19,6 +20,7 @@ constexpr std::pair<FlowState, std::string_view> flow_state_names[] = {
 	{FlowState::moved, "moved"},
 	{FlowState::committed, "committed"},
 	{FlowState::arrived, "arrived"},
+	{FlowState::probing, "probing"},
 };
 
 std::string_view state_name(FlowState state)
@@ -42,6 +44,15 @@ void print_text(std::ostream &out, const Flow &flow)
 	    << state_name(flow.state) << " held " << flow.held << " timeout " << flow.timeout_left.count() << "ms";
 	if (flow.donor)
 		out << " donor " << format_address(*flow.donor);
+	if (flow.probe) {
+		out << " probes " << flow.probe->sent;
+		if (const auto &a = flow.probe->answer) {
+			out << " answer seq " << a->seq << " ack " << a->ack << " window " << a->window;
+			if (a->tsval)
+				out << " tsval " << *a->tsval << " tsecr " << *a->tsecr;
+			out << " age " << flow.probe->age.count() << "ms";
+		}
+	}
 	out << '\n';
 }
 
@@ -65,6 +76,31 @@ void print_json(JsonWriter &json, const Flow &flow)
 	if (flow.donor) {
 		json.key("donor");
 		json.value(format_address(*flow.donor));
+	}
+	if (flow.probe) {
+		json.key("probes");
+		json.value(flow.probe->sent);
+		if (const auto &a = flow.probe->answer) {
+			json.key("answer");
+			json.begin_object();
+			json.key("seq");
+			json.value(a->seq);
+			json.key("ack");
+			json.value(a->ack);
+			json.key("window");
+			json.value(a->window);
+			json.key("flags");
+			json.value(a->flags);
+			if (a->tsval) {
+				json.key("tsval");
+				json.value(*a->tsval);
+				json.key("tsecr");
+				json.value(*a->tsecr);
+			}
+			json.key("age-ms");
+			json.value(static_cast<std::uint64_t>(flow.probe->age.count()));
+			json.end_object();
+		}
 	}
 	json.end_object();
 }
@@ -97,6 +133,30 @@ int cmd_flow_show(const Invocation &inv)
 			return std::unexpected(flows.error());
 		print_flows(inv.out, *flows, inv.json);
 		return {};
+	});
+}
+
+int cmd_flow_probe(const Invocation &inv)
+{
+	Args args(inv.args, {"seq", "ack", "window", "tsval", "tsecr", "timeout"});
+	auto local = args.positional<in6_addr>("G");
+	auto local_port = args.positional<std::uint16_t>("PORT");
+	auto remote = args.positional<in6_addr>("CLIENT");
+	auto remote_port = args.positional<std::uint16_t>("CLIENT-PORT");
+	ProbeSegment seg{
+		.seq = args.keyword<std::uint32_t>("seq"),
+		.ack = args.keyword<std::uint32_t>("ack"),
+		.window = args.optional_keyword<std::uint16_t>("window").value_or(0),
+		.tsval = args.optional_keyword<std::uint32_t>("tsval"),
+		.tsecr = args.optional_keyword<std::uint32_t>("tsecr"),
+		.flags = 0,
+	};
+	auto timeout = args.optional_keyword<std::uint32_t>("timeout");
+	args.done();
+
+	return with_client(inv, [&](Client &client) {
+		return client.probe_socket(local, local_port, remote, remote_port, seg,
+					   timeout ? std::optional(std::chrono::milliseconds(*timeout)) : std::nullopt);
 	});
 }
 

@@ -95,6 +95,9 @@
  *                                  home agent) dropped: malformed, or not
  *                                  from the donor of a connection restored
  *                                  here, or not of that connection
+ *    GECKO_COUNTER_PROBES_SENT: segments GECKO_CMD_SOCK_PROBE sent
+ *    GECKO_COUNTER_PROBE_ANSWERS: segments of probed connections taken
+ *                                 (and dropped) as answers
  *    GECKO_COUNTER_FLOW_EXPIRED: frozen connections the module thawed, or
  *                                restored or committed ones it dropped, at
  *                                their timeout
@@ -211,9 +214,12 @@
  *                        GECKO_SOCK_MOVED_TIMEOUT what that donor passes
  *                        on for it is still taken. It holds and blocks
  *                        nothing.
+ *    GECKO_FLOW_PROBING: a connection this node has no socket for, probed
+ *                        by GECKO_CMD_SOCK_PROBE: the segments that arrive
+ *                        for it are answers, noted and dropped
  *
- * A freeze or restore of a connection whose flow is MOVED or ARRIVED
- * replaces that flow.
+ * A freeze or restore of a connection whose flow is MOVED, ARRIVED or
+ * PROBING replaces that flow.
  *
  * One owner per connection. The module thaws a socket by itself only
  * while its flow is FROZEN: at its timeout, and when its service, the
@@ -364,7 +370,48 @@
  * GECKO_SOCK_A_LOCAL, _LOCAL_PORT, _REMOTE, _REMOTE_PORT, GECKO_SOCK_A_FLOW
  * (NLA_U8, enum gecko_flow_state), GECKO_SOCK_A_HELD (NLA_U32, packets
  * held now), GECKO_SOCK_A_TIMEOUT (milliseconds left before the module
- * acts on its own) and, for a flow restored with one, GECKO_SOCK_A_DONOR.
+ * acts on its own), for a flow restored with one, GECKO_SOCK_A_DONOR,
+ * and for a PROBING flow GECKO_SOCK_A_PROBE: GECKO_PROBE_A_SENT, then
+ * once a segment answered, that segment's GECKO_PROBE_A_SEQ, _ACK,
+ * _WINDOW, _FLAGS, _TSVAL and _TSECR (if it had the timestamps option)
+ * and _AGE. The last answer counts.
+ *
+ * GECKO_CMD_SOCK_PROBE
+ * --------------------
+ *
+ * Asks the peer of a connection of G that this node has no socket for
+ * where it stands: the recovery of a connection whose node died. Sends
+ * one empty ACK from G to the peer with the numbers given, which should
+ * lie outside the peer's window so that its stack must answer with its
+ * own (RFC 793: an unacceptable segment gets an ACK; Linux sends one per
+ * connection per net.ipv4.tcp_invalid_ratelimit, 500 ms by default, and
+ * drops a segment whose timestamp fails PAWS with the same answer). The
+ * answer's sequence number is the peer's next to send, its
+ * acknowledgement the next it expects from G, and its TSecr the last
+ * TSval of G's it accepted. The connection's flow becomes PROBING until
+ * the timeout: every segment of it that reaches G here is dropped, never
+ * answered with a reset, and an empty ACK (no data, SYN or RST) is taken
+ * as the answer (the last one counts, GECKO_CMD_SOCK_GET); the peer's
+ * retransmissions of its data are not answers. Probing a PROBING flow again sends again and
+ * keeps the answer it had; a restore replaces the flow. The segment
+ * leaves as G's others do: with the Home Address option when the peer is
+ * bound to this node.
+ *
+ *    GECKO_A_SOCK: NLA_NESTED
+ *        GECKO_SOCK_A_LOCAL, _LOCAL_PORT, _REMOTE, _REMOTE_PORT: the
+ *                            connection, required; LOCAL is G of a service
+ *        GECKO_SOCK_A_TIMEOUT: milliseconds, 100..600000, default
+ *                              GECKO_SOCK_TIMEOUT_DEFAULT: then the flow
+ *                              is forgotten
+ *        GECKO_SOCK_A_PROBE: NLA_NESTED, required
+ *            GECKO_PROBE_A_SEQ, _ACK: required
+ *            GECKO_PROBE_A_WINDOW: default 0
+ *            GECKO_PROBE_A_TSVAL, _TSECR: both or neither
+ *
+ * Fails with -EADDRNOTAVAIL if LOCAL is no service's G, -EBUSY if the
+ * connection runs here, -EEXIST if it is frozen or being restored here,
+ * -ENOSPC once the namespace has GECKO_LIMITS_A_FLOWS flows, or with the
+ * error of the send (-ENETUNREACH...).
  *
  * Limits
  * ======
@@ -442,6 +489,7 @@ enum gecko_cmd {
 	GECKO_CMD_SOCK_COMMIT,
 	GECKO_CMD_LIMITS_GET,
 	GECKO_CMD_LIMITS_SET,
+	GECKO_CMD_SOCK_PROBE,
 	__GECKO_CMD_MAX
 };
 #define GECKO_CMD_MAX (__GECKO_CMD_MAX - 1)
@@ -511,9 +559,25 @@ enum gecko_sock_attr {
 	GECKO_SOCK_A_HELD,
 	GECKO_SOCK_A_FORWARD,
 	GECKO_SOCK_A_DONOR,
+	GECKO_SOCK_A_PROBE,
 	__GECKO_SOCK_A_LAST
 };
 #define GECKO_SOCK_A_MAX (__GECKO_SOCK_A_LAST - 1)
+
+/* A TCP segment's numbers: what a probe sends, and what answered it. */
+enum gecko_probe_attr {
+	GECKO_PROBE_A_UNSPEC,
+	GECKO_PROBE_A_SEQ,	/* NLA_U32 */
+	GECKO_PROBE_A_ACK,	/* NLA_U32 */
+	GECKO_PROBE_A_WINDOW,	/* NLA_U16, as on the wire (unscaled) */
+	GECKO_PROBE_A_TSVAL,	/* NLA_U32, with _TSECR: the timestamps option */
+	GECKO_PROBE_A_TSECR,	/* NLA_U32 */
+	GECKO_PROBE_A_FLAGS,	/* NLA_U8, the answer's TCP flags (FIN 0x01 ... CWR 0x80) */
+	GECKO_PROBE_A_AGE,	/* NLA_U32, milliseconds since the answer came */
+	GECKO_PROBE_A_SENT,	/* NLA_U32, probes sent for the flow */
+	__GECKO_PROBE_A_LAST
+};
+#define GECKO_PROBE_A_MAX (__GECKO_PROBE_A_LAST - 1)
 
 enum gecko_flow_state {
 	GECKO_FLOW_UNSPEC,
@@ -523,6 +587,7 @@ enum gecko_flow_state {
 	GECKO_FLOW_MOVED,	/* dropped here: its packets are dropped */
 	GECKO_FLOW_COMMITTED,	/* frozen, its state left: never thawed by the module */
 	GECKO_FLOW_ARRIVED,	/* restored and thawed: its donor's packets still taken */
+	GECKO_FLOW_PROBING,	/* probed by GECKO_CMD_SOCK_PROBE: its segments answer */
 	__GECKO_FLOW_STATE_MAX
 };
 #define GECKO_FLOW_STATE_MAX (__GECKO_FLOW_STATE_MAX - 1)
@@ -577,7 +642,8 @@ enum gecko_feature {
 	/* GECKO_CMD_SOCK_COMMIT, GECKO_SOCK_A_DONOR and GECKO_FLOW_ARRIVED */
 	GECKO_FEATURE_OWNERSHIP = 1ULL << 1,
 	GECKO_FEATURE_LIMITS = 1ULL << 2,	/* GECKO_CMD_LIMITS_GET and _SET */
-	__GECKO_FEATURE_ALL = (1ULL << 3) - 1
+	GECKO_FEATURE_PROBE = 1ULL << 3,	/* GECKO_CMD_SOCK_PROBE and GECKO_FLOW_PROBING */
+	__GECKO_FEATURE_ALL = (1ULL << 4) - 1
 };
 
 enum gecko_counter {
@@ -607,6 +673,8 @@ enum gecko_counter {
 	GECKO_COUNTER_FWD_IN,
 	GECKO_COUNTER_FWD_IN_DROPPED,
 	GECKO_COUNTER_FLOW_HELD_LIMITED,
+	GECKO_COUNTER_PROBES_SENT,
+	GECKO_COUNTER_PROBE_ANSWERS,
 	__GECKO_COUNTER_LAST
 };
 #define GECKO_COUNTER_MAX (__GECKO_COUNTER_LAST - 1)

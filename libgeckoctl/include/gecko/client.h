@@ -120,6 +120,16 @@ public:
 	 * address @forward, if given, else is dropped.
 	 */
 	Result<void> drop_socket(int fd, std::optional<in6_addr> forward = {});
+	/*
+	 * GECKO_CMD_SOCK_PROBE (GECKO_FEATURE_PROBE): sends the peer of a
+	 * connection of G that this node has no socket for an empty ACK with
+	 * @seg's numbers (out of the peer's window, so that its stack answers
+	 * with its own); the connection's flow is probing for @timeout, and
+	 * flows() shows the last answer. EBUSY if the connection runs here.
+	 */
+	Result<void> probe_socket(const in6_addr &local, std::uint16_t local_port, const in6_addr &remote,
+				  std::uint16_t remote_port, const ProbeSegment &seg,
+				  std::optional<std::chrono::milliseconds> timeout = {});
 	/* GECKO_CMD_SOCK_GET: every flow the module holds, in no particular order. */
 	Result<std::vector<Flow>> flows();
 

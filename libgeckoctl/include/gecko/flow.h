@@ -4,8 +4,8 @@
 
 /*
  * A TCP connection of G that gecko.ko holds while it moves between nodes:
- * frozen for capture, committed to an acceptor, being restored, or lately
- * handed off from or to here. The UAPI header, include/uapi/linux/gecko.h,
+ * frozen for capture, committed to an acceptor, being restored, lately
+ * handed off from or to here, or probed for its peer's numbers. The UAPI header, include/uapi/linux/gecko.h,
  * says what each state means to the module.
  */
 
@@ -24,6 +24,24 @@ enum class FlowState : std::uint8_t {
 	moved = 4,	/* dropped here: its packets are dropped */
 	committed = 5,	/* frozen, its state left: the module drops it, never thaws it */
 	arrived = 6,	/* restored and thawed here: its donor's packets are still taken */
+	probing = 7,	/* no socket here, probed by Client::probe_socket(): its segments are answers */
+};
+
+/* A TCP segment's numbers: what a probe sends (Client::probe_socket()), and what answered it. */
+struct ProbeSegment {
+	std::uint32_t seq = 0;
+	std::uint32_t ack = 0;
+	std::uint16_t window = 0;	/* as on the wire, unscaled */
+	std::optional<std::uint32_t> tsval;	/* the timestamps option: both or neither */
+	std::optional<std::uint32_t> tsecr;
+	std::uint8_t flags = 0;		/* an answer's TCP flags: FIN 0x01 ... CWR 0x80 */
+};
+
+/* What a probed flow has: how many probes left, and the last answer. */
+struct Probe {
+	std::uint32_t sent = 0;
+	std::optional<ProbeSegment> answer;
+	std::chrono::milliseconds age{};	/* of the answer */
 };
 
 struct Flow {
@@ -37,6 +55,8 @@ struct Flow {
 	std::chrono::milliseconds timeout_left{};
 	/* Restored naming its donor: the care-of address whose tunnelled packets are taken. */
 	std::optional<in6_addr> donor;
+	/* Probing: its probes and answer. */
+	std::optional<Probe> probe;
 };
 
 } // namespace gecko

@@ -14,8 +14,11 @@
 # the acceptor restores it frozen, its agent sends the BU, the acceptor
 # thaws and the donor drops its socket without a word. Then two rollbacks:
 # the donor thaws when no acceptor took the state, and when the acceptor
-# gave its restored socket up. The client must see every octet once, in
-# order, and no reset; the modules' counters and flow tables must say what
+# gave its restored socket up. Then a recovery on node1: its socket goes
+# without a word (frozen, captured, dropped), node1 probes the client
+# (gecko-ctl flow probe), whose answer must say it has every octet node1
+# sent, then restores the connection and the stream goes on. The client
+# must see every octet once, in order, and no reset; the modules' counters and flow tables must say what
 # happened; bad requests get clear errors.
 . "$GECKO_REPO/tests/vm/lib/common.sh"
 . "$GECKO_REPO/tests/vm/lib/topology.sh"
@@ -114,6 +117,32 @@ expect_eq "node2's flow while restored" "$out" restored
 ok 2 abort > /dev/null
 ok 1 thaw > /dev/null
 echoing 1
+
+pretty "recovery: node1's socket goes without a word, node1 probes the client, then restores"
+read -r _ _ una nxt rcv ts <<< "$(ok 1 "give $STATE")"
+ok 1 drop > /dev/null
+port=$(n1 gecko-ctl flow show --json | jq -r '.[0]["remote-port"]')
+# Out of the client's window, so that its stack must answer; its own timestamp, so that PAWS lets it by.
+probe=(seq $(((una - (1 << 30)) & 0xffffffff)) ack $rcv timeout 10000)
+((ts == 0)) || probe+=(tsval $ts tsecr 0)
+n1 gecko-ctl flow probe $G 7000 $CLIENT $port "${probe[@]}" || fail "the probe was refused"
+answer() { n1 gecko-ctl flow show --json | jq -r '.[0].answer | select(. != null) | "\(.seq) \(.ack) \(.window) \(.tsecr // 0)"'; }
+wait_for 5 bash -c "[[ -n \$(ip netns exec node1 gecko-ctl flow show --json | jq '.[0].answer // empty') ]]"
+read -r aseq aack awin atsecr <<< "$(answer)"
+ahead=$(((aseq - rcv) & 0xffffffff))
+pretty "the client answered: it expects $aack (node1 had sent up to $nxt), has sent $ahead octets past node1's $rcv, window $awin, TSecr $atsecr"
+expect_eq "the client has every octet node1 sent" "$aack" "$nxt"
+((ahead < 1 << 31)) || fail "the client's next octet $aseq is before node1's $rcv"
+((ts == 0 || (atsecr > 0 && atsecr <= ts))) || fail "the client's TSecr $atsecr is not one node1 sent (up to $ts)"
+expect_eq "node1: probes sent" "$(counter 1 probes_sent)" 1
+(($(counter 1 probe_answers) >= 1)) || fail "node1 counted no answer"
+ok 1 "take $STATE" > /dev/null
+ok 1 resume > /dev/null
+echoing 1
+out=$(n1 gecko-ctl flow probe $G 7000 $CLIENT $port seq 1 ack 1 2>&1) && fail "a running connection was probed"
+[[ $out == *"runs here"* ]] || fail "probe of a running connection: $out"
+out=$(n1 gecko-ctl flow probe fd00:a::99 7000 $CLIENT $port seq 1 ack 1 2>&1) && fail "a probe from no service's address was sent"
+[[ $out == *"no service"* ]] || fail "probe from no service's address: $out"
 
 kill -0 $CLIENT_PID 2> /dev/null || fail "the stream ended before the handoffs: $(cat "$GECKO_OUT/client.out")"
 pretty "the stream completes"

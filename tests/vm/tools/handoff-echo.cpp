@@ -8,7 +8,8 @@
  *   gecko-handoff-echo PORT CONTROL-PATH
  *
  * Commands: "give FILE" freezes the connection and writes its state to
- * FILE; "commit MS" commits it (its state left: the module drops it MS
+ * FILE ("ok SIZE SND_UNA SND_NXT RCV_NXT TS_VAL": its length, then its
+ * numbers, TS_VAL 0 without timestamps); "commit MS" commits it (its state left: the module drops it MS
  * milliseconds later, never thaws it); "drop" drops it (handed off);
  * "thaw" thaws it (rolled back); "take FILE" restores a connection from
  * FILE, frozen; "resume" thaws the connection taken and echoes on it;
@@ -112,7 +113,12 @@ struct Server {
 		out.write(reinterpret_cast<const char *>(state->data()), state->size());
 		if (!out.flush())
 			return "error cannot write " + file;
-		return "ok " + std::to_string(state->size());
+		auto st = gecko::parse_tcp_state(*state);
+		if (!st)
+			return "error " + st.error().describe();
+		return "ok " + std::to_string(state->size()) + ' ' + std::to_string(st->write_seq - st->outq_len) + ' ' +
+		       std::to_string(st->write_seq - st->unsq_len) + ' ' + std::to_string(st->rcv_nxt) + ' ' +
+		       std::to_string(st->flags & gecko::TcpState::timestamps ? st->ts_val : 0);
 	}
 
 	std::string commit(const std::string &ms)
