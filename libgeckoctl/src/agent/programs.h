@@ -63,7 +63,8 @@
 
 namespace gecko::agent::programs {
 
-inline constexpr std::uint32_t version = 1;
+/* 2: distance and distances. An agent takes programs of its own version only, and says so. */
+inline constexpr std::uint32_t version = 2;
 /* An application state is at most 64 KiB (max_app_state), the rest is small. */
 inline constexpr std::size_t max_message = 96 * 1024;
 /* A text field: a reason, a name, a program's description. */
