@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # vm-timeout: 240
+# vm-beside
 # handoff-download over a lossy, jittery client link: 10 ms ± 2 ms each
 # way and 1 % loss on both ends (netem), a 20 MB download at 500 KB/s
 # (some 30 handoffs) that moves node1 -> node2 -> node3 -> node1 ... every

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # vm-timeout: 600
+# vm-beside
 # A 50 MB HTTP download from G that moves between the three nodes every
 # half second while it runs, with the real signalling and a stock client.
 # Each node runs gecko-file-server over the same file, with the node agent

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # vm-timeout: 240
+# vm-beside
 # A 20 MB upload to G that moves between the three nodes every half second
 # while it runs, with the real signalling and a stock client. Each node
 # runs gecko-echo-server --sink, with the node agent inside (gecko::Node,
