@@ -222,14 +222,13 @@ void Membership::control(std::uint64_t conn, const wire::Message &msg)
 		/* member rtt_us */
 		for (const auto &d : proximity_->lookup(*client))
 			lines += d.member + ' ' + std::to_string(d.rtt.count()) + '\n';
-		transport_.send(conn, wire::Message(wire::Type::reply).put_u32(wire::Attr::error, 0).put(wire::Attr::records, lines));
-		return;
+	} else {
+		/* name address state silent_ms (-1: never heard) connections file|joined weight */
+		for (const auto &s : status(Clock::now()))
+			lines += s.name + ' ' + text(s.address) + ' ' + std::string(name(s.state)) + ' ' +
+				 std::to_string(s.silent ? s.silent->count() : -1) + ' ' + std::to_string(s.connections) +
+				 (s.joined ? " joined " : " file ") + std::to_string(s.weight) + '\n';
 	}
-	/* name address state silent_ms (-1: never heard) connections file|joined weight */
-	for (const auto &s : status(Clock::now()))
-		lines += s.name + ' ' + text(s.address) + ' ' + std::string(name(s.state)) + ' ' +
-			 std::to_string(s.silent ? s.silent->count() : -1) + ' ' + std::to_string(s.connections) +
-			 (s.joined ? " joined " : " file ") + std::to_string(s.weight) + '\n';
 	wire::Message reply(wire::Type::reply);
 	reply.put_u32(wire::Attr::error, 0).put(wire::Attr::records, lines);
 	transport_.send(conn, reply);

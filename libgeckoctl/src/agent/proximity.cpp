@@ -2,6 +2,7 @@
 
 #include "agent/proximity.h"
 
+#include "agent/handoff.h"
 #include "fail.h"
 
 #include <linux/tcp.h>
@@ -55,12 +56,11 @@ void Proximity::begin_round()
 
 void Proximity::measure(int fd, Clock::time_point now)
 {
-	sockaddr_in6 peer{};
-	socklen_t len = sizeof(peer);
 	auto rtt = min_rtt(fd);
+	auto ends = rtt ? connection_ends(fd) : std::nullopt;
 
-	if (rtt && !getpeername(fd, reinterpret_cast<sockaddr *>(&peer), &len) && peer.sin6_family == AF_INET6)
-		measured(peer.sin6_addr, *rtt, now);
+	if (ends)
+		measured(ends->second, *rtt, now);
 }
 
 void Proximity::measured(const in6_addr &client, std::chrono::microseconds rtt, Clock::time_point now)
