@@ -86,6 +86,18 @@ node_path() {
 # client_bas ACTION: insert or delete the rule dropping the client's Binding Acknowledgements.
 client_bas() { router ip6tables -w "$1" FORWARD -s $CLIENT -p ipv6-mh -m mh --mh-type binding-ack -j DROP; }
 
+# ask_handoff FROM TO: node FROM hands the client to node TO. The server
+# may not have taken the new connection from its listening socket yet when
+# ss shows it established: then the agent knows of no connection, and the
+# request is asked again.
+ask_handoff() {
+	local tries=50
+	until ip netns exec node$1 timeout 150 gecko-ctl handoff $CLIENT to fd00:1$2::2 > "$RUN/handoff.out" 2>&1; do
+		grep -q "has no connection of" "$RUN/handoff.out" && ((--tries > 0)) || return 1
+		sleep 0.1
+	done
+}
+
 # partition_case PHASE FAULT SECONDS
 partition_case() {
 	local phase=$1 fault=$2 seconds=$3 from to holds rc size out ask
@@ -98,9 +110,12 @@ partition_case() {
 	to=$((from % 3 + 1))
 	holds=$(grep -c "fault injection: holding" "$GECKO_OUT/agent$to.log" || true)
 	ip netns exec node$to gecko-ctl agent fault "$phase" $HOLD
-	ip netns exec node$from timeout 150 gecko-ctl handoff $CLIENT to fd00:1$to::2 > "$RUN/handoff.out" 2>&1 &
+	ask_handoff $from $to &
 	ask=$!
-	wait_for 30 bash -c "(( \$(grep -c 'fault injection: holding' $GECKO_OUT/agent$to.log) > $holds ))"
+	wait_for 30 bash -c "(( \$(grep -c 'fault injection: holding' $GECKO_OUT/agent$to.log) > $holds )) ||
+		! kill -0 $ask"
+	(($(grep -c 'fault injection: holding' "$GECKO_OUT/agent$to.log") > holds)) ||
+		fail "node$from -> node$to ended before node$to held: $(cat "$RUN/handoff.out")"
 	if [[ $fault == cut ]]; then
 		node_path -I $from $to
 		(sleep "$seconds"; node_path -D $from $to) &
