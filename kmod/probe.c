@@ -10,6 +10,7 @@
 #include "flow.h"
 #include "netns.h"
 #include "service.h"
+#include "tcpstate.h"
 
 #include <asm/unaligned.h>
 #include <linux/ipv6.h>
@@ -115,6 +116,41 @@ bool gecko_probe_is_answer(const struct sk_buff *skb, unsigned int thoff, const 
 		return false;
 	return (seg->flags & (TCPHDR_ACK | TCPHDR_SYN | TCPHDR_RST)) == TCPHDR_ACK &&
 	       skb->len == thoff + (doff >> 4) * 4;
+}
+
+/* Past this, an answer is another connection's, not what the snapshot's became. */
+#define RECOVER_MAX_AHEAD (1U << 30)
+
+int gecko_probe_recover(struct gecko_tcp_state *st, const struct gecko_probe_seg *answer)
+{
+	bool ts = st->flags & GECKO_TCP_STATE_F_TIMESTAMPS;
+	u32 una = st->write_seq - st->outq_len;
+	u32 acked = answer->ack - una;			/* since the snapshot's oldest unacknowledged */
+	u32 received = answer->seq - st->rcv_nxt;	/* since the snapshot's last received */
+	u32 snd_wnd = (u32)answer->window << st->snd_wscale;
+
+	if (st->state != TCP_ESTABLISHED)
+		return -EOPNOTSUPP;
+	if (ts != answer->has_ts)
+		return -EPROTO;
+	if (acked >= RECOVER_MAX_AHEAD || received >= RECOVER_MAX_AHEAD)
+		return -ERANGE;
+	st->flags &= ~GECKO_TCP_STATE_F_SNAPSHOT;
+	st->bytes_sent = st->bytes_sent - st->outq_len + acked;
+	st->bytes_received += received;
+	st->write_seq = answer->ack;
+	st->rcv_nxt = answer->seq;
+	st->inq_len = 0;
+	st->outq_len = 0;
+	st->unsq_len = 0;
+	st->snd_wl1 = answer->seq;
+	st->rcv_wup = answer->seq;
+	st->snd_wnd = snd_wnd;
+	st->max_window = max(st->max_window, snd_wnd);
+	/* TSecr is the last TSval of ours the peer took: PAWS wants no older. */
+	if (ts)
+		st->ts_val = (after(answer->tsecr, st->ts_val) ? answer->tsecr : st->ts_val) + 1;
+	return gecko_tcp_state_validate(st);
 }
 
 /* Whether a socket of this node (established or in TIME_WAIT) has the connection. */

@@ -14,6 +14,7 @@
 
 struct gecko_flow_key;
 struct gecko_net;
+struct gecko_tcp_state;
 struct netlink_ext_ack;
 
 /* A TCP segment's numbers, host order. */
@@ -46,6 +47,19 @@ bool gecko_probe_parse(const struct sk_buff *skb, unsigned int thoff, struct gec
  * it, can be the answer to a probe: an ACK without data, SYN or RST.
  */
 bool gecko_probe_is_answer(const struct sk_buff *skb, unsigned int thoff, const struct gecko_probe_seg *seg);
+
+/*
+ * Turns @st, a snapshot of an established connection taken on another
+ * node, into the connection where its peer's @answer says it stands:
+ * every octet the peer acknowledged was sent, every octet it sent was
+ * received, nothing is queued either way; the peer's window, and a
+ * timestamp clock its PAWS check lets by. The counters follow the
+ * numbers. -EOPNOTSUPP for a snapshot past ESTABLISHED, -EPROTO for an
+ * answer without the timestamps the connection agreed (or with them when
+ * it did not), -ERANGE for numbers behind the snapshot's or more than
+ * 2^30 octets ahead: an answer of another connection or incarnation.
+ */
+int gecko_probe_recover(struct gecko_tcp_state *st, const struct gecko_probe_seg *answer);
 
 /*
  * GECKO_CMD_SOCK_PROBE: makes @key's flow PROBING (or keeps it so, with

@@ -489,6 +489,46 @@ static int finish(struct gecko_flow *flow, struct netlink_ext_ack *extack)
 	return 0;
 }
 
+static void key_of_state(const struct gecko_tcp_state *st, struct gecko_flow_key *key)
+{
+	memset(key, 0, sizeof(*key));
+	key->local = st->local;
+	key->remote = st->remote;
+	key->local_port = htons(st->local_port);
+	key->remote_port = htons(st->remote_port);
+}
+
+/* The snapshot @st becomes its connection at the numbers of the answer to its probe. */
+static int recover(struct gecko_net *gn, struct gecko_tcp_state *st, struct netlink_ext_ack *extack)
+{
+	struct gecko_probe_seg answer;
+	struct gecko_flow_key key;
+	struct gecko_flow *flow;
+	bool answered = false;
+	int ret;
+
+	key_of_state(st, &key);
+	flow = gecko_flow_find(gn, &key);
+	if (flow && flow->state == GECKO_FLOW_PROBING) {
+		spin_lock_bh(&flow->held.lock);
+		answered = flow->answered;
+		answer = flow->answer;
+		spin_unlock_bh(&flow->held.lock);
+	}
+	if (!answered) {
+		NL_SET_ERR_MSG_MOD(extack, "a snapshot is restored where its peer stands: probe the connection until it answers");
+		return -ENOENT;
+	}
+	ret = gecko_probe_recover(st, &answer);
+	if (ret == -EOPNOTSUPP)
+		NL_SET_ERR_MSG_MOD(extack, "only an established connection is recovered from a snapshot");
+	else if (ret == -EPROTO)
+		NL_SET_ERR_MSG_MOD(extack, "the answer's timestamps do not match the snapshot's options");
+	else if (ret)
+		NL_SET_ERR_MSG_MOD(extack, "the answer's numbers do not follow the snapshot's: another connection's");
+	return ret;
+}
+
 static int restore(struct gecko_net *gn, struct socket *sock, const struct gecko_tcp_state *st,
 		   u32 timeout_ms, const struct in6_addr *donor, struct netlink_ext_ack *extack)
 {
@@ -505,11 +545,7 @@ static int restore(struct gecko_net *gn, struct socket *sock, const struct gecko
 		NL_SET_ERR_MSG_MOD(extack, "the socket must be new: never bound nor connected");
 		return -EISCONN;
 	}
-	memset(&key, 0, sizeof(key));
-	key.local = st->local;
-	key.remote = st->remote;
-	key.local_port = htons(st->local_port);
-	key.remote_port = htons(st->remote_port);
+	key_of_state(st, &key);
 	/* In before the socket is connected, so that no packet meets it unfrozen. */
 	flow = gecko_flow_add(gn, &key, sk, GECKO_FLOW_RESTORING, timeout_ms, donor, extack);
 	if (IS_ERR(flow))
@@ -559,10 +595,6 @@ int gecko_sock_restore(struct gecko_net *gn, int fd, const u8 *hdr, size_t len,
 			NL_SET_ERR_MSG_MOD(extack, "malformed or impossible TCP state header");
 		return ret;
 	}
-	if (st.flags & GECKO_TCP_STATE_F_SNAPSHOT) {
-		NL_SET_ERR_MSG_MOD(extack, "a snapshot has no queues: it cannot be restored");
-		return -EINVAL;
-	}
 	if (!gecko_addr_usable(&st.remote)) {
 		NL_SET_ERR_MSG_MOD(extack, "the state's peer address is not a unicast address");
 		return -EINVAL;
@@ -570,7 +602,10 @@ int gecko_sock_restore(struct gecko_net *gn, int fd, const u8 *hdr, size_t len,
 	sock = lock_socket(gn, fd, extack);
 	if (IS_ERR(sock))
 		return PTR_ERR(sock);
-	ret = restore(gn, sock, &st, timeout_ms, donor, extack);
+	/* Under the lock: the answer taken is the PROBING flow's the restore replaces. */
+	ret = st.flags & GECKO_TCP_STATE_F_SNAPSHOT ? recover(gn, &st, extack) : 0;
+	if (!ret)
+		ret = restore(gn, sock, &st, timeout_ms, donor, extack);
 	unlock_socket(gn, sock);
 	return ret;
 }

@@ -221,16 +221,12 @@ Result<std::vector<std::byte>> Client::capture_socket(int fd)
 	return impl_->capture(impl_->sock_request(GECKO_CMD_SOCK_CAPTURE, fd));
 }
 
-Result<TcpState> Client::snapshot_socket(const in6_addr &local, std::uint16_t local_port, const in6_addr &remote,
-					 std::uint16_t remote_port)
+Result<std::vector<std::byte>> Client::snapshot_socket(const in6_addr &local, std::uint16_t local_port,
+							const in6_addr &remote, std::uint16_t remote_port)
 {
-	auto state = impl_->capture(impl_->request(GECKO_CMD_SOCK_CAPTURE, [&](nl_msg *msg) {
+	return impl_->capture(impl_->request(GECKO_CMD_SOCK_CAPTURE, [&](nl_msg *msg) {
 		return put_sock_tuple(msg, local, local_port, remote, remote_port);
 	}));
-
-	if (!state)
-		return std::unexpected(state.error());
-	return parse_tcp_state(*state);
 }
 
 Result<void> Client::commit_socket(int fd, std::chrono::milliseconds timeout)

@@ -157,8 +157,10 @@ std::vector<std::span<const std::byte>> data_pieces(std::span<const std::byte> o
 
 std::vector<std::span<const std::byte>> restore_data(const TcpState &hdr, std::span<const std::byte> state)
 {
-	auto received = receive_queue(hdr, state);
+	if (hdr.flags & TcpState::snapshot)
+		return {};
 
+	auto received = receive_queue(hdr, state);
 	/* The send queue follows the receive queue in a state: one run of octets. */
 	return data_pieces(std::span(received.data(), received.size() + std::size_t{hdr.outq_len}));
 }

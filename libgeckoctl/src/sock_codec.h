@@ -57,7 +57,7 @@ std::vector<std::span<const std::byte>> data_pieces(std::span<const std::byte> o
  * What the GECKO_CMD_SOCK_RESTORE_DATA requests for @state, which
  * parse_tcp_state() read @hdr from, carry: its receive queue, then its
  * send queue, in pieces of at most GECKO_SOCK_DATA_MAX octets. None if
- * both are empty.
+ * both are empty, or for a snapshot.
  */
 std::vector<std::span<const std::byte>> restore_data(const TcpState &hdr, std::span<const std::byte> state);
 

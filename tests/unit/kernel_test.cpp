@@ -731,8 +731,11 @@ TEST_F(Sockets, HandedOffConnectionKeepsBothStreams)
 	sockaddr_in6 peer{};
 	socklen_t len = sizeof(peer);
 	ASSERT_EQ(getsockname(client, reinterpret_cast<sockaddr *>(&peer), &len), 0);
-	auto snap = client_->snapshot_socket(addr("fd00:a::100"), port, addr("fd00:a::100"), ntohs(peer.sin6_port));
+	auto snapped = client_->snapshot_socket(addr("fd00:a::100"), port, addr("fd00:a::100"), ntohs(peer.sin6_port));
+	ASSERT_TRUE(snapped) << snapped.error().describe();
+	auto snap = gecko::parse_tcp_state(*snapped);
 	ASSERT_TRUE(snap) << snap.error().describe();
+	EXPECT_TRUE(snap->flags & gecko::TcpState::snapshot);
 	EXPECT_EQ(snap->bytes_received, up.size());
 	EXPECT_EQ(snap->bytes_sent, down.size());
 	EXPECT_EQ(snap->outq_len, 0u);
@@ -1003,6 +1006,92 @@ TEST_F(Sockets, RestoreInPiecesFromADonor)
 	auto down = pattern(1000, 8);
 	ASSERT_EQ(fill(restored, down), down.size());
 	EXPECT_EQ(read_exactly(client, down.size()), down);
+	close(restored);
+	close(client);
+}
+
+/*
+ * A recovery: the server's socket goes without a word after a snapshot that
+ * the connection has since moved past. Probed, the client tells where it
+ * stands; a socket restored from the snapshot starts there, its counters
+ * saying what the client has and what it sent, and both streams go on.
+ */
+TEST_F(Sockets, CrashedConnectionRecoversFromASnapshot)
+{
+	const in6_addr g = addr("fd00:a::100");
+	int client = -1, server = -1;
+	connect_pair("fd00:a::100", client, server);
+	ASSERT_FALSE(HasFatalFailure());
+	sockaddr_in6 peer{};
+	socklen_t len = sizeof(peer);
+	ASSERT_EQ(getsockname(client, reinterpret_cast<sockaddr *>(&peer), &len), 0);
+	const std::uint16_t client_port = ntohs(peer.sin6_port);
+	auto up = pattern(30000, 1), down = pattern(50000, 2);
+	auto exchange = [&](std::size_t up_from, std::size_t up_to, std::size_t down_from, std::size_t down_to) {
+		auto u = std::span(up).subspan(up_from, up_to - up_from);
+		auto d = std::span(down).subspan(down_from, down_to - down_from);
+		ASSERT_EQ(fill(client, u), u.size());
+		ASSERT_EQ(fill(server, d), d.size());
+		EXPECT_TRUE(std::ranges::equal(read_exactly(server, u.size()), u));
+		EXPECT_TRUE(std::ranges::equal(read_exactly(client, d.size()), d));
+	};
+
+	/* Arrange: a snapshot, then traffic it does not know of, all acknowledged. */
+	exchange(0, 10000, 0, 20000);
+	auto snapshot = client_->snapshot_socket(g, port, g, client_port);
+	ASSERT_TRUE(snapshot) << snapshot.error().describe();
+	auto snap = gecko::parse_tcp_state(*snapshot);
+	ASSERT_TRUE(snap) << snap.error().describe();
+	exchange(10000, 30000, 20000, 50000);
+	std::this_thread::sleep_for(std::chrono::milliseconds(100));
+	ASSERT_TRUE(client_->freeze_socket(server));
+	ASSERT_TRUE(client_->drop_socket(server));
+	close(server);
+	int restored = tcp();
+	auto refused = client_->restore_socket(restored, *snapshot);
+	ASSERT_FALSE(refused) << "a snapshot was restored before its client answered a probe";
+	EXPECT_EQ(refused.error().code, ENOENT);
+	EXPECT_NE(refused.error().describe().find("probe the connection"), std::string::npos)
+		<< refused.error().describe();
+	auto answers = counter(get_info(), "probe_answers");
+
+	/* Act: the probe, from the snapshot's numbers and an old timestamp PAWS refuses, then the restore. */
+	gecko::ProbeSegment probe;
+	probe.seq = snap->write_seq - snap->outq_len - (1U << 30);
+	probe.ack = snap->rcv_nxt;
+	if (snap->flags & gecko::TcpState::timestamps) {
+		probe.tsval = snap->ts_val;
+		probe.tsecr = 0;
+	}
+	auto probed = client_->probe_socket(g, port, g, client_port, probe, std::chrono::seconds(10));
+	ASSERT_TRUE(probed) << probed.error().describe();
+	auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+	while (counter(get_info(), "probe_answers") == answers && std::chrono::steady_clock::now() < deadline)
+		std::this_thread::sleep_for(std::chrono::milliseconds(10));
+	auto flow = flow_of(*client_, port);
+	ASSERT_TRUE(flow && flow->probe && flow->probe->answer) << "the client did not answer";
+	EXPECT_EQ(flow->probe->answer->seq, snap->rcv_nxt + 20000);
+	EXPECT_EQ(flow->probe->answer->ack, snap->write_seq + 30000);
+	auto ok = client_->restore_socket(restored, *snapshot);
+	ASSERT_TRUE(ok) << ok.error().describe();
+	EXPECT_EQ(flow_of(*client_, port)->state, gecko::FlowState::restored);
+
+	/* Assert: both ways on, the counters (TCP_INFO's) from the connection's start. */
+	ok = client_->thaw_socket(restored);
+	ASSERT_TRUE(ok) << ok.error().describe();
+	EXPECT_FALSE(flow_of(*client_, port)) << "a flow outlived the thaw of a connection with no donor";
+	auto now = client_->snapshot_socket(g, port, g, client_port);
+	ASSERT_TRUE(now) << now.error().describe();
+	auto counts = gecko::parse_tcp_state(*now);
+	ASSERT_TRUE(counts) << counts.error().describe();
+	EXPECT_EQ(counts->bytes_sent, down.size()) << "what the client has";
+	EXPECT_EQ(counts->bytes_received, up.size()) << "what the client sent";
+	auto more_down = pattern(70000, 3), more_up = pattern(40000, 4);
+	ASSERT_EQ(fill(restored, more_down), more_down.size());
+	EXPECT_EQ(read_exactly(client, more_down.size()), more_down);
+	ASSERT_EQ(fill(client, more_up), more_up.size());
+	EXPECT_EQ(read_exactly(restored, more_up.size()), more_up);
+	EXPECT_EQ(pending_error(client), EAGAIN) << "the client saw an error";
 	close(restored);
 	close(client);
 }

@@ -446,4 +446,14 @@ TEST_P(RestoreData, CutsTheQueuesInPieces)
 INSTANTIATE_TEST_SUITE_P(Cases, RestoreData, testing::ValuesIn(splits),
 			 [](const auto &info) { return std::string(info.param.name); });
 
+TEST(RestoreData, NothingFollowsASnapshot)
+{
+	/* Its header gives the queues' lengths; their octets are not there. */
+	State st{{.hdr_len = GECKO_TCP_STATE_HDR_LEN, .flags = gecko::TcpState::snapshot, .inq_len = 10,
+		  .outq_len = 70000, .unsq_len = 5},
+		 Bytes(GECKO_TCP_STATE_HDR_LEN)};
+
+	EXPECT_TRUE(gecko::restore_data(st.hdr, st.bytes).empty());
+}
+
 } // namespace

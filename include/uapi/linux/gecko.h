@@ -294,7 +294,8 @@
  *    GECKO_A_SOCK: NLA_NESTED
  *        GECKO_SOCK_A_FD: NLA_U32, required
  *        GECKO_SOCK_A_DATA: NLA_BINARY, required: the state's header alone
- *                           (hdr_len octets); not a snapshot
+ *                           (hdr_len octets), or a snapshot: see
+ *                           "Recovery" below
  *        GECKO_SOCK_A_TIMEOUT: as for GECKO_CMD_SOCK_FREEZE, but a flow
  *                              still frozen then is dropped, not thawed
  *        GECKO_SOCK_A_DONOR: address: the donor's care-of address. The
@@ -412,6 +413,28 @@
  * connection runs here, -EEXIST if it is frozen or being restored here,
  * -ENOSPC once the namespace has GECKO_LIMITS_A_FLOWS flows, or with the
  * error of the send (-ENETUNREACH...).
+ *
+ * Recovery
+ * --------
+ *
+ * A node whose peer died holds snapshots of its connections
+ * (GECKO_CMD_SOCK_CAPTURE by addresses and ports), not their queues. It
+ * probes each connection until its client answers, then restores it from
+ * the snapshot with GECKO_CMD_SOCK_RESTORE: the connection is restored
+ * where the last answer says the client stands, not where the snapshot
+ * was taken. Every octet the client acknowledged counts as sent, every
+ * octet it sent as received, nothing is queued either way (no
+ * GECKO_CMD_SOCK_RESTORE_DATA follows: the socket is restored at once);
+ * the client's window; a timestamp clock no older than the last TSval of
+ * G's it took. tcpi_bytes_acked and tcpi_bytes_received (TCP_INFO) then
+ * tell the application where to resume: what the client has, and what it
+ * sent. Octets the client sent that the dead node received but its
+ * application had not read are lost to it: an application that cannot
+ * resume without them resets the connection. Only an ESTABLISHED
+ * snapshot is recovered (-EOPNOTSUPP). Fails with -ENOENT without a
+ * PROBING flow for the connection with an answer, -EPROTO if the answer's
+ * timestamps option differs from the connection's, -ERANGE if its numbers
+ * are behind the snapshot's or more than 2^30 ahead of them.
  *
  * Limits
  * ======

@@ -71,9 +71,13 @@ public:
 	Result<void> freeze_socket(int fd, std::optional<std::chrono::milliseconds> timeout = {});
 	/* GECKO_CMD_SOCK_CAPTURE: the whole state of a frozen socket, header and queues. */
 	Result<std::vector<std::byte>> capture_socket(int fd);
-	/* GECKO_CMD_SOCK_CAPTURE of any established connection of G: its header alone, undisturbed. */
-	Result<TcpState> snapshot_socket(const in6_addr &local, std::uint16_t local_port, const in6_addr &remote,
-					 std::uint16_t remote_port);
+	/*
+	 * GECKO_CMD_SOCK_CAPTURE of any established connection of G: its
+	 * header alone, undisturbed (parse_tcp_state() reads it); what a
+	 * recovery restores.
+	 */
+	Result<std::vector<std::byte>> snapshot_socket(const in6_addr &local, std::uint16_t local_port,
+						       const in6_addr &remote, std::uint16_t remote_port);
 	/*
 	 * GECKO_CMD_SOCK_COMMIT (GECKO_FEATURE_OWNERSHIP): the state of the
 	 * frozen socket @fd left for an acceptor. From now on the module never
@@ -103,7 +107,10 @@ public:
 	/*
 	 * Both of the above for a whole @state, as capture_socket() gave it.
 	 * A failure after the header leaves it half restored until
-	 * drop_socket() or the timeout.
+	 * drop_socket() or the timeout. A snapshot (snapshot_socket()) is a
+	 * recovery: the connection, probed until its client answered
+	 * (probe_socket()), is restored at once where the answer says the
+	 * client stands, nothing queued (GECKO_CMD_SOCK_PROBE, "Recovery").
 	 */
 	Result<void> restore_socket(int fd, std::span<const std::byte> state,
 				    std::optional<std::chrono::milliseconds> timeout = {},

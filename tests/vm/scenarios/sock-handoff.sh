@@ -17,7 +17,12 @@
 # gave its restored socket up. Then a recovery on node1: its socket goes
 # without a word (frozen, captured, dropped), node1 probes the client
 # (gecko-ctl flow probe), whose answer must say it has every octet node1
-# sent, then restores the connection and the stream goes on. The client
+# sent, then restores the connection and the stream goes on. Then a
+# recovery from a snapshot node1 took earlier, as a backup's mirror would
+# be: node1's last echoes are lost on the way and its socket goes without
+# a word; probed, the client says where it stands, the snapshot is
+# restored there, and node1's own record of what it echoed (the
+# application's state) sends the client what it lacks. The client
 # must see every octet once, in order, and no reset; the modules' counters and flow tables must say what
 # happened; bad requests get clear errors.
 . "$GECKO_REPO/tests/vm/lib/common.sh"
@@ -87,7 +92,7 @@ out=$(ctl 2 "take /dev/null")
 [[ $out == "error restore: "*"too short"* ]] || fail "empty state: $out"
 
 pretty "the client streams through node1"
-client env STREAM_STOP="$RUN/stop" "$GECKO_REPO/tests/vm/tools/stream-echo-client" $G 7000 $SIZE $RATE \
+client env STREAM_STOP="$RUN/stop" STREAM_PAUSE="$RUN/pause" "$GECKO_REPO/tests/vm/tools/stream-echo-client" $G 7000 $SIZE $RATE \
 	> "$GECKO_OUT/client.out" 2>&1 &
 CLIENT_PID=$!
 wait_for 30 bash -c "(( \$(socat - UNIX-CONNECT:$RUN/echo1.sock <<< stats | cut -d' ' -f2) > 262144 ))"
@@ -143,6 +148,37 @@ out=$(n1 gecko-ctl flow probe $G 7000 $CLIENT $port seq 1 ack 1 2>&1) && fail "a
 [[ $out == *"runs here"* ]] || fail "probe of a running connection: $out"
 out=$(n1 gecko-ctl flow probe fd00:a::99 7000 $CLIENT $port seq 1 ack 1 2>&1) && fail "a probe from no service's address was sent"
 [[ $out == *"no service"* ]] || fail "probe from no service's address: $out"
+
+pretty "recovery from a snapshot: node1 snapshots the connection, which goes on, then dies without a word"
+# ... its last echoes lost on the way: the client has less than node1 sent.
+SNAP=$RUN/snap.bin
+read -r _ _ suna _ srcv sts <<< "$(ok 1 "snap $SNAP")"
+echoing 1
+# Whatever way they take (straight to the client, or through the home agent).
+tc -n node1 qdisc replace dev eth0 root netem loss 100%
+sleep 0.5
+touch "$RUN/pause"
+# Node1 has read all the client sent once its count stays.
+settled() { local was; was=$(echoed 1); sleep 0.5; [[ $(echoed 1) == "$was" ]]; }
+wait_for 15 settled
+read -r _ _ _ nxt _ _ <<< "$(ok 1 "give $STATE")"
+ok 1 drop > /dev/null
+tc -n node1 qdisc del dev eth0 root
+probe=(seq $(((suna - (1 << 30)) & 0xffffffff)) ack $srcv timeout 10000)
+((sts == 0)) || probe+=(tsval $sts tsecr 0)
+n1 gecko-ctl flow probe $G 7000 $CLIENT $port "${probe[@]}" || fail "the probe was refused"
+wait_for 5 bash -c "[[ -n \$(ip netns exec node1 gecko-ctl flow show --json | jq '.[0].answer // empty') ]]"
+read -r aseq aack awin atsecr <<< "$(answer)"
+lacks=$(((nxt - aack) & 0xffffffff))
+pretty "the client answered: it expects $aack, $lacks octets short of what node1 sent; it has sent up to $aseq"
+((lacks > 0 && lacks < 1 << 31)) || fail "the client is not short of node1's lost echoes (it expects $aack, node1 sent up to $nxt)"
+read -r _ acked received resent <<< "$(ok 1 "recover $SNAP")"
+pretty "restored from the snapshot: the client has $acked octets and sent $received; node1's own record echoed $resent again"
+((resent >= lacks)) || fail "node1 echoed $resent octets again, the client lacked $lacks"
+rm "$RUN/pause"
+echoing 1
+out=$(ctl 1 "recover $SNAP")
+expect_eq "recover beside a connection" "$out" "error a connection is here already"
 
 kill -0 $CLIENT_PID 2> /dev/null || fail "the stream ended before the handoffs: $(cat "$GECKO_OUT/client.out")"
 pretty "the stream completes"

@@ -13,7 +13,14 @@
  * milliseconds later, never thaws it); "drop" drops it (handed off);
  * "thaw" thaws it (rolled back); "take FILE" restores a connection from
  * FILE, frozen; "resume" thaws the connection taken and echoes on it;
- * "abort" drops the connection taken; "stats" tells the octets echoed;
+ * "abort" drops the connection taken; "snap FILE" writes a snapshot of
+ * the running connection to FILE ("ok SIZE SND_UNA SND_NXT RCV_NXT
+ * TS_VAL", as give); "recover FILE" restores the connection from the
+ * snapshot in FILE at the numbers of its probe's answer and resumes it
+ * ("ok ACKED RECEIVED RESENT": what the client has, what it sent, and
+ * the octets echoed again from the server's own record), or resets it
+ * when the octets the client sent are not all the ones the server read
+ * ("error cannot resume: ..."); "stats" tells the octets echoed;
  * "state" tells the connection's TCP state and the error its socket
  * reports ("ok established 0", "ok close 103"); "unfrozen" echoes on a
  * connection the module thawed by itself (its timeout, or its unload);
@@ -32,10 +39,11 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <linux/tcp.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <string>
+#include <string_view>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -68,6 +76,16 @@ private:
 	int fd_;
 };
 
+std::vector<std::byte> read_file(const std::string &file)
+{
+	std::ifstream in(file, std::ios::binary);
+	std::vector<char> raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+	std::vector<std::byte> out(raw.size());
+
+	std::memcpy(out.data(), raw.data(), raw.size());
+	return out;
+}
+
 [[noreturn]] void die(const char *what)
 {
 	std::fprintf(stderr, "gecko-handoff-echo: %s: %s\n", what, std::strerror(errno));
@@ -89,6 +107,51 @@ bool send_all(int fd, const char *data, size_t len)
 	return true;
 }
 
+/* TCP states as tcpi_state has them (the kernel's net/tcp_states.h). */
+constexpr int tcp_established = 1;
+constexpr int tcp_close = 7;
+
+/* tcpi_bytes_acked and tcpi_bytes_received of @fd. */
+bool counts(int fd, unsigned long long &acked, unsigned long long &received)
+{
+	tcp_info info{};
+	socklen_t len = sizeof(info);
+
+	if (::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len))
+		return false;
+	acked = info.tcpi_bytes_acked;
+	received = info.tcpi_bytes_received;
+	return true;
+}
+
+std::string numbers(std::size_t size, const gecko::TcpState &st)
+{
+	return "ok " + std::to_string(size) + ' ' + std::to_string(st.write_seq - st.outq_len) + ' ' +
+	       std::to_string(st.write_seq - st.unsq_len) + ' ' + std::to_string(st.rcv_nxt) + ' ' +
+	       std::to_string(st.flags & gecko::TcpState::timestamps ? st.ts_val : 0);
+}
+
+/*
+ * What the application wrote and read, by offset from the connection's
+ * start: its own record, which a recovery resumes from.
+ */
+struct Record {
+	static constexpr std::size_t keep = 64 << 20;
+
+	std::string written;		/* the last octets written, up to keep */
+	unsigned long long written_from = 0;	/* the offset of written's first */
+	unsigned long long read_to = 0;		/* the octets read */
+
+	void wrote(const char *data, std::size_t len)
+	{
+		written.append(data, len);
+		if (written.size() > keep) {
+			written_from += written.size() - keep / 2;
+			written.erase(0, written.size() - keep / 2);
+		}
+	}
+};
+
 struct Server {
 	explicit Server(gecko::Client client) : gecko(std::move(client)) {}
 
@@ -97,7 +160,17 @@ struct Server {
 	bool frozen = false;
 	Fd taken;		/* restored, frozen, not resumed yet */
 	std::vector<std::byte> taken_state;
+	Record record, taken_record;
 	unsigned long long echoed = 0;
+
+	void accepted(Fd fd)
+	{
+		unsigned long long acked = 0, received = 0;
+
+		counts(fd.get(), acked, received);
+		record = Record{{}, acked, received};
+		conn = std::move(fd);
+	}
 
 	std::string give(const std::string &file)
 	{
@@ -116,9 +189,67 @@ struct Server {
 		auto st = gecko::parse_tcp_state(*state);
 		if (!st)
 			return "error " + st.error().describe();
-		return "ok " + std::to_string(state->size()) + ' ' + std::to_string(st->write_seq - st->outq_len) + ' ' +
-		       std::to_string(st->write_seq - st->unsq_len) + ' ' + std::to_string(st->rcv_nxt) + ' ' +
-		       std::to_string(st->flags & gecko::TcpState::timestamps ? st->ts_val : 0);
+		return numbers(state->size(), *st);
+	}
+
+	std::string snap(const std::string &file)
+	{
+		sockaddr_in6 local{}, remote{};
+		socklen_t len = sizeof(local), rlen = sizeof(remote);
+
+		if (!conn || frozen)
+			return "error no running connection";
+		if (::getsockname(conn.get(), reinterpret_cast<sockaddr *>(&local), &len) ||
+		    ::getpeername(conn.get(), reinterpret_cast<sockaddr *>(&remote), &rlen))
+			return std::string("error ") + std::strerror(errno);
+		auto state = gecko.snapshot_socket(local.sin6_addr, ntohs(local.sin6_port), remote.sin6_addr,
+						   ntohs(remote.sin6_port));
+		if (!state)
+			return "error snapshot: " + state.error().describe();
+		std::ofstream out(file, std::ios::binary | std::ios::trunc);
+		out.write(reinterpret_cast<const char *>(state->data()), state->size());
+		if (!out.flush())
+			return "error cannot write " + file;
+		auto st = gecko::parse_tcp_state(*state);
+		if (!st)
+			return "error " + st.error().describe();
+		return numbers(state->size(), *st);
+	}
+
+	/* A crash's other side: the connection, gone from here, restored from a snapshot. */
+	std::string recover(const std::string &file)
+	{
+		if (conn || taken)
+			return "error a connection is here already";
+		auto snapshot = read_file(file);
+		Fd fd(::socket(AF_INET6, SOCK_STREAM, 0));
+		unsigned long long acked = 0, received = 0;
+
+		if (!fd)
+			return std::string("error socket: ") + std::strerror(errno);
+		if (auto r = gecko.restore_socket(fd.get(), snapshot); !r)
+			return "error restore: " + r.error().describe();
+		counts(fd.get(), acked, received);
+		std::string why;
+		if (received != record.read_to)
+			why = "the client sent " + std::to_string(received) + " octets, " + std::to_string(record.read_to) +
+			      " were read";
+		else if (acked < record.written_from || acked > record.written_from + record.written.size())
+			why = "the client has " + std::to_string(acked) + " octets, the record " +
+			      std::to_string(record.written_from) + " to " +
+			      std::to_string(record.written_from + record.written.size());
+		if (auto r = gecko.thaw_socket(fd.get()); !r)
+			return "error thaw: " + r.error().describe();
+		if (!why.empty()) {
+			linger reset{1, 0};
+			::setsockopt(fd.get(), SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
+			return "error cannot resume: " + why;
+		}
+		auto again = std::string_view(record.written).substr(acked - record.written_from);
+		if (!send_all(fd.get(), again.data(), again.size()))
+			return std::string("error resend: ") + std::strerror(errno);
+		conn = std::move(fd);
+		return "ok " + std::to_string(acked) + ' ' + std::to_string(received) + ' ' + std::to_string(again.size());
 	}
 
 	std::string commit(const std::string &ms)
@@ -141,8 +272,8 @@ struct Server {
 		if (::getsockopt(conn.get(), IPPROTO_TCP, TCP_INFO, &info, &len) ||
 		    ::getsockopt(conn.get(), SOL_SOCKET, SO_ERROR, &err, &err_len))
 			return std::string("error getsockopt: ") + std::strerror(errno);
-		return std::string("ok ") + (info.tcpi_state == TCP_ESTABLISHED ? "established" :
-					    info.tcpi_state == TCP_CLOSE	  ? "close" :
+		return std::string("ok ") + (info.tcpi_state == tcp_established ? "established" :
+					    info.tcpi_state == tcp_close	  ? "close" :
 										    "other") +
 		       " " + std::to_string(err);
 	}
@@ -172,17 +303,20 @@ struct Server {
 	{
 		if (conn || taken)
 			return "error a connection is here already";
-		std::ifstream in(file, std::ios::binary);
-		std::vector<char> raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-		if (!in && !in.eof())
-			return "error cannot read " + file;
-		taken_state.resize(raw.size());
-		std::memcpy(taken_state.data(), raw.data(), raw.size());
+		taken_state = read_file(file);
 		Fd fd(::socket(AF_INET6, SOCK_STREAM, 0));
 		if (!fd)
 			return std::string("error socket: ") + std::strerror(errno);
 		if (auto r = gecko.restore_socket(fd.get(), taken_state); !r)
 			return "error restore: " + r.error().describe();
+		/* The donor's record starts with what its send queue held; the receive queue is read after the thaw. */
+		auto st = gecko::parse_tcp_state(taken_state);
+		if (!st)
+			return "error " + st.error().describe();
+		auto sent = gecko::sent_queue(*st, taken_state), unsent = gecko::unsent_queue(*st, taken_state);
+		taken_record = Record{{}, st->bytes_sent - st->outq_len, st->bytes_received - st->inq_len};
+		taken_record.wrote(reinterpret_cast<const char *>(sent.data()), sent.size());
+		taken_record.wrote(reinterpret_cast<const char *>(unsent.data()), unsent.size());
 		taken = std::move(fd);
 		return "ok";
 	}
@@ -194,6 +328,7 @@ struct Server {
 		if (auto r = gecko.thaw_socket(taken.get()); !r)
 			return "error resume: " + r.error().describe();
 		conn = std::move(taken);
+		record = std::move(taken_record);
 		return "ok";
 	}
 
@@ -244,6 +379,10 @@ struct Server {
 			return resume();
 		if (verb == "abort")
 			return abort();
+		if (verb == "snap")
+			return snap(arg);
+		if (verb == "recover")
+			return recover(arg);
 		if (verb == "stats")
 			return "ok " + std::to_string(echoed);
 		return "error unknown command";
@@ -263,6 +402,8 @@ struct Server {
 			return false;
 		}
 		echoed += n;
+		record.read_to += n;
+		record.wrote(buf, n);
 		return send_all(conn.get(), buf, n);
 	}
 };
@@ -327,7 +468,7 @@ int main(int argc, char **argv)
 		if (pfd[0].revents & POLLIN) {
 			Fd fd(::accept(tcp.get(), nullptr, nullptr));
 			if (fd && !srv.conn && !srv.taken)
-				srv.conn = std::move(fd);
+				srv.accepted(std::move(fd));
 		}
 		if (pfd[1].revents & POLLIN) {
 			Fd peer(::accept(ctl.get(), nullptr, nullptr));
