@@ -127,6 +127,20 @@ TEST(ClusterConfig, DefaultsAndUnits)
 	EXPECT_EQ(c->security.key_file, "/k");
 }
 
+TEST(ClusterConfig, MirroringToBackups)
+{
+	auto c = parse_cluster(edit(9, "heartbeat-misses = 4\nmirror-period = 500ms") + "backup = node1\n",
+			       "/etc/gecko/test.conf");
+
+	ASSERT_TRUE(c) << c.error().message;
+	EXPECT_EQ(c->mirror_period, std::chrono::milliseconds(500));
+	EXPECT_EQ(c->members[0].backup, "") << "the next member in the file's order";
+	EXPECT_EQ(c->members[2].backup, "node1");
+	auto defaults = parse_cluster(good, "/etc/gecko/test.conf");
+	ASSERT_TRUE(defaults) << defaults.error().message;
+	EXPECT_EQ(defaults->mirror_period, std::chrono::milliseconds(1000));
+}
+
 TEST(ClusterConfig, TheProximityPolicysNetworks)
 {
 	auto c = parse_cluster(edit(11, "policy = proximity\nproximity-prefix = 48"), "/etc/gecko/gecko.conf");
@@ -210,6 +224,11 @@ const Broken broken[] = {
 	 "after it"},
 	{"too short", edit(8, "heartbeat-period = 10ms"),
 	 "8: heartbeat-period: '10ms' is out of range (50 ms to 60000 ms)"},
+	{"unknown member's backup", good + "backup = node9\n",
+	 "22: member.node3.backup: 'node9' is not a member (members: node1, node2, node3)"},
+	{"its own backup", good + "backup = node3\n", "22: member.node3.backup: a member cannot be its own backup"},
+	{"mirrors too often", edit(9, "mirror-period = 10ms"),
+	 "9: mirror-period: '10ms' is out of range (100 ms to 60000 ms)"},
 	{"lifetime too long", edit(10, "registration-lifetime = 300000"),
 	 "10: registration-lifetime: '300000' is out of range (4 s to 262140 s)"},
 	{"unknown policy", edit(11, "policy = fastest"),

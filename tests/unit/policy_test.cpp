@@ -34,7 +34,7 @@ protected:
 	{
 		for (int k = 1; k <= 3; k++)
 			members_.push_back({"node" + std::to_string(k), addr("fd00:1" + std::to_string(k) + "::2"),
-					    static_cast<unsigned>(k)});
+					    static_cast<unsigned>(k), {}});
 		for (const auto &m : members_)
 			candidates_.push_back({&m, m.name == "node1", 0, 0, {}});
 	}

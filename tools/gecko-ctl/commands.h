@@ -104,6 +104,7 @@ int cmd_members(const Invocation &inv);
 int cmd_programs(const Invocation &inv);
 int cmd_join(const Invocation &inv);
 int cmd_proximity(const Invocation &inv);
+int cmd_backups(const Invocation &inv);
 int cmd_leave(const Invocation &inv);
 int cmd_drain(const Invocation &inv);
 int cmd_handoff(const Invocation &inv);

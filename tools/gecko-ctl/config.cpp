@@ -222,6 +222,73 @@ int cmd_proximity(const Invocation &inv)
 	return exit_ok;
 }
 
+int cmd_backups(const Invocation &inv)
+{
+	expect_no_arguments(inv);
+	auto control = connect_agent();
+	if (!control)
+		return report(inv, control.error());
+	auto b = control->backups();
+	if (!b)
+		return report(inv, b.error());
+	if (!inv.json) {
+		if (b->backup)
+			inv.out << "mirrors " << b->mirrored << " connection" << (b->mirrored == 1 ? "" : "s") << " to "
+				<< *b->backup << '\n';
+		else
+			inv.out << "mirrors nothing: no other member is alive\n";
+		for (const auto &m : b->members)
+			inv.out << "holds " << m.connections << " mirror" << (m.connections == 1 ? "" : "s") << " of "
+				<< m.member << ", the oldest " << m.oldest.count() << " ms old\n";
+		for (const auto &h : b->held)
+			inv.out << "  " << std::left << std::setw(12) << h.member << ' ' << format_address(h.client)
+				<< " port " << h.client_port << " -> " << h.port << ", " << h.age.count() << " ms old\n";
+		return exit_ok;
+	}
+	JsonWriter w(inv.out);
+	w.begin_object();
+	/* No "backup" while no other member is alive. */
+	if (b->backup) {
+		w.key("backup");
+		w.value(*b->backup);
+	}
+	w.key("mirrored");
+	w.value(std::uint64_t{b->mirrored});
+	w.key("members");
+	w.begin_array();
+	for (const auto &m : b->members) {
+		w.begin_object();
+		w.key("member");
+		w.value(m.member);
+		w.key("connections");
+		w.value(std::uint64_t{m.connections});
+		w.key("oldest_ms");
+		w.value(static_cast<std::uint64_t>(m.oldest.count()));
+		w.end_object();
+	}
+	w.end_array();
+	w.key("held");
+	w.begin_array();
+	for (const auto &h : b->held) {
+		w.begin_object();
+		w.key("member");
+		w.value(h.member);
+		w.key("client");
+		w.value(format_address(h.client));
+		w.key("client_port");
+		w.value(std::uint64_t{h.client_port});
+		w.key("port");
+		w.value(std::uint64_t{h.port});
+		w.key("age_ms");
+		w.value(static_cast<std::uint64_t>(h.age.count()));
+		w.end_object();
+	}
+	w.end_array();
+	w.end_object();
+	inv.out << '\n';
+	return exit_ok;
+}
+
 int cmd_programs(const Invocation &inv)
 {
 	expect_no_arguments(inv);

@@ -209,6 +209,33 @@ struct Distance {
 	std::chrono::microseconds rtt{};
 };
 
+/* A connection of G a member mirrored to this node, for its recovery. */
+struct MirrorHeld {
+	std::string member;			/* whose */
+	in6_addr client{};
+	std::uint16_t client_port = 0;
+	std::uint16_t port = 0;			/* G's */
+	std::chrono::milliseconds age{};	/* since its last mirror */
+};
+
+/* The mirrors of one member's connections this node holds. */
+struct MirrorsOf {
+	std::string member;
+	std::uint32_t connections = 0;
+	std::chrono::milliseconds oldest{};	/* the age of the oldest mirror */
+};
+
+/* What a node mirrors to its backup, and what it holds of the other members' (Control::backups). */
+struct Backups {
+	/* Mirrors listed one by one at most: the reply stays one message. */
+	static constexpr std::size_t max_listed = 256;
+
+	std::optional<std::string> backup;	/* the member it mirrors to now; none while no other is alive */
+	std::uint32_t mirrored = 0;		/* its connections mirrored there */
+	std::vector<MirrorsOf> members;		/* each member's whose mirrors it holds */
+	std::vector<MirrorHeld> held;		/* the first max_listed of those mirrors */
+};
+
 /* The states by the names the agent and gecko-ctl print. */
 inline constexpr std::pair<MemberStatus::State, std::string_view> member_states[] = {
 	{MemberStatus::State::self, "self"},
@@ -273,6 +300,8 @@ public:
 	 * agent (the proximity policy's measure): those that measured it.
 	 */
 	Result<std::vector<Distance>> proximity(const in6_addr &client);
+	/* Where this node mirrors its connections, and the mirrors it holds of the others'; EOPNOTSUPP without a cluster. */
+	Result<Backups> backups();
 	/*
 	 * Adds a member the cluster file does not list, until leave() or the
 	 * agent stops: it gets heartbeats, its own count, and (on a contact

@@ -17,6 +17,7 @@
  *
  *	[member.node1]
  *	address = fd00:11::2		# its care-of address
+ *	backup = node2			# where its connections are mirrored
  *
  * Every error names the file, the line and the key, as
  * "FILE:LINE: KEY: why", and is EINVAL (ENOENT or EACCES for a file that
@@ -42,6 +43,8 @@ struct Member {
 	std::string name;	/* letters, digits, '-' and '_': at most 32 */
 	in6_addr address{};	/* its care-of address, where the node channel reaches it */
 	unsigned weight = 1;	/* its share under the weighted policy */
+	/* The member its connections are mirrored to; empty: the next one in the file's order. */
+	std::string backup;
 };
 
 struct Cluster {
@@ -55,6 +58,8 @@ struct Cluster {
 	std::vector<Member> members;	/* in the file's order */
 	std::chrono::milliseconds heartbeat_period{1000};
 	unsigned heartbeat_misses = 3;
+	/* How often each connection's mirror is renewed at its node's backup. */
+	std::chrono::milliseconds mirror_period{1000};
 	std::chrono::seconds registration_lifetime{420};	/* asked of the home agent */
 	std::string policy = "random";	/* one of policy_names (gecko/policy.h) */
 	/* The proximity policy takes clients whose addresses share this many leading bits for one network. */

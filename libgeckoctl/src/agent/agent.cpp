@@ -81,8 +81,10 @@ Result<std::unique_ptr<Agent>> Agent::open(Config config)
 	if (!signalling)
 		return std::unexpected(signalling.error());
 	d.signalling = std::move(*signalling);
-	if (self)
+	if (self) {
 		d.membership = std::make_unique<Membership>(d.config.cluster, *self, *d.transport, d.counters, log);
+		d.mirrors = std::make_unique<Mirrors>(d.kernel, *d.transport, d.config.cluster, *self, log);
+	}
 	d.attach(nullptr);
 	/* The module remembers which services this node is the contact node of. */
 	d.signalling->resume_registrations();
@@ -131,6 +133,7 @@ Result<void> Agent::Impl::run(int stop_fd)
 		if (membership) {
 			measure(now);
 			membership->tick(now, connections(), mode());
+			mirror(now);
 			/* For gecko::Node::members(): a tenth of a second old at most, not remade at every wake-up. */
 			if (app && now >= members_published + std::chrono::milliseconds(100)) {
 				auto members = membership->status(now);
@@ -152,6 +155,16 @@ void Agent::Impl::measure(Clock::time_point now)
 	std::lock_guard guard(app->lock);
 	for (int fd : app->conns)
 		proximity.measure(fd, now);
+}
+
+void Agent::Impl::mirror(Clock::time_point now)
+{
+	std::vector<int> conns;
+	if (app) {
+		std::lock_guard guard(app->lock);
+		conns.assign(app->conns.begin(), app->conns.end());
+	}
+	mirrors->tick(now, conns, membership->backup());
 }
 
 void Agent::Impl::control_message(std::uint64_t conn, const wire::Message &msg)
@@ -200,11 +213,14 @@ void Agent::Impl::control_message(std::uint64_t conn, const wire::Message &msg)
 	case wire::Type::leave:
 	case wire::Type::proximity:
 	case wire::Type::drain:
+	case wire::Type::backups:
 		if (!membership) {
 			Error error{EOPNOTSUPP, "this agent runs without a cluster configuration (--cluster)"};
 			transport->send(conn, control_reply(&error));
 			return;
 		}
+		if (msg.type() == wire::Type::backups)
+			return backups(conn);
 		if (msg.type() != wire::Type::drain)
 			return membership->control(conn, msg);
 		return handoffs->control(conn, msg);
@@ -233,10 +249,43 @@ void Agent::Impl::peer_message(std::uint64_t conn, const in6_addr &node, const w
 			return membership->heartbeat(node, msg, Clock::now());
 		/* A node that is not in a cluster ignores heartbeats. */
 		return;
+	case wire::Type::mirror:
+	case wire::Type::mirror_gone: {
+		const Member *member = membership ? membership->member_at(node) : nullptr;
+		if (!member) {
+			counters.peer_errors++;
+			return;
+		}
+		if (auto kept = mirrors->store().heard(member->name, msg, Clock::now()); !kept) {
+			counters.peer_errors++;
+			log("member " + member->name + ": " + kept.error().describe());
+		}
+		return;
+	}
 	default:
 		/* gecko-ctl's requests are not a peer's to make. */
 		counters.peer_errors++;
 	}
+}
+
+void Agent::Impl::backups(std::uint64_t conn)
+{
+	auto status = mirrors->status(Clock::now());
+	/*
+	 * backup NAME|- MIRRORED, then members MEMBER CONNECTIONS OLDEST_MS
+	 * for each member whose mirrors are held, and held MEMBER CLIENT
+	 * CLIENT_PORT PORT AGE_MS for each listed
+	 */
+	std::string lines = "backup " + status.backup.value_or("-") + ' ' + std::to_string(status.mirrored) + '\n';
+	for (const auto &m : status.members)
+		lines += "member " + m.member + ' ' + std::to_string(m.connections) + ' ' +
+			 std::to_string(m.oldest.count()) + '\n';
+	for (const auto &h : status.held)
+		lines += "held " + h.member + ' ' + text(h.client) + ' ' + std::to_string(h.client_port) + ' ' +
+			 std::to_string(h.port) + ' ' + std::to_string(h.age.count()) + '\n';
+	wire::Message reply(wire::Type::reply);
+	reply.put_u32(wire::Attr::error, 0).put(wire::Attr::records, lines);
+	transport->send(conn, reply);
 }
 
 wire::Mode Agent::Impl::mode()

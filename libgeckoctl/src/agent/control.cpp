@@ -298,6 +298,41 @@ Result<std::vector<Distance>> Control::proximity(const in6_addr &client)
 	return records(exchange(fd_, req), parse_distance, "the node agent sent a malformed distance line");
 }
 
+Result<Backups> Control::backups()
+{
+	auto reply = exchange(fd_, wire::Message(wire::Type::backups));
+	if (!reply)
+		return std::unexpected(reply.error());
+	std::istringstream lines(reply->text(wire::Attr::records).value_or(""));
+	Backups out;
+	for (std::string line; std::getline(lines, line);) {
+		std::istringstream in(line);
+		std::string kind, name, client;
+		long long a = -1, b = -1, c = -1;
+		bool ok = false;
+
+		in >> kind >> name;
+		if (kind == "backup" && in >> a && a >= 0) {
+			if (name != "-")
+				out.backup = name;
+			out.mirrored = static_cast<std::uint32_t>(a);
+			ok = true;
+		} else if (kind == "member" && in >> a >> b && a >= 0 && b >= 0) {
+			out.members.push_back({name, static_cast<std::uint32_t>(a), std::chrono::milliseconds(b)});
+			ok = true;
+		} else if (kind == "held" && in >> client >> a >> b >> c && a > 0 && a <= 0xffff && b > 0 &&
+			   b <= 0xffff && c >= 0) {
+			auto address = parse_address(client);
+			if ((ok = address.has_value()))
+				out.held.push_back({name, *address, static_cast<std::uint16_t>(a),
+						    static_cast<std::uint16_t>(b), std::chrono::milliseconds(c)});
+		}
+		if (!ok)
+			return fail(EPROTO, "the node agent sent a malformed backups line");
+	}
+	return out;
+}
+
 /* A request whose reply says only whether it was done. */
 static Result<void> done(Result<wire::Message> reply)
 {

@@ -14,6 +14,7 @@
 
 #include "agent/handoffs.h"
 #include "agent/membership.h"
+#include "agent/mirrors.h"
 #include "agent/signalling.h"
 #include "agent/transport.h"
 
@@ -30,6 +31,7 @@ struct Agent::Impl final : Transport::Handler, Signalling::Listener {
 	std::unique_ptr<Signalling> signalling;
 	std::unique_ptr<Handoffs> handoffs;
 	std::unique_ptr<Membership> membership;	/* with a cluster only */
+	std::unique_ptr<Mirrors> mirrors;	/* with membership */
 	std::shared_ptr<AppLink> app;
 	Clock::time_point members_published;	/* last copied to app->members */
 	Clock::time_point next_measure;		/* of the application's connections' round trips */
@@ -50,6 +52,10 @@ struct Agent::Impl final : Transport::Handler, Signalling::Listener {
 	std::uint32_t connections();
 	/* Each heartbeat period: the round trips of the application's connections, for the proximity policy. */
 	void measure(Clock::time_point now);
+	/* gecko-ctl backups. */
+	void backups(std::uint64_t conn);
+	/* Every turn: the application's connections mirrored to this node's backup. */
+	void mirror(Clock::time_point now);
 	/* What the application does: serve, drain, or nothing once it left. */
 	wire::Mode mode();
 

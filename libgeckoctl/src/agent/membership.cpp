@@ -164,7 +164,7 @@ Result<void> Membership::join(const std::string &name, const in6_addr &address, 
 		if (m->name == name || same(m->address, address))
 			return fail(EEXIST, m->name == name ? name + " is a member already"
 							    : text(address) + " is " + m->name + "'s address already");
-	auto &m = joined_.emplace_back(Member{name, address, weight});
+	auto &m = joined_.emplace_back(Member{name, address, weight, {}});
 	peers_.push_back({&m, MemberStatus::State::unknown, std::nullopt, 0, 0});
 	/* It hears from this node at once, not a period later. */
 	next_beat_.reset();
@@ -186,6 +186,29 @@ Result<void> Membership::leave(const std::string &name)
 	log("member " + name + " (" + text(it->address) + ") was told to leave");
 	joined_.erase(it);
 	return {};
+}
+
+const Member *Membership::backup() const
+{
+	auto all = members();
+	auto self = std::ranges::find(all, &self_) - all.begin();
+	auto named = self_.backup.empty() ? all.end() : std::ranges::find(all, self_.backup, &Member::name);
+	std::size_t first = named != all.end() ? named - all.begin() : (self + 1) % all.size();
+
+	for (std::size_t i = 0; i < all.size(); i++) {
+		const auto *m = all[(first + i) % all.size()];
+		if (m == &self_)
+			continue;
+		if (std::ranges::find(peers_, m, &Peer::member)->state == MemberStatus::State::alive)
+			return m;
+	}
+	return nullptr;
+}
+
+const Member *Membership::member_at(const in6_addr &node) const
+{
+	auto at = std::ranges::find_if(peers_, [&](const Peer &p) { return same(p.member->address, node); });
+	return at == peers_.end() ? nullptr : at->member;
 }
 
 std::vector<const Member *> Membership::members() const

@@ -57,6 +57,15 @@ public:
 	Result<void> leave(const std::string &name);
 
 	std::vector<MemberStatus> status(Clock::time_point now) const;
+	/*
+	 * Where this node's connections are mirrored: the member its section
+	 * names, or the next one in the file's order (then those joined,
+	 * round again), or the first one alive after it; none while no other
+	 * member is alive.
+	 */
+	const Member *backup() const;
+	/* The member whose care-of address is @node; none for another node. */
+	const Member *member_at(const in6_addr &node) const;
 	/* The members' distances to the clients' networks: this node measures, programs look up. */
 	Proximity &proximity() const { return *proximity_; }
 

@@ -64,6 +64,11 @@ enum class Type : std::uint16_t {
 	heartbeat = 24,		/* connections, [mode], [distances]: the sender is alive and serves that many */
 	/* Control again. */
 	proximity = 25,		/* client -> records: each member's distance to its network */
+	/* Mirroring (agent/mirrors.h), a member to its backup. */
+	mirror = 26,		/* data: a connection's snapshot (GECKO_TCP_STATE_F_SNAPSHOT) */
+	mirror_gone = 27,	/* client, ports: the connection ended or left the sender */
+	/* Control again. */
+	backups = 28,		/* -> records: this node's backup, and the mirrors it holds */
 };
 
 /* A handoff_reply's answer. */
@@ -105,6 +110,7 @@ enum class Attr : std::uint16_t {
 	connections = 20,	/* 32 bits */
 	mode = 21,		/* 8 bits, enum Mode */
 	distances = 22,		/* networks the sender measured, 20 octets each (agent/proximity.h) */
+	ports = 23,		/* 32 bits: G's port, then the client's, 16 bits each */
 	/* 64 bits each: the agent's counters, in the order of struct agent::Counters. */
 	counter_base = 32,
 };

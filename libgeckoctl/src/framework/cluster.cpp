@@ -209,6 +209,10 @@ void Parser::global(const Section &section, Cluster &c)
 			 c.heartbeat_period = duration(e, false, std::chrono::milliseconds(50), std::chrono::minutes(1));
 		 }},
 		{"heartbeat-misses", [&](const Entry &e) { c.heartbeat_misses = number(e, 1, 100); }},
+		{"mirror-period",
+		 [&](const Entry &e) {
+			 c.mirror_period = duration(e, false, std::chrono::milliseconds(100), std::chrono::minutes(1));
+		 }},
 		{"proximity-prefix", [&](const Entry &e) { c.proximity_prefix = number(e, 16, 128); }},
 		{"registration-lifetime",
 		 [&](const Entry &e) {
@@ -259,6 +263,8 @@ Member Parser::member(const Section &section)
 			address_entry = &e;
 		} else if (key == "weight") {
 			m.weight = number(e, 1, 1000);
+		} else if (key == "backup") {
+			m.backup = e.value;
 		} else {
 			fail(e.line, e.key, "unknown key");
 		}
@@ -296,6 +302,16 @@ void Parser::check(Cluster &c)
 		fail(where("contact")->line, "contact", "'" + c.contact + "' is not a member (members: " +
 								 members() + ")");
 
+	for (const auto &m : c.members) {
+		auto key = std::string(member_prefix) + m.name + ".backup";
+
+		if (m.backup.empty())
+			continue;
+		if (!c.member(m.backup))
+			fail(where(key)->line, key, "'" + m.backup + "' is not a member (members: " + members() + ")");
+		if (m.backup == m.name)
+			fail(where(key)->line, key, "a member cannot be its own backup");
+	}
 	for (std::size_t i = 0; i < c.backups.size(); i++) {
 		const auto &name = c.backups[i];
 		auto line = backups_[i]->line;

@@ -199,7 +199,7 @@ std::vector<agent::MemberStatus> Framework::refresh_joined()
 	});
 	for (const auto &m : members)
 		if (m.joined)
-			joined.insert_or_assign(m.name, Member{m.name, m.address, m.weight});
+			joined.insert_or_assign(m.name, Member{m.name, m.address, m.weight, {}});
 	return members;
 }
 

@@ -11,8 +11,12 @@
 #   - node3's program starts (it joins at runtime): once node1 sees it alive,
 #     30 new clients go 10 to each node;
 #   - 30 sessions of 60 s (a line at a time, no H) are placed 10 per node;
+#     each node mirrors its 10 to the next member in the file's order
+#     (gecko-ctl backups), none older than the mirror period allows;
 #     gecko-ctl drain on node2 moves its 10 to the others and node2 leaves:
 #     node1 sees it "left", 30 new clients go to node1 and node3 only;
+#     node1 mirrors to node3 from then on, and neither node2 nor node3
+#     holds a mirror of what moved;
 #   - drain is refused on the contact node, which places the clients, and
 #     the others still see it alive;
 #   - node2's program restarted: it rejoins, and 30 new clients go 10 to
@@ -63,6 +67,13 @@ served() {
 	done < <(grep -so "^serving ${PREFIX}[0-9a-f]*" "${LOG[$1]}")
 	echo $n
 }
+# mirrors_of K J: how many of node J's connections node K holds the mirrors of; backup_of K: node K's backup.
+mirrors_of() {
+	ip netns exec node$1 gecko-ctl backups --json |
+		jq "[.members[] | select(.member == \"node$2\") | .connections] | add // 0"
+}
+mirrored() { [[ $(mirrors_of "$1" "$2") == "$3" ]]; }
+backup_of() { ip netns exec node$1 gecko-ctl backups --json | jq -r '.backup // "-"'; }
 # clients FIRST COUNT WANT1 WANT2 WANT3: COUNT new clients, one line each; node K serves WANTK of them.
 clients() {
 	local k last=$(($1 + $2 - 1)) want=("" "$3" "$4" "$5")
@@ -96,11 +107,26 @@ SESSIONS=$!
 all_placed() { (($(served 1 $1 $2) + $(served 2 $1 $2) + $(served 3 $1 $2) == $2 - $1 + 1)); }
 wait_for 30 all_placed 51 80
 on2=$(served 2 51 80)
+pretty "each node mirrors its sessions to the next member in the file's order"
+for k in 1 2 3; do
+	expect_eq "node$k's backup" "$(backup_of $k)" node$((k % 3 + 1))
+	wait_for 5 mirrored $((k % 3 + 1)) $k "$(served $k 51 80)"
+	ip netns exec node$((k % 3 + 1)) gecko-ctl backups --json |
+		jq -e "[.members[] | select(.member == \"node$k\") | .oldest_ms] | all(. < 2500)" > /dev/null ||
+		fail "node$k's mirrors are older than their period allows: $(ip netns exec node$((k % 3 + 1)) gecko-ctl backups)"
+done
 drained=$(ip netns exec node2 timeout 60 gecko-ctl drain) || fail "node2's drain failed: $drained"
 pretty "node2: $drained"
 [[ $drained == "moved $on2 client(s), $on2 connection(s), in "* ]] || fail "node2 drained '$drained', not its $on2 sessions"
 wait_for 10 is_state 1 2 left
 wait_for 10 is_state 3 2 left
+pretty "node2 left: node1 mirrors to node3, and node2 and node3 forget what moved"
+expect_eq "node1's backup" "$(backup_of 1)" node3
+wait_for 5 mirrored 3 2 0
+wait_for 5 mirrored 2 1 0
+all_mirrored() { (($(mirrors_of 3 1) + $(mirrors_of 1 3) == 30)); }
+wait_for 5 all_mirrored
+ip netns exec node3 gecko-ctl backups
 clients 81 30 15 0 15
 
 pretty "the contact node does not drain"

@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * What a backup keeps of the members' mirrors (agent/mirrors.h): the last
+ * snapshot of each connection, forgotten when it ends, and nothing a
+ * malformed, foreign or excess mirror could add.
+ */
+
+#include "agent/mirrors.h"
+#include "bytes.h"
+
+#include <gecko/address.h>
+
+#include <gtest/gtest.h>
+
+#include <linux/gecko.h>
+
+#include <cerrno>
+#include <string>
+
+namespace gecko::agent {
+namespace {
+
+using std::chrono::milliseconds;
+
+in6_addr addr(const std::string &text)
+{
+	return *parse_address(text);
+}
+
+/* A snapshot of G's connection from fd00:c::2 port @client_port to port 80, rcv_nxt @rcv_nxt. */
+Bytes snapshot(std::uint16_t client_port, std::uint32_t rcv_nxt = 0x10203040, const char *local = "fd00000a")
+{
+	Bytes b = hex("0001 0088 | 00000027 |"				/* version, hdr_len, SACK|WSCALE|TIMESTAMPS|SNAPSHOT */
+		      "01 | 07 | 07 | 00 | 05a0 | 0000 |"		/* ESTABLISHED, wscales, mss 1440 */
+		      "10203040 | 50607080 |"				/* rcv_nxt, write_seq */
+		      "00000000 | 00000005 | 00000002 |"		/* inq_len, outq_len, unsq_len */
+		      "a1b2c3d4 |"					/* ts_val */
+		      "11121314 | 00010000 | 00020000 | 00030000 | 10203001 |" /* the windows */
+		      "00004e20 | 00001388 | 00030d40 |"		/* srtt, rttvar, rto */
+		      "00000000 00000010 | 00000000 00000020 |"		/* bytes_sent, bytes_received */
+		      "00000000 00000000 00000000 00000100 |"		/* local: set below */
+		      "fd00000c 00000000 00000000 00000002 |"		/* remote fd00:c::2 */
+		      "0050 | 0000 |"					/* ports: set below */
+		      "00015400 | 00020000 | 00000000");		/* snd_buf, rcv_buf */
+	Bytes l = hex(local);
+	std::copy(l.begin(), l.end(), b.begin() + 88);
+	b[122] = std::byte(client_port >> 8);
+	b[123] = std::byte(client_port & 0xff);
+	for (int i = 0; i < 4; i++)
+		b[16 + i] = std::byte(rcv_nxt >> (24 - 8 * i));
+	return b;
+}
+
+wire::Message mirror(const Bytes &snap)
+{
+	wire::Message m(wire::Type::mirror);
+	m.put(wire::Attr::data, snap);
+	return m;
+}
+
+wire::Message gone(std::uint16_t client_port)
+{
+	wire::Message m(wire::Type::mirror_gone);
+	m.put(wire::Attr::client, addr("fd00:c::2")).put_u32(wire::Attr::ports, 80U << 16 | client_port);
+	return m;
+}
+
+const MirroredConn conn40000{addr("fd00:c::2"), 40000, 80};
+
+class Store : public ::testing::Test {
+protected:
+	MirrorStore store_{addr("fd00:a::100")};
+	Clock::time_point t0_ = Clock::now();
+
+	Backups status(Clock::time_point now)
+	{
+		Backups b;
+		store_.status(b, now);
+		return b;
+	}
+};
+
+TEST_F(Store, KeepsTheLastMirrorOfEachConnection)
+{
+	ASSERT_TRUE(store_.heard("node2", mirror(snapshot(40000, 1)), t0_));
+	ASSERT_TRUE(store_.heard("node2", mirror(snapshot(40001)), t0_));
+	ASSERT_TRUE(store_.heard("node2", mirror(snapshot(40000, 2)), t0_ + milliseconds(300)));
+	ASSERT_TRUE(store_.heard("node3", mirror(snapshot(40000, 3)), t0_ + milliseconds(100)));
+
+	EXPECT_EQ(store_.mirror("node2", conn40000), snapshot(40000, 2)) << "the later mirror replaces the earlier";
+	EXPECT_EQ(store_.mirror("node3", conn40000), snapshot(40000, 3)) << "members' mirrors are apart";
+	auto b = status(t0_ + milliseconds(1000));
+	ASSERT_EQ(b.members.size(), 2u);
+	EXPECT_EQ(b.members[0].member, "node2");
+	EXPECT_EQ(b.members[0].connections, 2u);
+	EXPECT_EQ(b.members[0].oldest, milliseconds(1000));
+	EXPECT_EQ(b.members[1].connections, 1u);
+	ASSERT_EQ(b.held.size(), 3u);
+	EXPECT_EQ(b.held[0].member, "node2");
+	EXPECT_EQ(b.held[0].client_port, 40000);
+	EXPECT_EQ(b.held[0].port, 80);
+	EXPECT_EQ(b.held[0].age, milliseconds(700));
+}
+
+TEST_F(Store, ForgetsAConnectionThatEnded)
+{
+	ASSERT_TRUE(store_.heard("node2", mirror(snapshot(40000)), t0_));
+	ASSERT_TRUE(store_.heard("node2", mirror(snapshot(40001)), t0_));
+
+	ASSERT_TRUE(store_.heard("node2", gone(40000), t0_));
+	ASSERT_TRUE(store_.heard("node3", gone(40001), t0_)) << "another member's: nothing to forget";
+	ASSERT_TRUE(store_.heard("node4", gone(40001), t0_)) << "nothing held: nothing to forget";
+
+	EXPECT_TRUE(store_.mirror("node2", conn40000).empty());
+	auto b = status(t0_);
+	ASSERT_EQ(b.held.size(), 1u);
+	EXPECT_EQ(b.held[0].client_port, 40001);
+	ASSERT_EQ(b.members.size(), 1u) << "members with nothing held are not listed";
+}
+
+struct Refused {
+	const char *name;
+	wire::Message msg;
+	int code;
+	const char *says;
+};
+
+class StoreRefuses : public Store, public ::testing::WithParamInterface<Refused> {};
+
+TEST_P(StoreRefuses, AndKeepsNothing)
+{
+	const auto &c = GetParam();
+	ASSERT_TRUE(store_.heard("node2", mirror(snapshot(40000, 7)), t0_));
+
+	auto kept = store_.heard("node2", c.msg, t0_);
+
+	ASSERT_FALSE(kept);
+	EXPECT_EQ(kept.error().code, c.code);
+	EXPECT_NE(kept.error().describe().find(c.says), std::string::npos) << kept.error().describe();
+	EXPECT_EQ(store_.mirror("node2", conn40000), snapshot(40000, 7));
+	EXPECT_EQ(status(t0_).held.size(), 1u);
+}
+
+Bytes cut_short()
+{
+	Bytes b = snapshot(40000);
+	b.pop_back();
+	return b;
+}
+
+Bytes with_queues()
+{
+	Bytes b = snapshot(40000);
+	b[7] = std::byte{0x07};	/* no longer a snapshot: its 5 octets of queue are missing */
+	return b;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+	Cases, StoreRefuses,
+	::testing::Values(Refused{"no_data", wire::Message(wire::Type::mirror), EBADMSG, "attribute 13 is missing"},
+			  Refused{"cut_short", mirror(cut_short()),
+				  EBADMSG, "a mirror"},
+			  Refused{"with_queues", mirror(with_queues()), EBADMSG, "a mirror"},
+			  Refused{"not_of_g", mirror(snapshot(40000, 1, "fd00000b")), EINVAL, "not of G"},
+			  Refused{"gone_without_ports",
+				  wire::Message(wire::Type::mirror_gone).put(wire::Attr::client, addr("fd00:c::2")),
+				  EBADMSG, "attribute 23 is missing"}),
+	[](const auto &info) { return std::string(info.param.name); });
+
+TEST_F(Store, HoldsNoMoreThanItsBoundPerMember)
+{
+	for (std::uint32_t i = 0; i < MirrorStore::max_per_member; i++) {
+		auto snap = snapshot(static_cast<std::uint16_t>(1 + i % 60000));
+		/* Beyond the ports, other clients: an octet of the remote address. */
+		snap[117] = std::byte(i / 60000);
+		ASSERT_TRUE(store_.heard("node2", mirror(snap), t0_)) << i;
+	}
+	auto one_more = snapshot(1);
+	one_more[117] = std::byte{0x7f};
+	auto kept = store_.heard("node2", mirror(one_more), t0_);
+	ASSERT_FALSE(kept);
+	EXPECT_EQ(kept.error().code, ENOSPC);
+	EXPECT_TRUE(store_.heard("node2", mirror(snapshot(1)), t0_)) << "a renewal of a mirror held still counts";
+	EXPECT_TRUE(store_.heard("node3", mirror(one_more), t0_)) << "another member has its own bound";
+	auto b = status(t0_);
+	EXPECT_EQ(b.members[0].connections, MirrorStore::max_per_member);
+	EXPECT_EQ(b.held.size(), Backups::max_listed);
+}
+
+} // namespace
+} // namespace gecko::agent
