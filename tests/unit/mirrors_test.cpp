@@ -5,6 +5,7 @@
  * malformed, foreign or excess mirror could add.
  */
 
+#include "agent/handoff.h"
 #include "agent/mirrors.h"
 #include "bytes.h"
 
@@ -15,6 +16,7 @@
 #include <linux/gecko.h>
 
 #include <cerrno>
+#include <optional>
 #include <string>
 
 namespace gecko::agent {
@@ -51,10 +53,12 @@ Bytes snapshot(std::uint16_t client_port, std::uint32_t rcv_nxt = 0x10203040, co
 	return b;
 }
 
-wire::Message mirror(const Bytes &snap)
+wire::Message mirror(const Bytes &snap, std::optional<Bytes> state = std::nullopt)
 {
 	wire::Message m(wire::Type::mirror);
 	m.put(wire::Attr::data, snap);
+	if (state)
+		m.put(wire::Attr::app_state, *state);
 	return m;
 }
 
@@ -72,6 +76,13 @@ protected:
 	MirrorStore store_{addr("fd00:a::100")};
 	Clock::time_point t0_ = Clock::now();
 
+	/* The snapshot of @member's connection from port 40000 held, and its state, as "snapshot|state" in hex. */
+	std::string held(const std::string &member)
+	{
+		const auto *h = store_.mirror(member, conn40000);
+		return h ? dump(h->snapshot) + "|" + dump(h->state) : "none";
+	}
+
 	Backups status(Clock::time_point now)
 	{
 		Backups b;
@@ -87,8 +98,8 @@ TEST_F(Store, KeepsTheLastMirrorOfEachConnection)
 	ASSERT_TRUE(store_.heard("node2", mirror(snapshot(40000, 2)), t0_ + milliseconds(300)));
 	ASSERT_TRUE(store_.heard("node3", mirror(snapshot(40000, 3)), t0_ + milliseconds(100)));
 
-	EXPECT_EQ(store_.mirror("node2", conn40000), snapshot(40000, 2)) << "the later mirror replaces the earlier";
-	EXPECT_EQ(store_.mirror("node3", conn40000), snapshot(40000, 3)) << "members' mirrors are apart";
+	EXPECT_EQ(held("node2"), dump(snapshot(40000, 2)) + "|") << "the later mirror replaces the earlier";
+	EXPECT_EQ(held("node3"), dump(snapshot(40000, 3)) + "|") << "members' mirrors are apart";
 	auto b = status(t0_ + milliseconds(1000));
 	ASSERT_EQ(b.members.size(), 2u);
 	EXPECT_EQ(b.members[0].member, "node2");
@@ -111,11 +122,40 @@ TEST_F(Store, ForgetsAConnectionThatEnded)
 	ASSERT_TRUE(store_.heard("node3", gone(40001), t0_)) << "another member's: nothing to forget";
 	ASSERT_TRUE(store_.heard("node4", gone(40001), t0_)) << "nothing held: nothing to forget";
 
-	EXPECT_TRUE(store_.mirror("node2", conn40000).empty());
+	EXPECT_EQ(held("node2"), "none");
 	auto b = status(t0_);
 	ASSERT_EQ(b.held.size(), 1u);
 	EXPECT_EQ(b.held[0].client_port, 40001);
 	ASSERT_EQ(b.members.size(), 1u) << "members with nothing held are not listed";
+}
+
+TEST_F(Store, KeepsTheApplicationStateUntilANewOne)
+{
+	ASSERT_TRUE(store_.heard("node2", mirror(snapshot(40000, 1), hex("0102")), t0_));
+	ASSERT_TRUE(store_.heard("node2", mirror(snapshot(40000, 2)), t0_)) << "a renewal without a state";
+	EXPECT_EQ(held("node2"), dump(snapshot(40000, 2)) + "|" + dump(hex("0102")));
+	ASSERT_TRUE(store_.heard("node2", mirror(snapshot(40000, 3), hex("030405")), t0_));
+	EXPECT_EQ(held("node2"), dump(snapshot(40000, 3)) + "|" + dump(hex("030405")));
+	ASSERT_TRUE(store_.heard("node2", mirror(snapshot(40000, 4), Bytes{}), t0_)) << "the state emptied";
+	EXPECT_EQ(held("node2"), dump(snapshot(40000, 4)) + "|");
+	EXPECT_EQ(status(t0_).held[0].state_len, 0u);
+}
+
+TEST_F(Store, BoundsTheStatesAMemberMakesItHold)
+{
+	const Bytes big(max_mirror_state, std::byte{7});
+	const std::size_t fit = MirrorStore::max_state_per_member / big.size();
+	for (std::size_t i = 0; i < fit; i++)
+		ASSERT_TRUE(store_.heard("node2", mirror(snapshot(static_cast<std::uint16_t>(1 + i)), big), t0_)) << i;
+
+	auto kept = store_.heard("node2", mirror(snapshot(60000), Bytes(1)), t0_);
+	ASSERT_FALSE(kept);
+	EXPECT_EQ(kept.error().code, ENOSPC);
+	EXPECT_TRUE(store_.heard("node2", mirror(snapshot(1), Bytes(10)), t0_)) << "a smaller state where a big one was";
+	EXPECT_TRUE(store_.heard("node2", mirror(snapshot(60000), Bytes(1)), t0_)) << "room again";
+	EXPECT_TRUE(store_.heard("node2", gone(2), t0_));
+	EXPECT_TRUE(store_.heard("node2", mirror(snapshot(60001), big), t0_)) << "what ended freed its room";
+	EXPECT_TRUE(store_.heard("node3", mirror(snapshot(1), big), t0_)) << "another member has its own bound";
 }
 
 struct Refused {
@@ -137,7 +177,7 @@ TEST_P(StoreRefuses, AndKeepsNothing)
 	ASSERT_FALSE(kept);
 	EXPECT_EQ(kept.error().code, c.code);
 	EXPECT_NE(kept.error().describe().find(c.says), std::string::npos) << kept.error().describe();
-	EXPECT_EQ(store_.mirror("node2", conn40000), snapshot(40000, 7));
+	EXPECT_EQ(held("node2"), dump(snapshot(40000, 7)) + "|");
 	EXPECT_EQ(status(t0_).held.size(), 1u);
 }
 
@@ -162,6 +202,8 @@ INSTANTIATE_TEST_SUITE_P(
 				  EBADMSG, "a mirror"},
 			  Refused{"with_queues", mirror(with_queues()), EBADMSG, "a mirror"},
 			  Refused{"not_of_g", mirror(snapshot(40000, 1, "fd00000b")), EINVAL, "not of G"},
+			  Refused{"state_too_big", mirror(snapshot(40000), Bytes(max_mirror_state + 1)), EBADMSG,
+				  "16384 at most"},
 			  Refused{"gone_without_ports",
 				  wire::Message(wire::Type::mirror_gone).put(wire::Attr::client, addr("fd00:c::2")),
 				  EBADMSG, "attribute 23 is missing"}),

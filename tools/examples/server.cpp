@@ -183,7 +183,13 @@ int Server::run(const Options &options)
 			if (!it->second.session->serve(p.fd, p.revents)) {
 				say("closed ", text(it->second.client), " (fd ", p.fd, ")");
 				end(p.fd);
+				continue;
 			}
+			/* The backup's mirror of the connection carries what an acceptor would get. */
+			if (auto state = it->second.session->state();
+			    it->second.managed && state && state != it->second.mirrored &&
+			    node_->mirror_state(p.fd, *state))
+				it->second.mirrored = std::move(state);
 		}
 		if (pfds[2].revents) {
 			for (auto &event : node_->events())

@@ -145,6 +145,7 @@ private:
 		std::unique_ptr<Session> session;
 		bool managed = false;	/* add()ed to the Node: a connection of G */
 		bool leaving = false;	/* handed off, its Departure has not come */
+		std::optional<std::vector<std::byte>> mirrored{};	/* the state its mirror carries */
 	};
 	enum class HandOff { started, waiting, failed };
 

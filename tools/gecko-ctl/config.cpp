@@ -242,7 +242,9 @@ int cmd_backups(const Invocation &inv)
 				<< m.member << ", the oldest " << m.oldest.count() << " ms old\n";
 		for (const auto &h : b->held)
 			inv.out << "  " << std::left << std::setw(12) << h.member << ' ' << format_address(h.client)
-				<< " port " << h.client_port << " -> " << h.port << ", " << h.age.count() << " ms old\n";
+				<< " port " << h.client_port << " -> " << h.port << ", " << h.age.count() << " ms old"
+				<< (h.state_len ? ", state " + std::to_string(h.state_len) + " octets" : std::string())
+				<< '\n';
 		return exit_ok;
 	}
 	JsonWriter w(inv.out);
@@ -281,6 +283,8 @@ int cmd_backups(const Invocation &inv)
 		w.value(std::uint64_t{h.port});
 		w.key("age_ms");
 		w.value(static_cast<std::uint64_t>(h.age.count()));
+		w.key("state_len");
+		w.value(std::uint64_t{h.state_len});
 		w.end_object();
 	}
 	w.end_array();

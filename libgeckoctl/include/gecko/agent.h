@@ -216,6 +216,7 @@ struct MirrorHeld {
 	std::uint16_t client_port = 0;
 	std::uint16_t port = 0;			/* G's */
 	std::chrono::milliseconds age{};	/* since its last mirror */
+	std::uint32_t state_len = 0;		/* its application state's octets */
 };
 
 /* The mirrors of one member's connections this node holds. */

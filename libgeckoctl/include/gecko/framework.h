@@ -117,7 +117,8 @@ public:
 	/*
 	 * What the next server of this connection needs to continue it (the
 	 * file and offset, the request being answered): travels with a
-	 * handoff, and Accept() gives it to the acceptor's program.
+	 * handoff, and Accept() gives it to the acceptor's program. Its
+	 * mirror at the node's backup carries it too (16 KiB at most there).
 	 */
 	void SetState(std::vector<std::byte> state);
 	const std::vector<std::byte> &State() const;

@@ -152,6 +152,13 @@ public:
 	Result<void> add(int fd);
 	/* The application closed it (or it ended). */
 	void remove(int fd);
+	/*
+	 * The application state of connection @fd changed (which file, which
+	 * offset, which request): its mirror at this node's backup carries it
+	 * from the next turn of the agent on, for a recovery. At most 16 KiB
+	 * (E2BIG); ENOENT for a descriptor not added.
+	 */
+	Result<void> mirror_state(int fd, std::vector<std::byte> state);
 
 	/*
 	 * Connections of G on @port handed to this node are taken from now

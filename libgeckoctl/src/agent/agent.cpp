@@ -159,12 +159,20 @@ void Agent::Impl::measure(Clock::time_point now)
 
 void Agent::Impl::mirror(Clock::time_point now)
 {
-	std::vector<int> conns;
+	std::vector<Mirrors::Serving> conns;
 	if (app) {
 		std::lock_guard guard(app->lock);
-		conns.assign(app->conns.begin(), app->conns.end());
+		for (int fd : app->conns) {
+			auto state = app->mirror_states.find(fd);
+			conns.push_back({fd, state == app->mirror_states.end() ? 0 : state->second.version});
+		}
 	}
-	mirrors->tick(now, conns, membership->backup());
+	auto state_of = [this](int fd) {
+		std::lock_guard guard(app->lock);
+		auto state = app->mirror_states.find(fd);
+		return state == app->mirror_states.end() ? std::vector<std::byte>{} : state->second.state;
+	};
+	mirrors->tick(now, conns, state_of, membership->backup());
 }
 
 void Agent::Impl::control_message(std::uint64_t conn, const wire::Message &msg)
@@ -274,7 +282,7 @@ void Agent::Impl::backups(std::uint64_t conn)
 	/*
 	 * backup NAME|- MIRRORED, then members MEMBER CONNECTIONS OLDEST_MS
 	 * for each member whose mirrors are held, and held MEMBER CLIENT
-	 * CLIENT_PORT PORT AGE_MS for each listed
+	 * CLIENT_PORT PORT AGE_MS STATE_LEN for each listed
 	 */
 	std::string lines = "backup " + status.backup.value_or("-") + ' ' + std::to_string(status.mirrored) + '\n';
 	for (const auto &m : status.members)
@@ -282,7 +290,8 @@ void Agent::Impl::backups(std::uint64_t conn)
 			 std::to_string(m.oldest.count()) + '\n';
 	for (const auto &h : status.held)
 		lines += "held " + h.member + ' ' + text(h.client) + ' ' + std::to_string(h.client_port) + ' ' +
-			 std::to_string(h.port) + ' ' + std::to_string(h.age.count()) + '\n';
+			 std::to_string(h.port) + ' ' + std::to_string(h.age.count()) + ' ' + std::to_string(h.state_len) +
+			 '\n';
 	wire::Message reply(wire::Type::reply);
 	reply.put_u32(wire::Attr::error, 0).put(wire::Attr::records, lines);
 	transport->send(conn, reply);

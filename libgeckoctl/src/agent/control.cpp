@@ -308,7 +308,7 @@ Result<Backups> Control::backups()
 	for (std::string line; std::getline(lines, line);) {
 		std::istringstream in(line);
 		std::string kind, name, client;
-		long long a = -1, b = -1, c = -1;
+		long long a = -1, b = -1, c = -1, d = -1;
 		bool ok = false;
 
 		in >> kind >> name;
@@ -320,12 +320,13 @@ Result<Backups> Control::backups()
 		} else if (kind == "member" && in >> a >> b && a >= 0 && b >= 0) {
 			out.members.push_back({name, static_cast<std::uint32_t>(a), std::chrono::milliseconds(b)});
 			ok = true;
-		} else if (kind == "held" && in >> client >> a >> b >> c && a > 0 && a <= 0xffff && b > 0 &&
-			   b <= 0xffff && c >= 0) {
+		} else if (kind == "held" && in >> client >> a >> b >> c >> d && a > 0 && a <= 0xffff && b > 0 &&
+			   b <= 0xffff && c >= 0 && d >= 0 && d <= 0xffffffff) {
 			auto address = parse_address(client);
 			if ((ok = address.has_value()))
 				out.held.push_back({name, *address, static_cast<std::uint16_t>(a),
-						    static_cast<std::uint16_t>(b), std::chrono::milliseconds(c)});
+						    static_cast<std::uint16_t>(b), std::chrono::milliseconds(c),
+						    static_cast<std::uint32_t>(d)});
 		}
 		if (!ok)
 			return fail(EPROTO, "the node agent sent a malformed backups line");

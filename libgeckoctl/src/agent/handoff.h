@@ -66,6 +66,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <set>
 #include <string>
@@ -232,6 +233,8 @@ inline constexpr std::size_t chunk_size = 60000;
 inline constexpr std::size_t max_inbound = 16;
 inline constexpr std::size_t max_conns_per_handoff = 64;
 inline constexpr std::size_t max_app_state = 64 * 1024;
+/* A mirror's application state (Node::mirror_state): it travels in one node channel message with its snapshot. */
+inline constexpr std::size_t max_mirror_state = 16 * 1024;
 inline constexpr std::size_t max_outcomes = 4096;
 inline constexpr std::size_t max_records = 64;
 
@@ -242,6 +245,13 @@ std::optional<std::pair<in6_addr, in6_addr>> connection_ends(int fd);
 struct AppLink {
 	std::mutex lock;
 	std::set<int> conns;			/* the application's connections of G */
+	/* Their application states for the mirrors (Node::mirror_state), each with a version: 1, 2... */
+	struct MirrorState {
+		std::vector<std::byte> state;
+		std::uint64_t version = 0;
+	};
+	std::map<int, MirrorState> mirror_states;
+	std::uint64_t mirror_versions = 0;
 	std::set<std::uint16_t> ports;		/* G's ports it serves: connections handed here must have one */
 	/* What the program says of itself (Node::describe). */
 	std::string description;

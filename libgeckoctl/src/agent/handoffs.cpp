@@ -138,8 +138,10 @@ void AppLink::post(NodeEvent event)
 		if (auto *arrival = std::get_if<Arrival>(&event))
 			conns.insert(arrival->fd);
 		if (auto *departure = std::get_if<Departure>(&event); departure && departure->fate != Fate::stayed)
-			for (int fd : departure->fds)
+			for (int fd : departure->fds) {
 				conns.erase(fd);
+				mirror_states.erase(fd);
+			}
 		events.push_back(std::move(event));
 	}
 	wake(events_fd.get());

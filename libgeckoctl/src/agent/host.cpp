@@ -299,6 +299,16 @@ Result<void> Host::handle(std::uint64_t sid, Session &s, programs::Received &mes
 		send(sid, answer);
 		return {};
 	}
+	case programs::Type::mirror: {
+		auto id = p.u32();
+		auto state = p.bytes(agent::max_mirror_state);
+		if (!p.ok())
+			break;
+		/* A connection it removed meanwhile has nothing to mirror. */
+		if (auto it = s.conns.find(id); it != s.conns.end())
+			(void)node_.mirror_state(it->second, std::move(state));
+		return {};
+	}
 	case programs::Type::describe: {
 		auto detail = p.text();
 		if (!p.ok())

@@ -4,11 +4,14 @@
 
 #include <gecko/tcp_state.h>
 
+#include "agent/handoff.h"
 #include "fail.h"
 
 #include <sys/socket.h>
 
 #include <cstring>
+#include <optional>
+#include <span>
 #include <tuple>
 
 namespace gecko::agent {
@@ -48,12 +51,13 @@ void Mirrors::send_gone(std::uint64_t peer, const MirroredConn &conn)
 	transport_.send(peer, gone);
 }
 
-void Mirrors::tick(Clock::time_point now, const std::vector<int> &conns, const Member *backup)
+void Mirrors::tick(Clock::time_point now, const std::vector<Serving> &conns, const StateOf &state_of,
+		   const Member *backup)
 {
-	std::map<MirroredConn, int> serving;
-	for (int fd : conns)
-		if (auto conn = conn_of(fd))
-			serving.emplace(*conn, fd);
+	std::map<MirroredConn, Serving> serving;
+	for (const auto &c : conns)
+		if (auto conn = conn_of(c.fd))
+			serving.emplace(*conn, c);
 
 	if (!backup) {
 		if (!backup_.empty())
@@ -69,7 +73,7 @@ void Mirrors::tick(Clock::time_point now, const std::vector<int> &conns, const M
 		/* The one before, if it still listens (it drains, say), forgets what it will no longer hear of. */
 		if (!backup_.empty())
 			if (auto old = transport_.peer(self_.address, backup_address_))
-				for (const auto &[conn, at] : mirrored_)
+				for (const auto &[conn, m] : mirrored_)
 					send_gone(*old, conn);
 		log_line(log_, "mirroring ", serving.size(), " connection(s) to ", backup->name);
 		backup_ = backup->name;
@@ -84,17 +88,21 @@ void Mirrors::tick(Clock::time_point now, const std::vector<int> &conns, const M
 		send_gone(*peer, it->first);
 		it = mirrored_.erase(it);
 	}
-	for (const auto &[conn, fd] : serving) {
+	for (const auto &[conn, c] : serving) {
 		auto at = mirrored_.find(conn);
-		if (at != mirrored_.end() && now - at->second < cluster_->mirror_period)
+		bool fresh = at == mirrored_.end();
+		std::uint64_t sent = fresh ? 0 : at->second.version;
+		if (!fresh && c.version == sent && now - at->second.at < cluster_->mirror_period)
 			continue;
 		/* Tried once a period at most, whether or not the module had it (it may have just ended). */
-		mirrored_[conn] = now;
 		auto snapshot = kernel_.snapshot_socket(cluster_->service, conn.port, conn.client, conn.client_port);
+		mirrored_[conn] = {now, snapshot ? c.version : sent};
 		if (!snapshot)
 			continue;
 		wire::Message mirror(wire::Type::mirror);
 		mirror.put(wire::Attr::data, *snapshot);
+		if (c.version != sent)
+			mirror.put(wire::Attr::app_state, state_of(c.fd));
 		transport_.send(*peer, mirror);
 	}
 }
@@ -106,9 +114,15 @@ Result<void> MirrorStore::heard(const std::string &member, const wire::Message &
 		auto ports = msg.u32(wire::Attr::ports);
 		if (!client || !ports)
 			return std::unexpected(!client ? client.error() : ports.error());
-		if (auto table = held_.find(member); table != held_.end())
-			table->second.erase(MirroredConn{*client, static_cast<std::uint16_t>(*ports),
-							 static_cast<std::uint16_t>(*ports >> 16)});
+		auto table = held_.find(member);
+		if (table == held_.end())
+			return {};
+		auto held = table->second.conns.find(
+			MirroredConn{*client, static_cast<std::uint16_t>(*ports), static_cast<std::uint16_t>(*ports >> 16)});
+		if (held != table->second.conns.end()) {
+			table->second.state_octets -= held->second.state.size();
+			table->second.conns.erase(held);
+		}
 		return {};
 	}
 	auto data = msg.bytes(wire::Attr::data);
@@ -121,38 +135,57 @@ Result<void> MirrorStore::heard(const std::string &member, const wire::Message &
 		return fail(EBADMSG, "a mirror with queues: only a snapshot is mirrored");
 	if (!same(st->local, service_))
 		return fail(EINVAL, "a mirror of a connection of " + text(st->local) + ", not of G");
+	std::optional<std::span<const std::byte>> state;
+	if (msg.has(wire::Attr::app_state)) {
+		state = *msg.bytes(wire::Attr::app_state);
+		if (state->size() > max_mirror_state)
+			return fail(EBADMSG, "a mirror's application state of " + std::to_string(state->size()) +
+						     " octets: " + std::to_string(max_mirror_state) + " at most");
+	}
 	auto &table = held_[member];
 	MirroredConn conn{st->remote, st->remote_port, st->local_port};
-	if (!table.contains(conn) && table.size() >= max_per_member)
+	auto held = table.conns.find(conn);
+	std::size_t was = held == table.conns.end() ? 0 : held->second.state.size();
+	if (held == table.conns.end() && table.conns.size() >= max_per_member)
 		return fail(ENOSPC, member + " has " + std::to_string(max_per_member) +
 					    " connections mirrored here already");
-	table[conn] = Held{{data->begin(), data->end()}, now};
+	if (state && table.state_octets - was + state->size() > max_state_per_member)
+		return fail(ENOSPC, member + "'s mirrors hold " + std::to_string(table.state_octets) +
+					    " octets of application state here already");
+	auto &h = table.conns[conn];
+	h.snapshot.assign(data->begin(), data->end());
+	h.at = now;
+	if (state) {
+		table.state_octets = table.state_octets - was + state->size();
+		h.state.assign(state->begin(), state->end());
+	}
 	return {};
 }
 
 void MirrorStore::status(Backups &out, Clock::time_point now) const
 {
 	for (const auto &[member, table] : held_) {
-		if (table.empty())
+		if (table.conns.empty())
 			continue;
-		MirrorsOf of{member, static_cast<std::uint32_t>(table.size()), {}};
-		for (const auto &[conn, held] : table) {
+		MirrorsOf of{member, static_cast<std::uint32_t>(table.conns.size()), {}};
+		for (const auto &[conn, held] : table.conns) {
 			auto age = duration_cast<milliseconds>(now - held.at);
 			of.oldest = std::max(of.oldest, age);
 			if (out.held.size() < Backups::max_listed)
-				out.held.push_back({member, conn.client, conn.client_port, conn.port, age});
+				out.held.push_back({member, conn.client, conn.client_port, conn.port, age,
+						    static_cast<std::uint32_t>(held.state.size())});
 		}
 		out.members.push_back(of);
 	}
 }
 
-std::vector<std::byte> MirrorStore::mirror(const std::string &member, const MirroredConn &conn) const
+const MirrorStore::Held *MirrorStore::mirror(const std::string &member, const MirroredConn &conn) const
 {
 	auto table = held_.find(member);
 	if (table == held_.end())
-		return {};
-	auto held = table->second.find(conn);
-	return held == table->second.end() ? std::vector<std::byte>{} : held->second.snapshot;
+		return nullptr;
+	auto held = table->second.conns.find(conn);
+	return held == table->second.conns.end() ? nullptr : &held->second;
 }
 
 Backups Mirrors::status(Clock::time_point now) const

@@ -29,6 +29,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -48,31 +49,38 @@ struct MirroredConn {
 /* The backup's side: the last mirror of each connection of each member. */
 class MirrorStore {
 public:
-	/* Connections one member can make this node hold the mirrors of. */
+	/* Connections one member can make this node hold the mirrors of, and octets of their states. */
 	static constexpr std::size_t max_per_member = 1 << 18;
+	static constexpr std::size_t max_state_per_member = 64 << 20;
 
 	/* @service: G, the only address whose connections are mirrored. */
 	explicit MirrorStore(const in6_addr &service) : service_(service) {}
 
 	/*
 	 * A mirror or mirror_gone from @member, kept or forgotten: EBADMSG for
-	 * a malformed one, EINVAL for a connection not of G, ENOSPC past
-	 * max_per_member; nothing changes then.
+	 * a malformed one (an application state over max_mirror_state
+	 * included), EINVAL for a connection not of G, ENOSPC past
+	 * max_per_member or max_state_per_member; nothing changes then.
 	 */
 	Result<void> heard(const std::string &member, const wire::Message &msg, Clock::time_point now);
 	/* Backups::members and Backups::held. */
 	void status(Backups &out, Clock::time_point now) const;
-	/* The last mirror of @member's connection @conn, a snapshot's octets; empty if none. */
-	std::vector<std::byte> mirror(const std::string &member, const MirroredConn &conn) const;
-
-private:
 	struct Held {
 		std::vector<std::byte> snapshot;
+		std::vector<std::byte> state;	/* the application's */
 		Clock::time_point at;
+	};
+	/* The last mirror of @member's connection @conn; none if there is none. */
+	const Held *mirror(const std::string &member, const MirroredConn &conn) const;
+
+private:
+	struct Table {
+		std::map<MirroredConn, Held> conns;
+		std::size_t state_octets = 0;
 	};
 
 	in6_addr service_;
-	std::map<std::string, std::map<MirroredConn, Held>, std::less<>> held_;	/* by member */
+	std::map<std::string, Table, std::less<>> held_;	/* by member */
 };
 
 /* This node's side (its connections to its backup), and what it holds of the others'. */
@@ -82,12 +90,22 @@ public:
 	Mirrors(Client &kernel, Transport &transport, std::shared_ptr<const Cluster> cluster, const Member &self,
 		Log log);
 
+	/* One of the application's sockets, and the version of its application state (0: none yet). */
+	struct Serving {
+		int fd;
+		std::uint64_t version;
+	};
+	/* The application state of the socket @fd now. */
+	using StateOf = std::function<std::vector<std::byte>(int fd)>;
+
 	/*
 	 * Every turn: mirrors to @backup (none while no other member is
-	 * alive) the connections among @conns, the application's sockets,
-	 * that are new or due, and tells it of those gone since.
+	 * alive) the connections among @conns that are new, due, or whose
+	 * application state changed (with the state then, and with the first
+	 * mirror a backup gets), and tells it of those gone since.
 	 */
-	void tick(Clock::time_point now, const std::vector<int> &conns, const Member *backup);
+	void tick(Clock::time_point now, const std::vector<Serving> &conns, const StateOf &state_of,
+		  const Member *backup);
 	/* What the other members mirror here. */
 	MirrorStore &store() { return store_; }
 
@@ -104,7 +122,11 @@ private:
 	Log log_;
 	std::string backup_;					/* the member mirrored_ went to */
 	in6_addr backup_address_{};
-	std::map<MirroredConn, Clock::time_point> mirrored_;	/* this node's connections, when last mirrored */
+	struct Mirrored {
+		Clock::time_point at;
+		std::uint64_t version;	/* of the application state it carried */
+	};
+	std::map<MirroredConn, Mirrored> mirrored_;	/* this node's connections, mirrored to backup_ */
 	MirrorStore store_;
 };
 

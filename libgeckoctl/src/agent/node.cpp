@@ -364,12 +364,30 @@ void Node::remove(int fd)
 	{
 		std::lock_guard guard(impl_->link->lock);
 		impl_->link->conns.erase(fd);
+		impl_->link->mirror_states.erase(fd);
 		/* Its number may be reused: a made-up departure must not name it. */
 		for (auto &[client, fds] : impl_->outstanding)
 			std::erase(fds, fd);
 	}
 	if (impl_->host.get() >= 0)
 		(void)impl_->send(programs::Writer(programs::Type::remove).u32(static_cast<std::uint32_t>(fd)));
+}
+
+Result<void> Node::mirror_state(int fd, std::vector<std::byte> state)
+{
+	if (state.size() > agent::max_mirror_state)
+		return fail(E2BIG, "a mirror's application state of " + std::to_string(state.size()) + " octets: " +
+					   std::to_string(agent::max_mirror_state) + " at most");
+	std::unique_lock guard(impl_->link->lock);
+	if (!impl_->link->conns.contains(fd))
+		return fail(ENOENT, "descriptor " + std::to_string(fd) + " is no connection added to the node");
+	if (impl_->host.get() >= 0) {
+		guard.unlock();
+		(void)impl_->send(programs::Writer(programs::Type::mirror).u32(static_cast<std::uint32_t>(fd)).bytes(state));
+		return {};
+	}
+	impl_->link->mirror_states[fd] = {std::move(state), ++impl_->link->mirror_versions};
+	return {};
 }
 
 void Node::serve(std::uint16_t port)

@@ -27,6 +27,7 @@
  *   adopt     tag(32) id(32)            the arrival @tag is the program's @id
  *   describe  text                      for gecko-ctl programs
  *   distance  tag(32) client            -> distances
+ *   mirror    id(32) app_state(bytes)   the connection's state for its mirror (16 KiB at most)
  * Agent to program:
  *   welcome   members
  *   refused   errno(32) text
@@ -63,8 +64,8 @@
 
 namespace gecko::agent::programs {
 
-/* 2: distance and distances. An agent takes programs of its own version only, and says so. */
-inline constexpr std::uint32_t version = 2;
+/* 2: distance and distances; 3: mirror. An agent takes programs of its own version only, and says so. */
+inline constexpr std::uint32_t version = 3;
 /* An application state is at most 64 KiB (max_app_state), the rest is small. */
 inline constexpr std::size_t max_message = 96 * 1024;
 /* A text field: a reason, a name, a program's description. */
@@ -82,6 +83,7 @@ enum class Type : std::uint8_t {
 	adopt = 9,
 	describe = 10,
 	distance = 11,
+	mirror = 12,
 	welcome = 32,
 	refused = 33,
 	members = 34,

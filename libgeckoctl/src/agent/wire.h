@@ -65,7 +65,8 @@ enum class Type : std::uint16_t {
 	/* Control again. */
 	proximity = 25,		/* client -> records: each member's distance to its network */
 	/* Mirroring (agent/mirrors.h), a member to its backup. */
-	mirror = 26,		/* data: a connection's snapshot (GECKO_TCP_STATE_F_SNAPSHOT) */
+	mirror = 26,		/* data, [app_state]: a connection's snapshot (GECKO_TCP_STATE_F_SNAPSHOT); without
+				   app_state, the one it had stays */
 	mirror_gone = 27,	/* client, ports: the connection ended or left the sender */
 	/* Control again. */
 	backups = 28,		/* -> records: this node's backup, and the mirrors it holds */
@@ -111,6 +112,7 @@ enum class Attr : std::uint16_t {
 	mode = 21,		/* 8 bits, enum Mode */
 	distances = 22,		/* networks the sender measured, 20 octets each (agent/proximity.h) */
 	ports = 23,		/* 32 bits: G's port, then the client's, 16 bits each */
+	app_state = 24,		/* a connection's application state, for its mirror */
 	/* 64 bits each: the agent's counters, in the order of struct agent::Counters. */
 	counter_base = 32,
 };

@@ -875,6 +875,8 @@ void GeckoSocket::SetState(std::vector<std::byte> state)
 	if (!conn_)
 		return;
 	std::lock_guard guard(framework_->lock);
+	/* Its mirror at the backup carries it too; a connection handed off meanwhile is no longer the node's. */
+	(void)framework_->node->mirror_state(conn_->fd.get(), state);
 	conn_->state = std::move(state);
 }
 

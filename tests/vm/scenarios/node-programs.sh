@@ -10,6 +10,8 @@
 #                                         gecko-file-server (port 8080, gecko::Node)
 #
 #   - each program joins its node's agent (gecko-ctl programs lists them);
+#     the agent mirrors their connections to the node's backup, with the
+#     application state each file server gives it;
 #     a program of another distributed server is refused, saying why;
 #   - one client (one address) downloads 12 MB from G's port 8080 at
 #     512 KB/s, then the same from port 80 (the contact node places it by
@@ -106,8 +108,22 @@ CURL80=$!
 files_serving() { cat "$GECKO_OUT"/files[123].log | grep -q "^serving $A "; }
 wait_for 10 files_serving
 # One session from $A: a line every 0.2 s for 12 s, 20 % with H.
-client "$GECKO_REPO/tests/vm/tools/policy-echo-client" $G 7 $PREFIX 1 1 1 12 20 0 0.2 > "$RUN/session.out" ||
-	{ cat "$RUN/session.out"; fail "the echo session broke"; }
+client "$GECKO_REPO/tests/vm/tools/policy-echo-client" $G 7 $PREFIX 1 1 1 12 20 0 0.2 > "$RUN/session.out" &
+SESSION=$!
+# mirrored PORT FILTER: a node holds the mirror of the client's connection to PORT, as FILTER (jq) says.
+mirrored() {
+	local k
+	for k in 1 2 3; do
+		ip netns exec node$k gecko-ctl backups --json |
+			jq -e --arg c $A ".held | any(.client == \$c and .port == $1 and $2)" > /dev/null && return 0
+	done
+	return 1
+}
+# While the session moves the client around.
+wait_for 10 mirrored 80 ".state_len > 0"
+wait_for 10 mirrored 8080 ".state_len > 0"
+pretty "both downloads mirrored at the serving node's backup, with their programs' state"
+wait $SESSION || { cat "$RUN/session.out"; fail "the echo session broke"; }
 cat "$RUN/session.out"
 for port in 8080 80; do
 	pid=CURL$port
