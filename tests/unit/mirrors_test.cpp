@@ -73,7 +73,7 @@ const MirroredConn conn40000{addr("fd00:c::2"), 40000, 80};
 
 class Store : public ::testing::Test {
 protected:
-	MirrorStore store_{addr("fd00:a::100")};
+	MirrorStore store_{addr("fd00:a::100"), "node1"};
 	Clock::time_point t0_ = Clock::now();
 
 	/* The snapshot of @member's connection from port 40000 held, and its state, as "snapshot|state" in hex. */
@@ -156,6 +156,45 @@ TEST_F(Store, BoundsTheStatesAMemberMakesItHold)
 	EXPECT_TRUE(store_.heard("node2", gone(2), t0_));
 	EXPECT_TRUE(store_.heard("node2", mirror(snapshot(60001), big), t0_)) << "what ended freed its room";
 	EXPECT_TRUE(store_.heard("node3", mirror(snapshot(1), big), t0_)) << "another member has its own bound";
+}
+
+wire::Message registration(const char *home, std::uint16_t seq, std::uint32_t lifetime)
+{
+	wire::Message m(wire::Type::registration);
+	m.put(wire::Attr::home, addr(home)).put_u16(wire::Attr::seq, seq).put_u32(wire::Attr::lifetime, lifetime);
+	return m;
+}
+
+TEST_F(Store, KeepsTheContactNodesRegistration)
+{
+	ASSERT_TRUE(store_.heard("node1", registration("fd00:a::100", 7, 420), t0_));
+	ASSERT_TRUE(store_.heard("node1", registration("fd00:a::100", 8, 400), t0_ + milliseconds(500)));
+
+	auto b = status(t0_ + std::chrono::seconds(100));
+	ASSERT_EQ(b.registrations.size(), 1u);
+	EXPECT_EQ(b.registrations[0].member, "node1");
+	EXPECT_EQ(format_address(b.registrations[0].home), "fd00:a::100");
+	EXPECT_EQ(b.registrations[0].seq, 8);
+	EXPECT_EQ(b.registrations[0].left, std::chrono::seconds(300));
+	EXPECT_EQ(b.registrations[0].age, milliseconds(99500));
+	EXPECT_EQ(status(t0_ + std::chrono::seconds(1000)).registrations[0].left, std::chrono::seconds(0))
+		<< "a lifetime past is none left, not a negative one";
+}
+
+TEST_F(Store, TakesARegistrationFromTheContactNodeOnlyAndOfGOnly)
+{
+	ASSERT_TRUE(store_.heard("node1", registration("fd00:a::100", 7, 420), t0_));
+
+	auto other = store_.heard("node2", registration("fd00:a::100", 9, 420), t0_);
+	ASSERT_FALSE(other);
+	EXPECT_EQ(other.error().code, EPERM);
+	auto foreign = store_.heard("node1", registration("fd00:a::200", 9, 420), t0_);
+	ASSERT_FALSE(foreign);
+	EXPECT_EQ(foreign.error().code, EINVAL);
+	auto cut = store_.heard("node1", wire::Message(wire::Type::registration).put(wire::Attr::home, addr("fd00:a::100")), t0_);
+	ASSERT_FALSE(cut);
+	EXPECT_EQ(cut.error().code, EBADMSG);
+	EXPECT_EQ(status(t0_).registrations.at(0).seq, 7) << "what was refused changed nothing";
 }
 
 struct Refused {

@@ -151,7 +151,9 @@ void serve(const std::string &root, GeckoSocket &s)
 		auto n = s.Read(buf);
 		if (!n && n.error().code == ENOTCONN)
 			return say(client, ": moved on with the response written");
-		if (!n || *n == 0)
+		if (!n)
+			return say(client, ": ", n.error().describe(), " after the response, ", total, " octets");
+		if (*n == 0)
 			break;
 	}
 	say(client, ": sent ", total, " octets of ", progress->path.empty() ? "an error response" : progress->path);

@@ -237,6 +237,9 @@ int cmd_backups(const Invocation &inv)
 				<< *b->backup << '\n';
 		else
 			inv.out << "mirrors nothing: no other member is alive\n";
+		for (const auto &r : b->registrations)
+			inv.out << "holds " << r.member << "'s home registration of " << format_address(r.home) << ": sequence "
+				<< r.seq << ", " << r.left.count() << " s left, " << r.age.count() << " ms old\n";
 		for (const auto &m : b->members)
 			inv.out << "holds " << m.connections << " mirror" << (m.connections == 1 ? "" : "s") << " of "
 				<< m.member << ", the oldest " << m.oldest.count() << " ms old\n";
@@ -266,6 +269,23 @@ int cmd_backups(const Invocation &inv)
 		w.value(std::uint64_t{m.connections});
 		w.key("oldest_ms");
 		w.value(static_cast<std::uint64_t>(m.oldest.count()));
+		w.end_object();
+	}
+	w.end_array();
+	w.key("registrations");
+	w.begin_array();
+	for (const auto &r : b->registrations) {
+		w.begin_object();
+		w.key("member");
+		w.value(r.member);
+		w.key("home");
+		w.value(format_address(r.home));
+		w.key("seq");
+		w.value(std::uint64_t{r.seq});
+		w.key("left_s");
+		w.value(static_cast<std::uint64_t>(r.left.count()));
+		w.key("age_ms");
+		w.value(static_cast<std::uint64_t>(r.age.count()));
 		w.end_object();
 	}
 	w.end_array();

@@ -226,6 +226,15 @@ struct MirrorsOf {
 	std::chrono::milliseconds oldest{};	/* the age of the oldest mirror */
 };
 
+/* The contact node's home registration, as it mirrored it to this node (one of its backups). */
+struct RegistrationHeld {
+	std::string member;			/* the contact node */
+	in6_addr home{};			/* G */
+	std::uint16_t seq = 0;			/* of its last Binding Update to the home agent */
+	std::chrono::seconds left{};		/* of the lifetime the home agent granted, when mirrored */
+	std::chrono::milliseconds age{};	/* since the mirror */
+};
+
 /* What a node mirrors to its backup, and what it holds of the other members' (Control::backups). */
 struct Backups {
 	/* Mirrors listed one by one at most: the reply stays one message. */
@@ -235,6 +244,7 @@ struct Backups {
 	std::uint32_t mirrored = 0;		/* its connections mirrored there */
 	std::vector<MirrorsOf> members;		/* each member's whose mirrors it holds */
 	std::vector<MirrorHeld> held;		/* the first max_listed of those mirrors */
+	std::vector<RegistrationHeld> registrations;
 };
 
 /* The states by the names the agent and gecko-ctl print. */

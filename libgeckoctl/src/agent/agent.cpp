@@ -173,6 +173,7 @@ void Agent::Impl::mirror(Clock::time_point now)
 		return state == app->mirror_states.end() ? std::vector<std::byte>{} : state->second.state;
 	};
 	mirrors->tick(now, conns, state_of, membership->backup());
+	mirrors->registrations(now, signalling->registrations());
 }
 
 void Agent::Impl::control_message(std::uint64_t conn, const wire::Message &msg)
@@ -258,7 +259,8 @@ void Agent::Impl::peer_message(std::uint64_t conn, const in6_addr &node, const w
 		/* A node that is not in a cluster ignores heartbeats. */
 		return;
 	case wire::Type::mirror:
-	case wire::Type::mirror_gone: {
+	case wire::Type::mirror_gone:
+	case wire::Type::registration: {
 		const Member *member = membership ? membership->member_at(node) : nullptr;
 		if (!member) {
 			counters.peer_errors++;
@@ -288,6 +290,10 @@ void Agent::Impl::backups(std::uint64_t conn)
 	for (const auto &m : status.members)
 		lines += "member " + m.member + ' ' + std::to_string(m.connections) + ' ' +
 			 std::to_string(m.oldest.count()) + '\n';
+	/* registration MEMBER HOME SEQ LEFT_S AGE_MS: the contact node's, if this node is one of its backups */
+	for (const auto &r : status.registrations)
+		lines += "registration " + r.member + ' ' + text(r.home) + ' ' + std::to_string(r.seq) + ' ' +
+			 std::to_string(r.left.count()) + ' ' + std::to_string(r.age.count()) + '\n';
 	for (const auto &h : status.held)
 		lines += "held " + h.member + ' ' + text(h.client) + ' ' + std::to_string(h.client_port) + ' ' +
 			 std::to_string(h.port) + ' ' + std::to_string(h.age.count()) + ' ' + std::to_string(h.state_len) +

@@ -308,6 +308,7 @@ Result<Backups> Control::backups()
 	for (std::string line; std::getline(lines, line);) {
 		std::istringstream in(line);
 		std::string kind, name, client;
+		long long e = -1;
 		long long a = -1, b = -1, c = -1, d = -1;
 		bool ok = false;
 
@@ -320,6 +321,12 @@ Result<Backups> Control::backups()
 		} else if (kind == "member" && in >> a >> b && a >= 0 && b >= 0) {
 			out.members.push_back({name, static_cast<std::uint32_t>(a), std::chrono::milliseconds(b)});
 			ok = true;
+		} else if (kind == "registration" && in >> client >> a >> b >> e && a >= 0 && a <= 0xffff && b >= 0 &&
+			   e >= 0) {
+			auto home = parse_address(client);
+			if ((ok = home.has_value()))
+				out.registrations.push_back({name, *home, static_cast<std::uint16_t>(a), std::chrono::seconds(b),
+							     std::chrono::milliseconds(e)});
 		} else if (kind == "held" && in >> client >> a >> b >> c >> d && a > 0 && a <= 0xffff && b > 0 &&
 			   b <= 0xffff && c >= 0 && d >= 0 && d <= 0xffffffff) {
 			auto address = parse_address(client);

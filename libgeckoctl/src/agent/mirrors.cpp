@@ -28,7 +28,7 @@ bool MirroredConn::operator<(const MirroredConn &o) const
 Mirrors::Mirrors(Client &kernel, Transport &transport, std::shared_ptr<const Cluster> cluster, const Member &self,
 		 Log log)
 	: kernel_(kernel), transport_(transport), cluster_(std::move(cluster)), self_(self), log_(std::move(log)),
-	  store_(cluster_->service)
+	  store_(cluster_->service, cluster_->contact)
 {
 }
 
@@ -107,8 +107,42 @@ void Mirrors::tick(Clock::time_point now, const std::vector<Serving> &conns, con
 	}
 }
 
+void Mirrors::registrations(Clock::time_point now, const std::vector<Signalling::HomeRegistration> &regs)
+{
+	auto reg = std::ranges::find_if(regs, [&](const auto &r) { return same(r.home, cluster_->service); });
+	if (self_.name != cluster_->contact || reg == regs.end())
+		return;
+	bool changed = !registration_ || registration_->seq != reg->seq || registration_->expires != reg->expires;
+	if (!changed && now - registration_at_ < cluster_->mirror_period)
+		return;
+	registration_ = *reg;
+	registration_at_ = now;
+	auto left = std::chrono::duration_cast<std::chrono::seconds>(reg->expires - now);
+	wire::Message msg(wire::Type::registration);
+	msg.put(wire::Attr::home, reg->home)
+		.put_u16(wire::Attr::seq, reg->seq)
+		.put_u32(wire::Attr::lifetime, static_cast<std::uint32_t>(std::max<std::int64_t>(left.count(), 0)));
+	for (const auto &name : cluster_->backups)
+		if (const auto *m = cluster_->member(name))
+			if (auto peer = transport_.peer(self_.address, m->address))
+				transport_.send(*peer, msg);
+}
+
 Result<void> MirrorStore::heard(const std::string &member, const wire::Message &msg, Clock::time_point now)
 {
+	if (msg.type() == wire::Type::registration) {
+		auto home = msg.address(wire::Attr::home);
+		auto seq = msg.u16(wire::Attr::seq);
+		auto lifetime = msg.u32(wire::Attr::lifetime);
+		if (!home || !seq || !lifetime)
+			return std::unexpected(!home ? home.error() : !seq ? seq.error() : lifetime.error());
+		if (member != contact_)
+			return fail(EPERM, "a registration from " + member + ", not from the contact node " + contact_);
+		if (!same(*home, service_))
+			return fail(EINVAL, "a registration of " + text(*home) + ", not of G");
+		registration_ = Registration{*seq, now + std::chrono::seconds(*lifetime), now};
+		return {};
+	}
 	if (msg.type() == wire::Type::mirror_gone) {
 		auto client = msg.address(wire::Attr::client);
 		auto ports = msg.u32(wire::Attr::ports);
@@ -164,6 +198,12 @@ Result<void> MirrorStore::heard(const std::string &member, const wire::Message &
 
 void MirrorStore::status(Backups &out, Clock::time_point now) const
 {
+	if (registration_)
+		out.registrations.push_back(
+			{contact_, service_, registration_->seq,
+			 std::max(std::chrono::seconds(0),
+				  std::chrono::duration_cast<std::chrono::seconds>(registration_->expires - now)),
+			 duration_cast<milliseconds>(now - registration_->at)});
 	for (const auto &[member, table] : held_) {
 		if (table.conns.empty())
 			continue;

@@ -22,6 +22,7 @@
 #include <gecko/error.h>
 
 #include "agent/common.h"
+#include "agent/signalling.h"
 #include "agent/transport.h"
 #include "agent/wire.h"
 
@@ -32,6 +33,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -53,14 +55,16 @@ public:
 	static constexpr std::size_t max_per_member = 1 << 18;
 	static constexpr std::size_t max_state_per_member = 64 << 20;
 
-	/* @service: G, the only address whose connections are mirrored. */
-	explicit MirrorStore(const in6_addr &service) : service_(service) {}
+	/* @service: G, the only address whose connections are mirrored; @contact: the only member whose registration is. */
+	MirrorStore(const in6_addr &service, std::string contact) : service_(service), contact_(std::move(contact)) {}
 
 	/*
-	 * A mirror or mirror_gone from @member, kept or forgotten: EBADMSG for
-	 * a malformed one (an application state over max_mirror_state
-	 * included), EINVAL for a connection not of G, ENOSPC past
-	 * max_per_member or max_state_per_member; nothing changes then.
+	 * A mirror, mirror_gone or registration from @member, kept or
+	 * forgotten: EBADMSG for a malformed one (an application state over
+	 * max_mirror_state included), EINVAL for a connection or registration
+	 * not of G, EPERM for a registration from another member than the
+	 * contact node, ENOSPC past max_per_member or max_state_per_member;
+	 * nothing changes then.
 	 */
 	Result<void> heard(const std::string &member, const wire::Message &msg, Clock::time_point now);
 	/* Backups::members and Backups::held. */
@@ -79,8 +83,16 @@ private:
 		std::size_t state_octets = 0;
 	};
 
+	struct Registration {
+		std::uint16_t seq;
+		Clock::time_point expires;
+		Clock::time_point at;
+	};
+
 	in6_addr service_;
+	std::string contact_;
 	std::map<std::string, Table, std::less<>> held_;	/* by member */
+	std::optional<Registration> registration_;	/* the contact node's, of G */
 };
 
 /* This node's side (its connections to its backup), and what it holds of the others'. */
@@ -106,6 +118,12 @@ public:
 	 */
 	void tick(Clock::time_point now, const std::vector<Serving> &conns, const StateOf &state_of,
 		  const Member *backup);
+	/*
+	 * On the contact node, every turn: its home registration of G, if the
+	 * home agent accepted one, to each of the configuration's backups
+	 * when it changed and every mirror-period.
+	 */
+	void registrations(Clock::time_point now, const std::vector<Signalling::HomeRegistration> &regs);
 	/* What the other members mirror here. */
 	MirrorStore &store() { return store_; }
 
@@ -127,6 +145,8 @@ private:
 		std::uint64_t version;	/* of the application state it carried */
 	};
 	std::map<MirroredConn, Mirrored> mirrored_;	/* this node's connections, mirrored to backup_ */
+	std::optional<Signalling::HomeRegistration> registration_;	/* as last mirrored */
+	Clock::time_point registration_at_;
 	MirrorStore store_;
 };
 

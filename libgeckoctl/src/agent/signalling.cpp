@@ -416,6 +416,15 @@ Result<void> Signalling::Impl::start_registration(const in6_addr &home, std::opt
 	return {};
 }
 
+std::vector<Signalling::HomeRegistration> Signalling::registrations() const
+{
+	std::vector<HomeRegistration> out;
+	for (const auto &[home, reg] : impl_->regs)
+		if (reg.expires && !reg.deregistering)
+			out.push_back({home, reg.seq, *reg.expires});
+	return out;
+}
+
 void Signalling::Impl::send_registration(Registration &reg)
 {
 	const auto home = reg.svc.home;

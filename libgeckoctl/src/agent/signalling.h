@@ -61,6 +61,13 @@ public:
 	void tick(Clock::time_point now);
 	/* The registrations of every service the module marks as this node's as contact node. */
 	void resume_registrations();
+	/* A home registration the home agent accepted from this node, for the contact node's backups. */
+	struct HomeRegistration {
+		in6_addr home;
+		std::uint16_t seq;		/* the last sent */
+		Clock::time_point expires;
+	};
+	std::vector<HomeRegistration> registrations() const;
 
 	/* gecko-ctl's register, deregister, rr, bu and clear: the answer goes to @waiter. */
 	void control(std::uint64_t waiter, const wire::Message &msg);

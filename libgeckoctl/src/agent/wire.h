@@ -70,6 +70,8 @@ enum class Type : std::uint16_t {
 	mirror_gone = 27,	/* client, ports: the connection ended or left the sender */
 	/* Control again. */
 	backups = 28,		/* -> records: this node's backup, and the mirrors it holds */
+	/* Mirroring again: the contact node to its backups. */
+	registration = 29,	/* home, seq, lifetime (seconds left): its home registration */
 };
 
 /* A handoff_reply's answer. */

@@ -874,9 +874,9 @@ void GeckoSocket::SetState(std::vector<std::byte> state)
 {
 	if (!conn_)
 		return;
-	std::lock_guard guard(framework_->lock);
-	/* Its mirror at the backup carries it too; a connection handed off meanwhile is no longer the node's. */
+	/* Its mirror at the backup carries it too (not under the lock: the agent may take a moment). */
 	(void)framework_->node->mirror_state(conn_->fd.get(), state);
+	std::lock_guard guard(framework_->lock);
 	conn_->state = std::move(state);
 }
 

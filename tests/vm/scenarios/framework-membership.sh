@@ -12,7 +12,8 @@
 #     30 new clients go 10 to each node;
 #   - 30 sessions of 60 s (a line at a time, no H) are placed 10 per node;
 #     each node mirrors its 10 to the next member in the file's order
-#     (gecko-ctl backups), none older than the mirror period allows;
+#     (gecko-ctl backups), none older than the mirror period allows; node2,
+#     the contact node's backup, holds node1's home registration;
 #     gecko-ctl drain on node2 moves its 10 to the others and node2 leaves:
 #     node1 sees it "left", 30 new clients go to node1 and node3 only;
 #     node1 mirrors to node3 from then on, and neither node2 nor node3
@@ -39,6 +40,8 @@ trap anycast_down EXIT
 RUN=$(mktemp -d)
 CONF=$RUN/gecko.conf
 framework_conf "$CONF"
+# node2 may take the contact node's role: node1 mirrors its home registration there.
+sed -i '/^contact = /a backup = node2' "$CONF"
 
 declare -A LOG=([1]=$GECKO_OUT/agent1.log [2]=$GECKO_OUT/agent2.log [3]=$GECKO_OUT/node3.log)
 # lib/anycast.sh prepares node3 (G, the service) but its program starts later: a line for anycast_up to wait for.
@@ -120,6 +123,13 @@ pretty "node2: $drained"
 [[ $drained == "moved $on2 client(s), $on2 connection(s), in "* ]] || fail "node2 drained '$drained', not its $on2 sessions"
 wait_for 10 is_state 1 2 left
 wait_for 10 is_state 3 2 left
+registration() { ip netns exec node$1 gecko-ctl backups --json | jq -c '.registrations'; }
+ip netns exec node2 gecko-ctl backups --json |
+	jq -e '.registrations[0] | .member == "node1" and .seq > 0 and .left_s > 0 and .age_ms < 2500' > /dev/null ||
+	fail "node2 does not hold node1's home registration: $(registration 2)"
+expect_eq "node3's registrations held (it is no backup of node1's)" "$(registration 3)" "[]"
+pretty "node2 holds node1's home registration: $(registration 2)"
+
 pretty "node2 left: node1 mirrors to node3, and node2 and node3 forget what moved"
 expect_eq "node1's backup" "$(backup_of 1)" node3
 wait_for 5 mirrored 3 2 0

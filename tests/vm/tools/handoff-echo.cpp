@@ -124,11 +124,19 @@ bool counts(int fd, unsigned long long &acked, unsigned long long &received)
 	return true;
 }
 
-std::string numbers(std::size_t size, const gecko::TcpState &st)
+/* @state written to @file, and the answer: "ok SIZE SND_UNA SND_NXT RCV_NXT TS_VAL". */
+std::string written(const std::string &file, const std::vector<std::byte> &state)
 {
-	return "ok " + std::to_string(size) + ' ' + std::to_string(st.write_seq - st.outq_len) + ' ' +
-	       std::to_string(st.write_seq - st.unsq_len) + ' ' + std::to_string(st.rcv_nxt) + ' ' +
-	       std::to_string(st.flags & gecko::TcpState::timestamps ? st.ts_val : 0);
+	std::ofstream out(file, std::ios::binary | std::ios::trunc);
+	out.write(reinterpret_cast<const char *>(state.data()), static_cast<std::streamsize>(state.size()));
+	if (!out.flush())
+		return "error cannot write " + file;
+	auto st = gecko::parse_tcp_state(state);
+	if (!st)
+		return "error " + st.error().describe();
+	return "ok " + std::to_string(state.size()) + ' ' + std::to_string(st->write_seq - st->outq_len) + ' ' +
+	       std::to_string(st->write_seq - st->unsq_len) + ' ' + std::to_string(st->rcv_nxt) + ' ' +
+	       std::to_string(st->flags & gecko::TcpState::timestamps ? st->ts_val : 0);
 }
 
 /*
@@ -182,14 +190,7 @@ struct Server {
 		auto state = gecko.capture_socket(conn.get());
 		if (!state)
 			return "error capture: " + state.error().describe();
-		std::ofstream out(file, std::ios::binary | std::ios::trunc);
-		out.write(reinterpret_cast<const char *>(state->data()), state->size());
-		if (!out.flush())
-			return "error cannot write " + file;
-		auto st = gecko::parse_tcp_state(*state);
-		if (!st)
-			return "error " + st.error().describe();
-		return numbers(state->size(), *st);
+		return written(file, *state);
 	}
 
 	std::string snap(const std::string &file)
@@ -206,14 +207,7 @@ struct Server {
 						   ntohs(remote.sin6_port));
 		if (!state)
 			return "error snapshot: " + state.error().describe();
-		std::ofstream out(file, std::ios::binary | std::ios::trunc);
-		out.write(reinterpret_cast<const char *>(state->data()), state->size());
-		if (!out.flush())
-			return "error cannot write " + file;
-		auto st = gecko::parse_tcp_state(*state);
-		if (!st)
-			return "error " + st.error().describe();
-		return numbers(state->size(), *st);
+		return written(file, *state);
 	}
 
 	/* A crash's other side: the connection, gone from here, restored from a snapshot. */
