@@ -86,8 +86,12 @@ public:
 		 * client closes once it has everything (Content-Length).
 		 */
 		char buf[512];
-		auto n = ::recv(fd, buf, sizeof(buf), 0);
-		return n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR));
+		auto n = ::recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR)))
+			return true;
+		if (n < 0)
+			say(client_, ": ", std::strerror(errno), " while awaiting the close");
+		return false;
 	}
 
 	std::optional<std::vector<std::byte>> state() const override
