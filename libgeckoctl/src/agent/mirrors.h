@@ -7,13 +7,15 @@
  * mirrored to its backup (the member its configuration section names, or
  * the next one in the file's order; the next one alive after that while
  * it is not) as a snapshot: gecko.ko's read-only capture of the header,
- * sequence numbers, windows, options and offsets, without payload. A
- * connection is mirrored within a turn of the agent's loop (a tenth of a
- * second) of the application adding it, then every mirror-period, and
- * its end is told. A new backup gets every connection at once. The backup
- * keeps the last mirror of each connection of each member, dead ones
- * included: what a takeover restores once the client, probed, says where
- * it stands (Documentation/handoff.md, "Restoring from a snapshot").
+ * sequence numbers, windows, options and offsets, without payload, with
+ * the application's state for it. A connection is mirrored within a turn
+ * of the agent's loop (a tenth of a second) of the application adding it
+ * or changing its state, then every mirror-period, and its end is told. A
+ * new backup gets every connection at once. The backup keeps the last
+ * mirror of each connection of each member, dead ones included: what a
+ * takeover restores once the client, probed, says where it stands
+ * (Documentation/handoff.md, "Restoring from a snapshot"). The contact
+ * node also mirrors its home registration to the configuration's backups.
  */
 
 #include <gecko/agent.h>
@@ -67,7 +69,7 @@ public:
 	 * nothing changes then.
 	 */
 	Result<void> heard(const std::string &member, const wire::Message &msg, Clock::time_point now);
-	/* Backups::members and Backups::held. */
+	/* Backups::registrations, members and held. */
 	void status(Backups &out, Clock::time_point now) const;
 	struct Held {
 		std::vector<std::byte> snapshot;
