@@ -113,6 +113,27 @@ TEST_F(Store, KeepsTheLastMirrorOfEachConnection)
 	EXPECT_EQ(b.held[0].age, milliseconds(700));
 }
 
+TEST_F(Store, TakesOverTheFreshMirrorsOfADeadMember)
+{
+	ASSERT_TRUE(store_.heard("node2", mirror(snapshot(40000, 1), hex("0102")), t0_));
+	ASSERT_TRUE(store_.heard("node2", mirror(snapshot(40001)), t0_));
+	ASSERT_TRUE(store_.heard("node2", mirror(snapshot(40000, 2)), t0_ + milliseconds(900)));
+	ASSERT_TRUE(store_.heard("node3", mirror(snapshot(40002)), t0_));
+
+	auto taken = store_.take("node2", t0_ + milliseconds(500));
+	ASSERT_EQ(taken.fresh.size(), 1u);
+	EXPECT_EQ(taken.fresh[0].first.client_port, 40000);
+	EXPECT_EQ(dump(taken.fresh[0].second.snapshot), dump(snapshot(40000, 2))) << "the last mirror";
+	EXPECT_EQ(dump(taken.fresh[0].second.state), "0102") << "with the state the renewal kept";
+	EXPECT_EQ(taken.stale, 1u) << "port 40001 was not renewed since";
+	EXPECT_EQ(held("node2"), "none") << "taken over or stale, nothing stays";
+	auto b = status(t0_);
+	ASSERT_EQ(b.members.size(), 1u);
+	EXPECT_EQ(b.members[0].member, "node3") << "another member's mirrors stay";
+	EXPECT_TRUE(store_.take("node2", t0_).fresh.empty()) << "taken once";
+	EXPECT_TRUE(store_.take("node9", t0_).fresh.empty());
+}
+
 TEST_F(Store, ForgetsAConnectionThatEnded)
 {
 	ASSERT_TRUE(store_.heard("node2", mirror(snapshot(40000)), t0_));

@@ -205,6 +205,11 @@ protected:
 	std::unique_ptr<Session> arrived(const Arrival &arrival) override
 	{
 		auto client = format_address(arrival.client);
+		if (!sink_ && arrival.recovered) {
+			/* What the client sent since the mirror is gone, and nothing here says how much. */
+			say(client, ": cannot continue a recovered echo session");
+			return nullptr;
+		}
 		if (!sink_) {
 			/* Another node's word for what to send this client: no more than a donor could have read. */
 			if (arrival.app_state.size() > Echo::chunk) {
@@ -217,6 +222,11 @@ protected:
 		auto fold = Fold::decode(arrival.app_state);
 		if (!fold) {
 			say(client, ": cannot continue: not the state of a --sink connection");
+			return nullptr;
+		}
+		if (arrival.recovered && fold->count != arrival.bytes_received) {
+			say(client, ": cannot continue: the client sent ", arrival.bytes_received, " octets, ", fold->count,
+			    " were folded when the mirror was taken");
 			return nullptr;
 		}
 		say(client, ": continuing an upload at octet ", fold->count, " (", arrival.bytes_received,

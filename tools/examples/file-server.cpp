@@ -218,6 +218,11 @@ protected:
 	{
 		auto client = format_address(arrival.client);
 
+		if (arrival.app_state.empty() && arrival.recovered && arrival.bytes_received) {
+			/* The request was read on the dead node, and is gone with it. */
+			say(client, ": cannot continue: recovered without the request");
+			return nullptr;
+		}
 		if (arrival.app_state.empty())
 			return std::make_unique<Download>(site_, client);
 		auto progress = http::decode(arrival.app_state);

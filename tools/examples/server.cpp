@@ -254,7 +254,7 @@ void Server::handle(Arrival &arrival)
 	Fd fd(arrival.fd);
 	int n = fd.get();
 
-	say("arrival: ", text(arrival.client), " (fd ", n, "), ", arrival.bytes_sent, " octets sent and ",
+	say(arrival.recovered ? "recovered: " : "arrival: ", text(arrival.client), " (fd ", n, "), ", arrival.bytes_sent, " octets sent and ",
 	    arrival.bytes_received, " received so far, application state ", arrival.app_state.size(), " octets");
 	auto session = arrived(arrival);
 	if (session && ::fcntl(n, F_SETFL, ::fcntl(n, F_GETFL) | O_NONBLOCK) < 0) {
@@ -262,8 +262,10 @@ void Server::handle(Arrival &arrival)
 		session.reset();
 	}
 	if (!session) {
-		/* Before close(), as end() does. */
+		/* Before close(), as end() does; a reset tells the client at once that it cannot go on. */
 		node_->remove(n);
+		linger reset{1, 0};
+		::setsockopt(n, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
 		return;
 	}
 

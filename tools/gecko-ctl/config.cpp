@@ -248,6 +248,12 @@ int cmd_backups(const Invocation &inv)
 				<< " port " << h.client_port << " -> " << h.port << ", " << h.age.count() << " ms old"
 				<< (h.state_len ? ", state " + std::to_string(h.state_len) + " octets" : std::string())
 				<< '\n';
+		for (const auto &r : b->recoveries)
+			inv.out << "took over " << format_address(r.client) << " from " << r.member << ": " << r.recovered
+				<< " of " << r.conns << " connection" << (r.conns == 1 ? "" : "s") << " in "
+				<< r.total.count() / 1000 << " ms (silent " << r.silent.count() << " ms, signalling "
+				<< r.signalling.count() / 1000 << " ms, probes " << r.probe.count() / 1000 << " ms)"
+				<< (r.error.empty() ? "" : ": " + r.error) << '\n';
 		return exit_ok;
 	}
 	JsonWriter w(inv.out);
@@ -305,6 +311,33 @@ int cmd_backups(const Invocation &inv)
 		w.value(static_cast<std::uint64_t>(h.age.count()));
 		w.key("state_len");
 		w.value(std::uint64_t{h.state_len});
+		w.end_object();
+	}
+	w.end_array();
+	w.key("recoveries");
+	w.begin_array();
+	for (const auto &r : b->recoveries) {
+		w.begin_object();
+		w.key("member");
+		w.value(r.member);
+		w.key("client");
+		w.value(format_address(r.client));
+		w.key("connections");
+		w.value(std::uint64_t{r.conns});
+		w.key("recovered");
+		w.value(std::uint64_t{r.recovered});
+		w.key("silent_ms");
+		w.value(static_cast<std::uint64_t>(r.silent.count()));
+		w.key("signalling_us");
+		w.value(static_cast<std::uint64_t>(r.signalling.count()));
+		w.key("probe_us");
+		w.value(static_cast<std::uint64_t>(r.probe.count()));
+		w.key("total_us");
+		w.value(static_cast<std::uint64_t>(r.total.count()));
+		if (!r.error.empty()) {
+			w.key("error");
+			w.value(r.error);
+		}
 		w.end_object();
 	}
 	w.end_array();

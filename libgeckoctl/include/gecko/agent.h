@@ -125,6 +125,9 @@ struct Counters {
 	std::uint64_t rollbacks = 0;		/* handoffs, either side, that ended with the donor serving */
 	std::uint64_t handoffs_refused = 0;	/* asked of this node and refused before anything was restored */
 	std::uint64_t handoffs_lost = 0;	/* made here, dropped without the acceptor's answer */
+	std::uint64_t recoveries = 0;		/* clients of dead members this node took over */
+	std::uint64_t recovered = 0;		/* their connections restored and handed to a program */
+	std::uint64_t recovery_lost = 0;	/* their connections that could not be */
 };
 
 /* Each counter and its name, in the order they travel from the agent to gecko-ctl. */
@@ -145,6 +148,9 @@ inline constexpr std::pair<std::uint64_t Counters::*, std::string_view> counter_
 	{&Counters::rollbacks, "rollbacks"},
 	{&Counters::handoffs_refused, "handoffs_refused"},
 	{&Counters::handoffs_lost, "handoffs_lost"},
+	{&Counters::recoveries, "recoveries"},
+	{&Counters::recovered, "recovered"},
+	{&Counters::recovery_lost, "recovery_lost"},
 };
 
 class GECKO_API Agent {
@@ -235,6 +241,23 @@ struct RegistrationHeld {
 	std::chrono::milliseconds age{};	/* since the mirror */
 };
 
+/*
+ * A client of a dead member this node took over: its connections
+ * restored from their mirrors at the client's numbers and handed to
+ * their programs (Documentation/handoff.md, "Takeover").
+ */
+struct RecoveryRecord {
+	std::string member;			/* the dead member */
+	in6_addr client{};
+	std::uint32_t conns = 0;		/* its connections mirrored here */
+	std::uint32_t recovered = 0;		/* of those, restored and handed to a program */
+	std::string error;			/* why some were not */
+	std::chrono::milliseconds silent{};	/* the member's silence when it was declared dead */
+	std::chrono::microseconds signalling{};	/* return routability and Binding Update */
+	std::chrono::microseconds probe{};	/* from the client's binding here to its last answer */
+	std::chrono::microseconds total{};	/* from the member declared dead to the connections handed over */
+};
+
 /* What a node mirrors to its backup, and what it holds of the other members' (Control::backups). */
 struct Backups {
 	/* Mirrors listed one by one at most: the reply stays one message. */
@@ -245,6 +268,7 @@ struct Backups {
 	std::vector<MirrorsOf> members;		/* each member's whose mirrors it holds */
 	std::vector<MirrorHeld> held;		/* the first max_listed of those mirrors */
 	std::vector<RegistrationHeld> registrations;
+	std::vector<RecoveryRecord> recoveries;	/* the last ones this node made, oldest first */
 };
 
 /* The states by the names the agent and gecko-ctl print. */

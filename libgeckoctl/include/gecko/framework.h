@@ -113,6 +113,13 @@ public:
 	/* Octets since the connection began, on whichever nodes it was served. */
 	std::uint64_t BytesSent() const;
 	std::uint64_t BytesReceived() const;
+	/*
+	 * Taken over from a dead member (gecko::Arrival::recovered): nothing
+	 * was queued, the client has every octet sent; what it sent past what
+	 * the dead member's program answered is the program's to redo from
+	 * State(), or to reset the connection for.
+	 */
+	bool Recovered() const;
 
 	/*
 	 * What the next server of this connection needs to continue it (the

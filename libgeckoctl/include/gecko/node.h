@@ -73,6 +73,14 @@ struct Arrival {
 	std::uint64_t bytes_sent = 0;	/* written by the application(s) */
 	std::uint64_t bytes_acked = 0;	/* of those, acknowledged by the client when it moved */
 	std::uint64_t bytes_received = 0;
+	/*
+	 * Taken over from a dead member: restored from its mirror where the
+	 * client stood, nothing queued (bytes_sent == bytes_acked). What the
+	 * client sent past what the dead member's program had answered is
+	 * gone with it: app_state says what to redo, or the program resets
+	 * the connection (Documentation/handoff.md, "Takeover").
+	 */
+	bool recovered = false;
 };
 
 /* Where the connections of a handoff are once it ended. */

@@ -84,6 +84,7 @@ Result<std::unique_ptr<Agent>> Agent::open(Config config)
 	if (self) {
 		d.membership = std::make_unique<Membership>(d.config.cluster, *self, *d.transport, d.counters, log);
 		d.mirrors = std::make_unique<Mirrors>(d.kernel, *d.transport, d.config.cluster, *self, log);
+		d.recoveries = std::make_unique<Recoveries>(d.kernel, *d.signalling, d.counters, log);
 	}
 	d.attach(nullptr);
 	/* The module remembers which services this node is the contact node of. */
@@ -94,6 +95,8 @@ Result<std::unique_ptr<Agent>> Agent::open(Config config)
 void Agent::Impl::attach(std::shared_ptr<AppLink> link)
 {
 	app = std::move(link);
+	if (recoveries)
+		recoveries->attach(app);
 	handoffs.reset();
 	handoffs = std::make_unique<Handoffs>(kernel, *transport, *signalling, counters,
 					      [this](const std::string &line) { log(line); }, app);
@@ -132,7 +135,9 @@ Result<void> Agent::Impl::run(int stop_fd)
 		handoffs->tick(now);
 		if (membership) {
 			measure(now);
-			membership->tick(now, connections(), mode());
+			for (const auto &death : membership->tick(now, connections(), mode()))
+				take_over(death, now);
+			recoveries->tick(now);
 			mirror(now);
 			/* For gecko::Node::members(): a tenth of a second old at most, not remade at every wake-up. */
 			if (app && now >= members_published + std::chrono::milliseconds(100)) {
@@ -174,6 +179,17 @@ void Agent::Impl::mirror(Clock::time_point now)
 	};
 	mirrors->tick(now, conns, state_of, membership->backup());
 	mirrors->registrations(now, signalling->registrations());
+}
+
+void Agent::Impl::take_over(const Membership::Death &death, Clock::time_point now)
+{
+	/*
+	 * A mirror is renewed every mirror-period until its member dies; one
+	 * older than that before the member fell silent is not the last word
+	 * on its connection.
+	 */
+	auto since = now - death.silent - 2 * config.cluster->mirror_period;
+	recoveries->take_over(death.member->name, death.silent, mirrors->store().take(death.member->name, since), now);
 }
 
 void Agent::Impl::control_message(std::uint64_t conn, const wire::Message &msg)
@@ -294,6 +310,12 @@ void Agent::Impl::backups(std::uint64_t conn)
 	for (const auto &r : status.registrations)
 		lines += "registration " + r.member + ' ' + text(r.home) + ' ' + std::to_string(r.seq) + ' ' +
 			 std::to_string(r.left.count()) + ' ' + std::to_string(r.age.count()) + '\n';
+	/* recovery MEMBER CLIENT CONNS RECOVERED SILENT_MS SIGNALLING_US PROBE_US TOTAL_US [ERROR] */
+	for (const auto &r : recoveries->records())
+		lines += "recovery " + r.member + ' ' + text(r.client) + ' ' + std::to_string(r.conns) + ' ' +
+			 std::to_string(r.recovered) + ' ' + std::to_string(r.silent.count()) + ' ' +
+			 std::to_string(r.signalling.count()) + ' ' + std::to_string(r.probe.count()) + ' ' +
+			 std::to_string(r.total.count()) + (r.error.empty() ? "" : ' ' + r.error) + '\n';
 	for (const auto &h : status.held)
 		lines += "held " + h.member + ' ' + text(h.client) + ' ' + std::to_string(h.client_port) + ' ' +
 			 std::to_string(h.port) + ' ' + std::to_string(h.age.count()) + ' ' + std::to_string(h.state_len) +
@@ -339,6 +361,8 @@ void Agent::Impl::closed(std::uint64_t conn, const std::optional<in6_addr> &node
 
 void Agent::Impl::job_done(const Key &key, Signalling::Kind kind, const Error *error)
 {
+	if (recoveries && recoveries->owns(key))
+		return recoveries->job_done(key, kind, error);
 	handoffs->job_done(key, kind, error);
 }
 

@@ -327,6 +327,25 @@ Result<Backups> Control::backups()
 			if ((ok = home.has_value()))
 				out.registrations.push_back({name, *home, static_cast<std::uint16_t>(a), std::chrono::seconds(b),
 							     std::chrono::milliseconds(e)});
+		} else if (kind == "recovery") {
+			RecoveryRecord r;
+			long long f = -1;
+			if (in >> client >> a >> b >> c >> d >> e >> f && a >= 0 && b >= 0 && b <= a && c >= 0 && d >= 0 &&
+			    e >= 0 && f >= 0) {
+				auto address = parse_address(client);
+				if ((ok = address.has_value())) {
+					std::getline(in >> std::ws, r.error);
+					r.member = name;
+					r.client = *address;
+					r.conns = static_cast<std::uint32_t>(a);
+					r.recovered = static_cast<std::uint32_t>(b);
+					r.silent = std::chrono::milliseconds(c);
+					r.signalling = std::chrono::microseconds(d);
+					r.probe = std::chrono::microseconds(e);
+					r.total = std::chrono::microseconds(f);
+					out.recoveries.push_back(std::move(r));
+				}
+			}
 		} else if (kind == "held" && in >> client >> a >> b >> c >> d && a > 0 && a <= 0xffff && b > 0 &&
 			   b <= 0xffff && c >= 0 && d >= 0 && d <= 0xffffffff) {
 			auto address = parse_address(client);

@@ -564,7 +564,8 @@ void Host::on(Arrival &a)
 			  .bytes(a.app_state)
 			  .u64(a.bytes_sent)
 			  .u64(a.bytes_acked)
-			  .u64(a.bytes_received),
+			  .u64(a.bytes_received)
+			  .u8(a.recovered),
 	     n);
 }
 

@@ -15,6 +15,7 @@
 #include "agent/handoffs.h"
 #include "agent/membership.h"
 #include "agent/mirrors.h"
+#include "agent/recoveries.h"
 #include "agent/signalling.h"
 #include "agent/transport.h"
 
@@ -32,6 +33,7 @@ struct Agent::Impl final : Transport::Handler, Signalling::Listener {
 	std::unique_ptr<Handoffs> handoffs;
 	std::unique_ptr<Membership> membership;	/* with a cluster only */
 	std::unique_ptr<Mirrors> mirrors;	/* with membership */
+	std::unique_ptr<Recoveries> recoveries;	/* with membership */
 	std::shared_ptr<AppLink> app;
 	Clock::time_point members_published;	/* last copied to app->members */
 	Clock::time_point next_measure;		/* of the application's connections' round trips */
@@ -52,6 +54,8 @@ struct Agent::Impl final : Transport::Handler, Signalling::Listener {
 	std::uint32_t connections();
 	/* Each heartbeat period: the round trips of the application's connections, for the proximity policy. */
 	void measure(Clock::time_point now);
+	/* @death's connections mirrored here, taken over. */
+	void take_over(const Membership::Death &death, Clock::time_point now);
 	/* gecko-ctl backups. */
 	void backups(std::uint64_t conn);
 	/* Every turn: the application's connections mirrored to this node's backup. */

@@ -50,8 +50,9 @@ void Membership::log(const std::string &line)
 		log_(line);
 }
 
-void Membership::tick(Clock::time_point now, std::uint32_t connections, wire::Mode mode)
+std::vector<Membership::Death> Membership::tick(Clock::time_point now, std::uint32_t connections, wire::Mode mode)
 {
+	std::vector<Death> deaths;
 	connections_ = connections;
 	if (mode != mode_) {
 		mode_ = mode;
@@ -63,10 +64,11 @@ void Membership::tick(Clock::time_point now, std::uint32_t connections, wire::Mo
 			p.state = MemberStatus::State::dead;
 			log("member " + p.member->name + " (" + text(p.member->address) + ") is dead: silent for " +
 			    seconds(now - *p.heard));
+			deaths.push_back({p.member, now - *p.heard});
 		}
 
 	if (next_beat_ && now < *next_beat_)
-		return;
+		return deaths;
 	/* Keep the rhythm, but never send a burst after a stall. */
 	next_beat_ = next_beat_ && now - *next_beat_ < cluster_->heartbeat_period ?
 			     *next_beat_ + cluster_->heartbeat_period :
@@ -82,6 +84,7 @@ void Membership::tick(Clock::time_point now, std::uint32_t connections, wire::Mo
 		if (conn)
 			transport_.send(*conn, beat);
 	}
+	return deaths;
 }
 
 void Membership::heartbeat(const in6_addr &node, const wire::Message &msg, Clock::time_point now)

@@ -36,12 +36,17 @@ public:
 	Membership(std::shared_ptr<const Cluster> cluster, const Member &self, Transport &transport,
 		   Counters &counters, Log log);
 
+	/* A member this turn marked dead, and how long it had been silent. */
+	struct Death {
+		const Member *member;
+		Clock::duration silent;
+	};
 	/*
 	 * Sends the heartbeats that are due, saying this node serves
 	 * @connections and is in @mode (at once when the mode changed); marks
-	 * the silent dead, except those that left.
+	 * the silent dead, except those that left, and returns them.
 	 */
-	void tick(Clock::time_point now, std::uint32_t connections, wire::Mode mode);
+	std::vector<Death> tick(Clock::time_point now, std::uint32_t connections, wire::Mode mode);
 	/* A heartbeat from the agent at @node. */
 	void heartbeat(const in6_addr &node, const wire::Message &msg, Clock::time_point now);
 	/* gecko-ctl's members, join, leave and proximity requests. */

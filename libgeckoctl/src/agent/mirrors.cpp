@@ -228,6 +228,22 @@ const MirrorStore::Held *MirrorStore::mirror(const std::string &member, const Mi
 	return held == table->second.conns.end() ? nullptr : &held->second;
 }
 
+MirrorStore::Taken MirrorStore::take(const std::string &member, Clock::time_point since)
+{
+	Taken out;
+	auto table = held_.find(member);
+	if (table == held_.end())
+		return out;
+	for (auto &[conn, held] : table->second.conns) {
+		if (held.at < since)
+			out.stale++;
+		else
+			out.fresh.emplace_back(conn, std::move(held));
+	}
+	held_.erase(table);
+	return out;
+}
+
 Backups Mirrors::status(Clock::time_point now) const
 {
 	Backups out;

@@ -78,6 +78,16 @@ public:
 	};
 	/* The last mirror of @member's connection @conn; none if there is none. */
 	const Held *mirror(const std::string &member, const MirroredConn &conn) const;
+	struct Taken {
+		std::vector<std::pair<MirroredConn, Held>> fresh;
+		std::size_t stale = 0;
+	};
+	/*
+	 * Forgets every mirror of @member, now dead, and gives those renewed
+	 * since @since: what this node takes over. The older ones are stale:
+	 * their end was never told, or @member mirrored them elsewhere since.
+	 */
+	Taken take(const std::string &member, Clock::time_point since);
 
 private:
 	struct Table {

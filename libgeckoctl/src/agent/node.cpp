@@ -254,6 +254,7 @@ Result<void> Node::Impl::relay_one(programs::Received &message)
 		a.bytes_sent = p.u64();
 		a.bytes_acked = p.u64();
 		a.bytes_received = p.u64();
+		a.recovered = p.u8() != 0;
 		if (!p.ok() || message.fd.get() < 0)
 			return fail(EPROTO, "a malformed arrival");
 		/*

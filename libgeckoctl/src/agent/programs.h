@@ -34,7 +34,7 @@
  *   members   count(32), each: name address state(8) silent_ms(64, -1 none)
  *             connections(32) heartbeats(64) joined(8) weight(32)
  *   arrival   tag(32) home client app_state(bytes) sent(64) acked(64)
- *             received(64) + the socket
+ *             received(64) recovered(8) + the socket
  *   departure client node fate(8) errno(32) text frozen_us(64)
  *             count(32), each: id(32) acked(64)
  *   request   client node
@@ -64,8 +64,11 @@
 
 namespace gecko::agent::programs {
 
-/* 2: distance and distances; 3: mirror. An agent takes programs of its own version only, and says so. */
-inline constexpr std::uint32_t version = 3;
+/*
+ * 2: distance and distances; 3: mirror; 4: arrival says whether it was
+ * recovered. An agent takes programs of its own version only, and says so.
+ */
+inline constexpr std::uint32_t version = 4;
 /* An application state is at most 64 KiB (max_app_state), the rest is small. */
 inline constexpr std::size_t max_message = 96 * 1024;
 /* A text field: a reason, a name, a program's description. */

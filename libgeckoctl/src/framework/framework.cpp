@@ -84,6 +84,7 @@ struct Connection {
 	std::vector<std::byte> state;
 	std::uint64_t sent = 0;
 	std::uint64_t received = 0;
+	bool recovered = false;		/* Arrival::recovered */
 	bool blocking = true;
 	enum class Where { here, leaving, gone } where = Where::here;
 	bool busy = false;	/* a program thread reads or writes it */
@@ -416,7 +417,8 @@ void Framework::handle(Arrival &arrival)
 	conn->state = std::move(arrival.app_state);
 	conn->sent = arrival.bytes_sent;
 	conn->received = arrival.bytes_received;
-	log("arrival: ", text(arrival.client), " port ", ntohs(conn->peer.sin6_port), ", ", conn->sent,
+	conn->recovered = arrival.recovered;
+	log(arrival.recovered ? "recovered: " : "arrival: ", text(arrival.client), " port ", ntohs(conn->peer.sin6_port), ", ", conn->sent,
 	    " octets sent and ", conn->received, " received so far");
 	int n = conn->fd.get();
 	if (auto ok = node->add(n); !ok)
@@ -868,6 +870,11 @@ std::uint64_t GeckoSocket::BytesSent() const
 std::uint64_t GeckoSocket::BytesReceived() const
 {
 	return conn_ ? conn_->received : 0;
+}
+
+bool GeckoSocket::Recovered() const
+{
+	return conn_ && conn_->recovered;
 }
 
 void GeckoSocket::SetState(std::vector<std::byte> state)
