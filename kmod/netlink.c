@@ -672,10 +672,13 @@ static int sock_probe(struct sk_buff *skb, struct genl_info *info)
 	      require(info, nest, tb, ATTR(GECKO_SOCK_A_LOCAL_PORT)) ?:
 	      require(info, nest, tb, ATTR(GECKO_SOCK_A_REMOTE)) ?:
 	      require(info, nest, tb, ATTR(GECKO_SOCK_A_REMOTE_PORT)) ?:
-	      require(info, nest, tb, ATTR(GECKO_SOCK_A_PROBE)) ?:
 	      only_takes(info, tb, takes);
 	if (ret)
 		return ret;
+	tuple_of(tb, &key);
+	/* No segment: the flow is made PROBING, nothing is sent. */
+	if (!tb[GECKO_SOCK_A_PROBE])
+		return gecko_probe(gecko_net(genl_info_net(info)), &key, NULL, timeout_of(tb), info->extack);
 	ret = nla_parse_nested(pb, GECKO_PROBE_A_MAX, tb[GECKO_SOCK_A_PROBE], probe_policy, info->extack) ?:
 	      require(info, tb[GECKO_SOCK_A_PROBE], pb, ATTR(GECKO_PROBE_A_SEQ)) ?:
 	      require(info, tb[GECKO_SOCK_A_PROBE], pb, ATTR(GECKO_PROBE_A_ACK));
@@ -686,7 +689,6 @@ static int sock_probe(struct sk_buff *skb, struct genl_info *info)
 				    "the timestamps option takes both GECKO_PROBE_A_TSVAL and _TSECR");
 		return -EINVAL;
 	}
-	tuple_of(tb, &key);
 	seg.seq = nla_get_u32(pb[GECKO_PROBE_A_SEQ]);
 	seg.ack = nla_get_u32(pb[GECKO_PROBE_A_ACK]);
 	if (pb[GECKO_PROBE_A_WINDOW])

@@ -236,6 +236,8 @@ int gecko_probe(struct gecko_net *gn, const struct gecko_flow_key *key, const st
 	} else {
 		gecko_flow_set_timeout(gn, flow, timeout_ms);
 	}
+	if (!seg)
+		goto out;
 	/* Under the lock: the flow cannot go before its probe is sent. */
 	ret = send_probe(gn, key, seg, extack);
 	if (!ret)

@@ -63,7 +63,7 @@ int gecko_probe_recover(struct gecko_tcp_state *st, const struct gecko_probe_seg
 
 /*
  * GECKO_CMD_SOCK_PROBE: makes @key's flow PROBING (or keeps it so, with
- * its answer) for @timeout_ms and sends the probe.
+ * its answer) for @timeout_ms and sends the probe @seg, if any.
  */
 int gecko_probe(struct gecko_net *gn, const struct gecko_flow_key *key, const struct gecko_probe_seg *seg,
 		u32 timeout_ms, struct netlink_ext_ack *extack);

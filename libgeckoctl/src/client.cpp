@@ -277,10 +277,10 @@ Result<void> Client::drop_socket(int fd, std::optional<in6_addr> forward)
 }
 
 Result<void> Client::probe_socket(const in6_addr &local, std::uint16_t local_port, const in6_addr &remote,
-				  std::uint16_t remote_port, const ProbeSegment &seg,
+				  std::uint16_t remote_port, const std::optional<ProbeSegment> &seg,
 				  std::optional<std::chrono::milliseconds> timeout)
 {
-	if (seg.tsval.has_value() != seg.tsecr.has_value())
+	if (seg && seg->tsval.has_value() != seg->tsecr.has_value())
 		return fail(EINVAL, "the timestamps option takes both TSval and TSecr");
 	return impl_->execute(impl_->request(GECKO_CMD_SOCK_PROBE, [&](nl_msg *msg) {
 		return put_probe(msg, local, local_port, remote, remote_port, seg, timeout);

@@ -59,7 +59,7 @@ Result<void> put_sock_tuple(nl_msg *msg, const in6_addr &local, std::uint16_t lo
 }
 
 Result<void> put_probe(nl_msg *msg, const in6_addr &local, std::uint16_t local_port, const in6_addr &remote,
-		       std::uint16_t remote_port, const ProbeSegment &seg,
+		       std::uint16_t remote_port, const std::optional<ProbeSegment> &seg,
 		       std::optional<std::chrono::milliseconds> timeout)
 {
 	auto ms = std::clamp<std::int64_t>(timeout ? timeout->count() : 0, 0,
@@ -71,13 +71,13 @@ Result<void> put_probe(nl_msg *msg, const in6_addr &local, std::uint16_t local_p
 		       put_address(msg, GECKO_SOCK_A_REMOTE, remote) ||
 		       nla_put_u16(msg, GECKO_SOCK_A_REMOTE_PORT, remote_port) ||
 		       (timeout ? nla_put_u32(msg, GECKO_SOCK_A_TIMEOUT, static_cast<std::uint32_t>(ms)) : 0) ||
-		       !put_nest(msg, GECKO_SOCK_A_PROBE, [&] {
-			       return nla_put_u32(msg, GECKO_PROBE_A_SEQ, seg.seq) ||
-				      nla_put_u32(msg, GECKO_PROBE_A_ACK, seg.ack) ||
-				      nla_put_u16(msg, GECKO_PROBE_A_WINDOW, seg.window) ||
-				      (seg.tsval ? nla_put_u32(msg, GECKO_PROBE_A_TSVAL, *seg.tsval) : 0) ||
-				      (seg.tsecr ? nla_put_u32(msg, GECKO_PROBE_A_TSECR, *seg.tsecr) : 0);
-		       });
+		       (seg && !put_nest(msg, GECKO_SOCK_A_PROBE, [&] {
+			       return nla_put_u32(msg, GECKO_PROBE_A_SEQ, seg->seq) ||
+				      nla_put_u32(msg, GECKO_PROBE_A_ACK, seg->ack) ||
+				      nla_put_u16(msg, GECKO_PROBE_A_WINDOW, seg->window) ||
+				      (seg->tsval ? nla_put_u32(msg, GECKO_PROBE_A_TSVAL, *seg->tsval) : 0) ||
+				      (seg->tsecr ? nla_put_u32(msg, GECKO_PROBE_A_TSECR, *seg->tsecr) : 0);
+		       }));
 	});
 }
 

@@ -35,9 +35,9 @@ Result<void> put_sock(nl_msg *msg, int fd, std::span<const std::byte> data = {},
 Result<void> put_sock_tuple(nl_msg *msg, const in6_addr &local, std::uint16_t local_port,
 			    const in6_addr &remote, std::uint16_t remote_port);
 
-/* The GECKO_A_SOCK nest of a GECKO_CMD_SOCK_PROBE: the connection, @seg, and @timeout if given. */
+/* The GECKO_A_SOCK nest of a GECKO_CMD_SOCK_PROBE: the connection, @seg and @timeout if given. */
 Result<void> put_probe(nl_msg *msg, const in6_addr &local, std::uint16_t local_port, const in6_addr &remote,
-		       std::uint16_t remote_port, const ProbeSegment &seg,
+		       std::uint16_t remote_port, const std::optional<ProbeSegment> &seg,
 		       std::optional<std::chrono::milliseconds> timeout);
 
 /*

@@ -1054,6 +1054,17 @@ TEST_F(Sockets, CrashedConnectionRecoversFromASnapshot)
 	EXPECT_NE(refused.error().describe().find("probe the connection"), std::string::npos)
 		<< refused.error().describe();
 	auto answers = counter(get_info(), "probe_answers");
+	/* A flow made probing with no segment: nothing sent, no answer, and the snapshot still waits. */
+	auto sent = counter(get_info(), "probes_sent");
+	auto guarded = client_->probe_socket(g, port, g, client_port, std::nullopt, std::chrono::seconds(10));
+	ASSERT_TRUE(guarded) << guarded.error().describe();
+	auto quiet = flow_of(*client_, port);
+	ASSERT_TRUE(quiet && quiet->probe) << "no probing flow";
+	EXPECT_EQ(quiet->state, gecko::FlowState::probing);
+	EXPECT_EQ(quiet->probe->sent, 0u);
+	EXPECT_FALSE(quiet->probe->answer);
+	EXPECT_EQ(counter(get_info(), "probes_sent"), sent);
+	EXPECT_EQ(client_->restore_socket(restored, *snapshot).error().code, ENOENT);
 
 	/* Act: the probe, from the snapshot's numbers and an old timestamp PAWS refuses, then the restore. */
 	gecko::ProbeSegment probe;

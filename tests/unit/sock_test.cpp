@@ -351,12 +351,19 @@ TEST(PutProbe, CarriesTheConnectionTheNumbersAndTheTimeout)
 
 	Message bare(GECKO_CMD_SOCK_PROBE);
 	ASSERT_TRUE(gecko::put_probe(bare.get(), addr("fd00:a::100"), 80, addr("fd00:c::2"), 41234,
-				     {.seq = 1, .ack = 2, .window = 0, .tsval = {}, .tsecr = {}, .flags = 0}, {}));
+				     gecko::ProbeSegment{.seq = 1, .ack = 2, .window = 0, .tsval = {}, .tsecr = {}, .flags = 0},
+				     {}));
 	auto tb2 = bare.nested(GECKO_A_SOCK, GECKO_SOCK_A_MAX);
 	EXPECT_EQ(tb2[GECKO_SOCK_A_TIMEOUT], nullptr);
 	std::vector<nlattr *> pb2(GECKO_PROBE_A_MAX + 1);
 	ASSERT_EQ(nla_parse_nested(pb2.data(), GECKO_PROBE_A_MAX, tb2[GECKO_SOCK_A_PROBE], nullptr), 0);
 	EXPECT_EQ(pb2[GECKO_PROBE_A_TSVAL], nullptr);
+
+	Message none(GECKO_CMD_SOCK_PROBE);
+	ASSERT_TRUE(gecko::put_probe(none.get(), addr("fd00:a::100"), 80, addr("fd00:c::2"), 41234, std::nullopt, {}));
+	auto tb3 = none.nested(GECKO_A_SOCK, GECKO_SOCK_A_MAX);
+	expect_attr(tb3[GECKO_SOCK_A_LOCAL_PORT], std::uint16_t{80}, "local port");
+	EXPECT_EQ(tb3[GECKO_SOCK_A_PROBE], nullptr) << "no segment: no probe nest";
 }
 
 const Malformed bad_flows[] = {

@@ -396,7 +396,10 @@
  * retransmissions of its data are not answers. Probing a PROBING flow again sends again and
  * keeps the answer it had; a restore replaces the flow. The segment
  * leaves as G's others do: with the Home Address option when the peer is
- * bound to this node.
+ * bound to this node. Without GECKO_SOCK_A_PROBE nothing is sent: the flow
+ * only becomes PROBING (a takeover does so before the peer's traffic
+ * comes here, and probes once it does, so that a probe the peer answered
+ * elsewhere does not hold back its answer here by the rate limit).
  *
  *    GECKO_A_SOCK: NLA_NESTED
  *        GECKO_SOCK_A_LOCAL, _LOCAL_PORT, _REMOTE, _REMOTE_PORT: the
@@ -404,7 +407,7 @@
  *        GECKO_SOCK_A_TIMEOUT: milliseconds, 100..600000, default
  *                              GECKO_SOCK_TIMEOUT_DEFAULT: then the flow
  *                              is forgotten
- *        GECKO_SOCK_A_PROBE: NLA_NESTED, required
+ *        GECKO_SOCK_A_PROBE: NLA_NESTED, the segment to send
  *            GECKO_PROBE_A_SEQ, _ACK: required
  *            GECKO_PROBE_A_WINDOW: default 0
  *            GECKO_PROBE_A_TSVAL, _TSECR: both or neither

@@ -132,10 +132,12 @@ public:
 	 * connection of G that this node has no socket for an empty ACK with
 	 * @seg's numbers (out of the peer's window, so that its stack answers
 	 * with its own); the connection's flow is probing for @timeout, and
-	 * flows() shows the last answer. EBUSY if the connection runs here.
+	 * flows() shows the last answer. Without @seg nothing is sent: the
+	 * flow only becomes probing, what the peer sends it here taken by the
+	 * module. EBUSY if the connection runs here.
 	 */
 	Result<void> probe_socket(const in6_addr &local, std::uint16_t local_port, const in6_addr &remote,
-				  std::uint16_t remote_port, const ProbeSegment &seg,
+				  std::uint16_t remote_port, const std::optional<ProbeSegment> &seg,
 				  std::optional<std::chrono::milliseconds> timeout = {});
 	/* GECKO_CMD_SOCK_GET: every flow the module holds, in no particular order. */
 	Result<std::vector<Flow>> flows();

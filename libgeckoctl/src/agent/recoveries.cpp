@@ -70,8 +70,12 @@ void Recoveries::take_over(const std::string &member, Clock::duration silent, Mi
 			continue;
 		}
 		job.conns.push_back({id, std::move(held), *st, 0, std::nullopt});
-		/* From now on, what the client sends the connection here is the module's: no reset answers it. */
-		if (!probe(job, job.conns.back())) {
+		/*
+		 * From now on, what the client sends the connection here is the
+		 * module's: no reset answers it. No probe yet: the client would
+		 * answer it to the dead member, and not again for its rate limit.
+		 */
+		if (!probe(job, job.conns.back(), false)) {
 			job.conns.pop_back();
 			job.lost++;
 		}
@@ -88,9 +92,20 @@ void Recoveries::take_over(const std::string &member, Clock::duration silent, Mi
 	}
 }
 
-bool Recoveries::probe(Job &job, Conn &c)
+bool Recoveries::probe(Job &job, Conn &c, bool send)
 {
 	const auto &st = c.st;
+	std::optional<ProbeSegment> none;
+	if (!send) {
+		if (auto ok = kernel_.probe_socket(st.local, st.local_port, st.remote, st.remote_port, none,
+						   probing_timeout);
+		    !ok) {
+			job.error = "port " + std::to_string(c.id.port) + ": " + ok.error().describe();
+			log_line(log_, who(job.key), ": ", job.error);
+			return false;
+		}
+		return true;
+	}
 	ProbeSegment seg;
 	/* Out of the client's window, so that its stack must answer with its own numbers. */
 	seg.seq = st.write_seq - st.outq_len - (1U << 30);
@@ -189,7 +204,7 @@ void Recoveries::tick(Clock::time_point now)
 			if (due && c.probes >= max_probes)
 				continue;
 			if (due)
-				probe(job, c);
+				probe(job, c, true);
 			waiting = true;
 		}
 		if (due)

@@ -8,9 +8,9 @@
  * each of its clients, one client at a time per client, all clients at
  * once:
  *
- * 1. each mirrored connection's flow is made probing in gecko.ko (one
- *    probe), so that from now on what the client sends it here is taken
- *    by the module, never answered by a reset of the TCP stack;
+ * 1. each mirrored connection's flow is made probing in gecko.ko, with
+ *    no probe yet, so that from now on what the client sends it here is
+ *    taken by the module, never answered by a reset of the TCP stack;
  * 2. return routability and a Binding Update bring the client's
  *    traffic for G here (a stale sequence number recovered from the
  *    client's answer, agent/signalling.h);
@@ -93,8 +93,8 @@ private:
 		std::string error;
 	};
 
-	/* Probes @c once: false (and why in @job.error) if the module refused. */
-	bool probe(Job &job, Conn &c);
+	/* Probes @c once (@send), or makes its flow probing only: false (why in @job.error) if the module refused. */
+	bool probe(Job &job, Conn &c, bool send);
 	void start(Job &job);
 	/* Restores and hands over what the client answered; the rest is lost. */
 	void finish(Job &job, Clock::time_point now);
