@@ -57,7 +57,7 @@ wait_for 10 members_alive
 A=${PREFIX}1
 pretty "the client downloads $((SIZE >> 20)) MB at full speed; node1 hands it to node2"
 capture_client
-client curl -sS -g --interface $A -o "$RUN/got" "http://[$G]:8080/blob" 2> "$GECKO_OUT/curl.err" &
+client curl -sS -g -m 120 --interface $A -o "$RUN/got" "http://[$G]:8080/blob" 2> "$GECKO_OUT/curl.err" &
 CURL=$!
 serves() { grep -q "^$A: GET /blob" "$GECKO_OUT/server$1.log"; }
 wait_for 30 serves 1
