@@ -7,6 +7,7 @@
 #include "netlink.h"
 #include "binding.h"
 #include "flow.h"
+#include "guard.h"
 #include "limits.h"
 #include "netns.h"
 #include "probe.h"
@@ -655,6 +656,15 @@ static int sock_drop(struct sk_buff *skb, struct genl_info *info)
 				      tb[GECKO_SOCK_A_FORWARD] ? &forward : NULL, info->extack);
 }
 
+static int sock_guard(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *tb[GECKO_SOCK_A_MAX + 1];
+	int fd, ret;
+
+	ret = parse_sock(info, tb, &fd, 0);
+	return ret ?: gecko_sock_guard(gecko_net(genl_info_net(info)), fd, info->extack);
+}
+
 static int sock_probe(struct sk_buff *skb, struct genl_info *info)
 {
 	static const unsigned long takes = BIT(GECKO_SOCK_A_LOCAL) | BIT(GECKO_SOCK_A_LOCAL_PORT) |
@@ -955,6 +965,7 @@ COUNTED(sock_commit)
 COUNTED(limits_get)
 COUNTED(limits_set)
 COUNTED(sock_probe)
+COUNTED(sock_guard)
 
 static const struct genl_ops gecko_genl_ops[] = {
 	{
@@ -1034,6 +1045,10 @@ static const struct genl_ops gecko_genl_ops[] = {
 	}, {
 		.cmd = GECKO_CMD_SOCK_PROBE,
 		.doit = sock_probe_counted,
+		.flags = GENL_UNS_ADMIN_PERM,
+	}, {
+		.cmd = GECKO_CMD_SOCK_GUARD,
+		.doit = sock_guard_counted,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
 };

@@ -7,6 +7,7 @@
 #include "netns.h"
 #include "binding.h"
 #include "flow.h"
+#include "guard.h"
 #include "hooks.h"
 #include "service.h"
 
@@ -82,6 +83,7 @@ static int __net_init gecko_net_init(struct net *net)
 	ret = gecko_flows_init(gn);
 	if (ret)
 		goto err_flows;
+	gecko_guards_init(gn);
 	return 0;
 
 err_flows:
@@ -101,7 +103,7 @@ err_bindings:
  *     running (nf_unregister_net_hooks() does not wait), so the core waits
  *     an RCU grace period before it calls exit: no packet is inside a
  *     hook, and none reads the tables, after that.
- *  2. exit: the flows, with their held packets delivered (no hook holds
+ *  2. exit: the guards released (guard.c), then the flows, with their held packets delivered (no hook holds
  *     them back now) or freed, frozen sockets thawed, committed and
  *     restored ones dropped; then their collection stops.
  *  3. The bindings and their collection, then the services.
@@ -121,6 +123,7 @@ static void __net_exit gecko_net_exit(struct net *net)
 {
 	struct gecko_net *gn = gecko_net(net);
 
+	gecko_guards_uninit(gn);
 	gecko_flows_uninit(gn);
 	gecko_bindings_uninit(gn);
 	gecko_services_flush(gn);

@@ -39,6 +39,9 @@ struct gecko_net {
 	struct rhashtable flows;	/* struct gecko_flow, by connection */
 	struct list_head flows_list;	/* the same flows, under lock */
 	struct delayed_work flow_gc;
+	struct list_head guards;	/* struct gecko_guard, under lock */
+	unsigned int nr_guards;		/* under lock */
+	struct delayed_work guard_gc;
 };
 
 /* Register and unregister the per-namespace state (main.c's first and last steps). */

@@ -48,8 +48,7 @@ static int repair_int(struct sock *sk, int opt, int val)
 	return repair_opt(sk, opt, &val, sizeof(val));
 }
 
-/* The caller's IPv6 TCP socket @fd in @gn's namespace, for sockfd_put(). */
-static struct socket *tcp_socket(struct gecko_net *gn, int fd, struct netlink_ext_ack *extack)
+struct socket *gecko_sock_lookup(struct gecko_net *gn, int fd, struct netlink_ext_ack *extack)
 {
 	struct socket *sock;
 	int err;
@@ -76,7 +75,7 @@ static struct socket *tcp_socket(struct gecko_net *gn, int fd, struct netlink_ex
 /* The caller's socket @fd, with gn->lock held: for unlock_socket(). */
 static struct socket *lock_socket(struct gecko_net *gn, int fd, struct netlink_ext_ack *extack)
 {
-	struct socket *sock = tcp_socket(gn, fd, extack);
+	struct socket *sock = gecko_sock_lookup(gn, fd, extack);
 
 	if (!IS_ERR(sock))
 		mutex_lock(&gn->lock);

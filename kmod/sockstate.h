@@ -15,6 +15,10 @@ struct gecko_flow_key;
 struct gecko_net;
 struct in6_addr;
 struct netlink_ext_ack;
+struct socket;
+
+/* The caller's IPv6 TCP socket @fd in @gn's namespace, for sockfd_put(); an ERR_PTR, saying why in @extack. */
+struct socket *gecko_sock_lookup(struct gecko_net *gn, int fd, struct netlink_ext_ack *extack);
 
 /* Commands on the caller's socket @fd; each takes gn->lock. */
 int gecko_sock_freeze(struct gecko_net *gn, int fd, u32 timeout_ms,

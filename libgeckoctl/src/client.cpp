@@ -287,6 +287,11 @@ Result<void> Client::probe_socket(const in6_addr &local, std::uint16_t local_por
 	}));
 }
 
+Result<void> Client::guard_socket(int fd)
+{
+	return impl_->execute(impl_->sock_request(GECKO_CMD_SOCK_GUARD, fd));
+}
+
 Result<std::vector<Flow>> Client::flows()
 {
 	return impl_->dump(impl_->request(GECKO_CMD_SOCK_GET), decode_flow);

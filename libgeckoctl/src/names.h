@@ -117,14 +117,16 @@ inline constexpr std::array<std::string_view, __GECKO_COUNTER_LAST> counter_name
 	"flow_held_limited",
 	"probes_sent",
 	"probe_answers",
+	"fenced",
 };
 
 /* Indexed by the bit of enum gecko_feature. */
-inline constexpr std::array<std::string_view, 4> feature_bit_names{
+inline constexpr std::array<std::string_view, 5> feature_bit_names{
 	"sockets",
 	"ownership",
 	"limits",
 	"probe",
+	"guard",
 };
 
 /* An attribute, counter or feature added to the UAPI header needs its name here. */

@@ -17,6 +17,9 @@
 #include <netlink/attr.h>
 
 #include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -1104,6 +1107,92 @@ TEST_F(Sockets, CrashedConnectionRecoversFromASnapshot)
 	EXPECT_EQ(read_exactly(restored, more_up.size()), more_up);
 	EXPECT_EQ(pending_error(client), EAGAIN) << "the client saw an error";
 	close(restored);
+	close(client);
+}
+
+/* Whether @fd becomes readable within @ms. */
+bool readable_within(int fd, int ms)
+{
+	pollfd p{fd, POLLIN, 0};
+	return poll(&p, 1, ms) == 1;
+}
+
+TEST_F(Sockets, GuardedConnectionClosedByItsProgramEndsAsUsual)
+{
+	int client = -1, server = -1;
+	connect_pair("fd00:a::100", client, server);
+	ASSERT_FALSE(HasFatalFailure());
+	auto ok = client_->guard_socket(server);
+	ASSERT_TRUE(ok) << ok.error().describe();
+	ASSERT_TRUE(client_->guard_socket(server)) << "guarding twice does nothing";
+	auto fenced = counter(get_info(), "fenced");
+
+	close(server);
+
+	ASSERT_TRUE(readable_within(client, 2000)) << "no FIN from a guarded socket its running program closed";
+	char c;
+	EXPECT_EQ(recv(client, &c, 1, MSG_DONTWAIT), 0) << "the client did not see the end of the stream";
+	EXPECT_EQ(counter(get_info(), "fenced"), fenced);
+	close(client);
+}
+
+TEST_F(Sockets, GuardedConnectionOfADeadProgramEndsWithoutAWord)
+{
+	int client = -1, server = -1, ready[2];
+	connect_pair("fd00:a::100", client, server);
+	ASSERT_FALSE(HasFatalFailure());
+	ASSERT_EQ(pipe(ready), 0);
+	auto fenced = counter(get_info(), "fenced");
+	/* The program: it guards its connection, then is killed. */
+	pid_t child = fork();
+	ASSERT_GE(child, 0);
+	if (child == 0) {
+		auto own = gecko::Client::open();
+		char verdict = own && own->guard_socket(server) ? 'y' : 'n';
+		(void)!write(ready[1], &verdict, 1);
+		pause();
+		_exit(0);
+	}
+	close(server);
+	char verdict = 0;
+	ASSERT_EQ(read(ready[0], &verdict, 1), 1);
+	close(ready[0]);
+	close(ready[1]);
+	ASSERT_EQ(verdict, 'y') << "the child could not guard the connection";
+
+	kill(child, SIGKILL);
+	waitpid(child, nullptr, 0);
+	auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+	while (counter(get_info(), "fenced") == fenced && std::chrono::steady_clock::now() < deadline)
+		std::this_thread::sleep_for(std::chrono::milliseconds(20));
+
+	EXPECT_EQ(counter(get_info(), "fenced"), fenced + 1);
+	auto flow = flow_of(*client_, port);
+	ASSERT_TRUE(flow) << "no flow takes what the client still sends";
+	EXPECT_EQ(flow->state, gecko::FlowState::moved);
+	auto more = pattern(3000, 9);
+	EXPECT_EQ(fill(client, more), more.size());
+	EXPECT_FALSE(readable_within(client, 500)) << "the client heard from a dead program's connection";
+	EXPECT_EQ(pending_error(client), EAGAIN);
+	EXPECT_EQ(socket_error(client), 0);
+	close(client);
+}
+
+TEST_F(Sockets, GuardRefusesWhatItCannotGuard)
+{
+	int client = -1, server = -1;
+	ASSERT_EQ(std::system("ip -6 addr replace fd00:b::1/128 dev lo nodad"), 0);
+	connect_pair("fd00:b::1", client, server);
+	ASSERT_FALSE(HasFatalFailure());
+	auto r = client_->guard_socket(server);
+	ASSERT_FALSE(r);
+	EXPECT_EQ(r.error().code, EADDRNOTAVAIL) << r.error().describe();
+	int fresh = tcp();
+	r = client_->guard_socket(fresh);
+	ASSERT_FALSE(r);
+	EXPECT_EQ(r.error().code, EADDRNOTAVAIL) << "an unbound socket: " << r.error().describe();
+	close(fresh);
+	close(server);
 	close(client);
 }
 

@@ -98,6 +98,8 @@
  *    GECKO_COUNTER_PROBES_SENT: segments GECKO_CMD_SOCK_PROBE sent
  *    GECKO_COUNTER_PROBE_ANSWERS: segments of probed connections taken
  *                                 (and dropped) as answers
+ *    GECKO_COUNTER_FENCED: guarded connections whose program died, ended
+ *                          without a word (GECKO_CMD_SOCK_GUARD)
  *    GECKO_COUNTER_FLOW_EXPIRED: frozen connections the module thawed, or
  *                                restored or committed ones it dropped, at
  *                                their timeout
@@ -417,6 +419,36 @@
  * -ENOSPC once the namespace has GECKO_LIMITS_A_FLOWS flows, or with the
  * error of the send (-ENETUNREACH...).
  *
+ * GECKO_CMD_SOCK_GUARD
+ * --------------------
+ *
+ * Guards the caller's established connection GECKO_SOCK_A_FD (required,
+ * nothing else): when the program that holds it dies, the connection must
+ * end without a word, so that the member holding its mirror can take it
+ * over, instead of the kernel closing it with a FIN (or a reset) the
+ * client would take as the end of the stream. The module holds a
+ * reference to the socket's file until nobody else does; then, checked
+ * every 200 ms:
+ *
+ *  - if the thread group that guarded it still runs, it closed the
+ *    socket, and the module's release closes it as the program asked (its
+ *    FIN leaves up to 200 ms later);
+ *  - if that thread group died (exited or was killed), the socket is
+ *    closed in repair mode, sending nothing, and its flow is MOVED for
+ *    GECKO_SOCK_FENCE_TIMEOUT: what its client still sends here is
+ *    dropped, never answered with a reset (GECKO_COUNTER_FENCED).
+ *
+ * A guard goes with its connection's end (its state CLOSE, as after
+ * GECKO_CMD_SOCK_DROP); guarding a guarded socket does nothing. A frozen,
+ * committed or restored connection's flow decides its fate, not the
+ * guard. Guards count against GECKO_LIMITS_A_FLOWS apart from the flows.
+ * At module unload the guards are released as if their owners had closed
+ * the sockets.
+ *
+ * Fails with -EADDRNOTAVAIL if the socket's address is no service's G,
+ * -ENOTCONN if the connection is not established (or half-closed by the
+ * client), -ENOSPC past the limit.
+ *
  * Recovery
  * --------
  *
@@ -516,6 +548,7 @@ enum gecko_cmd {
 	GECKO_CMD_LIMITS_GET,
 	GECKO_CMD_LIMITS_SET,
 	GECKO_CMD_SOCK_PROBE,
+	GECKO_CMD_SOCK_GUARD,
 	__GECKO_CMD_MAX
 };
 #define GECKO_CMD_MAX (__GECKO_CMD_MAX - 1)
@@ -620,6 +653,7 @@ enum gecko_flow_state {
 
 #define GECKO_SOCK_TIMEOUT_DEFAULT 10000	/* milliseconds */
 #define GECKO_SOCK_MOVED_TIMEOUT 30000		/* milliseconds */
+#define GECKO_SOCK_FENCE_TIMEOUT 60000		/* milliseconds */
 #define GECKO_SOCK_HELD_MAX 512			/* packets per flow */
 #define GECKO_SOCK_DATA_MAX 65000		/* octets per GECKO_SOCK_A_DATA */
 
@@ -669,7 +703,8 @@ enum gecko_feature {
 	GECKO_FEATURE_OWNERSHIP = 1ULL << 1,
 	GECKO_FEATURE_LIMITS = 1ULL << 2,	/* GECKO_CMD_LIMITS_GET and _SET */
 	GECKO_FEATURE_PROBE = 1ULL << 3,	/* GECKO_CMD_SOCK_PROBE and GECKO_FLOW_PROBING */
-	__GECKO_FEATURE_ALL = (1ULL << 4) - 1
+	GECKO_FEATURE_GUARD = 1ULL << 4,	/* GECKO_CMD_SOCK_GUARD */
+	__GECKO_FEATURE_ALL = (1ULL << 5) - 1
 };
 
 enum gecko_counter {
@@ -701,6 +736,7 @@ enum gecko_counter {
 	GECKO_COUNTER_FLOW_HELD_LIMITED,
 	GECKO_COUNTER_PROBES_SENT,
 	GECKO_COUNTER_PROBE_ANSWERS,
+	GECKO_COUNTER_FENCED,
 	__GECKO_COUNTER_LAST
 };
 #define GECKO_COUNTER_MAX (__GECKO_COUNTER_LAST - 1)

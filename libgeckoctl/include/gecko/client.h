@@ -139,6 +139,13 @@ public:
 	Result<void> probe_socket(const in6_addr &local, std::uint16_t local_port, const in6_addr &remote,
 				  std::uint16_t remote_port, const std::optional<ProbeSegment> &seg,
 				  std::optional<std::chrono::milliseconds> timeout = {});
+	/*
+	 * GECKO_CMD_SOCK_GUARD (GECKO_FEATURE_GUARD): if the process dies
+	 * while the established connection @fd is open, the module ends it
+	 * without a word (no FIN, no reset) for its backup to take it over;
+	 * closed by a running process, it closes as usual.
+	 */
+	Result<void> guard_socket(int fd);
 	/* GECKO_CMD_SOCK_GET: every flow the module holds, in no particular order. */
 	Result<std::vector<Flow>> flows();
 

@@ -58,6 +58,7 @@ void Mirrors::tick(Clock::time_point now, const std::vector<Serving> &conns, con
 	for (const auto &c : conns)
 		if (auto conn = conn_of(c.fd))
 			serving.emplace(*conn, c);
+	guard(serving);
 
 	if (!backup) {
 		if (!backup_.empty())
@@ -104,6 +105,18 @@ void Mirrors::tick(Clock::time_point now, const std::vector<Serving> &conns, con
 		if (c.version != sent)
 			mirror.put(wire::Attr::app_state, state_of(c.fd));
 		transport_.send(*peer, mirror);
+	}
+}
+
+void Mirrors::guard(const std::map<MirroredConn, Serving> &serving)
+{
+	std::erase_if(guarded_, [&](const MirroredConn &c) { return !serving.contains(c); });
+	for (const auto &[conn, c] : serving) {
+		if (!guarded_.insert(conn).second)
+			continue;
+		/* Tried once: a connection half-closed already ends as its program says. */
+		if (auto ok = kernel_.guard_socket(c.fd); !ok)
+			log_line(log_, "port ", conn.port, " of ", text(conn.client), ": not guarded: ", ok.error().describe());
 	}
 }
 

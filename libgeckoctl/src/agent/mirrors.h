@@ -36,6 +36,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -123,10 +124,12 @@ public:
 	using StateOf = std::function<std::vector<std::byte>(int fd)>;
 
 	/*
-	 * Every turn: mirrors to @backup (none while no other member is
-	 * alive) the connections among @conns that are new, due, or whose
-	 * application state changed (with the state then, and with the first
-	 * mirror a backup gets), and tells it of those gone since.
+	 * Every turn: guards the connections among @conns that are new
+	 * (gecko.ko ends them without a word if their program dies: its
+	 * backup takes them over), mirrors to @backup (none while no other
+	 * member is alive) those that are new, due, or whose application
+	 * state changed (with the state then, and with the first mirror a
+	 * backup gets), and tells it of those gone since.
 	 */
 	void tick(Clock::time_point now, const std::vector<Serving> &conns, const StateOf &state_of,
 		  const Member *backup);
@@ -143,6 +146,7 @@ public:
 
 private:
 	std::optional<MirroredConn> conn_of(int fd) const;
+	void guard(const std::map<MirroredConn, Serving> &serving);
 	void send_gone(std::uint64_t peer, const MirroredConn &conn);
 
 	Client &kernel_;
@@ -157,6 +161,7 @@ private:
 		std::uint64_t version;	/* of the application state it carried */
 	};
 	std::map<MirroredConn, Mirrored> mirrored_;	/* this node's connections, mirrored to backup_ */
+	std::set<MirroredConn> guarded_;		/* this node's connections, guarded in gecko.ko */
 	std::optional<Signalling::HomeRegistration> registration_;	/* as last mirrored */
 	Clock::time_point registration_at_;
 	MirrorStore store_;

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# vm-timeout: 420
-# Crash recovery: a node dies mid-download and its backup takes its
+# vm-timeout: 480
+# Crash recovery: nodes die mid-download and their backups take the
 # connection over, under an unmodified curl.
 #
 #   client ── router ── node1 (contact)   node2   node3
@@ -9,14 +9,17 @@
 # The client downloads a file at full speed with Linux's default buffers;
 # node1 hands it to node2, which mirrors the connection (with the file
 # server's state: the file and the response head) to node3, the next
-# member in the file. Then node2 dies as a machine does: its link goes and
-# its processes are killed, nothing of it reaches the client again. Node3
-# hears no heartbeat for the failure bound, declares node2 dead, and takes
-# the connection over: return routability and a Binding Update to the
-# client, a probe its stack answers with its numbers, the connection
-# restored from the mirror there, and its file server continues the
-# response at the octet the client had. curl must exit 0 with the file
-# byte for byte, and no reset on the wire.
+# member in the file. Then node2's processes are killed (its kernel runs
+# on: gecko.ko, which guards the connection, ends it without a word
+# instead of the FIN the kernel would send). Node3 hears no heartbeat for
+# the failure bound, declares node2 dead, and takes the connection over:
+# return routability and a Binding Update to the client, a probe its
+# stack answers with its numbers, the connection restored from the mirror
+# there, and its file server continues the response at the octet the
+# client has. Node3 mirrors it to node1 in turn; then node3's link is cut
+# (its processes run on, cut off), and node1 takes the connection over
+# the same way: the chain holds. curl must exit 0 with the file byte for
+# byte, and no reset on the wire.
 . "$GECKO_REPO/tests/vm/lib/common.sh"
 . "$GECKO_REPO/tests/vm/lib/topology.sh"
 . "$GECKO_REPO/tests/vm/lib/mip6.sh"
@@ -25,7 +28,7 @@
 
 trap anycast_down EXIT
 
-SIZE=$((128 << 20))
+SIZE=$((192 << 20))
 RUN=$(mktemp -d)
 CONF=$RUN/gecko.conf
 WWW=$RUN/www
@@ -69,25 +72,37 @@ mirrored_at() {
 			> /dev/null
 }
 wait_for 10 mirrored_at 3 2
-kill -0 $CURL 2> /dev/null || fail "the download ended before the crash: make it longer"
-got=$(stat -c %s "$RUN/got")
-pretty "node2 dies at octet $got of the download: its link goes, its processes are killed"
-ip -n node2 link set eth0 down
-kill -9 "${AGENT[2]}" "${SERVER[2]}"
-recovered() {
-	ip netns exec node3 gecko-ctl backups --json |
-		jq -e --arg c $A '.recoveries | any(.member == "node2" and .client == $c and .recovered == 1)' > /dev/null
+# took_over K OF: node K took the download over from node OF.
+took_over() {
+	ip netns exec node$1 gecko-ctl backups --json |
+		jq -e --arg c $A ".recoveries | any(.member == \"node$2\" and .client == \$c and .recovered == 1)" > /dev/null
 }
-wait_for 20 recovered
+# at_octet: how much the client has.
+at_octet() { stat -c %s "$RUN/got"; }
+alive() { kill -0 $CURL 2> /dev/null || fail "the download ended before the crash: make it longer"; }
+
+alive
+pretty "node2's processes are killed at octet $(at_octet) of the download"
+kill -9 "${AGENT[2]}" "${SERVER[2]}"
+wait_for 20 took_over 3 2
 ip netns exec node3 gecko-ctl backups
+expect_eq "node2: connections ended without a word" "$(n2 gecko-ctl info --json | jq .counters.fenced)" 1
+wait_for 10 mirrored_at 1 3
+alive
+pretty "node3's link is cut at octet $(at_octet), its processes run on"
+ip -n node3 link set eth0 down
+wait_for 20 took_over 1 3
+ip netns exec node1 gecko-ctl backups
 wait $CURL || fail "curl exited with status $?: $(cat "$GECKO_OUT/curl.err")"
 expect_eq "downloaded size" "$(stat -c %s "$RUN/got")" $SIZE
 expect_eq "download sha256" "$(sha256sum < "$RUN/got")" "$want"
-grep -q "^$A: continuing /blob at octet" "$GECKO_OUT/server3.log" ||
-	fail "node3's file server did not continue the download: $(cat "$GECKO_OUT/server3.log")"
-pretty "node3: $(grep "^$A: continuing" "$GECKO_OUT/server3.log")"
-ip netns exec node3 gecko-ctl backups --json |
-	jq -r '.recoveries[] | "took over in \(.total_us / 1000) ms after \(.silent_ms) ms of silence: signalling \(.signalling_us / 1000) ms, probes \(.probe_us / 1000) ms"'
-expect_eq "node3: connections recovered" "$(ip netns exec node3 gecko-ctl agent show --json | jq .counters.recovered)" 1
+for k in 3 1; do
+	grep -q "^$A: continuing /blob at octet" "$GECKO_OUT/server$k.log" ||
+		fail "node$k's file server did not continue the download: $(cat "$GECKO_OUT/server$k.log")"
+	pretty "node$k: $(grep "^$A: continuing" "$GECKO_OUT/server$k.log")"
+	ip netns exec node$k gecko-ctl backups --json |
+		jq -r '.recoveries[] | "node'$k' took over from \(.member) in \(.total_us / 1000) ms after \(.silent_ms) ms of silence: signalling \(.signalling_us / 1000) ms, probes \(.probe_us / 1000) ms"'
+	expect_eq "node$k: connections recovered" "$(ip netns exec node$k gecko-ctl agent show --json | jq .counters.recovered)" 1
+done
 expect_no_reset
 pretty "PASS"
