@@ -27,58 +27,28 @@
 . "$GECKO_REPO/tests/vm/lib/mip6.sh"
 . "$GECKO_REPO/tests/vm/lib/anycast.sh"
 . "$GECKO_REPO/tests/vm/lib/handoff.sh"
+. "$GECKO_REPO/tests/vm/lib/recovery.sh"
 
 trap anycast_down EXIT
 
 SIZE=$((192 << 20))
 RUN=$(mktemp -d)
-CONF=$RUN/gecko.conf
-WWW=$RUN/www
-framework_conf "$CONF"
-# A member silent for 1 s is dead.
-sed -i '1i heartbeat-period = 250ms\nheartbeat-misses = 4' "$CONF"
-mkdir -p "$WWW"
-head -c $SIZE /dev/urandom > "$WWW/blob"
+recovery_conf $SIZE
 want=$(sha256sum < "$WWW/blob")
-
-agent_cmd() { echo "gecko-agent --cluster $CONF"; }
-credentials() { :; }
 
 topo_up
 client_addresses 2
 anycast_up 1 2 3
-declare -A SERVER
-for k in 1 2 3; do
-	ip netns exec node$k gecko-file-server --port 8080 --root "$WWW" > "$GECKO_OUT/server$k.log" 2>&1 &
-	SERVER[$k]=$!
-	PIDS+=($!)
-done
-for k in 1 2 3; do
-	wait_for 10 grep -q "serving port 8080" "$GECKO_OUT/server$k.log"
-done
-n1 gecko-ctl register $G > /dev/null
-wait_for 10 members_alive
+recovery_up
 
 A=${PREFIX}1
 pretty "the client downloads $((SIZE >> 20)) MB at full speed; node1 hands it to node2"
 capture_client
 client curl -sS -g -m 120 --interface $A -o "$RUN/got" "http://[$G]:8080/blob" 2> "$GECKO_OUT/curl.err" &
 CURL=$!
-serves() { grep -q "^$A: GET /blob" "$GECKO_OUT/server$1.log"; }
-wait_for 30 serves 1
+wait_for 30 grep -q "^$A: GET /blob" "$GECKO_OUT/server1.log"
 n1 gecko-ctl handoff $A to fd00:12::2 > /dev/null || fail "the handoff to node2 failed"
-# mirrored_at K OF: node K holds node OF's mirror of the download, with the file server's state.
-mirrored_at() {
-	ip netns exec node$1 gecko-ctl backups --json |
-		jq -e --arg c $A ".held | any(.member == \"node$2\" and .client == \$c and .port == 8080 and .state_len > 0)" \
-			> /dev/null
-}
 wait_for 10 mirrored_at 3 2
-# took_over K OF: node K took the download over from node OF.
-took_over() {
-	ip netns exec node$1 gecko-ctl backups --json |
-		jq -e --arg c $A ".recoveries | any(.member == \"node$2\" and .client == \$c and .recovered == 1)" > /dev/null
-}
 # at_octet: how much the client has.
 at_octet() { stat -c %s "$RUN/got"; }
 alive() { kill -0 $CURL 2> /dev/null || fail "the download ended before the crash: make it longer"; }
@@ -97,14 +67,14 @@ mirrored_at 3 2 || fail "node3 no longer holds node2's mirror"
 alive
 pretty "node2's processes are killed at octet $(at_octet) of the download"
 kill -9 "${AGENT[2]}" "${SERVER[2]}"
-wait_for 20 took_over 3 2
+wait_for 20 more_than 3 2 0
 ip netns exec node3 gecko-ctl backups
 expect_eq "node2: connections ended without a word" "$(n2 gecko-ctl info --json | jq .counters.fenced)" 1
 wait_for 10 mirrored_at 1 3
 alive
 pretty "node3's link is cut at octet $(at_octet), its processes run on"
 ip -n node3 link set eth0 down
-wait_for 20 took_over 1 3
+wait_for 20 more_than 1 3 0
 ip netns exec node1 gecko-ctl backups
 wait $CURL || fail "curl exited with status $?: $(cat "$GECKO_OUT/curl.err")"
 expect_eq "downloaded size" "$(stat -c %s "$RUN/got")" $SIZE

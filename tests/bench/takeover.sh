@@ -21,93 +21,37 @@
 . "$GECKO_REPO/tests/vm/lib/topology.sh"
 . "$GECKO_REPO/tests/vm/lib/mip6.sh"
 . "$GECKO_REPO/tests/vm/lib/anycast.sh"
+. "$GECKO_REPO/tests/vm/lib/recovery.sh"
 
 trap anycast_down EXIT
 
 CRASHES=${CRASHES:-50}
-SIZE=$((320 << 20))
 RUN=$(mktemp -d)
-CONF=$RUN/gecko.conf
-WWW=$RUN/www
-framework_conf "$CONF"
-sed -i '1i heartbeat-period = 250ms\nheartbeat-misses = 4' "$CONF"
-mkdir -p "$WWW"
-head -c $SIZE /dev/urandom > "$WWW/blob"
-
-agent_cmd() { echo "gecko-agent --cluster $CONF"; }
-credentials() { :; }
+recovery_conf $((320 << 20))
 rtt() { ip netns exec "$1" ping -6 -c 10 -i 0.2 -q "$2" | awk -F/ '/^rtt/ { print $5 }'; }
 
 topo_up
 link_netem client delay 9500us
 for k in 1 2 3; do link_netem node$k delay 250us; done
 anycast_up 1 2 3
-declare -A SERVER
-server_start() {
-	ip netns exec node$1 gecko-file-server --port 8080 --root "$WWW" > "$2" 2>&1 &
-	SERVER[$1]=$!
-	PIDS+=($!)
-	wait_for 10 grep -q "serving port 8080" "$2"
-}
-for k in 1 2 3; do server_start $k "$GECKO_OUT/server$k.log"; done
-n1 gecko-ctl register $G > /dev/null
-wait_for 10 members_alive
+recovery_up
 rtt_client=$(rtt client $NODE2)
 
 A=$CLIENT
 client "$GECKO_REPO/tests/bench/download-probe" $G 8080 /blob 1000000 "$WWW/blob" "$RUN/stop" "$RUN/arrivals" \
 	> "$GECKO_OUT/probe.out" 2>&1 &
-PROBE=$!
+CURL_PID=$!
 wait_for 30 grep -q "^$A: GET /blob" "$GECKO_OUT/server1.log"
 n1 gecko-ctl handoff $A to fd00:12::2 > /dev/null || fail "the handoff to node2 failed"
 # The download alone first: the baseline.
 start=$(date +%s.%N)
 sleep 10
 
-mirrored_at() {
-	ip netns exec node$1 gecko-ctl backups --json |
-		jq -e --arg c $A ".held | any(.member == \"node$2\" and .client == \$c and .state_len > 0)" > /dev/null
-}
-# recoveries K OF: node K's takeovers of the download from node OF, one JSON line each.
-recoveries() {
-	ip netns exec node$1 gecko-ctl backups --json |
-		jq -c --arg c $A ".recoveries[] | select(.member == \"node$2\" and .client == \$c and .recovered == 1)"
-}
-more_than() { (($(recoveries $1 $2 | wc -l) > $3)); }
-everyone_alive() {
-	local k
-	for k in 1 2 3; do
-		(($(ip netns exec node$k gecko-ctl members --json | jq '[.[] | select(.state == "alive")] | length') == 2)) ||
-			return 1
-	done
-}
-
 serving=2
-for i in $(seq 1 $CRASHES); do
-	if ((serving == 1)); then
-		n1 gecko-ctl handoff $A to fd00:12::2 > /dev/null || fail "crash $i: the handoff to node2 failed"
-		serving=2
-	fi
-	backup=$((serving % 3 + 1))
-	wait_for 10 mirrored_at $backup $serving
-	kill -0 $PROBE 2> /dev/null || fail "the download ended after $((i - 1)) crashes: $(cat "$GECKO_OUT/probe.out")"
-	before=$(recoveries $backup $serving | wc -l)
-	date +%s.%N >> "$RUN/crashes"
-	kill -9 "${AGENT[$serving]}" "${SERVER[$serving]}"
-	wait "${AGENT[$serving]}" "${SERVER[$serving]}" 2> /dev/null || true
-	wait_for 20 more_than $backup $serving "$before"
-	recoveries $backup $serving | tail -1 >> "$RUN/records"
-	ip netns exec node$serving gecko-agent --cluster "$CONF" > "$GECKO_OUT/agent$serving-$i.log" 2>&1 &
-	AGENT[$serving]=$!
-	PIDS+=($!)
-	wait_for 10 grep -q "^node agent" "$GECKO_OUT/agent$serving-$i.log"
-	server_start $serving "$GECKO_OUT/server$serving-$i.log"
-	wait_for 15 everyone_alive
-	serving=$backup
-done
+for i in $(seq 1 $CRASHES); do crash $i; done
 sleep 5
 touch "$RUN/stop"
-wait $PROBE || fail "the download: $(cat "$GECKO_OUT/probe.out")"
+wait $CURL_PID || fail "the download: $(cat "$GECKO_OUT/probe.out")"
 cat "$GECKO_OUT/probe.out"
 
 /usr/bin/python3 - "$RUN/arrivals" "$RUN/crashes" "$RUN/records" "$start" "$rtt_client" > "$GECKO_OUT/result.json" <<'EOF'

@@ -1,0 +1,98 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Crash recovery on the reference topology: gecko-agent --cluster and
+# gecko-file-server on each node, one download crashes move between nodes.
+# Source after lib/anycast.sh.
+#
+#   recovery_conf SIZE    $CONF (failure bound 1 s: heartbeats every 250 ms,
+#                         4 missed) and $WWW/blob, SIZE random octets, in
+#                         $RUN; the agents' command line is gecko-agent with it
+#   recovery_up           after anycast_up 1 2 3: a file server on each
+#                         node (PID in SERVER[K], log serverK.log), G
+#                         registered, every member alive
+#   server_start K LOG    node K's file server, joined to its agent
+#   mirrored_at K OF      node K holds node OF's mirror of $A's connection,
+#                         with the file server's state
+#   recoveries K OF       node K's takeovers of $A's connection from node
+#                         OF, one JSON object per line (gecko-ctl backups)
+#   everyone_alive        every node sees the two others alive
+#   crash I               kills the processes of $serving (node1, the
+#                         contact node, first hands $A to node2: its
+#                         failover is not there yet) once its backup holds
+#                         the mirror, waits for the backup's takeover,
+#                         starts the node again as a fresh member, and
+#                         makes the backup $serving; the kill's time is
+#                         appended to $RUN/crashes and the takeover's
+#                         record to $RUN/records. $CURL_PID must run.
+
+recovery_conf() {
+	CONF=$RUN/gecko.conf
+	WWW=$RUN/www
+	framework_conf "$CONF"
+	sed -i '1i heartbeat-period = 250ms\nheartbeat-misses = 4' "$CONF"
+	mkdir -p "$WWW"
+	head -c "$1" /dev/urandom > "$WWW/blob"
+	agent_cmd() { echo "gecko-agent --cluster $CONF"; }
+	credentials() { :; }
+}
+
+declare -A SERVER
+server_start() {
+	ip netns exec node$1 gecko-file-server --port 8080 --root "$WWW" > "$2" 2>&1 &
+	SERVER[$1]=$!
+	PIDS+=($!)
+	wait_for 10 grep -q "serving port 8080" "$2"
+}
+
+recovery_up() {
+	local k
+	for k in 1 2 3; do server_start $k "$GECKO_OUT/server$k.log"; done
+	n1 gecko-ctl register $G > /dev/null
+	wait_for 10 members_alive
+}
+
+mirrored_at() {
+	ip netns exec node$1 gecko-ctl backups --json |
+		jq -e --arg c $A ".held | any(.member == \"node$2\" and .client == \$c and .port == 8080 and .state_len > 0)" \
+			> /dev/null
+}
+
+recoveries() {
+	ip netns exec node$1 gecko-ctl backups --json |
+		jq -c --arg c $A ".recoveries[] | select(.member == \"node$2\" and .client == \$c and .recovered == 1)"
+}
+
+# more_than K OF N: node K took $A over from node OF more than N times.
+more_than() { (($(recoveries $1 $2 | wc -l) > $3)); }
+
+everyone_alive() {
+	local k
+	for k in 1 2 3; do
+		(($(ip netns exec node$k gecko-ctl members --json | jq '[.[] | select(.state == "alive")] | length') == 2)) ||
+			return 1
+	done
+}
+
+crash() {
+	local backup before
+	if ((serving == 1)); then
+		n1 gecko-ctl handoff $A to fd00:12::2 > /dev/null || fail "crash $1: the handoff to node2 failed"
+		serving=2
+	fi
+	backup=$((serving % 3 + 1))
+	wait_for 10 mirrored_at $backup $serving
+	kill -0 $CURL_PID 2> /dev/null || fail "the download ended after $(($1 - 1)) crashes: make it longer"
+	before=$(recoveries $backup $serving | wc -l)
+	pretty "crash $1: node$serving's processes are killed"
+	date +%s.%N >> "$RUN/crashes"
+	kill -9 "${AGENT[$serving]}" "${SERVER[$serving]}"
+	wait "${AGENT[$serving]}" "${SERVER[$serving]}" 2> /dev/null || true
+	wait_for 20 more_than $backup $serving "$before"
+	recoveries $backup $serving | tail -1 >> "$RUN/records"
+	ip netns exec node$serving gecko-agent --cluster "$CONF" > "$GECKO_OUT/agent$serving-$1.log" 2>&1 &
+	AGENT[$serving]=$!
+	PIDS+=($!)
+	wait_for 10 grep -q "^node agent" "$GECKO_OUT/agent$serving-$1.log"
+	server_start $serving "$GECKO_OUT/server$serving-$1.log"
+	wait_for 15 everyone_alive
+	serving=$backup
+}
