@@ -9,6 +9,7 @@
 
 #include <sys/socket.h>
 
+#include <cerrno>
 #include <cstring>
 #include <optional>
 #include <span>
@@ -115,8 +116,13 @@ void Mirrors::guard(const std::map<MirroredConn, Serving> &serving)
 		if (!guarded_.insert(conn).second)
 			continue;
 		/* Tried once: a connection half-closed already ends as its program says. */
-		if (auto ok = kernel_.guard_socket(c.fd); !ok)
+		auto ok = kernel_.guard_socket(c.fd);
+		if (!ok && ok.error().code == EBADF) {
+			/* Closed meanwhile: if the connection is still served, by another descriptor at the next turn. */
+			guarded_.erase(conn);
+		} else if (!ok) {
 			log_line(log_, "port ", conn.port, " of ", text(conn.client), ": not guarded: ", ok.error().describe());
+		}
 	}
 }
 

@@ -238,7 +238,9 @@ void Recoveries::finish(Job &job, Clock::time_point now)
 			continue;
 		}
 		UniqueFd fd(socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
-		if (fd.get() < 0) {
+		int one = 1;
+		/* As a listener's accepted socket: a program started again here binds its port beside it. */
+		if (fd.get() < 0 || setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one))) {
 			lose(c, std::string("socket: ") + std::strerror(errno));
 			continue;
 		}
@@ -250,6 +252,9 @@ void Recoveries::finish(Job &job, Clock::time_point now)
 			lose(c, "thaw: " + ok.error().describe());
 			continue;
 		}
+		/* Here, before the program has it: if this node dies too, the next backup takes it over. */
+		if (auto ok = kernel_.guard_socket(fd.get()); !ok)
+			log_line(log_, who(job.key), ": port ", c.id.port, ": not guarded: ", ok.error().describe());
 		auto [acked, received] = counts(fd.get());
 		Arrival arrival;
 		arrival.home = job.key.home;

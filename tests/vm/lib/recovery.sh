@@ -93,6 +93,22 @@ crash() {
 	PIDS+=($!)
 	wait_for 10 grep -q "^node agent" "$GECKO_OUT/agent$serving-$1.log"
 	server_start $serving "$GECKO_OUT/server$serving-$1.log"
-	wait_for 15 everyone_alive
+	local deadline=$((SECONDS + 15))
+	until everyone_alive > /dev/null 2>&1; do
+		((SECONDS < deadline)) || { agents_state; fail "crash $1: the members do not all see each other alive"; }
+		sleep 0.1
+	done
 	serving=$backup
+}
+
+# What each agent does and sees, for a failure that says nothing else.
+agents_state() {
+	local k pid
+	for k in 1 2 3; do
+		pid=${AGENT[$k]}
+		echo "node$k: agent $pid $(awk '{ print "state", $3 }' /proc/$pid/stat 2>/dev/null || echo gone)," \
+			"waits in $(cat /proc/$pid/wchan 2>/dev/null); members:" \
+			"$(ip netns exec node$k timeout 2 gecko-ctl members --json 2>&1 | jq -c 'map("\(.name) \(.state)")' 2>&1)"
+		cat /proc/$pid/task/*/stack 2>/dev/null | head -30
+	done
 }
