@@ -12,6 +12,8 @@
 #include "fail.h"
 
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -109,6 +111,15 @@ Result<void> Agent::run(int stop_fd)
 
 Result<void> Agent::Impl::run(int stop_fd)
 {
+	/*
+	 * OpenSSL writes to the node channel without MSG_NOSIGNAL: a member
+	 * killed mid-connection would end this process with SIGPIPE at the
+	 * next heartbeat. Blocked in this thread, a write fails with EPIPE.
+	 */
+	sigset_t pipe;
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe, nullptr);
 	if (auto *mode = transport->channel())
 		log(std::string("node agent: control @") + config.control + ", node channel on port " +
 		    std::to_string(config.port) + " (TLS 1.3, " + mode + ")");

@@ -86,19 +86,25 @@ crash() {
 	date +%s.%N >> "$RUN/crashes"
 	kill -9 "${AGENT[$serving]}" "${SERVER[$serving]}"
 	wait "${AGENT[$serving]}" "${SERVER[$serving]}" 2> /dev/null || true
-	wait_for 20 more_than $backup $serving "$before"
+	await 20 "node$backup did not take the download over from node$serving" more_than $backup $serving "$before"
 	recoveries $backup $serving | tail -1 >> "$RUN/records"
 	ip netns exec node$serving gecko-agent --cluster "$CONF" > "$GECKO_OUT/agent$serving-$1.log" 2>&1 &
 	AGENT[$serving]=$!
 	PIDS+=($!)
 	wait_for 10 grep -q "^node agent" "$GECKO_OUT/agent$serving-$1.log"
 	server_start $serving "$GECKO_OUT/server$serving-$1.log"
-	local deadline=$((SECONDS + 15))
-	until everyone_alive > /dev/null 2>&1; do
-		((SECONDS < deadline)) || { agents_state; fail "crash $1: the members do not all see each other alive"; }
+	await 15 "the members do not all see each other alive" everyone_alive
+	serving=$backup
+}
+
+# await SECONDS WHY CMD...: wait_for, saying WHY and what each agent does if CMD never succeeds.
+await() {
+	local deadline=$((SECONDS + $1)) why=$2
+	shift 2
+	until "$@" > /dev/null 2>&1; do
+		((SECONDS < deadline)) || { agents_state; fail "$why"; }
 		sleep 0.1
 	done
-	serving=$backup
 }
 
 # What each agent does and sees, for a failure that says nothing else.
