@@ -95,31 +95,23 @@ void Recoveries::take_over(const std::string &member, Clock::duration silent, Mi
 bool Recoveries::probe(Job &job, Conn &c, bool send)
 {
 	const auto &st = c.st;
-	std::optional<ProbeSegment> none;
-	if (!send) {
-		if (auto ok = kernel_.probe_socket(st.local, st.local_port, st.remote, st.remote_port, none,
-						   probing_timeout);
-		    !ok) {
-			job.error = "port " + std::to_string(c.id.port) + ": " + ok.error().describe();
-			log_line(log_, who(job.key), ": ", job.error);
-			return false;
+	std::optional<ProbeSegment> seg;
+	if (send) {
+		seg.emplace();
+		/* Out of the client's window, so that its stack must answer with its own numbers. */
+		seg->seq = st.write_seq - st.outq_len - (1U << 30);
+		seg->ack = st.rcv_nxt;
+		seg->window = static_cast<std::uint16_t>(std::min<std::uint32_t>(st.rcv_wnd >> st.rcv_wscale, 0xffff));
+		if (st.flags & TcpState::timestamps) {
+			/* The mirror's clock: PAWS discards it, and the client still answers. */
+			seg->tsval = st.ts_val;
+			seg->tsecr = 0;
 		}
-		return true;
+		c.probes++;
 	}
-	ProbeSegment seg;
-	/* Out of the client's window, so that its stack must answer with its own numbers. */
-	seg.seq = st.write_seq - st.outq_len - (1U << 30);
-	seg.ack = st.rcv_nxt;
-	seg.window = static_cast<std::uint16_t>(std::min<std::uint32_t>(st.rcv_wnd >> st.rcv_wscale, 0xffff));
-	if (st.flags & TcpState::timestamps) {
-		/* The mirror's clock: PAWS discards it, and the client still answers. */
-		seg.tsval = st.ts_val;
-		seg.tsecr = 0;
-	}
-	c.probes++;
 	auto ok = kernel_.probe_socket(st.local, st.local_port, st.remote, st.remote_port, seg, probing_timeout);
 	if (!ok) {
-		job.error = "port " + std::to_string(c.id.port) + ": cannot probe: " + ok.error().describe();
+		job.error = "port " + std::to_string(c.id.port) + (send ? ": cannot probe: " : ": ") + ok.error().describe();
 		log_line(log_, who(job.key), ": ", job.error);
 		return false;
 	}
