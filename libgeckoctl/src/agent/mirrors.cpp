@@ -91,6 +91,8 @@ void Mirrors::tick(Clock::time_point now, const std::vector<Serving> &conns, con
 		it = mirrored_.erase(it);
 	}
 	for (const auto &[conn, c] : serving) {
+		if (auto g = guarded_.find(conn); g == guarded_.end() || !g->second)
+			continue;
 		auto at = mirrored_.find(conn);
 		bool fresh = at == mirrored_.end();
 		std::uint64_t sent = fresh ? 0 : at->second.version;
@@ -111,18 +113,18 @@ void Mirrors::tick(Clock::time_point now, const std::vector<Serving> &conns, con
 
 void Mirrors::guard(const std::map<MirroredConn, Serving> &serving)
 {
-	std::erase_if(guarded_, [&](const MirroredConn &c) { return !serving.contains(c); });
+	std::erase_if(guarded_, [&](const auto &g) { return !serving.contains(g.first); });
 	for (const auto &[conn, c] : serving) {
-		if (!guarded_.insert(conn).second)
+		if (guarded_.contains(conn))
 			continue;
 		/* Tried once: a connection half-closed already ends as its program says. */
 		auto ok = kernel_.guard_socket(c.fd);
-		if (!ok && ok.error().code == EBADF) {
-			/* Closed meanwhile: if the connection is still served, by another descriptor at the next turn. */
-			guarded_.erase(conn);
-		} else if (!ok) {
+		/* Closed meanwhile: if the connection is still served, by another descriptor at the next turn. */
+		if (!ok && ok.error().code == EBADF)
+			continue;
+		if (!ok)
 			log_line(log_, "port ", conn.port, " of ", text(conn.client), ": not guarded: ", ok.error().describe());
-		}
+		guarded_[conn] = ok.has_value();
 	}
 }
 

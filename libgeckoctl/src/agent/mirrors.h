@@ -127,9 +127,12 @@ public:
 	 * Every turn: guards the connections among @conns that are new
 	 * (gecko.ko ends them without a word if their program dies: its
 	 * backup takes them over), mirrors to @backup (none while no other
-	 * member is alive) those that are new, due, or whose application
-	 * state changed (with the state then, and with the first mirror a
-	 * backup gets), and tells it of those gone since.
+	 * member is alive) those guarded that are new, due, or whose
+	 * application state changed (with the state then, and with the first
+	 * mirror a backup gets), and tells it of those gone since. A
+	 * connection gecko.ko does not guard is not mirrored: its program's
+	 * death ends it with a FIN or a reset, and no backup may answer its
+	 * client after that.
 	 */
 	void tick(Clock::time_point now, const std::vector<Serving> &conns, const StateOf &state_of,
 		  const Member *backup);
@@ -161,7 +164,7 @@ private:
 		std::uint64_t version;	/* of the application state it carried */
 	};
 	std::map<MirroredConn, Mirrored> mirrored_;	/* this node's connections, mirrored to backup_ */
-	std::set<MirroredConn> guarded_;		/* this node's connections, guarded in gecko.ko */
+	std::map<MirroredConn, bool> guarded_;		/* this node's connections: does gecko.ko guard them? */
 	std::optional<Signalling::HomeRegistration> registration_;	/* as last mirrored */
 	Clock::time_point registration_at_;
 	MirrorStore store_;

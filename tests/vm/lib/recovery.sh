@@ -74,6 +74,7 @@ everyone_alive() {
 
 crash() {
 	local backup before
+	kill -0 $CURL_PID 2> /dev/null || fail "the download ended after $(($1 - 1)) crashes: make it longer"
 	if ((serving == 1)); then
 		n1 gecko-ctl handoff $A to fd00:12::2 > /dev/null || fail "crash $1: the handoff to node2 failed"
 		serving=2
@@ -115,6 +116,8 @@ agents_state() {
 		echo "node$k: agent $pid $(awk '{ print "state", $3 }' /proc/$pid/stat 2>/dev/null || echo gone)," \
 			"waits in $(cat /proc/$pid/wchan 2>/dev/null); members:" \
 			"$(ip netns exec node$k timeout 2 gecko-ctl members --json 2>&1 | jq -c 'map("\(.name) \(.state)")' 2>&1)"
-		cat /proc/$pid/task/*/stack 2>/dev/null | head -30
+		cat /proc/$pid/task/*/stack 2>/dev/null | head -30 || true
+		echo "node$k: the last lines of its agent's log:"
+		tail -8 "$(ls -t "$GECKO_OUT"/agent$k*.log | head -1)" || true
 	done
 }
