@@ -7,8 +7,8 @@ set -eu -o pipefail
 
 GECKO_KO=$GECKO_REPO/kmod/gecko.ko
 
-# pretty MSG: a step, in the log.
-pretty() { printf '[+] %s\n' "$*"; }
+# pretty MSG: a step, in the log, with the seconds since the scenario began.
+pretty() { printf '[+%4d s] %s\n' "$SECONDS" "$*"; }
 
 # fail MSG: stop the scenario; the harness reports the last line.
 fail() { printf 'FAIL: %s\n' "$*"; exit 1; }
