@@ -218,6 +218,23 @@ TEST_F(Store, TakesARegistrationFromTheContactNodeOnlyAndOfGOnly)
 	EXPECT_EQ(status(t0_).registrations.at(0).seq, 7) << "what was refused changed nothing";
 }
 
+TEST_F(Store, FollowsTheMemberThatTookTheContactNodesPlace)
+{
+	EXPECT_FALSE(store_.registration_seq()) << "nothing mirrored yet";
+	ASSERT_TRUE(store_.heard("node1", registration("fd00:a::100", 7, 420), t0_));
+	EXPECT_EQ(store_.registration_seq(), 7);
+	store_.contact("node1");
+	EXPECT_EQ(store_.registration_seq(), 7) << "the same contact node keeps its registration";
+
+	store_.contact("node2");
+	EXPECT_FALSE(store_.registration_seq()) << "the old contact node's registration is no longer the last word";
+	EXPECT_TRUE(status(t0_).registrations.empty());
+	ASSERT_FALSE(store_.heard("node1", registration("fd00:a::100", 8, 420), t0_)) << "the old one is refused";
+	ASSERT_TRUE(store_.heard("node2", registration("fd00:a::100", 9, 420), t0_));
+	EXPECT_EQ(store_.registration_seq(), 9);
+	EXPECT_EQ(status(t0_).registrations.at(0).member, "node2");
+}
+
 struct Refused {
 	const char *name;
 	wire::Message msg;

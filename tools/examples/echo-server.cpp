@@ -206,9 +206,18 @@ protected:
 	{
 		auto client = format_address(arrival.client);
 		if (!sink_ && arrival.recovered) {
-			/* What the client sent since the mirror is gone, and nothing here says how much. */
-			say(client, ": cannot continue a recovered echo session");
-			return nullptr;
+			/*
+			 * At the client's numbers: if it got back all it sent, nothing
+			 * was left to echo; else what the dead node read and did not
+			 * echo died with it.
+			 */
+			if (arrival.bytes_received != arrival.bytes_acked) {
+				say(client, ": cannot continue a recovered echo session: the client sent ",
+				    arrival.bytes_received, " octets and got ", arrival.bytes_acked, " back");
+				return nullptr;
+			}
+			say(client, ": continuing a recovered echo session at octet ", arrival.bytes_received);
+			return std::make_unique<Echo>(octets_);
 		}
 		if (!sink_) {
 			/* Another node's word for what to send this client: no more than a donor could have read. */

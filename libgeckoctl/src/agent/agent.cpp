@@ -89,8 +89,18 @@ Result<std::unique_ptr<Agent>> Agent::open(Config config)
 		d.recoveries = std::make_unique<Recoveries>(d.kernel, *d.signalling, d.counters, log);
 	}
 	d.attach(nullptr);
-	/* The module remembers which services this node is the contact node of. */
-	d.signalling->resume_registrations();
+	/*
+	 * The module remembers which services this node is the contact node
+	 * of. In a cluster, the registration waits until the members were
+	 * heard: one may have taken this node's place meanwhile.
+	 */
+	if (self) {
+		d.self = self;
+		d.contact = d.config.cluster->contact;
+		d.resume_at = Clock::now() + d.config.cluster->failure_bound();
+	} else {
+		d.signalling->resume_registrations();
+	}
 	return std::unique_ptr<Agent>(new Agent(std::move(impl)));
 }
 
@@ -146,8 +156,10 @@ Result<void> Agent::Impl::run(int stop_fd)
 		handoffs->tick(now);
 		if (membership) {
 			measure(now);
-			for (const auto &death : membership->tick(now, connections(), mode()))
+			for (const auto &death : membership->tick(now, connections(), mode(), registered()))
 				take_over(death, now);
+			follow_contact(now);
+			recoveries->contact_ready(contact_ready());
 			recoveries->tick(now);
 			mirror(now);
 			/* For gecko::Node::members(): a tenth of a second old at most, not remade at every wake-up. */
@@ -194,13 +206,59 @@ void Agent::Impl::mirror(Clock::time_point now)
 
 void Agent::Impl::take_over(const Membership::Death &death, Clock::time_point now)
 {
+	transport->forget(death.member->address, "the member is dead");
+	/* The contact node's place goes to the first of its backups alive. */
+	auto next = std::ranges::find_if(config.cluster->backups, [&](const std::string &name) {
+		return name == self->name || membership->alive(name);
+	});
+	if (death.contact && next != config.cluster->backups.end() && *next == self->name) {
+		auto seq = mirrors->store().registration_seq();
+		log("member " + death.member->name + " was the contact node: this node takes its place (" +
+		    (seq ? "its registration's sequence number was " + std::to_string(*seq) : "no registration mirrored") +
+		    ")");
+		contact = self->name;
+		mirrors->store().contact(contact);
+		if (auto ok = signalling->take_registration(config.cluster->service, seq); !ok)
+			log("cannot register " + text(config.cluster->service) + ": " + ok.error().describe());
+	}
 	/*
 	 * A mirror is renewed every mirror-period until its member dies; one
 	 * older than that before the member fell silent is not the last word
 	 * on its connection.
 	 */
 	auto since = now - death.silent - 2 * config.cluster->mirror_period;
+	recoveries->contact_ready(contact_ready());
 	recoveries->take_over(death.member->name, death.silent, mirrors->store().take(death.member->name, since), now);
+}
+
+bool Agent::Impl::registered() const
+{
+	return std::ranges::any_of(signalling->registrations(),
+				   [&](const auto &r) { return same(r.home, config.cluster->service); });
+}
+
+bool Agent::Impl::contact_ready() const
+{
+	return registered() || (contact != self->name && membership->alive(contact));
+}
+
+void Agent::Impl::follow_contact(Clock::time_point now)
+{
+	const Member *claims = registered() ? self : membership->contact();
+	if (claims && claims->name != contact) {
+		contact = claims->name;
+		mirrors->store().contact(contact);
+		if (claims != self) {
+			log("the contact node is " + contact + " (" + text(claims->address) + ")");
+			if (auto ok = signalling->follow_contact(config.cluster->service, claims->address); !ok)
+				log("cannot follow the contact node: " + ok.error().describe());
+		}
+	}
+	if (resume_at && now >= *resume_at) {
+		resume_at.reset();
+		if (!claims || claims == self)
+			signalling->resume_registrations();
+	}
 }
 
 void Agent::Impl::control_message(std::uint64_t conn, const wire::Message &msg)
@@ -281,8 +339,14 @@ void Agent::Impl::peer_message(std::uint64_t conn, const in6_addr &node, const w
 	case wire::Type::handoff_query:
 		return handoffs->peer(conn, node, msg);
 	case wire::Type::heartbeat:
-		if (membership)
-			return membership->heartbeat(node, msg, Clock::now());
+		if (membership) {
+			/*
+			 * At once: what the member sends next may be the registration of a
+			 * contact node's place it just took, kept only from the contact node.
+			 */
+			membership->heartbeat(node, msg, Clock::now());
+			follow_contact(Clock::now());
+		}
 		/* A node that is not in a cluster ignores heartbeats. */
 		return;
 	case wire::Type::mirror:

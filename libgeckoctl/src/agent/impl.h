@@ -37,6 +37,10 @@ struct Agent::Impl final : Transport::Handler, Signalling::Listener {
 	std::shared_ptr<AppLink> app;
 	Clock::time_point members_published;	/* last copied to app->members */
 	Clock::time_point next_measure;		/* of the application's connections' round trips */
+	const Member *self = nullptr;		/* with a cluster: this node */
+	std::string contact;			/* with a cluster: the member G's contact node is, as far as known */
+	/* With a cluster, the registrations the module remembers wait until the members were heard. */
+	std::optional<Clock::time_point> resume_at;
 
 	Impl(Config c, Client k) : config(std::move(c)), kernel(std::move(k)) {}
 
@@ -54,8 +58,14 @@ struct Agent::Impl final : Transport::Handler, Signalling::Listener {
 	std::uint32_t connections();
 	/* Each heartbeat period: the round trips of the application's connections, for the proximity policy. */
 	void measure(Clock::time_point now);
-	/* @death's connections mirrored here, taken over. */
+	/* @death's connections mirrored here, taken over; its contact node's role too, if it is this node's turn. */
 	void take_over(const Membership::Death &death, Clock::time_point now);
+	/* With a cluster: whether the home agent accepted this node's registration of G. */
+	bool registered() const;
+	/* With a cluster: whether a contact node can relay the Home Tests (this node, or one alive). */
+	bool contact_ready() const;
+	/* Every turn, and at each heartbeat: this node follows the member that says it is G's contact node. */
+	void follow_contact(Clock::time_point now);
 	/* gecko-ctl backups. */
 	void backups(std::uint64_t conn);
 	/* Every turn: the application's connections mirrored to this node's backup. */

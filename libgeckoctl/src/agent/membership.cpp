@@ -50,21 +50,22 @@ void Membership::log(const std::string &line)
 		log_(line);
 }
 
-std::vector<Membership::Death> Membership::tick(Clock::time_point now, std::uint32_t connections, wire::Mode mode)
+std::vector<Membership::Death> Membership::tick(Clock::time_point now, std::uint32_t connections, wire::Mode mode,
+						bool contact)
 {
 	std::vector<Death> deaths;
 	connections_ = connections;
-	if (mode != mode_) {
+	if (mode != mode_ || contact != contact_) {
 		mode_ = mode;
+		contact_ = contact;
 		next_beat_.reset();
 	}
 	for (auto &p : peers_)
-		if ((p.state == MemberStatus::State::alive || p.state == MemberStatus::State::draining) &&
-		    now - *p.heard > cluster_->failure_bound()) {
+		if (p.live() && now - *p.heard > cluster_->failure_bound()) {
 			p.state = MemberStatus::State::dead;
 			log("member " + p.member->name + " (" + text(p.member->address) + ") is dead: silent for " +
 			    seconds(now - *p.heard));
-			deaths.push_back({p.member, now - *p.heard});
+			deaths.push_back({p.member, now - *p.heard, p.contact});
 		}
 
 	if (next_beat_ && now < *next_beat_)
@@ -78,6 +79,8 @@ std::vector<Membership::Death> Membership::tick(Clock::time_point now, std::uint
 	beat.put_u32(wire::Attr::connections, connections_).put_u8(wire::Attr::mode, static_cast<std::uint8_t>(mode_));
 	if (auto report = proximity_->report(); !report.empty())
 		beat.put(wire::Attr::distances, report);
+	if (contact_)
+		beat.put(wire::Attr::home, cluster_->service);
 	for (const auto &p : peers_) {
 		auto conn = transport_.peer(self_.address, p.member->address);
 
@@ -124,10 +127,39 @@ void Membership::heartbeat(const in6_addr &node, const wire::Message &msg, Clock
 			log("member " + at->member->name + ": " + ok.error().describe());
 		}
 	}
+	bool contact = false;
+	if (msg.has(wire::Attr::home)) {
+		auto home = msg.address(wire::Attr::home);
+		if (!home || !same(*home, cluster_->service)) {
+			counters_.peer_errors++;
+			return;
+		}
+		contact = true;
+	}
+	if (contact != at->contact)
+		log("member " + at->member->name + (contact ? " is" : " is no longer") + " the contact node");
 	at->state = state;
 	at->heard = now;
 	at->connections = *connections;
 	at->heartbeats++;
+	at->contact = contact;
+}
+
+bool Membership::Peer::live() const
+{
+	return state == MemberStatus::State::alive || state == MemberStatus::State::draining;
+}
+
+bool Membership::alive(const std::string &name) const
+{
+	auto at = std::ranges::find_if(peers_, [&](const Peer &p) { return p.member->name == name; });
+	return at != peers_.end() && at->live();
+}
+
+const Member *Membership::contact() const
+{
+	auto at = std::ranges::find_if(peers_, [](const Peer &p) { return p.contact && p.live(); });
+	return at == peers_.end() ? nullptr : at->member;
 }
 
 std::vector<MemberStatus> Membership::status(Clock::time_point now) const

@@ -11,7 +11,8 @@
  * count, and those gecko-ctl join added since the agent started: a
  * heartbeat from a node that holds the credentials but is neither is a
  * peer error, and changes nothing. Heartbeats also carry what each member
- * measured of its clients' networks (agent/proximity.h).
+ * measured of its clients' networks (agent/proximity.h), and G when the
+ * member is G's contact node (the home agent accepted its registration).
  */
 
 #include <gecko/agent.h>
@@ -36,17 +37,19 @@ public:
 	Membership(std::shared_ptr<const Cluster> cluster, const Member &self, Transport &transport,
 		   Counters &counters, Log log);
 
-	/* A member this turn marked dead, and how long it had been silent. */
+	/* A member this turn marked dead, how long it had been silent, and whether it was G's contact node. */
 	struct Death {
 		const Member *member;
 		Clock::duration silent;
+		bool contact = false;
 	};
 	/*
 	 * Sends the heartbeats that are due, saying this node serves
-	 * @connections and is in @mode (at once when the mode changed); marks
-	 * the silent dead, except those that left, and returns them.
+	 * @connections, is in @mode (at once when the mode changed) and, if
+	 * @contact, is G's contact node; marks the silent dead, except those
+	 * that left, and returns them.
 	 */
-	std::vector<Death> tick(Clock::time_point now, std::uint32_t connections, wire::Mode mode);
+	std::vector<Death> tick(Clock::time_point now, std::uint32_t connections, wire::Mode mode, bool contact);
 	/* A heartbeat from the agent at @node. */
 	void heartbeat(const in6_addr &node, const wire::Message &msg, Clock::time_point now);
 	/* gecko-ctl's members, join, leave and proximity requests. */
@@ -71,6 +74,10 @@ public:
 	const Member *backup() const;
 	/* The member whose care-of address is @node; none for another node. */
 	const Member *member_at(const in6_addr &node) const;
+	/* Whether the member named @name is alive (or draining): never this node. */
+	bool alive(const std::string &name) const;
+	/* The first member alive that says it is G's contact node; none if none does. */
+	const Member *contact() const;
 	/* The members' distances to the clients' networks: this node measures, programs look up. */
 	Proximity &proximity() const { return *proximity_; }
 
@@ -81,6 +88,9 @@ private:
 		std::optional<Clock::time_point> heard;
 		std::uint32_t connections = 0;
 		std::uint64_t heartbeats = 0;
+		bool contact = false;	/* its last heartbeat said it is G's contact node */
+
+		bool live() const;	/* alive or draining */
 	};
 
 	void log(const std::string &line);
@@ -97,6 +107,7 @@ private:
 	std::optional<Clock::time_point> next_beat_;
 	std::uint32_t connections_ = 0;
 	wire::Mode mode_ = wire::Mode::serving;
+	bool contact_ = false;
 };
 
 } // namespace gecko::agent

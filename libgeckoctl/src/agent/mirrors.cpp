@@ -130,8 +130,9 @@ void Mirrors::guard(const std::map<MirroredConn, Serving> &serving)
 
 void Mirrors::registrations(Clock::time_point now, const std::vector<Signalling::HomeRegistration> &regs)
 {
+	/* Only the contact node has one. */
 	auto reg = std::ranges::find_if(regs, [&](const auto &r) { return same(r.home, cluster_->service); });
-	if (self_.name != cluster_->contact || reg == regs.end())
+	if (reg == regs.end())
 		return;
 	bool changed = !registration_ || registration_->seq != reg->seq || registration_->expires != reg->expires;
 	if (!changed && now - registration_at_ < cluster_->mirror_period)
@@ -144,9 +145,23 @@ void Mirrors::registrations(Clock::time_point now, const std::vector<Signalling:
 		.put_u16(wire::Attr::seq, reg->seq)
 		.put_u32(wire::Attr::lifetime, static_cast<std::uint32_t>(std::max<std::int64_t>(left.count(), 0)));
 	for (const auto &name : cluster_->backups)
-		if (const auto *m = cluster_->member(name))
+		if (const auto *m = cluster_->member(name); m && m != &self_)
 			if (auto peer = transport_.peer(self_.address, m->address))
 				transport_.send(*peer, msg);
+}
+
+void MirrorStore::contact(std::string member)
+{
+	if (member != contact_)
+		registration_.reset();
+	contact_ = std::move(member);
+}
+
+std::optional<std::uint16_t> MirrorStore::registration_seq() const
+{
+	if (!registration_)
+		return std::nullopt;
+	return registration_->seq;
 }
 
 Result<void> MirrorStore::heard(const std::string &member, const wire::Message &msg, Clock::time_point now)

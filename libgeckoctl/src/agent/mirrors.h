@@ -60,6 +60,10 @@ public:
 
 	/* @service: G, the only address whose connections are mirrored; @contact: the only member whose registration is. */
 	MirrorStore(const in6_addr &service, std::string contact) : service_(service), contact_(std::move(contact)) {}
+	/* Another member took the contact node's place: only its registrations count from now on. */
+	void contact(std::string member);
+	/* The sequence number of the contact node's last registration of G mirrored here; none if none was. */
+	std::optional<std::uint16_t> registration_seq() const;
 
 	/*
 	 * A mirror, mirror_gone or registration from @member, kept or

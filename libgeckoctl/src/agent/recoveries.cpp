@@ -120,10 +120,16 @@ bool Recoveries::probe(Job &job, Conn &c, bool send)
 
 void Recoveries::start(Job &job)
 {
-	if (signalling_.busy(job.key))
+	if (!contact_ready_) {
+		job.waits = "no contact node relayed the Home Test";
 		return;
+	}
+	if (signalling_.busy(job.key)) {
+		job.waits = "the client's signalling stayed busy";
+		return;
+	}
 	if (auto ok = signalling_.rr(job.key); !ok) {
-		job.error = "return routability: " + ok.error().describe();
+		job.waits = "return routability: " + ok.error().describe();
 		return;
 	}
 	job.phase = Phase::testing;
@@ -159,7 +165,7 @@ void Recoveries::tick(Clock::time_point now)
 		auto next = std::next(it);
 		auto &job = it->second;
 		if (job.phase == Phase::waiting && now - job.declared > milliseconds(20000))
-			end(it, now, 0, "the client's signalling stayed busy: " + job.error);
+			end(it, now, 0, job.waits + (job.error.empty() ? "" : ": " + job.error));
 		else if (job.phase == Phase::waiting)
 			start(job);
 		probing |= job.phase == Phase::probing;

@@ -58,6 +58,13 @@ public:
 	/* @member was declared dead after @silent: takes over its mirrored connections @taken. */
 	void take_over(const std::string &member, Clock::duration silent, MirrorStore::Taken taken,
 		       Clock::time_point now);
+	/*
+	 * Whether a contact node can relay the Home Tests of return
+	 * routability (this node is one, or the one it knows of is alive):
+	 * until then, takeovers wait (their dead member was the contact node,
+	 * and its place is being taken).
+	 */
+	void contact_ready(bool ready) { contact_ready_ = ready; }
 	/* Whether @key's signalling job is a takeover's. */
 	bool owns(const Key &key) const { return jobs_.contains(key); }
 	void job_done(const Key &key, Signalling::Kind kind, const Error *error);
@@ -91,6 +98,7 @@ private:
 		Clock::time_point next_probe;
 		std::uint32_t lost = 0;		/* mirrored connections dropped before the probes */
 		std::string error;
+		std::string waits;		/* why it has not started yet */
 	};
 
 	/* Probes @c once (@send), or makes its flow probing only: false (why in @job.error) if the module refused. */
@@ -107,6 +115,7 @@ private:
 	Counters &counters_;
 	Log log_;
 	std::shared_ptr<AppLink> app_;
+	bool contact_ready_ = true;
 	std::map<Key, Job> jobs_;
 	std::deque<RecoveryRecord> records_;
 };

@@ -425,6 +425,35 @@ std::vector<Signalling::HomeRegistration> Signalling::registrations() const
 	return out;
 }
 
+Result<void> Signalling::take_registration(const in6_addr &home, std::optional<std::uint16_t> last_seq)
+{
+	auto &d = *impl_;
+	if (d.regs.contains(home) && d.regs[home].expires)
+		return {};
+	if (last_seq)
+		d.regs[home].seq = *last_seq;
+	return d.start_registration(home, std::nullopt, false, 0);
+}
+
+Result<void> Signalling::follow_contact(const in6_addr &home, const in6_addr &contact_coa)
+{
+	auto &d = *impl_;
+	auto svc = d.kernel.service(home);
+	if (!svc)
+		return std::unexpected(svc.error());
+	if (svc->contact) {
+		d.log(text(home), ": no longer the contact node: the member at ", text(contact_coa), " is");
+		Error error{ECANCELED, "the member at " + text(contact_coa) + " is the contact node of " + text(home)};
+		d.end_registration(home, &error);
+		d.regs.erase(home);
+		if (auto down = d.reverse_tunnel(*svc, false); !down)
+			d.log(text(home), ": ", down.error().describe());
+		svc->contact = false;
+	}
+	svc->contact_coa = contact_coa;
+	return d.kernel.set_service(*svc);
+}
+
 void Signalling::Impl::send_registration(Registration &reg)
 {
 	const auto home = reg.svc.home;
@@ -498,9 +527,11 @@ void Signalling::Impl::registered(Registration &reg, const mh::Ba &ba)
 	}
 	auto svc = *current;
 	Result<void> ok;
-	if (!svc.contact) {
+	if (!svc.contact || !same(svc.contact_coa, svc.coa)) {
+		if (!svc.contact)
+			ok = reverse_tunnel(svc, true);
 		svc.contact = true;
-		ok = reverse_tunnel(svc, true);
+		svc.contact_coa = svc.coa;
 		if (ok)
 			ok = kernel.set_service(svc);
 	}

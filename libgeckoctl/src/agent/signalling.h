@@ -68,6 +68,22 @@ public:
 		Clock::time_point expires;
 	};
 	std::vector<HomeRegistration> registrations() const;
+	/*
+	 * The contact node died and this node takes its place: registers
+	 * @home with its home agent from this node's care-of address, with
+	 * the sequence number after @last_seq, the dead contact node's last
+	 * (a status 135 gives the right one if it is not). From the home
+	 * agent's acceptance on, this node is @home's contact node as if
+	 * gecko-ctl register had made it one.
+	 */
+	Result<void> take_registration(const in6_addr &home, std::optional<std::uint16_t> last_seq);
+	/*
+	 * The member at @contact_coa says it is @home's contact node: the
+	 * module's service names it, and this node, if it was the contact
+	 * node (restarted after its backup took its place), stops being one
+	 * without deregistering (the home agent's binding is the other's).
+	 */
+	Result<void> follow_contact(const in6_addr &home, const in6_addr &contact_coa);
 
 	/* gecko-ctl's register, deregister, rr, bu and clear: the answer goes to @waiter. */
 	void control(std::uint64_t waiter, const wire::Message &msg);

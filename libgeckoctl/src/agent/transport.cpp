@@ -406,6 +406,16 @@ Result<std::uint64_t> Transport::peer(const in6_addr &self, const in6_addr &node
 	return add(std::move(conn));
 }
 
+void Transport::forget(const in6_addr &node, const std::string &why)
+{
+	std::vector<std::uint64_t> ids;
+	for (const auto &[id, conn] : conns_)
+		if (conn.peer && same(conn.node, node))
+			ids.push_back(id);
+	for (auto id : ids)
+		close(id, why);
+}
+
 void Transport::close(std::uint64_t id, const std::string &why)
 {
 	auto it = conns_.find(id);

@@ -84,6 +84,13 @@ public:
 	 */
 	Result<std::uint64_t> peer(const in6_addr &self, const in6_addr &node);
 	void close(std::uint64_t conn, const std::string &why);
+	/*
+	 * Closes every connection with the agent at @node, declared dead:
+	 * what its dead process left in its kernel's queues (heartbeats from
+	 * before its death, sent once its link is back) is refused, not taken
+	 * for news. A new connection comes from whatever runs there next.
+	 */
+	void forget(const in6_addr &node, const std::string &why);
 
 private:
 	struct Conn {

@@ -4,8 +4,9 @@
 # Source after lib/anycast.sh.
 #
 #   recovery_conf SIZE    $CONF (failure bound 1 s: heartbeats every 250 ms,
-#                         4 missed) and $WWW/blob, SIZE random octets, in
-#                         $RUN; the agents' command line is gecko-agent with it
+#                         4 missed; node2 then node3 take the contact node's
+#                         place) and $WWW/blob, SIZE random octets, in $RUN;
+#                         the agents' command line is gecko-agent with it
 #   recovery_up           after anycast_up 1 2 3: a file server on each
 #                         node (PID in SERVER[K], log serverK.log), G
 #                         registered, every member alive
@@ -15,10 +16,8 @@
 #   recoveries K OF       node K's takeovers of $A's connection from node
 #                         OF, one JSON object per line (gecko-ctl backups)
 #   everyone_alive        every node sees the two others alive
-#   crash I               kills the processes of $serving (node1, the
-#                         contact node, first hands $A to node2: its
-#                         failover is not there yet) once its backup holds
-#                         the mirror, waits for the backup's takeover,
+#   crash I               kills the processes of $serving once its backup
+#                         holds the mirror, waits for the backup's takeover,
 #                         starts the node again as a fresh member, and
 #                         makes the backup $serving; the kill's time is
 #                         appended to $RUN/crashes and the takeover's
@@ -28,7 +27,7 @@ recovery_conf() {
 	CONF=$RUN/gecko.conf
 	WWW=$RUN/www
 	framework_conf "$CONF"
-	sed -i '1i heartbeat-period = 250ms\nheartbeat-misses = 4' "$CONF"
+	sed -i '1i heartbeat-period = 250ms\nheartbeat-misses = 4\nbackup = node2\nbackup = node3' "$CONF"
 	mkdir -p "$WWW"
 	head -c "$1" /dev/urandom > "$WWW/blob"
 	agent_cmd() { echo "gecko-agent --cluster $CONF"; }
@@ -74,11 +73,6 @@ everyone_alive() {
 
 crash() {
 	local backup before
-	kill -0 $CURL_PID 2> /dev/null || fail "the download ended after $(($1 - 1)) crashes: make it longer"
-	if ((serving == 1)); then
-		n1 gecko-ctl handoff $A to fd00:12::2 > /dev/null || fail "crash $1: the handoff to node2 failed"
-		serving=2
-	fi
 	backup=$((serving % 3 + 1))
 	wait_for 10 mirrored_at $backup $serving
 	kill -0 $CURL_PID 2> /dev/null || fail "the download ended after $(($1 - 1)) crashes: make it longer"
@@ -89,6 +83,8 @@ crash() {
 	wait "${AGENT[$serving]}" "${SERVER[$serving]}" 2> /dev/null || true
 	await 20 "node$backup did not take the download over from node$serving" more_than $backup $serving "$before"
 	recoveries $backup $serving | tail -1 >> "$RUN/records"
+	# Before the node comes back: the members know who the contact node is (the one killed may have been).
+	await 10 "no member says it is the contact node" contact_known
 	ip netns exec node$serving gecko-agent --cluster "$CONF" > "$GECKO_OUT/agent$serving-$1.log" 2>&1 &
 	AGENT[$serving]=$!
 	PIDS+=($!)
@@ -96,6 +92,14 @@ crash() {
 	server_start $serving "$GECKO_OUT/server$serving-$1.log"
 	await 15 "the members do not all see each other alive" everyone_alive
 	serving=$backup
+}
+
+# contact_known: a member alive says it is G's contact node, and its registration is the home agent's last.
+contact_known() {
+	local coa
+	coa=$(tail -1 < <(grep "^registered $G at " "$GECKO_OUT/had.log") | awk '{ print $4 }')
+	[[ -n $coa ]] && ip netns exec node${coa:6:1} gecko-ctl service show $G --json | jq -e '.[0].contact' &&
+		[[ ${coa:6:1} != "$serving" ]]
 }
 
 # await SECONDS WHY CMD...: wait_for, saying WHY and what each agent does if CMD never succeeds.

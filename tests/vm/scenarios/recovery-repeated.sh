@@ -1,18 +1,20 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # vm-timeout: 600
-# Ten crashes in a row across the nodes, on a lossy client link, under one
-# download of an unmodified curl.
+# Ten crashes in a row across the nodes, the contact node's included, on
+# a lossy client link, under one download of an unmodified curl.
 #
-#   client ── router ── node1 (contact)   node2   node3
+#   client ── router ── node1 (contact; backups node2, node3)   node2   node3
 #   (netem: 10 ms ± 2 ms, 1 % loss)      each: gecko-agent --cluster FILE, gecko-file-server (port 8080)
 #
 # The client downloads at a player's pace (768 KB/s: ten crashes take most
 # of the file). Whichever node serves it has its processes killed, as soon
-# as its backup holds the connection's mirror: the backup (node2's is
-# node3, node3's node1) takes the connection over, and the killed node
-# starts again, a fresh member that resurrects nothing. The contact node
-# is not killed (its failover is not there yet): when the connection lands
-# on it, it hands the client to node2 first. Ten takeovers, each of the one
+# as its backup holds the connection's mirror: the backup (node1's is
+# node2, node2's node3, node3's node1) takes the connection over, and the
+# killed node starts again, a fresh member that resurrects nothing. When
+# the killed node is the contact node (node1 at the third crash, then
+# whichever backup took its place), the first of node2 and node3 alive
+# registers G in its place before the connection is taken over, and the
+# node started again follows it. Ten takeovers, each of the one
 # connection, and the file arrives byte for byte with no reset.
 . "$GECKO_REPO/tests/vm/lib/common.sh"
 . "$GECKO_REPO/tests/vm/lib/topology.sh"
@@ -47,8 +49,11 @@ serving=2
 for i in $(seq 1 $CRASHES); do
 	crash $i
 	pretty "crash $i: taken over $(jq -r '"from \(.member) in \(.total_us / 1000 | floor) ms after \(.silent_ms) ms of silence"' \
-		< <(tail -1 "$RUN/records")), the client at octet $(stat -c %s "$RUN/got")"
+		< <(tail -1 "$RUN/records")), the client at octet $(stat -c %s "$RUN/got"), G registered at" \
+		"$(grep "^registered $G at " "$GECKO_OUT/had.log" | tail -1 | cut -d' ' -f4)"
 done
+# node1 at the 3rd crash, then the contact node at the 4th, 5th, 7th, 8th and 10th: each time the next registered G.
+expect_eq "home registrations of G" "$(grep -c "^registered $G at " "$GECKO_OUT/had.log")" 7
 
 wait $CURL_PID || fail "curl exited with status $?: $(cat "$GECKO_OUT/curl.err")"
 expect_eq "downloaded size" "$(stat -c %s "$RUN/got")" $((64 << 20))
