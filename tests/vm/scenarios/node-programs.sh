@@ -37,8 +37,8 @@
 trap anycast_down EXIT
 
 # curl's --limit-rate holds the pace on average only: here it read 12 MB in 8.5 s,
-# before the echo session's handoffs ended. 24 MB outlast them.
-SIZE=$((24 << 20))
+# before the echo session's handoffs ended. 36 MB outlast them.
+SIZE=$((36 << 20))
 RUN=$(mktemp -d)
 CONF=$RUN/gecko.conf
 WWW=$RUN/www
