@@ -91,13 +91,14 @@ Result<std::unique_ptr<Agent>> Agent::open(Config config)
 	d.attach(nullptr);
 	/*
 	 * The module remembers which services this node is the contact node
-	 * of. In a cluster, the registration waits until the members were
-	 * heard: one may have taken this node's place meanwhile.
+	 * of. In a cluster, the registration waits until every member was
+	 * heard (one may have taken this node's place meanwhile), or for the
+	 * failure bound and a node channel handshake's 5 s if some never are.
 	 */
 	if (self) {
 		d.self = self;
 		d.contact = d.config.cluster->contact;
-		d.resume_at = Clock::now() + d.config.cluster->failure_bound();
+		d.resume_at = Clock::now() + d.config.cluster->failure_bound() + std::chrono::seconds(5);
 	} else {
 		d.signalling->resume_registrations();
 	}
@@ -254,7 +255,7 @@ void Agent::Impl::follow_contact(Clock::time_point now)
 				log("cannot follow the contact node: " + ok.error().describe());
 		}
 	}
-	if (resume_at && now >= *resume_at) {
+	if (resume_at && (now >= *resume_at || membership->heard_all())) {
 		resume_at.reset();
 		if (!claims || claims == self)
 			signalling->resume_registrations();

@@ -156,6 +156,11 @@ bool Membership::alive(const std::string &name) const
 	return at != peers_.end() && at->live();
 }
 
+bool Membership::heard_all() const
+{
+	return std::ranges::all_of(peers_, [](const Peer &p) { return p.heard.has_value(); });
+}
+
 const Member *Membership::contact() const
 {
 	auto at = std::ranges::find_if(peers_, [](const Peer &p) { return p.contact && p.live(); });

@@ -78,6 +78,8 @@ public:
 	bool alive(const std::string &name) const;
 	/* The first member alive that says it is G's contact node; none if none does. */
 	const Member *contact() const;
+	/* Whether every other member was heard from since the agent started (dead since or not). */
+	bool heard_all() const;
 	/* The members' distances to the clients' networks: this node measures, programs look up. */
 	Proximity &proximity() const { return *proximity_; }
 

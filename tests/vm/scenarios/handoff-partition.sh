@@ -41,7 +41,7 @@ SIZE=$((6 << 20))
 HOLD=3000
 RUN=$(mktemp -d)
 WWW=$RUN/www
-EXACT=0 RESET=0
+EXACT=0 RESET=0 AGAIN=0
 
 if [[ ${UPLOAD:-0} == 1 ]]; then
 	PORT=7
@@ -86,14 +86,14 @@ node_path() {
 # client_bas ACTION: insert or delete the rule dropping the client's Binding Acknowledgements.
 client_bas() { router ip6tables -w "$1" FORWARD -s $CLIENT -p ipv6-mh -m mh --mh-type binding-ack -j DROP; }
 
-# ask_handoff FROM TO: node FROM hands the client to node TO. The server
-# may not have taken the new connection from its listening socket yet when
-# ss shows it established: then the agent knows of no connection, and the
-# request is asked again.
+# ask_handoff FROM TO TRANSFER: node FROM hands the client to node TO. The
+# server may not have taken the new connection from its listening socket
+# yet when ss shows it established: then the agent knows of no connection,
+# and the request is asked again while the process TRANSFER runs.
 ask_handoff() {
 	local tries=50
 	until ip netns exec node$1 timeout 150 gecko-ctl handoff $CLIENT to fd00:1$2::2 > "$RUN/handoff.out" 2>&1; do
-		grep -q "has no connection of" "$RUN/handoff.out" && ((--tries > 0)) || return 1
+		grep -q "has no connection of" "$RUN/handoff.out" && ((--tries > 0)) && kill -0 $3 2> /dev/null || return 1
 		sleep 0.1
 	done
 }
@@ -110,10 +110,21 @@ partition_case() {
 	to=$((from % 3 + 1))
 	holds=$(grep -c "fault injection: holding" "$GECKO_OUT/agent$to.log" || true)
 	ip netns exec node$to gecko-ctl agent fault "$phase" $HOLD
-	ask_handoff $from $to &
+	ask_handoff $from $to $curl &
 	ask=$!
 	wait_for 30 bash -c "(( \$(grep -c 'fault injection: holding' $GECKO_OUT/agent$to.log) > $holds )) ||
 		! kill -0 $ask"
+	# A slow guest: the transfer ended, untouched, before the server's agent knew its connection.
+	if (($(grep -c 'fault injection: holding' "$GECKO_OUT/agent$to.log") <= holds)) &&
+		grep -q "has no connection of" "$RUN/handoff.out" && ! kill -0 $curl 2> /dev/null; then
+		wait $curl || fail "$phase/$fault: the transfer failed before any handoff: $(cat "$RUN/curl.err")"
+		ip netns exec node$to gecko-ctl agent fault none
+		EXACT=$((EXACT + 1))
+		((++AGAIN <= 3)) || fail "$phase/$fault: $AGAIN transfers ended before their handoff was asked"
+		echo "$phase/$fault: the transfer ended before its handoff was asked: the case again"
+		partition_case "$@"
+		return
+	fi
 	(($(grep -c 'fault injection: holding' "$GECKO_OUT/agent$to.log") > holds)) ||
 		fail "node$from -> node$to ended before node$to held: $(cat "$RUN/handoff.out")"
 	if [[ $fault == cut ]]; then
