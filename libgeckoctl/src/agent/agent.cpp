@@ -86,7 +86,8 @@ Result<std::unique_ptr<Agent>> Agent::open(Config config)
 	if (self) {
 		d.membership = std::make_unique<Membership>(d.config.cluster, *self, *d.transport, d.counters, log);
 		d.mirrors = std::make_unique<Mirrors>(d.kernel, *d.transport, d.config.cluster, *self, log);
-		d.recoveries = std::make_unique<Recoveries>(d.kernel, *d.signalling, d.counters, log);
+		d.recoveries = std::make_unique<Recoveries>(d.kernel, *d.signalling, d.counters, log,
+							    [&d] { return d.contact_ready(); });
 	}
 	d.attach(nullptr);
 	/*
@@ -97,7 +98,6 @@ Result<std::unique_ptr<Agent>> Agent::open(Config config)
 	 */
 	if (self) {
 		d.self = self;
-		d.contact = d.config.cluster->contact;
 		d.resume_at = Clock::now() + d.config.cluster->failure_bound() + std::chrono::seconds(5);
 	} else {
 		d.signalling->resume_registrations();
@@ -160,7 +160,6 @@ Result<void> Agent::Impl::run(int stop_fd)
 			for (const auto &death : membership->tick(now, connections(), mode(), registered()))
 				take_over(death, now);
 			follow_contact(now);
-			recoveries->contact_ready(contact_ready());
 			recoveries->tick(now);
 			mirror(now);
 			/* For gecko::Node::members(): a tenth of a second old at most, not remade at every wake-up. */
@@ -217,8 +216,7 @@ void Agent::Impl::take_over(const Membership::Death &death, Clock::time_point no
 		log("member " + death.member->name + " was the contact node: this node takes its place (" +
 		    (seq ? "its registration's sequence number was " + std::to_string(*seq) : "no registration mirrored") +
 		    ")");
-		contact = self->name;
-		mirrors->store().contact(contact);
+		mirrors->store().contact(self->name);
 		if (auto ok = signalling->take_registration(config.cluster->service, seq); !ok)
 			log("cannot register " + text(config.cluster->service) + ": " + ok.error().describe());
 	}
@@ -228,7 +226,6 @@ void Agent::Impl::take_over(const Membership::Death &death, Clock::time_point no
 	 * on its connection.
 	 */
 	auto since = now - death.silent - 2 * config.cluster->mirror_period;
-	recoveries->contact_ready(contact_ready());
 	recoveries->take_over(death.member->name, death.silent, mirrors->store().take(death.member->name, since), now);
 }
 
@@ -240,17 +237,17 @@ bool Agent::Impl::registered() const
 
 bool Agent::Impl::contact_ready() const
 {
+	const auto &contact = mirrors->store().contact();
 	return registered() || (contact != self->name && membership->alive(contact));
 }
 
 void Agent::Impl::follow_contact(Clock::time_point now)
 {
 	const Member *claims = registered() ? self : membership->contact();
-	if (claims && claims->name != contact) {
-		contact = claims->name;
-		mirrors->store().contact(contact);
+	if (claims && claims->name != mirrors->store().contact()) {
+		mirrors->store().contact(claims->name);
 		if (claims != self) {
-			log("the contact node is " + contact + " (" + text(claims->address) + ")");
+			log("the contact node is " + claims->name + " (" + text(claims->address) + ")");
 			if (auto ok = signalling->follow_contact(config.cluster->service, claims->address); !ok)
 				log("cannot follow the contact node: " + ok.error().describe());
 		}

@@ -38,7 +38,6 @@ struct Agent::Impl final : Transport::Handler, Signalling::Listener {
 	Clock::time_point members_published;	/* last copied to app->members */
 	Clock::time_point next_measure;		/* of the application's connections' round trips */
 	const Member *self = nullptr;		/* with a cluster: this node */
-	std::string contact;			/* with a cluster: the member G's contact node is, as far as known */
 	/* With a cluster, the registrations the module remembers wait until the members were heard, or this. */
 	std::optional<Clock::time_point> resume_at;
 

@@ -62,6 +62,8 @@ public:
 	MirrorStore(const in6_addr &service, std::string contact) : service_(service), contact_(std::move(contact)) {}
 	/* Another member took the contact node's place: only its registrations count from now on. */
 	void contact(std::string member);
+	/* The member G's contact node is, as far as this node knows. */
+	const std::string &contact() const { return contact_; }
 	/* The sequence number of the contact node's last registration of G mirrored here; none if none was. */
 	std::optional<std::uint16_t> registration_seq() const;
 

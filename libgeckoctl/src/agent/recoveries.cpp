@@ -30,8 +30,10 @@ std::pair<std::uint64_t, std::uint64_t> counts(int fd)
 
 } // namespace
 
-Recoveries::Recoveries(Client &kernel, Signalling &signalling, Counters &counters, Log log)
-	: kernel_(kernel), signalling_(signalling), counters_(counters), log_(std::move(log))
+Recoveries::Recoveries(Client &kernel, Signalling &signalling, Counters &counters, Log log,
+		       std::function<bool()> contact_ready)
+	: kernel_(kernel), signalling_(signalling), counters_(counters), log_(std::move(log)),
+	  contact_ready_(std::move(contact_ready))
 {
 }
 
@@ -120,7 +122,7 @@ bool Recoveries::probe(Job &job, Conn &c, bool send)
 
 void Recoveries::start(Job &job)
 {
-	if (!contact_ready_) {
+	if (!contact_ready_()) {
 		job.waits = "no contact node relayed the Home Test";
 		return;
 	}

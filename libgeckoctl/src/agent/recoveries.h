@@ -36,6 +36,7 @@
 #include "agent/signalling.h"
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -51,20 +52,20 @@ public:
 	/* How long the probing flows last: the signalling's retries, then every probe. */
 	static constexpr milliseconds probing_timeout{30000};
 
-	Recoveries(Client &kernel, Signalling &signalling, Counters &counters, Log log);
+	/*
+	 * @contact_ready: whether a contact node can relay the Home Tests of
+	 * return routability (this node is one, or the one it knows of is
+	 * alive); until then takeovers wait (their dead member was the contact
+	 * node, and its place is being taken).
+	 */
+	Recoveries(Client &kernel, Signalling &signalling, Counters &counters, Log log,
+		   std::function<bool()> contact_ready);
 
 	/* The application the recovered connections go to; none: nothing is taken over. */
 	void attach(std::shared_ptr<AppLink> app) { app_ = std::move(app); }
 	/* @member was declared dead after @silent: takes over its mirrored connections @taken. */
 	void take_over(const std::string &member, Clock::duration silent, MirrorStore::Taken taken,
 		       Clock::time_point now);
-	/*
-	 * Whether a contact node can relay the Home Tests of return
-	 * routability (this node is one, or the one it knows of is alive):
-	 * until then, takeovers wait (their dead member was the contact node,
-	 * and its place is being taken).
-	 */
-	void contact_ready(bool ready) { contact_ready_ = ready; }
 	/* Whether @key's signalling job is a takeover's. */
 	bool owns(const Key &key) const { return jobs_.contains(key); }
 	void job_done(const Key &key, Signalling::Kind kind, const Error *error);
@@ -115,7 +116,7 @@ private:
 	Counters &counters_;
 	Log log_;
 	std::shared_ptr<AppLink> app_;
-	bool contact_ready_ = true;
+	std::function<bool()> contact_ready_;
 	std::map<Key, Job> jobs_;
 	std::deque<RecoveryRecord> records_;
 };

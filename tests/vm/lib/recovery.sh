@@ -16,6 +16,8 @@
 #   recoveries K OF       node K's takeovers of $A's connection from node
 #                         OF, one JSON object per line (gecko-ctl backups)
 #   everyone_alive        every node sees the two others alive
+#   registered_coa        the care-of address of the home agent's last
+#                         registration of G
 #   crash I               kills the processes of $serving once its backup
 #                         holds the mirror, waits for the backup's takeover,
 #                         starts the node again as a fresh member, and
@@ -94,10 +96,12 @@ crash() {
 	serving=$backup
 }
 
+registered_coa() { grep "^registered $G at " "$GECKO_OUT/had.log" | tail -1 | cut -d' ' -f4; }
+
 # contact_known: a member alive says it is G's contact node, and its registration is the home agent's last.
 contact_known() {
 	local coa
-	coa=$(tail -1 < <(grep "^registered $G at " "$GECKO_OUT/had.log") | awk '{ print $4 }')
+	coa=$(registered_coa)
 	[[ -n $coa ]] && ip netns exec node${coa:6:1} gecko-ctl service show $G --json | jq -e '.[0].contact' &&
 		[[ ${coa:6:1} != "$serving" ]]
 }

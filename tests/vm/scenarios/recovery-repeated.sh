@@ -50,7 +50,7 @@ for i in $(seq 1 $CRASHES); do
 	crash $i
 	pretty "crash $i: taken over $(jq -r '"from \(.member) in \(.total_us / 1000 | floor) ms after \(.silent_ms) ms of silence"' \
 		< <(tail -1 "$RUN/records")), the client at octet $(stat -c %s "$RUN/got"), G registered at" \
-		"$(grep "^registered $G at " "$GECKO_OUT/had.log" | tail -1 | cut -d' ' -f4)"
+		"$(registered_coa)"
 done
 # node1 at the 3rd crash, then the contact node at the 4th, 5th, 7th, 8th and 10th: each time the next registered G.
 expect_eq "home registrations of G" "$(grep -c "^registered $G at " "$GECKO_OUT/had.log")" 7
