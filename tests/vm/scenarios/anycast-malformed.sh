@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
+# vm-beside
 # vm-timeout: 360
 # Malformed input at a node (scapy): the client, bound to node2 by the
 # real signalling, and node3, bound nowhere, send node2 type 2 routing

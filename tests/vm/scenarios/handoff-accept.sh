@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
+# vm-beside
 # vm-timeout: 240
 # Handoff at accept time: the contact node accepts a new connection and
 # hands it to the node its policy chose before the application reads a

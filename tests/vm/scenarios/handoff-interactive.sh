@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
+# vm-beside
 # vm-timeout: 240
 # An interactive line session with G's echo across 100 handoffs, with the
 # real signalling and a stock client. Each node runs gecko-echo-server,

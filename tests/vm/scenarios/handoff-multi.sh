@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
+# vm-beside
 # vm-timeout: 240
 # The unit of a handoff is the client address: all its connections move
 # together, another client's stay. Each node runs gecko-echo-server, with

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
+# vm-beside
 # ICMPv6 errors and Home Address options at a node serving G for a bound
 # client (the set-up of the hooks scenario). The client's link carries
 # only 1400 octets: the router's Packet Too Big about node2's packets,

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
+# vm-beside
 # gecko-ctl info from inside the namespaces of the reference topology:
 # text and JSON, and counters that belong to each namespace: each command
 # is one request; each one the module refuses is one error too, in its

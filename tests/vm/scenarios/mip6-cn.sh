@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
+# vm-beside
 # vm-timeout: 240
 # gecko-cnd, the correspondent node, on a stock client, with gecko-had on
 # the HA and a scripted mobile node (gecko-mn):

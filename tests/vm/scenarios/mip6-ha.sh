@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
+# vm-beside
 # gecko-had, the home agent, with a scripted mobile node (gecko-mn):
 #
 #  client fd00:c::2 ── router ── home link fd00:a::/64 ── ha fd00:a::1 (gecko-had on eth0)

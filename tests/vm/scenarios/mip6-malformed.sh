@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
+# vm-beside
 # vm-timeout: 240
 # Malformed Mobility Headers at both daemons: node3 sends a battery of
 # broken messages (tests/vm/tools/mh-malformed: truncated, oversized, bad

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
+# vm-beside
 # libgeckoctl's xfrm programming (gecko/xfrm.h) on the stock kernel, role by
 # role through gecko-xfrm, as gecko-cnd and a mobile node will use it:
 #

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
+# vm-beside
 # Who may use gecko: CAP_NET_ADMIN over the network namespace, which the
 # root of a user namespace has over the network namespaces it owns.
 . "$GECKO_REPO/tests/vm/lib/common.sh"

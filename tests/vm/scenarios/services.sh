@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
+# vm-beside
 # gecko-ctl service and binding in the nodes of the reference topology:
 #
 #  client fd00:c::2 ──(10 ms)── router ──── home link fd00:a::/64 ──── ha fd00:a::1

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
+# vm-beside
 # The reference topology itself: every host reaches every other, delays
 # and offload settings are what lib/topology.sh promises.
 . "$GECKO_REPO/tests/vm/lib/common.sh"
