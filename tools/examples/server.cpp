@@ -86,12 +86,6 @@ void say_line(const std::string &line)
 	}
 }
 
-Fd::~Fd()
-{
-	if (fd_ >= 0)
-		::close(fd_);
-}
-
 void add_options(po::options_description &opts, std::uint16_t default_port)
 {
 	opts.add_options()

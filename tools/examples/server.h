@@ -24,6 +24,8 @@
 #include <gecko/agent.h>
 #include <gecko/node.h>
 
+#include <fd.h>
+
 #include <boost/program_options.hpp>
 
 #include <netinet/in.h>
@@ -57,27 +59,7 @@ void say(const Args &...args)
 	say_line(line.str());
 }
 
-/* Owns a file descriptor: closed when this goes. */
-class Fd {
-public:
-	Fd() = default;
-	explicit Fd(int fd) : fd_(fd) {}
-	Fd(Fd &&other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-	Fd &operator=(Fd &&other) noexcept
-	{
-		std::swap(fd_, other.fd_);
-		return *this;
-	}
-	Fd(const Fd &) = delete;
-	Fd &operator=(const Fd &) = delete;
-	~Fd();
-
-	int get() const { return fd_; }
-	explicit operator bool() const { return fd_ >= 0; }
-
-private:
-	int fd_ = -1;
-};
+using daemon::Fd;
 
 /* The application's side of one connection; the server owns the socket. */
 class Session {

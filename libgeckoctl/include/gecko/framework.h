@@ -131,6 +131,16 @@ public:
 	const std::vector<std::byte> &State() const;
 
 	/*
+	 * While held, this connection stays with this program: a handoff
+	 * asked from outside (gecko-ctl handoff, drain) waits as it does
+	 * during a Read or Write, and Handoff() of the client's connections
+	 * fails with EBUSY. For a program that moves octets on the
+	 * descriptor itself (geckoproxy relays it with splice()) and can let
+	 * the connection go only between two exchanges.
+	 */
+	void Hold(bool held);
+
+	/*
 	 * Hands this connection, and every other connection of its client
 	 * this program serves, to the member the policy picks (EHOSTUNREACH
 	 * when it picks none, or keeps the client here). Blocking: returns

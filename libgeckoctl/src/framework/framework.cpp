@@ -88,6 +88,7 @@ struct Connection {
 	bool blocking = true;
 	enum class Where { here, leaving, gone } where = Where::here;
 	bool busy = false;	/* a program thread reads or writes it */
+	bool held = false;	/* GeckoSocket::Hold */
 	bool program = false;	/* given to the program (Accept) */
 	/* While leaving: the policy chose the acceptor, and retries on failure; the members tried. */
 	bool by_policy = false;
@@ -97,6 +98,9 @@ struct Connection {
 	in6_addr heading{};
 	std::optional<Error> error;	/* why the last handoff did not move it */
 	std::size_t drain_attempts = 0;	/* handoffs a drain made of it */
+
+	/* Not to be taken from its program now. */
+	bool in_use() const { return busy || held; }
 };
 
 struct Listener {
@@ -267,7 +271,7 @@ Result<void> Framework::hand_off(const in6_addr &client, const in6_addr &target,
 	auto all = of_client(client);
 	std::vector<Outgoing> out;
 	for (const auto &c : all) {
-		if (c->busy || c->where != Connection::Where::here)
+		if (c->in_use() || c->where != Connection::Where::here)
 			return fail(EBUSY, "another connection of " + text(client) +
 						   " is in use or moving; a client's connections move together");
 		out.push_back({c->fd.get(), c->state});
@@ -543,7 +547,7 @@ void Framework::drain_step()
 	for (const auto &[client, list] : clients) {
 		const auto &first = list.front();
 		if (std::ranges::any_of(list, [](const auto &c) {
-			    return c->busy || c->where == Connection::Where::leaving;
+			    return c->in_use() || c->where == Connection::Where::leaving;
 		    })) {
 			waiting = true;
 			continue;
@@ -591,7 +595,7 @@ void Framework::retry_requests()
 	std::erase_if(requests, [this](const Request &r) {
 		auto all = of_client(r.client);
 		if (std::ranges::any_of(all, [](const auto &c) {
-			    return c->busy || c->where == Connection::Where::leaving || !c->program;
+			    return c->in_use() || c->where == Connection::Where::leaving || !c->program;
 		    }))
 			return false;
 		if (all.empty()) {
@@ -875,6 +879,14 @@ std::uint64_t GeckoSocket::BytesReceived() const
 bool GeckoSocket::Recovered() const
 {
 	return conn_ && conn_->recovered;
+}
+
+void GeckoSocket::Hold(bool held)
+{
+	if (!conn_)
+		return;
+	std::lock_guard guard(framework_->lock);
+	conn_->held = held;
 }
 
 void GeckoSocket::SetState(std::vector<std::byte> state)

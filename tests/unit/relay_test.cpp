@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * geckoproxy's relay over real TCP connections on the loopback: a client,
+ * the socket the proxy serves it on, and a listening "program".
+ */
+
+#include "relay.h"
+
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <functional>
+#include <optional>
+#include <random>
+#include <vector>
+
+namespace gecko::proxy {
+namespace {
+
+using daemon::Fd;
+
+sockaddr_in6 loopback(std::uint16_t port)
+{
+	sockaddr_in6 sa{};
+	sa.sin6_family = AF_INET6;
+	sa.sin6_addr = in6addr_loopback;
+	sa.sin6_port = htons(port);
+	return sa;
+}
+
+/* A listening socket on ::1 and its port. */
+std::pair<Fd, std::uint16_t> listener()
+{
+	Fd fd(::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
+	auto sa = loopback(0);
+	EXPECT_EQ(::bind(fd.get(), reinterpret_cast<sockaddr *>(&sa), sizeof(sa)), 0);
+	EXPECT_EQ(::listen(fd.get(), 16), 0);
+	socklen_t len = sizeof(sa);
+	::getsockname(fd.get(), reinterpret_cast<sockaddr *>(&sa), &len);
+	return {std::move(fd), ntohs(sa.sin6_port)};
+}
+
+/* A port nothing listens on. */
+std::uint16_t closed_port()
+{
+	return listener().second;	/* closed again when the listener goes */
+}
+
+Fd connect_to(std::uint16_t port)
+{
+	Fd fd(::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
+	auto sa = loopback(port);
+	EXPECT_EQ(::connect(fd.get(), reinterpret_cast<sockaddr *>(&sa), sizeof(sa)), 0);
+	return fd;
+}
+
+Fd accept_from(const Fd &l)
+{
+	return Fd(::accept4(l.get(), nullptr, nullptr, SOCK_CLOEXEC));
+}
+
+void nonblocking(const Fd &fd)
+{
+	::fcntl(fd.get(), F_SETFL, ::fcntl(fd.get(), F_GETFL) | O_NONBLOCK);
+}
+
+void abort_close(Fd fd)
+{
+	linger l{1, 0};
+	::setsockopt(fd.get(), SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+}
+
+std::vector<std::byte> random_octets(std::size_t n, unsigned seed)
+{
+	std::mt19937 gen(seed);
+	std::vector<std::byte> v(n);
+	for (auto &b : v)
+		b = static_cast<std::byte>(gen());
+	return v;
+}
+
+/* One end of the test: writes what it is given, reads until the end of the stream or an error. */
+struct Peer {
+	Fd fd;
+	std::vector<std::byte> out;
+	std::size_t written = 0;
+	bool shut_after = false;	/* shutdown(SHUT_WR) once @out is written */
+	bool shut = false;
+	bool read = true;		/* false: never reads (backpressure) */
+	std::vector<std::byte> in;
+	bool eof = false;
+	int err = 0;
+
+	void step()
+	{
+		while (written < out.size()) {
+			ssize_t n = ::send(fd.get(), out.data() + written, out.size() - written, MSG_NOSIGNAL);
+			if (n <= 0)
+				break;
+			written += static_cast<std::size_t>(n);
+		}
+		if (shut_after && written == out.size() && !shut) {
+			::shutdown(fd.get(), SHUT_WR);
+			shut = true;
+		}
+		std::byte buf[65536];
+		while (read && !eof && !err) {
+			ssize_t n = ::recv(fd.get(), buf, sizeof(buf), 0);
+			if (n > 0)
+				in.insert(in.end(), buf, buf + n);
+			else if (n == 0)
+				eof = true;
+			else if (errno != EAGAIN)
+				err = errno;
+			if (n < 0)
+				break;
+		}
+	}
+};
+
+class RelayTest : public ::testing::Test {
+protected:
+	void SetUp() override
+	{
+		auto [pl, pp] = listener();
+		program_listener = std::move(pl);
+		program_port = pp;
+	}
+
+	/* The relay, to the program's port (or @addresses), with a client connected to it. */
+	void start(std::vector<sockaddr_in6> addresses = {})
+	{
+		if (addresses.empty())
+			addresses.push_back(loopback(program_port));
+		auto r = Relay::create({addresses, [this](const SessionEnd &e) { ended = e; }});
+		ASSERT_TRUE(r);
+		relay.emplace(std::move(*r));
+		auto [front, front_port] = listener();
+		client.fd = connect_to(front_port);
+		served = accept_from(front);
+		relay->add({served.get(), loopback(0), [this] { served = Fd(); }});
+	}
+
+	/* The program's end of the relay's connection, once the relay made it. */
+	void take_program()
+	{
+		ASSERT_TRUE(until([&] { return bool(program.fd); }));
+	}
+
+	/* Runs the relay and both ends until @done (false after 10 s). */
+	bool until(const std::function<bool()> &done)
+	{
+		nonblocking(client.fd);
+		nonblocking(program_listener);
+		auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+		while (!done()) {
+			if (std::chrono::steady_clock::now() > deadline)
+				return false;
+			pollfd p{relay->fd(), POLLIN, 0};
+			::poll(&p, 1, 1);
+			relay->run();
+			client.step();
+			if (!program.fd) {
+				program.fd = accept_from(program_listener);
+				if (program.fd)
+					nonblocking(program.fd);
+			}
+			if (program.fd)
+				program.step();
+		}
+		return true;
+	}
+
+	/* Runs until @progress has not moved for 200 turns (false after 10 s). */
+	bool until_stalled(const std::size_t &progress)
+	{
+		std::size_t last = progress, still = 0;
+		return until([&] {
+			still = progress == last ? still + 1 : 0;
+			last = progress;
+			return still > 200;
+		});
+	}
+
+	Fd program_listener;
+	std::uint16_t program_port = 0;
+	std::optional<Relay> relay;
+	Fd served;
+	Peer client, program;
+	std::optional<SessionEnd> ended;
+};
+
+TEST_F(RelayTest, RelaysBothWaysExactlyAndPassesEachEndOfStream)
+{
+	start();
+	take_program();
+	client.out = random_octets(16 << 20, 1);
+	client.shut_after = true;
+	program.out = random_octets(5 << 20, 2);
+	/* The program reads nothing at first: the client's end of stream then waits behind full buffers. */
+	program.read = false;
+	ASSERT_TRUE(until_stalled(client.written));
+	program.read = true;
+	ASSERT_TRUE(until([&] { return program.eof && client.in.size() == program.out.size(); }));
+	EXPECT_EQ(program.in, client.out);
+	/* The client's end of stream is passed on; the program's direction still runs. */
+	EXPECT_FALSE(client.eof);
+	EXPECT_FALSE(ended);
+	program.shut_after = true;
+	ASSERT_TRUE(until([&] { return client.eof && ended; }));
+	EXPECT_EQ(client.in, program.out);
+	EXPECT_EQ(ended->how, "closed");
+	EXPECT_EQ(ended->from_client, client.out.size());
+	EXPECT_EQ(ended->to_client, program.out.size());
+	EXPECT_EQ(relay->sessions(), 0U);
+	EXPECT_FALSE(served) << "the client's socket was not closed";
+}
+
+TEST_F(RelayTest, AProgramsResetResetsTheClient)
+{
+	start();
+	take_program();
+	client.out = random_octets(1000, 3);
+	ASSERT_TRUE(until([&] { return program.in.size() == 1000; }));
+	abort_close(std::move(program.fd));
+	ASSERT_TRUE(until([&] { return client.err || client.eof; }));
+	EXPECT_EQ(client.err, ECONNRESET) << "the client saw a clean end of a cut stream";
+	ASSERT_TRUE(ended);
+	EXPECT_EQ(ended->how, "program reset");
+}
+
+TEST_F(RelayTest, AClientsResetResetsTheProgram)
+{
+	start();
+	take_program();
+	program.out = random_octets(1000, 4);
+	ASSERT_TRUE(until([&] { return client.in.size() == 1000; }));
+	abort_close(std::move(client.fd));
+	client.fd = Fd(::socket(AF_INET6, SOCK_STREAM, 0));	/* unconnected: reads fail, ignored */
+	ASSERT_TRUE(until([&] { return program.err || program.eof; }));
+	EXPECT_EQ(program.err, ECONNRESET);
+	ASSERT_TRUE(ended);
+	EXPECT_EQ(ended->how, "client reset");
+}
+
+TEST_F(RelayTest, AProgramThatRefusesResetsTheClient)
+{
+	start({loopback(closed_port())});
+	ASSERT_TRUE(until([&] { return client.err || client.eof; }));
+	EXPECT_EQ(client.err, ECONNRESET);
+	ASSERT_TRUE(ended);
+	EXPECT_EQ(ended->how, std::string("program refused: ") + std::strerror(ECONNREFUSED));
+	EXPECT_EQ(relay->sessions(), 0U);
+}
+
+TEST_F(RelayTest, TriesTheProgramsNextAddress)
+{
+	start({loopback(closed_port()), loopback(program_port)});
+	take_program();
+	client.out = random_octets(1000, 5);
+	ASSERT_TRUE(until([&] { return program.in.size() == 1000; }));
+	EXPECT_EQ(program.in, client.out);
+}
+
+/* A client that does not read: the program is held back, the proxy keeps no more than its pipes. */
+TEST_F(RelayTest, AClientThatDoesNotReadHoldsTheProgramBack)
+{
+	start();
+	take_program();
+	client.read = false;
+	program.out = random_octets(64 << 20, 6);
+	ASSERT_TRUE(until_stalled(program.written));
+	EXPECT_LT(program.written, std::size_t{32} << 20) << "the program's writes were never held back";
+	client.read = true;
+	ASSERT_TRUE(until([&] { return client.in.size() == program.out.size(); }));
+	EXPECT_EQ(client.in, program.out);
+}
+
+TEST(Relay, WantsTheProgramsAddress)
+{
+	auto r = Relay::create({});
+	ASSERT_FALSE(r);
+	EXPECT_EQ(r.error().code, EINVAL);
+}
+
+} // namespace
+} // namespace gecko::proxy

@@ -1,0 +1,157 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# vm-timeout: 600
+# geckoproxy (geckoproxy(8)) in front of an unmodified web server on each
+# of the three nodes: python3's http.server on ::1 port 8000, the proxies
+# on G port 80, from one configuration file (node1 the contact node,
+# round-robin).
+#
+#   client  fd00:c::1:N ──┐
+#   client2 fd00:d::1:N ── router ── node1 (contact)   node2   node3
+#
+#   - 1000 requests by curl, 500 from each client host: 50 addresses on
+#     each (each a new client for the contact node, which places it), one
+#     curl per address fetching the file 10 times, a connection each, 8
+#     curls at a time from each host: every response is the file byte for
+#     byte, the proxies relayed 1000 connections, and the contact node
+#     placed its new clients round-robin (a third on each node, give or
+#     take 3 for a placement the policy had to retry). A client placed on
+#     node2 or node3 keeps its binding there for its next connections; one
+#     the contact node kept is a new client again once its connection ended;
+#   - bad input: 1000 connections held open without a request, from 20
+#     addresses (spread over the nodes by their placement), 100 of them
+#     after half a request, and 100 that send half a request and reset
+#     (5000 overload this guest: http.server's thread per connection starves
+#     the nodes' agents until they miss their heartbeats):
+#     a new client is served meanwhile; once the held ones close, every
+#     proxy holds as many descriptors as before (/proc/PID/fd), and the
+#     resets are logged as such.
+. "$GECKO_REPO/tests/vm/lib/common.sh"
+. "$GECKO_REPO/tests/vm/lib/topology.sh"
+. "$GECKO_REPO/tests/vm/lib/mip6.sh"
+. "$GECKO_REPO/tests/vm/lib/anycast.sh"
+
+trap anycast_down EXIT
+
+RUN=$(mktemp -d)
+CONF=$RUN/gecko.conf
+WWW=$RUN/www
+framework_conf "$CONF"
+PATH=$GECKO_REPO/build/tools/geckoproxy:$PATH
+agent_cmd() { echo "geckoproxy -g $CONF -a 8000 -p 80"; }
+credentials() { :; }
+
+mkdir -p "$WWW" "$RUN/got1" "$RUN/got2"
+head -c 100000 /dev/urandom > "$WWW/file"
+WANT=$(sha256sum < "$WWW/file" | cut -d' ' -f1)
+
+# relayed K: connections node K's proxy relayed to their end without a reset.
+relayed() { grep -c 'end="closed"' "$GECKO_OUT/agent$1.log" || true; }
+fds() { ls /proc/${AGENT[$1]}/fd | wc -l; }
+
+# requests HOST PREFIX DIR: from each address PREFIX1..PREFIX50, one curl that downloads the file
+# 10 times (a connection each: http.server closes after each response) into DIR/I-1..10, 8 at a time.
+requests() {
+	local i
+	for i in $(seq 1 50); do
+		printf '%s%x %s/%s-#1\n' $2 $i $3 $i
+	done | xargs -P 8 -n 2 sh -c "ip netns exec $1 curl -sS --fail --max-time 60 --interface \$0 -o \$1 \
+		'http://[$G]/file?[1-10]' || echo \"address \$0 failed\" >&2"
+}
+
+# held.py PREFIX FIRST ADDRESSES PER: PER connections from each of ADDRESSES addresses, each
+# address's first alone (its placement), then the rest; says "held N" and waits for a line on
+# standard input, then closes them with a FIN, except the 100 that send half a request and reset.
+cat > "$RUN/held.py" <<-'EOF'
+	import resource, socket, struct, sys, time
+	hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+	resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+	prefix, first, addresses, per = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+	g = sys.argv[5]
+	conns = []
+	def open_from(i):
+	    s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+	    s.bind((f"{prefix}{i:x}", 0))
+	    s.settimeout(30)
+	    s.connect((g, 80))
+	    conns.append(s)
+	for i in range(first, first + addresses):
+	    open_from(i)
+	time.sleep(2)
+	for _ in range(per - 1):
+	    for i in range(first, first + addresses):
+	        open_from(i)
+	for s in conns[:100]:
+	    s.sendall(b"GET /fi")
+	resets = conns[100:200]
+	for s in resets:
+	    s.sendall(b"GET /fi")
+	    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+	    s.close()
+	print(f"held {len(conns)}", flush=True)
+	sys.stdin.readline()
+	for s in conns[200:] + conns[:100]:
+	    s.close()
+	print("closed", flush=True)
+EOF
+
+topo_up
+client_addresses 100
+client2_anycast
+client_addresses 51 client2 $PREFIX2
+for k in 1 2 3; do
+	ip netns exec node$k python3 -m http.server --bind ::1 --directory "$WWW" 8000 > "$GECKO_OUT/http$k.log" 2>&1 &
+	PIDS+=($!)
+done
+for k in 1 2 3; do wait_for 10 sh -c "ip netns exec node$k ss -Hltn | grep -q '\[::1\]:8000'"; done
+anycast_up 1 2 3
+for k in 1 2 3; do wait_for 10 grep -q "geckoproxy: node$k serves port 80" "$GECKO_OUT/agent$k.log"; done
+wait_for 10 grep -q "registered with the home agent" "$GECKO_OUT/agent1.log"
+wait_for 10 members_alive
+
+pretty "1000 requests by curl, 500 from each client host: 10 from each of 50 addresses, 8 addresses at a time"
+requests client $PREFIX "$RUN/got1" 2> "$RUN/errors1" &
+first=$!
+requests client2 $PREFIX2 "$RUN/got2" 2> "$RUN/errors2"
+wait $first
+cat "$RUN"/errors[12]
+[[ ! -s $RUN/errors1 && ! -s $RUN/errors2 ]] || fail "$(cat "$RUN"/errors[12] | wc -l) request(s) failed"
+exact=$(sha256sum "$RUN"/got[12]/* | grep -c "^$WANT " || true)
+expect_eq "responses exact" "$exact" 1000
+placed=$(grep -c "stays on node1" "$GECKO_OUT/agent1.log" || true)
+placements=$((placed + $(grep -c "hand-off: .* to node[23]," "$GECKO_OUT/agent1.log" || true)))
+total=0
+for k in 1 2 3; do
+	n=$(relayed $k)
+	((k == 1)) || placed=$(grep -c "hand-off: .* to node$k," "$GECKO_OUT/agent1.log" || true)
+	pretty "node$k: $placed of $placements placements, relayed $n (http.server logged $(grep -c '"GET /file' "$GECKO_OUT/http$k.log"))"
+	((placed * 3 >= placements - 9 && placed * 3 <= placements + 9)) ||
+		fail "node$k got $placed of $placements placements by round-robin"
+	total=$((total + n))
+done
+expect_eq "connections relayed" $total 1000
+
+declare -A BEFORE
+for k in 1 2 3; do BEFORE[$k]=$(fds $k); done
+pretty "descriptors of the proxies: ${BEFORE[1]} ${BEFORE[2]} ${BEFORE[3]}"
+pretty "1000 connections held from 20 addresses without a request (100 with half a request), 100 that reset"
+mkfifo "$RUN/release"
+client python3 "$RUN/held.py" $PREFIX 51 20 50 $G < "$RUN/release" > "$RUN/held.out" 2>&1 &
+HELD=$!
+exec 3> "$RUN/release"
+wait_for 200 grep -q "^held" "$RUN/held.out" || { cat "$RUN/held.out"; fail "the connections were not all opened"; }
+pretty "$(cat "$RUN/held.out"); descriptors of the proxies: $(fds 1) $(fds 2) $(fds 3)"
+client2 curl -sS --fail --max-time 10 --interface ${PREFIX2}33 -o "$RUN/during" http://[$G]/file ||
+	fail "a new client was not served while the connections were held"
+expect_eq "the response during the hold" "$(sha256sum < "$RUN/during" | cut -d' ' -f1)" "$WANT"
+echo >&3
+exec 3>&-
+wait $HELD || { cat "$RUN/held.out"; fail "the held connections failed"; }
+# What a proxy's descriptors are, by kind.
+fd_kinds() { ls -l /proc/${AGENT[$1]}/fd | awk 'NR > 1 { sub(/:.*/, "", $NF); print $NF }' | sort | uniq -c | tr -s ' \n' ' '; }
+for k in 1 2 3; do
+	(wait_for 120 sh -c "[ \$(ls /proc/${AGENT[$k]}/fd | wc -l) -le ${BEFORE[$k]} ]") ||
+		fail "node$k's proxy holds $(fds $k) descriptors after the held connections closed (${BEFORE[$k]} before): $(fd_kinds $k); $(ip netns exec node$k ss -Htn state syn-sent | wc -l) connections to the program under way"
+done
+resets=$(cat "$GECKO_OUT"/agent[123].log | grep -c 'end="client reset"' || true)
+pretty "descriptors of the proxies: $(fds 1) $(fds 2) $(fds 3); client resets logged: $resets"
+expect_eq "client resets logged" "$resets" 100

@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: GPL-2.0-only
+
+#include "relay.h"
+
+#include <fcntl.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <optional>
+
+namespace gecko::proxy {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using daemon::Fd;
+
+enum Side : std::uint64_t { client_side = 0, program_side = 1 };
+
+/* One way of a session: from a socket, through a pipe, to the other socket. */
+struct Direction {
+	int from = -1;
+	int to = -1;
+	Fd pipe_out;	/* read end */
+	Fd pipe_in;	/* write end */
+	std::size_t capacity = 0;
+	std::size_t queued = 0;	/* in the pipe */
+	std::uint64_t moved = 0;
+	bool eof = false;	/* @from's stream ended */
+	bool shut = false;	/* and that was passed on to @to */
+
+	/* A failed side: which one, and why. */
+	struct Failure {
+		Side side;
+		int err;
+	};
+
+	/*
+	 * Moves what can move without blocking; @from_side names @from for
+	 * the failure it may return. Loops while either end makes progress:
+	 * a pipe can refuse more octets before it holds @capacity (the
+	 * socket's pages fill its slots partly), so a read is tried again
+	 * after each write.
+	 */
+	std::optional<Failure> pump(Side from_side)
+	{
+		Side to_side = from_side == client_side ? program_side : client_side;
+		for (;;) {
+			bool progress = false;
+			if (!eof && queued < capacity) {
+				ssize_t n = ::splice(from, nullptr, pipe_in.get(), nullptr, capacity - queued,
+						     SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+				if (n > 0) {
+					queued += static_cast<std::size_t>(n);
+					progress = true;
+				} else if (n == 0) {
+					eof = true;
+					progress = true;
+				} else if (errno != EAGAIN && errno != EINTR) {
+					return Failure{from_side, errno};
+				}
+			}
+			if (queued > 0) {
+				ssize_t n = ::splice(pipe_out.get(), nullptr, to, nullptr, queued,
+						     SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+				if (n > 0) {
+					queued -= static_cast<std::size_t>(n);
+					moved += static_cast<std::uint64_t>(n);
+					progress = true;
+				} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+					return Failure{to_side, errno};
+				}
+			}
+			if (eof && queued == 0 && !shut) {
+				if (::shutdown(to, SHUT_WR) < 0 && errno != ENOTCONN)
+					return Failure{to_side, errno};
+				shut = true;
+			}
+			if (!progress)
+				return std::nullopt;
+		}
+	}
+};
+
+/* A pipe for one direction, with its capacity. */
+Result<void> open_pipe(Direction &d)
+{
+	int fds[2];
+	if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0) {
+		int err = errno;
+		return std::unexpected(Error{err, std::string("pipe2: ") + std::strerror(err)});
+	}
+	d.pipe_out = Fd(fds[0]);
+	d.pipe_in = Fd(fds[1]);
+	int size = ::fcntl(fds[1], F_GETPIPE_SZ);
+	d.capacity = size > 0 ? static_cast<std::size_t>(size) : 65536;
+	return {};
+}
+
+/*
+ * Ends @fd's connection with a reset, whoever else holds the socket (the
+ * node agent may keep a copy): connect() to AF_UNSPEC disconnects it.
+ */
+void abort_connection(int fd)
+{
+	sockaddr unspec{};
+	unspec.sa_family = AF_UNSPEC;
+	(void)::connect(fd, &unspec, sizeof(unspec));
+}
+
+void set_nonblocking(int fd)
+{
+	int flags = ::fcntl(fd, F_GETFL);
+	if (flags >= 0)
+		(void)::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
+/* Each write of a relayed octet goes out at once: the program's or client's own pace decides. */
+void set_nodelay(int fd)
+{
+	int one = 1;
+	(void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+std::string describe(Side side, int err)
+{
+	const char *who = side == client_side ? "client" : "program";
+	if (err == ECONNRESET || err == EPIPE)
+		return std::string(who) + " reset";
+	return std::string(who) + ": " + std::strerror(err);
+}
+
+} // namespace
+
+struct Relay::Impl {
+	struct Session {
+		std::uint64_t id = 0;
+		ClientEnd client;
+		Fd program;
+		bool connecting = true;
+		std::size_t address = 0;	/* the program's address being tried */
+		Direction up;	/* client to program */
+		Direction down;	/* program to client */
+		Clock::time_point started = Clock::now();
+	};
+
+	RelayOptions options;
+	Fd epoll;
+	std::uint64_t next_id = 1;
+	std::map<std::uint64_t, std::unique_ptr<Session>> sessions;
+
+	void watch(Session &s, int fd, Side side)
+	{
+		epoll_event ev{};
+		ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+		ev.data.u64 = s.id << 1 | side;
+		(void)::epoll_ctl(epoll.get(), EPOLL_CTL_ADD, fd, &ev);
+	}
+
+	/* Starts a connection to the program's next address; false when none is left. */
+	bool connect_program(Session &s, int &last_err)
+	{
+		while (s.address < options.program.size()) {
+			const auto &to = options.program[s.address++];
+			Fd fd(::socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+			if (!fd) {
+				last_err = errno;
+				return false;
+			}
+			set_nodelay(fd.get());
+			if (::connect(fd.get(), reinterpret_cast<const sockaddr *>(&to), sizeof(to)) < 0 &&
+			    errno != EINPROGRESS) {
+				last_err = errno;
+				continue;
+			}
+			if (s.program)
+				(void)::epoll_ctl(epoll.get(), EPOLL_CTL_DEL, s.program.get(), nullptr);
+			s.program = std::move(fd);
+			watch(s, s.program.get(), program_side);
+			return true;
+		}
+		return false;
+	}
+
+	void end(Session &s, std::string how, bool reset)
+	{
+		(void)::epoll_ctl(epoll.get(), EPOLL_CTL_DEL, s.client.fd, nullptr);
+		if (s.program)
+			(void)::epoll_ctl(epoll.get(), EPOLL_CTL_DEL, s.program.get(), nullptr);
+		if (reset) {
+			abort_connection(s.client.fd);
+			if (s.program)
+				abort_connection(s.program.get());
+		}
+		SessionEnd e;
+		e.client = s.client.peer;
+		e.from_client = s.up.moved;
+		e.to_client = s.down.moved;
+		e.duration = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - s.started);
+		e.how = std::move(how);
+		if (s.client.close)
+			s.client.close();
+		if (options.ended)
+			options.ended(e);
+		auto id = s.id;
+		sessions.erase(id);
+	}
+
+	/* The program's connection is established, or failed. */
+	void connected(Session &s)
+	{
+		int err = 0;
+		socklen_t len = sizeof(err);
+		if (::getsockopt(s.program.get(), SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+			err = errno;
+		if (err == 0) {
+			s.connecting = false;
+			s.up.to = s.program.get();
+			s.down.from = s.program.get();
+			return;
+		}
+		if (!connect_program(s, err))
+			end(s, std::string("program refused: ") + std::strerror(err), true);
+	}
+
+	/* A socket that reported an error or a hang-up: its pending error, if any, ends the session. */
+	bool failed(Session &s, int fd, Side side)
+	{
+		int err = 0;
+		socklen_t len = sizeof(err);
+		if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err == 0)
+			return false;
+		end(s, describe(side, err), true);
+		return true;
+	}
+
+	void serve(Session &s, Side side, std::uint32_t events)
+	{
+		if (s.connecting) {
+			if (side != program_side)
+				return;
+			auto id = s.id;
+			connected(s);
+			if (!sessions.contains(id) || s.connecting)
+				return;
+		} else if (events & (EPOLLERR | EPOLLHUP)) {
+			if (failed(s, side == client_side ? s.client.fd : s.program.get(), side))
+				return;
+		}
+		for (auto [dir, from] : {std::pair{&s.up, client_side}, std::pair{&s.down, program_side}}) {
+			if (auto failure = dir->pump(from)) {
+				end(s, describe(failure->side, failure->err), true);
+				return;
+			}
+		}
+		if (s.up.shut && s.down.shut)
+			end(s, "closed", false);
+	}
+};
+
+Result<Relay> Relay::create(RelayOptions options)
+{
+	if (options.program.empty())
+		return std::unexpected(Error{EINVAL, "no address of the local program"});
+	auto impl = std::make_unique<Impl>();
+	impl->options = std::move(options);
+	impl->epoll = Fd(::epoll_create1(EPOLL_CLOEXEC));
+	if (!impl->epoll) {
+		int err = errno;
+		return std::unexpected(Error{err, std::string("epoll_create1: ") + std::strerror(err)});
+	}
+	return Relay(std::move(impl));
+}
+
+Relay::Relay(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Relay::Relay(Relay &&) noexcept = default;
+Relay &Relay::operator=(Relay &&) noexcept = default;
+
+Relay::~Relay()
+{
+	if (!impl_)
+		return;
+	while (!impl_->sessions.empty())
+		impl_->end(*impl_->sessions.begin()->second, "stopped", true);
+}
+
+int Relay::fd() const
+{
+	return impl_->epoll.get();
+}
+
+std::size_t Relay::sessions() const
+{
+	return impl_->sessions.size();
+}
+
+void Relay::add(ClientEnd client)
+{
+	auto &impl = *impl_;
+	auto s = std::make_unique<Impl::Session>();
+	auto &session = *s;
+	session.id = impl.next_id++;
+	session.client = std::move(client);
+	set_nonblocking(session.client.fd);
+	set_nodelay(session.client.fd);
+	session.up.from = session.client.fd;
+	session.down.to = session.client.fd;
+	impl.sessions.emplace(session.id, std::move(s));
+	for (auto *dir : {&session.up, &session.down}) {
+		if (auto ok = open_pipe(*dir); !ok) {
+			impl.end(session, ok.error().describe(), true);
+			return;
+		}
+	}
+	impl.watch(session, session.client.fd, client_side);
+	int err = 0;
+	if (!impl.connect_program(session, err))
+		impl.end(session, std::string("program refused: ") + std::strerror(err), true);
+}
+
+void Relay::run()
+{
+	auto &impl = *impl_;
+	epoll_event events[256];
+	for (;;) {
+		int n = ::epoll_wait(impl.epoll.get(), events, 256, 0);
+		for (int i = 0; i < n; i++) {
+			auto it = impl.sessions.find(events[i].data.u64 >> 1);
+			if (it == impl.sessions.end())
+				continue;	/* ended by an earlier event of this batch */
+			impl.serve(*it->second, static_cast<Side>(events[i].data.u64 & 1), events[i].events);
+		}
+		if (n < 256)
+			return;
+	}
+}
+
+} // namespace gecko::proxy

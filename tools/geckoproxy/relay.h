@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef GECKO_PROXY_RELAY_H
+#define GECKO_PROXY_RELAY_H
+
+/*
+ * geckoproxy's data path: each client connection is relayed to a TCP
+ * connection of its own to the local program, both ways, with splice()
+ * through a pipe per direction, so that the octets never enter this
+ * process. One thread, one epoll set, edge-triggered.
+ *
+ * - Backpressure: a direction reads from its source only while its pipe
+ *   has room; what the proxy holds per connection is bounded by the two
+ *   pipes, whatever either side does.
+ * - Half-close: the end of one side's stream (its FIN) becomes a
+ *   shutdown(SHUT_WR) of the other once the pipe is empty; the session
+ *   ends when both directions have ended.
+ * - Resets: a side that resets or fails makes the other reset too (an
+ *   abortive disconnect, whoever else holds the socket), never a clean
+ *   end of a stream that was cut.
+ * - The local program refusing the connection resets the client's.
+ */
+
+#include <fd.h>
+
+#include <gecko/error.h>
+
+#include <netinet/in.h>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace gecko::proxy {
+
+/* The client's side of a session: its socket, and what to do with it at the end. */
+struct ClientEnd {
+	int fd = -1;
+	sockaddr_in6 peer{};
+	/* The session ended: the socket is to be closed (it was reset already if it had to be). */
+	std::function<void()> close;
+};
+
+/* How one session ended, for its log line. */
+struct SessionEnd {
+	sockaddr_in6 client{};
+	std::uint64_t from_client = 0;	/* octets relayed to the program */
+	std::uint64_t to_client = 0;	/* octets relayed to the client */
+	std::chrono::milliseconds duration{};
+	std::string how;		/* "closed", "client reset", "program refused"... */
+};
+
+struct RelayOptions {
+	/* Where the local program listens: tried in order for each connection. */
+	std::vector<sockaddr_in6> program;
+	std::function<void(const SessionEnd &)> ended;
+};
+
+class Relay {
+public:
+	static Result<Relay> create(RelayOptions options);
+
+	Relay(Relay &&) noexcept;
+	Relay &operator=(Relay &&) noexcept;
+	/* Ends every session (a reset for both sides: their streams were cut). */
+	~Relay();
+
+	/* Readable when a session has work: then call run(). */
+	int fd() const;
+	/* Relays @client to a new connection to the program. */
+	void add(ClientEnd client);
+	/* Does what the sessions' events ask, without blocking. */
+	void run();
+	std::size_t sessions() const;
+
+private:
+	struct Impl;
+	explicit Relay(std::unique_ptr<Impl> impl);
+	std::unique_ptr<Impl> impl_;
+};
+
+} // namespace gecko::proxy
+
+#endif /* GECKO_PROXY_RELAY_H */
