@@ -16,6 +16,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <fstream>
 #include <functional>
 #include <optional>
 #include <random>
@@ -77,6 +78,15 @@ void abort_close(Fd fd)
 	::setsockopt(fd.get(), SOL_SOCKET, SO_LINGER, &l, sizeof(l));
 }
 
+/* The largest buffer TCP may give a socket (net.ipv4.tcp_wmem or tcp_rmem's third field). */
+std::size_t largest_buffer(const std::string &sysctl)
+{
+	std::ifstream in("/proc/sys/net/ipv4/" + sysctl);
+	std::size_t low = 0, standard = 0, high = 0;
+	in >> low >> standard >> high;
+	return high ? high : std::size_t{6} << 20;
+}
+
 std::vector<std::byte> random_octets(std::size_t n, unsigned seed)
 {
 	std::mt19937 gen(seed);
@@ -100,8 +110,10 @@ struct Peer {
 
 	void step()
 	{
-		while (written < out.size()) {
+		while (written < out.size() && !err) {
 			ssize_t n = ::send(fd.get(), out.data() + written, out.size() - written, MSG_NOSIGNAL);
+			if (n < 0 && errno != EAGAIN)
+				err = errno;
 			if (n <= 0)
 				break;
 			written += static_cast<std::size_t>(n);
@@ -191,10 +203,11 @@ protected:
 
 	Fd program_listener;
 	std::uint16_t program_port = 0;
-	std::optional<Relay> relay;
 	Fd served;
 	Peer client, program;
 	std::optional<SessionEnd> ended;
+	/* Last: its sessions end (into the members above) before those go. */
+	std::optional<Relay> relay;
 };
 
 TEST_F(RelayTest, RelaysBothWaysExactlyAndPassesEachEndOfStream)
@@ -250,6 +263,24 @@ TEST_F(RelayTest, AClientsResetResetsTheProgram)
 	EXPECT_EQ(ended->how, "client reset");
 }
 
+/* The program ends its stream, then resets while the client still sends: the relay lives on. */
+TEST_F(RelayTest, AResetAfterTheProgramsEndResetsTheClient)
+{
+	start();
+	take_program();
+	program.out = random_octets(1000, 7);
+	program.shut_after = true;
+	client.out = random_octets(64 << 20, 8);
+	ASSERT_TRUE(until([&] { return client.eof && program.in.size() > 0; }));
+	EXPECT_EQ(client.in, program.out);
+	abort_close(std::move(program.fd));
+	program.fd = Fd(::socket(AF_INET6, SOCK_STREAM, 0));	/* unconnected: its errors are ignored */
+	ASSERT_TRUE(until([&] { return client.err != 0; }));
+	EXPECT_TRUE(client.err == ECONNRESET || client.err == EPIPE) << std::strerror(client.err);
+	ASSERT_TRUE(ended);
+	EXPECT_EQ(ended->how, "program reset");
+}
+
 TEST_F(RelayTest, AProgramThatRefusesResetsTheClient)
 {
 	start({loopback(closed_port())});
@@ -277,10 +308,29 @@ TEST_F(RelayTest, AClientThatDoesNotReadHoldsTheProgramBack)
 	client.read = false;
 	program.out = random_octets(64 << 20, 6);
 	ASSERT_TRUE(until_stalled(program.written));
-	EXPECT_LT(program.written, std::size_t{32} << 20) << "the program's writes were never held back";
+	/* At most both sockets' largest buffers on each side of the relay, and its pipe. */
+	auto bound = 2 * (largest_buffer("tcp_wmem") + largest_buffer("tcp_rmem")) + (1 << 20);
+	EXPECT_LT(program.written, bound) << "the program's writes were never held back";
 	client.read = true;
 	ASSERT_TRUE(until([&] { return client.in.size() == program.out.size(); }));
 	EXPECT_EQ(client.in, program.out);
+}
+
+TEST_F(RelayTest, ARefusedClientIsResetAndLogged)
+{
+	auto r = Relay::create({{loopback(program_port)}, [this](const SessionEnd &e) { ended = e; }});
+	ASSERT_TRUE(r);
+	auto [front, front_port] = listener();
+	client.fd = connect_to(front_port);
+	served = accept_from(front);
+	r->refuse({served.get(), loopback(0), [this] { served = Fd(); }}, "refused here");
+	EXPECT_FALSE(served) << "the client's socket was not closed";
+	ASSERT_TRUE(ended);
+	EXPECT_EQ(ended->how, "refused here");
+	std::byte buf[16];
+	EXPECT_EQ(::recv(client.fd.get(), buf, sizeof(buf), 0), -1);
+	EXPECT_EQ(errno, ECONNRESET);
+	EXPECT_EQ(r->sessions(), 0U);
 }
 
 TEST(Relay, WantsTheProgramsAddress)

@@ -163,9 +163,20 @@ int run(const Options &options)
 			if (!socket)
 				break;
 			/* The proxy moves the octets itself: the connection is not to be taken mid-exchange. */
-			socket->Hold(true);
+			if (!socket->Hold(true))
+				continue;	/* a drain moved it before it was accepted */
+			bool resumed = socket->Recovered();
 			auto held = std::make_shared<GeckoSocket>(std::move(*socket));
-			relay->add({held->fd(), held->GetPeerName(), [held] { held->Close(); }});
+			ClientEnd client{held->fd(), held->GetPeerName(), [held] { held->Close(); }};
+			/*
+			 * Taken over from a dead member: the program here never saw
+			 * the exchange it is in, so a clean reset rather than a
+			 * stream that goes on wrong.
+			 */
+			if (resumed)
+				relay->refuse(std::move(client), "reset: taken over mid-stream, the program cannot resume it");
+			else
+				relay->add(std::move(client));
 		}
 	}
 }

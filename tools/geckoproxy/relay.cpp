@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <optional>
 
@@ -20,6 +21,16 @@ using Clock = std::chrono::steady_clock;
 using daemon::Fd;
 
 enum Side : std::uint64_t { client_side = 0, program_side = 1 };
+
+/* @fd's pending error (SO_ERROR), or @otherwise when none is. */
+int pending_error(int fd, int otherwise)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+	if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err == 0)
+		return otherwise;
+	return err;
+}
 
 /* One way of a session: from a socket, through a pipe, to the other socket. */
 struct Direction {
@@ -60,7 +71,9 @@ struct Direction {
 				} else if (n == 0) {
 					eof = true;
 					progress = true;
-				} else if (errno != EAGAIN && errno != EINTR) {
+				} else if (errno == EINTR) {
+					continue;
+				} else if (errno != EAGAIN) {
 					return Failure{from_side, errno};
 				}
 			}
@@ -71,13 +84,16 @@ struct Direction {
 					queued -= static_cast<std::size_t>(n);
 					moved += static_cast<std::uint64_t>(n);
 					progress = true;
-				} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+				} else if (n < 0 && errno == EINTR) {
+					continue;
+				} else if (n < 0 && errno != EAGAIN) {
 					return Failure{to_side, errno};
 				}
 			}
 			if (eof && queued == 0 && !shut) {
-				if (::shutdown(to, SHUT_WR) < 0 && errno != ENOTCONN)
-					return Failure{to_side, errno};
+				/* ENOTCONN: @to's connection is gone already, most likely reset. */
+				if (::shutdown(to, SHUT_WR) < 0)
+					return Failure{to_side, errno == ENOTCONN ? pending_error(to, ENOTCONN) : errno};
 				shut = true;
 			}
 			if (!progress)
@@ -119,11 +135,20 @@ void set_nonblocking(int fd)
 		(void)::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
 }
 
-/* Each write of a relayed octet goes out at once: the program's or client's own pace decides. */
-void set_nodelay(int fd)
+/*
+ * Each write of a relayed octet goes out at once: the program's or
+ * client's own pace decides. Keepalives end a session whose peer vanished
+ * without a word (a host gone, a NAT that forgot it) in about 2 minutes
+ * of silence, instead of holding its descriptors for ever.
+ */
+void set_socket_options(int fd)
 {
-	int one = 1;
+	int one = 1, idle = 60, interval = 10, count = 6;
 	(void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	(void)::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	(void)::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	(void)::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof(interval));
+	(void)::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof(count));
 }
 
 std::string describe(Side side, int err)
@@ -171,7 +196,7 @@ struct Relay::Impl {
 				last_err = errno;
 				return false;
 			}
-			set_nodelay(fd.get());
+			set_socket_options(fd.get());
 			if (::connect(fd.get(), reinterpret_cast<const sockaddr *>(&to), sizeof(to)) < 0 &&
 			    errno != EINPROGRESS) {
 				last_err = errno;
@@ -213,10 +238,7 @@ struct Relay::Impl {
 	/* The program's connection is established, or failed. */
 	void connected(Session &s)
 	{
-		int err = 0;
-		socklen_t len = sizeof(err);
-		if (::getsockopt(s.program.get(), SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-			err = errno;
+		int err = pending_error(s.program.get(), 0);
 		if (err == 0) {
 			s.connecting = false;
 			s.up.to = s.program.get();
@@ -230,9 +252,8 @@ struct Relay::Impl {
 	/* A socket that reported an error or a hang-up: its pending error, if any, ends the session. */
 	bool failed(Session &s, int fd, Side side)
 	{
-		int err = 0;
-		socklen_t len = sizeof(err);
-		if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err == 0)
+		int err = pending_error(fd, 0);
+		if (err == 0)
 			return false;
 		end(s, describe(side, err), true);
 		return true;
@@ -266,6 +287,8 @@ Result<Relay> Relay::create(RelayOptions options)
 {
 	if (options.program.empty())
 		return std::unexpected(Error{EINVAL, "no address of the local program"});
+	/* splice() into a socket that was reset raises SIGPIPE, and no flag asks it not to. */
+	std::signal(SIGPIPE, SIG_IGN);
 	auto impl = std::make_unique<Impl>();
 	impl->options = std::move(options);
 	impl->epoll = Fd(::epoll_create1(EPOLL_CLOEXEC));
@@ -306,7 +329,7 @@ void Relay::add(ClientEnd client)
 	session.id = impl.next_id++;
 	session.client = std::move(client);
 	set_nonblocking(session.client.fd);
-	set_nodelay(session.client.fd);
+	set_socket_options(session.client.fd);
 	session.up.from = session.client.fd;
 	session.down.to = session.client.fd;
 	impl.sessions.emplace(session.id, std::move(s));
@@ -320,6 +343,18 @@ void Relay::add(ClientEnd client)
 	int err = 0;
 	if (!impl.connect_program(session, err))
 		impl.end(session, std::string("program refused: ") + std::strerror(err), true);
+}
+
+void Relay::refuse(ClientEnd client, std::string how)
+{
+	abort_connection(client.fd);
+	SessionEnd e;
+	e.client = client.peer;
+	e.how = std::move(how);
+	if (client.close)
+		client.close();
+	if (impl_->options.ended)
+		impl_->options.ended(e);
 }
 
 void Relay::run()

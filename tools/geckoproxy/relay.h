@@ -18,6 +18,8 @@
  *   abortive disconnect, whoever else holds the socket), never a clean
  *   end of a stream that was cut.
  * - The local program refusing the connection resets the client's.
+ * - Keepalives on both sockets end a session whose peer vanished without
+ *   a word.
  */
 
 #include <fd.h>
@@ -61,6 +63,10 @@ struct RelayOptions {
 
 class Relay {
 public:
+	/*
+	 * Also makes the process ignore SIGPIPE: a splice() into a socket
+	 * that was reset raises it, and no flag asks it not to.
+	 */
 	static Result<Relay> create(RelayOptions options);
 
 	Relay(Relay &&) noexcept;
@@ -72,6 +78,8 @@ public:
 	int fd() const;
 	/* Relays @client to a new connection to the program. */
 	void add(ClientEnd client);
+	/* Resets @client's connection instead, and logs it as ended @how. */
+	void refuse(ClientEnd client, std::string how);
 	/* Does what the sessions' events ask, without blocking. */
 	void run();
 	std::size_t sessions() const;

@@ -136,9 +136,12 @@ public:
 	 * during a Read or Write, and Handoff() of the client's connections
 	 * fails with EBUSY. For a program that moves octets on the
 	 * descriptor itself (geckoproxy relays it with splice()) and can let
-	 * the connection go only between two exchanges.
+	 * the connection go only between two exchanges. Holding waits out a
+	 * handoff under way (one a drain started before the program took the
+	 * connection) and returns false, holding nothing, if the connection
+	 * moved to another node.
 	 */
-	void Hold(bool held);
+	bool Hold(bool held);
 
 	/*
 	 * Hands this connection, and every other connection of its client

@@ -881,12 +881,17 @@ bool GeckoSocket::Recovered() const
 	return conn_ && conn_->recovered;
 }
 
-void GeckoSocket::Hold(bool held)
+bool GeckoSocket::Hold(bool held)
 {
 	if (!conn_)
-		return;
-	std::lock_guard guard(framework_->lock);
+		return false;
+	std::unique_lock guard(framework_->lock);
+	if (held)
+		framework_->changed.wait(guard, [&] { return conn_->where != Where::leaving; });
+	if (conn_->where == Where::gone)
+		return false;
 	conn_->held = held;
+	return true;
 }
 
 void GeckoSocket::SetState(std::vector<std::byte> state)
