@@ -611,17 +611,19 @@ const gecko::agent::MemberStatus members[] = {
 	{"node4", *gecko::parse_address("fd00:14::2"), State::unknown, std::nullopt, 0, 0, true},
 	{"node5", *gecko::parse_address("fd00:15::2"), State::draining, milliseconds(900), 3},
 	{"node6", *gecko::parse_address("fd00:16::2"), State::left, milliseconds(1200), 0},
+	{"node7", *gecko::parse_address("fd00:17::2"), State::unavailable, milliseconds(400), 5},
 };
 
 TEST(PrintMembers, Text)
 {
 	EXPECT_EQ(print<gecko::agent::MemberStatus>(gecko::ctl::print_members, members, false),
-		  "node1        fd00:11::2               self     12 connections\n"
-		  "node2        fd00:12::2               alive    1 connection, heard 0.2 s ago\n"
-		  "node3        fd00:13::2               dead     heard 61.5 s ago\n"
-		  "node4        fd00:14::2               unknown  never heard, joined\n"
-		  "node5        fd00:15::2               draining 3 connections, heard 0.9 s ago\n"
-		  "node6        fd00:16::2               left     heard 1.2 s ago\n");
+		  "node1        fd00:11::2               self        12 connections\n"
+		  "node2        fd00:12::2               alive       1 connection, heard 0.2 s ago\n"
+		  "node3        fd00:13::2               dead        heard 61.5 s ago\n"
+		  "node4        fd00:14::2               unknown     never heard, joined\n"
+		  "node5        fd00:15::2               draining    3 connections, heard 0.9 s ago\n"
+		  "node6        fd00:16::2               left        heard 1.2 s ago\n"
+		  "node7        fd00:17::2               unavailable 5 connections, heard 0.4 s ago\n");
 }
 
 TEST(PrintMembers, Json)
@@ -632,7 +634,8 @@ TEST(PrintMembers, Json)
 		  R"({"name":"node3","address":"fd00:13::2","state":"dead","silent_ms":61500,"connections":9,"joined":false},)"
 		  R"({"name":"node4","address":"fd00:14::2","state":"unknown","connections":0,"joined":true},)"
 		  R"({"name":"node5","address":"fd00:15::2","state":"draining","silent_ms":900,"connections":3,"joined":false},)"
-		  R"({"name":"node6","address":"fd00:16::2","state":"left","silent_ms":1200,"connections":0,"joined":false}])"
+		  R"({"name":"node6","address":"fd00:16::2","state":"left","silent_ms":1200,"connections":0,"joined":false},)"
+		  R"({"name":"node7","address":"fd00:17::2","state":"unavailable","silent_ms":400,"connections":5,"joined":false}])"
 		  "\n");
 }
 

@@ -4,6 +4,7 @@
  * the socket the proxy serves it on, and a listening "program".
  */
 
+#include "health.h"
 #include "relay.h"
 
 #include <gtest/gtest.h>
@@ -96,6 +97,37 @@ std::vector<std::byte> random_octets(std::size_t n, unsigned seed)
 	return v;
 }
 
+/*
+ * A listening socket whose queue is full: the connections to it that
+ * follow are never answered (their SYNs are dropped). Holds the one that
+ * fills the queue.
+ */
+struct Unanswering {
+	Fd listener;
+	Fd queued;
+	std::uint16_t port = 0;
+
+	Unanswering()
+	{
+		listener = Fd(::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
+		auto sa = loopback(0);
+		EXPECT_EQ(::bind(listener.get(), reinterpret_cast<sockaddr *>(&sa), sizeof(sa)), 0);
+		EXPECT_EQ(::listen(listener.get(), 0), 0);
+		socklen_t len = sizeof(sa);
+		::getsockname(listener.get(), reinterpret_cast<sockaddr *>(&sa), &len);
+		port = ntohs(sa.sin6_port);
+		queued = connect_to(port);
+	}
+};
+
+sockaddr_in6 sockname(const Fd &fd)
+{
+	sockaddr_in6 sa{};
+	socklen_t len = sizeof(sa);
+	::getsockname(fd.get(), reinterpret_cast<sockaddr *>(&sa), &len);
+	return sa;
+}
+
 /* One end of the test: writes what it is given, reads until the end of the stream or an error. */
 struct Peer {
 	Fd fd;
@@ -147,17 +179,20 @@ protected:
 	}
 
 	/* The relay, to the program's port (or @addresses), with a client connected to it. */
-	void start(std::vector<sockaddr_in6> addresses = {})
+	void start(std::vector<sockaddr_in6> addresses = {}, const std::function<void(RelayOptions &)> &tune = {})
 	{
 		if (addresses.empty())
 			addresses.push_back(loopback(program_port));
-		auto r = Relay::create({addresses, [this](const SessionEnd &e) { ended = e; }});
+		RelayOptions options{addresses, [this](const SessionEnd &e) { ended = e; }};
+		if (tune)
+			tune(options);
+		auto r = Relay::create(std::move(options));
 		ASSERT_TRUE(r);
 		relay.emplace(std::move(*r));
 		auto [front, front_port] = listener();
 		client.fd = connect_to(front_port);
 		served = accept_from(front);
-		relay->add({served.get(), loopback(0), [this] { served = Fd(); }});
+		relay->add({served.get(), sockname(client.fd), [this] { served = Fd(); }});
 	}
 
 	/* The program's end of the relay's connection, once the relay made it. */
@@ -331,6 +366,163 @@ TEST_F(RelayTest, ARefusedClientIsResetAndLogged)
 	EXPECT_EQ(::recv(client.fd.get(), buf, sizeof(buf), 0), -1);
 	EXPECT_EQ(errno, ECONNRESET);
 	EXPECT_EQ(r->sessions(), 0U);
+}
+
+TEST_F(RelayTest, ThePROXYHeaderNamesTheClientBeforeItsOctets)
+{
+	start({}, [](RelayOptions &o) { o.proxy_protocol = true; });
+	take_program();
+	client.out = random_octets(1000, 9);
+	constexpr std::size_t header = 16 + 2 * 16 + 2 * 2;
+	ASSERT_TRUE(until([&] { return program.in.size() == header + 1000; }));
+	const auto *h = reinterpret_cast<const std::uint8_t *>(program.in.data());
+	EXPECT_EQ(std::memcmp(h, "\r\n\r\n\0\r\nQUIT\n", 12), 0);
+	EXPECT_EQ(h[12], 0x21) << "version 2, PROXY";
+	EXPECT_EQ(h[13], 0x21) << "TCP over IPv6";
+	EXPECT_EQ(h[14] << 8 | h[15], 36);
+	auto from = sockname(client.fd), to = sockname(served);
+	EXPECT_EQ(std::memcmp(h + 16, &from.sin6_addr, 16), 0);
+	EXPECT_EQ(std::memcmp(h + 32, &to.sin6_addr, 16), 0);
+	EXPECT_EQ(h[48] << 8 | h[49], ntohs(from.sin6_port));
+	EXPECT_EQ(h[50] << 8 | h[51], ntohs(to.sin6_port));
+	EXPECT_TRUE(std::equal(client.out.begin(), client.out.end(), program.in.begin() + header));
+	EXPECT_EQ(ended, std::nullopt);
+}
+
+TEST(ProxyHeader, IPv4ClientsAreNamedAsIPv4)
+{
+	sockaddr_in6 client{}, local{};
+	client.sin6_addr.s6_addr[10] = client.sin6_addr.s6_addr[11] = 0xff;
+	local.sin6_addr = client.sin6_addr;
+	client.sin6_addr.s6_addr[12] = 192, client.sin6_addr.s6_addr[15] = 7;
+	local.sin6_addr.s6_addr[12] = 10, local.sin6_addr.s6_addr[15] = 1;
+	client.sin6_port = htons(40000);
+	local.sin6_port = htons(80);
+	auto h = proxy_header(client, local);
+	std::vector<std::uint8_t> tail = {0x21, 0x11, 0, 12, 192, 0, 0, 7, 10, 0, 0, 1, 40000 >> 8, 40000 & 0xff, 0, 80};
+	ASSERT_EQ(h.size(), 12 + tail.size());
+	EXPECT_TRUE(std::equal(tail.begin(), tail.end(), reinterpret_cast<const std::uint8_t *>(h.data()) + 12));
+}
+
+TEST_F(RelayTest, AnAddressThatDoesNotAnswerIsGivenUpForTheNext)
+{
+	Unanswering silent;
+	start({loopback(silent.port), loopback(program_port)},
+	      [](RelayOptions &o) { o.connect_timeout = std::chrono::milliseconds(200); });
+	take_program();
+	client.out = random_octets(1000, 10);
+	ASSERT_TRUE(until([&] { return program.in.size() == 1000; }));
+	EXPECT_EQ(program.in, client.out);
+}
+
+TEST_F(RelayTest, AProgramThatDoesNotAnswerResetsTheClient)
+{
+	Unanswering silent;
+	auto begun = std::chrono::steady_clock::now();
+	start({loopback(silent.port)}, [](RelayOptions &o) { o.connect_timeout = std::chrono::milliseconds(200); });
+	ASSERT_TRUE(until([&] { return client.err || client.eof; }));
+	EXPECT_EQ(client.err, ECONNRESET);
+	EXPECT_GE(std::chrono::steady_clock::now() - begun, std::chrono::milliseconds(200));
+	ASSERT_TRUE(ended);
+	EXPECT_EQ(ended->how, "program did not answer within 200 ms");
+	EXPECT_EQ(relay->sessions(), 0U);
+}
+
+TEST_F(RelayTest, AnIdleSessionIsResetAndABusyOneIsNot)
+{
+	start({}, [](RelayOptions &o) { o.idle_timeout = std::chrono::milliseconds(300); });
+	take_program();
+	/* One octet every 50 ms for a second: never idle for long. */
+	auto busy_until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+	auto next = std::chrono::steady_clock::now();
+	ASSERT_TRUE(until([&] {
+		auto now = std::chrono::steady_clock::now();
+		if (now >= next) {
+			client.out.push_back(std::byte{'x'});
+			next = now + std::chrono::milliseconds(50);
+		}
+		return now >= busy_until || ended;
+	}));
+	EXPECT_EQ(ended, std::nullopt) << "a busy session was reset as idle";
+	ASSERT_TRUE(until([&] { return client.err || client.eof; }));
+	EXPECT_EQ(client.err, ECONNRESET);
+	ASSERT_TRUE(ended);
+	EXPECT_EQ(ended->how, "idle for 300 ms");
+	EXPECT_EQ(program.in.size(), client.out.size());
+}
+
+/* The health check against a real listener that goes away and comes back. */
+class HealthTest : public ::testing::Test {
+protected:
+	void check(std::vector<sockaddr_in6> program)
+	{
+		HealthOptions o;
+		o.program = std::move(program);
+		o.interval = std::chrono::milliseconds(50);
+		o.fall = 2;
+		o.rise = 2;
+		o.changed = [this](bool up, const std::string &why) { changes.emplace_back(up, why); };
+		auto h = HealthCheck::create(std::move(o));
+		ASSERT_TRUE(h);
+		health.emplace(std::move(*h));
+	}
+
+	/* Runs the check for @d, or until @changes has @n entries. */
+	void run_for(std::chrono::milliseconds d, std::size_t n = SIZE_MAX)
+	{
+		auto deadline = std::chrono::steady_clock::now() + d;
+		while (std::chrono::steady_clock::now() < deadline && changes.size() < n) {
+			pollfd p{health->fd(), POLLIN, 0};
+			::poll(&p, 1, 10);
+			health->run();
+		}
+	}
+
+	std::vector<std::pair<bool, std::string>> changes;
+	std::optional<HealthCheck> health;
+};
+
+TEST_F(HealthTest, DownAfterFallFailuresAndUpAfterRiseSuccesses)
+{
+	auto [l, port] = listener();
+	check({loopback(port)});
+	run_for(std::chrono::milliseconds(400));
+	EXPECT_TRUE(changes.empty()) << "a listening program was found down";
+	EXPECT_TRUE(health->up());
+	l = Fd();
+	run_for(std::chrono::seconds(5), 1);
+	ASSERT_EQ(changes.size(), 1U);
+	EXPECT_FALSE(changes[0].first);
+	EXPECT_EQ(changes[0].second, std::strerror(ECONNREFUSED));
+	EXPECT_FALSE(health->up());
+
+	Fd again(::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
+	auto sa = loopback(port);
+	ASSERT_EQ(::bind(again.get(), reinterpret_cast<sockaddr *>(&sa), sizeof(sa)), 0);
+	ASSERT_EQ(::listen(again.get(), 16), 0);
+	run_for(std::chrono::seconds(5), 2);
+	ASSERT_EQ(changes.size(), 2U);
+	EXPECT_TRUE(changes[1].first);
+	EXPECT_TRUE(health->up());
+}
+
+TEST_F(HealthTest, AProgramThatDoesNotAnswerIsDown)
+{
+	Unanswering silent;
+	check({loopback(silent.port)});
+	run_for(std::chrono::seconds(5), 1);
+	ASSERT_EQ(changes.size(), 1U);
+	EXPECT_FALSE(changes[0].first);
+	EXPECT_EQ(changes[0].second, "no answer within 50 ms");
+}
+
+TEST_F(HealthTest, OneAnsweringAddressIsEnough)
+{
+	auto [l, port] = listener();
+	check({loopback(closed_port()), loopback(port)});
+	run_for(std::chrono::milliseconds(400));
+	EXPECT_TRUE(changes.empty());
+	EXPECT_TRUE(health->up());
 }
 
 TEST(Relay, WantsTheProgramsAddress)

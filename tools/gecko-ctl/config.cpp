@@ -102,7 +102,8 @@ void print_members(std::ostream &out, std::span<const agent::MemberStatus> membe
 			std::ostringstream detail;
 			bool serving = m.state == agent::MemberStatus::State::self ||
 				       m.state == agent::MemberStatus::State::alive ||
-				       m.state == agent::MemberStatus::State::draining;
+				       m.state == agent::MemberStatus::State::draining ||
+				       m.state == agent::MemberStatus::State::unavailable;
 
 			if (serving)
 				detail << m.connections << " connection" << (m.connections == 1 ? "" : "s");
@@ -117,7 +118,7 @@ void print_members(std::ostream &out, std::span<const agent::MemberStatus> membe
 			if (m.joined)
 				detail << ", joined";
 			out << std::left << std::setw(12) << m.name << ' ' << std::setw(24) << format_address(m.address)
-			    << ' ' << std::setw(8) << state(m.state) << ' ' << detail.str() << '\n';
+			    << ' ' << std::setw(11) << state(m.state) << ' ' << detail.str() << '\n';
 		}
 		return;
 	}

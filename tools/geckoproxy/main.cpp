@@ -8,6 +8,7 @@
  * geckoproxy(8).
  */
 
+#include "health.h"
 #include "relay.h"
 
 #include <log.h>
@@ -21,7 +22,9 @@
 #include <poll.h>
 #include <sys/resource.h>
 
+#include <cctype>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstring>
 #include <iostream>
@@ -44,7 +47,30 @@ struct Options {
 	std::vector<sockaddr_in6> program;
 	std::optional<std::string> policy;
 	std::size_t max_connections = 0;
+	std::chrono::milliseconds check_interval{};	/* 0: no health check */
+	unsigned fall = 0, rise = 0;
+	std::chrono::milliseconds connect_timeout{}, idle_timeout{};
+	bool proxy_protocol = false;
 };
+
+/* A duration as gecko.conf(5) writes them: milliseconds, or with "ms" or "s". */
+std::chrono::milliseconds duration(const po::variables_map &vm, const char *option)
+{
+	auto text = vm[option].as<std::string>();
+	std::size_t end = 0;
+	unsigned long long n = 0;
+	try {
+		n = std::stoull(text, &end);
+	} catch (const std::exception &) {
+		end = 0;
+	}
+	auto unit = text.substr(end);
+	bool digits = end > 0 && std::isdigit(static_cast<unsigned char>(text[0]));
+	if (!digits || (unit != "" && unit != "ms" && unit != "s") || n > 86400000)
+		throw daemon::Usage{std::string("--") + option + ": '" + text +
+				    "' is not a duration: a whole number of milliseconds, or with 'ms' or 's' (at most a day)"};
+	return std::chrono::milliseconds(unit == "s" ? n * 1000 : n);
+}
 
 sockaddr_in6 endpoint(const in6_addr &addr, std::uint16_t port)
 {
@@ -85,6 +111,16 @@ Options to_options(const po::variables_map &vm)
 	o.max_connections = vm["max-connections"].as<std::size_t>();
 	if (o.max_connections == 0)
 		throw daemon::Usage{"--max-connections must be at least 1"};
+	o.check_interval = duration(vm, "check-interval");
+	o.fall = vm["check-fall"].as<unsigned>();
+	o.rise = vm["check-rise"].as<unsigned>();
+	if (o.fall == 0 || o.rise == 0)
+		throw daemon::Usage{"--check-fall and --check-rise must be at least 1"};
+	o.connect_timeout = duration(vm, "connect-timeout");
+	if (o.connect_timeout.count() == 0)
+		throw daemon::Usage{"--connect-timeout cannot be 0"};
+	o.idle_timeout = duration(vm, "idle-timeout");
+	o.proxy_protocol = vm["proxy-protocol"].as<bool>();
 	return o;
 }
 
@@ -130,6 +166,9 @@ int run(const Options &options)
 	const std::string node = framework->self().name;
 	RelayOptions ro;
 	ro.program = options.program;
+	ro.connect_timeout = options.connect_timeout;
+	ro.idle_timeout = options.idle_timeout;
+	ro.proxy_protocol = options.proxy_protocol;
 	ro.ended = [&node](const SessionEnd &e) {
 		daemon::log("geckoproxy: client=", describe(e.client), " node=", node, " in=", e.from_client,
 			    " out=", e.to_client, " ms=", e.duration.count(), " end=\"", e.how, '"');
@@ -139,15 +178,38 @@ int run(const Options &options)
 		daemon::log("geckoproxy: ", relay.error().describe());
 		return exit_failure;
 	}
+	std::optional<HealthCheck> health;
+	if (options.check_interval.count() > 0) {
+		HealthOptions ho;
+		ho.program = options.program;
+		ho.interval = options.check_interval;
+		ho.fall = options.fall;
+		ho.rise = options.rise;
+		ho.changed = [&](bool up, const std::string &why) {
+			if (up)
+				daemon::log("geckoproxy: the program is up again: ", node, " takes new clients");
+			else
+				daemon::log("geckoproxy: the program is down (", why, ", ", options.fall,
+					    " checks in a row): new clients go to other members");
+			framework->SetAvailable(up);
+		};
+		auto h = HealthCheck::create(std::move(ho));
+		if (!h) {
+			daemon::log("geckoproxy: ", h.error().describe());
+			return exit_failure;
+		}
+		health.emplace(std::move(*h));
+	}
 	daemon::log("geckoproxy: ", node, " serves port ", options.port, " of ",
-		    format_address(framework->cluster().service), " from ", describe(options.program.front()));
+		    format_address(framework->cluster().service), " from ", describe(options.program.front()),
+		    options.proxy_protocol ? " with the PROXY protocol" : "");
 
 	for (;;) {
 		/* At the limit, new clients wait in the framework's queue (and then the kernel's). */
 		bool accepting = relay->sessions() < options.max_connections;
 		pollfd fds[] = {{sigs->fd(), POLLIN, 0}, {relay->fd(), POLLIN, 0},
-				{accepting ? server->fd() : -1, POLLIN, 0}};
-		if (::poll(fds, 3, -1) < 0 && errno != EINTR) {
+				{accepting ? server->fd() : -1, POLLIN, 0}, {health ? health->fd() : -1, POLLIN, 0}};
+		if (::poll(fds, 4, -1) < 0 && errno != EINTR) {
 			daemon::log("geckoproxy: poll: ", std::strerror(errno));
 			return exit_failure;
 		}
@@ -158,6 +220,8 @@ int run(const Options &options)
 		}
 		if (fds[1].revents)
 			relay->run();
+		if (fds[3].revents)
+			health->run();
 		while (accepting && relay->sessions() < options.max_connections) {
 			auto socket = server->Accept();
 			if (!socket)
@@ -205,7 +269,16 @@ int main(int argc, char *argv[])
 		("port,p", po::value<std::uint16_t>(), "G's port to serve (default: the program's port)")
 		("policy", po::value<std::string>(), "the redirection policy, instead of the file's")
 		("max-connections", po::value<std::size_t>()->default_value(10000),
-		 "connections relayed at once; more wait to be accepted");
+		 "connections relayed at once; more wait to be accepted")
+		("proxy-protocol", po::bool_switch(), "start each connection to the program with a PROXY protocol v2 header")
+		("connect-timeout", po::value<std::string>()->default_value("5s"),
+		 "give up an address of the program that has not answered by then")
+		("idle-timeout", po::value<std::string>()->default_value("0"),
+		 "reset a connection where nothing moved for that long (0: never)")
+		("check-interval", po::value<std::string>()->default_value("2s"),
+		 "health check of the program: a connection this often (0: none)")
+		("check-fall", po::value<unsigned>()->default_value(3), "failed checks in a row that make the program down")
+		("check-rise", po::value<unsigned>()->default_value(2), "good checks in a row that make it up again");
 	auto options = daemon::parse_options<proxy::Options>(program, opts, {argv + 1, argv + argc}, std::cout,
 							      std::cerr, proxy::to_options);
 	if (auto *status = std::get_if<int>(&options))

@@ -6,12 +6,15 @@
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
 #include <optional>
+#include <string_view>
 
 namespace gecko::proxy {
 
@@ -21,6 +24,9 @@ using Clock = std::chrono::steady_clock;
 using daemon::Fd;
 
 enum Side : std::uint64_t { client_side = 0, program_side = 1 };
+
+/* The epoll event of the sweep timer: sessions are numbered from 1. */
+constexpr std::uint64_t timer_event = 0;
 
 /* @fd's pending error (SO_ERROR), or @otherwise when none is. */
 int pending_error(int fd, int otherwise)
@@ -43,6 +49,7 @@ struct Direction {
 	std::uint64_t moved = 0;
 	bool eof = false;	/* @from's stream ended */
 	bool shut = false;	/* and that was passed on to @to */
+	bool active = false;	/* octets moved since the last sweep */
 
 	/* A failed side: which one, and why. */
 	struct Failure {
@@ -83,7 +90,7 @@ struct Direction {
 				if (n > 0) {
 					queued -= static_cast<std::size_t>(n);
 					moved += static_cast<std::uint64_t>(n);
-					progress = true;
+					progress = active = true;
 				} else if (n < 0 && errno == EINTR) {
 					continue;
 				} else if (n < 0 && errno != EAGAIN) {
@@ -151,6 +158,11 @@ void set_socket_options(int fd)
 	(void)::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof(count));
 }
 
+std::string milliseconds(std::chrono::milliseconds ms)
+{
+	return std::to_string(ms.count()) + " ms";
+}
+
 std::string describe(Side side, int err)
 {
 	const char *who = side == client_side ? "client" : "program";
@@ -159,7 +171,39 @@ std::string describe(Side side, int err)
 	return std::string(who) + ": " + std::strerror(err);
 }
 
+bool v4_mapped(const in6_addr &a)
+{
+	static constexpr std::uint8_t prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	return std::memcmp(a.s6_addr, prefix, sizeof(prefix)) == 0;
+}
+
 } // namespace
+
+std::vector<std::byte> proxy_header(const sockaddr_in6 &client, const sockaddr_in6 &local)
+{
+	static constexpr std::string_view signature("\r\n\r\n\0\r\nQUIT\n", 12);
+	bool v4 = v4_mapped(client.sin6_addr) && v4_mapped(local.sin6_addr);
+	std::size_t addr_len = v4 ? 4 : 16;
+	std::vector<std::byte> h;
+	auto put = [&h](const void *p, std::size_t n) {
+		const auto *b = static_cast<const std::byte *>(p);
+		h.insert(h.end(), b, b + n);
+	};
+	auto put16 = [&put](std::uint16_t host) {
+		std::uint8_t be[2] = {static_cast<std::uint8_t>(host >> 8), static_cast<std::uint8_t>(host)};
+		put(be, 2);
+	};
+	put(signature.data(), signature.size());
+	/* Version 2, PROXY; TCP over IPv4 (0x11) or IPv6 (0x21); the length of what follows. */
+	std::uint8_t command[2] = {0x21, static_cast<std::uint8_t>(v4 ? 0x11 : 0x21)};
+	put(command, 2);
+	put16(static_cast<std::uint16_t>(2 * addr_len + 4));
+	put(client.sin6_addr.s6_addr + 16 - addr_len, addr_len);
+	put(local.sin6_addr.s6_addr + 16 - addr_len, addr_len);
+	put(&client.sin6_port, 2);	/* in network order already */
+	put(&local.sin6_port, 2);
+	return h;
+}
 
 struct Relay::Impl {
 	struct Session {
@@ -171,10 +215,13 @@ struct Relay::Impl {
 		Direction up;	/* client to program */
 		Direction down;	/* program to client */
 		Clock::time_point started = Clock::now();
+		Clock::time_point connect_deadline;	/* of the address being tried */
+		Clock::time_point active = started;	/* octets last moved, as the sweeps saw */
 	};
 
 	RelayOptions options;
 	Fd epoll;
+	Fd timer;	/* the sweeps for timeouts */
 	std::uint64_t next_id = 1;
 	std::map<std::uint64_t, std::unique_ptr<Session>> sessions;
 
@@ -205,6 +252,7 @@ struct Relay::Impl {
 			if (s.program)
 				(void)::epoll_ctl(epoll.get(), EPOLL_CTL_DEL, s.program.get(), nullptr);
 			s.program = std::move(fd);
+			s.connect_deadline = Clock::now() + options.connect_timeout;
 			watch(s, s.program.get(), program_side);
 			return true;
 		}
@@ -240,6 +288,8 @@ struct Relay::Impl {
 	{
 		int err = pending_error(s.program.get(), 0);
 		if (err == 0) {
+			if (options.proxy_protocol && !send_proxy_header(s))
+				return;
 			s.connecting = false;
 			s.up.to = s.program.get();
 			s.down.from = s.program.get();
@@ -247,6 +297,76 @@ struct Relay::Impl {
 		}
 		if (!connect_program(s, err))
 			end(s, std::string("program refused: ") + std::strerror(err), true);
+	}
+
+	/* The header goes first, whole: a new connection's send buffer has room for it. */
+	bool send_proxy_header(Session &s)
+	{
+		sockaddr_in6 local{};
+		socklen_t len = sizeof(local);
+		if (::getsockname(s.client.fd, reinterpret_cast<sockaddr *>(&local), &len) < 0) {
+			end(s, std::string("client: ") + std::strerror(errno), true);
+			return false;
+		}
+		auto header = proxy_header(s.client.peer, local);
+		ssize_t n = ::send(s.program.get(), header.data(), header.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n == static_cast<ssize_t>(header.size()))
+			return true;
+		end(s, n < 0 ? describe(program_side, errno) : "program: the PROXY header did not fit", true);
+		return false;
+	}
+
+	/* Timeouts: an address of the program that does not answer, a session where nothing moves. */
+	void sweep()
+	{
+		std::uint64_t expirations;
+		(void)::read(timer.get(), &expirations, sizeof(expirations));
+		auto now = Clock::now();
+		std::vector<std::uint64_t> late, idle;
+		for (auto &[id, s] : sessions) {
+			if (s->connecting) {
+				if (now >= s->connect_deadline)
+					late.push_back(id);
+				continue;
+			}
+			if (s->up.active || s->down.active)
+				s->active = now;
+			s->up.active = s->down.active = false;
+			if (options.idle_timeout.count() > 0 && now - s->active >= options.idle_timeout)
+				idle.push_back(id);
+		}
+		for (auto id : late) {
+			auto &s = *sessions.at(id);
+			int err = ETIMEDOUT;
+			if (!connect_program(s, err))
+				end(s, "program did not answer within " + milliseconds(options.connect_timeout), true);
+		}
+		for (auto id : idle)
+			end(*sessions.at(id), "idle for " + milliseconds(options.idle_timeout), true);
+	}
+
+	/* Sweeps often enough to keep each timeout within a tenth of itself (10 ms to 1 s). */
+	Result<void> start_timer()
+	{
+		auto shortest = options.connect_timeout;
+		if (options.idle_timeout.count() > 0)
+			shortest = std::min(shortest, options.idle_timeout);
+		auto tick = std::clamp<std::chrono::milliseconds>(shortest / 10, std::chrono::milliseconds(10),
+								  std::chrono::seconds(1));
+		timer = Fd(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
+		itimerspec spec{};
+		spec.it_interval.tv_sec = tick.count() / 1000;
+		spec.it_interval.tv_nsec = tick.count() % 1000 * 1000000;
+		spec.it_value = spec.it_interval;
+		epoll_event ev{};
+		ev.events = EPOLLIN;
+		ev.data.u64 = timer_event;
+		if (!timer || ::timerfd_settime(timer.get(), 0, &spec, nullptr) < 0 ||
+		    ::epoll_ctl(epoll.get(), EPOLL_CTL_ADD, timer.get(), &ev) < 0) {
+			int err = errno;
+			return std::unexpected(Error{err, std::string("timerfd: ") + std::strerror(err)});
+		}
+		return {};
 	}
 
 	/* A socket that reported an error or a hang-up: its pending error, if any, ends the session. */
@@ -287,6 +407,8 @@ Result<Relay> Relay::create(RelayOptions options)
 {
 	if (options.program.empty())
 		return std::unexpected(Error{EINVAL, "no address of the local program"});
+	if (options.connect_timeout.count() <= 0 || options.idle_timeout.count() < 0)
+		return std::unexpected(Error{EINVAL, "the connect timeout must be positive, the idle timeout not negative"});
 	/* splice() into a socket that was reset raises SIGPIPE, and no flag asks it not to. */
 	std::signal(SIGPIPE, SIG_IGN);
 	auto impl = std::make_unique<Impl>();
@@ -296,6 +418,8 @@ Result<Relay> Relay::create(RelayOptions options)
 		int err = errno;
 		return std::unexpected(Error{err, std::string("epoll_create1: ") + std::strerror(err)});
 	}
+	if (auto ok = impl->start_timer(); !ok)
+		return std::unexpected(ok.error());
 	return Relay(std::move(impl));
 }
 
@@ -364,6 +488,10 @@ void Relay::run()
 	for (;;) {
 		int n = ::epoll_wait(impl.epoll.get(), events, 256, 0);
 		for (int i = 0; i < n; i++) {
+			if (events[i].data.u64 == timer_event) {
+				impl.sweep();
+				continue;
+			}
 			auto it = impl.sessions.find(events[i].data.u64 >> 1);
 			if (it == impl.sessions.end())
 				continue;	/* ended by an earlier event of this batch */

@@ -17,7 +17,11 @@
  * - Resets: a side that resets or fails makes the other reset too (an
  *   abortive disconnect, whoever else holds the socket), never a clean
  *   end of a stream that was cut.
- * - The local program refusing the connection resets the client's.
+ * - The local program refusing the connection, or not answering within
+ *   the connect timeout, resets the client's; so does a session idle for
+ *   longer than the idle timeout, if one is set.
+ * - PROXY protocol version 2, if asked: the program's connection starts
+ *   with a header that names the client's address and port and G's.
  * - Keepalives on both sockets end a session whose peer vanished without
  *   a word.
  */
@@ -59,7 +63,15 @@ struct RelayOptions {
 	/* Where the local program listens: tried in order for each connection. */
 	std::vector<sockaddr_in6> program;
 	std::function<void(const SessionEnd &)> ended;
+	/* An address of the program that has not answered by then is given up for the next. */
+	std::chrono::milliseconds connect_timeout{5000};
+	/* A session where no octet moved for that long is reset; 0: never. */
+	std::chrono::milliseconds idle_timeout{0};
+	bool proxy_protocol = false;
 };
+
+/* The PROXY protocol version 2 header of a connection from @client to @local. */
+std::vector<std::byte> proxy_header(const sockaddr_in6 &client, const sockaddr_in6 &local);
 
 class Relay {
 public:

@@ -198,6 +198,7 @@ struct MemberStatus {
 		unknown,	/* never heard from */
 		draining,	/* alive, handing its clients to others: is sent no new one */
 		left,		/* drained, and said it leaves: is sent no client until it serves again */
+		unavailable,	/* alive, but its program cannot serve (Node::set_available): is sent no new client */
 	};
 	std::string name;
 	in6_addr address{};
@@ -279,6 +280,7 @@ inline constexpr std::pair<MemberStatus::State, std::string_view> member_states[
 	{MemberStatus::State::unknown, "unknown"},
 	{MemberStatus::State::draining, "draining"},
 	{MemberStatus::State::left, "left"},
+	{MemberStatus::State::unavailable, "unavailable"},
 };
 
 /* A program whose connections the agent can hand off (gecko/node.h), for gecko-ctl programs. */

@@ -224,6 +224,16 @@ public:
 
 	/* The redirection policy from now on; none: no placement, and Handoff() needs a target. */
 	void SetPolicy(std::unique_ptr<GeckoPolicy> policy);
+	/*
+	 * Whether this program can serve new clients (available at the
+	 * start). While it cannot (the server behind geckoproxy fails its
+	 * health check), this node takes no new client: its heartbeats say
+	 * so and the members' policies leave it out, and the new clients that
+	 * still reach it (a binding from an earlier connection, a placement
+	 * sent before the news) are placed on other members by the policy.
+	 * The connections it serves stay.
+	 */
+	void SetAvailable(bool available);
 
 	const Cluster &cluster() const;
 	/* This node. */

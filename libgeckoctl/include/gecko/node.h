@@ -173,6 +173,15 @@ public:
 	 * on (besides agent::Config::ports).
 	 */
 	void serve(std::uint16_t port);
+	/*
+	 * Whether the program can serve new clients (geckoproxy's health
+	 * check of the program behind it). While it cannot, the node's
+	 * heartbeats say it is unavailable: the members' policies send it no
+	 * new client; the connections it serves stay. Behind gecko-agent
+	 * (Node::host), the node is unavailable while any of its programs
+	 * is: a client's binding takes all of them to one node.
+	 */
+	Result<void> set_available(bool available);
 	/* What gecko-ctl programs shows of this program beside its ports: its policy and choices, say. */
 	void describe(std::string text);
 	/*

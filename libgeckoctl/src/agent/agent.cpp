@@ -403,7 +403,8 @@ wire::Mode Agent::Impl::mode()
 	if (!app)
 		return wire::Mode::serving;
 	std::lock_guard guard(app->lock);
-	return static_cast<wire::Mode>(app->mode);
+	auto mode = static_cast<wire::Mode>(app->mode);
+	return mode == wire::Mode::serving && app->unavailable ? wire::Mode::unavailable : mode;
 }
 
 std::vector<ProgramStatus> Agent::Impl::programs()

@@ -276,6 +276,8 @@ struct AppLink {
 	std::deque<std::variant<HandOff, Decline, Drained>> commands;
 	/* What the node's heartbeats say (wire::Mode): drain and leave follow Drain and drained(). */
 	std::uint8_t mode = 0;
+	/* Node::set_available(false): heartbeats say unavailable while the node serves. */
+	bool unavailable = false;
 	std::deque<NodeEvent> events;
 	UniqueFd commands_fd;			/* eventfd: the agent polls it */
 	UniqueFd events_fd;			/* eventfd: the application polls it */

@@ -74,6 +74,7 @@ private:
 		/* The conn messages before a handoff: the program's ids and states. */
 		std::vector<std::pair<std::uint32_t, std::vector<std::byte>>> staged;
 		std::optional<std::string> broken;	/* why it ends, at the next turn of the loop */
+		bool unavailable = false;	/* it said it cannot serve new clients */
 	};
 	/* A client's handoff, waiting for every program that holds some of its connections. */
 	struct Gathering {
@@ -107,6 +108,8 @@ private:
 	void session_message(std::uint64_t sid);
 	Result<void> handle(std::uint64_t sid, Session &s, programs::Received &message);
 	void end_session(std::uint64_t sid, const std::string &why);
+	/* The node takes new clients while every program can serve them: the binding is the client's, not a port's. */
+	void update_availability();
 	void send(std::uint64_t sid, const programs::Writer &message, int pass = -1);
 
 	void add(std::uint64_t sid, Session &s, std::uint32_t id, UniqueFd fd);
@@ -307,6 +310,17 @@ Result<void> Host::handle(std::uint64_t sid, Session &s, programs::Received &mes
 		/* A connection it removed meanwhile has nothing to mirror. */
 		if (auto it = s.conns.find(id); it != s.conns.end())
 			(void)node_.mirror_state(it->second, std::move(state));
+		return {};
+	}
+	case programs::Type::available: {
+		auto flag = p.u8();
+		if (!p.ok())
+			break;
+		if (s.unavailable != (flag == 0)) {
+			s.unavailable = flag == 0;
+			log("programs: ", s.who, s.unavailable ? " cannot serve new clients" : " serves new clients again");
+			update_availability();
+		}
 		return {};
 	}
 	case programs::Type::describe: {
@@ -689,6 +703,12 @@ void Host::finish_drain()
 	node_.drained(moved.empty() ? "no program runs here: nothing to move" : moved);
 }
 
+void Host::update_availability()
+{
+	bool available = std::ranges::none_of(sessions_, [](const auto &e) { return e.second.unavailable; });
+	(void)node_.set_available(available);
+}
+
 void Host::end_session(std::uint64_t sid, const std::string &why)
 {
 	auto it = sessions_.find(sid);
@@ -696,6 +716,8 @@ void Host::end_session(std::uint64_t sid, const std::string &why)
 		return;
 	auto s = std::move(it->second);
 	sessions_.erase(it);
+	if (s.unavailable)
+		update_availability();
 	if (s.welcomed)
 		log("programs: ", s.who, " left (", why, "); ", s.conns.size(), " connection(s) closed with it");
 	/* Its copies of the connections went with it, and so do the agent's. */

@@ -110,6 +110,9 @@ void Membership::heartbeat(const in6_addr &node, const wire::Message &msg, Clock
 	case wire::Mode::left:
 		state = MemberStatus::State::left;
 		break;
+	case wire::Mode::unavailable:
+		state = MemberStatus::State::unavailable;
+		break;
 	default:
 		counters_.peer_errors++;
 		return;
@@ -147,7 +150,8 @@ void Membership::heartbeat(const in6_addr &node, const wire::Message &msg, Clock
 
 bool Membership::Peer::live() const
 {
-	return state == MemberStatus::State::alive || state == MemberStatus::State::draining;
+	return state == MemberStatus::State::alive || state == MemberStatus::State::draining ||
+	       state == MemberStatus::State::unavailable;
 }
 
 bool Membership::alive(const std::string &name) const

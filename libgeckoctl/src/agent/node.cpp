@@ -401,6 +401,15 @@ void Node::serve(std::uint16_t port)
 		(void)impl_->send(programs::Writer(programs::Type::serve).u16(port));
 }
 
+Result<void> Node::set_available(bool available)
+{
+	if (impl_->host.get() >= 0)
+		return impl_->send(programs::Writer(programs::Type::available).u8(available ? 1 : 0));
+	std::lock_guard guard(impl_->link->lock);
+	impl_->link->unavailable = !available;
+	return {};
+}
+
 void Node::describe(std::string text)
 {
 	if (impl_->host.get() >= 0) {

@@ -151,7 +151,7 @@ std::vector<MemberStatus> get_members(Parser &p)
 		m.name = p.text();
 		m.address = p.addr();
 		auto state = p.u8();
-		m.state = state <= static_cast<std::uint8_t>(MemberStatus::State::left) ? static_cast<MemberStatus::State>(state)
+		m.state = state <= static_cast<std::uint8_t>(MemberStatus::State::unavailable) ? static_cast<MemberStatus::State>(state)
 											   : MemberStatus::State::unknown;
 		if (auto silent = p.i64(); silent >= 0)
 			m.silent = std::chrono::milliseconds(silent);

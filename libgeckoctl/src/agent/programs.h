@@ -28,6 +28,7 @@
  *   describe  text                      for gecko-ctl programs
  *   distance  tag(32) client            -> distances
  *   mirror    id(32) app_state(bytes)   the connection's state for its mirror (16 KiB at most)
+ *   available flag(8)                   0: the program cannot serve new clients (Node::set_available)
  * Agent to program:
  *   welcome   members
  *   refused   errno(32) text
@@ -66,9 +67,10 @@ namespace gecko::agent::programs {
 
 /*
  * 2: distance and distances; 3: mirror; 4: arrival says whether it was
- * recovered. An agent takes programs of its own version only, and says so.
+ * recovered; 5: available. An agent takes programs of its own version
+ * only, and says so.
  */
-inline constexpr std::uint32_t version = 4;
+inline constexpr std::uint32_t version = 5;
 /* An application state is at most 64 KiB (max_app_state), the rest is small. */
 inline constexpr std::size_t max_message = 96 * 1024;
 /* A text field: a reason, a name, a program's description. */
@@ -87,6 +89,7 @@ enum class Type : std::uint8_t {
 	describe = 10,
 	distance = 11,
 	mirror = 12,
+	available = 13,
 	welcome = 32,
 	refused = 33,
 	members = 34,

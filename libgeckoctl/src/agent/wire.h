@@ -88,6 +88,7 @@ enum class Mode : std::uint8_t {
 	serving = 0,
 	draining = 1,	/* handing its clients to others */
 	left = 2,	/* drained: takes nothing */
+	unavailable = 3,	/* its program cannot serve: takes no new client, serves those it has */
 };
 
 enum class Attr : std::uint16_t {

@@ -124,6 +124,7 @@ struct Framework {
 	std::chrono::steady_clock::time_point described_at;
 	const Member *self = nullptr;
 	bool contact = false;
+	bool available = true;	/* SetAvailable */
 	std::string control_name;
 	std::function<void(const std::string &)> log_fn;
 
@@ -237,7 +238,7 @@ Result<in6_addr> Framework::choose(const Connection &conn)
 	for (const auto &m : members) {
 		const auto *member = m.joined ? &joined.at(m.name) : cluster->member(m.name);
 		bool self_ = m.state == agent::MemberStatus::State::self;
-		if (!member || !(self_ || m.state == agent::MemberStatus::State::alive) ||
+		if (!member || !((self_ && available) || m.state == agent::MemberStatus::State::alive) ||
 		    std::ranges::any_of(conn.tried, [&](const in6_addr &t) { return same(t, m.address); }))
 			continue;
 		std::optional<std::chrono::microseconds> rtt;
@@ -390,7 +391,8 @@ void Framework::accept_all(Listener &listener)
 		}
 		bool known = !of_client(peer.sin6_addr).empty();
 		conns.emplace(n, conn);
-		if (contact && policy && !known)
+		/* An unavailable node places elsewhere the new clients its bindings still bring. */
+		if ((contact || !available) && policy && !known)
 			place(conn);
 		else
 			deliver(listener, conn);
@@ -1190,6 +1192,17 @@ void GeckoFramework::SetPolicy(std::unique_ptr<GeckoPolicy> policy)
 	std::lock_guard guard(impl_->lock);
 	impl_->policy_name = policy ? "(the program's own)" : "none";
 	impl_->policy = std::move(policy);
+}
+
+void GeckoFramework::SetAvailable(bool available)
+{
+	std::lock_guard guard(impl_->lock);
+	if (impl_->available == available)
+		return;
+	if (auto ok = impl_->node->set_available(available); !ok)
+		return impl_->log("framework: ", ok.error().describe());
+	impl_->available = available;
+	impl_->log("framework: ", impl_->self->name, available ? " is available again" : " is unavailable: new clients go to other members");
 }
 
 const Cluster &GeckoFramework::cluster() const

@@ -1,9 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # vm-timeout: 600
-# geckoproxy (geckoproxy(8)) in front of an unmodified web server on each
-# of the three nodes: python3's http.server on ::1 port 8000, the proxies
-# on G port 80, from one configuration file (node1 the contact node,
-# round-robin).
+# geckoproxy in front of an unmodified web server on each of the three
+# nodes (lib/proxy.sh): python3's http.server on ::1 port 8000, the proxies
+# on G port 80.
 #
 #   client  fd00:c::1:N ──┐
 #   client2 fd00:d::1:N ── router ── node1 (contact)   node2   node3
@@ -29,34 +28,10 @@
 . "$GECKO_REPO/tests/vm/lib/topology.sh"
 . "$GECKO_REPO/tests/vm/lib/mip6.sh"
 . "$GECKO_REPO/tests/vm/lib/anycast.sh"
+. "$GECKO_REPO/tests/vm/lib/proxy.sh"
 
 trap anycast_down EXIT
-
-RUN=$(mktemp -d)
-CONF=$RUN/gecko.conf
-WWW=$RUN/www
-framework_conf "$CONF"
-PATH=$GECKO_REPO/build/tools/geckoproxy:$PATH
-agent_cmd() { echo "geckoproxy -g $CONF -a 8000 -p 80"; }
-credentials() { :; }
-
-mkdir -p "$WWW" "$RUN/got1" "$RUN/got2"
-head -c 100000 /dev/urandom > "$WWW/file"
-WANT=$(sha256sum < "$WWW/file" | cut -d' ' -f1)
-
-# relayed K: connections node K's proxy relayed to their end without a reset.
-relayed() { grep -c 'end="closed"' "$GECKO_OUT/agent$1.log" || true; }
-fds() { ls /proc/${AGENT[$1]}/fd | wc -l; }
-
-# requests HOST PREFIX DIR: from each address PREFIX1..PREFIX50, one curl that downloads the file
-# 10 times (a connection each: http.server closes after each response) into DIR/I-1..10, 8 at a time.
-requests() {
-	local i
-	for i in $(seq 1 50); do
-		printf '%s%x %s/%s-#1\n' $2 $i $3 $i
-	done | xargs -P 8 -n 2 sh -c "ip netns exec $1 curl -sS --fail --max-time 60 --interface \$0 -o \$1 \
-		'http://[$G]/file?[1-10]' || echo \"address \$0 failed\" >&2"
-}
+mkdir -p "$RUN/got1" "$RUN/got2"
 
 # held.py PREFIX FIRST ADDRESSES PER: PER connections from each of ADDRESSES addresses, each
 # address's first alone (its placement), then the rest; says "held N" and waits for a line on
@@ -94,24 +69,12 @@ cat > "$RUN/held.py" <<-'EOF'
 	print("closed", flush=True)
 EOF
 
-topo_up
-client_addresses 100
-client2_anycast
-client_addresses 51 client2 $PREFIX2
-for k in 1 2 3; do
-	ip netns exec node$k python3 -m http.server --bind ::1 --directory "$WWW" 8000 > "$GECKO_OUT/http$k.log" 2>&1 &
-	PIDS+=($!)
-done
-for k in 1 2 3; do wait_for 10 sh -c "ip netns exec node$k ss -Hltn | grep -q '\[::1\]:8000'"; done
-anycast_up 1 2 3
-for k in 1 2 3; do wait_for 10 grep -q "geckoproxy: node$k serves port 80" "$GECKO_OUT/agent$k.log"; done
-wait_for 10 grep -q "registered with the home agent" "$GECKO_OUT/agent1.log"
-wait_for 10 members_alive
+proxy_up
 
 pretty "1000 requests by curl, 500 from each client host: 10 from each of 50 addresses, 8 addresses at a time"
-requests client $PREFIX "$RUN/got1" 2> "$RUN/errors1" &
+requests client $PREFIX "$RUN/got1" 1 50 2> "$RUN/errors1" &
 first=$!
-requests client2 $PREFIX2 "$RUN/got2" 2> "$RUN/errors2"
+requests client2 $PREFIX2 "$RUN/got2" 1 50 2> "$RUN/errors2"
 wait $first
 cat "$RUN"/errors[12]
 [[ ! -s $RUN/errors1 && ! -s $RUN/errors2 ]] || fail "$(cat "$RUN"/errors[12] | wc -l) request(s) failed"
