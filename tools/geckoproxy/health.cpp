@@ -30,6 +30,7 @@ Result<HealthCheck> HealthCheck::create(HealthOptions options)
 		return std::unexpected(Error{EINVAL, "a health check needs an address, an interval, and fall and rise of 1 at least"});
 	HealthCheck h;
 	h.options_ = std::move(options);
+	h.up_ = h.options_.up;
 	h.epoll_ = daemon::Fd(::epoll_create1(EPOLL_CLOEXEC));
 	if (!h.epoll_)
 		return std::unexpected(system_error("epoll_create1"));

@@ -7,8 +7,7 @@
  * connection to its address (the next one if that fails), closed as soon
  * as it is established. @fall checks failed in a row make the program
  * down, @rise that succeeded make it up again; a check that has not
- * connected by the next one failed. The program counts as up at the
- * start, and the first check comes at once.
+ * connected by the next one failed. The first check comes at once.
  */
 
 #include <fd.h>
@@ -29,6 +28,7 @@ struct HealthOptions {
 	std::chrono::milliseconds interval{2000};
 	unsigned fall = 3;
 	unsigned rise = 2;
+	bool up = true;	/* at the start */
 	/* The program went down (@up false) or came back; @why: the last check's failure, if it failed. */
 	std::function<void(bool up, const std::string &why)> changed;
 };

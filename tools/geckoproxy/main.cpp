@@ -30,7 +30,9 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
+#include <variant>
 
 namespace po = boost::program_options;
 
@@ -51,7 +53,34 @@ struct Options {
 	unsigned fall = 0, rise = 0;
 	std::chrono::milliseconds connect_timeout{}, idle_timeout{};
 	bool proxy_protocol = false;
+	std::chrono::milliseconds drain_timeout{};	/* 0: a stop signal resets at once */
 };
+
+po::options_description option_descriptions()
+{
+	po::options_description opts("Options");
+	opts.add_options()
+		("cluster,g", po::value<std::string>()->required(), "the distributed server's configuration (gecko.conf(5))")
+		("app-port,a", po::value<std::uint16_t>()->required(), "the local program's port")
+		("app-address", po::value<std::string>()->default_value("localhost"),
+		 "the local program's address (localhost: ::1, then 127.0.0.1)")
+		("port,p", po::value<std::uint16_t>(), "G's port to serve (default: the program's port)")
+		("policy", po::value<std::string>(), "the redirection policy, instead of the file's")
+		("max-connections", po::value<std::size_t>()->default_value(10000),
+		 "connections relayed at once; more wait to be accepted")
+		("proxy-protocol", po::bool_switch(), "start each connection to the program with a PROXY protocol v2 header")
+		("connect-timeout", po::value<std::string>()->default_value("5s"),
+		 "give up an address of the program that has not answered by then")
+		("idle-timeout", po::value<std::string>()->default_value("0"),
+		 "reset a connection where nothing moved for that long (0: never)")
+		("check-interval", po::value<std::string>()->default_value("2s"),
+		 "health check of the program: a connection this often (0: none)")
+		("check-fall", po::value<unsigned>()->default_value(3), "failed checks in a row that make the program down")
+		("check-rise", po::value<unsigned>()->default_value(2), "good checks in a row that make it up again")
+		("drain-timeout", po::value<std::string>()->default_value("30s"),
+		 "on SIGTERM, how long the connections relayed have to end (0: reset them at once)");
+	return opts;
+}
 
 /* A duration as gecko.conf(5) writes them: milliseconds, or with "ms" or "s". */
 std::chrono::milliseconds duration(const po::variables_map &vm, const char *option)
@@ -121,6 +150,7 @@ Options to_options(const po::variables_map &vm)
 		throw daemon::Usage{"--connect-timeout cannot be 0"};
 	o.idle_timeout = duration(vm, "idle-timeout");
 	o.proxy_protocol = vm["proxy-protocol"].as<bool>();
+	o.drain_timeout = duration(vm, "drain-timeout");
 	return o;
 }
 
@@ -140,10 +170,230 @@ void raise_open_files()
 	}
 }
 
-int run(const Options &options)
+/*
+ * The proxy of one node: the framework's server socket, the relay, the
+ * health check, and what SIGHUP and SIGTERM ask of them.
+ */
+class Proxy {
+public:
+	Proxy(Options options, GeckoFramework framework, GeckoServerSocket server)
+		: options_(std::move(options)), framework_(std::move(framework)), server_(std::move(server)),
+		  node_(framework_.self().name)
+	{
+	}
+
+	/* The relay and the health check, from the options. */
+	Result<void> start()
+	{
+		auto ro = relay_options(options_);
+		ro.ended = [this](const SessionEnd &e) {
+			daemon::log("geckoproxy: client=", describe(e.client), " node=", node_, " in=", e.from_client,
+				    " out=", e.to_client, " ms=", e.duration.count(), " end=\"", e.how, '"');
+		};
+		auto relay = Relay::create(std::move(ro));
+		if (!relay)
+			return std::unexpected(relay.error());
+		relay_.emplace(std::move(*relay));
+		if (auto ok = start_health(true); !ok)
+			return ok;
+		daemon::log("geckoproxy: ", node_, " serves port ", options_.port, " of ",
+			    format_address(framework_.cluster().service), " from ", describe(options_.program.front()),
+			    options_.proxy_protocol ? " with the PROXY protocol" : "");
+		return {};
+	}
+
+	/* Until a stop signal, or the end of the drain it starts. */
+	int run(daemon::SignalFd &sigs, const std::function<std::variant<Options, int>(std::ostream &)> &reparse)
+	{
+		for (;;) {
+			/* At the limit, new clients wait in the framework's queue (and then the kernel's). */
+			bool accepting = relay_->sessions() < options_.max_connections;
+			int timeout = -1;
+			if (draining_) {
+				if (relay_->sessions() == 0) {
+					daemon::log("geckoproxy: stopped: every connection ended");
+					return daemon::exit_ok;
+				}
+				auto left = std::chrono::duration_cast<std::chrono::milliseconds>(drain_end_ - Clock::now());
+				if (left.count() <= 0) {
+					daemon::log("geckoproxy: stopped: ", relay_->sessions(),
+						    " connection(s) still open after the drain timeout were reset");
+					return daemon::exit_ok;
+				}
+				timeout = static_cast<int>(std::min<long long>(left.count() + 1, 1000));
+			}
+			pollfd fds[] = {{sigs.fd(), POLLIN, 0},
+					{relay_->fd(), POLLIN, 0},
+					{accepting ? server_.fd() : -1, POLLIN, 0},
+					{health_ ? health_->fd() : -1, POLLIN, 0}};
+			if (::poll(fds, 4, timeout) < 0 && errno != EINTR) {
+				daemon::log("geckoproxy: poll: ", std::strerror(errno));
+				return exit_failure;
+			}
+			if (fds[0].revents) {
+				int sig = sigs.take();
+				if (sig == SIGHUP) {
+					std::ostringstream why;
+					auto options = reparse(why);
+					if (auto *o = std::get_if<Options>(&options))
+						reload(std::move(*o));
+					else
+						daemon::log("geckoproxy: reload refused, the options stay as they were: ",
+							    trim(why.str()));
+				} else if (draining_ || options_.drain_timeout.count() == 0) {
+					daemon::log("geckoproxy: stopped on signal ", sig, ", ", relay_->sessions(),
+						    " connection(s) reset");
+					return daemon::exit_ok;
+				} else {
+					drain(sig);
+				}
+			}
+			if (fds[1].revents)
+				relay_->run();
+			if (fds[3].revents)
+				health_->run();
+			if (accepting)
+				accept();
+		}
+	}
+
+private:
+	using Clock = std::chrono::steady_clock;
+
+	static RelayOptions relay_options(const Options &o)
+	{
+		RelayOptions ro;
+		ro.program = o.program;
+		ro.connect_timeout = o.connect_timeout;
+		ro.idle_timeout = o.idle_timeout;
+		ro.proxy_protocol = o.proxy_protocol;
+		return ro;
+	}
+
+	static std::string trim(std::string text)
+	{
+		while (!text.empty() && text.back() == '\n')
+			text.pop_back();
+		return text;
+	}
+
+	/* The health check as the options say, from the state @up. */
+	Result<void> start_health(bool up)
+	{
+		health_.reset();
+		if (options_.check_interval.count() == 0) {
+			set_available(true);
+			return {};
+		}
+		HealthOptions ho;
+		ho.program = options_.program;
+		ho.interval = options_.check_interval;
+		ho.fall = options_.fall;
+		ho.rise = options_.rise;
+		ho.up = up;
+		ho.changed = [this](bool up, const std::string &why) {
+			if (up)
+				daemon::log("geckoproxy: the program is up again", draining_ ? "" : ": this node takes new clients");
+			else
+				daemon::log("geckoproxy: the program is down (", why, ", ", options_.fall,
+					    " checks in a row): new clients go to other members");
+			set_available(up);
+		};
+		auto h = HealthCheck::create(std::move(ho));
+		if (!h)
+			return std::unexpected(h.error());
+		health_.emplace(std::move(*h));
+		return {};
+	}
+
+	/* A draining proxy takes no new client, whatever its program's health. */
+	void set_available(bool up)
+	{
+		framework_.SetAvailable(up && !draining_);
+	}
+
+	void accept()
+	{
+		while (relay_->sessions() < options_.max_connections) {
+			auto socket = server_.Accept();
+			if (!socket)
+				break;
+			/* The proxy moves the octets itself: the connection is not to be taken mid-exchange. */
+			if (!socket->Hold(true))
+				continue;	/* a drain moved it before it was accepted */
+			bool resumed = socket->Recovered();
+			auto held = std::make_shared<GeckoSocket>(std::move(*socket));
+			ClientEnd client{held->fd(), held->GetPeerName(), [held] { held->Close(); }};
+			/*
+			 * Taken over from a dead member: the program here never saw
+			 * the exchange it is in, so a clean reset rather than a
+			 * stream that goes on wrong.
+			 */
+			if (resumed)
+				relay_->refuse(std::move(client), "reset: taken over mid-stream, the program cannot resume it");
+			else
+				relay_->add(std::move(client));
+		}
+	}
+
+	/*
+	 * SIGHUP: the options again, from the command line and the --config
+	 * file. What the relay and the health check use applies at once (the
+	 * program's address to the next connections); the connections relayed
+	 * go on. The distributed server's file and G's port need a restart.
+	 */
+	void reload(Options o)
+	{
+		if (o.cluster != options_.cluster || o.port != options_.port)
+			daemon::log("geckoproxy: reload: --cluster and --port take effect at the next start only");
+		o.cluster = options_.cluster;
+		o.port = options_.port;
+		if (o.policy != options_.policy) {
+			auto name = o.policy.value_or(framework_.cluster().policy);
+			auto policy = make_policy(name);
+			if (!policy) {
+				daemon::log("geckoproxy: reload refused: --policy: ", policy.error().describe());
+				return;
+			}
+			framework_.SetPolicy(std::move(*policy));
+		}
+		if (auto ok = relay_->configure(relay_options(o)); !ok) {
+			daemon::log("geckoproxy: reload refused: ", ok.error().describe());
+			return;
+		}
+		bool up = health_ ? health_->up() : true;
+		options_ = std::move(o);
+		if (auto ok = start_health(up); !ok)
+			daemon::log("geckoproxy: reload: the health check: ", ok.error().describe());
+		daemon::log("geckoproxy: reloaded: program ", describe(options_.program.front()), ", ",
+			    relay_->sessions(), " connection(s) go on");
+	}
+
+	/* SIGTERM or SIGINT: new clients to other members; the connections relayed end on their own. */
+	void drain(int sig)
+	{
+		draining_ = true;
+		drain_end_ = Clock::now() + options_.drain_timeout;
+		set_available(false);
+		daemon::log("geckoproxy: stopping on signal ", sig, ": new clients go to other members, ",
+			    relay_->sessions(), " connection(s) to end within ", options_.drain_timeout.count(),
+			    " ms (a second signal stops at once)");
+	}
+
+	Options options_;
+	GeckoFramework framework_;
+	GeckoServerSocket server_;
+	std::string node_;
+	std::optional<Relay> relay_;	/* destroyed before the framework: its sessions close their sockets */
+	std::optional<HealthCheck> health_;
+	bool draining_ = false;
+	Clock::time_point drain_end_;
+};
+
+int run(const Options &options, const std::function<std::variant<Options, int>(std::ostream &)> &reparse)
 {
 	/* Blocked before the framework's threads start, so that they inherit the mask. */
-	auto sigs = daemon::SignalFd::open({SIGINT, SIGTERM});
+	auto sigs = daemon::SignalFd::open({SIGINT, SIGTERM, SIGHUP});
 	if (!sigs) {
 		daemon::log("geckoproxy: ", sigs.error().describe());
 		return exit_failure;
@@ -163,86 +413,12 @@ int run(const Options &options)
 		return exit_failure;
 	}
 	(void)server->SetNonBlocking();
-	const std::string node = framework->self().name;
-	RelayOptions ro;
-	ro.program = options.program;
-	ro.connect_timeout = options.connect_timeout;
-	ro.idle_timeout = options.idle_timeout;
-	ro.proxy_protocol = options.proxy_protocol;
-	ro.ended = [&node](const SessionEnd &e) {
-		daemon::log("geckoproxy: client=", describe(e.client), " node=", node, " in=", e.from_client,
-			    " out=", e.to_client, " ms=", e.duration.count(), " end=\"", e.how, '"');
-	};
-	auto relay = Relay::create(std::move(ro));
-	if (!relay) {
-		daemon::log("geckoproxy: ", relay.error().describe());
+	Proxy proxy(options, std::move(*framework), std::move(*server));
+	if (auto ok = proxy.start(); !ok) {
+		daemon::log("geckoproxy: ", ok.error().describe());
 		return exit_failure;
 	}
-	std::optional<HealthCheck> health;
-	if (options.check_interval.count() > 0) {
-		HealthOptions ho;
-		ho.program = options.program;
-		ho.interval = options.check_interval;
-		ho.fall = options.fall;
-		ho.rise = options.rise;
-		ho.changed = [&](bool up, const std::string &why) {
-			if (up)
-				daemon::log("geckoproxy: the program is up again: ", node, " takes new clients");
-			else
-				daemon::log("geckoproxy: the program is down (", why, ", ", options.fall,
-					    " checks in a row): new clients go to other members");
-			framework->SetAvailable(up);
-		};
-		auto h = HealthCheck::create(std::move(ho));
-		if (!h) {
-			daemon::log("geckoproxy: ", h.error().describe());
-			return exit_failure;
-		}
-		health.emplace(std::move(*h));
-	}
-	daemon::log("geckoproxy: ", node, " serves port ", options.port, " of ",
-		    format_address(framework->cluster().service), " from ", describe(options.program.front()),
-		    options.proxy_protocol ? " with the PROXY protocol" : "");
-
-	for (;;) {
-		/* At the limit, new clients wait in the framework's queue (and then the kernel's). */
-		bool accepting = relay->sessions() < options.max_connections;
-		pollfd fds[] = {{sigs->fd(), POLLIN, 0}, {relay->fd(), POLLIN, 0},
-				{accepting ? server->fd() : -1, POLLIN, 0}, {health ? health->fd() : -1, POLLIN, 0}};
-		if (::poll(fds, 4, -1) < 0 && errno != EINTR) {
-			daemon::log("geckoproxy: poll: ", std::strerror(errno));
-			return exit_failure;
-		}
-		if (fds[0].revents) {
-			daemon::log("geckoproxy: stopped on signal ", sigs->take(), ", ", relay->sessions(),
-				    " connection(s) reset");
-			return daemon::exit_ok;
-		}
-		if (fds[1].revents)
-			relay->run();
-		if (fds[3].revents)
-			health->run();
-		while (accepting && relay->sessions() < options.max_connections) {
-			auto socket = server->Accept();
-			if (!socket)
-				break;
-			/* The proxy moves the octets itself: the connection is not to be taken mid-exchange. */
-			if (!socket->Hold(true))
-				continue;	/* a drain moved it before it was accepted */
-			bool resumed = socket->Recovered();
-			auto held = std::make_shared<GeckoSocket>(std::move(*socket));
-			ClientEnd client{held->fd(), held->GetPeerName(), [held] { held->Close(); }};
-			/*
-			 * Taken over from a dead member: the program here never saw
-			 * the exchange it is in, so a clean reset rather than a
-			 * stream that goes on wrong.
-			 */
-			if (resumed)
-				relay->refuse(std::move(client), "reset: taken over mid-stream, the program cannot resume it");
-			else
-				relay->add(std::move(client));
-		}
-	}
+	return proxy.run(*sigs, reparse);
 }
 
 } // namespace
@@ -260,28 +436,13 @@ int main(int argc, char *argv[])
 		"the program's local port.",
 		"See geckoproxy(8).",
 	};
-	po::options_description opts("Options");
-	opts.add_options()
-		("cluster,g", po::value<std::string>()->required(), "the distributed server's configuration (gecko.conf(5))")
-		("app-port,a", po::value<std::uint16_t>()->required(), "the local program's port")
-		("app-address", po::value<std::string>()->default_value("localhost"),
-		 "the local program's address (localhost: ::1, then 127.0.0.1)")
-		("port,p", po::value<std::uint16_t>(), "G's port to serve (default: the program's port)")
-		("policy", po::value<std::string>(), "the redirection policy, instead of the file's")
-		("max-connections", po::value<std::size_t>()->default_value(10000),
-		 "connections relayed at once; more wait to be accepted")
-		("proxy-protocol", po::bool_switch(), "start each connection to the program with a PROXY protocol v2 header")
-		("connect-timeout", po::value<std::string>()->default_value("5s"),
-		 "give up an address of the program that has not answered by then")
-		("idle-timeout", po::value<std::string>()->default_value("0"),
-		 "reset a connection where nothing moved for that long (0: never)")
-		("check-interval", po::value<std::string>()->default_value("2s"),
-		 "health check of the program: a connection this often (0: none)")
-		("check-fall", po::value<unsigned>()->default_value(3), "failed checks in a row that make the program down")
-		("check-rise", po::value<unsigned>()->default_value(2), "good checks in a row that make it up again");
-	auto options = daemon::parse_options<proxy::Options>(program, opts, {argv + 1, argv + argc}, std::cout,
-							      std::cerr, proxy::to_options);
+	std::vector<std::string> args(argv + 1, argv + argc);
+	auto parse = [&](std::ostream &out, std::ostream &err) {
+		return daemon::parse_options<proxy::Options>(program, proxy::option_descriptions(), args, out, err,
+							      proxy::to_options);
+	};
+	auto options = parse(std::cout, std::cerr);
 	if (auto *status = std::get_if<int>(&options))
 		return *status;
-	return proxy::run(std::get<proxy::Options>(options));
+	return proxy::run(std::get<proxy::Options>(options), [&](std::ostream &why) { return parse(why, why); });
 }

@@ -38,13 +38,29 @@ int pending_error(int fd, int otherwise)
 	return err;
 }
 
+/*
+ * What a socket's last events said it can do, edge-triggered: set by an
+ * event, cleared by EAGAIN. A direction tries a splice() only when it may
+ * succeed, so the events of a busy connection (every ACK makes its socket
+ * writable) cost no vain system call.
+ */
+struct Ready {
+	bool in = true;
+	bool out = true;
+};
+
+/* A pipe, with its capacity. */
+struct Pipe {
+	Fd out;	/* read end */
+	Fd in;	/* write end */
+	std::size_t capacity = 0;
+};
+
 /* One way of a session: from a socket, through a pipe, to the other socket. */
 struct Direction {
 	int from = -1;
 	int to = -1;
-	Fd pipe_out;	/* read end */
-	Fd pipe_in;	/* write end */
-	std::size_t capacity = 0;
+	Pipe pipe;
 	std::size_t queued = 0;	/* in the pipe */
 	std::uint64_t moved = 0;
 	bool eof = false;	/* @from's stream ended */
@@ -64,13 +80,13 @@ struct Direction {
 	 * socket's pages fill its slots partly), so a read is tried again
 	 * after each write.
 	 */
-	std::optional<Failure> pump(Side from_side)
+	std::optional<Failure> pump(Side from_side, Ready &source, Ready &sink)
 	{
 		Side to_side = from_side == client_side ? program_side : client_side;
 		for (;;) {
 			bool progress = false;
-			if (!eof && queued < capacity) {
-				ssize_t n = ::splice(from, nullptr, pipe_in.get(), nullptr, capacity - queued,
+			if (!eof && queued < pipe.capacity && source.in) {
+				ssize_t n = ::splice(from, nullptr, pipe.in.get(), nullptr, pipe.capacity - queued,
 						     SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 				if (n > 0) {
 					queued += static_cast<std::size_t>(n);
@@ -80,12 +96,14 @@ struct Direction {
 					progress = true;
 				} else if (errno == EINTR) {
 					continue;
-				} else if (errno != EAGAIN) {
+				} else if (errno == EAGAIN) {
+					source.in = false;
+				} else {
 					return Failure{from_side, errno};
 				}
 			}
-			if (queued > 0) {
-				ssize_t n = ::splice(pipe_out.get(), nullptr, to, nullptr, queued,
+			if (queued > 0 && sink.out) {
+				ssize_t n = ::splice(pipe.out.get(), nullptr, to, nullptr, queued,
 						     SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 				if (n > 0) {
 					queued -= static_cast<std::size_t>(n);
@@ -93,7 +111,9 @@ struct Direction {
 					progress = active = true;
 				} else if (n < 0 && errno == EINTR) {
 					continue;
-				} else if (n < 0 && errno != EAGAIN) {
+				} else if (n < 0 && errno == EAGAIN) {
+					sink.out = false;
+				} else if (n < 0) {
 					return Failure{to_side, errno};
 				}
 			}
@@ -109,20 +129,21 @@ struct Direction {
 	}
 };
 
-/* A pipe for one direction, with its capacity. */
-Result<void> open_pipe(Direction &d)
+Result<Pipe> open_pipe()
 {
 	int fds[2];
 	if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0) {
 		int err = errno;
 		return std::unexpected(Error{err, std::string("pipe2: ") + std::strerror(err)});
 	}
-	d.pipe_out = Fd(fds[0]);
-	d.pipe_in = Fd(fds[1]);
+	Pipe p{Fd(fds[0]), Fd(fds[1]), 0};
 	int size = ::fcntl(fds[1], F_GETPIPE_SZ);
-	d.capacity = size > 0 ? static_cast<std::size_t>(size) : 65536;
-	return {};
+	p.capacity = size > 0 ? static_cast<std::size_t>(size) : 65536;
+	return p;
 }
+
+/* Empty pipes that ended sessions leave, for the next ones: two system calls fewer each way. */
+constexpr std::size_t max_spare_pipes = 256;
 
 /*
  * Ends @fd's connection with a reset, whoever else holds the socket (the
@@ -144,14 +165,18 @@ void set_nonblocking(int fd)
 
 /*
  * Each write of a relayed octet goes out at once: the program's or
- * client's own pace decides. Keepalives end a session whose peer vanished
- * without a word (a host gone, a NAT that forgot it) in about 2 minutes
- * of silence, instead of holding its descriptors for ever.
+ * client's own pace decides. Keepalives on the client's connection end a
+ * session whose client vanished without a word (a host gone, a NAT that
+ * forgot it) in about 2 minutes of silence, instead of holding its
+ * descriptors for ever; the program is on this host, its kernel resets
+ * what it leaves.
  */
-void set_socket_options(int fd)
+void set_socket_options(int fd, Side side)
 {
 	int one = 1, idle = 60, interval = 10, count = 6;
 	(void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (side == program_side)
+		return;
 	(void)::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
 	(void)::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
 	(void)::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof(interval));
@@ -214,6 +239,7 @@ struct Relay::Impl {
 		std::size_t address = 0;	/* the program's address being tried */
 		Direction up;	/* client to program */
 		Direction down;	/* program to client */
+		Ready ready[2];	/* by Side */
 		Clock::time_point started = Clock::now();
 		Clock::time_point connect_deadline;	/* of the address being tried */
 		Clock::time_point active = started;	/* octets last moved, as the sweeps saw */
@@ -224,6 +250,16 @@ struct Relay::Impl {
 	Fd timer;	/* the sweeps for timeouts */
 	std::uint64_t next_id = 1;
 	std::map<std::uint64_t, std::unique_ptr<Session>> sessions;
+	std::vector<Pipe> spare_pipes;
+
+	Result<Pipe> take_pipe()
+	{
+		if (spare_pipes.empty())
+			return open_pipe();
+		auto p = std::move(spare_pipes.back());
+		spare_pipes.pop_back();
+		return p;
+	}
 
 	void watch(Session &s, int fd, Side side)
 	{
@@ -243,7 +279,7 @@ struct Relay::Impl {
 				last_err = errno;
 				return false;
 			}
-			set_socket_options(fd.get());
+			set_socket_options(fd.get(), program_side);
 			if (::connect(fd.get(), reinterpret_cast<const sockaddr *>(&to), sizeof(to)) < 0 &&
 			    errno != EINPROGRESS) {
 				last_err = errno;
@@ -252,6 +288,7 @@ struct Relay::Impl {
 			if (s.program)
 				(void)::epoll_ctl(epoll.get(), EPOLL_CTL_DEL, s.program.get(), nullptr);
 			s.program = std::move(fd);
+			s.ready[program_side] = Ready{};
 			s.connect_deadline = Clock::now() + options.connect_timeout;
 			watch(s, s.program.get(), program_side);
 			return true;
@@ -279,6 +316,9 @@ struct Relay::Impl {
 			s.client.close();
 		if (options.ended)
 			options.ended(e);
+		for (auto *dir : {&s.up, &s.down})
+			if (dir->pipe.in && dir->queued == 0 && spare_pipes.size() < max_spare_pipes)
+				spare_pipes.push_back(std::move(dir->pipe));
 		auto id = s.id;
 		sessions.erase(id);
 	}
@@ -345,28 +385,33 @@ struct Relay::Impl {
 			end(*sessions.at(id), "idle for " + milliseconds(options.idle_timeout), true);
 	}
 
-	/* Sweeps often enough to keep each timeout within a tenth of itself (10 ms to 1 s). */
 	Result<void> start_timer()
+	{
+		timer = Fd(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
+		epoll_event ev{};
+		ev.events = EPOLLIN;
+		ev.data.u64 = timer_event;
+		if (!timer || ::epoll_ctl(epoll.get(), EPOLL_CTL_ADD, timer.get(), &ev) < 0) {
+			int err = errno;
+			return std::unexpected(Error{err, std::string("timerfd: ") + std::strerror(err)});
+		}
+		arm_timer();
+		return {};
+	}
+
+	/* Sweeps often enough to keep each timeout within a tenth of itself (10 ms to 1 s). */
+	void arm_timer()
 	{
 		auto shortest = options.connect_timeout;
 		if (options.idle_timeout.count() > 0)
 			shortest = std::min(shortest, options.idle_timeout);
 		auto tick = std::clamp<std::chrono::milliseconds>(shortest / 10, std::chrono::milliseconds(10),
 								  std::chrono::seconds(1));
-		timer = Fd(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
 		itimerspec spec{};
 		spec.it_interval.tv_sec = tick.count() / 1000;
 		spec.it_interval.tv_nsec = tick.count() % 1000 * 1000000;
 		spec.it_value = spec.it_interval;
-		epoll_event ev{};
-		ev.events = EPOLLIN;
-		ev.data.u64 = timer_event;
-		if (!timer || ::timerfd_settime(timer.get(), 0, &spec, nullptr) < 0 ||
-		    ::epoll_ctl(epoll.get(), EPOLL_CTL_ADD, timer.get(), &ev) < 0) {
-			int err = errno;
-			return std::unexpected(Error{err, std::string("timerfd: ") + std::strerror(err)});
-		}
-		return {};
+		(void)::timerfd_settime(timer.get(), 0, &spec, nullptr);	/* fails only on bad arguments */
 	}
 
 	/* A socket that reported an error or a hang-up: its pending error, if any, ends the session. */
@@ -381,6 +426,10 @@ struct Relay::Impl {
 
 	void serve(Session &s, Side side, std::uint32_t events)
 	{
+		if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+			s.ready[side].in = true;
+		if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+			s.ready[side].out = true;
 		if (s.connecting) {
 			if (side != program_side)
 				return;
@@ -393,7 +442,8 @@ struct Relay::Impl {
 				return;
 		}
 		for (auto [dir, from] : {std::pair{&s.up, client_side}, std::pair{&s.down, program_side}}) {
-			if (auto failure = dir->pump(from)) {
+			Side to = from == client_side ? program_side : client_side;
+			if (auto failure = dir->pump(from, s.ready[from], s.ready[to])) {
 				end(s, describe(failure->side, failure->err), true);
 				return;
 			}
@@ -403,12 +453,33 @@ struct Relay::Impl {
 	}
 };
 
-Result<Relay> Relay::create(RelayOptions options)
+namespace {
+
+Result<void> check(const RelayOptions &options)
 {
 	if (options.program.empty())
 		return std::unexpected(Error{EINVAL, "no address of the local program"});
 	if (options.connect_timeout.count() <= 0 || options.idle_timeout.count() < 0)
 		return std::unexpected(Error{EINVAL, "the connect timeout must be positive, the idle timeout not negative"});
+	return {};
+}
+
+} // namespace
+
+Result<void> Relay::configure(RelayOptions options)
+{
+	if (auto ok = check(options); !ok)
+		return ok;
+	options.ended = std::move(impl_->options.ended);
+	impl_->options = std::move(options);
+	impl_->arm_timer();
+	return {};
+}
+
+Result<Relay> Relay::create(RelayOptions options)
+{
+	if (auto ok = check(options); !ok)
+		return std::unexpected(ok.error());
 	/* splice() into a socket that was reset raises SIGPIPE, and no flag asks it not to. */
 	std::signal(SIGPIPE, SIG_IGN);
 	auto impl = std::make_unique<Impl>();
@@ -453,15 +524,17 @@ void Relay::add(ClientEnd client)
 	session.id = impl.next_id++;
 	session.client = std::move(client);
 	set_nonblocking(session.client.fd);
-	set_socket_options(session.client.fd);
+	set_socket_options(session.client.fd, client_side);
 	session.up.from = session.client.fd;
 	session.down.to = session.client.fd;
 	impl.sessions.emplace(session.id, std::move(s));
 	for (auto *dir : {&session.up, &session.down}) {
-		if (auto ok = open_pipe(*dir); !ok) {
-			impl.end(session, ok.error().describe(), true);
+		auto pipe = impl.take_pipe();
+		if (!pipe) {
+			impl.end(session, pipe.error().describe(), true);
 			return;
 		}
+		dir->pipe = std::move(*pipe);
 	}
 	impl.watch(session, session.client.fd, client_side);
 	int err = 0;

@@ -80,6 +80,11 @@ public:
 	 * that was reset raises it, and no flag asks it not to.
 	 */
 	static Result<Relay> create(RelayOptions options);
+	/*
+	 * Options from now on (@options' ended is ignored): the program's
+	 * addresses for the next connections, the timeouts for all.
+	 */
+	Result<void> configure(RelayOptions options);
 
 	Relay(Relay &&) noexcept;
 	Relay &operator=(Relay &&) noexcept;

@@ -15,7 +15,17 @@
 #     on node2 still have their binding there: node2 places them elsewhere
 #     as they come), all exact, and node2's proxy relays none;
 #   - node2's web server starts again: node1 sees it alive within 2 s, and
-#     300 requests from 30 new addresses, all exact, reach node2 again.
+#     300 requests from 30 new addresses, all exact, reach node2 again;
+#   - reload: while a client downloads 24 MiB at 2 MiB/s and another holds
+#     a connection without a word, an idle timeout of 3 s goes into the
+#     proxies' --config file and they get SIGHUP: the download arrives
+#     byte for byte, the idle connection is reset by the timeout (which a
+#     second reload takes away);
+#   - graceful stop: two clients download the same way, and the proxy of
+#     a node other than node1 that serves one of them gets SIGTERM: 100
+#     requests meanwhile from the first 10 addresses (some bound to that
+#     node) all succeed, none through that node; its
+#     download ends byte for byte, then the proxy exits.
 . "$GECKO_REPO/tests/vm/lib/common.sh"
 . "$GECKO_REPO/tests/vm/lib/topology.sh"
 . "$GECKO_REPO/tests/vm/lib/mip6.sh"
@@ -23,7 +33,8 @@
 . "$GECKO_REPO/tests/vm/lib/proxy.sh"
 
 trap anycast_down EXIT
-PROXY_ARGS="--proxy-protocol --check-interval 500ms --check-fall 2 --check-rise 2"
+PROXY_ARGS="--proxy-protocol --check-fall 2 --check-rise 2 --config $RUN/proxy.conf"
+echo "check-interval = 500ms" > "$RUN/proxy.conf"
 http_cmd() { echo "python3 $RUN/proxied_http.py $WWW"; }
 
 # http.server behind a PROXY protocol v2 header; a connection that closes before one is the proxy's health check.
@@ -64,8 +75,23 @@ exact() { sha256sum "$1"/* | grep -c "^$WANT " || true; }
 # served K: requests node K's web server logged.
 served() { grep -c '"GET /file' "$GECKO_OUT/http$1.log" || true; }
 
+# download ADDRESS FILE: 24 MiB at 2 MiB/s from the client's ADDRESS into FILE, in the background.
+download() {
+	client curl -sS --fail --max-time 60 --limit-rate 2M --interface $1 -o "$2" "http://[$G]/big" &
+}
+# serving ADDRESS: the node whose proxy relays ADDRESS's connection (empty if none).
+serving() {
+	local k
+	for k in 1 2 3; do
+		[[ -z $(ip netns exec node$k ss -Htn state established "( sport = :80 )" dst "[$1]") ]] || echo $k
+	done
+}
+on_a_node() { [[ -n $(serving $1) ]]; }
+
+head -c $((24 << 20)) /dev/urandom > "$WWW/big"
+BIG=$(sha256sum < "$WWW/big" | cut -d' ' -f1)
 proxy_up
-mkdir -p "$RUN/before" "$RUN/down" "$RUN/again"
+mkdir -p "$RUN/before" "$RUN/down" "$RUN/again" "$RUN/drain"
 
 pretty "300 requests from 30 addresses"
 requests client $PREFIX "$RUN/before" 1 30 2> "$RUN/errors"
@@ -104,3 +130,51 @@ requests client $PREFIX "$RUN/again" 61 90 2> "$RUN/errors"
 expect_eq "responses exact" "$(exact "$RUN/again")" 300
 pretty "node2's proxy relayed $(($(relayed 2) - relayed2)) of them"
 (($(relayed 2) - relayed2 >= 50)) || fail "node2 took too few new clients again"
+
+pretty "reload: an idle timeout of 3 s while a download and an idle connection go on"
+download ${PREFIX}5b "$RUN/big1"
+fetch=$!
+client python3 -c 'import socket, sys, time
+s = socket.create_connection((sys.argv[1], 80), source_address=(sys.argv[2], 0))
+time.sleep(30)' $G ${PREFIX}5c &
+idle=$!
+sleep 2
+echo "idle-timeout = 3s" >> "$RUN/proxy.conf"
+for k in 1 2 3; do kill -HUP ${AGENT[$k]}; done
+for k in 1 2 3; do wait_for 5 grep -q "geckoproxy: reloaded" "$GECKO_OUT/agent$k.log"; done
+wait $fetch || fail "the download failed across the reload"
+expect_eq "the download across the reload" "$(sha256sum < "$RUN/big1" | cut -d' ' -f1)" "$BIG"
+wait_for 10 grep -q 'end="idle for 3000 ms"' "$GECKO_OUT"/agent[123].log
+pretty "$(grep -h 'end="idle for' "$GECKO_OUT"/agent[123].log)"
+kill $idle 2> /dev/null || true
+# Off again: a client still reading what the proxy has passed on (its socket's buffer) looks idle too.
+sed -i '/^idle-timeout/d' "$RUN/proxy.conf"
+for k in 1 2 3; do kill -HUP ${AGENT[$k]}; done
+for k in 1 2 3; do wait_for 5 sh -c "[ \$(grep -c 'geckoproxy: reloaded' $GECKO_OUT/agent$k.log) = 2 ]"; done
+
+pretty "graceful stop of a node that serves a download"
+download ${PREFIX}5d "$RUN/big2"
+fetch2=$!
+download ${PREFIX}5e "$RUN/big3"
+fetch3=$!
+for address in ${PREFIX}5d ${PREFIX}5e; do
+	wait_for 10 on_a_node $address
+	k=$(serving $address)
+	((k == 1)) || break
+done
+((k != 1)) || fail "both downloads are on node1"
+before=$(relayed $k)
+kill -TERM ${AGENT[$k]}
+wait_for 5 grep -q "geckoproxy: stopping on signal 15" "$GECKO_OUT/agent$k.log"
+pretty "node$k: $(grep -h 'stopping on signal' "$GECKO_OUT/agent$k.log")"
+requests client $PREFIX "$RUN/drain" 1 10 2> "$RUN/errors"
+[[ ! -s $RUN/errors ]] || fail "$(cat "$RUN/errors")"
+expect_eq "responses exact during the drain" "$(exact "$RUN/drain")" 100
+kill -0 ${AGENT[$k]} 2> /dev/null || fail "node$k's proxy stopped before its download ended"
+wait $fetch2 || fail "a download failed"
+wait $fetch3 || fail "a download failed"
+for f in big2 big3; do expect_eq "download $f" "$(sha256sum < "$RUN/$f" | cut -d' ' -f1)" "$BIG"; done
+wait_for 10 sh -c "! kill -0 ${AGENT[$k]} 2> /dev/null"
+expect_eq "connections node$k relayed during its drain" "$(relayed $k)" $((before + 1))
+pretty "node$k: $(tail -1 "$GECKO_OUT/agent$k.log")"
+grep -q "geckoproxy: stopped: every connection ended" "$GECKO_OUT/agent$k.log" || fail "node$k did not say it drained"
