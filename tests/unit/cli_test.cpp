@@ -639,6 +639,39 @@ TEST(PrintMembers, Json)
 		  "\n");
 }
 
+const gecko::agent::ProgramStatus programs[] = {
+	{412, "geckoproxy", {80}, 3, "policy round-robin; placed node1 4", {{"sessions", 3}, {"in_octets", 1200}}},
+	{518, "gecko-echo-server", {7, 8}, 1, "", {}},
+};
+
+TEST(PrintPrograms, Text)
+{
+	EXPECT_EQ(print<gecko::agent::ProgramStatus>(gecko::ctl::print_programs, programs, false),
+		  "412      geckoproxy         ports 80           3 connections; policy round-robin; placed node1 4; "
+		  "sessions=3 in_octets=1200\n"
+		  "518      gecko-echo-server  ports 7,8          1 connection\n");
+}
+
+TEST(PrintPrograms, Json)
+{
+	EXPECT_EQ(print<gecko::agent::ProgramStatus>(gecko::ctl::print_programs, programs, true),
+		  R"([{"pid":412,"name":"geckoproxy","ports":[80],"connections":3,"detail":"policy round-robin; placed node1 4",)"
+		  R"("counters":{"sessions":3,"in_octets":1200}},)"
+		  R"({"pid":518,"name":"gecko-echo-server","ports":[7,8],"connections":1,"detail":"","counters":{}}])"
+		  "\n");
+}
+
+TEST(CounterNames, LowerCaseDigitsAndUnderscoresUpTo32)
+{
+	EXPECT_TRUE(gecko::agent::valid_counter_name("in_octets"));
+	EXPECT_TRUE(gecko::agent::valid_counter_name(std::string(32, 'a')));
+	EXPECT_FALSE(gecko::agent::valid_counter_name(""));
+	EXPECT_FALSE(gecko::agent::valid_counter_name(std::string(33, 'a')));
+	EXPECT_FALSE(gecko::agent::valid_counter_name("In"));
+	EXPECT_FALSE(gecko::agent::valid_counter_name("a=b"));
+	EXPECT_FALSE(gecko::agent::valid_counter_name("a,b"));
+}
+
 /* gecko-ctl config check on files of its own: the verdict, in text and JSON, and a refusal. */
 class ConfigCheck : public testing::Test {
 protected:

@@ -192,7 +192,7 @@ protected:
 		auto [front, front_port] = listener();
 		client.fd = connect_to(front_port);
 		served = accept_from(front);
-		relay->add({served.get(), sockname(client.fd), [this] { served = Fd(); }});
+		relay->add({served.get(), sockname(client.fd), [this] { served = Fd(); }, {}});
 	}
 
 	/* The program's end of the relay's connection, once the relay made it. */
@@ -326,6 +326,31 @@ TEST_F(RelayTest, AProgramThatRefusesResetsTheClient)
 	EXPECT_EQ(relay->sessions(), 0U);
 }
 
+/* With somewhere else to go, a refused client is handed over untouched: no reset, no octet read. */
+TEST_F(RelayTest, AClientTheProgramRefusesGoesElsewhereUntouched)
+{
+	auto r = Relay::create({{loopback(closed_port())}, [this](const SessionEnd &e) { ended = e; }});
+	ASSERT_TRUE(r);
+	relay.emplace(std::move(*r));
+	auto [front, front_port] = listener();
+	client.fd = connect_to(front_port);
+	served = accept_from(front);
+	const char request[] = "GET / HTTP/1.1\r\n\r\n";
+	ASSERT_EQ(::send(client.fd.get(), request, sizeof(request) - 1, 0), static_cast<ssize_t>(sizeof(request) - 1));
+	bool sent_elsewhere = false;
+	relay->add({served.get(), sockname(client.fd), [this] { served = Fd(); }, [&] { sent_elsewhere = true; }});
+	ASSERT_TRUE(until([&] { return sent_elsewhere; }));
+	ASSERT_TRUE(ended);
+	EXPECT_EQ(ended->how, std::string("program refused: ") + std::strerror(ECONNREFUSED) + "; sent to another member");
+	EXPECT_TRUE(served) << "the relay closed a socket that was to go elsewhere";
+	EXPECT_EQ(relay->sessions(), 0U);
+	/* The request waits in the socket, for the node it goes to; the client saw nothing. */
+	char buf[64];
+	EXPECT_EQ(::recv(served.get(), buf, sizeof(buf), MSG_DONTWAIT), static_cast<ssize_t>(sizeof(request) - 1));
+	EXPECT_EQ(::recv(client.fd.get(), buf, sizeof(buf), MSG_DONTWAIT), -1);
+	EXPECT_EQ(errno, EAGAIN);
+}
+
 TEST_F(RelayTest, TriesTheProgramsNextAddress)
 {
 	start({loopback(closed_port()), loopback(program_port)});
@@ -358,7 +383,7 @@ TEST_F(RelayTest, ARefusedClientIsResetAndLogged)
 	auto [front, front_port] = listener();
 	client.fd = connect_to(front_port);
 	served = accept_from(front);
-	r->refuse({served.get(), loopback(0), [this] { served = Fd(); }}, "refused here");
+	r->refuse({served.get(), loopback(0), [this] { served = Fd(); }, {}}, "refused here");
 	EXPECT_FALSE(served) << "the client's socket was not closed";
 	ASSERT_TRUE(ended);
 	EXPECT_EQ(ended->how, "refused here");

@@ -119,6 +119,7 @@ void print_limits(std::ostream &out, const Limits &limits, bool json);
 void print_handoffs(std::ostream &out, std::span<const agent::HandoffRecord> records, bool json);
 void print_cluster(std::ostream &out, const Cluster &cluster, bool json);
 void print_members(std::ostream &out, std::span<const agent::MemberStatus> members, bool json);
+void print_programs(std::ostream &out, std::span<const agent::ProgramStatus> programs, bool json);
 
 } // namespace gecko::ctl
 

@@ -347,31 +347,28 @@ int cmd_backups(const Invocation &inv)
 	return exit_ok;
 }
 
-int cmd_programs(const Invocation &inv)
+void print_programs(std::ostream &out, std::span<const agent::ProgramStatus> programs, bool json)
 {
-	expect_no_arguments(inv);
-	auto control = connect_agent();
-	if (!control)
-		return report(inv, control.error());
-	auto programs = control->programs();
-	if (!programs)
-		return report(inv, programs.error());
 	auto ports = [](const agent::ProgramStatus &p) {
 		std::string list;
 		for (auto port : p.ports)
 			list += (list.empty() ? "" : ",") + std::to_string(port);
 		return list.empty() ? std::string("-") : list;
 	};
-	if (!inv.json) {
-		for (const auto &p : *programs)
-			inv.out << std::left << std::setw(8) << p.pid << ' ' << std::setw(18) << p.name << " ports "
-				<< std::setw(12) << ports(p) << ' ' << p.connections << " connection"
-				<< (p.connections == 1 ? "" : "s") << (p.detail.empty() ? "" : "; ") << p.detail << '\n';
-		return exit_ok;
+	if (!json) {
+		for (const auto &p : programs) {
+			out << std::left << std::setw(8) << p.pid << ' ' << std::setw(18) << p.name << " ports "
+			    << std::setw(12) << ports(p) << ' ' << p.connections << " connection"
+			    << (p.connections == 1 ? "" : "s") << (p.detail.empty() ? "" : "; ") << p.detail;
+			for (std::size_t i = 0; i < p.counters.size(); i++)
+				out << (i ? " " : "; ") << p.counters[i].first << '=' << p.counters[i].second;
+			out << '\n';
+		}
+		return;
 	}
-	JsonWriter w(inv.out);
+	JsonWriter w(out);
 	w.begin_array();
-	for (const auto &p : *programs) {
+	for (const auto &p : programs) {
 		w.begin_object();
 		w.key("pid");
 		w.value(static_cast<std::uint64_t>(p.pid));
@@ -386,10 +383,29 @@ int cmd_programs(const Invocation &inv)
 		w.value(std::uint64_t{p.connections});
 		w.key("detail");
 		w.value(p.detail);
+		w.key("counters");
+		w.begin_object();
+		for (const auto &[name, value] : p.counters) {
+			w.key(name);
+			w.value(value);
+		}
+		w.end_object();
 		w.end_object();
 	}
 	w.end_array();
-	inv.out << '\n';
+	out << '\n';
+}
+
+int cmd_programs(const Invocation &inv)
+{
+	expect_no_arguments(inv);
+	auto control = connect_agent();
+	if (!control)
+		return report(inv, control.error());
+	auto programs = control->programs();
+	if (!programs)
+		return report(inv, programs.error());
+	print_programs(inv.out, *programs, inv.json);
 	return exit_ok;
 }
 

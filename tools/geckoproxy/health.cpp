@@ -71,6 +71,14 @@ void HealthCheck::run()
 	}
 }
 
+void HealthCheck::check_now()
+{
+	if (probe_)
+		return;
+	address_ = 0;
+	start();
+}
+
 /* Connects to the program's next address; a check ends here when none is left. */
 void HealthCheck::start()
 {

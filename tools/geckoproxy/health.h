@@ -41,6 +41,8 @@ public:
 	int fd() const { return epoll_.get(); }
 	void run();
 	bool up() const { return up_; }
+	/* A check now, unless one is under way. */
+	void check_now();
 
 private:
 	HealthCheck() = default;

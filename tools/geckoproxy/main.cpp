@@ -22,6 +22,8 @@
 #include <poll.h>
 #include <sys/resource.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cerrno>
 #include <chrono>
@@ -32,6 +34,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <variant>
 
 namespace po = boost::program_options;
@@ -159,15 +162,43 @@ std::string describe(const sockaddr_in6 &sa)
 	return '[' + format_address(sa.sin6_addr) + "]:" + std::to_string(ntohs(sa.sin6_port));
 }
 
-/* Each relayed connection holds four descriptors (two sockets, two pipes) and the framework's own. */
-void raise_open_files()
+/*
+ * A relayed connection takes eight descriptors: its two sockets, two
+ * pipes, the framework's eventfd and the node agent's copy of the
+ * client's socket (when the agent runs in this process).
+ */
+constexpr std::size_t fds_per_connection = 8;
+constexpr std::size_t fds_reserved = 256;
+
+/*
+ * Raises the limit on open files to what @max_connections need, past the
+ * hard limit when the process may (CAP_SYS_RESOURCE), else to the hard
+ * limit; returns how many connections fit in the limit it got.
+ */
+std::size_t raise_open_files(std::size_t max_connections)
 {
-	rlimit nofile;
-	if (::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
-		nofile.rlim_cur = nofile.rlim_max;
-		if (::setrlimit(RLIMIT_NOFILE, &nofile) < 0)
-			daemon::log("geckoproxy: cannot raise the limit on open files: ", std::strerror(errno));
+	rlimit nofile{};
+	if (::getrlimit(RLIMIT_NOFILE, &nofile) < 0)
+		return max_connections;
+	rlim_t want = max_connections * fds_per_connection + fds_reserved;
+	if (want > nofile.rlim_cur) {
+		rlimit more{want, std::max(want, nofile.rlim_max)};
+		if (::setrlimit(RLIMIT_NOFILE, &more) == 0) {
+			nofile = more;
+		} else if (nofile.rlim_cur < nofile.rlim_max) {
+			nofile.rlim_cur = nofile.rlim_max;
+			(void)::setrlimit(RLIMIT_NOFILE, &nofile);
+		}
 	}
+	std::size_t fit = nofile.rlim_cur > fds_reserved + fds_per_connection
+				  ? (nofile.rlim_cur - fds_reserved) / fds_per_connection
+				  : 1;
+	if (fit >= max_connections)
+		return max_connections;
+	daemon::log("geckoproxy: the limit on open files (", nofile.rlim_cur, ") lets ", fit,
+		    " connections be relayed at once, not --max-connections ", max_connections,
+		    ": raise it (systemd: LimitNOFILE=)");
+	return fit;
 }
 
 /*
@@ -189,10 +220,12 @@ public:
 		ro.ended = [this](const SessionEnd &e) {
 			daemon::log("geckoproxy: client=", describe(e.client), " node=", node_, " in=", e.from_client,
 				    " out=", e.to_client, " ms=", e.duration.count(), " end=\"", e.how, '"');
+			count(e);
 		};
 		auto relay = Relay::create(std::move(ro));
 		if (!relay)
 			return std::unexpected(relay.error());
+		limit_ = raise_open_files(options_.max_connections);
 		relay_.emplace(std::move(*relay));
 		if (auto ok = start_health(true); !ok)
 			return ok;
@@ -207,8 +240,8 @@ public:
 	{
 		for (;;) {
 			/* At the limit, new clients wait in the framework's queue (and then the kernel's). */
-			bool accepting = relay_->sessions() < options_.max_connections;
-			int timeout = -1;
+			bool accepting = relay_->sessions() < limit_;
+			int timeout = publish();
 			if (draining_) {
 				if (relay_->sessions() == 0) {
 					daemon::log("geckoproxy: stopped: every connection ended");
@@ -221,6 +254,8 @@ public:
 					return daemon::exit_ok;
 				}
 				timeout = static_cast<int>(std::min<long long>(left.count() + 1, 1000));
+				if (counts_.dirty)
+					timeout = std::min(timeout, publish());
 			}
 			pollfd fds[] = {{sigs.fd(), POLLIN, 0},
 					{relay_->fd(), POLLIN, 0},
@@ -297,6 +332,8 @@ private:
 			else
 				daemon::log("geckoproxy: the program is down (", why, ", ", options_.fall,
 					    " checks in a row): new clients go to other members");
+			counts_.program_down += up ? 0 : 1;
+			counts_.dirty = true;
 			set_available(up);
 		};
 		auto h = HealthCheck::create(std::move(ho));
@@ -304,6 +341,65 @@ private:
 			return std::unexpected(h.error());
 		health_.emplace(std::move(*h));
 		return {};
+	}
+
+	/* What gecko-ctl programs shows: the sessions by how they ended, the octets, the program's health. */
+	struct Counts {
+		std::uint64_t accepted = 0, closed = 0, client_errors = 0, program_errors = 0, program_refused = 0,
+			      sent_elsewhere = 0, idle_timeouts = 0, taken_over = 0, in_octets = 0, out_octets = 0,
+			      program_down = 0;
+		bool dirty = true;
+		Clock::time_point published;
+	};
+
+	void count(const SessionEnd &e)
+	{
+		auto starts = [&e](std::string_view prefix) { return e.how.starts_with(prefix); };
+		if (e.how == "closed")
+			counts_.closed++;
+		else if (starts("client"))
+			counts_.client_errors++;
+		else if (e.how.ends_with("sent to another member"))
+			return;	/* counted as sent_elsewhere */
+		else if (starts("program refused") || starts("program did not answer"))
+			counts_.program_refused++;
+		else if (starts("program"))
+			counts_.program_errors++;
+		else if (starts("idle"))
+			counts_.idle_timeouts++;
+		else if (starts("reset: taken over"))
+			counts_.taken_over++;
+		counts_.in_octets += e.from_client;
+		counts_.out_octets += e.to_client;
+		counts_.dirty = true;
+	}
+
+	/* Gives the counters to the framework at most once a second; the poll timeout until the next time, if due. */
+	int publish()
+	{
+		if (!counts_.dirty)
+			return -1;
+		auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(counts_.published +
+										std::chrono::seconds(1) - Clock::now());
+		if (wait.count() > 0)
+			return static_cast<int>(wait.count());
+		const auto &c = counts_;
+		(void)framework_.SetCounters({{"sessions", relay_->sessions()},
+					       {"accepted", c.accepted},
+					       {"closed", c.closed},
+					       {"client_errors", c.client_errors},
+					       {"program_errors", c.program_errors},
+					       {"program_refused", c.program_refused},
+					       {"sent_elsewhere", c.sent_elsewhere},
+					       {"idle_timeouts", c.idle_timeouts},
+					       {"taken_over", c.taken_over},
+					       {"in_octets", c.in_octets},
+					       {"out_octets", c.out_octets},
+					       {"program_up", health_ && !health_->up() ? 0U : 1U},
+					       {"program_down", c.program_down}});
+		counts_.dirty = false;
+		counts_.published = Clock::now();
+		return -1;
 	}
 
 	/* A draining proxy takes no new client, whatever its program's health. */
@@ -314,16 +410,22 @@ private:
 
 	void accept()
 	{
-		while (relay_->sessions() < options_.max_connections) {
+		while (relay_->sessions() < limit_) {
 			auto socket = server_.Accept();
 			if (!socket)
 				break;
 			/* The proxy moves the octets itself: the connection is not to be taken mid-exchange. */
-			if (!socket->Hold(true))
-				continue;	/* a drain moved it before it was accepted */
+			if (!socket->Hold(true)) {
+				daemon::log("geckoproxy: client=", describe(socket->GetPeerName()), " node=", node_,
+					    " end=\"moved to another member before it was accepted\"");
+				continue;
+			}
 			bool resumed = socket->Recovered();
+			counts_.accepted++;
+			counts_.dirty = true;
 			auto held = std::make_shared<GeckoSocket>(std::move(*socket));
-			ClientEnd client{held->fd(), held->GetPeerName(), [held] { held->Close(); }};
+			ClientEnd client{held->fd(), held->GetPeerName(), [held] { held->Close(); },
+					 [this, held] { elsewhere(held); }};
 			/*
 			 * Taken over from a dead member: the program here never saw
 			 * the exchange it is in, so a clean reset rather than a
@@ -334,6 +436,58 @@ private:
 			else
 				relay_->add(std::move(client));
 		}
+	}
+
+	/*
+	 * The program refused a new client (it died since the last health
+	 * check): the client goes to another member, untouched, on a thread
+	 * of its own (a handoff takes a moment), one after another of the
+	 * members alive until one takes it; it is reset if none does. The
+	 * next health check comes at once.
+	 */
+	void elsewhere(const std::shared_ptr<GeckoSocket> &held)
+	{
+		counts_.sent_elsewhere++;
+		counts_.dirty = true;
+		if (health_)
+			health_->check_now();
+		std::vector<in6_addr> others;
+		for (const auto &m : framework_.Members())
+			if (m.state == agent::MemberStatus::State::alive)
+				others.push_back(m.address);
+		if (*moving_ >= max_moving || others.empty()) {
+			abort_connection(held->fd());
+			held->Close();
+			daemon::log("geckoproxy: client=", describe(held->GetPeerName()), " node=", node_,
+				    " end=\"reset: the program refused it and ",
+				    others.empty() ? "no other member is alive" : "too many clients go elsewhere already",
+				    '"');
+			return;
+		}
+		/* The members in turn: the clients of a program that died spread. */
+		std::rotate(others.begin(), others.begin() + static_cast<std::ptrdiff_t>(turn_++ % others.size()),
+			    others.end());
+		++*moving_;
+		std::thread([held, others = std::move(others), moving = moving_, node = node_] {
+			held->Hold(false);
+			std::optional<Error> why;
+			for (const auto &to : others) {
+				auto ok = held->Handoff(to);
+				if (ok || ok.error().code == ENOTCONN) {
+					why.reset();
+					break;
+				}
+				why = ok.error();
+			}
+			if (why) {
+				abort_connection(held->fd());
+				daemon::log("geckoproxy: client=", describe(held->GetPeerName()), " node=", node,
+					    " end=\"reset: the program refused it and no member took it: ", why->describe(),
+					    '"');
+			}
+			held->Close();
+			--*moving;
+		}).detach();
 	}
 
 	/*
@@ -363,6 +517,7 @@ private:
 		}
 		bool up = health_ ? health_->up() : true;
 		options_ = std::move(o);
+		limit_ = raise_open_files(options_.max_connections);
 		if (auto ok = start_health(up); !ok)
 			daemon::log("geckoproxy: reload: the health check: ", ok.error().describe());
 		daemon::log("geckoproxy: reloaded: program ", describe(options_.program.front()), ", ",
@@ -386,6 +541,12 @@ private:
 	std::string node_;
 	std::optional<Relay> relay_;	/* destroyed before the framework: its sessions close their sockets */
 	std::optional<HealthCheck> health_;
+	/* Clients on their way elsewhere (shared with their threads, which may outlive the proxy). */
+	static constexpr unsigned max_moving = 64;
+	std::shared_ptr<std::atomic<unsigned>> moving_ = std::make_shared<std::atomic<unsigned>>(0);
+	std::size_t turn_ = 0;
+	std::size_t limit_ = 0;	/* connections relayed at once: --max-connections, or what the open files allow */
+	Counts counts_;
 	bool draining_ = false;
 	Clock::time_point drain_end_;
 };
@@ -398,7 +559,6 @@ int run(const Options &options, const std::function<std::variant<Options, int>(s
 		daemon::log("geckoproxy: ", sigs.error().describe());
 		return exit_failure;
 	}
-	raise_open_files();
 	FrameworkOptions fo;
 	fo.policy = options.policy;
 	fo.log = [](const std::string &line) { daemon::log(line); };

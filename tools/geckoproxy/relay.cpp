@@ -145,16 +145,16 @@ Result<Pipe> open_pipe()
 /* Empty pipes that ended sessions leave, for the next ones: two system calls fewer each way. */
 constexpr std::size_t max_spare_pipes = 256;
 
-/*
- * Ends @fd's connection with a reset, whoever else holds the socket (the
- * node agent may keep a copy): connect() to AF_UNSPEC disconnects it.
- */
+} // namespace
+
 void abort_connection(int fd)
 {
 	sockaddr unspec{};
 	unspec.sa_family = AF_UNSPEC;
 	(void)::connect(fd, &unspec, sizeof(unspec));
 }
+
+namespace {
 
 void set_nonblocking(int fd)
 {
@@ -296,6 +296,17 @@ struct Relay::Impl {
 		return false;
 	}
 
+	/* The program cannot take @s: its client goes elsewhere if it can, else is reset. */
+	void refused(Session &s, std::string how)
+	{
+		if (!s.client.elsewhere)
+			return end(s, std::move(how), true);
+		auto elsewhere = std::move(s.client.elsewhere);
+		s.client.close = nullptr;
+		end(s, how + "; sent to another member", false);
+		elsewhere();
+	}
+
 	void end(Session &s, std::string how, bool reset)
 	{
 		(void)::epoll_ctl(epoll.get(), EPOLL_CTL_DEL, s.client.fd, nullptr);
@@ -336,7 +347,7 @@ struct Relay::Impl {
 			return;
 		}
 		if (!connect_program(s, err))
-			end(s, std::string("program refused: ") + std::strerror(err), true);
+			refused(s, std::string("program refused: ") + std::strerror(err));
 	}
 
 	/* The header goes first, whole: a new connection's send buffer has room for it. */
@@ -379,7 +390,7 @@ struct Relay::Impl {
 			auto &s = *sessions.at(id);
 			int err = ETIMEDOUT;
 			if (!connect_program(s, err))
-				end(s, "program did not answer within " + milliseconds(options.connect_timeout), true);
+				refused(s, "program did not answer within " + milliseconds(options.connect_timeout));
 		}
 		for (auto id : idle)
 			end(*sessions.at(id), "idle for " + milliseconds(options.idle_timeout), true);
@@ -539,7 +550,7 @@ void Relay::add(ClientEnd client)
 	impl.watch(session, session.client.fd, client_side);
 	int err = 0;
 	if (!impl.connect_program(session, err))
-		impl.end(session, std::string("program refused: ") + std::strerror(err), true);
+		impl.refused(session, std::string("program refused: ") + std::strerror(err));
 }
 
 void Relay::refuse(ClientEnd client, std::string how)

@@ -18,8 +18,10 @@
  *   abortive disconnect, whoever else holds the socket), never a clean
  *   end of a stream that was cut.
  * - The local program refusing the connection, or not answering within
- *   the connect timeout, resets the client's; so does a session idle for
- *   longer than the idle timeout, if one is set.
+ *   the connect timeout, sends the client elsewhere if it can (its
+ *   connection is untouched then: nothing was read from it), else resets
+ *   it; a session idle for longer than the idle timeout, if one is set,
+ *   is reset too.
  * - PROXY protocol version 2, if asked: the program's connection starts
  *   with a header that names the client's address and port and G's.
  * - Keepalives on both sockets end a session whose peer vanished without
@@ -48,6 +50,12 @@ struct ClientEnd {
 	sockaddr_in6 peer{};
 	/* The session ended: the socket is to be closed (it was reset already if it had to be). */
 	std::function<void()> close;
+	/*
+	 * The program cannot take the connection: the connection is to go to
+	 * another node, untouched (the relay forgets it, neither reset nor
+	 * closed). None: it is reset.
+	 */
+	std::function<void()> elsewhere;
 };
 
 /* How one session ended, for its log line. */
@@ -69,6 +77,12 @@ struct RelayOptions {
 	std::chrono::milliseconds idle_timeout{0};
 	bool proxy_protocol = false;
 };
+
+/*
+ * Ends @fd's connection with a reset, whoever else holds the socket (the
+ * node agent may keep a copy): connect() to AF_UNSPEC disconnects it.
+ */
+void abort_connection(int fd);
 
 /* The PROXY protocol version 2 header of a connection from @client to @local. */
 std::vector<std::byte> proxy_header(const sockaddr_in6 &client, const sockaddr_in6 &local);

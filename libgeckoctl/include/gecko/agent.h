@@ -290,7 +290,17 @@ struct ProgramStatus {
 	std::vector<std::uint16_t> ports;	/* G's ports it serves */
 	std::uint32_t connections = 0;
 	std::string detail;			/* what the program says of itself (gecko::Node::describe) */
+	/* Its own counters (gecko::Node::count), by name. */
+	std::vector<std::pair<std::string, std::uint64_t>> counters;
 };
+
+/* A program's counters: at most this many, each name of [a-z0-9_] and at most 32 characters. */
+inline constexpr std::size_t max_program_counters = 32;
+inline bool valid_counter_name(std::string_view name)
+{
+	return !name.empty() && name.size() <= 32 &&
+	       name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") == std::string_view::npos;
+}
 
 /* How a signalling operation went. */
 struct Outcome {

@@ -234,6 +234,12 @@ public:
 	 * The connections it serves stay.
 	 */
 	void SetAvailable(bool available);
+	/*
+	 * The program's own counters, which gecko-ctl programs shows beside
+	 * the framework's description (--json: an object); EINVAL unless
+	 * there are at most 32, each named with 1 to 32 of a-z, 0-9 and _.
+	 */
+	Result<void> SetCounters(std::vector<std::pair<std::string, std::uint64_t>> counters);
 
 	const Cluster &cluster() const;
 	/* This node. */

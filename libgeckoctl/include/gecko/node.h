@@ -185,6 +185,12 @@ public:
 	/* What gecko-ctl programs shows of this program beside its ports: its policy and choices, say. */
 	void describe(std::string text);
 	/*
+	 * The program's own counters, shown by gecko-ctl programs (--json:
+	 * an object): at most agent::max_program_counters, each name
+	 * agent::valid_counter_name (EINVAL otherwise).
+	 */
+	Result<void> count(std::vector<std::pair<std::string, std::uint64_t>> counters);
+	/*
 	 * The members of the distributed server (agent::Config::cluster) as
 	 * the agent saw them at most a tenth of a second ago, in the
 	 * configuration's order; empty without a cluster, or before the

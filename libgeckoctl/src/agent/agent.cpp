@@ -283,17 +283,24 @@ void Agent::Impl::control_message(std::uint64_t conn, const wire::Message &msg)
 		return handoffs->control(conn, msg);
 	case wire::Type::programs: {
 		std::string lines;
-		/* pid name ports (comma-separated, - for none) connections, then what it says of itself */
+		/*
+		 * pid name ports (comma-separated, - for none) connections
+		 * counters (name=value,..., - for none), then what it says of itself
+		 */
 		for (const auto &p : programs()) {
 			std::string ports;
 			for (auto port : p.ports)
 				ports += (ports.empty() ? "" : ",") + std::to_string(port);
 			auto name = p.name.empty() ? std::string("-") : p.name;
 			std::ranges::replace_if(name, [](char c) { return c <= ' '; }, '_');
+			std::string counters;
+			for (const auto &[key, value] : p.counters)
+				counters += (counters.empty() ? "" : ",") + key + '=' + std::to_string(value);
 			auto detail = p.detail;
 			std::ranges::replace(detail, '\n', ' ');
 			lines += std::to_string(p.pid) + ' ' + name + ' ' + (ports.empty() ? "-" : ports) + ' ' +
-				 std::to_string(p.connections) + ' ' + detail + '\n';
+				 std::to_string(p.connections) + ' ' + (counters.empty() ? "-" : counters) + ' ' + detail +
+				 '\n';
 		}
 		wire::Message reply(wire::Type::reply);
 		reply.put_u32(wire::Attr::error, 0).put(wire::Attr::records, lines);
@@ -415,7 +422,7 @@ std::vector<ProgramStatus> Agent::Impl::programs()
 	if (app->programs)
 		return *app->programs;
 	ProgramStatus self{getpid(), program_invocation_short_name, {app->ports.begin(), app->ports.end()},
-			   static_cast<std::uint32_t>(app->conns.size()), app->description};
+			   static_cast<std::uint32_t>(app->conns.size()), app->description, app->counters};
 	return {self};
 }
 

@@ -219,15 +219,29 @@ Result<std::vector<HandoffRecord>> Control::handoffs()
 		       "the node agent sent a malformed handoff record");
 }
 
-/* One line of the agent's programs: pid, name, ports (comma-separated, - for none), connections, detail. */
+/*
+ * One line of the agent's programs: pid, name, ports (comma-separated, -
+ * for none), connections, counters (name=value,..., - for none), detail.
+ */
 static std::optional<ProgramStatus> parse_program(const std::string &line)
 {
 	std::istringstream in(line);
-	std::string ports;
+	std::string ports, counters;
 	ProgramStatus p;
 
-	if (!(in >> p.pid >> p.name >> ports >> p.connections))
+	if (!(in >> p.pid >> p.name >> ports >> p.connections >> counters))
 		return std::nullopt;
+	if (counters != "-") {
+		std::istringstream list(counters);
+		std::string item;
+		while (std::getline(list, item, ',')) {
+			auto eq = item.find('=');
+			if (eq == std::string::npos || !valid_counter_name(item.substr(0, eq)) || eq + 1 == item.size() ||
+			    item.find_first_not_of("0123456789", eq + 1) != std::string::npos)
+				return std::nullopt;
+			p.counters.emplace_back(item.substr(0, eq), std::strtoull(item.c_str() + eq + 1, nullptr, 10));
+		}
+	}
 	if (ports != "-") {
 		std::istringstream list(ports);
 		std::string port;

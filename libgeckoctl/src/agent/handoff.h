@@ -253,8 +253,9 @@ struct AppLink {
 	std::map<int, MirrorState> mirror_states;
 	std::uint64_t mirror_versions = 0;
 	std::set<std::uint16_t> ports;		/* G's ports it serves: connections handed here must have one */
-	/* What the program says of itself (Node::describe). */
+	/* What the program says of itself (Node::describe), and its counters (Node::count). */
 	std::string description;
+	std::vector<std::pair<std::string, std::uint64_t>> counters;
 	/* The programs behind this link, when they are not this process alone (Node::host). */
 	std::optional<std::vector<ProgramStatus>> programs;
 	/* The distributed server's members as the agent saw them last (a second ago at most); with a cluster only. */

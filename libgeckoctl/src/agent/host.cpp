@@ -323,6 +323,23 @@ Result<void> Host::handle(std::uint64_t sid, Session &s, programs::Received &mes
 		}
 		return {};
 	}
+	case programs::Type::counters: {
+		auto n = p.u32();
+		if (!p.ok() || n > agent::max_program_counters)
+			break;
+		std::vector<std::pair<std::string, std::uint64_t>> counters;
+		for (std::uint32_t i = 0; i < n; i++) {
+			auto name = p.text();
+			auto value = p.u64();
+			if (!p.ok() || !agent::valid_counter_name(name))
+				return fail(EPROTO, "a counter that is not one");
+			counters.emplace_back(std::move(name), value);
+		}
+		if (!p.ok())
+			break;
+		s.status.counters = std::move(counters);
+		return {};
+	}
 	case programs::Type::describe: {
 		auto detail = p.text();
 		if (!p.ok())

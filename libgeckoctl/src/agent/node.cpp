@@ -410,6 +410,24 @@ Result<void> Node::set_available(bool available)
 	return {};
 }
 
+Result<void> Node::count(std::vector<std::pair<std::string, std::uint64_t>> counters)
+{
+	if (counters.size() > agent::max_program_counters ||
+	    !std::ranges::all_of(counters, [](const auto &c) { return agent::valid_counter_name(c.first); }))
+		return fail(EINVAL, "at most " + std::to_string(agent::max_program_counters) +
+					    " counters, each named with 1 to 32 of a-z, 0-9 and _");
+	if (impl_->host.get() >= 0) {
+		programs::Writer w(programs::Type::counters);
+		w.u32(static_cast<std::uint32_t>(counters.size()));
+		for (const auto &[name, value] : counters)
+			w.text(name).u64(value);
+		return impl_->send(w);
+	}
+	std::lock_guard guard(impl_->link->lock);
+	impl_->link->counters = std::move(counters);
+	return {};
+}
+
 void Node::describe(std::string text)
 {
 	if (impl_->host.get() >= 0) {

@@ -29,6 +29,7 @@
  *   distance  tag(32) client            -> distances
  *   mirror    id(32) app_state(bytes)   the connection's state for its mirror (16 KiB at most)
  *   available flag(8)                   0: the program cannot serve new clients (Node::set_available)
+ *   counters  count(32), each: name(text) value(64)   its own, for gecko-ctl programs (Node::count)
  * Agent to program:
  *   welcome   members
  *   refused   errno(32) text
@@ -67,7 +68,7 @@ namespace gecko::agent::programs {
 
 /*
  * 2: distance and distances; 3: mirror; 4: arrival says whether it was
- * recovered; 5: available. An agent takes programs of its own version
+ * recovered; 5: available and counters. An agent takes programs of its own version
  * only, and says so.
  */
 inline constexpr std::uint32_t version = 5;
@@ -90,6 +91,7 @@ enum class Type : std::uint8_t {
 	distance = 11,
 	mirror = 12,
 	available = 13,
+	counters = 14,
 	welcome = 32,
 	refused = 33,
 	members = 34,

@@ -1205,6 +1205,11 @@ void GeckoFramework::SetAvailable(bool available)
 	impl_->log("framework: ", impl_->self->name, available ? " is available again" : " is unavailable: new clients go to other members");
 }
 
+Result<void> GeckoFramework::SetCounters(std::vector<std::pair<std::string, std::uint64_t>> counters)
+{
+	return impl_->node->count(std::move(counters));
+}
+
 const Cluster &GeckoFramework::cluster() const
 {
 	return *impl_->cluster;

@@ -8,16 +8,21 @@
 # names the client it answers:
 #
 #   - 300 requests from 30 client addresses, all exact: the web servers
-#     logged each request under its client's own address;
+#     logged each request under its client's own address, and the proxies'
+#     counters (gecko-ctl programs --json) count 300 sessions closed;
 #   - node2's web server is stopped: node2's proxy finds it down and node1
 #     sees node2 unavailable (gecko-ctl members) within 2 s. Then 600
 #     requests from 60 addresses, 30 of them the earlier ones (those placed
 #     on node2 still have their binding there: node2 places them elsewhere
-#     as they come), all exact, and node2's proxy relays none;
+#     as they come), all exact, and node2's proxy relays none; its
+#     counters say the program is down, once;
 #   - node2's web server starts again: node1 sees it alive within 2 s, and
 #     300 requests from 30 new addresses, all exact, reach node2 again;
+#   - checks once a minute (a reload), node2's web server stops again: the
+#     300 requests of those 30 addresses all succeed, the clients that
+#     reach node2 before it knows are sent to other members untouched;
 #   - reload: while a client downloads 24 MiB at 2 MiB/s and another holds
-#     a connection without a word, an idle timeout of 3 s goes into the
+#     a connection without a word, an idle timeout of 5 s goes into the
 #     proxies' --config file and they get SIGHUP: the download arrives
 #     byte for byte, the idle connection is reset by the timeout (which a
 #     second reload takes away);
@@ -72,6 +77,19 @@ EOF
 
 # exact DIR: how many files of DIR are the file.
 exact() { sha256sum "$1"/* | grep -c "^$WANT " || true; }
+# reload_all: SIGHUP to the three proxies, and wait until each said it reloaded.
+RELOADS=0
+reloaded() { [[ $(grep -c 'geckoproxy: reloaded' "$GECKO_OUT/agent$1.log") == "$RELOADS" ]]; }
+reload_all() {
+	local k
+	RELOADS=$((RELOADS + 1))
+	for k in 1 2 3; do kill -HUP ${AGENT[$k]}; done
+	for k in 1 2 3; do wait_for 5 reloaded $k; done
+}
+# counter K NAME: node K's proxy's counter NAME, as gecko-ctl programs shows it.
+counter() { ip netns exec node$1 gecko-ctl programs --json | jq ".[] | select(.name == \"geckoproxy\") | .counters.$2"; }
+counter_is() { [[ $(counter $1 $2) == "$3" ]]; }
+closed_sum() { [[ $(($(counter 1 closed) + $(counter 2 closed) + $(counter 3 closed))) == "$1" ]]; }
 # served K: requests node K's web server logged.
 served() { grep -c '"GET /file' "$GECKO_OUT/http$1.log" || true; }
 
@@ -100,6 +118,8 @@ expect_eq "responses exact" "$(exact "$RUN/before")" 300
 logged=$(cat "$GECKO_OUT"/http[123].log | grep '"GET /file' | grep -c "^$PREFIX" || true)
 pretty "the web servers logged $(served 1) $(served 2) $(served 3) requests, $logged under the client's address"
 expect_eq "requests logged under the client's address" "$logged" 300
+wait_for 3 closed_sum 300
+pretty "node2's counters: $(ip netns exec node2 gecko-ctl programs --json | jq -c '.[0].counters')"
 
 pretty "node2's web server stops"
 kill ${HTTP[2]}
@@ -107,6 +127,8 @@ stopped=$SECONDS
 wait_for 10 is_state 1 2 unavailable
 pretty "node1 sees node2 unavailable after $((SECONDS - stopped)) s: $(grep -m1 'the program is down' "$GECKO_OUT/agent2.log")"
 ((SECONDS - stopped <= 2)) || fail "node2 was seen unavailable only after $((SECONDS - stopped)) s"
+wait_for 3 counter_is 2 program_up 0
+expect_eq "node2's program_down counter" "$(counter 2 program_down)" 1
 relayed2=$(relayed 2)
 replaced2=$(grep -c "hand-off: .* to node[13]," "$GECKO_OUT/agent2.log" || true)
 
@@ -131,7 +153,24 @@ expect_eq "responses exact" "$(exact "$RUN/again")" 300
 pretty "node2's proxy relayed $(($(relayed 2) - relayed2)) of them"
 (($(relayed 2) - relayed2 >= 50)) || fail "node2 took too few new clients again"
 
-pretty "reload: an idle timeout of 3 s while a download and an idle connection go on"
+pretty "checks once a minute; node2's web server stops again"
+sed -i 's/^check-interval = .*/check-interval = 60s/' "$RUN/proxy.conf"
+reload_all
+kill ${HTTP[2]}
+wait_for 10 sh -c "! ip netns exec node2 ss -Hltn | grep -q '\[::1\]:8000'"
+mkdir -p "$RUN/refused"
+requests client $PREFIX "$RUN/refused" 61 90 2> "$RUN/errors"
+[[ ! -s $RUN/errors ]] || fail "$(wc -l < "$RUN/errors") address(es) failed: $(head -3 "$RUN/errors")"
+expect_eq "responses exact" "$(exact "$RUN/refused")" 300
+counter_above() { (($(counter $1 $2) > $3)); }
+wait_for 3 counter_above 2 sent_elsewhere 0
+pretty "node2 sent $(counter 2 sent_elsewhere) client(s) its program refused to other members: $(grep -m1 'sent to another member' "$GECKO_OUT/agent2.log")"
+http_start 2
+sed -i 's/^check-interval = .*/check-interval = 500ms/' "$RUN/proxy.conf"
+reload_all
+wait_for 10 is_state 1 2 alive
+
+pretty "reload: an idle timeout of 5 s while a download and an idle connection go on"
 download ${PREFIX}5b "$RUN/big1"
 fetch=$!
 client python3 -c 'import socket, sys, time
@@ -139,18 +178,17 @@ s = socket.create_connection((sys.argv[1], 80), source_address=(sys.argv[2], 0))
 time.sleep(30)' $G ${PREFIX}5c &
 idle=$!
 sleep 2
-echo "idle-timeout = 3s" >> "$RUN/proxy.conf"
-for k in 1 2 3; do kill -HUP ${AGENT[$k]}; done
-for k in 1 2 3; do wait_for 5 grep -q "geckoproxy: reloaded" "$GECKO_OUT/agent$k.log"; done
+# Longer than a client at 2 MiB/s takes to read its socket's buffer (6 MiB at most) once the proxy is done.
+echo "idle-timeout = 5s" >> "$RUN/proxy.conf"
+reload_all
 wait $fetch || fail "the download failed across the reload"
 expect_eq "the download across the reload" "$(sha256sum < "$RUN/big1" | cut -d' ' -f1)" "$BIG"
-wait_for 10 grep -q 'end="idle for 3000 ms"' "$GECKO_OUT"/agent[123].log
+wait_for 15 grep -q 'end="idle for 5000 ms"' "$GECKO_OUT"/agent[123].log
 pretty "$(grep -h 'end="idle for' "$GECKO_OUT"/agent[123].log)"
 kill $idle 2> /dev/null || true
 # Off again: a client still reading what the proxy has passed on (its socket's buffer) looks idle too.
 sed -i '/^idle-timeout/d' "$RUN/proxy.conf"
-for k in 1 2 3; do kill -HUP ${AGENT[$k]}; done
-for k in 1 2 3; do wait_for 5 sh -c "[ \$(grep -c 'geckoproxy: reloaded' $GECKO_OUT/agent$k.log) = 2 ]"; done
+reload_all
 
 pretty "graceful stop of a node that serves a download"
 download ${PREFIX}5d "$RUN/big2"
@@ -170,11 +208,14 @@ pretty "node$k: $(grep -h 'stopping on signal' "$GECKO_OUT/agent$k.log")"
 requests client $PREFIX "$RUN/drain" 1 10 2> "$RUN/errors"
 [[ ! -s $RUN/errors ]] || fail "$(cat "$RUN/errors")"
 expect_eq "responses exact during the drain" "$(exact "$RUN/drain")" 100
-kill -0 ${AGENT[$k]} 2> /dev/null || fail "node$k's proxy stopped before its download ended"
 wait $fetch2 || fail "a download failed"
 wait $fetch3 || fail "a download failed"
 for f in big2 big3; do expect_eq "download $f" "$(sha256sum < "$RUN/$f" | cut -d' ' -f1)" "$BIG"; done
 wait_for 10 sh -c "! kill -0 ${AGENT[$k]} 2> /dev/null"
 expect_eq "connections node$k relayed during its drain" "$(relayed $k)" $((before + 1))
 pretty "node$k: $(tail -1 "$GECKO_OUT/agent$k.log")"
-grep -q "geckoproxy: stopped: every connection ended" "$GECKO_OUT/agent$k.log" || fail "node$k did not say it drained"
+# The download ended as every download does, and only then the proxy.
+sed -n '/stopping on signal 15/,$p' "$GECKO_OUT/agent$k.log" | grep 'geckoproxy: client=\|geckoproxy: stopped' |
+	grep -v "moved to another member" > "$RUN/drain.log"
+grep -q 'end="closed"' "$RUN/drain.log" || fail "node$k's download did not end cleanly: $(cat "$RUN/drain.log")"
+expect_eq "node$k's last words" "$(tail -1 "$RUN/drain.log")" "geckoproxy: stopped: every connection ended"
