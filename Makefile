@@ -67,7 +67,12 @@ pkg-check: all
 demo: all
 	tests/vm/run -v -t 300 tests/vm/demo.sh
 
+# What make bench compares geckoproxy with; not needed by anything else.
+BENCH_DEPS := haproxy
+
 bench: all
+	@if dpkg-query -W -f='$${db:Status-Status}\n' $(BENCH_DEPS) 2>&1 | grep -qv '^installed$$'; then \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(BENCH_DEPS); fi
 	tests/bench/run
 
 install: user
