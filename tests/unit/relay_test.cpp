@@ -11,7 +11,10 @@
 
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -225,11 +228,13 @@ protected:
 		return true;
 	}
 
-	/* Runs until @progress has not moved for 200 turns (false after 10 s). */
-	bool until_stalled(const std::size_t &progress)
+	/* Runs until @progress has not moved for 200 turns, doing @turn at each (false after 10 s). */
+	bool until_stalled(const std::size_t &progress, const std::function<void()> &turn = {})
 	{
 		std::size_t last = progress, still = 0;
 		return until([&] {
+			if (turn)
+				turn();
 			still = progress == last ? still + 1 : 0;
 			last = progress;
 			return still > 200;
@@ -269,6 +274,48 @@ TEST_F(RelayTest, RelaysBothWaysExactlyAndPassesEachEndOfStream)
 	EXPECT_EQ(ended->to_client, program.out.size());
 	EXPECT_EQ(relay->sessions(), 0U);
 	EXPECT_FALSE(served) << "the client's socket was not closed";
+}
+
+/*
+ * A client sends small pieces of distinct pages (sendfile() of 100 octets
+ * from each page of a file in turn: each takes a pipe slot of its own, so
+ * the pipe is full long before its capacity) to a program that does not
+ * read, until every buffer on the way is full, then waits. Once the
+ * program reads, every octet reaches it, though no new segment comes to
+ * wake the relay: the pipe, not the socket, refused the last read.
+ */
+TEST_F(RelayTest, SmallPiecesBehindAFullPipeAllArrive)
+{
+	start();
+	take_program();
+	constexpr std::size_t pages = 64, piece = 100, page = 4096;
+	Fd file(::memfd_create("pieces", MFD_CLOEXEC));
+	auto content = random_octets(pages * page, 11);
+	ASSERT_EQ(::write(file.get(), content.data(), content.size()), static_cast<ssize_t>(content.size()));
+	nonblocking(client.fd);
+	std::vector<std::byte> sent;
+	std::size_t next = 0;
+	auto send_pieces = [&] {
+		for (;;) {
+			off_t at = static_cast<off_t>(next % pages * page);
+			ssize_t n = ::sendfile(client.fd.get(), file.get(), &at, piece);
+			if (n <= 0)
+				return;	/* full */
+			auto from = content.begin() + static_cast<std::ptrdiff_t>(next % pages * page);
+			sent.insert(sent.end(), from, from + n);
+			next++;
+		}
+	};
+	program.read = false;
+	std::size_t sent_size = 0;
+	ASSERT_TRUE(until_stalled(sent_size, [&] {
+		send_pieces();
+		sent_size = sent.size();
+	}));
+	program.read = true;
+	ASSERT_TRUE(until([&] { return program.in.size() == sent.size(); }))
+		<< program.in.size() << " of " << sent.size() << " octets arrived";
+	EXPECT_EQ(program.in, sent);
 }
 
 TEST_F(RelayTest, AProgramsResetResetsTheClient)

@@ -253,9 +253,8 @@ public:
 						    " connection(s) still open after the drain timeout were reset");
 					return daemon::exit_ok;
 				}
-				timeout = static_cast<int>(std::min<long long>(left.count() + 1, 1000));
-				if (counts_.dirty)
-					timeout = std::min(timeout, publish());
+				int until_end = static_cast<int>(std::min<long long>(left.count() + 1, 1000));
+				timeout = timeout < 0 ? until_end : std::min(timeout, until_end);
 			}
 			pollfd fds[] = {{sigs.fd(), POLLIN, 0},
 					{relay_->fd(), POLLIN, 0},
@@ -502,19 +501,21 @@ private:
 			daemon::log("geckoproxy: reload: --cluster and --port take effect at the next start only");
 		o.cluster = options_.cluster;
 		o.port = options_.port;
+		std::unique_ptr<GeckoPolicy> policy;
 		if (o.policy != options_.policy) {
-			auto name = o.policy.value_or(framework_.cluster().policy);
-			auto policy = make_policy(name);
-			if (!policy) {
-				daemon::log("geckoproxy: reload refused: --policy: ", policy.error().describe());
+			auto made = make_policy(o.policy.value_or(framework_.cluster().policy));
+			if (!made) {
+				daemon::log("geckoproxy: reload refused: --policy: ", made.error().describe());
 				return;
 			}
-			framework_.SetPolicy(std::move(*policy));
+			policy = std::move(*made);
 		}
 		if (auto ok = relay_->configure(relay_options(o)); !ok) {
 			daemon::log("geckoproxy: reload refused: ", ok.error().describe());
 			return;
 		}
+		if (policy)
+			framework_.SetPolicy(std::move(policy));
 		bool up = health_ ? health_->up() : true;
 		options_ = std::move(o);
 		limit_ = raise_open_files(options_.max_connections);

@@ -40,9 +40,10 @@ int pending_error(int fd, int otherwise)
 
 /*
  * What a socket's last events said it can do, edge-triggered: set by an
- * event, cleared by EAGAIN. A direction tries a splice() only when it may
- * succeed, so the events of a busy connection (every ACK makes its socket
- * writable) cost no vain system call.
+ * event, cleared by an EAGAIN that only the socket can have caused. A
+ * direction tries a splice() only when it may succeed, so the events of a
+ * busy connection (every ACK makes its socket writable) cost no vain
+ * system call.
  */
 struct Ready {
 	bool in = true;
@@ -97,7 +98,14 @@ struct Direction {
 				} else if (errno == EINTR) {
 					continue;
 				} else if (errno == EAGAIN) {
-					source.in = false;
+					/*
+					 * With octets in the pipe, the pipe may be what is
+					 * full (its slots hold a segment each, however
+					 * small): the socket is to be read again once it
+					 * drained, whether or not more arrives.
+					 */
+					if (queued == 0)
+						source.in = false;
 				} else {
 					return Failure{from_side, errno};
 				}
