@@ -195,7 +195,18 @@ protected:
 		auto [front, front_port] = listener();
 		client.fd = connect_to(front_port);
 		served = accept_from(front);
-		relay->add({served.get(), sockname(client.fd), [this] { served = Fd(); }, {}});
+		relay->add({served.get(), sockname(client.fd), [this] { served = Fd(); }, {},
+			    [this](bool h) { return hold(h); }});
+	}
+
+	/* What the relay's hold callback does: as GeckoSocket::Hold, false once the connection "moved". */
+	bool hold(bool h)
+	{
+		if (moved)
+			return false;
+		releases += held && !h ? 1 : 0;
+		held = h;
+		return true;
 	}
 
 	/* The program's end of the relay's connection, once the relay made it. */
@@ -246,6 +257,8 @@ protected:
 	Fd served;
 	Peer client, program;
 	std::optional<SessionEnd> ended;
+	bool held = true, moved = false;
+	unsigned releases = 0;
 	/* Last: its sessions end (into the members above) before those go. */
 	std::optional<Relay> relay;
 };
@@ -385,7 +398,7 @@ TEST_F(RelayTest, AClientTheProgramRefusesGoesElsewhereUntouched)
 	const char request[] = "GET / HTTP/1.1\r\n\r\n";
 	ASSERT_EQ(::send(client.fd.get(), request, sizeof(request) - 1, 0), static_cast<ssize_t>(sizeof(request) - 1));
 	bool sent_elsewhere = false;
-	relay->add({served.get(), sockname(client.fd), [this] { served = Fd(); }, [&] { sent_elsewhere = true; }});
+	relay->add({served.get(), sockname(client.fd), [this] { served = Fd(); }, [&] { sent_elsewhere = true; }, {}});
 	ASSERT_TRUE(until([&] { return sent_elsewhere; }));
 	ASSERT_TRUE(ended);
 	EXPECT_EQ(ended->how, std::string("program refused: ") + std::strerror(ECONNREFUSED) + "; sent to another member");
@@ -430,7 +443,7 @@ TEST_F(RelayTest, ARefusedClientIsResetAndLogged)
 	auto [front, front_port] = listener();
 	client.fd = connect_to(front_port);
 	served = accept_from(front);
-	r->refuse({served.get(), loopback(0), [this] { served = Fd(); }, {}}, "refused here");
+	r->refuse({served.get(), loopback(0), [this] { served = Fd(); }, {}, {}}, "refused here");
 	EXPECT_FALSE(served) << "the client's socket was not closed";
 	ASSERT_TRUE(ended);
 	EXPECT_EQ(ended->how, "refused here");
@@ -521,6 +534,85 @@ TEST_F(RelayTest, AnIdleSessionIsResetAndABusyOneIsNot)
 	ASSERT_TRUE(ended);
 	EXPECT_EQ(ended->how, "idle for 300 ms");
 	EXPECT_EQ(program.in.size(), client.out.size());
+}
+
+std::vector<std::byte> octets(std::string_view text)
+{
+	const auto *b = reinterpret_cast<const std::byte *>(text.data());
+	return {b, b + text.size()};
+}
+
+void append(std::vector<std::byte> &to, std::string_view text)
+{
+	auto more = octets(text);
+	to.insert(to.end(), more.begin(), more.end());
+}
+
+constexpr std::string_view first_request = "POST /a HTTP/1.1\r\nHost: g\r\nContent-Length: 5\r\n\r\nhello";
+constexpr std::string_view response_head = "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n";
+constexpr std::string_view second_request = "GET /b HTTP/1.1\r\nHost: g\r\n\r\n";
+
+/* HTTP mode: held through an exchange, let go once the response passed whole, taken back for the next. */
+TEST_F(RelayTest, HttpModeLetsTheConnectionGoBetweenRequestsOnly)
+{
+	start({}, [](RelayOptions &o) { o.http = true; });
+	take_program();
+	client.out = octets(first_request);
+	ASSERT_TRUE(until([&] { return program.in.size() == first_request.size(); }));
+	EXPECT_TRUE(held) << "let go while the request waited for its response";
+	/* A new connection is between requests too: it may have been let go before the request came. */
+	auto before = releases;
+	/* The response in two parts: the head and half the body, then the rest. */
+	auto body = random_octets(100000, 7);
+	program.out = octets(response_head);
+	program.out.insert(program.out.end(), body.begin(), body.begin() + 50000);
+	ASSERT_TRUE(until([&] { return client.in.size() == response_head.size() + 50000; }));
+	ASSERT_TRUE(until_stalled(client.in.size()));
+	EXPECT_TRUE(held) << "let go in the middle of a response";
+	program.out.insert(program.out.end(), body.begin() + 50000, body.end());
+	ASSERT_TRUE(until([&] { return !held; }));
+	EXPECT_EQ(client.in.size(), response_head.size() + body.size());
+	EXPECT_EQ(releases, before + 1);
+	append(client.out, second_request);
+	ASSERT_TRUE(until([&] { return program.in.size() == first_request.size() + second_request.size(); }));
+	EXPECT_TRUE(held) << "the next request was read without taking the connection back";
+	EXPECT_EQ(program.in, client.out);
+	EXPECT_EQ(ended, std::nullopt);
+}
+
+/* Moved between requests: the next request stays in the socket for the member it went to; the program sees a clean end. */
+TEST_F(RelayTest, HttpModeEndsQuietlyWhenTheConnectionMoved)
+{
+	start({}, [](RelayOptions &o) { o.http = true; });
+	take_program();
+	client.out = octets(second_request);
+	ASSERT_TRUE(until([&] { return program.in.size() == second_request.size(); }));
+	program.out = octets("HTTP/1.1 204 No Content\r\n\r\n");
+	ASSERT_TRUE(until([&] { return !held; }));
+	moved = true;
+	append(client.out, second_request);
+	ASSERT_TRUE(until([&] { return ended.has_value() && program.eof; }));
+	EXPECT_EQ(ended->how, "handed off between requests");
+	EXPECT_EQ(program.err, 0) << "the program's connection was reset";
+	EXPECT_EQ(program.in.size(), second_request.size()) << "the moved connection's next request was taken";
+	EXPECT_EQ(relay->sessions(), 0U);
+}
+
+/* A response whose body ends with the connection cannot be framed: the connection is never let go. */
+TEST_F(RelayTest, HttpModeKeepsWhatItCannotFrame)
+{
+	start({}, [](RelayOptions &o) { o.http = true; });
+	take_program();
+	client.out = octets(second_request);
+	ASSERT_TRUE(until([&] { return program.in.size() == second_request.size(); }));
+	auto before = releases;
+	program.out = octets("HTTP/1.1 200 OK\r\n\r\nuntil the end");
+	program.shut_after = true;
+	client.shut_after = true;
+	ASSERT_TRUE(until([&] { return ended.has_value(); }));
+	EXPECT_EQ(ended->how, "closed");
+	EXPECT_EQ(client.in, program.out);
+	EXPECT_EQ(releases, before);
 }
 
 /* The health check against a real listener that goes away and comes back. */

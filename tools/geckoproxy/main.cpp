@@ -8,6 +8,7 @@
  * geckoproxy(8).
  */
 
+#include "framing.h"
 #include "health.h"
 #include "relay.h"
 
@@ -56,6 +57,7 @@ struct Options {
 	unsigned fall = 0, rise = 0;
 	std::chrono::milliseconds connect_timeout{}, idle_timeout{};
 	bool proxy_protocol = false;
+	bool http = false;	/* --mode http */
 	std::chrono::milliseconds drain_timeout{};	/* 0: a stop signal resets at once */
 };
 
@@ -71,6 +73,8 @@ po::options_description option_descriptions()
 		("policy", po::value<std::string>(), "the redirection policy, instead of the file's")
 		("max-connections", po::value<std::size_t>()->default_value(10000),
 		 "connections relayed at once; more wait to be accepted")
+		("mode", po::value<std::string>()->default_value("tcp"),
+		 "tcp: relay the octets; http: frame HTTP/1.1, and let a connection move between two requests")
 		("proxy-protocol", po::bool_switch(), "start each connection to the program with a PROXY protocol v2 header")
 		("connect-timeout", po::value<std::string>()->default_value("5s"),
 		 "give up an address of the program that has not answered by then")
@@ -153,6 +157,10 @@ Options to_options(const po::variables_map &vm)
 		throw daemon::Usage{"--connect-timeout cannot be 0"};
 	o.idle_timeout = duration(vm, "idle-timeout");
 	o.proxy_protocol = vm["proxy-protocol"].as<bool>();
+	auto mode = vm["mode"].as<std::string>();
+	if (mode != "tcp" && mode != "http")
+		throw daemon::Usage{"--mode: '" + mode + "' is not tcp or http"};
+	o.http = mode == "http";
 	o.drain_timeout = duration(vm, "drain-timeout");
 	return o;
 }
@@ -231,7 +239,7 @@ public:
 			return ok;
 		daemon::log("geckoproxy: ", node_, " serves port ", options_.port, " of ",
 			    format_address(framework_.cluster().service), " from ", describe(options_.program.front()),
-			    options_.proxy_protocol ? " with the PROXY protocol" : "");
+			    options_.http ? ", HTTP mode" : "", options_.proxy_protocol ? ", with the PROXY protocol" : "");
 		return {};
 	}
 
@@ -301,6 +309,7 @@ private:
 		ro.connect_timeout = o.connect_timeout;
 		ro.idle_timeout = o.idle_timeout;
 		ro.proxy_protocol = o.proxy_protocol;
+		ro.http = o.http;
 		return ro;
 	}
 
@@ -345,8 +354,8 @@ private:
 	/* What gecko-ctl programs shows: the sessions by how they ended, the octets, the program's health. */
 	struct Counts {
 		std::uint64_t accepted = 0, closed = 0, client_errors = 0, program_errors = 0, program_refused = 0,
-			      sent_elsewhere = 0, idle_timeouts = 0, taken_over = 0, in_octets = 0, out_octets = 0,
-			      program_down = 0;
+			      sent_elsewhere = 0, idle_timeouts = 0, taken_over = 0, handed_off = 0, recovered = 0,
+			      in_octets = 0, out_octets = 0, program_down = 0;
 		bool dirty = true;
 		Clock::time_point published;
 	};
@@ -368,6 +377,8 @@ private:
 			counts_.idle_timeouts++;
 		else if (starts("reset: taken over"))
 			counts_.taken_over++;
+		else if (starts("handed off"))
+			counts_.handed_off++;
 		counts_.in_octets += e.from_client;
 		counts_.out_octets += e.to_client;
 		counts_.dirty = true;
@@ -392,6 +403,8 @@ private:
 					       {"sent_elsewhere", c.sent_elsewhere},
 					       {"idle_timeouts", c.idle_timeouts},
 					       {"taken_over", c.taken_over},
+					       {"handed_off", c.handed_off},
+					       {"recovered", c.recovered},
 					       {"in_octets", c.in_octets},
 					       {"out_octets", c.out_octets},
 					       {"program_up", health_ && !health_->up() ? 0U : 1U},
@@ -419,19 +432,37 @@ private:
 					    " end=\"moved to another member before it was accepted\"");
 				continue;
 			}
-			bool resumed = socket->Recovered();
 			counts_.accepted++;
 			counts_.dirty = true;
-			auto held = std::make_shared<GeckoSocket>(std::move(*socket));
-			ClientEnd client{held->fd(), held->GetPeerName(), [held] { held->Close(); },
-					 [this, held] { elsewhere(held); }};
 			/*
 			 * Taken over from a dead member: the program here never saw
-			 * the exchange it is in, so a clean reset rather than a
+			 * the exchange it is in, unless the connection was between
+			 * two requests (HTTP mode): then the next request goes to
+			 * the program here. Otherwise a clean reset rather than a
 			 * stream that goes on wrong.
 			 */
+			bool resumed = socket->Recovered();
+			if (resumed && options_.http &&
+			    http::resumes_at(socket->State(), socket->BytesReceived(), socket->BytesSent())) {
+				daemon::log("geckoproxy: client=", describe(socket->GetPeerName()), " node=", node_,
+					    " recovered between requests: its next request goes to the program here");
+				counts_.recovered++;
+				resumed = false;
+			}
+			auto held = std::make_shared<GeckoSocket>(std::move(*socket));
+			ClientEnd client{held->fd(), held->GetPeerName(), [held] { held->Close(); },
+					 [this, held] { elsewhere(held); }, [held](bool hold) {
+						 /* The boundary first: a handoff may start once it is let go. */
+						 if (!hold)
+							 held->SetState(http::boundary(held->fd()));
+						 return held->Hold(hold);
+					 }};
 			if (resumed)
-				relay_->refuse(std::move(client), "reset: taken over mid-stream, the program cannot resume it");
+				relay_->refuse(std::move(client),
+					       "reset: taken over mid-stream (at octet " + std::to_string(held->BytesSent()) +
+						       " sent, " + std::to_string(held->BytesReceived()) + " received; " +
+						       http::describe_boundary(held->State()) +
+						       "), the program cannot resume it");
 			else
 				relay_->add(std::move(client));
 		}

@@ -2,6 +2,8 @@
 
 #include "relay.h"
 
+#include "framing.h"
+
 #include <fcntl.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
@@ -48,6 +50,7 @@ int pending_error(int fd, int otherwise)
 struct Ready {
 	bool in = true;
 	bool out = true;
+	bool ended = false;	/* the peer's FIN arrived: nothing more comes after what waits */
 };
 
 /* A pipe, with its capacity. */
@@ -67,6 +70,9 @@ struct Direction {
 	bool eof = false;	/* @from's stream ended */
 	bool shut = false;	/* and that was passed on to @to */
 	bool active = false;	/* octets moved since the last sweep */
+	/* HTTP mode: what frames @from's messages, and how many octets may pass before it looks again. */
+	http::Framer *framer = nullptr;
+	std::uint64_t allowed = http::unframed;
 
 	/* A failed side: which one, and why. */
 	struct Failure {
@@ -86,11 +92,18 @@ struct Direction {
 		Side to_side = from_side == client_side ? program_side : client_side;
 		for (;;) {
 			bool progress = false;
-			if (!eof && queued < pipe.capacity && source.in) {
-				ssize_t n = ::splice(from, nullptr, pipe.in.get(), nullptr, pipe.capacity - queued,
+			if (!eof && allowed == 0 && source.in) {
+				if (auto failure = look(from_side, source, progress))
+					return failure;
+			}
+			if (!eof && allowed > 0 && queued < pipe.capacity && source.in) {
+				auto room = std::min<std::uint64_t>(pipe.capacity - queued, allowed);
+				ssize_t n = ::splice(from, nullptr, pipe.in.get(), nullptr, room,
 						     SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 				if (n > 0) {
 					queued += static_cast<std::size_t>(n);
+					if (allowed != http::unframed)
+						allowed -= static_cast<std::uint64_t>(n);
 					progress = true;
 				} else if (n == 0) {
 					eof = true;
@@ -134,6 +147,33 @@ struct Direction {
 			if (!progress)
 				return std::nullopt;
 		}
+	}
+
+	/*
+	 * The framer's look at what waits at @from, without taking it: sets
+	 * how many octets may pass, or clears @source's readiness until more
+	 * arrives.
+	 */
+	std::optional<Failure> look(Side from_side, Ready &source, bool &progress)
+	{
+		static thread_local char waiting[http::max_head];
+		ssize_t n = ::recv(from, waiting, sizeof(waiting), MSG_PEEK | MSG_DONTWAIT);
+		if (n < 0 && errno == EAGAIN) {
+			source.in = false;
+		} else if (n < 0 && errno == EINTR) {
+			progress = true;
+		} else if (n < 0) {
+			return Failure{from_side, errno};
+		} else if (n == 0) {
+			eof = progress = true;
+		} else {
+			allowed = framer->next({waiting, static_cast<std::size_t>(n)}, source.ended);
+			if (allowed == 0)
+				source.in = false;
+			else
+				progress = true;
+		}
+		return std::nullopt;
 	}
 };
 
@@ -251,6 +291,22 @@ struct Relay::Impl {
 		Clock::time_point started = Clock::now();
 		Clock::time_point connect_deadline;	/* of the address being tried */
 		Clock::time_point active = started;	/* octets last moved, as the sweeps saw */
+		/* HTTP mode: the framing of both ways; the client's connection is held except between requests. */
+		struct Http {
+			http::Pending pending;
+			http::Framer requests{http::Framer::Stream::requests, pending};
+			http::Framer responses{http::Framer::Stream::responses, pending};
+		};
+		std::unique_ptr<Http> http;
+		bool held = true;
+
+		/* Every request answered, whole, and nothing of the next one taken: the connection may move. */
+		bool between_requests() const
+		{
+			return http && !connecting && http->pending.empty() && http->requests.idle() &&
+			       http->responses.idle() && up.allowed == 0 && down.allowed == 0 && up.queued == 0 &&
+			       down.queued == 0 && !up.eof && !down.eof;
+		}
 	};
 
 	RelayOptions options;
@@ -342,6 +398,24 @@ struct Relay::Impl {
 		sessions.erase(id);
 	}
 
+	/*
+	 * A session let go between requests: takes its client's connection
+	 * back (waiting out a handoff under way), or ends if it moved to
+	 * another member meanwhile: its next request goes to that member's
+	 * program.
+	 */
+	bool claim(Session &s)
+	{
+		if (s.held)
+			return true;
+		if (s.client.hold(true)) {
+			s.held = true;
+			return true;
+		}
+		end(s, "handed off between requests", false);
+		return false;
+	}
+
 	/* The program's connection is established, or failed. */
 	void connected(Session &s)
 	{
@@ -401,7 +475,8 @@ struct Relay::Impl {
 				refused(s, "program did not answer within " + milliseconds(options.connect_timeout));
 		}
 		for (auto id : idle)
-			end(*sessions.at(id), "idle for " + milliseconds(options.idle_timeout), true);
+			if (auto &s = *sessions.at(id); claim(s))
+				end(s, "idle for " + milliseconds(options.idle_timeout), true);
 	}
 
 	Result<void> start_timer()
@@ -445,6 +520,10 @@ struct Relay::Impl {
 
 	void serve(Session &s, Side side, std::uint32_t events)
 	{
+		if (!claim(s))
+			return;
+		if (events & (EPOLLRDHUP | EPOLLHUP))
+			s.ready[side].ended = true;
 		if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
 			s.ready[side].in = true;
 		if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
@@ -469,6 +548,8 @@ struct Relay::Impl {
 		}
 		if (s.up.shut && s.down.shut)
 			end(s, "closed", false);
+		else if (s.between_requests() && s.client.hold(false))
+			s.held = false;
 	}
 };
 
@@ -522,7 +603,8 @@ Relay::~Relay()
 	if (!impl_)
 		return;
 	while (!impl_->sessions.empty())
-		impl_->end(*impl_->sessions.begin()->second, "stopped", true);
+		if (auto &s = *impl_->sessions.begin()->second; impl_->claim(s))
+			impl_->end(s, "stopped", true);
 }
 
 int Relay::fd() const
@@ -546,6 +628,12 @@ void Relay::add(ClientEnd client)
 	set_socket_options(session.client.fd, client_side);
 	session.up.from = session.client.fd;
 	session.down.to = session.client.fd;
+	if (impl.options.http && session.client.hold) {
+		session.http = std::make_unique<Impl::Session::Http>();
+		session.up.framer = &session.http->requests;
+		session.down.framer = &session.http->responses;
+		session.up.allowed = session.down.allowed = 0;
+	}
 	impl.sessions.emplace(session.id, std::move(s));
 	for (auto *dir : {&session.up, &session.down}) {
 		auto pipe = impl.take_pipe();

@@ -24,8 +24,15 @@
  *   is reset too.
  * - PROXY protocol version 2, if asked: the program's connection starts
  *   with a header that names the client's address and port and G's.
- * - Keepalives on both sockets end a session whose peer vanished without
- *   a word.
+ * - Keepalives on the client's socket end a session whose client vanished
+ *   without a word.
+ * - HTTP mode: the relay frames the requests and responses (framing.h) and
+ *   holds the client's connection (GeckoSocket::Hold) except between two
+ *   exchanges, every request answered and nothing of the next one taken
+ *   from the socket: a handoff may move it then, and its next request
+ *   goes to the program of the member it moved to, on a new connection
+ *   there, while this node closes its own to the program. A stream that
+ *   cannot be framed is relayed as in TCP mode and its connection stays.
  */
 
 #include <fd.h>
@@ -56,6 +63,12 @@ struct ClientEnd {
 	 * closed). None: it is reset.
 	 */
 	std::function<void()> elsewhere;
+	/*
+	 * HTTP mode: lets the connection go between requests (false) and
+	 * takes it back (true), which fails once it moved to another member.
+	 * None: the connection never moves (TCP mode).
+	 */
+	std::function<bool(bool)> hold;
 };
 
 /* How one session ended, for its log line. */
@@ -76,6 +89,8 @@ struct RelayOptions {
 	/* A session where no octet moved for that long is reset; 0: never. */
 	std::chrono::milliseconds idle_timeout{0};
 	bool proxy_protocol = false;
+	/* Frames HTTP/1.1 and lets connections move between requests (new sessions only). */
+	bool http = false;
 };
 
 /*

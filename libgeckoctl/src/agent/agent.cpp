@@ -187,6 +187,15 @@ void Agent::Impl::measure(Clock::time_point now)
 
 void Agent::Impl::mirror(Clock::time_point now)
 {
+	/*
+	 * Each look costs two system calls per connection: at most one a
+	 * twentieth of a second, not one per wake-up (a backup wakes for
+	 * every mirror it is sent, which made the work grow as the square of
+	 * the connections).
+	 */
+	if (now < next_mirror)
+		return;
+	next_mirror = now + std::chrono::milliseconds(50);
 	std::vector<Mirrors::Serving> conns;
 	if (app) {
 		std::lock_guard guard(app->lock);

@@ -37,6 +37,7 @@ struct Agent::Impl final : Transport::Handler, Signalling::Listener {
 	std::shared_ptr<AppLink> app;
 	Clock::time_point members_published;	/* last copied to app->members */
 	Clock::time_point next_measure;		/* of the application's connections' round trips */
+	Clock::time_point next_mirror;		/* mirror()'s next look at the application's connections */
 	const Member *self = nullptr;		/* with a cluster: this node */
 	/* With a cluster, the registrations the module remembers wait until the members were heard, or this. */
 	std::optional<Clock::time_point> resume_at;

@@ -893,6 +893,9 @@ bool GeckoSocket::Hold(bool held)
 	if (conn_->where == Where::gone)
 		return false;
 	conn_->held = held;
+	/* A gecko-ctl handoff or a drain may have waited for it: the framework looks now, not at its next tick. */
+	if (!held && (!framework_->requests.empty() || framework_->draining.active))
+		detail::signal(framework_->wake);
 	return true;
 }
 

@@ -8,6 +8,7 @@
 #   http_cmd          the web server's command line: python3's http.server on [::1]:8000
 #   PROXY_ARGS        more options for the proxies (geckoproxy -g $CONF -a 8000 -p 80)
 #   http_start K      the web server on node K, logging to httpK.log (PID in HTTP[K])
+#   http_restart K    node K's web server stopped, then started again as http_cmd says
 #   proxy_up          the web servers, the client hosts (client2 with gecko-cnd), the
 #                     proxies, node1 registered and every member alive
 #   relayed K         connections node K's proxy relayed to their end without a reset
@@ -43,6 +44,12 @@ http_start() {
 	HTTP[$1]=$!
 	PIDS+=($!)
 	wait_for 10 sh -c "ip netns exec node$1 ss -Hltn | grep -q '\[::1\]:8000'"
+}
+
+http_restart() {
+	kill ${HTTP[$1]}
+	wait_for 10 sh -c "! ip netns exec node$1 ss -Hltn | grep -q '\[::1\]:8000'"
+	http_start $1
 }
 
 proxy_up() {

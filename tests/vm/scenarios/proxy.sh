@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # vm-timeout: 600
-# geckoproxy in front of an unmodified web server on each of the three
-# nodes (lib/proxy.sh): python3's http.server on ::1 port 8000, the proxies
-# on G port 80.
+# geckoproxy in HTTP mode in front of an unmodified web server on each of
+# the three nodes (lib/proxy.sh): python3's http.server on ::1 port 8000,
+# the proxies on G port 80.
 #
 #   client  fd00:c::1:N ──┐
 #   client2 fd00:d::1:N ── router ── node1 (contact)   node2   node3
@@ -16,6 +16,14 @@
 #     take 3 for a placement the policy had to retry). A client placed on
 #     node2 or node3 keeps its binding there for its next connections; one
 #     the contact node kept is a new client again once its connection ended;
+#   - HTTP/1.1 keep-alive (http.server --protocol HTTP/1.1): one curl asks
+#     for the file 200 times on one connection, 20 requests a second, while
+#     the client is handed to the next node every 0.5 s (gecko-ctl handoff
+#     on the node serving it, which waits for the connection to be between
+#     two requests): every response is the file byte for byte, curl made
+#     one connection, at least 10 handoffs moved it, each ended its donor's
+#     session as "handed off between requests", and every node's program
+#     answered some of the requests;
 #   - bad input: the web servers become gecko-request-rate's (one thread,
 #     epoll: http.server's thread per connection starves this guest's
 #     agents at these numbers); 1000 connections held open without a
@@ -24,7 +32,14 @@
 #     half a request and reset: a new client is served meanwhile; once the
 #     held ones close, every proxy holds as many descriptors as before
 #     (/proc/PID/fd, besides the empty pipes it keeps for the next
-#     connections, 512 at most), and the resets are logged as such.
+#     connections, 512 at most), and the resets are logged as such;
+#   - a crash between requests: a keep-alive session of 100 requests (10 kB
+#     each, 10 a second) on node2 or node3; curl stopped for a second, the
+#     serving node's proxy (and the node agent in it) killed: the node's
+#     backup takes the connection over and finds it between two requests
+#     (the state the proxy set at the last boundary); curl continued, its
+#     next requests go to the backup's program: every response exact on
+#     one connection.
 . "$GECKO_REPO/tests/vm/lib/common.sh"
 . "$GECKO_REPO/tests/vm/lib/topology.sh"
 . "$GECKO_REPO/tests/vm/lib/mip6.sh"
@@ -32,7 +47,8 @@
 . "$GECKO_REPO/tests/vm/lib/proxy.sh"
 
 trap anycast_down EXIT
-mkdir -p "$RUN/got1" "$RUN/got2"
+mkdir -p "$RUN/got1" "$RUN/got2" "$RUN/kept"
+PROXY_ARGS="--mode http"
 
 # held.py PREFIX FIRST ADDRESSES PER: PER connections from each of ADDRESSES addresses, each
 # address's first alone (its placement), then the rest; says "held N" and waits for a line on
@@ -93,13 +109,62 @@ for k in 1 2 3; do
 done
 expect_eq "connections relayed" $total 1000
 
+pretty "HTTP/1.1 keep-alive: 200 requests on one connection, 20 a second, handed to the next node every 0.5 s"
+http_cmd() { echo "python3 -m http.server --protocol HTTP/1.1 --bind ::1 --directory $WWW 8000"; }
+declare -A BEFORE_KEPT
+for k in 1 2 3; do
+	http_restart $k
+	BEFORE_KEPT[$k]=$(grep -c '"GET /file?[0-9]* HTTP/1.1" 200' "$GECKO_OUT/http$k.log" || true)
+done
+C=${PREFIX}60
+client curl -sS --fail --max-time 120 --interface $C --rate 20/s -w '%{num_connects}\n' -o "$RUN/kept/#1" \
+	"http://[$G]/file?[1-200]" > "$RUN/kept.out" 2> "$RUN/kept.err" &
+CURL=$!
+# serving: the node whose proxy holds C's connection; served: there is one.
+serving() {
+	local k
+	for k in 1 2 3; do
+		ip netns exec node$k ss -Htn state established '( sport = :80 )' | grep -qF "[$C]:" && echo $k && return
+	done
+	return 0
+}
+served() { [[ -n $(serving) ]]; }
+wait_for 10 served
+cur=$(serving)
+moved=0
+while kill -0 $CURL 2> /dev/null; do
+	# The next handoff 0.5 s after this one began, or at its end if it took longer.
+	sleep 0.5 &
+	pause=$!
+	next=$((cur % 3 + 1))
+	if out=$(ip netns exec node$cur timeout 20 gecko-ctl handoff $C to fd00:1$next::2 2>&1); then
+		moved=$((moved + 1))
+		cur=$next
+	elif kill -0 $CURL 2> /dev/null; then
+		pretty "node$cur to node$next: $out"
+		cur=$(serving)
+		[[ -n $cur ]] || cur=1
+	fi
+	wait $pause
+done
+wait $CURL || fail "the keep-alive curl failed: $(cat "$RUN/kept.err")"
+exact=$(sha256sum "$RUN"/kept/* | grep -c "^$WANT " || true)
+expect_eq "keep-alive responses exact" "$exact" 200
+expect_eq "connections curl made" "$(awk '{ n += $1 } END { print n }' "$RUN/kept.out")" 1
+let_go=$(cat "$GECKO_OUT"/agent[123].log | grep -c 'end="handed off between requests"' || true)
+spread=
+for k in 1 2 3; do
+	n=$(($(grep -c '"GET /file?[0-9]* HTTP/1.1" 200' "$GECKO_OUT/http$k.log" || true) - BEFORE_KEPT[$k]))
+	spread+=" node$k $n"
+	((n > 0)) || fail "node$k's program answered none of the keep-alive requests"
+done
+pretty "$moved handoffs between requests, $let_go donor sessions ended so; requests answered by$spread"
+((moved >= 10)) || fail "only $moved handoffs moved the keep-alive connection"
+expect_eq "donor sessions handed off" "$let_go" "$moved"
+
 PATH=$GECKO_REPO/build/tests/vm/tools:$PATH
 http_cmd() { echo "gecko-request-rate serve ::1 8000 100000"; }
-for k in 1 2 3; do
-	kill ${HTTP[$k]}
-	wait_for 10 sh -c "! ip netns exec node$k ss -Hltn | grep -q '\[::1\]:8000'"
-	http_start $k
-done
+for k in 1 2 3; do http_restart $k; done
 WANT=$(head -c 100000 /dev/zero | tr '\0' x | sha256sum | cut -d' ' -f1)
 
 # sockets K: what node K's proxy holds besides pipes.
@@ -135,3 +200,48 @@ done
 resets=$(cat "$GECKO_OUT"/agent[123].log | grep -c 'end="client reset"' || true)
 pretty "descriptors of the proxies: $(fds 1) $(fds 2) $(fds 3), of which pipes $(pipes 1) $(pipes 2) $(pipes 3); client resets logged: $resets"
 expect_eq "client resets logged" "$resets" 100
+
+pretty "a crash between requests: the serving node's proxy killed under a keep-alive session, its backup goes on"
+http_cmd() { echo "python3 -m http.server --protocol HTTP/1.1 --bind ::1 --directory $WWW 8000"; }
+for k in 1 2 3; do http_restart $k; done
+# 10 kB: a response the client's receive window takes whole while curl is stopped.
+head -c 10000 /dev/urandom > "$WWW/small"
+WANT=$(sha256sum < "$WWW/small" | cut -d' ' -f1)
+mkdir -p "$RUN/crash"
+C=${PREFIX}61
+# Not through client(): $! is then curl itself, which SIGSTOP is to stop.
+ip netns exec client curl -sS --fail --max-time 120 --interface $C --rate 10/s -w '%{num_connects}\n' -o "$RUN/crash/#1" \
+	"http://[$G]/small?[1-100]" > "$RUN/crash.out" 2> "$RUN/crash.err" &
+CURL=$!
+wait_for 10 served
+cur=$(serving)
+# Not the contact node, whose own takeover is another story (recovery-contact).
+if ((cur == 1)); then
+	out=$(ip netns exec node1 timeout 20 gecko-ctl handoff $C to fd00:12::2 2>&1) || fail "node1 to node2: $out"
+	cur=2
+fi
+backup=$((cur % 3 + 1))
+mirrored() {
+	ip netns exec node$backup gecko-ctl backups --json |
+		jq -e --arg c $C '.held | any(.member == "node'$cur'" and .client == $c and .port == 80 and .state_len > 0)'
+}
+wait_for 10 mirrored
+sleep 1
+# curl stopped, the connection is between two requests once the last response arrived; the
+# boundary's state reaches the backup within its mirror's next turn.
+kill -STOP $CURL
+sleep 1
+before=$(ls "$RUN/crash" | wc -l)
+kill -9 ${AGENT[$cur]}
+# A request sent before the takeover would be lost with the node (the probe finds it sent, and the
+# connection is reset then): curl continues once the backup holds the connection.
+wait_for 30 grep -q "$C of $G: took over 1 of 1 connection(s) of node$cur" "$GECKO_OUT/agent$backup.log"
+kill -CONT $CURL
+wait $CURL || fail "the keep-alive curl failed across the crash of node$cur: $(cat "$RUN/crash.err")" \
+	"$(grep -h "$C" "$GECKO_OUT"/agent$backup.log | tail -5)"
+exact=$(sha256sum "$RUN"/crash/* | grep -c "^$WANT " || true)
+expect_eq "responses exact across the crash" "$exact" 100
+expect_eq "connections curl made across the crash" "$(awk '{ n += $1 } END { print n }' "$RUN/crash.out")" 1
+grep -q "client=\[$C\]:.* recovered between requests" "$GECKO_OUT/agent$backup.log" ||
+	fail "node$backup did not recover the connection between requests"
+pretty "node$cur killed after $before responses; node$backup recovered the connection and served the rest"
