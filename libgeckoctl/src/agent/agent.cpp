@@ -181,17 +181,16 @@ void Agent::Impl::measure(Clock::time_point now)
 	auto &proximity = membership->proximity();
 	proximity.begin_round();
 	std::lock_guard guard(app->lock);
-	for (int fd : app->conns)
+	for (const auto &[fd, c] : app->conns)
 		proximity.measure(fd, now);
 }
 
 void Agent::Impl::mirror(Clock::time_point now)
 {
 	/*
-	 * Each look costs two system calls per connection: at most one a
-	 * twentieth of a second, not one per wake-up (a backup wakes for
-	 * every mirror it is sent, which made the work grow as the square of
-	 * the connections).
+	 * At most one look a twentieth of a second, not one per wake-up: a
+	 * backup wakes for every mirror it is sent, which made the work grow
+	 * as the square of the connections.
 	 */
 	if (now < next_mirror)
 		return;
@@ -199,9 +198,9 @@ void Agent::Impl::mirror(Clock::time_point now)
 	std::vector<Mirrors::Serving> conns;
 	if (app) {
 		std::lock_guard guard(app->lock);
-		for (int fd : app->conns) {
+		for (const auto &[fd, c] : app->conns) {
 			auto state = app->mirror_states.find(fd);
-			conns.push_back({fd, state == app->mirror_states.end() ? 0 : state->second.version});
+			conns.push_back({fd, c.added, state == app->mirror_states.end() ? 0 : state->second.version});
 		}
 	}
 	auto state_of = [this](int fd) {

@@ -244,7 +244,18 @@ std::optional<std::pair<in6_addr, in6_addr>> connection_ends(int fd);
 /* The application's side of the agent, shared between its thread and the agent's. */
 struct AppLink {
 	std::mutex lock;
-	std::set<int> conns;			/* the application's connections of G */
+	/*
+	 * An application's connection of G: the number of its adding (a
+	 * descriptor's number comes back for another connection), G and its
+	 * client, asked of the socket once.
+	 */
+	struct Conn {
+		std::uint64_t added = 0;
+		in6_addr home{};
+		in6_addr client{};
+	};
+	std::map<int, Conn> conns;	/* by descriptor */
+	std::uint64_t conns_added = 0;
 	/* Their application states for the mirrors (Node::mirror_state), each with a version: 1, 2... */
 	struct MirrorState {
 		std::vector<std::byte> state;

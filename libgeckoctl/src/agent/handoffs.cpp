@@ -136,7 +136,7 @@ void AppLink::post(NodeEvent event)
 	{
 		std::lock_guard guard(lock);
 		if (auto *arrival = std::get_if<Arrival>(&event))
-			conns.insert(arrival->fd);
+			conns.insert_or_assign(arrival->fd, Conn{++conns_added, arrival->home, arrival->client});
 		if (auto *departure = std::get_if<Departure>(&event); departure && departure->fate != Fate::stayed)
 			for (int fd : departure->fds) {
 				conns.erase(fd);
@@ -1275,9 +1275,9 @@ void Handoffs::control(std::uint64_t waiter, const wire::Message &msg)
 	bool serves = false;
 	{
 		std::lock_guard guard(d.app->lock);
-		for (int fd : d.app->conns)
-			if (auto ends = connection_ends(fd); ends && same(ends->second, *client))
-				serves = true;
+		serves = std::ranges::any_of(d.app->conns, [&](const auto &e) {
+			return same(e.second.client, *client) && connection_ends(e.first);
+		});
 	}
 	if (!serves) {
 		Error error{ENOENT, "the application has no connection of " + text(*client) + " here"};

@@ -56,9 +56,16 @@ void Mirrors::tick(Clock::time_point now, const std::vector<Serving> &conns, con
 		   const Member *backup)
 {
 	std::map<MirroredConn, Serving> serving;
-	for (const auto &c : conns)
-		if (auto conn = conn_of(c.fd))
-			serving.emplace(*conn, c);
+	std::map<int, Known> known;
+	for (const auto &c : conns) {
+		auto was = known_.find(c.fd);
+		const auto &k = known[c.fd] = was != known_.end() && was->second.added == c.added
+						      ? was->second
+						      : Known{c.added, conn_of(c.fd)};
+		if (k.conn)
+			serving.emplace(*k.conn, c);
+	}
+	known_ = std::move(known);
 	guard(serving);
 
 	if (!backup) {

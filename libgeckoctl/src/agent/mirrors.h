@@ -121,9 +121,13 @@ public:
 	Mirrors(Client &kernel, Transport &transport, std::shared_ptr<const Cluster> cluster, const Member &self,
 		Log log);
 
-	/* One of the application's sockets, and the version of its application state (0: none yet). */
+	/*
+	 * One of the application's sockets, the number of its adding (AppLink::conns), and the version of its
+	 * application state (0: none yet).
+	 */
 	struct Serving {
 		int fd;
+		std::uint64_t added;
 		std::uint64_t version;
 	};
 	/* The application state of the socket @fd now. */
@@ -163,6 +167,12 @@ private:
 	std::shared_ptr<const Cluster> cluster_;
 	const Member &self_;
 	Log log_;
+	/* What each socket is, asked of it once per adding (two system calls, for every socket at every turn). */
+	struct Known {
+		std::uint64_t added;
+		std::optional<MirroredConn> conn;
+	};
+	std::map<int, Known> known_;
 	std::string backup_;					/* the member mirrored_ went to */
 	in6_addr backup_address_{};
 	struct Mirrored {

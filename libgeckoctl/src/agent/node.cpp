@@ -349,11 +349,13 @@ std::vector<NodeEvent> Node::events()
  */
 Result<void> Node::add(int fd)
 {
-	if (!agent::connection_ends(fd))
+	auto ends = agent::connection_ends(fd);
+	if (!ends)
 		return fail(ENOTCONN, "not a connected IPv6 socket");
 	{
 		std::lock_guard guard(impl_->link->lock);
-		impl_->link->conns.insert(fd);
+		auto &link = *impl_->link;
+		link.conns.insert_or_assign(fd, agent::AppLink::Conn{++link.conns_added, ends->first, ends->second});
 	}
 	if (impl_->host.get() >= 0)
 		(void)impl_->send(programs::Writer(programs::Type::add).u32(static_cast<std::uint32_t>(fd)), fd);
@@ -488,12 +490,12 @@ Result<void> Node::hand_off(const in6_addr &node, std::vector<Outgoing> conns)
 		}
 		/* The unit of handoff is the client: its binding moves every connection. */
 		std::string missing;
-		for (int fd : link.conns) {
-			auto ends = agent::connection_ends(fd);
-			if (ends && agent::same(ends->first, first->first) && agent::same(ends->second, first->second) &&
-			    std::ranges::none_of(conns, [fd](const Outgoing &c) { return c.fd == fd; }))
+		/* The client's, by what their sockets said when added; still connected, by what they say now. */
+		for (const auto &[fd, c] : link.conns)
+			if (agent::same(c.home, first->first) && agent::same(c.client, first->second) &&
+			    std::ranges::none_of(conns, [fd](const Outgoing &o) { return o.fd == fd; }) &&
+			    agent::connection_ends(fd))
 				missing += ' ' + std::to_string(fd);
-		}
 		if (!missing.empty())
 			return fail(EBUSY, "the client has other connections, which must move together: descriptors" +
 						   missing);
