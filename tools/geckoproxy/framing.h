@@ -93,7 +93,7 @@ std::vector<std::byte> boundary(int fd);
  */
 bool resumes_at(std::span<const std::byte> state, std::uint64_t received, std::uint64_t acked);
 
-/* @state as a log line says it: "taken T, written W", or that it is no boundary. */
+/* @state as a log line says it ("its last boundary: T taken, W written"), or that it is no boundary. */
 std::string describe_boundary(std::span<const std::byte> state);
 
 } // namespace gecko::proxy::http
