@@ -20,6 +20,8 @@ namespace {
 
 constexpr std::string_view crlf = "\r\n";
 constexpr std::string_view end_of_head = "\r\n\r\n";
+/* How boundary() starts its state. */
+constexpr std::string_view boundary_tag = "geckoproxy http boundary ";
 
 bool tchar(char c)
 {
@@ -48,21 +50,17 @@ std::string_view trim(std::string_view s)
 	return s;
 }
 
-/* A number in @base of at most @digits digits, if @s is one. */
-std::optional<std::uint64_t> number(std::string_view s, unsigned base, std::size_t digits)
+/* A number in @base of at most @digits digits, nothing else, if @s is one. */
+std::optional<std::uint64_t> number(std::string_view s, int base, std::size_t digits)
 {
+	std::uint64_t n = 0;
+	const char *end = s.data() + s.size();
 	if (s.empty() || s.size() > digits)
 		return std::nullopt;
-	std::uint64_t n = 0;
-	for (char c : s) {
-		int d = std::isdigit(static_cast<unsigned char>(c)) ? c - '0'
-			: std::isxdigit(static_cast<unsigned char>(c)) && base == 16
-				? std::tolower(static_cast<unsigned char>(c)) - 'a' + 10
-				: -1;
-		if (d < 0)
-			return std::nullopt;
-		n = n * base + static_cast<unsigned>(d);
-	}
+	/* No sign, no "0x", for unsigned types; it stops at the first other character. */
+	auto [stop, ec] = std::from_chars(s.data(), end, n, base);
+	if (ec != std::errc{} || stop != end)
+		return std::nullopt;
 	return n;
 }
 
@@ -216,12 +214,6 @@ std::uint64_t Framer::trailers(std::string_view waiting)
 	return n;
 }
 
-namespace {
-
-constexpr std::string_view boundary_tag = "geckoproxy http boundary ";
-
-} // namespace
-
 std::vector<std::byte> boundary(int fd)
 {
 	tcp_info info{};
@@ -247,15 +239,15 @@ std::optional<std::pair<std::uint64_t, std::uint64_t>> parse_boundary(std::span<
 	if (!text.starts_with(boundary_tag))
 		return std::nullopt;
 	text.remove_prefix(boundary_tag.size());
-	const char *end = text.data() + text.size();
-	std::uint64_t taken = 0, written = 0;
-	auto first = std::from_chars(text.data(), end, taken);
-	if (first.ec != std::errc{} || first.ptr == end || *first.ptr != ' ')
+	auto space = text.find(' ');
+	if (space == std::string_view::npos)
 		return std::nullopt;
-	auto second = std::from_chars(first.ptr + 1, end, written);
-	if (second.ec != std::errc{} || second.ptr != end)
+	/* 20 digits: any 64-bit count. */
+	auto taken = number(text.substr(0, space), 10, 20);
+	auto written = number(text.substr(space + 1), 10, 20);
+	if (!taken || !written)
 		return std::nullopt;
-	return std::pair{taken, written};
+	return std::pair{*taken, *written};
 }
 
 } // namespace

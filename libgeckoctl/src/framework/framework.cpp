@@ -903,6 +903,12 @@ void GeckoSocket::SetState(std::vector<std::byte> state)
 {
 	if (!conn_)
 		return;
+	/* The same again (geckoproxy sets it at every boundary between requests): no new mirror. */
+	{
+		std::lock_guard guard(framework_->lock);
+		if (conn_->state == state)
+			return;
+	}
 	/* Its mirror at the backup carries it too (not under the lock: the agent may take a moment). */
 	(void)framework_->node->mirror_state(conn_->fd.get(), state);
 	std::lock_guard guard(framework_->lock);
