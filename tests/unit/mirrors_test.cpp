@@ -235,6 +235,75 @@ TEST_F(Store, FollowsTheMemberThatTookTheContactNodesPlace)
 	EXPECT_EQ(status(t0_).registrations.at(0).member, "node2");
 }
 
+/* A mirror_still naming the connections from fd00:c::2 of @ports. */
+wire::Message still(std::initializer_list<std::uint16_t> ports)
+{
+	std::vector<MirroredConn> conns;
+	for (auto port : ports)
+		conns.push_back({addr("fd00:c::2"), port, 80});
+	auto msgs = conns_messages(wire::Type::mirror_still, conns);
+	return msgs.at(0);
+}
+
+TEST_F(Store, RenewsAMirrorThatHoldsStill)
+{
+	ASSERT_TRUE(store_.heard("node2", mirror(snapshot(40000, 1), hex("0102")), t0_));
+	ASSERT_TRUE(store_.heard("node2", mirror(snapshot(40001), Bytes{}), t0_));
+
+	auto wanted = store_.heard("node2", still({40000}), t0_ + milliseconds(900));
+	ASSERT_TRUE(wanted);
+	EXPECT_TRUE(wanted->empty()) << "held: nothing to send again";
+	EXPECT_EQ(held("node2"), dump(snapshot(40000, 1)) + "|0102") << "the mirror stays as it was";
+	auto taken = store_.take("node2", t0_ + milliseconds(500));
+	ASSERT_EQ(taken.fresh.size(), 1u) << "renewed by the still";
+	EXPECT_EQ(taken.fresh[0].first.client_port, 40000);
+	EXPECT_EQ(taken.stale, 1u) << "port 40001 was not renewed since";
+}
+
+TEST_F(Store, AsksForTheMirrorsItLacks)
+{
+	ASSERT_TRUE(store_.heard("node2", mirror(snapshot(40000), Bytes{}), t0_));
+
+	auto wanted = store_.heard("node2", still({40000, 40001, 40002}), t0_);
+	ASSERT_TRUE(wanted);
+	ASSERT_EQ(wanted->size(), 2u);
+	EXPECT_EQ((*wanted)[0].client_port, 40001);
+	EXPECT_EQ((*wanted)[1].client_port, 40002);
+	EXPECT_EQ(store_.heard("node3", still({40000}), t0_)->size(), 1u) << "another member's";
+	EXPECT_EQ(status(t0_).held.size(), 1u) << "a still adds nothing";
+
+	wanted = store_.heard("node2", mirror(snapshot(40003)), t0_);
+	ASSERT_TRUE(wanted);
+	ASSERT_EQ(wanted->size(), 1u) << "a renewal without the state of a connection not held";
+	EXPECT_EQ((*wanted)[0].client_port, 40003);
+	EXPECT_TRUE(store_.heard("node2", mirror(snapshot(40003), hex("01")), t0_)->empty()) << "sent whole";
+	EXPECT_TRUE(store_.heard("node2", mirror(snapshot(40003)), t0_)->empty()) << "its state is here";
+}
+
+TEST(MirrorConns, GoInMessagesOfABoundedSize)
+{
+	std::vector<MirroredConn> conns;
+	for (std::uint32_t i = 0; i < conns_per_message * 2 + 1; i++)
+		conns.push_back({*parse_address("fd00:c::" + std::to_string(i / 60000 + 1)),
+				 static_cast<std::uint16_t>(1 + i % 60000), 443});
+	auto msgs = conns_messages(wire::Type::mirror_still, conns);
+	ASSERT_EQ(msgs.size(), 3u);
+	EXPECT_EQ(msgs[2].bytes(wire::Attr::conns)->size(), 20u);
+	EXPECT_LE(msgs[0].encode().size(), wire::max_payload);
+
+	MirrorStore store(*parse_address("fd00:a::100"), "node1");
+	std::vector<MirroredConn> wanted;
+	for (const auto &msg : msgs) {
+		auto some = store.heard("node2", msg, Clock::now());
+		ASSERT_TRUE(some);
+		wanted.insert(wanted.end(), some->begin(), some->end());
+	}
+	ASSERT_EQ(wanted.size(), conns.size()) << "every one read back";
+	for (std::size_t i = 0; i < conns.size(); i++)
+		ASSERT_TRUE(!(wanted[i] < conns[i]) && !(conns[i] < wanted[i])) << i;
+	EXPECT_TRUE(conns_messages(wire::Type::mirror_still, {}).empty());
+}
+
 struct Refused {
 	const char *name;
 	wire::Message msg;
@@ -283,7 +352,19 @@ INSTANTIATE_TEST_SUITE_P(
 				  "16384 at most"},
 			  Refused{"gone_without_ports",
 				  wire::Message(wire::Type::mirror_gone).put(wire::Attr::client, addr("fd00:c::2")),
-				  EBADMSG, "attribute 23 is missing"}),
+				  EBADMSG, "attribute 23 is missing"},
+			  Refused{"still_without_conns", wire::Message(wire::Type::mirror_still), EBADMSG,
+				  "attribute 25 is missing"},
+			  Refused{"still_of_part_of_one",
+				  wire::Message(wire::Type::mirror_still).put(wire::Attr::conns, Bytes(30)), EBADMSG,
+				  "of 30 octets"},
+			  Refused{"still_of_none",
+				  wire::Message(wire::Type::mirror_still).put(wire::Attr::conns, Bytes{}), EBADMSG,
+				  "of 0 octets"},
+			  Refused{"still_of_too_many",
+				  wire::Message(wire::Type::mirror_still)
+					  .put(wire::Attr::conns, Bytes(20 * (conns_per_message + 1))),
+				  EBADMSG, "1 to 2048"}),
 	[](const auto &info) { return std::string(info.param.name); });
 
 TEST_F(Store, HoldsNoMoreThanItsBoundPerMember)

@@ -195,21 +195,38 @@ void Agent::Impl::mirror(Clock::time_point now)
 	if (now < next_mirror)
 		return;
 	next_mirror = now + std::chrono::milliseconds(50);
+	mirrors->registrations(now, signalling->registrations());
+	/*
+	 * The connections are gone through when they changed (added, ended,
+	 * a new application state, another backup), and for their renewals
+	 * twice a period: not at every look, which with thousands of them
+	 * kept the thread busy.
+	 */
+	bool renew = now >= next_renewal;
+	Seen seen{.backup = membership->backup()};
 	std::vector<Mirrors::Serving> conns;
 	if (app) {
 		std::lock_guard guard(app->lock);
+		seen.conns = app->conns.size();
+		seen.added = app->conns_added;
+		seen.versions = app->mirror_versions;
+		if (!renew && seen == mirrored)
+			return;
 		for (const auto &[fd, c] : app->conns) {
 			auto state = app->mirror_states.find(fd);
 			conns.push_back({fd, c.added, state == app->mirror_states.end() ? 0 : state->second.version});
 		}
+	} else if (!renew && seen == mirrored) {
+		return;
 	}
 	auto state_of = [this](int fd) {
 		std::lock_guard guard(app->lock);
 		auto state = app->mirror_states.find(fd);
 		return state == app->mirror_states.end() ? std::vector<std::byte>{} : state->second.state;
 	};
-	mirrors->tick(now, conns, state_of, membership->backup());
-	mirrors->registrations(now, signalling->registrations());
+	mirrored = mirrors->tick(now, conns, state_of, seen.backup, renew) ? std::optional(seen) : std::nullopt;
+	if (renew)
+		next_renewal = now + config.cluster->mirror_period / 2;
 }
 
 void Agent::Impl::take_over(const Membership::Death &death, Clock::time_point now)
@@ -363,17 +380,32 @@ void Agent::Impl::peer_message(std::uint64_t conn, const in6_addr &node, const w
 		/* A node that is not in a cluster ignores heartbeats. */
 		return;
 	case wire::Type::mirror:
+	case wire::Type::mirror_still:
 	case wire::Type::mirror_gone:
+	case wire::Type::mirror_wanted:
 	case wire::Type::registration: {
 		const Member *member = membership ? membership->member_at(node) : nullptr;
 		if (!member) {
 			counters.peer_errors++;
 			return;
 		}
-		if (auto kept = mirrors->store().heard(member->name, msg, Clock::now()); !kept) {
+		if (msg.type() == wire::Type::mirror_wanted) {
+			if (auto ok = mirrors->wanted(member->name, msg); !ok) {
+				counters.peer_errors++;
+				log("member " + member->name + ": " + ok.error().describe());
+			}
+			/* Sent at the next look. */
+			mirrored.reset();
+			return;
+		}
+		auto kept = mirrors->store().heard(member->name, msg, Clock::now());
+		if (!kept) {
 			counters.peer_errors++;
 			log("member " + member->name + ": " + kept.error().describe());
+			return;
 		}
+		for (const auto &wanted : conns_messages(wire::Type::mirror_wanted, *kept))
+			transport->send(conn, wanted);
 		return;
 	}
 	default:

@@ -38,6 +38,17 @@ struct Agent::Impl final : Transport::Handler, Signalling::Listener {
 	Clock::time_point members_published;	/* last copied to app->members */
 	Clock::time_point next_measure;		/* of the application's connections' round trips */
 	Clock::time_point next_mirror;		/* mirror()'s next look at the application's connections */
+	Clock::time_point next_renewal;		/* and its next round of renewals */
+	/* What mirror() saw last: when none of it changed, nothing is new to mirror before the next round. */
+	struct Seen {
+		std::size_t conns = 0;
+		std::uint64_t added = 0;
+		std::uint64_t versions = 0;
+		const Member *backup = nullptr;
+
+		bool operator==(const Seen &) const = default;
+	};
+	std::optional<Seen> mirrored;
 	const Member *self = nullptr;		/* with a cluster: this node */
 	/* With a cluster, the registrations the module remembers wait until the members were heard, or this. */
 	std::optional<Clock::time_point> resume_at;

@@ -7,9 +7,12 @@
 #include "agent/handoff.h"
 #include "fail.h"
 
+#include <linux/tcp.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <optional>
 #include <span>
@@ -24,6 +27,59 @@ bool MirroredConn::operator<(const MirroredConn &o) const
 {
 	int c = std::memcmp(&client, &o.client, sizeof(client));
 	return c ? c < 0 : std::tie(client_port, port) < std::tie(o.client_port, o.port);
+}
+
+namespace {
+
+constexpr std::size_t conn_size = 20;
+
+void put_conn(std::byte *out, const MirroredConn &conn)
+{
+	std::memcpy(out, &conn.client, sizeof(conn.client));
+	out[16] = std::byte(conn.port >> 8);
+	out[17] = std::byte(conn.port & 0xff);
+	out[18] = std::byte(conn.client_port >> 8);
+	out[19] = std::byte(conn.client_port & 0xff);
+}
+
+std::uint16_t u16_at(const std::byte *p)
+{
+	return static_cast<std::uint16_t>(std::to_integer<unsigned>(p[0]) << 8 | std::to_integer<unsigned>(p[1]));
+}
+
+/* The connections a mirror_still or mirror_wanted names: EBADMSG unless 1 to conns_per_message whole ones. */
+Result<std::vector<MirroredConn>> conns_of(const wire::Message &msg)
+{
+	auto data = msg.bytes(wire::Attr::conns);
+	if (!data)
+		return std::unexpected(data.error());
+	if (data->empty() || data->size() % conn_size || data->size() / conn_size > conns_per_message)
+		return fail(EBADMSG, "a list of connections of " + std::to_string(data->size()) + " octets: 1 to " +
+					     std::to_string(conns_per_message) + " of " + std::to_string(conn_size) +
+					     " octets each");
+	std::vector<MirroredConn> out(data->size() / conn_size);
+	for (std::size_t i = 0; i < out.size(); i++) {
+		const std::byte *p = data->data() + i * conn_size;
+		std::memcpy(&out[i].client, p, sizeof(out[i].client));
+		out[i].port = u16_at(p + 16);
+		out[i].client_port = u16_at(p + 18);
+	}
+	return out;
+}
+
+} // namespace
+
+std::vector<wire::Message> conns_messages(wire::Type type, const std::vector<MirroredConn> &conns)
+{
+	std::vector<wire::Message> out;
+	for (std::size_t first = 0; first < conns.size(); first += conns_per_message) {
+		std::size_t n = std::min(conns_per_message, conns.size() - first);
+		std::vector<std::byte> data(n * conn_size);
+		for (std::size_t i = 0; i < n; i++)
+			put_conn(data.data() + i * conn_size, conns[first + i]);
+		out.emplace_back(type).put(wire::Attr::conns, data);
+	}
+	return out;
 }
 
 Mirrors::Mirrors(Client &kernel, Transport &transport, std::shared_ptr<const Cluster> cluster, const Member &self,
@@ -45,6 +101,17 @@ std::optional<MirroredConn> Mirrors::conn_of(int fd) const
 	return MirroredConn{remote.sin6_addr, ntohs(remote.sin6_port), ntohs(local.sin6_port)};
 }
 
+std::optional<Mirrors::Progress> Mirrors::progress(int fd)
+{
+	tcp_info info{};
+	socklen_t len = sizeof(info);
+
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) ||
+	    len < offsetof(tcp_info, tcpi_bytes_received) + sizeof(info.tcpi_bytes_received))
+		return std::nullopt;
+	return Progress{info.tcpi_bytes_acked, info.tcpi_bytes_received, info.tcpi_state};
+}
+
 void Mirrors::send_gone(std::uint64_t peer, const MirroredConn &conn)
 {
 	wire::Message gone(wire::Type::mirror_gone);
@@ -52,8 +119,8 @@ void Mirrors::send_gone(std::uint64_t peer, const MirroredConn &conn)
 	transport_.send(peer, gone);
 }
 
-void Mirrors::tick(Clock::time_point now, const std::vector<Serving> &conns, const StateOf &state_of,
-		   const Member *backup)
+bool Mirrors::tick(Clock::time_point now, const std::vector<Serving> &conns, const StateOf &state_of,
+		   const Member *backup, bool renew)
 {
 	std::map<MirroredConn, Serving> serving;
 	std::map<int, Known> known;
@@ -73,11 +140,11 @@ void Mirrors::tick(Clock::time_point now, const std::vector<Serving> &conns, con
 			log_line(log_, "mirroring stopped: no other member is alive");
 		backup_.clear();
 		mirrored_.clear();
-		return;
+		return true;
 	}
 	auto peer = transport_.peer(self_.address, backup->address);
 	if (!peer)
-		return;
+		return false;
 	if (backup->name != backup_) {
 		/* The one before, if it still listens (it drains, say), forgets what it will no longer hear of. */
 		if (!backup_.empty())
@@ -97,25 +164,50 @@ void Mirrors::tick(Clock::time_point now, const std::vector<Serving> &conns, con
 		send_gone(*peer, it->first);
 		it = mirrored_.erase(it);
 	}
+	std::vector<MirroredConn> still;
 	for (const auto &[conn, c] : serving) {
 		if (auto g = guarded_.find(conn); g == guarded_.end() || !g->second)
 			continue;
 		auto at = mirrored_.find(conn);
 		bool fresh = at == mirrored_.end();
 		std::uint64_t sent = fresh ? 0 : at->second.version;
-		if (!fresh && c.version == sent && now - at->second.at < cluster_->mirror_period)
+		if (!fresh && c.version == sent && (!renew || now - at->second.at < cluster_->mirror_period / 2))
 			continue;
+		/* Read before the snapshot: a move in between only makes the next renewal a snapshot again. */
+		auto moved = progress(c.fd);
+		if (!fresh && c.version == sent && moved && at->second.progress == moved) {
+			at->second.at = now;
+			still.push_back(conn);
+			continue;
+		}
 		/* Tried once a period at most, whether or not the module had it (it may have just ended). */
 		auto snapshot = kernel_.snapshot_socket(cluster_->service, conn.port, conn.client, conn.client_port);
-		mirrored_[conn] = {now, snapshot ? c.version : sent};
+		mirrored_[conn] = {now, snapshot ? c.version : sent, snapshot ? moved : std::nullopt};
 		if (!snapshot)
 			continue;
 		wire::Message mirror(wire::Type::mirror);
 		mirror.put(wire::Attr::data, *snapshot);
-		if (c.version != sent)
+		/* Always with the first: a mirror without one tells the backup it has the state already. */
+		if (fresh || c.version != sent)
 			mirror.put(wire::Attr::app_state, state_of(c.fd));
 		transport_.send(*peer, mirror);
 	}
+	for (const auto &msg : conns_messages(wire::Type::mirror_still, still))
+		transport_.send(*peer, msg);
+	return true;
+}
+
+Result<void> Mirrors::wanted(const std::string &member, const wire::Message &msg)
+{
+	auto conns = conns_of(msg);
+	if (!conns)
+		return std::unexpected(conns.error());
+	/* From a backup before this one: what it holds no longer matters. */
+	if (member != backup_)
+		return {};
+	for (const auto &conn : *conns)
+		mirrored_.erase(conn);
+	return {};
 }
 
 void Mirrors::guard(const std::map<MirroredConn, Serving> &serving)
@@ -171,8 +263,25 @@ std::optional<std::uint16_t> MirrorStore::registration_seq() const
 	return registration_->seq;
 }
 
-Result<void> MirrorStore::heard(const std::string &member, const wire::Message &msg, Clock::time_point now)
+Result<std::vector<MirroredConn>> MirrorStore::heard(const std::string &member, const wire::Message &msg,
+						     Clock::time_point now)
 {
+	std::vector<MirroredConn> wanted;
+	if (msg.type() == wire::Type::mirror_still) {
+		auto conns = conns_of(msg);
+		if (!conns)
+			return std::unexpected(conns.error());
+		auto table = held_.find(member);
+		for (const auto &conn : *conns) {
+			if (table != held_.end())
+				if (auto held = table->second.conns.find(conn); held != table->second.conns.end()) {
+					held->second.at = now;
+					continue;
+				}
+			wanted.push_back(conn);
+		}
+		return wanted;
+	}
 	if (msg.type() == wire::Type::registration) {
 		auto home = msg.address(wire::Attr::home);
 		auto seq = msg.u16(wire::Attr::seq);
@@ -229,6 +338,8 @@ Result<void> MirrorStore::heard(const std::string &member, const wire::Message &
 	if (state && table.state_octets - was + state->size() > max_state_per_member)
 		return fail(ENOSPC, member + "'s mirrors hold " + std::to_string(table.state_octets) +
 					    " octets of application state here already");
+	if (held == table.conns.end() && !state)
+		wanted.push_back(conn);
 	auto &h = table.conns[conn];
 	h.snapshot.assign(data->begin(), data->end());
 	h.at = now;
@@ -236,7 +347,7 @@ Result<void> MirrorStore::heard(const std::string &member, const wire::Message &
 		table.state_octets = table.state_octets - was + state->size();
 		h.state.assign(state->begin(), state->end());
 	}
-	return {};
+	return wanted;
 }
 
 void MirrorStore::status(Backups &out, Clock::time_point now) const

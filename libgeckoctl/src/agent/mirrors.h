@@ -10,8 +10,12 @@
  * sequence numbers, windows, options and offsets, without payload, with
  * the application's state for it. A connection is mirrored within a turn
  * of the agent's loop (a tenth of a second) of the application adding it
- * or changing its state, then every mirror-period, and its end is told. A
- * new backup gets every connection at once. The backup keeps the last
+ * or changing its state, then renewed every mirror-period, and its end is
+ * told. A renewal is a new snapshot if the connection moved (octets
+ * acknowledged or received, or its TCP state) since the last; otherwise
+ * the mirror still holds, and one message names all such connections. A
+ * new backup gets every connection at once, and a backup that lacks a
+ * mirror it is told of asks for it whole. The backup keeps the last
  * mirror of each connection of each member, dead ones included: what a
  * takeover restores once the client, probed, says where it stands
  * (Documentation/handoff.md, "Restoring from a snapshot"). The contact
@@ -51,6 +55,12 @@ struct MirroredConn {
 	bool operator<(const MirroredConn &o) const;
 };
 
+/* How many connections one mirror_still or mirror_wanted names at most. */
+inline constexpr std::size_t conns_per_message = 2048;
+
+/* @conns in mirror_still or mirror_wanted messages of @type, conns_per_message each. */
+std::vector<wire::Message> conns_messages(wire::Type type, const std::vector<MirroredConn> &conns);
+
 /* The backup's side: the last mirror of each connection of each member. */
 class MirrorStore {
 public:
@@ -68,14 +78,19 @@ public:
 	std::optional<std::uint16_t> registration_seq() const;
 
 	/*
-	 * A mirror, mirror_gone or registration from @member, kept or
-	 * forgotten: EBADMSG for a malformed one (an application state over
-	 * max_mirror_state included), EINVAL for a connection or registration
-	 * not of G, EPERM for a registration from another member than the
-	 * contact node, ENOSPC past max_per_member or max_state_per_member;
-	 * nothing changes then.
+	 * A mirror, mirror_still, mirror_gone or registration from @member,
+	 * kept or forgotten: EBADMSG for a malformed one (an application
+	 * state over max_mirror_state included), EINVAL for a connection or
+	 * registration not of G, EPERM for a registration from another member
+	 * than the contact node, ENOSPC past max_per_member or
+	 * max_state_per_member; nothing changes then. Gives the connections
+	 * @member should mirror whole again (mirror_wanted): those a
+	 * mirror_still names that have no mirror here, and one whose mirror
+	 * came without an application state when this node had none of it
+	 * (this node restarted, or refused the first).
 	 */
-	Result<void> heard(const std::string &member, const wire::Message &msg, Clock::time_point now);
+	Result<std::vector<MirroredConn>> heard(const std::string &member, const wire::Message &msg,
+						Clock::time_point now);
 	/* Backups::registrations, members and held. */
 	void status(Backups &out, Clock::time_point now) const;
 	struct Held {
@@ -134,18 +149,22 @@ public:
 	using StateOf = std::function<std::vector<std::byte>(int fd)>;
 
 	/*
-	 * Every turn: guards the connections among @conns that are new
-	 * (gecko.ko ends them without a word if their program dies: its
-	 * backup takes them over), mirrors to @backup (none while no other
-	 * member is alive) those guarded that are new, due, or whose
-	 * application state changed (with the state then, and with the first
-	 * mirror a backup gets), and tells it of those gone since. A
-	 * connection gecko.ko does not guard is not mirrored: its program's
-	 * death ends it with a FIN or a reset, and no backup may answer its
-	 * client after that.
+	 * When @conns or @backup changed, and twice a mirror-period (@renew):
+	 * guards the connections among @conns that are new (gecko.ko ends
+	 * them without a word if their program dies: its backup takes them
+	 * over), mirrors to @backup (none while no other member is alive)
+	 * those guarded that are new or whose application state changed
+	 * (with the state then, and with the first mirror a backup gets),
+	 * and with @renew renews those mirrored half a period ago or more; and
+	 * tells it of those gone since. A connection gecko.ko does not guard
+	 * is not mirrored: its program's death ends it with a FIN or a reset,
+	 * and no backup may answer its client after that. False if the backup
+	 * could not be reached: nothing went.
 	 */
-	void tick(Clock::time_point now, const std::vector<Serving> &conns, const StateOf &state_of,
-		  const Member *backup);
+	bool tick(Clock::time_point now, const std::vector<Serving> &conns, const StateOf &state_of,
+		  const Member *backup, bool renew);
+	/* A mirror_wanted from @member: if it is the backup, those connections are mirrored whole at the next turn. */
+	Result<void> wanted(const std::string &member, const wire::Message &msg);
 	/*
 	 * On the contact node, every turn: its home registration of G, if the
 	 * home agent accepted one, to each of the configuration's backups
@@ -175,9 +194,19 @@ private:
 	std::map<int, Known> known_;
 	std::string backup_;					/* the member mirrored_ went to */
 	in6_addr backup_address_{};
+	/* What a connection did so far: a mirror holds while it stays the same. */
+	struct Progress {
+		std::uint64_t acked;
+		std::uint64_t received;
+		std::uint8_t state;
+
+		bool operator==(const Progress &) const = default;
+	};
+	static std::optional<Progress> progress(int fd);
 	struct Mirrored {
 		Clock::time_point at;
-		std::uint64_t version;	/* of the application state it carried */
+		std::uint64_t version;			/* of the application state it carried */
+		std::optional<Progress> progress;	/* at its snapshot; none if it had none */
 	};
 	std::map<MirroredConn, Mirrored> mirrored_;	/* this node's connections, mirrored to backup_ */
 	std::map<MirroredConn, bool> guarded_;		/* this node's connections: does gecko.ko guard them? */

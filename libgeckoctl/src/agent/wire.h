@@ -72,6 +72,10 @@ enum class Type : std::uint16_t {
 	backups = 28,		/* -> records: this node's backup, and the mirrors it holds */
 	/* Mirroring again: the contact node to its backups. */
 	registration = 29,	/* home, seq, lifetime (seconds left): its home registration */
+	/* Mirroring again, a member to its backup, then back. */
+	mirror_still = 30,	/* conns: these connections moved no octet since their last mirror, which holds */
+	mirror_wanted = 31,	/* conns: the backup has no mirror of these (or none with their application
+				   state): the member sends them whole at its next turn */
 };
 
 /* A handoff_reply's answer. */
@@ -116,6 +120,7 @@ enum class Attr : std::uint16_t {
 	distances = 22,		/* networks the sender measured, 20 octets each (agent/proximity.h) */
 	ports = 23,		/* 32 bits: G's port, then the client's, 16 bits each */
 	app_state = 24,		/* a connection's application state, for its mirror */
+	conns = 25,		/* connections of G, 20 octets each: the client's address, G's port, the client's */
 	/* 64 bits each: the agent's counters, in the order of struct agent::Counters. */
 	counter_base = 32,
 };
