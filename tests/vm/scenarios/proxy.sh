@@ -26,11 +26,14 @@
 #     answered some of the requests;
 #   - bad input: the web servers become gecko-request-rate's (one thread,
 #     epoll: http.server's thread per connection starves this guest's
-#     agents at these numbers); 1000 connections held open without a
+#     agents at these numbers); 5000 connections held open without a
 #     request, from 20 addresses (spread over the nodes by their
 #     placement), 100 of them after half a request, and 100 that send
-#     half a request and reset: a new client is served meanwhile; once the
-#     held ones close, every proxy holds as many descriptors as before
+#     half a request and reset: a new client is served meanwhile, and every
+#     node's backup holds a mirror of each, renewed within 2.5 periods (no
+#     snapshot for a connection that did not move); once the held ones
+#     close, no member was declared dead, every proxy holds as many
+#     descriptors as before
 #     (/proc/PID/fd, besides the empty pipes it keeps for the next
 #     connections, 512 at most), and the resets are logged as such;
 #   - a crash between requests: a keep-alive session of 100 requests (10 kB
@@ -51,26 +54,42 @@ mkdir -p "$RUN/got1" "$RUN/got2" "$RUN/kept"
 PROXY_ARGS="--mode http"
 
 # held.py PREFIX FIRST ADDRESSES PER: PER connections from each of ADDRESSES addresses, each
-# address's first alone (its placement), then the rest; says "held N" and waits for a line on
-# standard input, then closes them with a FIN, except the 100 that send half a request and reset.
+# address's first alone (its placement), then the rest, 200 connecting at a time; says "held N" and waits for a line on
+# standard input, then closes them with a FIN, 250 every half second, except the 100 that send half a request and
+# reset.
 cat > "$RUN/held.py" <<-'EOF'
-	import resource, socket, struct, sys, time
+	import resource, selectors, socket, struct, sys, time
 	resource.setrlimit(resource.RLIMIT_NOFILE, (65536, 65536))
 	prefix, first, addresses, per = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 	g = sys.argv[5]
 	conns = []
-	def open_from(i):
-	    s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
-	    s.bind((f"{prefix}{i:x}", 0))
-	    s.settimeout(30)
-	    s.connect((g, 80))
-	    conns.append(s)
+	def open_from(sources):
+	    """A connection from each address of sources, 200 under way at a time."""
+	    for at in range(0, len(sources), 200):
+	        sel = selectors.DefaultSelector()
+	        for i in sources[at:at + 200]:
+	            s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+	            s.bind((f"{prefix}{i:x}", 0))
+	            s.setblocking(False)
+	            s.connect_ex((g, 80))
+	            sel.register(s, selectors.EVENT_WRITE)
+	        deadline = time.monotonic() + 30
+	        while sel.get_map():
+	            ready = sel.select(max(deadline - time.monotonic(), 0))
+	            if not ready:
+	                sys.exit(f"{len(sel.get_map())} connections not established in 30 s")
+	            for key, _ in ready:
+	                s = key.fileobj
+	                sel.unregister(s)
+	                err = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+	                if err:
+	                    raise OSError(err, "connect")
+	                s.setblocking(True)
+	                conns.append(s)
 	for i in range(first, first + addresses):
-	    open_from(i)
+	    open_from([i])
 	time.sleep(2)
-	for _ in range(per - 1):
-	    for i in range(first, first + addresses):
-	        open_from(i)
+	open_from(list(range(first, first + addresses)) * (per - 1))
 	for s in conns[:100]:
 	    s.sendall(b"GET /fi")
 	resets = conns[100:200]
@@ -80,8 +99,11 @@ cat > "$RUN/held.py" <<-'EOF'
 	    s.close()
 	print(f"held {len(conns)}", flush=True)
 	sys.stdin.readline()
-	for s in conns[200:] + conns[:100]:
-	    s.close()
+	rest = conns[200:] + conns[:100]
+	for at in range(0, len(rest), 250):
+	    for s in rest[at:at + 250]:
+	        s.close()
+	    time.sleep(0.5)
 	print("closed", flush=True)
 EOF
 
@@ -173,9 +195,9 @@ pipes() { ls -l /proc/${AGENT[$1]}/fd | grep -c 'pipe:' || true; }
 declare -A BEFORE
 for k in 1 2 3; do BEFORE[$k]=$(sockets $k); done
 pretty "descriptors of the proxies but pipes: ${BEFORE[1]} ${BEFORE[2]} ${BEFORE[3]}"
-pretty "1000 connections held from 20 addresses without a request (100 with half a request), 100 that reset"
+pretty "5000 connections held from 20 addresses without a request (100 with half a request), 100 that reset"
 mkfifo "$RUN/release"
-client python3 "$RUN/held.py" $PREFIX 51 20 50 $G < "$RUN/release" > "$RUN/held.out" 2>&1 &
+client python3 "$RUN/held.py" $PREFIX 51 20 250 $G < "$RUN/release" > "$RUN/held.out" 2>&1 &
 HELD=$!
 exec 3> "$RUN/release"
 wait_for 200 grep -q "^held" "$RUN/held.out" || { cat "$RUN/held.out"; fail "the connections were not all opened"; }
@@ -187,6 +209,25 @@ took=$(client2 curl -sS --fail --max-time 60 --interface ${PREFIX2}33 -o "$RUN/d
 	"threads: node1 $(threads 1); node2 $(threads 2); node3 $(threads 3)"
 pretty "a new client served in $took s"
 expect_eq "the response during the hold" "$(sha256sum < "$RUN/during" | cut -d' ' -f1)" "$WANT"
+# backups K: what node K mirrors to the next member, and what that member holds of it, as "N held M oldest T ms".
+backups() {
+	local mirrored held
+	mirrored=$(ip netns exec node$1 gecko-ctl backups --json | jq .mirrored)
+	held=$(ip netns exec node$(($1 % 3 + 1)) gecko-ctl backups --json |
+		jq -r "[.members[] | select(.member == \"node$1\")][0] // {connections: 0, oldest_ms: 0} |
+			\"\\(.connections) oldest \\(.oldest_ms) ms\"")
+	echo "$mirrored held $held"
+}
+# Idle connections are renewed at their backups without a snapshot: all there, none older than 2.5 periods.
+mirrored_all=0
+for k in 1 2 3; do
+	read -r mirrored _ held _ oldest _ <<< "$(backups $k)"
+	pretty "node$k mirrors $mirrored connection(s); node$((k % 3 + 1)) holds $held, the oldest renewed $oldest ms ago"
+	expect_eq "node$k's mirrors held at its backup" "$held" "$mirrored"
+	((oldest < 2500)) || fail "node$k's mirrors are older than their period allows: $oldest ms"
+	mirrored_all=$((mirrored_all + mirrored))
+done
+((mirrored_all >= 4900)) || fail "only $mirrored_all of the held connections are mirrored"
 echo >&3
 exec 3>&-
 wait $HELD || { cat "$RUN/held.out"; fail "the held connections failed"; }
@@ -197,6 +238,8 @@ for k in 1 2 3; do
 		fail "node$k's proxy holds $(sockets $k) descriptors besides pipes after the held connections closed (${BEFORE[$k]} before): $(fd_kinds $k); $(ip netns exec node$k ss -Htn state syn-sent | wc -l) connections to the program under way"
 	(($(pipes $k) <= 512)) || fail "node$k's proxy keeps $(pipes $k) pipe descriptors"
 done
+deaths=$(cat "$GECKO_OUT"/agent[123].log | grep 'is dead' || true)
+[[ -z $deaths ]] || fail "members were declared dead while the held connections closed: $deaths"
 resets=$(cat "$GECKO_OUT"/agent[123].log | grep -c 'end="client reset"' || true)
 pretty "descriptors of the proxies: $(fds 1) $(fds 2) $(fds 3), of which pipes $(pipes 1) $(pipes 2) $(pipes 3); client resets logged: $resets"
 expect_eq "client resets logged" "$resets" 100

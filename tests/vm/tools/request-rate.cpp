@@ -19,6 +19,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -72,6 +73,10 @@ struct Served {
 
 int serve(const sockaddr_in6 &at, std::size_t size)
 {
+	/* Thousands of connections at once (a proxy's held ones): a listener that cannot accept would spin. */
+	rlimit files{65536, 65536};
+	if (::setrlimit(RLIMIT_NOFILE, &files) < 0)
+		die("setrlimit");
 	int l = ::socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int one = 1;
 	::setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -93,6 +98,8 @@ int serve(const sockaddr_in6 &at, std::size_t size)
 					conns[c];
 					add(epoll, c, EPOLLIN | EPOLLOUT | EPOLLET);
 				}
+				if (errno != EAGAIN && errno != ECONNABORTED && errno != EINTR)
+					die("accept");
 				continue;
 			}
 			auto &s = conns[fd];
