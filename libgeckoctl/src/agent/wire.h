@@ -66,7 +66,7 @@ enum class Type : std::uint16_t {
 	proximity = 25,		/* client -> records: each member's distance to its network */
 	/* Mirroring (agent/mirrors.h), a member to its backup. */
 	mirror = 26,		/* data, [app_state]: a connection's snapshot (GECKO_TCP_STATE_F_SNAPSHOT); without
-				   app_state, the one it had stays */
+				   app_state, the one it had stays (a connection's first has one, empty if none) */
 	mirror_gone = 27,	/* client, ports: the connection ended or left the sender */
 	/* Control again. */
 	backups = 28,		/* -> records: this node's backup, and the mirrors it holds */
