@@ -233,13 +233,14 @@ exec 3>&-
 wait $HELD || { cat "$RUN/held.out"; fail "the held connections failed"; }
 # What a proxy's descriptors are, by kind.
 fd_kinds() { ls -l /proc/${AGENT[$1]}/fd | awk 'NR > 1 { sub(/:.*/, "", $NF); print $NF }' | sort | uniq -c | tr -s ' \n' ' '; }
+# deaths: what the agents logged of members declared dead.
+deaths() { cat "$GECKO_OUT"/agent[123].log | grep 'is dead' | tr '\n' ';' || true; }
 for k in 1 2 3; do
 	(wait_for 120 sh -c "[ \$(ls -l /proc/${AGENT[$k]}/fd | grep -vc 'pipe:') -le ${BEFORE[$k]} ]") ||
-		fail "node$k's proxy holds $(sockets $k) descriptors besides pipes after the held connections closed (${BEFORE[$k]} before): $(fd_kinds $k); $(ip netns exec node$k ss -Htn state syn-sent | wc -l) connections to the program under way"
+		fail "node$k's proxy holds $(sockets $k) descriptors besides pipes after the held connections closed (${BEFORE[$k]} before): $(fd_kinds $k); $(ip netns exec node$k ss -Htn state syn-sent | wc -l) connections to the program under way; deaths: $(deaths)"
 	(($(pipes $k) <= 512)) || fail "node$k's proxy keeps $(pipes $k) pipe descriptors"
 done
-deaths=$(cat "$GECKO_OUT"/agent[123].log | grep 'is dead' || true)
-[[ -z $deaths ]] || fail "members were declared dead while the held connections closed: $deaths"
+[[ -z $(deaths) ]] || fail "members were declared dead while the held connections closed: $(deaths)"
 resets=$(cat "$GECKO_OUT"/agent[123].log | grep -c 'end="client reset"' || true)
 pretty "descriptors of the proxies: $(fds 1) $(fds 2) $(fds 3), of which pipes $(pipes 1) $(pipes 2) $(pipes 3); client resets logged: $resets"
 expect_eq "client resets logged" "$resets" 100
