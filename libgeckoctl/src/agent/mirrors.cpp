@@ -101,7 +101,7 @@ std::optional<MirroredConn> Mirrors::conn_of(int fd) const
 	return MirroredConn{remote.sin6_addr, ntohs(remote.sin6_port), ntohs(local.sin6_port)};
 }
 
-std::optional<Mirrors::Progress> Mirrors::progress(int fd)
+std::optional<Progress> progress(int fd)
 {
 	tcp_info info{};
 	socklen_t len = sizeof(info);
@@ -171,11 +171,12 @@ bool Mirrors::tick(Clock::time_point now, const std::vector<Serving> &conns, con
 		auto at = mirrored_.find(conn);
 		bool fresh = at == mirrored_.end();
 		std::uint64_t sent = fresh ? 0 : at->second.version;
-		if (!fresh && c.version == sent && (!renew || now - at->second.at < cluster_->mirror_period / 2))
+		bool same_state = !fresh && c.version == sent;
+		if (same_state && (!renew || now - at->second.at < cluster_->mirror_period / 2))
 			continue;
 		/* Read before the snapshot: a move in between only makes the next renewal a snapshot again. */
 		auto moved = progress(c.fd);
-		if (!fresh && c.version == sent && moved && at->second.progress == moved) {
+		if (same_state && moved && at->second.progress == moved) {
 			at->second.at = now;
 			still.push_back(conn);
 			continue;

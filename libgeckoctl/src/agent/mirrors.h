@@ -55,6 +55,17 @@ struct MirroredConn {
 	bool operator<(const MirroredConn &o) const;
 };
 
+/* What a connection did so far (its socket's TCP_INFO): a mirror holds while it stays the same. */
+struct Progress {
+	std::uint64_t acked;
+	std::uint64_t received;
+	std::uint8_t state;
+
+	bool operator==(const Progress &) const = default;
+};
+/* The progress of the TCP socket @fd; none if it cannot be read. */
+std::optional<Progress> progress(int fd);
+
 /* How many connections one mirror_still or mirror_wanted names at most. */
 inline constexpr std::size_t conns_per_message = 2048;
 
@@ -194,15 +205,6 @@ private:
 	std::map<int, Known> known_;
 	std::string backup_;					/* the member mirrored_ went to */
 	in6_addr backup_address_{};
-	/* What a connection did so far: a mirror holds while it stays the same. */
-	struct Progress {
-		std::uint64_t acked;
-		std::uint64_t received;
-		std::uint8_t state;
-
-		bool operator==(const Progress &) const = default;
-	};
-	static std::optional<Progress> progress(int fd);
 	struct Mirrored {
 		Clock::time_point at;
 		std::uint64_t version;			/* of the application state it carried */

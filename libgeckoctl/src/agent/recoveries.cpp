@@ -3,7 +3,6 @@
 #include "agent/recoveries.h"
 
 #include <netinet/in.h>
-#include <linux/tcp.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -16,17 +15,6 @@ namespace {
 
 using std::chrono::duration_cast;
 using std::chrono::microseconds;
-
-/* What the socket @fd says it sent the client and got acknowledged, and received. */
-std::pair<std::uint64_t, std::uint64_t> counts(int fd)
-{
-	tcp_info info{};
-	socklen_t len = sizeof(info);
-
-	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len))
-		return {0, 0};
-	return {info.tcpi_bytes_acked, info.tcpi_bytes_received};
-}
 
 } // namespace
 
@@ -255,18 +243,19 @@ void Recoveries::finish(Job &job, Clock::time_point now)
 		/* Here, before the program has it: if this node dies too, the next backup takes it over. */
 		if (auto ok = kernel_.guard_socket(fd.get()); !ok)
 			log_line(log_, who(job.key), ": port ", c.id.port, ": not guarded: ", ok.error().describe());
-		auto [acked, received] = counts(fd.get());
+		/* What the socket says it sent the client and got acknowledged, and received. */
+		auto counts = progress(fd.get()).value_or(Progress{});
 		Arrival arrival;
 		arrival.home = job.key.home;
 		arrival.client = job.key.client;
 		arrival.app_state = std::move(c.mirror.state);
-		arrival.bytes_sent = acked;
-		arrival.bytes_acked = acked;
-		arrival.bytes_received = received;
+		arrival.bytes_sent = counts.acked;
+		arrival.bytes_acked = counts.acked;
+		arrival.bytes_received = counts.received;
 		arrival.recovered = true;
 		arrival.fd = fd.release();
-		log_line(log_, who(job.key), ": port ", c.id.port, " recovered at octet ", acked, " sent, ", received,
-			 " received");
+		log_line(log_, who(job.key), ": port ", c.id.port, " recovered at octet ", counts.acked, " sent, ",
+			 counts.received, " received");
 		app_->post(std::move(arrival));
 		recovered++;
 	}
