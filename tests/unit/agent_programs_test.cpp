@@ -207,5 +207,40 @@ TEST(AgentPrograms, TwoDescriptorsInOneMessageAreRefusedAndClosed)
 	EXPECT_EQ(read(r.get(), &x, 1), 0);
 }
 
+TEST(AgentPrograms, CountersRoundTrip)
+{
+	Counters counters{{"sessions", 3}, {"in_octets", 1ULL << 40}};
+	Writer w(Type::counters);
+	put_counters(w, counters);
+
+	Parser p(w.data());
+	ASSERT_EQ(p.type(), Type::counters);
+	auto got = get_counters(p);
+	ASSERT_TRUE(got);
+	EXPECT_TRUE(p.ok());
+	EXPECT_EQ(*got, counters);
+}
+
+TEST(AgentPrograms, TooManyCountersOrABadNameAreRefused)
+{
+	Counters many;
+	for (std::size_t i = 0; i <= gecko::agent::max_program_counters; i++)
+		many.emplace_back("c" + std::to_string(i), i);
+	for (const auto &bad : std::vector<Counters>{many, {{"Capital", 1}}, {{"", 1}}}) {
+		Writer w(Type::counters);
+		put_counters(w, bad);
+		Parser p(w.data());
+		p.type();
+		auto got = get_counters(p);
+		ASSERT_FALSE(got);
+		EXPECT_EQ(got.error().code, EPROTO);
+	}
+	Writer cut(Type::counters);
+	cut.u32(2).text("sessions").u64(1);
+	Parser p(cut.data());
+	p.type();
+	EXPECT_FALSE(get_counters(p));
+}
+
 } // namespace
 } // namespace gecko::agent::programs

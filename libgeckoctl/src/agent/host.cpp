@@ -324,20 +324,12 @@ Result<void> Host::handle(std::uint64_t sid, Session &s, programs::Received &mes
 		return {};
 	}
 	case programs::Type::counters: {
-		auto n = p.u32();
-		if (!p.ok() || n > agent::max_program_counters)
-			break;
-		std::vector<std::pair<std::string, std::uint64_t>> counters;
-		for (std::uint32_t i = 0; i < n; i++) {
-			auto name = p.text();
-			auto value = p.u64();
-			if (!p.ok() || !agent::valid_counter_name(name))
-				return fail(EPROTO, "a counter that is not one");
-			counters.emplace_back(std::move(name), value);
-		}
+		auto counters = programs::get_counters(p);
+		if (!counters)
+			return std::unexpected(counters.error());
 		if (!p.ok())
 			break;
-		s.status.counters = std::move(counters);
+		s.status.counters = std::move(*counters);
 		return {};
 	}
 	case programs::Type::describe: {
@@ -368,7 +360,10 @@ Result<void> Host::handle(std::uint64_t sid, Session &s, programs::Received &mes
 	default:
 		break;
 	}
-	return fail(EPROTO, "a malformed message");
+	if (!type)
+		return fail(EPROTO, "an empty message");
+	return fail(EPROTO, "a malformed message (or one of an unknown type) of type " +
+				    std::to_string(static_cast<unsigned>(*type)));
 }
 
 void Host::add(std::uint64_t sid, Session &s, std::uint32_t id, UniqueFd fd)

@@ -420,9 +420,7 @@ Result<void> Node::count(std::vector<std::pair<std::string, std::uint64_t>> coun
 					    " counters, each named with 1 to 32 of a-z, 0-9 and _");
 	if (impl_->host.get() >= 0) {
 		programs::Writer w(programs::Type::counters);
-		w.u32(static_cast<std::uint32_t>(counters.size()));
-		for (const auto &[name, value] : counters)
-			w.text(name).u64(value);
+		programs::put_counters(w, counters);
 		return impl_->send(w);
 	}
 	std::lock_guard guard(impl_->link->lock);

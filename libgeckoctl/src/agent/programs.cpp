@@ -164,4 +164,27 @@ std::vector<MemberStatus> get_members(Parser &p)
 	return members;
 }
 
+void put_counters(Writer &w, const Counters &counters)
+{
+	w.u32(static_cast<std::uint32_t>(counters.size()));
+	for (const auto &[name, value] : counters)
+		w.text(name).u64(value);
+}
+
+Result<Counters> get_counters(Parser &p)
+{
+	auto count = p.u32();
+	if (p.failed() || count > max_program_counters)
+		return fail(EPROTO, "more counters than " + std::to_string(max_program_counters));
+	Counters counters;
+	for (std::uint32_t i = 0; i < count; i++) {
+		auto name = p.text();
+		auto value = p.u64();
+		if (p.failed() || !valid_counter_name(name))
+			return fail(EPROTO, "a counter that is not one");
+		counters.emplace_back(std::move(name), value);
+	}
+	return counters;
+}
+
 } // namespace gecko::agent::programs

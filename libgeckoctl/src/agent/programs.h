@@ -181,6 +181,11 @@ Result<std::optional<Received>> receive(int sock);
 void put_members(Writer &w, const std::vector<MemberStatus> &members);
 std::vector<MemberStatus> get_members(Parser &p);
 
+using Counters = std::vector<std::pair<std::string, std::uint64_t>>;
+void put_counters(Writer &w, const Counters &counters);
+/* A program's counters; EPROTO for more than max_program_counters or a name that is none. */
+Result<Counters> get_counters(Parser &p);
+
 } // namespace gecko::agent::programs
 
 #endif /* GECKO_AGENT_PROGRAMS_H */

@@ -65,6 +65,9 @@ void drain(const UniqueFd &fd)
 	}
 }
 
+/* How long the contact node sends a client's new connections where it moved the client. */
+constexpr std::chrono::seconds moved_memory{3};
+
 /* How many handoffs a placement tries before the client stays here. */
 constexpr std::size_t max_placement_tries = 3;
 /*
@@ -90,6 +93,12 @@ struct Connection {
 	bool busy = false;	/* a program thread reads or writes it */
 	bool held = false;	/* GeckoSocket::Hold */
 	bool program = false;	/* given to the program (Accept) */
+	/*
+	 * Accepted while its client's other connections were leaving or
+	 * waiting to: it waits for their departure, then goes where they went
+	 * (or stays with them), never to be left behind the client's binding.
+	 */
+	bool following = false;
 	/* While leaving: the policy chose the acceptor, and retries on failure; the members tried. */
 	bool by_policy = false;
 	bool retry = false;
@@ -142,6 +151,17 @@ struct Framework {
 	std::map<in6_addr, unsigned, agent::AddrLess> outgoing;	/* handoffs under way, by acceptor */
 	/* New clients waiting for room at the member the policy chose for them. */
 	std::deque<std::pair<std::shared_ptr<Connection>, in6_addr>> queued;
+	/*
+	 * The contact node's clients moved elsewhere lately, and where: a
+	 * connection the client opened before its binding changed may still
+	 * arrive here, and it goes there too, whatever the policy would
+	 * choose. Two generations of moved_memory each, the older dropped
+	 * whole: the entries live between one and two of them.
+	 */
+	struct {
+		std::map<in6_addr, in6_addr, agent::AddrLess> now, before;
+		std::chrono::steady_clock::time_point since;
+	} moved_lately;
 	std::uint64_t choices = 0;	/* the policy's: this node's report number */
 	/* gecko-ctl drain: every client to other members; what moved, and why the others did not. */
 	struct {
@@ -168,6 +188,12 @@ struct Framework {
 	void start_queued();
 	void handle(Arrival &arrival);
 	void handle(const Departure &departure);
+	void settle(const Departure &departure);
+	void follow(const Departure &departure);
+	bool moving(const in6_addr &client) const;
+	void age_moved();
+	void moved(const in6_addr &client, const in6_addr &node);
+	std::optional<in6_addr> moved_to(const in6_addr &client);
 	void handle(const Request &request);
 	void handle(const Drain &drain);
 	void drain_step();
@@ -391,6 +417,15 @@ void Framework::accept_all(Listener &listener)
 		}
 		bool known = !of_client(peer.sin6_addr).empty();
 		conns.emplace(n, conn);
+		if (moving(peer.sin6_addr)) {
+			conn->following = true;
+			continue;
+		}
+		/* Opened before its client's binding moved to another member: it goes there too. */
+		if (auto target = moved_to(peer.sin6_addr); !known && target && member(*target)) {
+			place_on(conn, *target);
+			continue;
+		}
 		/* An unavailable node places elsewhere the new clients its bindings still bring. */
 		if ((contact || !available) && policy && !known)
 			place(conn);
@@ -433,7 +468,76 @@ void Framework::handle(Arrival &arrival)
 	deliver(*listener->second, std::move(conn));
 }
 
+/* @client has connections leaving this node, or waiting for room at the member they go to. */
+bool Framework::moving(const in6_addr &client) const
+{
+	return std::ranges::any_of(of_client(client), [](const auto &c) { return c->where == Connection::Where::leaving; }) ||
+	       std::ranges::any_of(queued, [&](const auto &q) { return same(q.first->peer.sin6_addr, client); });
+}
+
+/* Drops the older generation of moved_lately once the newer is moved_memory old. */
+void Framework::age_moved()
+{
+	auto now = std::chrono::steady_clock::now();
+	auto age = now - moved_lately.since;
+	if (age < moved_memory)
+		return;
+	moved_lately.before = age < 2 * moved_memory ? std::move(moved_lately.now) : decltype(moved_lately.now){};
+	moved_lately.now.clear();
+	moved_lately.since = now;
+}
+
+void Framework::moved(const in6_addr &client, const in6_addr &node)
+{
+	age_moved();
+	moved_lately.now.insert_or_assign(client, node);
+}
+
+std::optional<in6_addr> Framework::moved_to(const in6_addr &client)
+{
+	age_moved();
+	for (const auto *gen : {&moved_lately.now, &moved_lately.before})
+		if (auto it = gen->find(client); it != gen->end())
+			return it->second;
+	return std::nullopt;
+}
+
 void Framework::handle(const Departure &departure)
+{
+	settle(departure);
+	follow(departure);
+}
+
+/*
+ * The client's connections accepted while the others were leaving, once
+ * none is: they go where the others went, or stay with them.
+ */
+void Framework::follow(const Departure &departure)
+{
+	if (moving(departure.client))
+		return;
+	auto waiting = of_client(departure.client);
+	std::erase_if(waiting, [](const auto &c) { return !c->following; });
+	if (waiting.empty())
+		return;
+	for (const auto &c : waiting)
+		c->following = false;
+	if (departure.fate == Fate::moved) {
+		auto ok = hand_off(departure.client, departure.node, false, false);
+		if (ok)
+			return;
+		log("hand-off: ", text(departure.client), "'s ", waiting.size(), " later connection(s) to ",
+		    name(departure.node), ", where the others went: ", ok.error().describe());
+	}
+	for (const auto &c : waiting) {
+		if (auto l = listeners.find(c->port); l != listeners.end())
+			deliver(*l->second, c);
+		else
+			forget(c);
+	}
+}
+
+void Framework::settle(const Departure &departure)
 {
 	auto why = departure.error ? *departure.error : Error{EIO, "no reason given"};
 	std::vector<std::shared_ptr<Connection>> ended;
@@ -452,6 +556,8 @@ void Framework::handle(const Departure &departure)
 		log("departure: ", text(departure.client), " to ", name(departure.node), ": ",
 		    departure.fate == Fate::moved ? "moved" : "lost: " + why.describe(), ", frozen ",
 		    departure.frozen.count() / 1000.0, " ms");
+		if (departure.fate == Fate::moved && contact)
+			moved(departure.client, departure.node);
 		if (departure.fate == Fate::moved && !ended.empty()) {
 			/* A placement's connection was never the program's. */
 			if (!ended.front()->program)

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # vm-timeout: 600
-# Three Gecko programs on every node, under one node agent (gecko-agent
+# Four Gecko programs on every node, under one node agent (gecko-agent
 # --cluster), from one configuration file:
 #
 #   client fd00:c::1:N ── router ── node1 (contact)   node2   node3
@@ -8,6 +8,7 @@
 #                                         gecko-policy-echo (port 7, round-robin)
 #                                         gecko-policy-files (port 80, high-level API)
 #                                         gecko-file-server (port 8080, gecko::Node)
+#                                         geckoproxy (port 81, to gecko-request-rate)
 #
 #   - each program joins its node's agent (gecko-ctl programs lists them);
 #     the agent mirrors their connections to the node's backup, with the
@@ -24,6 +25,8 @@
 #   - node2's echo program is killed: node2 stays in the cluster (the
 #     others see it alive), its file server is not disturbed; restarted, it
 #     rejoins, and new clients reach it again;
+#   - requests through the proxies: their counters reach gecko-ctl programs
+#     through the agents, and no program but the one killed left its agent;
 #   - gecko-ctl drain on node3 while it serves a download of
 #     gecko-file-server, which has no policy: the framework programs drain
 #     themselves, the agent moves the download to a member with the fewest
@@ -48,6 +51,7 @@ head -c $SIZE /dev/urandom > "$WWW/blob"
 want=$(sha256sum < "$WWW/blob")
 
 agent_cmd() { echo "gecko-agent --cluster $CONF"; }
+PATH=$GECKO_REPO/build/tools/geckoproxy:$PATH
 credentials() { :; }
 
 # echo_start K [LOG]: node K's echo program.
@@ -73,18 +77,23 @@ for k in 1 2 3; do
 	PIDS+=($!)
 	wait_for 10 grep -q "serving port 80 on node$k" "$GECKO_OUT/files$k.log"
 	wait_for 10 grep -q "serving port 8080" "$GECKO_OUT/server$k.log"
-	wait_for 10 joined $k 3
+	ip netns exec node$k gecko-request-rate serve ::1 8081 1024 &
+	PIDS+=($!)
+	ip netns exec node$k geckoproxy -g "$CONF" -p 81 -a 8081 > "$GECKO_OUT/proxy$k.log" 2>&1 &
+	PIDS+=($!)
+	wait_for 10 grep -q "serves port 81" "$GECKO_OUT/proxy$k.log"
+	wait_for 10 joined $k 4
 done
 wait_for 10 grep -q "registered with the home agent" "$GECKO_OUT/echo1.log"
 wait_for 10 members_alive
-pretty "three programs joined each node's agent"
+pretty "four programs joined each node's agent"
 # programs K: node K's programs, "name ports connections; ...", by name.
 programs() {
 	ip netns exec node$1 gecko-ctl programs --json |
 		jq -r '[.[] | "\(.name) \(.ports | join(",")) \(.connections)"] | sort | join("; ")'
 }
 programs_are() { [[ $(programs $1) == "$2" ]]; }
-expect_eq "node2's programs" "$(programs 2)" "gecko-file-server 8080 0; gecko-policy-echo 7 0; gecko-policy-files 80 0"
+expect_eq "node2's programs" "$(programs 2)" "gecko-file-server 8080 0; gecko-policy-echo 7 0; gecko-policy-files 80 0; geckoproxy 81 0"
 
 pretty "a program of another distributed server is refused"
 sed "s/^service = .*/service = fd00:a::200/" "$CONF" > "$RUN/other.conf"
@@ -162,7 +171,7 @@ for i in 1 2 3 4 5 6; do
 done
 pretty "restarted, it rejoins: new clients reach node2 again"
 echo_start 2 "$GECKO_OUT/echo2-again.log"
-wait_for 10 joined 2 3
+wait_for 10 joined 2 4
 client "$GECKO_REPO/tests/vm/tools/policy-echo-client" $G 7 $PREFIX 2 6 2 0 0 > "$RUN/clients.out" ||
 	{ cat "$RUN/clients.out"; fail "new clients failed after the restart"; }
 n=$(grep -c "^serving $PREFIX" "$GECKO_OUT/echo2-again.log")
@@ -174,6 +183,23 @@ placed_everywhere() { [[ $(echo_detail) =~ ^policy\ round-robin\;\ placed\ node1
 wait_for 5 placed_everywhere
 pretty "node1's echo: $(echo_detail)"
 ip netns exec node1 gecko-ctl programs
+
+pretty "requests through the proxies: their counters reach the agents"
+out=$(client gecko-request-rate load $G 81 4 2) || fail "requests through geckoproxy failed: $out"
+requests=$(jq .requests <<< "$out")
+# closed: the sessions the proxies relayed to their end, as gecko-ctl programs shows them.
+closed() {
+	local k
+	for k in 1 2 3; do
+		ip netns exec node$k gecko-ctl programs --json | jq '.[] | select(.name == "geckoproxy") | .counters.closed'
+	done | jq -s add
+}
+proxies_counted() { (($(closed) == requests)); }
+wait_for 5 proxies_counted
+pretty "$requests requests, the proxies' counters say $(closed) sessions closed"
+left=$(cat "$GECKO_OUT"/agent[123].log | grep "programs: .* left" || true)
+[[ $left == "programs: gecko-policy-echo ("*") left (it ended);"* && $(wc -l <<< "$left") == 1 ]] ||
+	fail "programs other than the echo killed left their agent: $left"
 
 pretty "node3 drains under a download of the program without a policy"
 B=${PREFIX}9
