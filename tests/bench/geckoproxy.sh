@@ -103,6 +103,9 @@ pretty "request rate, 64 connections at a time; then throughput, 64 MiB response
 	metric "throughput (bits per second)" bits_per_second 1 5201 5202 5203
 } | jq -s '{ benchmark: "geckoproxy against HAProxy (TCP mode) and socat on node1, client at G", results: . }' \
 	> "$GECKO_OUT/result.json"
+# The figures hold for proxies joined to the agent, as deployed: neither left it.
+joined=$(ip netns exec node1 gecko-ctl programs --json | jq '[.[] | select(.name == "geckoproxy")] | length')
+[[ $joined == 2 ]] || fail "$joined of the 2 proxies still joined to node1's agent: $(grep 'programs:' "$GECKO_OUT/agent1.log")"
 relayed=$(cat "$GECKO_OUT"/geckoproxy-*.log | grep -c 'end="closed"' || true)
 pretty "geckoproxy relayed $relayed connections to their end"
 jq -r '.results[] | "proxy ratio \(.metric) geckoproxy/haproxy: \(.vs_haproxy * 1000 | round / 1000), geckoproxy/socat: \(.vs_socat * 1000 | round / 1000) (\(.geckoproxy | round) / \(.haproxy | round) / \(.socat | round))"' \

@@ -195,7 +195,7 @@ TEST(Proximity, AConnectionsRoundTripComesFromTheStack)
 	EXPECT_GT(rtt->count(), 0);
 	EXPECT_LT(rtt->count(), 1'000'000);
 	Proximity p("node1", 64);
-	p.measure(served, Clock::now());
+	p.measured(in6addr_loopback, *rtt, Clock::now());
 	auto d = p.lookup(in6addr_loopback);
 	ASSERT_EQ(d.size(), 1u);
 	EXPECT_EQ(d[0].rtt, *rtt);

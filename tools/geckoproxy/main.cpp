@@ -12,6 +12,7 @@
 #include "health.h"
 #include "relay.h"
 
+#include <coarse_clock.h>
 #include <log.h>
 #include <options.h>
 #include <signals.h>
@@ -300,7 +301,7 @@ public:
 	}
 
 private:
-	using Clock = std::chrono::steady_clock;
+	using Clock = daemon::CoarseClock;
 
 	static RelayOptions relay_options(const Options &o)
 	{
@@ -605,6 +606,8 @@ int run(const Options &options, const std::function<std::variant<Options, int>(s
 		return exit_failure;
 	}
 	(void)server->SetNonBlocking();
+	for (const auto &o : client_options())
+		(void)server->SetOption(o.level, o.name, o.value);
 	Proxy proxy(options, std::move(*framework), std::move(*server));
 	if (auto ok = proxy.start(); !ok) {
 		daemon::log("geckoproxy: ", ok.error().describe());

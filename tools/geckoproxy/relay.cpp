@@ -4,9 +4,12 @@
 
 #include "framing.h"
 
+#include <coarse_clock.h>
+
 #include <fcntl.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -22,7 +25,7 @@ namespace gecko::proxy {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using Clock = daemon::CoarseClock;
 using daemon::Fd;
 
 enum Side : std::uint64_t { client_side = 0, program_side = 1 };
@@ -206,29 +209,42 @@ namespace {
 
 void set_nonblocking(int fd)
 {
-	int flags = ::fcntl(fd, F_GETFL);
-	if (flags >= 0)
-		(void)::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+	int on = 1;
+	(void)::ioctl(fd, FIONBIO, &on);
 }
 
-/*
- * Each write of a relayed octet goes out at once: the program's or
- * client's own pace decides. Keepalives on the client's connection end a
- * session whose client vanished without a word (a host gone, a NAT that
- * forgot it) in about 2 minutes of silence, instead of holding its
- * descriptors for ever; the program is on this host, its kernel resets
- * what it leaves.
- */
-void set_socket_options(int fd, Side side)
+} // namespace
+
+std::vector<SocketOption> client_options()
 {
-	int one = 1, idle = 60, interval = 10, count = 6;
-	(void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (side == program_side)
+	return {{IPPROTO_TCP, TCP_NODELAY, 1},
+		{IPPROTO_TCP, TCP_KEEPIDLE, 60},
+		{IPPROTO_TCP, TCP_KEEPINTVL, 10},
+		{IPPROTO_TCP, TCP_KEEPCNT, 6},
+		{SOL_SOCKET, SO_KEEPALIVE, 1}};
+}
+
+namespace {
+
+/*
+ * The client's options, on a socket that does not have them already: one
+ * accepted from a listener that had them inherited them all (keepalives
+ * last), one another node handed over has none.
+ */
+void set_client_options(int fd)
+{
+	int on = 0;
+	socklen_t len = sizeof(on);
+	if (::getsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, &len) == 0 && on)
 		return;
-	(void)::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
-	(void)::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
-	(void)::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof(interval));
-	(void)::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof(count));
+	for (const auto &o : client_options())
+		(void)::setsockopt(fd, o.level, o.name, &o.value, sizeof(o.value));
+}
+
+void set_program_options(int fd)
+{
+	int one = 1;
+	(void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
 std::string milliseconds(std::chrono::milliseconds ms)
@@ -343,7 +359,7 @@ struct Relay::Impl {
 				last_err = errno;
 				return false;
 			}
-			set_socket_options(fd.get(), program_side);
+			set_program_options(fd.get());
 			if (::connect(fd.get(), reinterpret_cast<const sockaddr *>(&to), sizeof(to)) < 0 &&
 			    errno != EINPROGRESS) {
 				last_err = errno;
@@ -625,7 +641,7 @@ void Relay::add(ClientEnd client)
 	session.id = impl.next_id++;
 	session.client = std::move(client);
 	set_nonblocking(session.client.fd);
-	set_socket_options(session.client.fd, client_side);
+	set_client_options(session.client.fd);
 	session.up.from = session.client.fd;
 	session.down.to = session.client.fd;
 	if (impl.options.http && session.client.hold) {

@@ -94,6 +94,23 @@ struct RelayOptions {
 };
 
 /*
+ * The options of the client's socket. Each write of a relayed octet goes
+ * out at once: the program's or client's own pace decides. Keepalives on
+ * the client's connection end a session whose client vanished without a
+ * word (a host gone, a NAT that forgot it) in about 2 minutes of silence,
+ * instead of holding its descriptors for ever; the program is on this
+ * host, its kernel resets what it leaves. Set on the listening socket,
+ * the connections accepted inherit them; the relay sets them on those
+ * that lack them.
+ */
+struct SocketOption {
+	int level;
+	int name;
+	int value;
+};
+std::vector<SocketOption> client_options();
+
+/*
  * Ends @fd's connection with a reset, whoever else holds the socket (the
  * node agent may keep a copy): connect() to AF_UNSPEC disconnects it.
  */

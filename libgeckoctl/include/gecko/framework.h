@@ -197,6 +197,12 @@ public:
 	int fd() const;
 	Result<void> SetNonBlocking();
 	Result<void> SetBlocking();
+	/*
+	 * setsockopt() on the listening socket: the connections accepted here
+	 * from then on inherit what the kernel copies (TCP_NODELAY,
+	 * SO_KEEPALIVE, TCP_KEEPIDLE...); those other nodes hand over do not.
+	 */
+	Result<void> SetOption(int level, int name, int value);
 	/* Stops listening; connections waiting are closed. */
 	void Close();
 

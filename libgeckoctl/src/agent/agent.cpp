@@ -182,7 +182,8 @@ void Agent::Impl::measure(Clock::time_point now)
 	proximity.begin_round();
 	std::lock_guard guard(app->lock);
 	for (const auto &[fd, c] : app->conns)
-		proximity.measure(fd, now);
+		if (auto rtt = min_rtt(fd))
+			proximity.measured(c.client, *rtt, now);
 }
 
 void Agent::Impl::mirror(Clock::time_point now)

@@ -54,15 +54,6 @@ void Proximity::begin_round()
 	round_++;
 }
 
-void Proximity::measure(int fd, Clock::time_point now)
-{
-	auto rtt = min_rtt(fd);
-	auto ends = rtt ? connection_ends(fd) : std::nullopt;
-
-	if (ends)
-		measured(ends->second, *rtt, now);
-}
-
 void Proximity::measured(const in6_addr &client, std::chrono::microseconds rtt, Clock::time_point now)
 {
 	auto us = static_cast<std::uint32_t>(std::clamp<std::int64_t>(rtt.count(), 1, max_rtt_us));

@@ -57,11 +57,9 @@ public:
 
 	in6_addr network(const in6_addr &client) const;
 
-	/* A new round of measure() calls: each network's distance is then the lowest of that round. */
+	/* A new round of measured() calls: each network's distance is then the lowest of that round. */
 	void begin_round();
-	/* This node's connection @fd, if its stack has measured a round trip. */
-	void measure(int fd, Clock::time_point now);
-	/* This node measured @rtt to @client: measure() without a socket. */
+	/* This node measured @rtt to @client (min_rtt() of a connection to it). */
 	void measured(const in6_addr &client, std::chrono::microseconds rtt, Clock::time_point now);
 	/*
 	 * What the next heartbeat tells: up to max_per_beat of the networks

@@ -20,6 +20,7 @@
 #include <pthread.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -49,10 +50,23 @@ Result<UniqueFd> new_eventfd()
 	return fd;
 }
 
+/*
+ * steady_clock's time to within a tick, read without the hardware clock
+ * (which may trap to the kernel at every read): for what the loop of the
+ * framework's thread looks at on every turn.
+ */
+std::chrono::steady_clock::time_point coarse_now()
+{
+	timespec ts{};
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return std::chrono::steady_clock::time_point(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+		std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec)));
+}
+
 void signal(const UniqueFd &fd)
 {
 	std::uint64_t one = 1;
-	if (write(fd.get(), &one, sizeof(one)) < 0) {
+	if (fd.get() >= 0 && write(fd.get(), &one, sizeof(one)) < 0) {
 		/* Fails only on overflow: it is readable anyway. */
 	}
 }
@@ -81,7 +95,8 @@ constexpr unsigned max_outgoing = 8;
 
 struct Connection {
 	UniqueFd fd;
-	UniqueFd wake;		/* eventfd: a handoff of it ended, for a Read or Write waiting in poll() */
+	/* eventfd: a handoff of it ended, for a Read or Write waiting in poll(); made by the first to wait */
+	UniqueFd wake;
 	sockaddr_in6 peer{};
 	std::uint16_t port = 0;	/* G's */
 	std::vector<std::byte> state;
@@ -391,19 +406,13 @@ void Framework::accept_all(Listener &listener)
 				log("accept on port ", listener.port, ": ", std::strerror(errno));
 			/* Out of descriptors: the client waits in the backlog; look again in a while, not at once. */
 			if (errno == EMFILE || errno == ENFILE)
-				listener.paused_until = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
+				listener.paused_until = coarse_now() + std::chrono::milliseconds(100);
 			if (errno != ECONNABORTED)
 				return;
 			continue;
 		}
-		auto wake = new_eventfd();
-		if (!wake) {
-			log("accept on port ", listener.port, ": ", wake.error().describe());
-			continue;
-		}
 		auto conn = std::make_shared<Connection>();
 		conn->fd = std::move(fd);
-		conn->wake = std::move(*wake);
 		conn->peer = peer;
 		conn->port = listener.port;
 		int n = conn->fd.get();
@@ -439,18 +448,16 @@ void Framework::handle(Arrival &arrival)
 	UniqueFd fd(arrival.fd);
 	sockaddr_in6 local{};
 	socklen_t len = sizeof(local);
-	auto wake = new_eventfd();
 
 	getsockname(fd.get(), reinterpret_cast<sockaddr *>(&local), &len);
 	auto listener = listeners.find(ntohs(local.sin6_port));
-	if (listener == listeners.end() || !wake) {
+	if (listener == listeners.end()) {
 		log("arrival: ", text(arrival.client), " on port ", ntohs(local.sin6_port),
 		    ", which no program serves here now: closed");
 		node->remove(fd.get());
 		return;
 	}
 	auto conn = std::make_shared<Connection>();
-	conn->wake = std::move(*wake);
 	len = sizeof(conn->peer);
 	getpeername(fd.get(), reinterpret_cast<sockaddr *>(&conn->peer), &len);
 	conn->fd = std::move(fd);
@@ -478,7 +485,7 @@ bool Framework::moving(const in6_addr &client) const
 /* Drops the older generation of moved_lately once the newer is moved_memory old. */
 void Framework::age_moved()
 {
-	auto now = std::chrono::steady_clock::now();
+	auto now = coarse_now();
 	auto age = now - moved_lately.since;
 	if (age < moved_memory)
 		return;
@@ -739,7 +746,7 @@ void Framework::run()
 		std::vector<std::shared_ptr<Listener>> watched;
 		{
 			std::lock_guard guard(lock);
-			auto now = std::chrono::steady_clock::now();
+			auto now = coarse_now();
 			for (const auto &[port, l] : listeners) {
 				fds.push_back({now < l->paused_until ? -1 : l->fd.get(), POLLIN, 0});
 				watched.push_back(l);
@@ -773,7 +780,7 @@ void Framework::run()
 /* The policy and its choices so far, for gecko-ctl programs: at most twice a second, when they changed. */
 void Framework::describe()
 {
-	auto now = std::chrono::steady_clock::now();
+	auto now = coarse_now();
 	if (now - described_at < std::chrono::milliseconds(500))
 		return;
 	auto list = [](const std::map<std::string, std::uint64_t> &counts) {
@@ -886,10 +893,21 @@ Result<void> claim(detail::Framework &f, Connection &conn)
 	return {};
 }
 
-void release(detail::Framework &f, Connection &conn)
+/*
+ * @waits: the caller is to wait in poll() next; the eventfd that the end
+ * of a handoff signals is made now, under the lock, so that none is missed.
+ */
+Result<void> release(detail::Framework &f, Connection &conn, bool waits)
 {
 	std::lock_guard guard(f.lock);
 	conn.busy = false;
+	if (waits && conn.wake.get() < 0) {
+		auto wake = detail::new_eventfd();
+		if (!wake)
+			return std::unexpected(wake.error());
+		conn.wake = std::move(*wake);
+	}
+	return {};
 }
 
 /* One send or recv under claim(), and in blocking mode a wait until it can go. */
@@ -901,12 +919,14 @@ Result<std::size_t> transfer(detail::Framework &f, Connection &conn, short event
 			return std::unexpected(ok.error());
 		ssize_t n = op();
 		int err = errno;
-		release(f, conn);
+		bool waits = n < 0 && err == EAGAIN && conn.blocking;
+		if (auto ok = release(f, conn, waits); !ok)
+			return std::unexpected(ok.error());
 		if (n >= 0)
 			return static_cast<std::size_t>(n);
 		if (err == EINTR)
 			continue;
-		if (err != EAGAIN || !conn.blocking)
+		if (!waits)
 			return sys_fail(err, events == POLLIN ? "read" : "write");
 		/* Not in use while it waits: a handoff asked for meanwhile may start. */
 		pollfd fds[] = {{conn.fd.get(), events, 0}, {conn.wake.get(), POLLIN, 0}};
@@ -1199,6 +1219,15 @@ Result<void> GeckoServerSocket::SetNonBlocking()
 	if (!listener_)
 		return fail(ESHUTDOWN, "the server socket is closed");
 	listener_->blocking = false;
+	return {};
+}
+
+Result<void> GeckoServerSocket::SetOption(int level, int name, int value)
+{
+	if (!listener_)
+		return fail(ESHUTDOWN, "the server socket is closed");
+	if (setsockopt(listener_->fd.get(), level, name, &value, sizeof(value)) < 0)
+		return sys_fail(errno, "setsockopt");
 	return {};
 }
 
