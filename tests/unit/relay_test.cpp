@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <fstream>
@@ -262,6 +263,34 @@ protected:
 	/* Last: its sessions end (into the members above) before those go. */
 	std::optional<Relay> relay;
 };
+
+/* Whether @fd has every option of client_options(). */
+bool has_client_options(int fd)
+{
+	return std::ranges::all_of(client_options(), [fd](const SocketOption &o) {
+		int value = 0;
+		socklen_t len = sizeof(value);
+		return ::getsockopt(fd, o.level, o.name, &value, &len) == 0 && value == o.value;
+	});
+}
+
+/* What the relay counts on to set them once, on the listener, not on each connection. */
+TEST(ClientOptions, AreInheritedFromTheListener)
+{
+	auto [front, port] = listener();
+	for (const auto &o : client_options())
+		ASSERT_EQ(::setsockopt(front.get(), o.level, o.name, &o.value, sizeof(o.value)), 0);
+	auto client = connect_to(port);
+	auto served = accept_from(front);
+	ASSERT_TRUE(served);
+	EXPECT_TRUE(has_client_options(served.get()));
+}
+
+TEST_F(RelayTest, SetsTheClientsOptionsOnASocketWithout)
+{
+	start();
+	EXPECT_TRUE(has_client_options(served.get()));
+}
 
 TEST_F(RelayTest, RelaysBothWaysExactlyAndPassesEachEndOfStream)
 {

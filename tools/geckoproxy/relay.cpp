@@ -389,9 +389,12 @@ struct Relay::Impl {
 
 	void end(Session &s, std::string how, bool reset)
 	{
+		/*
+		 * The client's socket may stay open elsewhere (the agent holds a
+		 * copy): out of the set now. The program's, this process's alone,
+		 * leaves it as it closes.
+		 */
 		(void)::epoll_ctl(epoll.get(), EPOLL_CTL_DEL, s.client.fd, nullptr);
-		if (s.program)
-			(void)::epoll_ctl(epoll.get(), EPOLL_CTL_DEL, s.program.get(), nullptr);
 		if (reset) {
 			abort_connection(s.client.fd);
 			if (s.program)

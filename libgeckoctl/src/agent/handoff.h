@@ -295,6 +295,8 @@ struct AppLink {
 	UniqueFd events_fd;			/* eventfd: the application polls it */
 
 	void post(NodeEvent event);
+	/* Adds (or, for a descriptor number reused, replaces) the connection @fd between @ends (G, client). */
+	void add(int fd, const std::pair<in6_addr, in6_addr> &ends);
 };
 
 } // namespace gecko::agent

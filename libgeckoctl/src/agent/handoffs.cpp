@@ -131,6 +131,12 @@ std::optional<std::pair<in6_addr, in6_addr>> connection_ends(int fd)
 	return std::pair{local.sin6_addr, remote.sin6_addr};
 }
 
+void AppLink::add(int fd, const std::pair<in6_addr, in6_addr> &ends)
+{
+	std::lock_guard guard(lock);
+	conns.insert_or_assign(fd, Conn{++conns_added, ends.first, ends.second});
+}
+
 void AppLink::post(NodeEvent event)
 {
 	{

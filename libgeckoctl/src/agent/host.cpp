@@ -380,10 +380,7 @@ void Host::add(std::uint64_t sid, Session &s, std::uint32_t id, UniqueFd fd)
 		forget(old);
 	}
 	int n = fd.get();
-	if (auto ok = node_.add(n); !ok) {
-		log("programs: ", s.who, ": ", ok.error().describe());
-		return;
-	}
+	link_.add(n, *ends);
 	auto &c = conns_[n];
 	c.fd = std::move(fd);
 	c.session = sid;

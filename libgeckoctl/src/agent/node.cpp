@@ -352,11 +352,7 @@ Result<void> Node::add(int fd)
 	auto ends = agent::connection_ends(fd);
 	if (!ends)
 		return fail(ENOTCONN, "not a connected IPv6 socket");
-	{
-		std::lock_guard guard(impl_->link->lock);
-		auto &link = *impl_->link;
-		link.conns.insert_or_assign(fd, agent::AppLink::Conn{++link.conns_added, ends->first, ends->second});
-	}
+	impl_->link->add(fd, *ends);
 	if (impl_->host.get() >= 0)
 		(void)impl_->send(programs::Writer(programs::Type::add).u32(static_cast<std::uint32_t>(fd)), fd);
 	return {};
