@@ -110,8 +110,8 @@ struct Connection {
 	bool program = false;	/* given to the program (Accept) */
 	/*
 	 * Accepted while its client's other connections were leaving or
-	 * waiting to: it waits for their departure, then goes where they went
-	 * (or stays with them), never to be left behind the client's binding.
+	 * waiting to: it waits until none is, then goes where they went (or
+	 * stays with them), never to be left behind the client's binding.
 	 */
 	bool following = false;
 	/* While leaving: the policy chose the acceptor, and retries on failure; the members tried. */
@@ -177,6 +177,7 @@ struct Framework {
 		std::map<in6_addr, in6_addr, agent::AddrLess> now, before;
 		std::chrono::steady_clock::time_point since;
 	} moved_lately;
+	bool followers = false;		/* some connection is following (release_followers) */
 	std::uint64_t choices = 0;	/* the policy's: this node's report number */
 	/* gecko-ctl drain: every client to other members; what moved, and why the others did not. */
 	struct {
@@ -205,6 +206,7 @@ struct Framework {
 	void handle(const Departure &departure);
 	void settle(const Departure &departure);
 	void follow(const Departure &departure);
+	void release_followers();
 	bool moving(const in6_addr &client) const;
 	void age_moved();
 	void moved(const in6_addr &client, const in6_addr &node);
@@ -427,7 +429,7 @@ void Framework::accept_all(Listener &listener)
 		bool known = !of_client(peer.sin6_addr).empty();
 		conns.emplace(n, conn);
 		if (moving(peer.sin6_addr)) {
-			conn->following = true;
+			conn->following = followers = true;
 			continue;
 		}
 		/* Opened before its client's binding moved to another member: it goes there too. */
@@ -517,26 +519,43 @@ void Framework::handle(const Departure &departure)
 
 /*
  * The client's connections accepted while the others were leaving, once
- * none is: they go where the others went, or stay with them.
+ * none is and they moved: they go where the others went (still following
+ * until that handoff ends too).
  */
 void Framework::follow(const Departure &departure)
 {
-	if (moving(departure.client))
+	if (departure.fate != Fate::moved || moving(departure.client))
 		return;
 	auto waiting = of_client(departure.client);
 	std::erase_if(waiting, [](const auto &c) { return !c->following; });
 	if (waiting.empty())
 		return;
-	for (const auto &c : waiting)
-		c->following = false;
-	if (departure.fate == Fate::moved) {
-		auto ok = hand_off(departure.client, departure.node, false, false);
-		if (ok)
-			return;
+	if (auto ok = hand_off(departure.client, departure.node, false, false); !ok)
 		log("hand-off: ", text(departure.client), "'s ", waiting.size(), " later connection(s) to ",
 		    name(departure.node), ", where the others went: ", ok.error().describe());
+}
+
+/*
+ * The following connections whose clients no longer move, and that did
+ * not move with them: they stay, the program's (their client's others
+ * stayed too, or a handoff failed before it started).
+ */
+void Framework::release_followers()
+{
+	if (!followers)
+		return;
+	followers = false;
+	std::vector<std::shared_ptr<Connection>> staying;
+	for (const auto &[fd, c] : conns) {
+		if (!c->following)
+			continue;
+		if (c->where == Connection::Where::here && !moving(c->peer.sin6_addr))
+			staying.push_back(c);
+		else
+			followers = true;
 	}
-	for (const auto &c : waiting) {
+	for (const auto &c : staying) {
+		c->following = false;
 		if (auto l = listeners.find(c->port); l != listeners.end())
 			deliver(*l->second, c);
 		else
@@ -770,6 +789,7 @@ void Framework::run()
 		for (std::size_t i = 0; i < watched.size(); i++)
 			if (fds[3 + i].revents && !watched[i]->closed)
 				accept_all(*watched[i]);
+		release_followers();
 		retry_requests();
 		if (draining.active)
 			drain_step();
