@@ -116,7 +116,8 @@ client socat OPEN:/dev/zero!!OPEN:/dev/null TCP6:[$G]:7001 &
 echoing A
 echoing B
 n2 gecko-ctl limits set flows 1 held 8
-ok A "give $RUN/stateA"
+# Frozen for 60 s, not the default: what follows takes longer on a slow machine.
+ok A "give $RUN/stateA 60000"
 out=$(ctl B "give $RUN/stateB") || fail "echo B give: no answer"
 [[ $out == "error freeze: ${REFUSED#Error: } flows"*"(raise it: gecko-ctl limits set flows N)" ]] ||
 	fail "second freeze past the flow limit: $out"

@@ -7,8 +7,8 @@
  *
  *   gecko-handoff-echo PORT CONTROL-PATH
  *
- * Commands: "give FILE" freezes the connection and writes its state to
- * FILE ("ok SIZE SND_UNA SND_NXT RCV_NXT TS_VAL": its length, then its
+ * Commands: "give FILE [MS]" freezes the connection (for MS milliseconds at
+ * most, else the module's default) and writes its state to FILE ("ok SIZE SND_UNA SND_NXT RCV_NXT TS_VAL": its length, then its
  * numbers, TS_VAL 0 without timestamps); "commit MS" commits it (its state left: the module drops it MS
  * milliseconds later, never thaws it); "drop" drops it (handed off);
  * "thaw" thaws it (rolled back); "take FILE" restores a connection from
@@ -180,11 +180,16 @@ struct Server {
 		conn = std::move(fd);
 	}
 
-	std::string give(const std::string &file)
+	std::string give(const std::string &arg)
 	{
 		if (!conn || frozen)
 			return "error no connection to give";
-		if (auto r = gecko.freeze_socket(conn.get()); !r)
+		auto sp = arg.find(' ');
+		auto file = arg.substr(0, sp);
+		std::optional<std::chrono::milliseconds> timeout;
+		if (sp != std::string::npos)
+			timeout = std::chrono::milliseconds(std::stoul(arg.substr(sp + 1)));
+		if (auto r = gecko.freeze_socket(conn.get(), timeout); !r)
 			return "error freeze: " + r.error().describe();
 		frozen = true;
 		auto state = gecko.capture_socket(conn.get());
