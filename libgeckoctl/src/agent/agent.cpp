@@ -214,8 +214,11 @@ void Agent::Impl::mirror(Clock::time_point now)
 		if (!renew && seen == mirrored)
 			return;
 		for (const auto &[fd, c] : app->conns) {
+			if (!same(c.home, config.cluster->service))
+				continue;
 			auto state = app->mirror_states.find(fd);
-			conns.push_back({fd, c.added, state == app->mirror_states.end() ? 0 : state->second.version});
+			conns.push_back({fd, {c.client, c.client_port, c.port},
+					 state == app->mirror_states.end() ? 0 : state->second.version});
 		}
 	} else if (!renew && seen == mirrored) {
 		return;

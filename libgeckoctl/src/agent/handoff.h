@@ -238,21 +238,29 @@ inline constexpr std::size_t max_mirror_state = 16 * 1024;
 inline constexpr std::size_t max_outcomes = 4096;
 inline constexpr std::size_t max_records = 64;
 
-/* G and the client of the connection @fd, if it is one. */
-std::optional<std::pair<in6_addr, in6_addr>> connection_ends(int fd);
+/* The two ends of the connected IPv6 socket @fd: G (or another local address) and the client. */
+struct ConnEnds {
+	in6_addr home;
+	in6_addr client;
+	std::uint16_t port;
+	std::uint16_t client_port;
+};
+std::optional<ConnEnds> connection_ends(int fd);
 
 /* The application's side of the agent, shared between its thread and the agent's. */
 struct AppLink {
 	std::mutex lock;
 	/*
 	 * An application's connection of G: the number of its adding (a
-	 * descriptor's number comes back for another connection), G and its
-	 * client, asked of the socket once.
+	 * descriptor's number comes back for another connection), and its
+	 * ends, asked of the socket once.
 	 */
 	struct Conn {
 		std::uint64_t added = 0;
 		in6_addr home{};
 		in6_addr client{};
+		std::uint16_t port = 0;
+		std::uint16_t client_port = 0;
 	};
 	std::map<int, Conn> conns;	/* by descriptor */
 	std::uint64_t conns_added = 0;
@@ -295,8 +303,8 @@ struct AppLink {
 	UniqueFd events_fd;			/* eventfd: the application polls it */
 
 	void post(NodeEvent event);
-	/* Adds (or, for a descriptor number reused, replaces) the connection @fd between @ends (G, client). */
-	void add(int fd, const std::pair<in6_addr, in6_addr> &ends);
+	/* Adds (or, for a descriptor number reused, replaces) the connection @fd between @ends. */
+	void add(int fd, const ConnEnds &ends);
 };
 
 } // namespace gecko::agent

@@ -20,6 +20,7 @@
 
 #include <openssl/rand.h>
 
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -120,7 +121,7 @@ struct Fault {
 
 } // namespace
 
-std::optional<std::pair<in6_addr, in6_addr>> connection_ends(int fd)
+std::optional<ConnEnds> connection_ends(int fd)
 {
 	sockaddr_in6 local{}, remote{};
 	socklen_t llen = sizeof(local), rlen = sizeof(remote);
@@ -128,13 +129,13 @@ std::optional<std::pair<in6_addr, in6_addr>> connection_ends(int fd)
 	if (getsockname(fd, reinterpret_cast<sockaddr *>(&local), &llen) ||
 	    getpeername(fd, reinterpret_cast<sockaddr *>(&remote), &rlen) || local.sin6_family != AF_INET6)
 		return std::nullopt;
-	return std::pair{local.sin6_addr, remote.sin6_addr};
+	return ConnEnds{local.sin6_addr, remote.sin6_addr, ntohs(local.sin6_port), ntohs(remote.sin6_port)};
 }
 
-void AppLink::add(int fd, const std::pair<in6_addr, in6_addr> &ends)
+void AppLink::add(int fd, const ConnEnds &ends)
 {
 	std::lock_guard guard(lock);
-	conns.insert_or_assign(fd, Conn{++conns_added, ends.first, ends.second});
+	conns.insert_or_assign(fd, Conn{++conns_added, ends.home, ends.client, ends.port, ends.client_port});
 }
 
 void AppLink::post(NodeEvent event)
@@ -324,7 +325,7 @@ void Handoffs::Impl::hand_off(const in6_addr &node, std::vector<Outgoing> conns,
 	out.started = Clock::now();
 	auto ends = out.fds.empty() ? std::nullopt : connection_ends(out.fds.front().get());
 	if (ends)
-		out.key = {ends->first, ends->second};
+		out.key = {ends->home, ends->client};
 	for (auto it = asked.begin(); it != asked.end(); ++it)
 		if (same(it->client, out.key.client)) {
 			out.waiter = it->waiter;

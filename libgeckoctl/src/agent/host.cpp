@@ -385,8 +385,12 @@ void Host::add(std::uint64_t sid, Session &s, std::uint32_t id, UniqueFd fd)
 	c.fd = std::move(fd);
 	c.session = sid;
 	c.id = id;
-	c.client = ends->second;
+	c.client = ends->client;
 	s.conns[id] = n;
+	/* Added while the client's connections are gathered for a handoff (its message crossed the request): asked too. */
+	if (auto g = gatherings_.find(c.client);
+	    g != gatherings_.end() && !g->second.got.contains(sid) && g->second.waiting.insert(sid).second)
+		send(sid, programs::Writer(programs::Type::request).addr(c.client).addr(g->second.node));
 }
 
 /* The program is done with the connection: the agent closes its copy, now or once a handoff ends. */

@@ -89,18 +89,6 @@ Mirrors::Mirrors(Client &kernel, Transport &transport, std::shared_ptr<const Clu
 {
 }
 
-std::optional<MirroredConn> Mirrors::conn_of(int fd) const
-{
-	sockaddr_in6 local{}, remote{};
-	socklen_t llen = sizeof(local), rlen = sizeof(remote);
-
-	if (getsockname(fd, reinterpret_cast<sockaddr *>(&local), &llen) ||
-	    getpeername(fd, reinterpret_cast<sockaddr *>(&remote), &rlen) || local.sin6_family != AF_INET6 ||
-	    !same(local.sin6_addr, cluster_->service))
-		return std::nullopt;
-	return MirroredConn{remote.sin6_addr, ntohs(remote.sin6_port), ntohs(local.sin6_port)};
-}
-
 std::optional<Progress> progress(int fd)
 {
 	tcp_info info{};
@@ -123,25 +111,18 @@ bool Mirrors::tick(Clock::time_point now, const std::vector<Serving> &conns, con
 		   const Member *backup, bool renew)
 {
 	std::map<MirroredConn, Serving> serving;
-	std::map<int, Known> known;
-	for (const auto &c : conns) {
-		auto was = known_.find(c.fd);
-		const auto &k = known[c.fd] = was != known_.end() && was->second.added == c.added
-						      ? was->second
-						      : Known{c.added, conn_of(c.fd)};
-		if (k.conn)
-			serving.emplace(*k.conn, c);
-	}
-	known_ = std::move(known);
-	guard(serving);
+	for (const auto &c : conns)
+		serving.emplace(c.conn, c);
 
 	if (!backup) {
 		if (!backup_.empty())
 			log_line(log_, "mirroring stopped: no other member is alive");
 		backup_.clear();
 		mirrored_.clear();
+		std::erase_if(guarded_, [&](const auto &g) { return !serving.contains(g.first); });
 		return true;
 	}
+	guard(serving);
 	auto peer = transport_.peer(self_.address, backup->address);
 	if (!peer)
 		return false;

@@ -148,12 +148,13 @@ public:
 		Log log);
 
 	/*
-	 * One of the application's sockets, the number of its adding (AppLink::conns), and the version of its
-	 * application state (0: none yet).
+	 * One of the application's connections of G (AppLink::conns): its
+	 * socket, what it is, and the version of its application state (0:
+	 * none yet).
 	 */
 	struct Serving {
 		int fd;
-		std::uint64_t added;
+		MirroredConn conn;
 		std::uint64_t version;
 	};
 	/* The application state of the socket @fd now. */
@@ -161,11 +162,12 @@ public:
 
 	/*
 	 * When @conns or @backup changed, and twice a mirror-period (@renew):
+	 * while there is a @backup (none while no other member is alive),
 	 * guards the connections among @conns that are new (gecko.ko ends
-	 * them without a word if their program dies: its backup takes them
-	 * over), mirrors to @backup (none while no other member is alive)
-	 * those guarded that are new or whose application state changed
-	 * (with the state then, and with the first mirror a backup gets),
+	 * them without a word if their program dies: the backup takes them
+	 * over; with nobody to do so, they end as any program's do), mirrors
+	 * to @backup those guarded that are new or whose application state
+	 * changed (with the state then, and with the first mirror a backup gets),
 	 * and with @renew renews those mirrored half a period ago or more; and
 	 * tells it of those gone since. A connection gecko.ko does not guard
 	 * is not mirrored: its program's death ends it with a FIN or a reset,
@@ -188,7 +190,6 @@ public:
 	Backups status(Clock::time_point now) const;
 
 private:
-	std::optional<MirroredConn> conn_of(int fd) const;
 	void guard(const std::map<MirroredConn, Serving> &serving);
 	void send_gone(std::uint64_t peer, const MirroredConn &conn);
 
@@ -197,12 +198,6 @@ private:
 	std::shared_ptr<const Cluster> cluster_;
 	const Member &self_;
 	Log log_;
-	/* What each socket is, asked of it once per adding (two system calls, for every socket at every turn). */
-	struct Known {
-		std::uint64_t added;
-		std::optional<MirroredConn> conn;
-	};
-	std::map<int, Known> known_;
 	std::string backup_;					/* the member mirrored_ went to */
 	in6_addr backup_address_{};
 	struct Mirrored {

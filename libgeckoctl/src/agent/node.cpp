@@ -479,14 +479,14 @@ Result<void> Node::hand_off(const in6_addr &node, std::vector<Outgoing> conns)
 							   " octets: " + std::to_string(agent::max_app_state) + " at most");
 			if (!link.conns.contains(c.fd))
 				return fail(EINVAL, "descriptor " + std::to_string(c.fd) + " was not added to the node");
-			if (!ends || !agent::same(ends->first, first->first) || !agent::same(ends->second, first->second))
+			if (!ends || !agent::same(ends->home, first->home) || !agent::same(ends->client, first->client))
 				return fail(EINVAL, "the connections belong to different clients");
 		}
 		/* The unit of handoff is the client: its binding moves every connection. */
 		std::string missing;
 		/* The client's, by what their sockets said when added; still connected, by what they say now. */
 		for (const auto &[fd, c] : link.conns)
-			if (agent::same(c.home, first->first) && agent::same(c.client, first->second) &&
+			if (agent::same(c.home, first->home) && agent::same(c.client, first->client) &&
 			    std::ranges::none_of(conns, [fd](const Outgoing &o) { return o.fd == fd; }) &&
 			    agent::connection_ends(fd))
 				missing += ' ' + std::to_string(fd);
@@ -507,16 +507,16 @@ Result<void> Node::hand_off(const in6_addr &node, std::vector<Outgoing> conns)
 		} else if (impl_->host_gone) {
 			return fail(EPIPE, "the node agent went away");
 		} else {
-			auto &fds = impl_->outstanding[first->second];
+			auto &fds = impl_->outstanding[first->client];
 			for (const auto &c : conns)
 				fds.push_back(c.fd);
 		}
 	}
 	if (impl_->host.get() >= 0) {
-		auto ok = impl_->hand_off(node, first->second, conns);
+		auto ok = impl_->hand_off(node, first->client, conns);
 		if (!ok) {
 			std::lock_guard guard(link.lock);
-			impl_->outstanding.erase(first->second);
+			impl_->outstanding.erase(first->client);
 		}
 		return ok;
 	}
