@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <set>
 #include <vector>
 
 namespace gecko::agent {
@@ -136,16 +137,23 @@ Result<void> Agent::Impl::run(int stop_fd)
 		    std::to_string(config.port) + " (TLS 1.3, " + mode + ")");
 	else
 		log("node agent: control @" + config.control + ", no node channel");
+	/* Once stopped: the binding clears under way, and how long they may take. */
+	std::vector<Key> parting;
+	std::optional<Clock::time_point> parted_by;
 	for (;;) {
-		std::vector<pollfd> fds{{stop_fd, POLLIN, 0},
+		std::vector<pollfd> fds{{parted_by ? -1 : stop_fd, POLLIN, 0},
 					{signalling->fd(), POLLIN, 0},
 					{app ? app->commands_fd.get() : -1, POLLIN, 0}};
 		transport->watch(fds);
 		/* Deadlines are a tenth of a second or more apart. */
 		if (poll(fds.data(), fds.size(), 100) < 0 && errno != EINTR)
 			return fail(errno, std::string("poll: ") + std::strerror(errno));
-		if (fds[0].revents)
-			return {};
+		if (fds[0].revents) {
+			parting = part();
+			if (parting.empty())
+				return {};
+			parted_by = Clock::now() + std::chrono::seconds(2);
+		}
 		if (fds[1].revents)
 			signalling->receive();
 		if (fds[2].revents)
@@ -170,7 +178,43 @@ Result<void> Agent::Impl::run(int stop_fd)
 				members_published = now;
 			}
 		}
+		if (parted_by && (now >= *parted_by || std::ranges::none_of(parting, [&](const Key &key) {
+					  return signalling->busy(key);
+				  })))
+			return {};
 	}
+}
+
+std::vector<Key> Agent::Impl::part()
+{
+	std::vector<Key> asked;
+	if (!membership)
+		return asked;
+	auto bindings = kernel.bindings(config.cluster->service);
+	if (!bindings) {
+		log("stopping: the clients bound here stay so: " + bindings.error().describe());
+		return asked;
+	}
+	std::set<in6_addr, AddrLess> served;
+	if (app) {
+		std::lock_guard guard(app->lock);
+		for (const auto &[fd, c] : app->conns)
+			served.insert(c.client);
+	}
+	for (const auto &b : *bindings) {
+		Key key{b.home, b.peer};
+		/* A handoff's job runs to its end; a client still served here stays. */
+		if (b.state != BindingState::bound || served.contains(b.peer) || signalling->busy(key))
+			continue;
+		if (auto ok = signalling->clear(key); ok)
+			asked.push_back(key);
+		else
+			log("stopping: " + text(b.peer) + " stays bound here: " + ok.error().describe());
+	}
+	if (!asked.empty())
+		log("stopping: " + std::to_string(asked.size()) +
+		    " client(s) bound here sent back to the contact node (binding clear)");
+	return asked;
 }
 
 void Agent::Impl::measure(Clock::time_point now)

@@ -81,6 +81,13 @@ struct Agent::Impl final : Transport::Handler, Signalling::Listener {
 	void backups(std::uint64_t conn);
 	/* Every turn: the application's connections mirrored to this node's backup. */
 	void mirror(Clock::time_point now);
+	/*
+	 * At an orderly stop, with a cluster: a binding clear for each client
+	 * bound here that has no connection here, so that its next connection
+	 * goes to G's home path (the contact node) and not to this node,
+	 * which no longer serves. The clients asked.
+	 */
+	std::vector<Key> part();
 	/* What the application does: serve, drain, or nothing once it left. */
 	wire::Mode mode();
 

@@ -1020,6 +1020,12 @@ Result<void> Signalling::bu(const Key &key, std::optional<std::uint16_t> seq)
 	return impl_->start(std::move(*job));
 }
 
+Result<void> Signalling::clear(const Key &key)
+{
+	auto job = handoff_job(impl_->kernel, Kind::clear, key);
+	return job ? impl_->start(std::move(*job)) : std::unexpected(job.error());
+}
+
 void Signalling::take_back(const Key &key, std::uint16_t acceptor_seq, bool had_binding)
 {
 	auto &d = *impl_;

@@ -101,6 +101,8 @@ public:
 	 * agent (@had_binding false).
 	 */
 	void take_back(const Key &key, std::uint16_t acceptor_seq, bool had_binding);
+	/* A binding clear of @key's client, which this node serves (its binding here is bound). */
+	Result<void> clear(const Key &key);
 	/* Ends @key's job without a word to its listener; the module's binding is put back. */
 	void cancel(const Key &key);
 	bool busy(const Key &key) const;

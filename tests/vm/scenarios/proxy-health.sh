@@ -30,7 +30,9 @@
 #     a node other than node1 that serves one of them gets SIGTERM: 100
 #     requests meanwhile from the first 10 addresses (some bound to that
 #     node) all succeed, none through that node; its
-#     download ends byte for byte, then the proxy exits.
+#     download ends byte for byte, then the proxy exits, sending the
+#     clients still bound to it back to the contact node (binding clear):
+#     the download's client is then served again, 10 requests exact.
 . "$GECKO_REPO/tests/vm/lib/common.sh"
 . "$GECKO_REPO/tests/vm/lib/topology.sh"
 . "$GECKO_REPO/tests/vm/lib/mip6.sh"
@@ -221,3 +223,11 @@ sed -n '/stopping on signal 15/,$p' "$GECKO_OUT/agent$k.log" | grep 'geckoproxy:
 	grep -v "moved to another member" > "$RUN/drain.log"
 grep -q 'end="closed"' "$RUN/drain.log" || fail "node$k's download did not end cleanly: $(cat "$RUN/drain.log")"
 expect_eq "node$k's last words" "$(tail -1 "$RUN/drain.log")" "geckoproxy: stopped: every connection ended"
+# Its download's client was still bound there: sent back to G's home path, it is served again.
+grep -q "client(s) bound here sent back to the contact node" "$GECKO_OUT/agent$k.log" ||
+	fail "node$k left its clients bound to it: $(grep 'stopping: ' "$GECKO_OUT/agent$k.log")"
+pretty "node$k: $(grep -h 'sent back to the contact node' "$GECKO_OUT/agent$k.log")"
+rm -rf "$RUN/after" && mkdir "$RUN/after"
+client curl -sS --fail --max-time 30 --interface $address -o "$RUN/after/#1" "http://[$G]/file?[1-10]" ||
+	fail "$address, bound to node$k, found no server after node$k stopped"
+expect_eq "responses exact to $address after node$k stopped" "$(exact "$RUN/after")" 10
