@@ -38,13 +38,24 @@ deps-ok:
 	@if dpkg-query -W -f='$${Package} $${db:Status-Status}\n' $(DEPS) 2>&1 | \
 		grep -qv ' installed$$' || [ -z "$(KVER)" ]; then $(MAKE) deps; fi
 
+# quiet WHAT,LOG,COMMANDS: one line saying what is built, the compilers'
+# output kept in $(BUILD)/LOG.log and shown (its end) only on a failure;
+# V=1 shows it all as it comes.
+ifeq ($(V),1)
+quiet = $(3)
+else
+quiet = @mkdir -p $(BUILD) && echo "make: $(1) (log: $(BUILD)/$(2).log)" && \
+	{ $(3); } > $(BUILD)/$(2).log 2>&1 || { tail -n 40 $(BUILD)/$(2).log; echo "make: $(1) failed; V=1 shows everything"; exit 1; }
+endif
+
 kmod: deps-ok
-	$(MAKE) -C kmod KDIR=$(KDIR)
-	$(MAKE) -C tests/vm/selftest KDIR=$(KDIR)
+	$(call quiet,gecko.ko for $(KVER) (under a minute),kmod,\
+		$(MAKE) -C kmod KDIR=$(KDIR) && $(MAKE) -C tests/vm/selftest KDIR=$(KDIR))
 
 user: deps-ok
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=$(PREFIX) > /dev/null
-	cmake --build $(BUILD) -j$(JOBS)
+	$(call quiet,libgeckoctl and the programs (3-5 minutes on two cores from scratch),user,\
+		cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=$(PREFIX) && \
+		cmake --build $(BUILD) -j$(JOBS))
 
 check: all
 	tests/check
