@@ -10,6 +10,10 @@
 
 #include <gtest/gtest.h>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstring>
 #include <deque>
 #include <set>
 #include <string>
@@ -362,6 +366,39 @@ TEST(HandoffModel, NeverTwoOwnersWhateverTheChannelDoes)
 	EXPECT_TRUE(stayed);
 	EXPECT_TRUE(lost);
 	EXPECT_GT(seen.size(), 100u);
+}
+
+/* What the agent files a program's connection under: both addresses and both ports, from the socket itself. */
+TEST(ConnectionEnds, NameBothAddressesAndPortsOfAConnectedIPv6Socket)
+{
+	UniqueFd listener(::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
+	sockaddr_in6 sa{};
+	sa.sin6_family = AF_INET6;
+	sa.sin6_addr = in6addr_loopback;
+	socklen_t len = sizeof(sa);
+	ASSERT_EQ(::bind(listener.get(), reinterpret_cast<sockaddr *>(&sa), sizeof(sa)), 0);
+	ASSERT_EQ(::listen(listener.get(), 1), 0);
+	ASSERT_EQ(::getsockname(listener.get(), reinterpret_cast<sockaddr *>(&sa), &len), 0);
+	EXPECT_FALSE(connection_ends(listener.get())) << "a listening socket has no client";
+
+	UniqueFd client(::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
+	ASSERT_EQ(::connect(client.get(), reinterpret_cast<sockaddr *>(&sa), sizeof(sa)), 0);
+	UniqueFd served(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+	ASSERT_GE(served.get(), 0);
+	sockaddr_in6 from{};
+	len = sizeof(from);
+	ASSERT_EQ(::getsockname(client.get(), reinterpret_cast<sockaddr *>(&from), &len), 0);
+
+	auto ends = connection_ends(served.get());
+	ASSERT_TRUE(ends);
+	EXPECT_EQ(std::memcmp(&ends->home, &in6addr_loopback, sizeof(in6_addr)), 0);
+	EXPECT_EQ(std::memcmp(&ends->client, &in6addr_loopback, sizeof(in6_addr)), 0);
+	EXPECT_EQ(ends->port, ntohs(sa.sin6_port));
+	EXPECT_EQ(ends->client_port, ntohs(from.sin6_port));
+
+	UniqueFd v4(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+	EXPECT_FALSE(connection_ends(v4.get())) << "an IPv4 socket";
+	EXPECT_FALSE(connection_ends(-1)) << "no socket";
 }
 
 } // namespace
