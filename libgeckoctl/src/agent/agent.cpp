@@ -258,7 +258,8 @@ void Agent::Impl::mirror(Clock::time_point now)
 		if (!renew && seen == mirrored)
 			return;
 		for (const auto &[fd, c] : app->conns) {
-			if (!same(c.home, config.cluster->service))
+			/* Another address's, or one whose socket could not say its ports: nothing to mirror. */
+			if (!same(c.home, config.cluster->service) || !c.port)
 				continue;
 			auto state = app->mirror_states.find(fd);
 			conns.push_back({fd, {c.client, c.client_port, c.port},

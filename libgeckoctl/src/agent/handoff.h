@@ -240,10 +240,10 @@ inline constexpr std::size_t max_records = 64;
 
 /* The two ends of the connected IPv6 socket @fd: G (or another local address) and the client. */
 struct ConnEnds {
-	in6_addr home;
-	in6_addr client;
-	std::uint16_t port;
-	std::uint16_t client_port;
+	in6_addr home{};
+	in6_addr client{};
+	std::uint16_t port = 0;		/* 0: not known (the socket was no longer connected) */
+	std::uint16_t client_port = 0;
 };
 std::optional<ConnEnds> connection_ends(int fd);
 
@@ -255,12 +255,8 @@ struct AppLink {
 	 * descriptor's number comes back for another connection), and its
 	 * ends, asked of the socket once.
 	 */
-	struct Conn {
+	struct Conn : ConnEnds {
 		std::uint64_t added = 0;
-		in6_addr home{};
-		in6_addr client{};
-		std::uint16_t port = 0;
-		std::uint16_t client_port = 0;
 	};
 	std::map<int, Conn> conns;	/* by descriptor */
 	std::uint64_t conns_added = 0;

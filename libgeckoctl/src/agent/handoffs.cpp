@@ -135,15 +135,19 @@ std::optional<ConnEnds> connection_ends(int fd)
 void AppLink::add(int fd, const ConnEnds &ends)
 {
 	std::lock_guard guard(lock);
-	conns.insert_or_assign(fd, Conn{++conns_added, ends.home, ends.client, ends.port, ends.client_port});
+	conns.insert_or_assign(fd, Conn{ends, ++conns_added});
 }
 
 void AppLink::post(NodeEvent event)
 {
+	/* An arrival's ports, asked of its socket: the mirrors file the connection under them. */
+	std::optional<ConnEnds> arrived;
+	if (auto *arrival = std::get_if<Arrival>(&event))
+		arrived = connection_ends(arrival->fd).value_or(ConnEnds{arrival->home, arrival->client});
 	{
 		std::lock_guard guard(lock);
-		if (auto *arrival = std::get_if<Arrival>(&event))
-			conns.insert_or_assign(arrival->fd, Conn{++conns_added, arrival->home, arrival->client});
+		if (arrived)
+			conns.insert_or_assign(std::get<Arrival>(event).fd, Conn{*arrived, ++conns_added});
 		if (auto *departure = std::get_if<Departure>(&event); departure && departure->fate != Fate::stayed)
 			for (int fd : departure->fds) {
 				conns.erase(fd);

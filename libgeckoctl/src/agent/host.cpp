@@ -119,6 +119,8 @@ private:
 	void launch(const in6_addr &client);
 	void fail_gathering(const in6_addr &client, const Error &error);
 	Gathering &gather(const in6_addr &client, const in6_addr &node, std::uint64_t except);
+	/* Program @sid is asked for @client's connections, once per gathering @g. */
+	void ask(std::uint64_t sid, const in6_addr &client, Gathering &g);
 	void depart(std::uint64_t sid, const Departure &d, const std::vector<std::pair<std::uint32_t, std::uint64_t>> &ids);
 	void drained(std::uint64_t sid, Result<std::string> result);
 	void move_for(std::uint64_t sid);
@@ -388,9 +390,8 @@ void Host::add(std::uint64_t sid, Session &s, std::uint32_t id, UniqueFd fd)
 	c.client = ends->client;
 	s.conns[id] = n;
 	/* Added while the client's connections are gathered for a handoff (its message crossed the request): asked too. */
-	if (auto g = gatherings_.find(c.client);
-	    g != gatherings_.end() && !g->second.got.contains(sid) && g->second.waiting.insert(sid).second)
-		send(sid, programs::Writer(programs::Type::request).addr(c.client).addr(g->second.node));
+	if (auto g = gatherings_.find(c.client); g != gatherings_.end() && !g->second.got.contains(sid))
+		ask(sid, c.client, g->second);
 }
 
 /* The program is done with the connection: the agent closes its copy, now or once a handoff ends. */
@@ -421,10 +422,14 @@ Host::Gathering &Host::gather(const in6_addr &client, const in6_addr &node, std:
 	g.deadline = Clock::now() + gather_timeout;
 	for (const auto &[fd, c] : conns_)
 		if (c.session && c.session != except && !c.in_flight && agent::same(c.client, client))
-			g.waiting.insert(c.session);
-	for (auto sid : g.waiting)
-		send(sid, programs::Writer(programs::Type::request).addr(client).addr(node));
+			ask(c.session, client, g);
 	return g;
+}
+
+void Host::ask(std::uint64_t sid, const in6_addr &client, Gathering &g)
+{
+	if (g.waiting.insert(sid).second)
+		send(sid, programs::Writer(programs::Type::request).addr(client).addr(g.node));
 }
 
 void Host::hand_off(std::uint64_t sid, Session &s, const in6_addr &to, const in6_addr &client)

@@ -113,13 +113,13 @@ bool Mirrors::tick(Clock::time_point now, const std::vector<Serving> &conns, con
 	std::map<MirroredConn, Serving> serving;
 	for (const auto &c : conns)
 		serving.emplace(c.conn, c);
+	std::erase_if(guarded_, [&](const auto &g) { return !serving.contains(g.first); });
 
 	if (!backup) {
 		if (!backup_.empty())
 			log_line(log_, "mirroring stopped: no other member is alive");
 		backup_.clear();
 		mirrored_.clear();
-		std::erase_if(guarded_, [&](const auto &g) { return !serving.contains(g.first); });
 		return true;
 	}
 	guard(serving);
@@ -194,7 +194,6 @@ Result<void> Mirrors::wanted(const std::string &member, const wire::Message &msg
 
 void Mirrors::guard(const std::map<MirroredConn, Serving> &serving)
 {
-	std::erase_if(guarded_, [&](const auto &g) { return !serving.contains(g.first); });
 	for (const auto &[conn, c] : serving) {
 		if (guarded_.contains(conn))
 			continue;
