@@ -111,6 +111,19 @@ static struct gecko_flow *flow_of(struct gecko_net *gn, struct sock *sk, unsigne
 	return flow;
 }
 
+/*
+ * The timestamp clock the restored socket goes on from. Pacing stamps each
+ * segment with its departure time (tcp_wstamp_ns), which runs ahead of the
+ * clock by what pacing still owes: the peer may hold a TSval from that
+ * future already. A clock restored behind it would have the peer drop
+ * everything as old (PAWS) until it caught up, and a handoff every second
+ * could keep it behind for good.
+ */
+static u32 ts_clock(const struct tcp_sock *tp)
+{
+	return tcp_ns_to_ts(max_t(u64, tcp_clock_ns(), tp->tcp_wstamp_ns)) + tp->tsoffset;
+}
+
 /* Reads @sk's state, its queues excepted. Caller holds the socket lock. */
 static void read_state(struct sock *sk, struct gecko_tcp_state *st)
 {
@@ -132,7 +145,7 @@ static void read_state(struct sock *sk, struct gecko_tcp_state *st)
 	}
 	if (tp->rx_opt.tstamp_ok) {
 		st->flags |= GECKO_TCP_STATE_F_TIMESTAMPS;
-		st->ts_val = tcp_time_stamp_raw() + tp->tsoffset;
+		st->ts_val = ts_clock(tp);
 	}
 	if (fin_out)
 		st->flags |= GECKO_TCP_STATE_F_FIN_OUT;
@@ -710,6 +723,36 @@ static int queue_unsent(struct sock *sk, u8 *data, size_t len)
 }
 
 /*
+ * A restored socket starts with the initial congestion window, but holds
+ * as sent all the donor had in flight: with more in flight than its window
+ * it could send nothing, a lost segment's retransmission included, until
+ * its retransmission timer fired, and a connection handed on again before
+ * that would never recover. The donor's window held at least that much:
+ * the restored one goes on from there, in congestion avoidance.
+ */
+static void open_window(struct tcp_sock *tp)
+{
+	if (tp->packets_out <= tcp_snd_cwnd(tp))
+		return;
+	tcp_snd_cwnd_set(tp, tp->packets_out);
+	tp->snd_ssthresh = tp->packets_out;
+}
+
+/*
+ * How long a restored socket waits before it resends what it holds as in
+ * flight: twice the RTT, as a loss probe waits, not a whole RTO. The
+ * window probe's answer tells it in one RTT what the client lacks; if
+ * that does not start the recovery (segments dropped at the freeze make
+ * holes), a connection handed on again before its RTO would never resend.
+ */
+static unsigned long first_timeout(struct sock *sk)
+{
+	unsigned long probe = usecs_to_jiffies(2 * (tcp_sk(sk)->srtt_us >> 3));
+
+	return min(inet_csk(sk)->icsk_rto, max(probe, TCP_RTO_MIN));
+}
+
+/*
  * The connection runs again. A restored one gets what the donor's
  * application had done that its kernel had not: the octets never sent,
  * then the FIN. If they cannot be queued the connection is reset: the
@@ -731,6 +774,8 @@ static int thaw(struct gecko_net *gn, struct gecko_flow *flow)
 	gecko_flow_set_state(flow, GECKO_FLOW_DRAINING);
 	repair_int(sk, TCP_REPAIR, TCP_REPAIR_OFF);
 	lock_sock(sk);
+	if (restored)
+		open_window(tcp_sk(sk));
 	if (unsent_len)
 		ret = queue_unsent(sk, unsent, unsent_len);
 	if (!ret && fin) {
@@ -740,8 +785,8 @@ static int thaw(struct gecko_net *gn, struct gecko_flow *flow)
 	if (ret)
 		tcp_disconnect(sk, 0);
 	else if (sk->sk_state != TCP_CLOSE && tcp_sk(sk)->packets_out)
-		inet_csk_reset_xmit_timer(sk, ICSK_TIME_RETRANS, inet_csk(sk)->icsk_rto,
-					  TCP_RTO_MAX);
+		inet_csk_reset_xmit_timer(sk, ICSK_TIME_RETRANS,
+					  restored ? first_timeout(sk) : inet_csk(sk)->icsk_rto, TCP_RTO_MAX);
 	release_sock(sk);
 	gecko_flow_resume(gn, flow);
 	sock_put(sk);
@@ -831,5 +876,10 @@ void gecko_sock_read_state(struct sock *sk, struct gecko_tcp_state *st)
 int gecko_sock_copy_queues(struct sock *sk, const struct gecko_tcp_state *st, u8 *inq, u8 *outq)
 {
 	return copy_queues(sk, st, inq, outq);
+}
+
+void gecko_sock_open_window(struct sock *sk)
+{
+	open_window(tcp_sk(sk));
 }
 #endif

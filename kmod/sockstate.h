@@ -55,9 +55,13 @@ void gecko_sock_expire(struct gecko_net *gn, struct gecko_flow *flow);
 struct gecko_tcp_state;
 struct sock;
 
-/* What needs no connection, for tests/sockstate_test.c: reading a state, copying its queues. */
+/*
+ * What needs no connection, for tests/sockstate_test.c: reading a state,
+ * copying its queues, a restored socket's congestion window.
+ */
 void gecko_sock_read_state(struct sock *sk, struct gecko_tcp_state *st);
 int gecko_sock_copy_queues(struct sock *sk, const struct gecko_tcp_state *st, u8 *inq, u8 *outq);
+void gecko_sock_open_window(struct sock *sk);
 #endif
 
 #endif /* _GECKO_SOCKSTATE_H */

@@ -352,10 +352,76 @@ static void state_takes_the_rest(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st.rcv_buf, 131072U);
 }
 
+/*
+ * Pacing stamps segments with their departure time, ahead of the clock: the
+ * timestamp clock handed on is never behind a TSval the socket may have sent.
+ */
+static void state_timestamp_not_behind_departures(struct kunit *test)
+{
+	struct sock *sk = test->priv;
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct gecko_tcp_state st;
+	u32 last_sent;
+
+	/* Arrange */
+	sk->sk_state = TCP_ESTABLISHED;
+	tp->rx_opt.tstamp_ok = 1;
+	tp->tsoffset = 4000000000U;	/* the sum wraps, as on the wire */
+	tp->tcp_wstamp_ns = tcp_clock_ns() + 5 * NSEC_PER_SEC;
+	last_sent = tcp_ns_to_ts(tp->tcp_wstamp_ns) + tp->tsoffset;
+
+	/* Act */
+	gecko_sock_read_state(sk, &st);
+
+	/* Assert */
+	KUNIT_EXPECT_EQ(test, st.ts_val, last_sent);
+}
+
+struct window_case {
+	const char *name;
+	u32 packets_out, cwnd, ssthresh;	/* before */
+	u32 want_cwnd, want_ssthresh;
+};
+
+static const struct window_case window_cases[] = {
+	{ "more in flight than the initial window: the window holds it", 1500, 10, TCP_INFINITE_SSTHRESH, 1500, 1500 },
+	{ "less in flight: the window stays", 4, 10, TCP_INFINITE_SSTHRESH, 10, TCP_INFINITE_SSTHRESH },
+	{ "as much in flight as the window: it stays", 10, 10, TCP_INFINITE_SSTHRESH, 10, TCP_INFINITE_SSTHRESH },
+};
+
+static void window_case_desc(const struct window_case *c, char *desc)
+{
+	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(window, window_cases, window_case_desc);
+
+/* A restored socket's congestion window covers what it holds as in flight. */
+static void restored_window_covers_flight(struct kunit *test)
+{
+	const struct window_case *c = test->param_value;
+	struct sock *sk = test->priv;
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	/* Arrange */
+	tp->packets_out = c->packets_out;
+	tcp_snd_cwnd_set(tp, c->cwnd);
+	tp->snd_ssthresh = c->ssthresh;
+
+	/* Act */
+	gecko_sock_open_window(sk);
+
+	/* Assert */
+	KUNIT_EXPECT_EQ(test, tcp_snd_cwnd(tp), c->want_cwnd);
+	KUNIT_EXPECT_EQ(test, tp->snd_ssthresh, c->want_ssthresh);
+}
+
 static struct kunit_case sockstate_cases[] = {
 	KUNIT_CASE_PARAM(queues_copied_in_order, queue_gen_params),
 	KUNIT_CASE_PARAM(state_counts_octets_not_fins, state_gen_params),
 	KUNIT_CASE_PARAM(state_takes_the_rest, options_gen_params),
+	KUNIT_CASE(state_timestamp_not_behind_departures),
+	KUNIT_CASE_PARAM(restored_window_covers_flight, window_gen_params),
 	{}
 };
 
