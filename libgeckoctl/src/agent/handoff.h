@@ -278,6 +278,7 @@ struct AppLink {
 	/* hand_off() and decline() calls. */
 	struct HandOff {
 		in6_addr node;
+		ConnEnds ends;			/* the first connection's, when hand_off() checked them */
 		std::vector<Outgoing> conns;
 		std::vector<UniqueFd> dups;	/* the agent's own descriptors of the same sockets */
 	};

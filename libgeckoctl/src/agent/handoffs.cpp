@@ -290,7 +290,7 @@ struct Handoffs::Impl {
 	}
 
 	/* The donor. */
-	void hand_off(const in6_addr &node, std::vector<Outgoing> conns, std::vector<UniqueFd> fds);
+	void hand_off(AppLink::HandOff h);
 	void donor_event(std::uint64_t id, donor::Event event, const Error *why = nullptr);
 	bool freeze(Outbound &out);
 	void send_abort(Outbound &out);
@@ -318,18 +318,17 @@ struct Handoffs::Impl {
 
 /* --- the donor --- */
 
-void Handoffs::Impl::hand_off(const in6_addr &node, std::vector<Outgoing> conns, std::vector<UniqueFd> fds)
+void Handoffs::Impl::hand_off(AppLink::HandOff h)
 {
 	auto id = new_id();
 	Outbound out;
 	out.id = id ? *id : 0;
-	out.node = node;
-	out.conns = std::move(conns);
-	out.fds = std::move(fds);
+	out.node = h.node;
+	/* As the call found them: whoever asked gets an answer even if the connection is gone since. */
+	out.key = {h.ends.home, h.ends.client};
+	out.conns = std::move(h.conns);
+	out.fds = std::move(h.dups);
 	out.started = Clock::now();
-	auto ends = out.fds.empty() ? std::nullopt : connection_ends(out.fds.front().get());
-	if (ends)
-		out.key = {ends->home, ends->client};
 	for (auto it = asked.begin(); it != asked.end(); ++it)
 		if (same(it->client, out.key.client)) {
 			out.waiter = it->waiter;
@@ -344,7 +343,7 @@ void Handoffs::Impl::hand_off(const in6_addr &node, std::vector<Outgoing> conns,
 	};
 	if (!id)
 		return stop(id.error().code, id.error().describe());
-	if (!ends)
+	if (out.fds.empty() || !connection_ends(out.fds.front().get()))
 		return stop(ENOTCONN, "the connection is gone");
 	for (const auto &[other, o] : outbound)
 		if (o.key == out.key)
@@ -354,12 +353,12 @@ void Handoffs::Impl::hand_off(const in6_addr &node, std::vector<Outgoing> conns,
 	auto svc = kernel.service(out.key.home);
 	if (!svc)
 		return stop(svc.error().code, text(out.key.home) + " is not a service of this node");
-	if (same(node, svc->coa))
+	if (same(out.node, svc->coa))
 		return stop(EINVAL, who(out.key) + " is served by this node already");
 	out.self = svc->coa;
-	auto conn = transport.peer(out.self, node);
+	auto conn = transport.peer(out.self, out.node);
 	if (!conn)
-		return stop(conn.error().code, "cannot reach the agent at " + text(node) + ": " + conn.error().describe());
+		return stop(conn.error().code, "cannot reach the agent at " + text(out.node) + ": " + conn.error().describe());
 	out.conn = *conn;
 	if (auto b = kernel.binding(out.key.home, out.key.client))
 		out.binding = *b;
@@ -368,7 +367,7 @@ void Handoffs::Impl::hand_off(const in6_addr &node, std::vector<Outgoing> conns,
 	wire::Message msg(wire::Type::handoff_prepare);
 	msg.put_u64(wire::Attr::handoff, out.id).put(wire::Attr::home, out.key.home).put(wire::Attr::client, out.key.client);
 	transport.send(out.conn, msg);
-	log(who(out.key), ": handing ", out.conns.size(), " connection(s) to ", text(node), " (handoff ", hex(out.id), ")");
+	log(who(out.key), ": handing ", out.conns.size(), " connection(s) to ", text(out.node), " (handoff ", hex(out.id), ")");
 	outbound.emplace(out.id, std::move(out));
 }
 
@@ -1026,7 +1025,7 @@ void Handoffs::app_commands()
 			d.app->commands.pop_front();
 		}
 		if (auto *h = std::get_if<AppLink::HandOff>(&command)) {
-			d.hand_off(h->node, std::move(h->conns), std::move(h->dups));
+			d.hand_off(std::move(*h));
 			continue;
 		}
 		if (auto *drained = std::get_if<AppLink::Drained>(&command)) {

@@ -503,7 +503,7 @@ Result<void> Node::hand_off(const in6_addr &node, std::vector<Outgoing> conns)
 								   std::strerror(errno));
 				dups.push_back(std::move(dup));
 			}
-			link.commands.emplace_back(AppLink::HandOff{node, std::move(conns), std::move(dups)});
+			link.commands.emplace_back(AppLink::HandOff{node, *first, std::move(conns), std::move(dups)});
 		} else if (impl_->host_gone) {
 			return fail(EPIPE, "the node agent went away");
 		} else {
