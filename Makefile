@@ -78,8 +78,8 @@ pkg-check: all
 demo: all
 	tests/vm/run -v -t 300 tests/vm/demo.sh
 
-# What make bench compares geckoproxy with; not needed by anything else.
-BENCH_DEPS := haproxy
+# What make bench needs: HAProxy to compare geckoproxy with, matplotlib for its plots.
+BENCH_DEPS := haproxy python3-matplotlib
 
 bench: all
 	@if dpkg-query -W -f='$${db:Status-Status}\n' $(BENCH_DEPS) 2>&1 | grep -qv '^installed$$'; then \

@@ -109,7 +109,8 @@ def summary(gaps):
 
 
 done = [(float(t0), float(t1)) for t0, t1, ok in handoffs if ok == "1"]
-gaps = summary([largest_gap(t0, t1 + 0.5) for t0, t1 in done])
+each = [largest_gap(t0, t1 + 0.5) for t0, t1 in done]
+gaps = summary(each)
 first = float(handoffs[0][0])
 baseline = summary([largest_gap(t, t + 0.5) for t in [start + 0.5 * k for k in range(int((first - start) / 0.5))]])
 bound = rtt_nodes / 2 + rtt_client / 2
@@ -117,7 +118,7 @@ print(json.dumps({
     "benchmark": "client-visible gap of TCP handoffs (echo stream, 1 MB/s)",
     "handoffs": len(handoffs), "completed": len(done),
     "rtt_nodes_ms": rtt_nodes, "rtt_client_ms": rtt_client, "bound_ms": round(bound, 2),
-    "gap_ms": gaps, "baseline_gap_ms": baseline,
+    "gap_ms": gaps, "baseline_gap_ms": baseline, "gap_each_ms": [round(g, 1) for g in each],
     "ratio_median": round(gaps["median"] / bound, 2), "ratio_p99": round(gaps["p99"] / bound, 2),
     "agent_cpu_ms_per_handoff": round(ticks * 1000 / hz / max(len(done), 1), 2),
 }, indent=1))

@@ -80,7 +80,8 @@ def summary(values):
             "max": round(values[-1], 1)}
 
 
-stalls = summary([largest_gap(t, t + 5) for t in crashes])
+each = [largest_gap(t, t + 5) for t in crashes]
+stalls = summary(each)
 baseline = summary([largest_gap(t, t + 0.5) for t in [start + 0.5 * k for k in range(int((crashes[0] - start) / 0.5))]])
 least = summary([r["silent_ms"] + r["signalling_us"] / 1000 + rtt_client for r in records])
 # From the member's last heartbeat to the connection running here again, as the agents measured it.
@@ -88,7 +89,7 @@ outage = summary([r["silent_ms"] + r["total_us"] / 1000 for r in records])
 print(json.dumps({
     "benchmark": "client-visible stall of crash recoveries (download, 1 MB/s)",
     "crashes": len(crashes), "recovered": len(records), "rtt_client_ms": rtt_client,
-    "stall_ms": stalls, "baseline_gap_ms": baseline,
+    "stall_ms": stalls, "baseline_gap_ms": baseline, "stall_each_ms": [round(g, 1) for g in each],
     "detection_ms": summary([r["silent_ms"] for r in records]),
     "signalling_ms": summary([r["signalling_us"] / 1000 for r in records]),
     "probe_ms": summary([r["probe_us"] / 1000 for r in records]),
