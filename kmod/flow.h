@@ -53,6 +53,7 @@ struct gecko_flow {
 	bool has_donor;
 	struct in6_addr donor;		/* its donor's care-of address */
 	struct sock *sk;		/* a reference, until the flow is MOVED or ARRIVED */
+	u8 reuse;			/* its SO_REUSEADDR, which leaving repair mode clears */
 	struct sk_buff_head held;
 	unsigned long expires;		/* jiffies */
 	/* Once MOVED: where its packets go, inside a header from fwd_src. */

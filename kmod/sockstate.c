@@ -256,6 +256,7 @@ static int freeze(struct gecko_net *gn, struct sock *sk, u32 timeout_ms,
 	flow = gecko_flow_add(gn, &key, sk, GECKO_FLOW_FROZEN, timeout_ms, NULL, extack);
 	if (IS_ERR(flow))
 		return PTR_ERR(flow);
+	flow->reuse = sk->sk_reuse;
 	ret = repair_int(sk, TCP_REPAIR, TCP_REPAIR_ON);
 	if (ret) {
 		gecko_flow_remove(gn, flow);
@@ -575,6 +576,7 @@ static int restore(struct gecko_net *gn, struct socket *sock, const struct gecko
 		}
 	}
 
+	flow->reuse = sk->sk_reuse;
 	ret = repair_int(sk, TCP_REPAIR, TCP_REPAIR_ON);
 	if (ret) {
 		gecko_flow_remove(gn, flow);
@@ -774,6 +776,8 @@ static int thaw(struct gecko_net *gn, struct gecko_flow *flow)
 	gecko_flow_set_state(flow, GECKO_FLOW_DRAINING);
 	repair_int(sk, TCP_REPAIR, TCP_REPAIR_OFF);
 	lock_sock(sk);
+	/* So that its program, started again, binds its port beside what is left of it. */
+	sk->sk_reuse = flow->reuse;
 	if (restored)
 		open_window(tcp_sk(sk));
 	if (unsent_len)

@@ -688,7 +688,13 @@ Result<void> Handoffs::Impl::begin_connection(Inbound &in)
 		return fail(E2BIG, "more than " + std::to_string(max_conns_per_handoff) + " connections in a handoff");
 
 	UniqueFd fd(socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
-	if (fd.get() < 0)
+	int one = 1;
+	/*
+	 * As a listener's accepted socket: once its program dies, what is left
+	 * of it (FIN_WAIT, TIME_WAIT) must not keep the program, started
+	 * again, from binding its port.
+	 */
+	if (fd.get() < 0 || setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)))
 		return sys_fail(errno, "cannot open a socket");
 	if (auto ok = kernel.restore_socket_begin(fd.get(), in.field, restore_timeout, in.donor); !ok)
 		return fail(ok.error().code, "cannot restore a connection: " + ok.error().describe());

@@ -55,3 +55,19 @@ expect_lines_echoed "$RUN/echoed"
 
 pretty "no reset on the client's link"
 expect_no_reset
+
+pretty "node2's server stops under a connection it was handed, and starts again at once"
+n2 gecko-ctl clear $G $CLIENT > /dev/null
+wait_for 10 bash -c "! ip netns exec client ip xfrm state list src $CLIENT dst $G proto route2 | grep -q 'coa $NODE2'"
+line_session_start
+wait_for 30 bash -c "(( \$(ip netns exec node2 gecko-ctl agent show --json | jq .counters.handoffs_in) == 2 ))"
+kill "${AGENT[2]}"
+wait "${AGENT[2]}" 2> /dev/null || true
+# Its side is closed: what is left of the socket waits in FIN_WAIT or TIME_WAIT.
+wait_for 10 bash -c "ip netns exec node2 ss -Htn state fin-wait-1 state fin-wait-2 state time-wait | grep -q '\[$G\]:7 '"
+read -ra cmd <<< "$(agent_cmd 2)"
+ip netns exec node2 "${cmd[@]}" > "$GECKO_OUT/agent2-again.log" 2>&1 &
+AGENT[2]=$!
+PIDS+=($!)
+wait_for 10 grep -q "serving port 7\|cannot listen" "$GECKO_OUT/agent2-again.log"
+grep -q "serving port 7" "$GECKO_OUT/agent2-again.log" || fail "node2's server: $(tail -n1 "$GECKO_OUT/agent2-again.log")"
