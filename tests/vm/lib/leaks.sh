@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Objects gecko.ko allocated that outlive it. With slub_debug's U flag the
-# kernel keeps, for every live object, the code that allocated it:
+# kernel keeps, for every live object, the code that allocated it (the VM
+# sets it on the kmalloc-cg-* caches, where gecko.ko's objects all go):
 # /sys/kernel/debug/slab/CACHE/alloc_traces lists each call site with a
 # count, then its stack. Once a module is unloaded its call sites no longer
 # resolve to symbols and read as raw addresses, inside where it was loaded.

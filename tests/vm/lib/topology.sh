@@ -68,63 +68,104 @@ link_netem() {
 	tc -n "$h2" qdisc replace dev "$i2" root netem limit 100000 "$@"
 }
 
-# add_link LINK ADDR1 ADDR2: veth between the two ends, addressed and up.
-add_link() {
-	local h1 i1 h2 i2
-	read -r h1 i1 h2 i2 <<< "$(link_ends "$1")"
-	ip link add "$i1" netns "$h1" type veth peer "$i2" netns "$h2"
-	ip -n "$h1" addr add "$2" dev "$i1" nodad
-	ip -n "$h2" addr add "$3" dev "$i2" nodad
-	ip netns exec "$h1" ethtool -K "$i1" tx off > /dev/null
-	ip netns exec "$h2" ethtool -K "$i2" tx off > /dev/null
-	ip -n "$h1" link set "$i1" up
-	ip -n "$h2" link set "$i2" up
+# Under TCG every program started costs a tenth of a second: the hosts
+# are built with few. "ip -batch" takes a host's commands at once, the
+# links are made in this namespace (where ethtool reaches both ends) and
+# then moved, and the IPv6 settings below come from this namespace's, which
+# every new one inherits.
+sysctl -qw net.core.devconf_inherit_init_net=1 \
+	net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
+	net.ipv6.conf.default.accept_ra=0
+
+# links_add LINK ADDR1 ADDR2 [LINK ADDR1 ADDR2]...: veths between the ends
+# of each LINK, addressed and up; then what SETUP[HOST] holds for an end's
+# host (ip -batch commands: its loopback up, its routes) is run there.
+links_add() {
+	local h1 i1 h2 i2 k=0 h make=() move=()
+	local -A cmds=()
+	while (($#)); do
+		read -r h1 i1 h2 i2 <<< "$(link_ends "$1")"
+		k=$((k + 1))
+		make+=("link add gecko-a$k type veth peer gecko-b$k")
+		move+=("link set gecko-a$k netns $h1" "link set gecko-b$k netns $h2")
+		cmds[$h1]+="link set gecko-a$k name $i1"$'\n'"addr add $2 dev $i1 nodad"$'\n'"link set $i1 up"$'\n'
+		cmds[$h2]+="link set gecko-b$k name $i2"$'\n'"addr add $3 dev $i2 nodad"$'\n'"link set $i2 up"$'\n'
+		shift 3
+	done
+	printf '%s\n' "${make[@]}" | ip -batch -
+	for ((; k > 0; k--)); do
+		ethtool -K "gecko-a$k" tx off > /dev/null
+		ethtool -K "gecko-b$k" tx off > /dev/null
+	done
+	printf '%s\n' "${move[@]}" | ip -batch -
+	for h in "${!cmds[@]}"; do
+		ip -n "$h" -batch - <<< "${cmds[$h]}${SETUP[$h]:-}"
+		unset "SETUP[$h]"
+	done
 }
 
-# host_add NAME: an empty network namespace, torn down with the others.
+# host_add NAME...: empty network namespaces, torn down with the others.
 host_add() {
-	ip netns add "$1"
-	ip -n "$1" link set lo up
-	ip netns exec "$1" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
-		net.ipv6.conf.default.accept_dad=0 \
-		net.ipv6.conf.default.accept_ra=0
+	local h
+	for h in "$@"; do
+		echo "netns add $h"
+	done | ip -batch -
+	for h in "$@"; do
+		SETUP[$h]="link set lo up"$'\n'
+	done
+}
+declare -A SETUP=()
+
+# reaches HOST ADDRESS...: wait until HOST reaches each ADDRESS (neighbour
+# discovery done), all at once.
+reaches() {
+	local h=$1 a pids=()
+	shift
+	for a in "$@"; do
+		wait_for 10 ip netns exec "$h" ping -6 -c1 -W1 "$a" &
+		pids+=($!)
+	done
+	for a in "${pids[@]}"; do
+		wait "$a" || exit 1
+	done
 }
 
 topo_up() {
-	local h k
+	local k
 	# A scenario's own trap (anycast_down, say) stops its daemons first, then calls topo_down.
 	[[ -n $(trap -p EXIT) ]] || trap topo_down EXIT
-	for h in $HOSTS; do host_add "$h"; done
+	host_add $HOSTS
 	router sysctl -qw net.ipv6.conf.all.forwarding=1
-
-	add_link client fd00:c::2/64 fd00:c::1/64
-	add_link home fd00:a::1/64 fd00:a::fe/64
+	SETUP[client]+="route add default via fd00:c::1"$'\n'
+	SETUP[ha]+="route add default via fd00:a::fe"$'\n'
 	for k in 1 2 3; do
-		add_link node$k fd00:1$k::2/64 fd00:1$k::1/64
-		ip -n node$k -6 route add default via fd00:1$k::1
+		SETUP[node$k]+="route add default via fd00:1$k::1"$'\n'
 	done
-	ip -n client -6 route add default via fd00:c::1
-	ip -n ha -6 route add default via fd00:a::fe
+	links_add client fd00:c::2/64 fd00:c::1/64 home fd00:a::1/64 fd00:a::fe/64 \
+		node1 fd00:11::2/64 fd00:11::1/64 node2 fd00:12::2/64 fd00:12::1/64 \
+		node3 fd00:13::2/64 fd00:13::1/64
 
-	link_netem client delay 10ms
+	# As link_netem, with fewer programs.
+	tc -n client qdisc replace dev eth0 root netem limit 100000 delay 10ms
 	for k in 1 2 3; do
-		link_netem node$k delay 1ms
+		tc -n node$k qdisc replace dev eth0 root netem limit 100000 delay 1ms
 	done
+	tc -n router -batch - <<-EOF
+		qdisc replace dev eth-client root netem limit 100000 delay 10ms
+		qdisc replace dev eth-n1 root netem limit 100000 delay 1ms
+		qdisc replace dev eth-n2 root netem limit 100000 delay 1ms
+		qdisc replace dev eth-n3 root netem limit 100000 delay 1ms
+	EOF
 
-	for h in $CLIENT $HA $NODE1 $NODE2 $NODE3; do
-		wait_for 10 client ping -6 -c1 -W1 "$h"
-	done
-	for h in $HA $NODE2 $NODE3; do
-		wait_for 10 n1 ping -6 -c1 -W1 "$h"
-	done
+	reaches client $HA $NODE1 $NODE2 $NODE3
+	reaches node1 $HA $NODE2 $NODE3
 }
 
 client2_up() {
 	HOSTS="$HOSTS client2"
 	host_add client2
-	add_link client2 $CLIENT2/64 fd00:d::1/64
-	client2 ip -6 route add default via fd00:d::1
+	SETUP[client2]+="route add default via fd00:d::1"$'\n'
+	links_add client2 $CLIENT2/64 fd00:d::1/64
 	link_netem client2 delay 5ms
-	wait_for 10 client2 ping -6 -c1 -W1 $HA
-	wait_for 10 client2 ping -6 -c1 -W1 $NODE1
+	reaches client2 $HA $NODE1
 }

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # vm-timeout: 600
+# vm-beside
 # Handoffs that fail at each phase, and one whose acceptor is killed: every
 # time the donor keeps serving and the client's stream stays byte-exact.
 # Each node runs gecko-echo-server (the node agent inside); the client

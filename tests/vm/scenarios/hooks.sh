@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
+# vm-beside
 # The route-optimisation data path on a node: the client's stock kernel
 # holds a binding of G to node2's care-of address (set with iproute2, as a
 # correspondent node daemon would), node2 serves G with a binding for the

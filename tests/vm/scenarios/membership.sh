@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # vm-timeout: 240
+# vm-beside
 # Membership from one configuration file: the three nodes' agents run with
 # --cluster and tell each other every HEARTBEAT that they are alive.
 #

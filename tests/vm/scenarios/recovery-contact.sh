@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # vm-timeout: 300
+# vm-beside
 # The contact node dies while a client downloads from it and holds an echo
 # session with it, and while another connects: its first backup takes its
 # place.

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # vm-timeout: 420
+# vm-beside
 # A host on the node network without the cluster key, running the same
 # programs, tries what an attacker would while a client downloads from G:
 #

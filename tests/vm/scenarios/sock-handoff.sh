@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # vm-timeout: 480
+# vm-beside
 # TCP connections handed off at the socket level, with the real signalling
 # and the stock client. Each node runs gecko-handoff-echo (the application:
 # it owns the sockets) and gecko-agent; the client streams to G's echo at
