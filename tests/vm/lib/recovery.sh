@@ -23,7 +23,8 @@
 #                         starts the node again as a fresh member, and
 #                         makes the backup $serving; the kill's time is
 #                         appended to $RUN/crashes and the takeover's
-#                         record to $RUN/records. $CURL_PID must run.
+#                         record to $RUN/records; fails saying so if the
+#                         download ended first
 
 recovery_conf() {
 	CONF=$RUN/gecko.conf
@@ -76,14 +77,20 @@ everyone_alive() {
 crash() {
 	local backup before
 	backup=$((serving % 3 + 1))
-	wait_for 10 mirrored_at $backup $serving
-	kill -0 $CURL_PID 2> /dev/null || fail "the download ended after $(($1 - 1)) crashes: make it longer"
+	if ! poll 10 mirrored_at $backup $serving; then
+		! download_ended || fail "the download ended after $(($1 - 1)) crashes: make it longer"
+		fail "node$backup holds no mirror of node$serving's connection"
+	fi
 	before=$(recoveries $backup $serving | wc -l)
 	pretty "crash $1: node$serving's processes are killed"
 	date +%s.%N >> "$RUN/crashes"
 	kill -9 "${AGENT[$serving]}" "${SERVER[$serving]}"
 	wait "${AGENT[$serving]}" "${SERVER[$serving]}" 2> /dev/null || true
-	await 20 "node$backup did not take the download over from node$serving" more_than $backup $serving "$before"
+	if ! poll 20 more_than $backup $serving "$before"; then
+		! download_ended || fail "the download ended as crash $1 came: nothing to take over, make it longer"
+		agents_state
+		fail "node$backup did not take the download over from node$serving"
+	fi
 	recoveries $backup $serving | tail -1 >> "$RUN/records"
 	# Before the node comes back: the members know who the contact node is (the one killed may have been).
 	await 10 "no member says it is the contact node" contact_known
@@ -106,14 +113,25 @@ contact_known() {
 		[[ ${coa:6:1} != "$serving" ]]
 }
 
-# await SECONDS WHY CMD...: wait_for, saying WHY and what each agent does if CMD never succeeds.
-await() {
-	local deadline=$((SECONDS + $1)) why=$2
-	shift 2
+# poll SECONDS CMD...: wait_for, false if CMD never succeeds.
+poll() {
+	local deadline=$((SECONDS + $1))
+	shift
 	until "$@" > /dev/null 2>&1; do
-		((SECONDS < deadline)) || { agents_state; fail "$why"; }
+		((SECONDS < deadline)) || return 1
 		sleep 0.1
 	done
+}
+
+# await SECONDS WHY CMD...: wait_for, saying WHY and what each agent does if CMD never succeeds.
+await() {
+	local why=$2
+	poll "$1" "${@:3}" || { agents_state; fail "$why"; }
+}
+
+# download_ended: the server that served $A last saw it close.
+download_ended() {
+	grep -q "^closed $A " "$(ls -t "$GECKO_OUT"/server$serving*.log | head -1)"
 }
 
 # What each agent does and sees, for a failure that says nothing else.
