@@ -33,6 +33,9 @@ constexpr auto token_reuse = rr::max_token_lifetime - seconds(10);
 constexpr auto relay_lifetime = seconds(30);
 /* Home Tests one peer may have this contact node relay at once. */
 constexpr std::size_t max_relays_per_conn = 64;
+/* A peer refused for that asks again after busy_wait, up to max_busy_waits times per job. */
+constexpr auto busy_wait = std::chrono::milliseconds(200);
+constexpr int max_busy_waits = 50;
 constexpr std::uint32_t default_home_lifetime = 420;
 /* Seconds a contact node taking a client back holds a pending binding for the answer. */
 constexpr std::uint32_t take_back_lifetime = 60;
@@ -91,6 +94,8 @@ struct Job {
 	bool testing = true;	/* return routability, then the Binding Update */
 	int tries = 0;
 	Clock::time_point next;
+	/* Times the contact node had too many Home Tests of this node under way. */
+	int contact_busy = 0;
 
 	mh::Cookie home_cookie{};
 	mh::Cookie care_of_cookie{};
@@ -873,9 +878,20 @@ void Signalling::Impl::peer(std::uint64_t conn, const in6_addr &node, const wire
 		if (it == jobs.end() || it->second.hot || *cookie != it->second.home_cookie ||
 		    !same(node, it->second.svc.contact_coa))
 			return;	/* an answer to a test we gave up or already have */
-		if (auto code = msg.u32(wire::Attr::error); code && *code)
+		if (auto code = msg.u32(wire::Attr::error); code && *code) {
+			/*
+			 * It relays a bounded number at once (a node that stops clears
+			 * all its clients together): asked again soon, without using a
+			 * try, as long as it frees some within max_busy_waits.
+			 */
+			if (*code == EBUSY && it->second.contact_busy++ < max_busy_waits) {
+				it->second.tries--;
+				it->second.next = Clock::now() + busy_wait;
+				return;
+			}
 			return fail_job(key, static_cast<int>(*code),
 					"contact node: " + msg.text(wire::Attr::text).value_or("no reason given"));
+		}
 		auto index = msg.u16(wire::Attr::nonce_index);
 		auto token = msg.octets<8>(wire::Attr::token);
 		if (!index || !token) {
