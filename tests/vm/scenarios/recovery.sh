@@ -1,6 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # vm-timeout: 480
-# vm-beside
 # Crash recovery: nodes die mid-download and their backups take the
 # connection over, under an unmodified curl.
 #
