@@ -16,12 +16,15 @@ fail() { printf 'FAIL: %s\n' "$*"; exit 1; }
 # expect_eq WHAT GOT WANT
 expect_eq() { [[ $2 == "$3" ]] || fail "$1: got '$2', want '$3'"; }
 
-# wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
-wait_for() {
+# poll SECONDS CMD...: run CMD every 0.1 s until it succeeds; false if it never does.
+poll() {
 	local deadline=$((SECONDS + $1))
 	shift
 	until "$@" > /dev/null 2>&1; do
-		((SECONDS < deadline)) || fail "timed out waiting for: $*"
+		((SECONDS < deadline)) || return 1
 		sleep 0.1
 	done
 }
+
+# wait_for SECONDS CMD...: poll, and stop the scenario if CMD never succeeds.
+wait_for() { poll "$@" || fail "timed out waiting for: ${*:2}"; }

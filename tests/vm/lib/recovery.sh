@@ -113,16 +113,6 @@ contact_known() {
 		[[ ${coa:6:1} != "$serving" ]]
 }
 
-# poll SECONDS CMD...: wait_for, false if CMD never succeeds.
-poll() {
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@" > /dev/null 2>&1; do
-		((SECONDS < deadline)) || return 1
-		sleep 0.1
-	done
-}
-
 # await SECONDS WHY CMD...: wait_for, saying WHY and what each agent does if CMD never succeeds.
 await() {
 	local why=$2

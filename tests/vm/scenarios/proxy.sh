@@ -269,7 +269,12 @@ mirrored() {
 	ip netns exec node$backup gecko-ctl backups --json |
 		jq -e --arg c $C '.held | any(.member == "node'$cur'" and .client == $c and .port == 80 and .state_len > 0)'
 }
-wait_for 10 mirrored
+if ! poll 10 mirrored; then
+	# The list of what a backup holds is capped (256): the counts say whether it hid the mirror.
+	echo "node$cur: $(ip netns exec node$cur gecko-ctl backups --json | jq -c '{backup, mirrored}')"
+	echo "node$backup: $(ip netns exec node$backup gecko-ctl backups --json | jq -c '{members, listed: (.held | length)}')"
+	fail "node$backup holds no mirror of $C's connection from node$cur"
+fi
 sleep 1
 # curl stopped, the connection is between two requests once the last response arrived; the
 # boundary's state reaches the backup within its mirror's next turn.
