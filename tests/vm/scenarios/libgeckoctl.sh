@@ -7,5 +7,11 @@ pretty "gecko-kernel-tests in a fresh network namespace"
 unshare --net gecko-kernel-tests
 
 pretty "the host-side suites also pass with the module loaded"
-# One process per test case: in parallel, or they outgrow the time limit.
-ctest --test-dir "$GECKO_REPO/build" --output-on-failure -j"$(nproc)"
+# Each suite's program once: ctest's process per case took a minute and a
+# half under emulation.
+for suite in "$GECKO_REPO"/build/tests/unit/*-tests; do
+	[[ $suite != */gecko-kernel-tests ]] || continue
+	"$suite" --gtest_brief=1 > "$GECKO_OUT/${suite##*/}.log" 2>&1 ||
+		fail "${suite##*/}: $(grep -m1 -A3 '\[  FAILED  \]' "$GECKO_OUT/${suite##*/}.log")"
+	pretty "${suite##*/}: $(grep -m1 '\[  PASSED  \]' "$GECKO_OUT/${suite##*/}.log")"
+done
