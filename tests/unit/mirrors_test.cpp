@@ -15,6 +15,7 @@
 
 #include <linux/gecko.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <optional>
 #include <string>
@@ -83,10 +84,10 @@ protected:
 		return h ? dump(h->snapshot) + "|" + dump(h->state) : "none";
 	}
 
-	Backups status(Clock::time_point now)
+	Backups status(Clock::time_point now, std::optional<in6_addr> client = std::nullopt)
 	{
 		Backups b;
-		store_.status(b, now);
+		store_.status(b, now, client);
 		return b;
 	}
 };
@@ -385,6 +386,27 @@ TEST_F(Store, HoldsNoMoreThanItsBoundPerMember)
 	auto b = status(t0_);
 	EXPECT_EQ(b.members[0].connections, MirrorStore::max_per_member);
 	EXPECT_EQ(b.held.size(), Backups::max_listed);
+}
+
+TEST_F(Store, ListsTheMirrorsOfTheClientAskedForPastTheCap)
+{
+	/* Clients fd00:c::2 and fd00:c::1:2 (an octet of the remote address): the second sorts after. */
+	for (std::uint16_t port = 1; port <= Backups::max_listed + 10; port++)
+		ASSERT_TRUE(store_.heard("node2", mirror(snapshot(port)), t0_));
+	auto other = snapshot(40000);
+	other[117] = std::byte{1};
+	ASSERT_TRUE(store_.heard("node2", mirror(other), t0_));
+	const auto wanted = addr("fd00:c::1:2");
+
+	auto all = status(t0_);
+	EXPECT_EQ(all.members[0].connections, Backups::max_listed + 11);
+	EXPECT_TRUE(std::ranges::none_of(all.held, [&](const auto &h) { return same(h.client, wanted); }))
+		<< "the cap hides it in the whole list";
+	auto of = status(t0_, wanted);
+	ASSERT_EQ(of.held.size(), 1u);
+	EXPECT_EQ(of.held[0].client_port, 40000);
+	EXPECT_EQ(of.members[0].connections, Backups::max_listed + 11) << "the counts stay the member's";
+	EXPECT_TRUE(status(t0_, addr("fd00:c::9")).held.empty());
 }
 
 } // namespace

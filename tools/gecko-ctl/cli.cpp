@@ -59,8 +59,9 @@ constexpr Command command_table[] = {
 	{"leave", "NAME", cmd_leave, "forget a member gecko-ctl join added"},
 	{"proximity", "CLIENT", cmd_proximity,
 	 "show how far the members measured CLIENT's network (the proximity policy's choice)"},
-	{"backups", "", cmd_backups,
-	 "show where this node mirrors its connections, the mirrors it holds of the other members', its takeovers"},
+	{"backups", "[CLIENT]", cmd_backups,
+	 "show where this node mirrors its connections, the mirrors it holds of the other members' (CLIENT's only), "
+	 "its takeovers"},
 	{"programs", "", cmd_programs, "show the programs whose connections this node's agent hands off"},
 	{"drain", "", cmd_drain, "hand every client of this node to other members, then leave"},
 	/* Before "handoff", which would take "show" for its CLIENT. */

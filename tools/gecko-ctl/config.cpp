@@ -225,11 +225,13 @@ int cmd_proximity(const Invocation &inv)
 
 int cmd_backups(const Invocation &inv)
 {
-	expect_no_arguments(inv);
+	Args args(inv.args);
+	auto client = args.optional_positional<in6_addr>("CLIENT");
+	args.done();
 	auto control = connect_agent();
 	if (!control)
 		return report(inv, control.error());
-	auto b = control->backups();
+	auto b = control->backups(client);
 	if (!b)
 		return report(inv, b.error());
 	if (!inv.json) {

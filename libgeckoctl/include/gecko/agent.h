@@ -267,7 +267,7 @@ struct Backups {
 	std::optional<std::string> backup;	/* the member it mirrors to now; none while no other is alive */
 	std::uint32_t mirrored = 0;		/* its connections mirrored there */
 	std::vector<MirrorsOf> members;		/* each member's whose mirrors it holds */
-	std::vector<MirrorHeld> held;		/* the first max_listed of those mirrors */
+	std::vector<MirrorHeld> held;		/* the first max_listed of those mirrors (of the client asked for) */
 	std::vector<RegistrationHeld> registrations;
 	std::vector<RecoveryRecord> recoveries;	/* the last ones this node made, oldest first */
 };
@@ -347,8 +347,12 @@ public:
 	 * agent (the proximity policy's measure): those that measured it.
 	 */
 	Result<std::vector<Distance>> proximity(const in6_addr &client);
-	/* Where this node mirrors its connections, and the mirrors it holds of the others'; EOPNOTSUPP without a cluster. */
-	Result<Backups> backups();
+	/*
+	 * Where this node mirrors its connections, and the mirrors it holds of
+	 * the others' (of @client's connections only, if given: Backups::held
+	 * lists the first max_listed); EOPNOTSUPP without a cluster.
+	 */
+	Result<Backups> backups(std::optional<in6_addr> client = std::nullopt);
 	/*
 	 * Adds a member the cluster file does not list, until leave() or the
 	 * agent stops: it gets heartbeats, its own count, and (on a contact

@@ -394,7 +394,7 @@ void Agent::Impl::control_message(std::uint64_t conn, const wire::Message &msg)
 			return;
 		}
 		if (msg.type() == wire::Type::backups)
-			return backups(conn);
+			return backups(conn, msg);
 		if (msg.type() != wire::Type::drain)
 			return membership->control(conn, msg);
 		return handoffs->control(conn, msg);
@@ -464,9 +464,18 @@ void Agent::Impl::peer_message(std::uint64_t conn, const in6_addr &node, const w
 	}
 }
 
-void Agent::Impl::backups(std::uint64_t conn)
+void Agent::Impl::backups(std::uint64_t conn, const wire::Message &msg)
 {
-	auto status = mirrors->status(Clock::now());
+	std::optional<in6_addr> client;
+	if (msg.has(wire::Attr::client)) {
+		auto address = msg.address(wire::Attr::client);
+		if (!address) {
+			transport->send(conn, control_reply(&address.error()));
+			return;
+		}
+		client = *address;
+	}
+	auto status = mirrors->status(Clock::now(), client);
 	/*
 	 * backup NAME|- MIRRORED, then members MEMBER CONNECTIONS OLDEST_MS
 	 * for each member whose mirrors are held, and held MEMBER CLIENT

@@ -165,6 +165,13 @@ Result<Outcome> Control::handoff(const in6_addr &client, const in6_addr &node)
 	return outcome(exchange(fd_, req));
 }
 
+/* EPROTO: @what, and the @line the agent sent (its beginning). */
+static std::unexpected<Error> malformed_line(const char *what, const std::string &line)
+{
+	constexpr std::size_t shown = 120;
+	return fail(EPROTO, std::string(what) + ": '" + line.substr(0, shown) + (line.size() > shown ? "...'" : "'"));
+}
+
 /* A reply's records, one per line, each read by @parse; EPROTO with @malformed if one cannot be. */
 template <class T>
 static Result<std::vector<T>> records(Result<wire::Message> reply, std::optional<T> (*parse)(const std::string &),
@@ -177,7 +184,7 @@ static Result<std::vector<T>> records(Result<wire::Message> reply, std::optional
 	for (std::string line; std::getline(lines, line);) {
 		auto record = parse(line);
 		if (!record)
-			return fail(EPROTO, malformed);
+			return malformed_line(malformed, line);
 		out.push_back(std::move(*record));
 	}
 	return out;
@@ -312,9 +319,12 @@ Result<std::vector<Distance>> Control::proximity(const in6_addr &client)
 	return records(exchange(fd_, req), parse_distance, "the node agent sent a malformed distance line");
 }
 
-Result<Backups> Control::backups()
+Result<Backups> Control::backups(std::optional<in6_addr> client)
 {
-	auto reply = exchange(fd_, wire::Message(wire::Type::backups));
+	wire::Message req(wire::Type::backups);
+	if (client)
+		req.put(wire::Attr::client, *client);
+	auto reply = exchange(fd_, req);
 	if (!reply)
 		return std::unexpected(reply.error());
 	std::istringstream lines(reply->text(wire::Attr::records).value_or(""));
@@ -369,7 +379,7 @@ Result<Backups> Control::backups()
 						    static_cast<std::uint32_t>(d)});
 		}
 		if (!ok)
-			return fail(EPROTO, "the node agent sent a malformed backups line");
+			return malformed_line("the node agent sent a malformed backups line", line);
 	}
 	return out;
 }

@@ -78,7 +78,7 @@ struct Agent::Impl final : Transport::Handler, Signalling::Listener {
 	/* Every turn, and at each heartbeat: this node follows the member that says it is G's contact node. */
 	void follow_contact(Clock::time_point now);
 	/* gecko-ctl backups. */
-	void backups(std::uint64_t conn);
+	void backups(std::uint64_t conn, const wire::Message &msg);
 	/* Every turn: the application's connections mirrored to this node's backup. */
 	void mirror(Clock::time_point now);
 	/*

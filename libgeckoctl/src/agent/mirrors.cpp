@@ -331,7 +331,7 @@ Result<std::vector<MirroredConn>> MirrorStore::heard(const std::string &member, 
 	return wanted;
 }
 
-void MirrorStore::status(Backups &out, Clock::time_point now) const
+void MirrorStore::status(Backups &out, Clock::time_point now, const std::optional<in6_addr> &client) const
 {
 	if (registration_)
 		out.registrations.push_back(
@@ -346,7 +346,7 @@ void MirrorStore::status(Backups &out, Clock::time_point now) const
 		for (const auto &[conn, held] : table.conns) {
 			auto age = duration_cast<milliseconds>(now - held.at);
 			of.oldest = std::max(of.oldest, age);
-			if (out.held.size() < Backups::max_listed)
+			if (out.held.size() < Backups::max_listed && (!client || same(conn.client, *client)))
 				out.held.push_back({member, conn.client, conn.client_port, conn.port, age,
 						    static_cast<std::uint32_t>(held.state.size())});
 		}
@@ -379,7 +379,7 @@ MirrorStore::Taken MirrorStore::take(const std::string &member, Clock::time_poin
 	return out;
 }
 
-Backups Mirrors::status(Clock::time_point now) const
+Backups Mirrors::status(Clock::time_point now, const std::optional<in6_addr> &client) const
 {
 	Backups out;
 
@@ -387,7 +387,7 @@ Backups Mirrors::status(Clock::time_point now) const
 		out.backup = backup_;
 		out.mirrored = static_cast<std::uint32_t>(mirrored_.size());
 	}
-	store_.status(out, now);
+	store_.status(out, now, client);
 	return out;
 }
 

@@ -102,8 +102,8 @@ public:
 	 */
 	Result<std::vector<MirroredConn>> heard(const std::string &member, const wire::Message &msg,
 						Clock::time_point now);
-	/* Backups::registrations, members and held. */
-	void status(Backups &out, Clock::time_point now) const;
+	/* Backups::registrations, members and held (of @client's connections only, if given). */
+	void status(Backups &out, Clock::time_point now, const std::optional<in6_addr> &client) const;
 	struct Held {
 		std::vector<std::byte> snapshot;
 		std::vector<std::byte> state;	/* the application's */
@@ -187,7 +187,8 @@ public:
 	/* What the other members mirror here. */
 	MirrorStore &store() { return store_; }
 
-	Backups status(Clock::time_point now) const;
+	/* gecko-ctl backups: MirrorStore::status, and where this node mirrors to. */
+	Backups status(Clock::time_point now, const std::optional<in6_addr> &client) const;
 
 private:
 	void guard(const std::map<MirroredConn, Serving> &serving);

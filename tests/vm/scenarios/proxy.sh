@@ -266,13 +266,12 @@ if ((cur == 1)); then
 fi
 backup=$((cur % 3 + 1))
 mirrored() {
-	ip netns exec node$backup gecko-ctl backups --json |
+	ip netns exec node$backup gecko-ctl backups $C --json |
 		jq -e --arg c $C '.held | any(.member == "node'$cur'" and .client == $c and .port == 80 and .state_len > 0)'
 }
 if ! poll 10 mirrored; then
-	# The list of what a backup holds is capped (256): the counts say whether it hid the mirror.
 	echo "node$cur: $(ip netns exec node$cur gecko-ctl backups --json | jq -c '{backup, mirrored}')"
-	echo "node$backup: $(ip netns exec node$backup gecko-ctl backups --json | jq -c '{members, listed: (.held | length)}')"
+	echo "node$backup: $(ip netns exec node$backup gecko-ctl backups $C --json | jq -c '{members, held}')"
 	fail "node$backup holds no mirror of $C's connection from node$cur"
 fi
 sleep 1
