@@ -37,6 +37,8 @@
 
 #define FIN_OUT_STATES (TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2 | TCPF_LAST_ACK | TCPF_CLOSING)
 #define FIN_IN_STATES (TCPF_CLOSE_WAIT | TCPF_LAST_ACK | TCPF_CLOSING)
+/* A connection's, from its establishment until its socket closes: what is captured or mirrored. */
+#define CONNECTED_STATES (TCPF_ESTABLISHED | FIN_OUT_STATES | FIN_IN_STATES)
 
 static int repair_opt(struct sock *sk, int opt, const void *val, unsigned int len)
 {
@@ -236,7 +238,7 @@ static int freeze(struct gecko_net *gn, struct sock *sk, u32 timeout_ms,
 	struct gecko_flow *flow;
 	int ret;
 
-	if (!(BIT(sk->sk_state) & (TCPF_ESTABLISHED | FIN_OUT_STATES | FIN_IN_STATES))) {
+	if (!(BIT(sk->sk_state) & CONNECTED_STATES)) {
 		NL_SET_ERR_MSG_MOD(extack, "the connection is not established");
 		return -ENOTCONN;
 	}
@@ -356,7 +358,18 @@ int gecko_sock_snapshot(struct gecko_net *gn, const struct gecko_flow_key *key, 
 			NL_SET_ERR_MSG_MOD(extack, "no established connection of G with these addresses and ports");
 		return ret ?: -ENOENT;
 	}
+	/*
+	 * Its program may have closed it since the lookup: a socket aborted
+	 * (SO_LINGER 0) or disconnected has lost its peer's port and maybe
+	 * its local address; a mirror of that would name no connection.
+	 */
 	lock_sock(sk);
+	if (!(BIT(sk->sk_state) & CONNECTED_STATES)) {
+		release_sock(sk);
+		sock_gen_put(sk);
+		NL_SET_ERR_MSG_MOD(extack, "the connection ended");
+		return -ENOENT;
+	}
 	read_state(sk, &st);
 	release_sock(sk);
 	sock_gen_put(sk);

@@ -111,6 +111,9 @@ Result<TcpState> parse_header(std::span<const std::byte> state)
 		.rcv_buf = be<std::uint32_t>(state, 128),
 	};
 
+	/* What no connection has: the kernel restores none such, and a mirror of one names nothing. */
+	if (!st.local_port || !st.remote_port)
+		return fail(EINVAL, "a TCP state without its ports");
 	/* The queue helpers split the send queue here. */
 	if (st.unsq_len > st.outq_len)
 		return fail(EINVAL, "a TCP state has " + octets(st.unsq_len) + " unsent in a send queue of " +

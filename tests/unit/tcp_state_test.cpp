@@ -181,6 +181,9 @@ const Refusal refusals[] = {
 	 "a TCP state has reserved octets that are not zero"},
 	{"reserved_132", [](Bytes &s) { put_be(s, 132, 1, 4); }, EINVAL,
 	 "a TCP state has reserved octets that are not zero"},
+	/* A socket closed under a snapshot loses its peer's port: never a connection's state. */
+	{"no_remote_port", [](Bytes &s) { put_be(s, 122, 0, 2); }, EINVAL, "a TCP state without its ports"},
+	{"no_local_port", [](Bytes &s) { put_be(s, 120, 0, 2); }, EINVAL, "a TCP state without its ports"},
 	{"unsent_over_queued", [](Bytes &s) { put_be(s, 32, 6, 4); }, EINVAL,
 	 "a TCP state has 6 octets unsent in a send queue of 5"},
 	{"queue_octet_missing", [](Bytes &s) { s.pop_back(); }, EINVAL,
