@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# vm-beside 0.75
+# vm-beside
 # vm-timeout: 200
 # The namespace's limits, past each one, on node2:
 #
