@@ -29,24 +29,3 @@ gecko_kernel_dir() {
 	fi
 	echo "$dir"
 }
-
-# The kernel to boot from the folder KDIR of gecko_kernel_dir: its image
-# unpacked once into an ELF file qemu starts at its PVH entry point (under
-# TCG, the image unpacking itself took 3 s of every boot), else the image.
-gecko_boot_kernel() {
-	local image=$1/boot/vmlinuz-$2 elf=$1/boot/vmlinux-$2 at tmp
-	if [[ ! -f $elf ]] && tmp=$(mktemp "$elf.XXXXXX"); then
-		# Debian's images are xz-compressed: the stream starts at xz's magic.
-		at=$(LC_ALL=C grep -abo $'\xfd7zXZ\x00' "$image" | head -n1 | cut -d: -f1)
-		if [[ -n $at ]]; then
-			# The image goes on past the stream: xz's complaint about that is no error here.
-			tail -c +$((at + 1)) "$image" | xz -dc > "$tmp" 2> /dev/null
-			# 0x12: the ELF note of the PVH entry point.
-			if readelf -n "$tmp" 2> /dev/null | grep -q 'Xen .*0x00000012'; then
-				chmod 644 "$tmp" && mv "$tmp" "$elf"
-			fi
-		fi
-		rm -f "$tmp"
-	fi
-	if [[ -f $elf ]]; then echo "$elf"; else echo "$image"; fi
-}
