@@ -246,29 +246,6 @@ wire::Message still(std::initializer_list<std::uint16_t> ports)
 	return msgs.at(0);
 }
 
-TEST_F(Store, ForgetsTheMirrorsAMemberStoppedRenewing)
-{
-	const std::chrono::seconds period(1);
-	ASSERT_TRUE(store_.heard("node2", mirror(snapshot(40000), hex("0102")), t0_));
-	ASSERT_TRUE(store_.heard("node2", mirror(snapshot(40001), hex("030405")), t0_));
-	ASSERT_TRUE(store_.heard("node3", mirror(snapshot(40002)), t0_));
-	for (int i = 1; i <= 4; i++)
-		ASSERT_TRUE(store_.heard("node2", still({40000}), t0_ + i * period));
-	EXPECT_EQ(store_.forget_unrenewed(period), 0u) << "four periods old: still within the margin";
-
-	ASSERT_TRUE(store_.heard("node2", still({40000}), t0_ + 4 * period + milliseconds(1)));
-	EXPECT_EQ(store_.forget_unrenewed(period), 1u);
-	auto b = status(t0_ + 5 * period);
-	ASSERT_EQ(b.members.size(), 2u);
-	EXPECT_EQ(b.members[0].connections, 1u) << "node2's renewed one stays";
-	ASSERT_EQ(b.held.size(), 2u);
-	EXPECT_EQ(b.held[0].client_port, 40000);
-	EXPECT_EQ(b.members[1].member, "node3") << "a member that renewed nothing since loses nothing";
-	EXPECT_EQ(store_.forget_unrenewed(period), 0u);
-	ASSERT_TRUE(store_.heard("node2", mirror(snapshot(40001), hex("030405")), t0_ + 5 * period));
-	EXPECT_EQ(status(t0_ + 5 * period).members[0].connections, 2u) << "mirrored again, held again";
-}
-
 TEST_F(Store, RenewsAMirrorThatHoldsStill)
 {
 	ASSERT_TRUE(store_.heard("node2", mirror(snapshot(40000, 1), hex("0102")), t0_));

@@ -275,11 +275,8 @@ void Agent::Impl::mirror(Clock::time_point now)
 		return state == app->mirror_states.end() ? std::vector<std::byte>{} : state->second.state;
 	};
 	mirrored = mirrors->tick(now, conns, state_of, seen.backup, renew) ? std::optional(seen) : std::nullopt;
-	if (renew) {
+	if (renew)
 		next_renewal = now + config.cluster->mirror_period / 2;
-		if (auto n = mirrors->store().forget_unrenewed(config.cluster->mirror_period))
-			log("forgot " + std::to_string(n) + " mirror(s) their members no longer renew");
-	}
 }
 
 void Agent::Impl::take_over(const Membership::Death &death, Clock::time_point now)

@@ -253,8 +253,6 @@ Result<std::vector<MirroredConn>> MirrorStore::heard(const std::string &member, 
 		if (!conns)
 			return std::unexpected(conns.error());
 		auto table = held_.find(member);
-		if (table != held_.end())
-			table->second.renewed = now;
 		for (const auto &conn : *conns) {
 			if (table != held_.end())
 				if (auto held = table->second.conns.find(conn); held != table->second.conns.end()) {
@@ -326,7 +324,6 @@ Result<std::vector<MirroredConn>> MirrorStore::heard(const std::string &member, 
 	auto &h = table.conns[conn];
 	h.snapshot.assign(data->begin(), data->end());
 	h.at = now;
-	table.renewed = now;
 	if (state) {
 		table.state_octets = table.state_octets - was + state->size();
 		h.state.assign(state->begin(), state->end());
@@ -380,21 +377,6 @@ MirrorStore::Taken MirrorStore::take(const std::string &member, Clock::time_poin
 	}
 	held_.erase(table);
 	return out;
-}
-
-std::size_t MirrorStore::forget_unrenewed(Clock::duration period)
-{
-	std::size_t forgotten = 0;
-	for (auto &[member, table] : held_) {
-		auto before = table.renewed - 4 * period;
-		forgotten += std::erase_if(table.conns, [&](const auto &held) {
-			if (held.second.at >= before)
-				return false;
-			table.state_octets -= held.second.state.size();
-			return true;
-		});
-	}
-	return forgotten;
 }
 
 Backups Mirrors::status(Clock::time_point now, const std::optional<in6_addr> &client) const

@@ -16,9 +16,8 @@
  * the mirror still holds, and one message names all such connections. A
  * new backup gets every connection at once, and a backup that lacks a
  * mirror it is told of asks for it whole. The backup keeps the last
- * mirror of each connection of each member, dead ones included, until
- * its end is told or the member stops renewing it: what a takeover
- * restores once the client, probed, says where it stands
+ * mirror of each connection of each member, dead ones included: what a
+ * takeover restores once the client, probed, says where it stands
  * (Documentation/handoff.md, "Restoring from a snapshot"). The contact
  * node also mirrors its home registration to the configuration's backups.
  */
@@ -122,21 +121,11 @@ public:
 	 * their end was never told, or @member mirrored them elsewhere since.
 	 */
 	Taken take(const std::string &member, Clock::time_point since);
-	/*
-	 * Forgets the mirrors each member stopped renewing while it renewed
-	 * others: those older by four @period than its last renewal (each is
-	 * renewed within one), which a takeover would find stale: their end
-	 * was told on a channel that broke, say. The margin covers a turn of
-	 * this node's loop that comes between two of the member's messages of
-	 * one renewal. Gives how many it forgot.
-	 */
-	std::size_t forget_unrenewed(Clock::duration period);
 
 private:
 	struct Table {
 		std::map<MirroredConn, Held> conns;
 		std::size_t state_octets = 0;
-		Clock::time_point renewed{};	/* the member's last mirror or mirror_still */
 	};
 
 	struct Registration {
