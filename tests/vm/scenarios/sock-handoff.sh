@@ -159,9 +159,10 @@ echoing 1
 tc -n node1 qdisc replace dev eth0 root netem loss 100%
 sleep 0.5
 touch "$RUN/pause"
-# Node1 has read all the client sent once its count stays.
-settled() { local was; was=$(echoed 1); sleep 0.5; [[ $(echoed 1) == "$was" ]]; }
-wait_for 15 settled
+# Node1 has read all the client sent once its count stays and nothing waits in its receive queue.
+unread() { n1 ss -Htn state established '( sport = :7000 )' | awk '{ n += $1 } END { print n + 0 }'; }
+settled() { local was; was=$(echoed 1); sleep 0.5; [[ $(echoed 1) == "$was" && $(unread) == 0 ]]; }
+poll 15 settled || fail "node1's server left $(unread) octets unread"
 read -r _ _ _ nxt _ _ <<< "$(ok 1 "give $STATE")"
 ok 1 drop > /dev/null
 tc -n node1 qdisc del dev eth0 root
