@@ -26,6 +26,40 @@ namespace gecko::agent {
 
 namespace {
 
+/*
+ * One turn of the loop, timed part by part: a turn longer than a
+ * heartbeat period keeps this node's heartbeats back, and its peers may
+ * take it for dead, so it is logged with the part that took longest.
+ */
+class Turn {
+public:
+	void part(const char *name)
+	{
+		auto now = Clock::now();
+		if (now - mark_ > longest_) {
+			longest_ = now - mark_;
+			name_ = name;
+		}
+		mark_ = now;
+	}
+
+	std::optional<std::string> over(Clock::duration bound) const
+	{
+		auto took = Clock::now() - start_;
+		if (took <= bound)
+			return std::nullopt;
+		auto ms = [](Clock::duration d) {
+			return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
+		};
+		return "busy for " + ms(took) + " ms in one turn of the loop, " + ms(longest_) + " ms of it in " + name_;
+	}
+
+private:
+	Clock::time_point start_ = Clock::now(), mark_ = start_;
+	Clock::duration longest_{};
+	const char *name_ = "nothing";
+};
+
 /* The care-of addresses of the module's services, each once. */
 std::vector<in6_addr> service_addresses(Client &kernel)
 {
@@ -155,22 +189,29 @@ Result<void> Agent::Impl::run(int stop_fd)
 			/* The contact node relays 64 at once: the rest ask again every 0.2 s. */
 			parted_by = Clock::now() + std::chrono::seconds(5);
 		}
+		Turn turn;
 		if (fds[1].revents)
 			signalling->receive();
+		turn.part("Mobility Header");
 		if (fds[2].revents)
 			handoffs->app_commands();
+		turn.part("the programs' commands");
 		transport->ready(std::span(fds).subspan(3));
+		turn.part("the node channel's input");
 		auto now = Clock::now();
 		transport->tick(now);
 		signalling->tick(now);
 		handoffs->tick(now);
+		turn.part("deadlines");
 		if (membership) {
 			measure(now);
 			for (const auto &death : membership->tick(now, connections(), mode(), registered()))
 				take_over(death, now);
 			follow_contact(now);
 			recoveries->tick(now);
+			turn.part("membership and takeovers");
 			mirror(now);
+			turn.part("mirrors");
 			/* For gecko::Node::members(): a tenth of a second old at most, not remade at every wake-up. */
 			if (app && now >= members_published + std::chrono::milliseconds(100)) {
 				auto members = membership->status(now);
@@ -179,6 +220,8 @@ Result<void> Agent::Impl::run(int stop_fd)
 				members_published = now;
 			}
 		}
+		if (auto busy = turn.over(config.cluster ? config.cluster->heartbeat_period : std::chrono::seconds(1)))
+			log(*busy);
 		if (parted_by && (now >= *parted_by || std::ranges::none_of(parting, [&](const Key &key) {
 					  return signalling->busy(key);
 				  })))
