@@ -60,8 +60,10 @@ std::vector<Membership::Death> Membership::tick(Clock::time_point now, std::uint
 		contact_ = contact;
 		next_beat_.reset();
 	}
+	listened_ = listening(now);
+	last_tick_ = now;
 	for (auto &p : peers_)
-		if (p.live() && now - *p.heard > cluster_->failure_bound()) {
+		if (p.live() && listened_ - p.heard_listening > cluster_->failure_bound()) {
 			p.state = MemberStatus::State::dead;
 			log("member " + p.member->name + " (" + text(p.member->address) + ") is dead: silent for " +
 			    seconds(now - *p.heard));
@@ -143,9 +145,16 @@ void Membership::heartbeat(const in6_addr &node, const wire::Message &msg, Clock
 		log("member " + at->member->name + (contact ? " is" : " is no longer") + " the contact node");
 	at->state = state;
 	at->heard = now;
+	at->heard_listening = listening(now);
 	at->connections = *connections;
 	at->heartbeats++;
 	at->contact = contact;
+}
+
+Clock::duration Membership::listening(Clock::time_point now) const
+{
+	return last_tick_ ? listened_ + std::min<Clock::duration>(now - *last_tick_, cluster_->heartbeat_period) :
+			    listened_;
 }
 
 bool Membership::Peer::live() const

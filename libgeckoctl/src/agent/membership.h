@@ -91,12 +91,14 @@ private:
 		std::uint32_t connections = 0;
 		std::uint64_t heartbeats = 0;
 		bool contact = false;	/* its last heartbeat said it is G's contact node */
+		Clock::duration heard_listening{};	/* listening() when it was heard */
 
 		bool live() const;	/* alive or draining */
 	};
 
 	void log(const std::string &line);
 	std::vector<const Member *> members() const;
+	Clock::duration listening(Clock::time_point now) const;
 
 	std::shared_ptr<const Cluster> cluster_;
 	const Member &self_;
@@ -107,6 +109,14 @@ private:
 	std::list<Member> joined_;	/* a list: peers_ points into it */
 	std::unique_ptr<Proximity> proximity_;
 	std::optional<Clock::time_point> next_beat_;
+	/*
+	 * How long this node has listened: the time between its ticks, each
+	 * gap counted up to a heartbeat period. A peer's silence is measured
+	 * on it, so that a stall of this node's own (a loaded machine, a long
+	 * turn of its loop) is not taken for its peers' death.
+	 */
+	Clock::duration listened_{};
+	std::optional<Clock::time_point> last_tick_;
 	std::uint32_t connections_ = 0;
 	wire::Mode mode_ = wire::Mode::serving;
 	bool contact_ = false;
