@@ -3,10 +3,15 @@
 # gecko-file-server on each node, one download crashes move between nodes.
 # Source after lib/anycast.sh.
 #
-#   recovery_conf SIZE    $CONF (failure bound 1 s: heartbeats every 250 ms,
-#                         4 missed; node2 then node3 take the contact node's
-#                         place) and $WWW/blob, SIZE random octets, in $RUN;
-#                         the agents' command line is gecko-agent with it
+#   recovery_conf SIZE [MISSES]
+#                         $CONF (heartbeats every 250 ms, a member dead
+#                         after MISSES missed, 8 by default: a 2 s failure
+#                         bound, since under emulation a loaded guest's
+#                         agent can spend most of a second on a handoff's
+#                         state in one turn of its loop; node2 then node3
+#                         take the contact node's place) and $WWW/blob, SIZE
+#                         random octets, in $RUN; the agents' command line
+#                         is gecko-agent with it
 #   recovery_up           after anycast_up 1 2 3: a file server on each
 #                         node (PID in SERVER[K], log serverK.log), G
 #                         registered, every member alive
@@ -30,7 +35,7 @@ recovery_conf() {
 	CONF=$RUN/gecko.conf
 	WWW=$RUN/www
 	framework_conf "$CONF"
-	sed -i '1i heartbeat-period = 250ms\nheartbeat-misses = 4\nbackup = node2\nbackup = node3' "$CONF"
+	sed -i "1i heartbeat-period = 250ms\nheartbeat-misses = ${2:-8}\nbackup = node2\nbackup = node3" "$CONF"
 	mkdir -p "$WWW"
 	head -c "$1" /dev/urandom > "$WWW/blob"
 	agent_cmd() { echo "gecko-agent --cluster $CONF"; }
