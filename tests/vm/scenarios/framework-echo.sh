@@ -1,6 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # vm-timeout: 900
-# vm-beside
 # The high-level API (gecko/framework.h): gecko-policy-echo on the three
 # nodes from one configuration file (no gecko-ctl register: the contact
 # node registers G itself). The first round runs the node agent inside
