@@ -14,10 +14,12 @@
 #     the agent mirrors their connections to the node's backup, with the
 #     application state each file server gives it;
 #     a program of another distributed server is refused, saying why;
-#   - one client (one address) downloads 36 MB from G's port 8080 at
-#     512 KB/s, then the same from port 80 (the contact node places it by
-#     the policy, the first download with it), while an echo session from
-#     the same address sends a line every 0.2 s, one in 5 ending in H: each
+#   - one client (one address) downloads 48 MB from G's port 8080 at
+#     512 KB/s (curl into tests/vm/tools/player), then the same from port
+#     80 (the contact node places it by the policy, the first download with
+#     it), while an echo session from the same address sends a line every
+#     0.2 s, one in 5 ending in H, until three handoffs moved the three
+#     connections (90 s at most; then the downloads hurry): each
 #     placement and each H moves the client as a whole, its downloads with
 #     it (the binding is the client's, not a port's); both files arrive
 #     byte for byte with no reset, every line is echoed, every handoff moved
@@ -39,10 +41,10 @@
 
 trap anycast_down EXIT
 
-# curl's --limit-rate holds the pace on average only: here it read 12 MB in 8.5 s,
-# before the echo session's handoffs ended. 24 MB outlast them (48 s at the
-# pace); the drain's download needs only outlast a handoff and the drain: 12 MB.
-SIZE=$((24 << 20))
+# The downloads last until the echo session's handoffs are done: 48 MB is 96 s
+# at the player's pace, then the player hurries. The drain's download (curl's
+# --limit-rate) needs only outlast a handoff and the drain: 12 MB.
+SIZE=$((48 << 20))
 SIZE_B=$((12 << 20))
 RUN=$(mktemp -d)
 CONF=$RUN/gecko.conf
@@ -111,7 +113,8 @@ A=${PREFIX}1
 capture_client
 # download PORT NAME: the file from G's PORT, from $A, to $RUN/NAME.
 download() {
-	client curl -sS -g --interface $A --limit-rate 512K -o "$RUN/$2" "http://[$G]:$1/blob" 2> "$GECKO_OUT/$2.err"
+	client bash -o pipefail -c "curl -sS -g --interface $A -o - 'http://[$G]:$1/blob' 2> '$GECKO_OUT/$2.err' |
+		'$GECKO_REPO/tests/vm/tools/player' '$RUN/$2' 524288 '$RUN/hurry'"
 }
 download 8080 got8080 &
 CURL8080=$!
@@ -122,8 +125,9 @@ download 80 got80 &
 CURL80=$!
 files_serving() { cat "$GECKO_OUT"/files[123].log | grep -q "^serving $A "; }
 wait_for 10 files_serving
-# One session from $A: a line every 0.2 s for 12 s, 20 % with H.
-client "$GECKO_REPO/tests/vm/tools/policy-echo-client" $G 7 $PREFIX 1 1 1 12 20 0 0.2 > "$RUN/session.out" &
+# One session from $A: a line every 0.2 s, 20 % with H, until told (on a loaded machine, 12 s of it moved the client twice).
+client env SESSIONS_UNTIL="$RUN/session-end" "$GECKO_REPO/tests/vm/tools/policy-echo-client" $G 7 $PREFIX 1 1 1 120 20 0 0.2 \
+	> "$RUN/session.out" &
 SESSION=$!
 # mirrored PORT FILTER: a node holds the mirror of the client's connection to PORT, as FILTER (jq) says.
 mirrored() {
@@ -138,6 +142,14 @@ mirrored() {
 wait_for 10 mirrored 80 ".state_len > 0"
 wait_for 10 mirrored 8080 ".state_len > 0"
 pretty "both downloads mirrored at the serving node's backup, with their programs' state"
+# The donors' records: the client's handoffs, each with every connection it had (3 once the session began).
+handoff_records() {
+	for k in 1 2 3; do ip netns exec node$k gecko-ctl handoff show --json; done |
+		jq -s --arg c $A '[.[][] | select(.direction == "out" and .client == $c)]'
+}
+moved_three() { (($(handoff_records | jq '[.[] | select(.moved and .conns == 3)] | length') >= 3)); }
+poll 90 moved_three || true
+touch "$RUN/session-end" "$RUN/hurry"
 wait $SESSION || { cat "$RUN/session.out"; fail "the echo session broke"; }
 cat "$RUN/session.out"
 for port in 8080 80; do
@@ -148,9 +160,7 @@ for port in 8080 80; do
 done
 expect_no_reset
 
-# The donors' records: the client's handoffs, each with every connection it had (3 once the session began).
-records=$(for k in 1 2 3; do ip netns exec node$k gecko-ctl handoff show --json; done |
-	jq -s --arg c $A '[.[][] | select(.direction == "out" and .client == $c)]')
+records=$(handoff_records)
 moved=$(jq '[.[] | select(.moved)] | length' <<< "$records")
 three=$(jq '[.[] | select(.moved and .conns == 3)] | length' <<< "$records")
 pretty "$moved handoffs of the client, $three with its three connections"
