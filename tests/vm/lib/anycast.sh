@@ -100,7 +100,7 @@ credentials() {
 }
 
 anycast_down() {
-	kill $HAD_PID "${PIDS[@]}" 2> /dev/null || true
+	kill ${HAD_PID:-} "${PIDS[@]}" 2> /dev/null || true
 	topo_down
 }
 

@@ -43,7 +43,9 @@ http_start() {
 	ip netns exec node$1 "${cmd[@]}" >> "$GECKO_OUT/http$1.log" 2>&1 &
 	HTTP[$1]=$!
 	PIDS+=($!)
-	wait_for 10 sh -c "ip netns exec node$1 ss -Hltn | grep -q '\[::1\]:8000'"
+	# python3 takes seconds to start under emulation, more on a loaded host.
+	poll 30 sh -c "ip netns exec node$1 ss -Hltn | grep -q '\[::1\]:8000'" ||
+		fail "node$1's web server does not listen on [::1]:8000 after 30 s: $(tail -3 "$GECKO_OUT/http$1.log")"
 }
 
 http_restart() {
