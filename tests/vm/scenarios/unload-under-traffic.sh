@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# vm-timeout: 240
+# vm-timeout: 480
 # rmmod gecko while packets go through its hooks and while it holds a
 # frozen connection, 20 times, under the harness's panic_on_warn:
 #
