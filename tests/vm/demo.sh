@@ -44,8 +44,7 @@ recovery_up
 pretty "G = $G on all three: gecko-agent --cluster and gecko-file-server on each; node1 the contact node"
 
 pretty "the client ($A) plays a $((SIZE >> 20)) MB video from G at 2 MB/s (curl)"
-client bash -o pipefail -c "curl -sS -g -m 200 --interface $A -o - 'http://[$G]:8080/blob' 2> '$GECKO_OUT/curl.err' |
-	'$GECKO_REPO/tests/vm/tools/player' '$RUN/video' 2097152 '$RUN/hurry'" &
+play "$RUN/video" "$GECKO_OUT/curl.err" 2097152 "http://[$G]:8080/blob" -m 200 --interface $A &
 CURL_PID=$!
 wait_for 30 grep -q "^$A: GET /blob" "$GECKO_OUT/server1.log"
 

@@ -22,6 +22,12 @@
 #                           fd00:d::2, its link to the router (eth-client2,
 #                           fd00:d::1) 5 ms each way
 #   client/client2/router/ha/n1/n2/n3 CMD   run CMD in that host
+#   play FILE ERR RATE URL [CURL OPTION...]
+#                           the client downloads URL with curl into FILE
+#                           at a player's pace: through tests/vm/tools/player,
+#                           RATE octets a second until $RUN/hurry exists;
+#                           curl's errors in ERR; fails if curl or the
+#                           player does
 
 G=fd00:a::100
 CLIENT=fd00:c::2
@@ -34,6 +40,12 @@ HOSTS="client router ha node1 node2 node3"
 
 client() { ip netns exec client "$@"; }
 client2() { ip netns exec client2 "$@"; }
+play() {
+	local out=$1 err=$2 rate=$3 url=$4
+	shift 4
+	client bash -o pipefail -c 'curl -sS -g "${@:6}" -o - "$1" 2> "$2" | "$0" "$3" "$4" "$5"' \
+		"$GECKO_REPO/tests/vm/tools/player" "$url" "$err" "$out" "$rate" "$RUN/hurry" "$@"
+}
 router() { ip netns exec router "$@"; }
 ha() { ip netns exec ha "$@"; }
 n1() { ip netns exec node1 "$@"; }

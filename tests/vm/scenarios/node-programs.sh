@@ -116,10 +116,7 @@ pretty "one client: two downloads at 512 KB/s and an echo session, moved togethe
 A=${PREFIX}1
 capture_client
 # download PORT NAME: the file from G's PORT, from $A, to $RUN/NAME.
-download() {
-	client bash -o pipefail -c "curl -sS -g --interface $A -o - 'http://[$G]:$1/blob' 2> '$GECKO_OUT/$2.err' |
-		'$GECKO_REPO/tests/vm/tools/player' '$RUN/$2' 524288 '$RUN/hurry'"
-}
+download() { play "$RUN/$2" "$GECKO_OUT/$2.err" 524288 "http://[$G]:$1/blob" --interface $A; }
 download 8080 got8080 &
 CURL8080=$!
 # Before the next connection: one the contact node has not accepted yet cannot move with the client.

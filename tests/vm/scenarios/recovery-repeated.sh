@@ -40,8 +40,7 @@ link_netem client delay 10ms 2ms loss 1%
 A=${PREFIX}1
 pretty "the client downloads 192 MB at 768 KB/s; node1 hands it to node2"
 capture_client
-client bash -o pipefail -c "curl -sS -g -m 600 --interface $A -o - 'http://[$G]:8080/blob' 2> '$GECKO_OUT/curl.err' |
-	'$GECKO_REPO/tests/vm/tools/player' '$RUN/got' 786432 '$RUN/hurry'" &
+play "$RUN/got" "$GECKO_OUT/curl.err" 786432 "http://[$G]:8080/blob" -m 600 --interface $A &
 CURL_PID=$!
 wait_for 30 grep -q "^$A: GET /blob" "$GECKO_OUT/server1.log"
 n1 gecko-ctl handoff $A to fd00:12::2 > /dev/null || fail "the handoff to node2 failed"
