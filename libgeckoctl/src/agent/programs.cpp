@@ -101,9 +101,13 @@ Result<std::optional<Received>> receive(int sock)
 	msg.msg_control = control;
 	msg.msg_controllen = sizeof(control);
 	ssize_t n;
-	while ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0)
+	while ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0) {
+		/* A killed program, or agent, that had not read all it was sent: its end all the same. */
+		if (errno == ECONNRESET)
+			return std::nullopt;
 		if (errno != EINTR)
 			return fail(errno, std::string("recvmsg: ") + std::strerror(errno));
+	}
 	/* Whatever came with it is ours to close, whether the message is good or not. */
 	std::vector<UniqueFd> fds;
 	for (auto *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {

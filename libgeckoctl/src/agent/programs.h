@@ -175,7 +175,11 @@ struct Received {
 	std::vector<std::byte> data;
 	UniqueFd fd;		/* the descriptor that came with it, if any */
 };
-/* The next message; none at the end of the session (or, nonblocking, when none waits: EAGAIN). */
+/*
+ * The next message; none at the end of the session, whether the other side
+ * closed it or died with messages of ours unread (ECONNRESET); nonblocking,
+ * EAGAIN when none waits.
+ */
 Result<std::optional<Received>> receive(int sock);
 
 void put_members(Writer &w, const std::vector<MemberStatus> &members);
