@@ -26,7 +26,8 @@
 #     proxies' --config file and they get SIGHUP: the download arrives
 #     byte for byte, the idle connection is reset by the timeout (which a
 #     second reload takes away);
-#   - graceful stop: two clients download the same way, and the proxy of
+#   - graceful stop (drain timeout 120 s): two clients download, reading
+#     at 1 MiB/s until the drain's requests have ended, and the proxy of
 #     a node other than node1 that serves one of them gets SIGTERM: 100
 #     requests meanwhile from the first 10 addresses (some bound to that
 #     node) all succeed, none through that node; its
@@ -40,7 +41,7 @@
 . "$GECKO_REPO/tests/vm/lib/proxy.sh"
 
 trap anycast_down EXIT
-PROXY_ARGS="--proxy-protocol --check-fall 2 --check-rise 2 --config $RUN/proxy.conf"
+PROXY_ARGS="--proxy-protocol --check-fall 2 --check-rise 2 --drain-timeout 120s --config $RUN/proxy.conf"
 echo "check-interval = 500ms" > "$RUN/proxy.conf"
 http_cmd() { echo "python3 $RUN/proxied_http.py $WWW"; }
 
@@ -95,9 +96,9 @@ closed_sum() { [[ $(($(counter 1 closed) + $(counter 2 closed) + $(counter 3 clo
 # served K: requests node K's web server logged.
 served() { grep -c '"GET /file' "$GECKO_OUT/http$1.log" || true; }
 
-# download ADDRESS FILE [RATE]: 24 MiB at RATE (2M) from the client's ADDRESS into FILE, in the background.
+# download ADDRESS FILE: 24 MiB at 2 MiB/s from the client's ADDRESS into FILE, in the background.
 download() {
-	client curl -sS --fail --max-time 60 --limit-rate ${3:-2M} --interface $1 -o "$2" "http://[$G]/big" &
+	client curl -sS --fail --max-time 60 --limit-rate 2M --interface $1 -o "$2" "http://[$G]/big" &
 }
 # serving ADDRESS: the node whose proxy relays ADDRESS's connection (empty if none).
 serving() {
@@ -193,11 +194,12 @@ sed -i '/^idle-timeout/d' "$RUN/proxy.conf"
 reload_all
 
 pretty "graceful stop of a node that serves a download"
-# At 1 MiB/s (24 s): the 100 requests of the drain end before the downloads,
-# and so before the proxy stops, on a slow machine too.
-download ${PREFIX}5d "$RUN/big2" 1M
+# Read at 1 MiB/s until the 100 requests of the drain have ended, however
+# long they take: the proxy stops only after its download, so they all meet
+# it draining.
+play "$RUN/big2" "$RUN/big2.err" $((1 << 20)) "http://[$G]/big" --fail --interface ${PREFIX}5d &
 fetch2=$!
-download ${PREFIX}5e "$RUN/big3" 1M
+play "$RUN/big3" "$RUN/big3.err" $((1 << 20)) "http://[$G]/big" --fail --interface ${PREFIX}5e &
 fetch3=$!
 for address in ${PREFIX}5d ${PREFIX}5e; do
 	wait_for 10 on_a_node $address
@@ -212,8 +214,10 @@ pretty "node$k: $(grep -h 'stopping on signal' "$GECKO_OUT/agent$k.log")"
 requests client $PREFIX "$RUN/drain" 1 10 2> "$RUN/errors"
 [[ ! -s $RUN/errors ]] || fail "$(cat "$RUN/errors")"
 expect_eq "responses exact during the drain" "$(exact "$RUN/drain")" 100
-wait $fetch2 || fail "a download failed"
-wait $fetch3 || fail "a download failed"
+kill -0 ${AGENT[$k]} 2> /dev/null || fail "node$k's proxy stopped before the requests of its drain had ended"
+touch "$RUN/hurry"
+wait $fetch2 || fail "a download failed: $(cat "$RUN/big2.err")"
+wait $fetch3 || fail "a download failed: $(cat "$RUN/big3.err")"
 for f in big2 big3; do expect_eq "download $f" "$(sha256sum < "$RUN/$f" | cut -d' ' -f1)" "$BIG"; done
 wait_for 10 sh -c "! kill -0 ${AGENT[$k]} 2> /dev/null"
 expect_eq "connections node$k relayed during its drain" "$(relayed $k)" $((before + 1))
