@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <cstdint>
 #include <utility>
 
 namespace gecko::daemon {
@@ -33,6 +34,18 @@ public:
 private:
 	int fd_ = -1;
 };
+
+/*
+ * Empties a non-blocking timerfd: how many times it expired is not needed,
+ * and a wakeup with nothing to read (EAGAIN) is harmless.
+ */
+inline void drain_timer(int fd)
+{
+	std::uint64_t expirations;
+
+	if (::read(fd, &expirations, sizeof(expirations)) < 0)
+		return;
+}
 
 } // namespace gecko::daemon
 

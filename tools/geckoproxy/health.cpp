@@ -62,8 +62,7 @@ void HealthCheck::run()
 		}
 		if (events[i].data.u64 != timer_event)
 			continue;
-		std::uint64_t expirations;
-		(void)::read(timer_.get(), &expirations, sizeof(expirations));
+		daemon::drain_timer(timer_.get());
 		if (probe_)
 			finish(false, "no answer within " + std::to_string(options_.interval.count()) + " ms");
 		address_ = 0;

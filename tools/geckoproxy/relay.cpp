@@ -471,8 +471,7 @@ struct Relay::Impl {
 	/* Timeouts: an address of the program that does not answer, a session where nothing moves. */
 	void sweep()
 	{
-		std::uint64_t expirations;
-		(void)::read(timer.get(), &expirations, sizeof(expirations));
+		daemon::drain_timer(timer.get());
 		auto now = Clock::now();
 		std::vector<std::uint64_t> late, idle;
 		for (auto &[id, s] : sessions) {
