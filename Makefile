@@ -7,7 +7,7 @@
 #   make demo         boot the test VM and show gecko at work
 #   make bench        benchmarks, as ratios against a baseline in the same VM boot
 #   make unit | kunit | vm-check | vm-test T=name | pkg-check
-#   make install [DESTDIR=...]   make uninstall   make dkms-install   make deps   make clean
+#   make install [DESTDIR=...]   make uninstall   make dkms-install   make deb   make deps   make clean
 
 # Expanded when a recipe runs, not when this file is read: on a fresh
 # machine the headers appear only once deps-ok has installed them.
@@ -96,6 +96,22 @@ uninstall:
 	sed 's|^|$(DESTDIR)|' $(BUILD)/install_manifest.txt | xargs -r -d '\n' rm -f
 	[ -n "$(DESTDIR)" ] || ldconfig
 
+# What make deb needs beyond the build's packages.
+DEB_DEPS := debhelper dh-dkms lintian
+
+# Debian packages gecko-dkms, libgeckoctl0, libgeckoctl-dev and gecko-tools,
+# built by dpkg-buildpackage from the checkout's files (committed or not,
+# ignored ones left out) in $(BUILD)/deb, then checked by lintian.
+deb: deps-ok
+	@if dpkg-query -W -f='$${db:Status-Status}\n' $(DEB_DEPS) 2>&1 | grep -qv '^installed$$'; then \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(DEB_DEPS); fi
+	rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/gecko-$(VERSION)
+	git ls-files -z -c -o --exclude-standard | xargs -0 cp --parents -t $(BUILD)/deb/gecko-$(VERSION)
+	$(call quiet,Debian packages (3-5 minutes on two cores),deb,\
+		(cd $(BUILD)/deb/gecko-$(VERSION) && dpkg-buildpackage -b -us -uc -j$(JOBS)))
+	lintian --allow-root --fail-on error,warning $(BUILD)/deb/gecko_$(VERSION)_*.changes
+	@ls $(BUILD)/deb/*.deb
+
 # The module's DKMS source tree, as /usr/src/gecko-$(VERSION).
 dkms-install:
 	rm -rf $(DESTDIR)/usr/src/gecko-$(VERSION)
@@ -103,11 +119,11 @@ dkms-install:
 	cp dkms.conf VERSION $(DESTDIR)/usr/src/gecko-$(VERSION)/
 	cp kmod/Kbuild kmod/Makefile kmod/*.c kmod/*.h $(DESTDIR)/usr/src/gecko-$(VERSION)/kmod/
 	cp include/uapi/linux/gecko.h $(DESTDIR)/usr/src/gecko-$(VERSION)/include/uapi/linux/
-	sed -i 's/@VERSION@/$(VERSION)/' $(DESTDIR)/usr/src/gecko-$(VERSION)/dkms.conf
+	sed -i 's/#MODULE_VERSION#/$(VERSION)/' $(DESTDIR)/usr/src/gecko-$(VERSION)/dkms.conf
 
 clean:
 	$(MAKE) -C kmod KDIR=$(KDIR) clean
 	$(MAKE) -C tests/vm/selftest KDIR=$(KDIR) clean
 	rm -rf $(BUILD) tests/vm/out
 
-.PHONY: all deps deps-ok kmod user check unit kunit vm-check vm-test pkg-check demo bench install uninstall dkms-install clean
+.PHONY: all deps deps-ok kmod user check unit kunit vm-check vm-test pkg-check demo bench install uninstall dkms-install deb clean
