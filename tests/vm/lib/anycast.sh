@@ -17,6 +17,8 @@
 #                     redefines it to start such a server instead: two agents
 #                     cannot share a namespace (control socket, port 7433)
 #   anycast_down      stops them and the topology
+#   had_conf FILE K...    gecko-had's file for that home agent, nodes K... allowed
+#   serve_g K         G on node K's lo with a route of its own, and the service
 #   echo_reply TEXT   the UDP echo's answer to the client's TEXT
 #
 # For programs on the high-level API (gecko/framework.h), which run the
@@ -43,20 +45,32 @@ gecko-ctl genkey > "$KEY"
 
 agent_cmd() { echo gecko-agent; }
 
-anycast_up() {
-	local k cmd conf=$GECKO_OUT/gecko-had.conf
+# had_conf FILE K...: gecko-had's configuration for G's home link, nodes K... allowed as care-of.
+had_conf() {
+	local conf=$1 k
+	shift
 	printf 'interface = eth0\nhome-prefix = fd00:a::/64\naddress = %s\n' $HA > "$conf"
 	for k; do echo "allow-coa = fd00:1$k::/64" >> "$conf"; done
+}
+
+# serve_g K: G on node K's lo with a route of its own, and the service in node K's module.
+serve_g() {
+	ip -n node$1 -6 addr add $G/128 dev lo nodad
+	# G's own route, so that its path MTU is its own (Documentation/datapath.md).
+	ip -n node$1 -6 route add default via fd00:1$1::1 from $G
+	ip netns exec node$1 gecko-ctl service add $G coa fd00:1$1::2 contact-coa $NODE1 ha $HA
+}
+
+anycast_up() {
+	local k cmd conf=$GECKO_OUT/gecko-had.conf
+	had_conf "$conf" "$@"
 	had_start "$conf"
 	# Not through client(): $! must be the daemon itself.
 	ip netns exec client gecko-cnd > "$GECKO_OUT/cnd.log" 2>&1 &
 	PIDS+=($!)
 	wait_for 10 grep -q "^correspondent node" "$GECKO_OUT/cnd.log"
 	for k; do
-		ip -n node$k -6 addr add $G/128 dev lo nodad
-		# G's own route, so that its path MTU is its own (Documentation/datapath.md).
-		ip -n node$k -6 route add default via fd00:1$k::1 from $G
-		ip netns exec node$k gecko-ctl service add $G coa fd00:1$k::2 contact-coa $NODE1 ha $HA
+		serve_g $k
 		read -ra cmd <<< "$(agent_cmd $k) $(credentials $k)"
 		ip netns exec node$k "${cmd[@]}" > "$GECKO_OUT/agent$k.log" 2>&1 &
 		AGENT[$k]=$!

@@ -69,8 +69,7 @@ stops() {
 pretty "the services, as their units start them, on /etc/gecko"
 topo_up
 mkdir -p /etc/gecko
-printf 'interface = eth0\nhome-prefix = fd00:a::/64\naddress = %s\n' $HA > /etc/gecko/gecko-had.conf
-for k in 1 2 3; do echo "allow-coa = fd00:1$k::/64" >> /etc/gecko/gecko-had.conf; done
+had_conf /etc/gecko/gecko-had.conf 1 2 3
 (umask 077 && gecko-ctl genkey > /etc/gecko/cluster.key)
 KEY=cluster.key framework_conf /etc/gecko/gecko.conf
 gecko-ctl config check /etc/gecko/gecko.conf > /dev/null || fail "$(gecko-ctl config check /etc/gecko/gecko.conf 2>&1)"
@@ -84,9 +83,7 @@ wait_for 10 grep -q "serving home prefix" "$GECKO_OUT/had.log"
 wait_for 10 grep -q "^correspondent node" "$GECKO_OUT/cnd.log"
 declare -A ECHO
 for k in 1 2 3; do
-	ip -n node$k -6 addr add $G/128 dev lo nodad
-	ip -n node$k -6 route add default via fd00:1$k::1 from $G
-	ip netns exec node$k gecko-ctl service add $G coa fd00:1$k::2 contact-coa $NODE1 ha $HA
+	serve_g $k
 	unit_start node$k gecko-agent "$GECKO_OUT/agent$k.log"
 	AGENT[$k]=$!
 	PIDS+=($!)
