@@ -1,0 +1,124 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# vm-timeout: 900
+# Benchmark (make bench): the binding table from a thousand entries to a
+# million. In one namespace G is a service on lo, P a plain address beside
+# it, and the clients' prefix routes to a dummy device. The table is filled
+# with bound bindings (gecko-fill-bindings: one netlink request each, as an
+# agent sends them) to 10^3, 10^4, 10^5 and 10^6 entries. At each size:
+#   - the fill rate: entries a second over the step;
+#   - the memory per entry: what the kernel's memory gained (below) over
+#     the entries added since the start: noisy at 10^3, where what other
+#     work frees or takes weighs as much;
+#   - the kernel time per UDP packet from G to a random bound client (its
+#     service and binding lookups at POST_ROUTING, then its Home Address
+#     option) and from P to the same clients (no service: the hook returns
+#     at once), alternating, medians of 5 runs; the ratio of G's to its
+#     figure at 10^3 is the lookup's growth.
+# Result: $GECKO_OUT/result.json and a line each.
+. "$GECKO_REPO/tests/vm/lib/common.sh"
+
+G=fd00:a::100
+P=fd00:a::200
+SIZES=(1000 10000 100000 1000000)
+PACKETS=${PACKETS:-20000}
+RUN=$(mktemp -d)
+
+trap 'ip netns delete scale 2> /dev/null' EXIT
+ip netns add scale
+s() { ip netns exec scale "$@"; }
+s ip link set lo up
+s ip -6 addr add $G/128 dev lo
+s ip -6 addr add $P/128 dev lo
+s ip link add d0 type dummy
+s ip link set d0 up
+s ip -6 addr add fd00:1::2/64 dev d0 nodad
+s ip -6 route add fd00:c::/64 via fd00:1::1 dev d0	# one neighbour, not one per client
+s gecko-ctl service add $G coa fd00:1::2 contact-coa fd00:1::1
+s gecko-ctl limits set bindings $((SIZES[-1] + 1000))
+
+# octets: the kernel's memory, but the page cache: the kmalloc caches'
+# objects at their object size (slabinfo's includes slub_debug's red zones
+# and tracking), and every other page the kernel took (vmalloc, or the page
+# allocator for a hash table too large for kmalloc and small enough not to
+# need vmalloc).
+octets() {
+	local objects
+	objects=$(awk '$1 ~ /^kmalloc-/ { print $1, $2 }' /proc/slabinfo | while read -r cache n; do
+		echo "$n $(cat "/sys/kernel/slab/$cache/object_size")"
+	done | awk '{ n += $1 * $2 } END { printf "%d", n }')
+	awk -v objects="$objects" '{ m[$1] = $2 * 1024 } END {
+		printf "%d\n", objects + m["MemTotal:"] - m["MemFree:"] - m["Buffers:"] - m["Cached:"] - m["Slab:"] }' /proc/meminfo
+}
+
+# sender: sends PACKETS datagrams from SOURCE to clients drawn from the
+# bound ones, and prints its kernel time per packet in ns.
+cat > "$RUN/sender.py" <<'EOF'
+import random, resource, socket, sys
+source, count, packets = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+rng = random.Random(7)
+targets = ["fd00:c::%x:%x" % (n >> 16, n & 0xffff) for n in (rng.randrange(1, count + 1) for _ in range(packets))]
+sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+sock.bind((source, 0))
+payload = b"x" * 64
+before = resource.getrusage(resource.RUSAGE_SELF).ru_stime
+for t in targets:
+    sock.sendto(payload, (t, 9))
+print(round((resource.getrusage(resource.RUSAGE_SELF).ru_stime - before) * 1e9 / packets))
+EOF
+
+# per_packet SOURCE ENTRIES: the median of 5 runs, in ns.
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+sleep 2	# what RCU still had to free
+base=$(octets)
+have=0
+: > "$RUN/steps"
+for size in "${SIZES[@]}"; do
+	start=$(date +%s.%N)
+	out=$(s gecko-fill-bindings $G $((have + 1)) $((size - have))) || fail "filling to $size: $out"
+	end=$(date +%s.%N)
+	have=$size
+	expect_eq "bindings in use" "$(s gecko-ctl limits show --json | jq .bindings.used)" $size
+	grown=$(octets)
+	hao0=$(s gecko-ctl info --json | jq .counters.hao_out)
+	for run in 1 2 3 4 5; do
+		s /usr/bin/python3 "$RUN/sender.py" $G $size $PACKETS >> "$RUN/g"
+		s /usr/bin/python3 "$RUN/sender.py" $P $size $PACKETS >> "$RUN/p"
+	done
+	hao=$(( $(s gecko-ctl info --json | jq .counters.hao_out) - hao0 ))
+	# Every packet from G found its client's binding and left with the option.
+	expect_eq "packets from G with a Home Address option at $size" $hao $((5 * PACKETS))
+	g=$(median < "$RUN/g") p=$(median < "$RUN/p")
+	rm "$RUN/g" "$RUN/p"
+	echo "$size $start $end $base $grown $g $p" >> "$RUN/steps"
+	pretty "$size bindings: filled at $(jq -n "($size - ${prev:-0}) / ($end - $start) | floor") a second," \
+		"$(( (grown - base) / size )) octets each, $g ns a packet from G, $p from P"
+	prev=$size
+done
+# Lifetimes are 420 s: none may have expired before the last measure.
+expect_eq "bindings at the end" "$(s gecko-ctl limits show --json | jq .bindings.used)" ${SIZES[-1]}
+
+/usr/bin/python3 - "$RUN/steps" $PACKETS > "$GECKO_OUT/result.json" <<'EOF'
+import json, sys
+steps, prev = [], 0
+for line in open(sys.argv[1]):
+    size, start, end, base, grown, g, p = line.split()
+    size = int(size)
+    steps.append({"entries": size,
+                  "fill_per_second": round((size - prev) / (float(end) - float(start))),
+                  "octets_per_entry": round((int(grown) - int(base)) / size, 1),
+                  "ns_per_packet_from_g": int(g), "ns_per_packet_plain": int(p)})
+    prev = size
+first = steps[0]["ns_per_packet_from_g"]
+for s in steps:
+    s["lookup_ratio"] = round(s["ns_per_packet_from_g"] / first, 3)
+print(json.dumps({
+    "benchmark": "binding table at scale: fill rate, memory per entry, kernel time per packet from G",
+    "packets_per_run": int(sys.argv[2]),
+    "steps": steps,
+    "lookup_ratio_largest": max(s["lookup_ratio"] for s in steps),
+    "octets_per_entry_at_largest": steps[-1]["octets_per_entry"],
+}, indent=2))
+EOF
+jq -r '.steps[] | "\(.entries) bindings: per packet from G \(.ns_per_packet_from_g) ns (plain \(.ns_per_packet_plain)), lookup ratio to 10^3 \(.lookup_ratio), \(.octets_per_entry) octets an entry, filled at \(.fill_per_second) a second"' \
+	"$GECKO_OUT/result.json"
