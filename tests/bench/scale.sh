@@ -6,9 +6,9 @@
 # with bound bindings (gecko-fill-bindings: one netlink request each, as an
 # agent sends them) to 10^3, 10^4, 10^5 and 10^6 entries. At each size:
 #   - the fill rate: entries a second over the step;
-#   - the memory per entry: what the kernel's memory gained (below) over
-#     the entries added since the start: noisy at 10^3, where what other
-#     work frees or takes weighs as much;
+#   - the memory per entry: what the kernel's kmalloc and vmalloc gained
+#     (octets, below) over the entries added since the start: noisy at
+#     10^3, where what other work frees or takes weighs as much;
 #   - the kernel time per UDP packet from G to a random bound client (its
 #     service and binding lookups at POST_ROUTING, then its Home Address
 #     option) and from P to the same clients (no service: the hook returns
@@ -36,18 +36,20 @@ s ip -6 route add fd00:c::/64 via fd00:1::1 dev d0	# one neighbour, not one per 
 s gecko-ctl service add $G coa fd00:1::2 contact-coa fd00:1::1
 s gecko-ctl limits set bindings $((SIZES[-1] + 1000))
 
-# octets: the kernel's memory, but the page cache: the kmalloc caches'
-# objects at their object size (slabinfo's includes slub_debug's red zones
-# and tracking), and every other page the kernel took (vmalloc, or the page
-# allocator for a hash table too large for kmalloc and small enough not to
-# need vmalloc).
+# octets: what the kernel holds in kmalloc and vmalloc: the kmalloc caches'
+# objects at their object size (slabinfo's own size includes slub_debug's
+# red zones and tracking), the allocations too large for those caches (the
+# page allocator's, which the kernel counts as slab but slabinfo does not
+# list: the hash table's buckets from 1024 to 512 Ki), and vmalloc (the
+# buckets past that).
 octets() {
 	local objects
 	objects=$(awk '$1 ~ /^kmalloc-/ { print $1, $2 }' /proc/slabinfo | while read -r cache n; do
 		echo "$n $(cat "/sys/kernel/slab/$cache/object_size")"
 	done | awk '{ n += $1 * $2 } END { printf "%d", n }')
-	awk -v objects="$objects" '{ m[$1] = $2 * 1024 } END {
-		printf "%d\n", objects + m["MemTotal:"] - m["MemFree:"] - m["Buffers:"] - m["Cached:"] - m["Slab:"] }' /proc/meminfo
+	awk -v objects="$objects" -v listed="$(awk 'NR > 2 { n += $15 * $6 } END { printf "%d", n }' /proc/slabinfo)" \
+		-v page="$(getconf PAGESIZE)" '{ m[$1] = $2 * 1024 } END {
+		printf "%d\n", objects + m["Slab:"] - listed * page + m["VmallocUsed:"] }' /proc/meminfo
 }
 
 # sender: sends PACKETS datagrams from SOURCE to clients drawn from the
@@ -79,6 +81,7 @@ for size in "${SIZES[@]}"; do
 	end=$(date +%s.%N)
 	have=$size
 	expect_eq "bindings in use" "$(s gecko-ctl limits show --json | jq .bindings.used)" $size
+	sleep 1	# a table the growth replaced goes after an RCU grace period
 	grown=$(octets)
 	hao0=$(s gecko-ctl info --json | jq .counters.hao_out)
 	for run in 1 2 3 4 5; do
