@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 
+#include <gecko/address.h>
 #include <gecko/client.h>
 
 #include "fail.h"
@@ -10,6 +11,9 @@
 #include "sock_codec.h"
 
 #include <linux/gecko.h>
+
+#include <algorithm>
+#include <string>
 
 namespace gecko {
 
@@ -187,6 +191,42 @@ Result<void> Client::set_binding(const Binding &binding)
 {
 	return impl_->execute(impl_->request(GECKO_CMD_BINDING_SET,
 					     [&](nl_msg *msg) { return put_binding(msg, binding); }));
+}
+
+Result<void> Client::set_bindings(std::span<const Binding> bindings)
+{
+	std::optional<Error> first;
+	std::size_t refused = 0;
+
+	for (std::size_t at = 0; at < bindings.size(); at += netlink::Socket::batch_max) {
+		const auto part = bindings.subspan(at, std::min(netlink::Socket::batch_max, bindings.size() - at));
+		std::vector<netlink::MessagePtr> requests;
+
+		for (const auto &binding : part) {
+			auto request = impl_->request(GECKO_CMD_BINDING_SET,
+						      [&](nl_msg *msg) { return put_binding(msg, binding); });
+			if (!request)
+				return std::unexpected(request.error());
+			requests.push_back(std::move(*request));
+		}
+		auto outcomes = impl_->sock.batch(requests);
+		if (!outcomes)
+			return std::unexpected(outcomes.error());
+		for (std::size_t i = 0; i < part.size(); i++) {
+			if (!(*outcomes)[i])
+				continue;
+			if (!first) {
+				first = std::move((*outcomes)[i]);
+				first->message += " (the binding of " + format_address(part[i].peer) + " to " +
+						  format_address(part[i].home);
+			}
+			refused++;
+		}
+	}
+	if (!first)
+		return {};
+	first->message += ", " + std::to_string(refused) + " of " + std::to_string(bindings.size()) + " refused)";
+	return std::unexpected(std::move(*first));
 }
 
 Result<void> Client::del_binding(const in6_addr &home, const in6_addr &peer)

@@ -14,7 +14,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace gecko::netlink {
@@ -250,6 +252,64 @@ Result<Socket::Replies> Socket::exchange(nl_msg *request)
 	if (ex.error)
 		return std::unexpected(std::move(*ex.error));
 	return Replies{std::move(ex.replies), ex.interrupted};
+}
+
+Result<std::vector<std::optional<Error>>> Socket::batch(std::span<const MessagePtr> requests)
+{
+	/*
+	 * Numbered apart from libnl's own sequence, which expects an answer
+	 * to each of its requests in turn: the kernel does not care, and
+	 * libnl never sees these.
+	 */
+	static constexpr std::uint32_t first = 0x80000000;
+	std::vector<std::optional<Error>> outcomes(requests.size());
+	std::vector<std::byte> out;
+	const int fd = nl_socket_get_fd(sk_.get());
+
+	if (requests.empty())
+		return outcomes;
+	if (requests.size() > batch_max)
+		return fail(EINVAL, "more than " + std::to_string(batch_max) + " netlink requests at once");
+	for (std::size_t i = 0; i < requests.size(); i++) {
+		nlmsghdr *nlh = nlmsg_hdr(requests[i].get());
+
+		nlh->nlmsg_seq = first + static_cast<std::uint32_t>(i);
+		nlh->nlmsg_pid = 0;
+		/* A refusal is answered whatever the flags: ask for the last ACK only. */
+		nlh->nlmsg_flags = NLM_F_REQUEST | (i + 1 == requests.size() ? NLM_F_ACK : 0);
+		const auto *raw = reinterpret_cast<const std::byte *>(nlh);
+		out.insert(out.end(), raw, raw + NLMSG_ALIGN(nlh->nlmsg_len));
+	}
+	/* The kernel runs each request before the next, within this call. */
+	if (send(fd, out.data(), out.size(), 0) < 0)
+		return fail(errno, std::string("cannot send netlink requests: ") + std::strerror(errno));
+
+	/* The answers come in order: the last request's ends them. */
+	std::vector<std::byte> in(65536);
+	for (bool done = false; !done;) {
+		ssize_t got = recv(fd, in.data(), in.size(), MSG_TRUNC);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return fail(errno, std::string("cannot receive netlink answers: ") + std::strerror(errno));
+		if (static_cast<std::size_t>(got) > in.size())
+			return fail(EPROTO, "a netlink answer larger than " + std::to_string(in.size()) + " octets");
+		int left = static_cast<int>(got);
+		for (auto *nlh = reinterpret_cast<const nlmsghdr *>(in.data()); NLMSG_OK(nlh, left);
+		     nlh = NLMSG_NEXT(nlh, left)) {
+			const std::uint32_t i = nlh->nlmsg_seq - first;
+
+			if (nlh->nlmsg_type != NLMSG_ERROR || i >= requests.size())
+				continue;	/* not an answer to these */
+			if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(nlmsgerr)))
+				return fail(EPROTO, "netlink error message too short");
+			if (reinterpret_cast<const nlmsgerr *>(NLMSG_DATA(nlh))->error)
+				outcomes[i] = parse_nlmsgerr(bytes_of(nlh));
+			done = done || i + 1 == requests.size();
+		}
+	}
+	return outcomes;
 }
 
 } // namespace gecko::netlink

@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -67,6 +68,18 @@ public:
 	 * tries in a row it fails with EINTR.
 	 */
 	Result<std::vector<MessagePtr>> dump(nl_msg *request);
+
+	/* The most requests batch() sends at once. */
+	static constexpr std::size_t batch_max = 64;
+
+	/*
+	 * Sends @requests (at most batch_max), commands answered by their ACK
+	 * alone, in one system call; the kernel answers only the last and
+	 * those it refuses. Returns each one's outcome, in order: nothing if
+	 * it was done, why not otherwise. Every request is tried, whatever
+	 * the others' outcome.
+	 */
+	Result<std::vector<std::optional<Error>>> batch(std::span<const MessagePtr> requests);
 
 private:
 	using SocketPtr = std::unique_ptr<nl_sock, Deleter<nl_socket_free>>;

@@ -3,8 +3,8 @@
 # Benchmark (make bench): the binding table from a thousand entries to a
 # million. In one namespace G is a service on lo, P a plain address beside
 # it, and the clients' prefix routes to a dummy device. The table is filled
-# with bound bindings (gecko-fill-bindings: one netlink request each, as an
-# agent sends them) to 10^3, 10^4, 10^5 and 10^6 entries. At each size:
+# with bound bindings (gecko-fill-bindings: Client::set_bindings, 64
+# requests a system call) to 10^3, 10^4, 10^5 and 10^6 entries. At each size:
 #   - the fill rate: entries a second over the step;
 #   - the memory per entry: what the kernel's kmalloc and vmalloc gained
 #     (octets, below) over the entries added since the start: noisy at

@@ -404,6 +404,46 @@ TEST_F(Services, DumpOfThousandsOfBindingsIsWhole)
 	EXPECT_EQ(bindings_of("fd00:a::100"), count);
 }
 
+TEST_F(Services, SetBindingsSetsThousandsInBatches)
+{
+	constexpr std::uint32_t count = 3000;	/* 46 batches of 64, the last one short */
+	std::vector<gecko::Binding> expected;
+	add(service());
+	for (std::uint32_t n = 1; n <= count; n++)
+		expected.push_back(binding(n));
+
+	auto done = client_->set_bindings(expected);
+
+	ASSERT_TRUE(done) << done.error().describe();
+	auto bindings = client_->bindings();
+	ASSERT_TRUE(bindings) << bindings.error().describe();
+	EXPECT_EQ(keys(*bindings), keys(expected));
+	EXPECT_TRUE(client_->set_bindings({})) << "no binding at all";
+}
+
+TEST_F(Services, SetBindingsTriesEachAndNamesTheFirstRefused)
+{
+	constexpr std::uint32_t count = 100;
+	std::vector<gecko::Binding> bindings;
+	add(service("fd00:a::100"));
+	/* Two without a service, in the first batch and the second: the others are set all the same. */
+	for (std::uint32_t n = 1; n <= count; n++)
+		bindings.push_back(binding(n, n == 10 || n == 70 ? "fd00:b::100" : "fd00:a::100"));
+
+	auto done = client_->set_bindings(bindings);
+
+	ASSERT_FALSE(done);
+	EXPECT_EQ(done.error().code, ENOENT);
+	const std::string &message = done.error().message;
+	EXPECT_NE(message.find("no service for this address"), std::string::npos) << message;
+	EXPECT_NE(message.find("(the binding of " + text(client(10)) + " to fd00:b::100, 2 of 100 refused)"),
+		  std::string::npos)
+		<< message;
+	/* Answered by libnl's own exchanges: the socket is in step for them. */
+	EXPECT_EQ(bindings_of("fd00:a::100"), count - 2);
+	add(binding(count + 1));
+}
+
 TEST_F(Services, DumpFiltersByHome)
 {
 	add(service("fd00:a::100"));

@@ -46,6 +46,14 @@ public:
 
 	/* GECKO_CMD_BINDING_SET: creates the binding or replaces it; its service must exist. */
 	Result<void> set_binding(const Binding &binding);
+	/*
+	 * GECKO_CMD_BINDING_SET for each of @bindings, up to 64 in one system
+	 * call rather than a round trip each: a table of 10^5 filled at once.
+	 * Every one is tried; if the module refused some, fails with the
+	 * first refusal's error, its message saying which binding and how
+	 * many were refused (the others are set).
+	 */
+	Result<void> set_bindings(std::span<const Binding> bindings);
 	/* GECKO_CMD_BINDING_DEL: ENOENT if there is none. */
 	Result<void> del_binding(const in6_addr &home, const in6_addr &peer);
 	/* GECKO_CMD_BINDING_GET: ENOENT if there is none. */

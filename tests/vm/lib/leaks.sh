@@ -14,6 +14,8 @@ GECKO_ALLOC_WRAPPERS='^(kvmalloc_node|kvrealloc|kvmemdup)\+'
 # slab_raw_sites: "CACHE ADDRESS COUNT" for every call site of live objects
 # that is a raw address: code that is gone, a module's or its init's.
 slab_raw_sites() {
+	# Without slub_debug's tracking (GECKO_VM_SLUB) there is nothing to read.
+	compgen -G '/sys/kernel/debug/slab/*/alloc_traces' > /dev/null || return 0
 	# One awk for every cache: under TCG a process costs tens of ms.
 	awk -v wrappers="$GECKO_ALLOC_WRAPPERS" '
 		function emit() { if (site ~ /^0x[0-9a-f]+$/) print cache, site, count; site = "" }
