@@ -56,6 +56,12 @@ struct Client::Impl {
 		return msg;
 	}
 
+	/* GECKO_CMD_BINDING_SET for @binding. */
+	Result<netlink::MessagePtr> binding_request(const Binding &binding)
+	{
+		return request(GECKO_CMD_BINDING_SET, [&](nl_msg *msg) { return put_binding(msg, binding); });
+	}
+
 	/* A request for @cmd naming the socket @fd, with what put_sock() adds if there is. */
 	Result<netlink::MessagePtr> sock_request(std::uint8_t cmd, int fd, std::span<const std::byte> data = {},
 						  std::optional<std::chrono::milliseconds> timeout = {},
@@ -189,8 +195,7 @@ Result<std::vector<Service>> Client::services()
 
 Result<void> Client::set_binding(const Binding &binding)
 {
-	return impl_->execute(impl_->request(GECKO_CMD_BINDING_SET,
-					     [&](nl_msg *msg) { return put_binding(msg, binding); }));
+	return impl_->execute(impl_->binding_request(binding));
 }
 
 Result<void> Client::set_bindings(std::span<const Binding> bindings)
@@ -203,8 +208,7 @@ Result<void> Client::set_bindings(std::span<const Binding> bindings)
 		std::vector<netlink::MessagePtr> requests;
 
 		for (const auto &binding : part) {
-			auto request = impl_->request(GECKO_CMD_BINDING_SET,
-						      [&](nl_msg *msg) { return put_binding(msg, binding); });
+			auto request = impl_->binding_request(binding);
 			if (!request)
 				return std::unexpected(request.error());
 			requests.push_back(std::move(*request));

@@ -14,7 +14,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -282,7 +281,7 @@ Result<std::vector<std::optional<Error>>> Socket::batch(std::span<const MessageP
 	}
 	/* The kernel runs each request before the next, within this call. */
 	if (send(fd, out.data(), out.size(), 0) < 0)
-		return fail(errno, std::string("cannot send netlink requests: ") + std::strerror(errno));
+		return sys_fail(errno, "cannot send netlink requests");
 
 	/* The answers come in order: the last request's ends them. */
 	std::vector<std::byte> in(65536);
@@ -292,7 +291,7 @@ Result<std::vector<std::optional<Error>>> Socket::batch(std::span<const MessageP
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0)
-			return fail(errno, std::string("cannot receive netlink answers: ") + std::strerror(errno));
+			return sys_fail(errno, "cannot receive netlink answers");
 		if (static_cast<std::size_t>(got) > in.size())
 			return fail(EPROTO, "a netlink answer larger than " + std::to_string(in.size()) + " octets");
 		int left = static_cast<int>(got);

@@ -406,7 +406,7 @@ TEST_F(Services, DumpOfThousandsOfBindingsIsWhole)
 
 TEST_F(Services, SetBindingsSetsThousandsInBatches)
 {
-	constexpr std::uint32_t count = 3000;	/* 46 batches of 64, the last one short */
+	constexpr std::uint32_t count = 3000;	/* 47 batches: 46 of 64, then 56 */
 	std::vector<gecko::Binding> expected;
 	add(service());
 	for (std::uint32_t n = 1; n <= count; n++)
