@@ -25,6 +25,7 @@
 #include <net/ipv6.h>
 #include <net/netlink.h>
 #include <net/sock.h>
+#include <net/tcp.h>
 #include <uapi/linux/gecko.h>
 
 /* How often flows with a socket are checked for one closed under them. */
@@ -291,7 +292,7 @@ static void deliver(struct gecko_net *gn, const struct gecko_flow *flow, struct 
 
 void gecko_flow_resume(struct gecko_net *gn, struct gecko_flow *flow)
 {
-	u8 then = flow->has_donor ? GECKO_FLOW_ARRIVED : GECKO_FLOW_UNSPEC;
+	u8 then = flow->has_donor || flow->recovered ? GECKO_FLOW_ARRIVED : GECKO_FLOW_UNSPEC;
 	struct sk_buff *skb;
 
 	lockdep_assert_held(&gn->lock);
@@ -311,11 +312,41 @@ void gecko_flow_resume(struct gecko_net *gn, struct gecko_flow *flow)
 	}
 	if (then == GECKO_FLOW_UNSPEC)
 		return gecko_flow_remove(gn, flow);
-	sock_put(flow->sk);
-	flow->sk = NULL;
+	if (!flow->recovered) {
+		sock_put(flow->sk);
+		flow->sk = NULL;
+	}
 	kvfree(flow->unsent);
 	flow->unsent = NULL;
 	gecko_flow_set_timeout(gn, flow, GECKO_SOCK_MOVED_TIMEOUT);
+}
+
+/*
+ * A recovered connection starts where its client's acknowledgement said,
+ * but the client may also hold later octets its dead member sent past a
+ * loss. Once the loss is filled, the client acknowledges them, before the
+ * socket here sent them again: TCP discards an acknowledgement of what it
+ * never sent, and the connection would stall for good. It is lowered to
+ * what the socket sent, all of which the client has. The socket is held
+ * (the flow's reference, under held.lock while ARRIVED).
+ */
+static void lower_ack(struct gecko_net *gn, struct sk_buff *skb, unsigned int thoff,
+		      const struct sock *sk)
+{
+	u32 snd_nxt = READ_ONCE(tcp_sk(sk)->snd_nxt);
+	struct tcphdr *th, _th;
+	__be32 ack;
+
+	th = skb_header_pointer(skb, thoff, sizeof(_th), &_th);
+	if (!th || !th->ack || !after(ntohl(th->ack_seq), snd_nxt))
+		return;
+	if (skb_ensure_writable(skb, thoff + sizeof(*th)))
+		return;
+	th = (struct tcphdr *)(skb_network_header(skb) + thoff);
+	ack = htonl(snd_nxt);
+	inet_proto_csum_replace4(&th->check, skb, th->ack_seq, ack, false);
+	th->ack_seq = ack;
+	gecko_counter_inc(gn->net, GECKO_COUNTER_ACKS_LOWERED);
 }
 
 unsigned int gecko_flow_in(struct gecko_net *gn, struct sk_buff *skb, unsigned int thoff,
@@ -365,7 +396,10 @@ unsigned int gecko_flow_in(struct gecko_net *gn, struct sk_buff *skb, unsigned i
 		gecko_counter_inc(gn->net, GECKO_COUNTER_FLOW_MOVED_DROPPED);
 		verdict = NF_DROP;
 	} else {
-		verdict = NF_ACCEPT;	/* ARRIVED, or thawed under our feet */
+		/* ARRIVED, or thawed under our feet */
+		if (flow->state == GECKO_FLOW_ARRIVED && flow->sk)
+			lower_ack(gn, skb, thoff, flow->sk);
+		verdict = NF_ACCEPT;
 	}
 	spin_unlock(&flow->held.lock);
 	/* Where it goes was set before the flow was MOVED, and stays. */
@@ -437,8 +471,12 @@ static void collect_work(struct work_struct *work)
 			if (end_flow(gn, flow))
 				gecko_counter_inc(gn->net, GECKO_COUNTER_FLOW_EXPIRED);
 		} else if (flow->sk && READ_ONCE(flow->sk->sk_state) == TCP_CLOSE) {
-			/* Its owner closed it, silently since it was in repair mode. */
-			gecko_flow_moved(gn, flow, NULL, NULL);
+			if (flow->state == GECKO_FLOW_ARRIVED)
+				/* A recovered connection ended: nothing left to lower. */
+				gecko_flow_remove(gn, flow);
+			else
+				/* Its owner closed it, silently since it was in repair mode. */
+				gecko_flow_moved(gn, flow, NULL, NULL);
 		}
 	}
 	gecko_flows_schedule(gn);

@@ -52,7 +52,14 @@ struct gecko_flow {
 	/* Set before the flow is in the table, then fixed: the hooks read them. */
 	bool has_donor;
 	struct in6_addr donor;		/* its donor's care-of address */
-	struct sock *sk;		/* a reference, until the flow is MOVED or ARRIVED */
+	/* A reference, until the flow is MOVED, or ARRIVED unless recovered. */
+	struct sock *sk;
+	/*
+	 * Restored from a snapshot at its client's numbers (set while
+	 * RESTORING): once ARRIVED, what the client acknowledges past what
+	 * the socket sent is lowered to it (gecko_flow_in()).
+	 */
+	bool recovered;
 	u8 reuse;			/* its SO_REUSEADDR, which leaving repair mode clears */
 	struct sk_buff_head held;
 	unsigned long expires;		/* jiffies */
@@ -139,7 +146,8 @@ void gecko_flow_moved(struct gecko_net *gn, struct gecko_flow *flow,
  * The socket of @flow, DRAINING, runs again: the packets held for it are
  * delivered, oldest first, each through the receive path before the next,
  * and those arriving meanwhile after them. Then the flow is forgotten, or
- * ARRIVED if it has a donor. Caller holds gn->lock.
+ * ARRIVED if it has a donor (keeping its socket if recovered). Caller
+ * holds gn->lock.
  */
 void gecko_flow_resume(struct gecko_net *gn, struct gecko_flow *flow);
 

@@ -296,9 +296,12 @@ static unsigned int rh2_in(void *priv, struct sk_buff *skb, const struct nf_hook
 	if (svc && upper_layer(skb, &thoff) == IPPROTO_TCP) {
 		struct tcphdr _th;
 		const struct tcphdr *th = skb_header_pointer(skb, thoff, sizeof(_th), &_th);
+		/* Read now: gecko_flow_in() may rewrite the header elsewhere. */
+		bool syn;
 
 		if (!th)
 			return NF_ACCEPT;
+		syn = th->syn;
 		if (atomic_read(&gn->flows.nelems)) {
 			struct gecko_flow_key key = {
 				.local = ipv6_hdr(skb)->daddr,
@@ -311,7 +314,7 @@ static unsigned int rh2_in(void *priv, struct sk_buff *skb, const struct nf_hook
 			if (verdict != NF_ACCEPT)
 				return verdict;
 		}
-		if (th->syn)
+		if (syn)
 			clamp_mss(state->net, skb, svc, thoff);
 	}
 	return NF_ACCEPT;

@@ -99,7 +99,8 @@ static struct gecko_flow *flow_of(struct gecko_net *gn, struct sock *sk, unsigne
 
 	gecko_flow_key_of(sk, &key);
 	flow = gecko_flow_find(gn, &key);
-	if (!flow || flow->sk != sk) {
+	/* A recovered connection's ARRIVED flow keeps its socket, which runs. */
+	if (!flow || flow->sk != sk || flow->state == GECKO_FLOW_ARRIVED) {
 		NL_SET_ERR_MSG_MOD(extack, "the socket is neither frozen nor being restored");
 		return ERR_PTR(-ENOENT);
 	}
@@ -556,7 +557,8 @@ static int recover(struct gecko_net *gn, struct gecko_tcp_state *st, struct netl
 }
 
 static int restore(struct gecko_net *gn, struct socket *sock, const struct gecko_tcp_state *st,
-		   u32 timeout_ms, const struct in6_addr *donor, struct netlink_ext_ack *extack)
+		   bool recovered, u32 timeout_ms, const struct in6_addr *donor,
+		   struct netlink_ext_ack *extack)
 {
 	struct sock *sk = sock->sk;
 	struct gecko_flow_key key;
@@ -576,6 +578,7 @@ static int restore(struct gecko_net *gn, struct socket *sock, const struct gecko
 	flow = gecko_flow_add(gn, &key, sk, GECKO_FLOW_RESTORING, timeout_ms, donor, extack);
 	if (IS_ERR(flow))
 		return PTR_ERR(flow);
+	flow->recovered = recovered;
 	flow->st = *st;
 	flow->inq_left = st->inq_len;
 	flow->sent_left = st->outq_len - st->unsq_len;
@@ -612,6 +615,7 @@ int gecko_sock_restore(struct gecko_net *gn, int fd, const u8 *hdr, size_t len,
 {
 	struct gecko_tcp_state st;
 	struct socket *sock;
+	bool snapshot;
 	int ret;
 
 	ret = gecko_tcp_state_decode_header(hdr, len, &st);
@@ -630,9 +634,10 @@ int gecko_sock_restore(struct gecko_net *gn, int fd, const u8 *hdr, size_t len,
 	if (IS_ERR(sock))
 		return PTR_ERR(sock);
 	/* Under the lock: the answer taken is the PROBING flow's the restore replaces. */
-	ret = st.flags & GECKO_TCP_STATE_F_SNAPSHOT ? recover(gn, &st, extack) : 0;
+	snapshot = st.flags & GECKO_TCP_STATE_F_SNAPSHOT;
+	ret = snapshot ? recover(gn, &st, extack) : 0;
 	if (!ret)
-		ret = restore(gn, sock, &st, timeout_ms, donor, extack);
+		ret = restore(gn, sock, &st, snapshot, timeout_ms, donor, extack);
 	unlock_socket(gn, sock);
 	return ret;
 }

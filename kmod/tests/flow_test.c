@@ -15,6 +15,7 @@
 #include <linux/netfilter.h>
 #include <linux/tcp.h>
 #include <linux/user_namespace.h>
+#include <net/ip6_checksum.h>
 #include <net/ipv6.h>
 #include <net/net_namespace.h>
 #include <net/sock.h>
@@ -531,6 +532,99 @@ static void probe_answers_are_noted(struct kunit *test)
 	remove(f, flow);
 }
 
+/* @seg from the client of @key through the hook, which must let it by; the caller frees it. */
+static struct sk_buff *ack_in(struct kunit *test, struct fixture *f, const struct gecko_flow_key *key,
+			      const struct gecko_probe_seg *seg)
+{
+	struct gecko_flow_key back = {
+		.local = key->remote, .remote = key->local,
+		.local_port = key->remote_port, .remote_port = key->local_port,
+	};
+	struct sk_buff *skb = gecko_probe_build(&back, seg);
+	unsigned int verdict;
+
+	KUNIT_ASSERT_NOT_NULL(test, skb);
+	skb->dev = f->net->loopback_dev;
+	local_bh_disable();
+	rcu_read_lock();
+	verdict = gecko_flow_in(f->gn, skb, sizeof(struct ipv6hdr), key);
+	rcu_read_unlock();
+	local_bh_enable();
+	KUNIT_EXPECT_EQ(test, verdict, NF_ACCEPT);
+	return skb;
+}
+
+static u32 ack_of(const struct sk_buff *skb)
+{
+	return ntohl(((struct tcphdr *)(skb_network_header(skb) + sizeof(struct ipv6hdr)))->ack_seq);
+}
+
+static bool checksum_ok(struct sk_buff *skb)
+{
+	const struct ipv6hdr *ip6 = ipv6_hdr(skb);
+	unsigned int len = ntohs(ip6->payload_len);
+
+	return !csum_ipv6_magic(&ip6->saddr, &ip6->daddr, len, IPPROTO_TCP,
+				skb_checksum(skb, sizeof(*ip6), len, 0));
+}
+
+/* Restored at @port (@recovered or from @from) and thawed, its socket having sent up to 5000. */
+static struct gecko_flow *arrived(struct kunit *test, struct fixture *f, u16 port, bool recovered,
+				  const struct in6_addr *from)
+{
+	struct gecko_flow *flow = add(f, port, GECKO_FLOW_RESTORING, from, NULL);
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(flow));
+	flow->recovered = recovered;
+	tcp_sk(f->sock->sk)->snd_nxt = 5000;
+	mutex_lock(&f->gn->lock);
+	gecko_flow_set_state(flow, GECKO_FLOW_DRAINING);
+	gecko_flow_resume(f->gn, flow);
+	mutex_unlock(&f->gn->lock);
+	KUNIT_ASSERT_EQ(test, flow->state, GECKO_FLOW_ARRIVED);
+	return flow;
+}
+
+/*
+ * A recovered connection: its client acknowledges octets the dead node
+ * sent past a loss before this socket sent them again; lowered to what it
+ * sent, with the checksum still right. A connection handed off keeps what
+ * its client says: its socket sent all its donor had.
+ */
+static void recovered_acks_are_lowered(struct kunit *test)
+{
+	struct fixture *f = test->priv;
+	struct gecko_flow_key key = key_of(40000), handed = key_of(40001);
+	struct gecko_probe_seg past = { .seq = 1000, .ack = 9000, .window = 501 };
+	struct gecko_probe_seg within = { .seq = 1000, .ack = 4000, .window = 501 };
+	u64 lowered = counter(f, GECKO_COUNTER_ACKS_LOWERED);
+	struct gecko_flow *flow, *other;
+	struct sk_buff *skb;
+
+	/* Arrange */
+	flow = arrived(test, f, 40000, true, NULL);
+	KUNIT_EXPECT_PTR_EQ(test, flow->sk, f->sock->sk);
+	other = arrived(test, f, 40001, false, &donor);
+	KUNIT_EXPECT_NULL(test, other->sk);
+
+	/* Act, Assert */
+	skb = ack_in(test, f, &key, &past);
+	KUNIT_EXPECT_EQ(test, ack_of(skb), 5000U);
+	KUNIT_EXPECT_TRUE(test, checksum_ok(skb));
+	kfree_skb(skb);
+	KUNIT_EXPECT_EQ(test, counter(f, GECKO_COUNTER_ACKS_LOWERED), lowered + 1);
+
+	skb = ack_in(test, f, &key, &within);
+	KUNIT_EXPECT_EQ(test, ack_of(skb), 4000U);
+	kfree_skb(skb);
+	skb = ack_in(test, f, &handed, &past);
+	KUNIT_EXPECT_EQ(test, ack_of(skb), 9000U);
+	kfree_skb(skb);
+	KUNIT_EXPECT_EQ(test, counter(f, GECKO_COUNTER_ACKS_LOWERED), lowered + 1);
+	remove(f, flow);
+	remove(f, other);
+}
+
 static struct kunit_case flow_cases[] = {
 	KUNIT_CASE_PARAM(packets_by_state, state_gen_params),
 	KUNIT_CASE(delivered_packets_pass_their_flow),
@@ -541,6 +635,7 @@ static struct kunit_case flow_cases[] = {
 	KUNIT_CASE(flows_stop_at_the_namespace_limit),
 	KUNIT_CASE_PARAM(freeze_replaces_what_is_over, replace_gen_params),
 	KUNIT_CASE(probe_answers_are_noted),
+	KUNIT_CASE(recovered_acks_are_lowered),
 	{}
 };
 

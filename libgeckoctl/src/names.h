@@ -118,6 +118,7 @@ inline constexpr std::array<std::string_view, __GECKO_COUNTER_LAST> counter_name
 	"probes_sent",
 	"probe_answers",
 	"fenced",
+	"acks_lowered",
 };
 
 /* Indexed by the bit of enum gecko_feature. */

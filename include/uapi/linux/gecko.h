@@ -100,6 +100,10 @@
  *                                 (and dropped) as answers
  *    GECKO_COUNTER_FENCED: guarded connections whose program died, ended
  *                          without a word (GECKO_CMD_SOCK_GUARD)
+ *    GECKO_COUNTER_ACKS_LOWERED: acknowledgements to a recovered
+ *                                connection of octets its dead member
+ *                                had sent and it had not yet, lowered to
+ *                                what it sent (GECKO_CMD_SOCK_RESTORE)
  *    GECKO_COUNTER_FLOW_EXPIRED: frozen connections the module thawed, or
  *                                restored or committed ones it dropped, at
  *                                their timeout
@@ -212,10 +216,12 @@
  *    GECKO_FLOW_MOVED: its socket was dropped here; for
  *                      GECKO_SOCK_MOVED_TIMEOUT its packets are passed on
  *                      to the acceptor or dropped, never answered
- *    GECKO_FLOW_ARRIVED: restored here and thawed, with a donor; for
- *                        GECKO_SOCK_MOVED_TIMEOUT what that donor passes
- *                        on for it is still taken. It holds and blocks
- *                        nothing.
+ *    GECKO_FLOW_ARRIVED: restored here and thawed, with a donor or from a
+ *                        snapshot; for GECKO_SOCK_MOVED_TIMEOUT what that
+ *                        donor passes on for it is still taken, and what
+ *                        the client of a recovered one acknowledges past
+ *                        what its socket sent is lowered to it
+ *                        ("Recovery"). It holds and blocks nothing.
  *    GECKO_FLOW_PROBING: a connection this node has no socket for, probed
  *                        by GECKO_CMD_SOCK_PROBE: the segments that arrive
  *                        for it are answers, noted and dropped
@@ -465,7 +471,12 @@
  * tell the application where to resume: what the client has, and what it
  * sent. Octets the client sent that the dead node received but its
  * application had not read are lost to it: an application that cannot
- * resume without them resets the connection. Only an ESTABLISHED
+ * resume without them resets the connection. The client may also hold
+ * octets the dead node sent past a loss, which it acknowledges once the
+ * loss is filled: for GECKO_SOCK_MOVED_TIMEOUT after the thaw, an
+ * acknowledgement past what the restored socket sent is lowered to it
+ * (GECKO_COUNTER_ACKS_LOWERED), since TCP would discard it and the
+ * connection would never move again. Only an ESTABLISHED
  * snapshot is recovered (-EOPNOTSUPP). Fails with -ENOENT without a
  * PROBING flow for the connection with an answer, -EPROTO if the answer's
  * timestamps option differs from the connection's, -ERANGE if its numbers
@@ -737,6 +748,7 @@ enum gecko_counter {
 	GECKO_COUNTER_PROBES_SENT,
 	GECKO_COUNTER_PROBE_ANSWERS,
 	GECKO_COUNTER_FENCED,
+	GECKO_COUNTER_ACKS_LOWERED,
 	__GECKO_COUNTER_LAST
 };
 #define GECKO_COUNTER_MAX (__GECKO_COUNTER_LAST - 1)

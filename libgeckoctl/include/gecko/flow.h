@@ -23,7 +23,7 @@ enum class FlowState : std::uint8_t {
 	restored = 3,	/* restored, frozen until the thaw */
 	moved = 4,	/* dropped here: its packets are dropped */
 	committed = 5,	/* frozen, its state left: the module drops it, never thaws it */
-	arrived = 6,	/* restored and thawed here: its donor's packets are still taken */
+	arrived = 6,	/* restored and thawed here: its donor's packets still taken, a recovered one's ACKs lowered */
 	probing = 7,	/* no socket here, probed by Client::probe_socket(): its segments are answers */
 };
 

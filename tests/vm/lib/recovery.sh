@@ -30,6 +30,18 @@
 #                         appended to $RUN/crashes and the takeover's
 #                         record to $RUN/records; fails saying so if the
 #                         download ended first
+#   hole_at_client        the client acknowledges nothing from G's port
+#                         8080, loses the next segment from it, takes the
+#                         30 KB after it and nothing more: it holds 30 KB
+#                         past a loss the serving node never hears of
+#                         (nor fills it, its timeout's retransmission
+#                         dropped); hole_done lets everything by again
+#   finish PID FILE ERR SECONDS
+#                         waits for the download PID writing FILE (curl's
+#                         errors in ERR) to end well; fails if it does not,
+#                         and, saying where the connection stands
+#                         everywhere, if FILE stops growing for 30 s or the
+#                         download is not done within SECONDS
 
 recovery_conf() {
 	CONF=$RUN/gecko.conf
@@ -141,4 +153,56 @@ agents_state() {
 		echo "node$k: the last lines of its agent's log:"
 		tail -8 "$(ls -t "$GECKO_OUT"/agent$k*.log | head -1)" || true
 	done
+}
+
+hole_at_client() {
+	client ip6tables-restore --noflush <<-EOF
+		*filter
+		-A INPUT -p tcp --sport 8080 -m length --length 1000:65535 -m quota --quota 2000 -j DROP
+		-A INPUT -p tcp --sport 8080 -m quota --quota 30000 -j ACCEPT
+		-A INPUT -p tcp --sport 8080 -j DROP
+		-A OUTPUT -p tcp --dport 8080 -j DROP
+		COMMIT
+	EOF
+}
+
+hole_done() { client ip6tables -F; }
+
+finish() {
+	local size last=-1 still=0 end=$((SECONDS + $4))
+	while kill -0 "$1" 2> /dev/null; do
+		size=$(stat -c %s "$2" 2> /dev/null || echo 0)
+		if ((size != last)); then
+			last=$size still=0
+		elif ((++still == 30)); then
+			connection_state || true
+			fail "the download stalled at octet $size for 30 s"
+		fi
+		if ((SECONDS > end)); then
+			connection_state || true
+			fail "the download is not done after $4 s: octet $size"
+		fi
+		sleep 1
+	done
+	wait "$1" || fail "curl exited with status $?: $(cat "$3")"
+}
+
+# Where $A's connection stands: at the client, in each node's kernel and agent, at the home agent.
+# Called with || true, so that a part that cannot be shown does not hide the rest.
+connection_state() {
+	local k
+	echo "client: its socket, its bindings, its counters:"
+	client ss -tinom dst "[$G]"
+	client ip -6 xfrm policy | grep -B1 -A3 "$G" || true
+	client nstat -a | grep '^Tcp' || true
+	tail -n 5 "$GECKO_OUT/cnd.log"
+	for k in 1 2 3; do
+		echo "node$k: its sockets, its flows, its bindings, its counters:"
+		ip netns exec node$k ss -tinom sport = :8080
+		ip netns exec node$k gecko-ctl flow show
+		ip netns exec node$k gecko-ctl binding show $G
+		ip netns exec node$k gecko-ctl info | grep -vE ' 0$' || true
+		tail -n 5 "$(ls -t "$GECKO_OUT"/agent$k*.log | head -1)" "$(ls -t "$GECKO_OUT"/server$k*.log | head -1)"
+	done
+	tail -n 5 "$GECKO_OUT/had.log"
 }

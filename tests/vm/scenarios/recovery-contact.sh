@@ -127,7 +127,7 @@ get 6 small || fail "client 6: curl exited with status $?: $(cat "$GECKO_OUT/cur
 expect_got 6 small "$small"
 touch "$RUN/hurry"
 
-wait $CURL || fail "the download: curl exited with status $?: $(cat "$GECKO_OUT/curl.blob.1.err")"
+finish $CURL "$RUN/blob.1" "$GECKO_OUT/curl.blob.1.err" 240
 expect_got 1 blob "$want"
 grep -q "^$A: continuing /blob at octet" "$GECKO_OUT/server2.log" ||
 	fail "node2's file server did not continue the download: $(cat "$GECKO_OUT/server2.log")"

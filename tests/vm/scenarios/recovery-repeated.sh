@@ -58,7 +58,7 @@ pretty "the crashes are done: the rest of the file at full speed, on a clean lin
 link_netem client delay 1ms
 touch "$RUN/hurry"
 
-wait $CURL_PID || fail "curl exited with status $?: $(cat "$GECKO_OUT/curl.err")"
+finish $CURL_PID "$RUN/got" "$GECKO_OUT/curl.err" 240
 expect_eq "downloaded size" "$(stat -c %s "$RUN/got")" $((192 << 20))
 expect_eq "download sha256" "$(sha256sum < "$RUN/got")" "$want"
 resumed=$(cat "$GECKO_OUT"/server*.log | grep -c "^recovered: $A ")
