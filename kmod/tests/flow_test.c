@@ -130,9 +130,8 @@ static struct sk_buff *segment(struct kunit *test, struct fixture *f,
 	return skb;
 }
 
-/* The hook's verdict on @skb, in the softirq-like context it runs in. */
-static unsigned int flow_in(struct fixture *f, struct sk_buff *skb,
-			    const struct gecko_flow_key *key)
+/* The hook's verdict on @skb, in the softirq-like context it runs in; @skb is the caller's still. */
+static unsigned int hook_in(struct fixture *f, struct sk_buff *skb, const struct gecko_flow_key *key)
 {
 	unsigned int verdict;
 
@@ -141,9 +140,29 @@ static unsigned int flow_in(struct fixture *f, struct sk_buff *skb,
 	verdict = gecko_flow_in(f->gn, skb, sizeof(struct ipv6hdr), key);
 	rcu_read_unlock();
 	local_bh_enable();
+	return verdict;
+}
+
+/* The hook's verdict on @skb, which is gone after it. */
+static unsigned int flow_in(struct fixture *f, struct sk_buff *skb,
+			    const struct gecko_flow_key *key)
+{
+	unsigned int verdict = hook_in(f, skb, key);
+
 	if (verdict != NF_STOLEN)
 		kfree_skb(skb);
 	return verdict;
+}
+
+/* The client's side of @key's connection, to build what it sends. */
+static struct gecko_flow_key client_side(const struct gecko_flow_key *key)
+{
+	struct gecko_flow_key back = {
+		.local = key->remote, .remote = key->local,
+		.local_port = key->remote_port, .remote_port = key->local_port,
+	};
+
+	return back;
 }
 
 static bool out_blocked(struct fixture *f, const struct gecko_flow_key *key)
@@ -466,12 +485,7 @@ static void freeze_replaces_what_is_over(struct kunit *test)
 static void probe_answers_are_noted(struct kunit *test)
 {
 	struct fixture *f = test->priv;
-	struct gecko_flow_key key = key_of(40000);
-	/* The client's side of the same connection, to build what it sends. */
-	struct gecko_flow_key back = {
-		.local = key.remote, .remote = key.local,
-		.local_port = key.remote_port, .remote_port = key.local_port,
-	};
+	struct gecko_flow_key key = key_of(40000), back = client_side(&key);
 	struct gecko_probe_seg first = { .seq = 1000, .ack = 2000, .window = 501, .has_ts = true,
 					 .tsval = 77, .tsecr = 66 };
 	struct gecko_probe_seg second = { .seq = 1500, .ack = 2100, .window = 0 };
@@ -536,21 +550,12 @@ static void probe_answers_are_noted(struct kunit *test)
 static struct sk_buff *ack_in(struct kunit *test, struct fixture *f, const struct gecko_flow_key *key,
 			      const struct gecko_probe_seg *seg)
 {
-	struct gecko_flow_key back = {
-		.local = key->remote, .remote = key->local,
-		.local_port = key->remote_port, .remote_port = key->local_port,
-	};
+	struct gecko_flow_key back = client_side(key);
 	struct sk_buff *skb = gecko_probe_build(&back, seg);
-	unsigned int verdict;
 
 	KUNIT_ASSERT_NOT_NULL(test, skb);
 	skb->dev = f->net->loopback_dev;
-	local_bh_disable();
-	rcu_read_lock();
-	verdict = gecko_flow_in(f->gn, skb, sizeof(struct ipv6hdr), key);
-	rcu_read_unlock();
-	local_bh_enable();
-	KUNIT_EXPECT_EQ(test, verdict, NF_ACCEPT);
+	KUNIT_EXPECT_EQ(test, hook_in(f, skb, key), NF_ACCEPT);
 	return skb;
 }
 
