@@ -327,19 +327,23 @@ void gecko_flow_resume(struct gecko_net *gn, struct gecko_flow *flow)
  * loss. Once the loss is filled, the client acknowledges them, before the
  * socket here sent them again: TCP discards an acknowledgement of what it
  * never sent, and the connection would stall for good. It is lowered to
- * what the socket sent, all of which the client has. The socket is held
- * (the flow's reference, under held.lock while ARRIVED).
+ * what the socket sent, all of which the client has. The caller holds
+ * held.lock, under which an ARRIVED flow's socket stays referenced.
  */
-static void lower_ack(struct gecko_net *gn, struct sk_buff *skb, unsigned int thoff,
-		      const struct sock *sk)
+static void lower_ack(struct gecko_net *gn, struct gecko_flow *flow, struct sk_buff *skb,
+		      unsigned int thoff)
 {
-	u32 snd_nxt = READ_ONCE(tcp_sk(sk)->snd_nxt);
+	u32 snd_nxt = READ_ONCE(tcp_sk(flow->sk)->snd_nxt), acked;
 	struct tcphdr *th, _th;
 	__be32 ack;
 
 	th = skb_header_pointer(skb, thoff, sizeof(_th), &_th);
 	if (!th || !th->ack || !after(ntohl(th->ack_seq), snd_nxt))
 		return;
+	acked = ntohl(th->ack_seq);
+	if (!flow->lowered || after(acked, flow->acked))
+		flow->acked = acked;
+	flow->lowered = true;
 	if (skb_ensure_writable(skb, thoff + sizeof(*th)))
 		return;
 	th = (struct tcphdr *)(skb_network_header(skb) + thoff);
@@ -347,6 +351,19 @@ static void lower_ack(struct gecko_net *gn, struct sk_buff *skb, unsigned int th
 	inet_proto_csum_replace4(&th->check, skb, th->ack_seq, ack, false);
 	th->ack_seq = ack;
 	gecko_counter_inc(gn->net, GECKO_COUNTER_ACKS_LOWERED);
+}
+
+/* Whether @flow's client holds octets its recovered socket has not sent again yet. */
+static bool still_lowering(struct gecko_flow *flow)
+{
+	bool behind;
+
+	if (flow->state != GECKO_FLOW_ARRIVED || !flow->sk)
+		return false;
+	spin_lock_bh(&flow->held.lock);
+	behind = flow->lowered && after(flow->acked, READ_ONCE(tcp_sk(flow->sk)->snd_nxt));
+	spin_unlock_bh(&flow->held.lock);
+	return behind;
 }
 
 unsigned int gecko_flow_in(struct gecko_net *gn, struct sk_buff *skb, unsigned int thoff,
@@ -398,7 +415,7 @@ unsigned int gecko_flow_in(struct gecko_net *gn, struct sk_buff *skb, unsigned i
 	} else {
 		/* ARRIVED, or thawed under our feet */
 		if (flow->state == GECKO_FLOW_ARRIVED && flow->sk)
-			lower_ack(gn, skb, thoff, flow->sk);
+			lower_ack(gn, flow, skb, thoff);
 		verdict = NF_ACCEPT;
 	}
 	spin_unlock(&flow->held.lock);
@@ -468,7 +485,10 @@ static void collect_work(struct work_struct *work)
 	mutex_lock(&gn->lock);
 	list_for_each_entry_safe(flow, tmp, &gn->flows_list, list) {
 		if (time_after_eq(jiffies, flow->expires)) {
-			if (end_flow(gn, flow))
+			/* A client that stopped reading may resume any time. */
+			if (still_lowering(flow))
+				flow->expires = jiffies + msecs_to_jiffies(GECKO_SOCK_MOVED_TIMEOUT);
+			else if (end_flow(gn, flow))
 				gecko_counter_inc(gn->net, GECKO_COUNTER_FLOW_EXPIRED);
 		} else if (flow->sk && READ_ONCE(flow->sk->sk_state) == TCP_CLOSE) {
 			if (flow->state == GECKO_FLOW_ARRIVED)

@@ -57,9 +57,13 @@ struct gecko_flow {
 	/*
 	 * Restored from a snapshot at its client's numbers (set while
 	 * RESTORING): once ARRIVED, what the client acknowledges past what
-	 * the socket sent is lowered to it (gecko_flow_in()).
+	 * the socket sent is lowered to it (gecko_flow_in()), and the flow
+	 * stays until the socket sent all of it.
 	 */
 	bool recovered;
+	/* Once ARRIVED: whether one was lowered, and the highest (under held.lock). */
+	bool lowered;
+	u32 acked;
 	u8 reuse;			/* its SO_REUSEADDR, which leaving repair mode clears */
 	struct sk_buff_head held;
 	unsigned long expires;		/* jiffies */

@@ -590,11 +590,30 @@ static struct gecko_flow *arrived(struct kunit *test, struct fixture *f, u16 por
 	return flow;
 }
 
+/* @key's flow once the collection ran with its deadline passed: NULL if it went. */
+static struct gecko_flow *collect_now(struct fixture *f, const struct gecko_flow_key *key)
+{
+	struct gecko_flow *flow;
+
+	mutex_lock(&f->gn->lock);
+	flow = gecko_flow_find(f->gn, key);
+	if (flow)
+		flow->expires = jiffies;
+	mutex_unlock(&f->gn->lock);
+	mod_delayed_work(system_wq, &f->gn->flow_gc, 0);
+	flush_delayed_work(&f->gn->flow_gc);
+	mutex_lock(&f->gn->lock);
+	flow = gecko_flow_find(f->gn, key);
+	mutex_unlock(&f->gn->lock);
+	return flow;
+}
+
 /*
  * A recovered connection: its client acknowledges octets the dead node
  * sent past a loss before this socket sent them again; lowered to what it
- * sent, with the checksum still right. A connection handed off keeps what
- * its client says: its socket sent all its donor had.
+ * sent, with the checksum still right, and its flow outlives its deadline
+ * until the socket sent them again. A connection handed off keeps what its
+ * client says: its socket sent all its donor had.
  */
 static void recovered_acks_are_lowered(struct kunit *test)
 {
@@ -626,7 +645,11 @@ static void recovered_acks_are_lowered(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ack_of(skb), 9000U);
 	kfree_skb(skb);
 	KUNIT_EXPECT_EQ(test, counter(f, GECKO_COUNTER_ACKS_LOWERED), lowered + 1);
-	remove(f, flow);
+
+	/* At its deadline, it stays while the socket has not sent all the client acknowledged. */
+	KUNIT_EXPECT_PTR_EQ(test, collect_now(f, &key), flow);
+	tcp_sk(f->sock->sk)->snd_nxt = 9000;
+	KUNIT_EXPECT_NULL(test, collect_now(f, &key));
 	remove(f, other);
 }
 

@@ -473,7 +473,8 @@
  * application had not read are lost to it: an application that cannot
  * resume without them resets the connection. The client may also hold
  * octets the dead node sent past a loss, which it acknowledges once the
- * loss is filled: for GECKO_SOCK_MOVED_TIMEOUT after the thaw, an
+ * loss is filled: for GECKO_SOCK_MOVED_TIMEOUT after the thaw, and past
+ * it while the socket has not sent all the client acknowledged, an
  * acknowledgement past what the restored socket sent is lowered to it
  * (GECKO_COUNTER_ACKS_LOWERED), since TCP would discard it and the
  * connection would never move again. Only an ESTABLISHED
