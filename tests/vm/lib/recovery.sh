@@ -193,15 +193,15 @@ connection_state() {
 	local k
 	echo "client: its socket, its bindings, its counters:"
 	client ss -tinom dst "[$G]"
-	client ip -6 xfrm policy | grep -B1 -A3 "$G" || true
-	client nstat -a | grep '^Tcp' || true
+	client ip -6 xfrm policy | grep -B1 -A3 "$G"
+	client nstat -a | grep '^Tcp'
 	tail -n 5 "$GECKO_OUT/cnd.log"
 	for k in 1 2 3; do
 		echo "node$k: its sockets, its flows, its bindings, its counters:"
 		ip netns exec node$k ss -tinom sport = :8080
 		ip netns exec node$k gecko-ctl flow show
 		ip netns exec node$k gecko-ctl binding show $G
-		ip netns exec node$k gecko-ctl info | grep -vE ' 0$' || true
+		ip netns exec node$k gecko-ctl info | grep -vE ' 0$'
 		tail -n 5 "$(ls -t "$GECKO_OUT"/agent$k*.log | head -1)" "$(ls -t "$GECKO_OUT"/server$k*.log | head -1)"
 	done
 	tail -n 5 "$GECKO_OUT/had.log"
