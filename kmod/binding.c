@@ -13,13 +13,17 @@
 
 #include <linux/jiffies.h>
 #include <linux/rhashtable.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/time.h>
 #include <net/ipv6.h>
 #include <net/netlink.h>
 
 /* The table's own bound, the highest GECKO_LIMITS_A_BINDINGS can be. */
 #define MAX_BINDINGS GECKO_LIMIT_BINDINGS_MAX
 #define GC_INTERVAL (2 * HZ)
+/* Bindings a collection looks at between two takings of gn->lock. */
+#define COLLECT_BATCH 1024
 
 static const struct rhashtable_params binding_params = {
 	.key_len = sizeof(struct gecko_binding_key),
@@ -29,18 +33,20 @@ static const struct rhashtable_params binding_params = {
 	.max_size = MAX_BINDINGS,
 };
 
+static_assert(sizeof(struct gecko_binding) <= 64);
+
 static bool expired(const struct gecko_binding *b)
 {
-	return time_after_eq(jiffies, READ_ONCE(b->expires));
+	return !time_after32(READ_ONCE(b->expires), (u32)jiffies);
 }
 
 u32 gecko_binding_lifetime_left(const struct gecko_binding *b)
 {
-	unsigned long expires = READ_ONCE(b->expires);
+	u32 expires = READ_ONCE(b->expires), now = (u32)jiffies;
 
-	if (time_after_eq(jiffies, expires))
+	if (!time_after32(expires, now))
 		return 0;
-	return DIV_ROUND_UP(jiffies_to_msecs(expires - jiffies), MSEC_PER_SEC);
+	return DIV_ROUND_UP(jiffies_to_msecs(expires - now), MSEC_PER_SEC);
 }
 
 struct gecko_binding *gecko_binding_lookup(struct gecko_net *gn,
@@ -67,7 +73,7 @@ int gecko_binding_set(struct gecko_net *gn, const struct gecko_binding_key *key,
 		      u8 state, u16 seq, u32 lifetime,
 		      struct netlink_ext_ack *extack)
 {
-	unsigned long expires = jiffies + (unsigned long)lifetime * HZ;
+	u32 expires = (u32)jiffies + lifetime * HZ;
 	struct gecko_service *svc;
 	struct gecko_binding *b;
 	int ret;
@@ -129,12 +135,9 @@ int gecko_binding_del(struct gecko_net *gn, const struct gecko_binding_key *key,
 	return 0;
 }
 
-/* Removes, under gn->lock, every binding @match selects; returns how many. */
-static unsigned int remove_matching(struct gecko_net *gn,
-				    bool (*match)(const struct gecko_binding *, const void *),
-				    const void *arg)
+/* Caller holds gn->lock. */
+void gecko_bindings_flush_home(struct gecko_net *gn, const struct in6_addr *home)
 {
-	unsigned int removed = 0;
 	struct rhashtable_iter iter;
 	struct gecko_binding *b;
 
@@ -144,38 +147,46 @@ static unsigned int remove_matching(struct gecko_net *gn,
 	while ((b = rhashtable_walk_next(&iter))) {
 		if (IS_ERR(b))	/* -EAGAIN: the table was resized; go on */
 			continue;
-		if (match(b, arg)) {
+		if (ipv6_addr_equal(&b->key.home, home))
 			unlink(gn, b);
-			removed++;
-		}
 	}
 	rhashtable_walk_stop(&iter);
 	rhashtable_walk_exit(&iter);
-	return removed;
 }
 
-static bool same_home(const struct gecko_binding *b, const void *home)
-{
-	return ipv6_addr_equal(&b->key.home, home);
-}
-
-static bool is_expired(const struct gecko_binding *b, const void *unused)
-{
-	return expired(b);
-}
-
-void gecko_bindings_flush_home(struct gecko_net *gn, const struct in6_addr *home)
-{
-	remove_matching(gn, same_home, home);
-}
-
+/*
+ * A batch at a time, gn->lock let go between two: a walk over a million
+ * bindings never holds the commands up for all of it. The walk resumes
+ * where it stopped; one it misses as the table changes meanwhile goes at
+ * the next collection.
+ */
 void gecko_bindings_collect(struct gecko_net *gn)
 {
-	unsigned int removed;
+	unsigned int removed = 0, seen = 0;
+	struct rhashtable_iter iter;
+	struct gecko_binding *b;
 
+	rhashtable_walk_enter(&gn->bindings, &iter);
 	mutex_lock(&gn->lock);
-	removed = remove_matching(gn, is_expired, NULL);
+	rhashtable_walk_start(&iter);
+	while ((b = rhashtable_walk_next(&iter))) {
+		if (IS_ERR(b))	/* -EAGAIN: the table was resized; go on */
+			continue;
+		if (expired(b)) {
+			unlink(gn, b);
+			removed++;
+		}
+		if (++seen % COLLECT_BATCH)
+			continue;
+		rhashtable_walk_stop(&iter);
+		mutex_unlock(&gn->lock);
+		cond_resched();
+		mutex_lock(&gn->lock);
+		rhashtable_walk_start(&iter);
+	}
+	rhashtable_walk_stop(&iter);
 	mutex_unlock(&gn->lock);
+	rhashtable_walk_exit(&iter);
 	gecko_counter_add(gn->net, GECKO_COUNTER_BINDINGS_EXPIRED, removed);
 }
 

@@ -20,13 +20,19 @@ struct gecko_binding_key {
 	struct in6_addr peer;	/* the client */
 };
 
+/*
+ * 64 octets, one kmalloc-64 object each. The expiry keeps the low 32 bits
+ * of jiffies: a lifetime is GECKO_BINDING_MAX_LIFETIME at most and an
+ * expired binding goes at the next collection (GC_INTERVAL), both far
+ * inside the 24 days (at HZ=1000) after which they would wrap.
+ */
 struct gecko_binding {
 	struct rhash_head node;
 	struct gecko_binding_key key;
 	/* Changed in place under gecko_net.lock, read with READ_ONCE(). */
 	u8 state;		/* enum gecko_binding_state */
 	u16 seq;
-	unsigned long expires;	/* jiffies */
+	u32 expires;		/* jiffies, low 32 bits */
 	struct rcu_head rcu;
 };
 

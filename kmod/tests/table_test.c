@@ -185,7 +185,7 @@ static void expired_binding_vanishes_then_is_collected(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, set_binding(f, 0x100, 3, GECKO_BINDING_BOUND, 1, 60), 0);
 	b = lookup(f, 0x100, 2);
 	KUNIT_ASSERT_NOT_NULL(test, b);
-	WRITE_ONCE(b->expires, jiffies - 1);
+	WRITE_ONCE(b->expires, (u32)jiffies - 1);
 	gecko_counters_read(f->net, before);
 
 	/* Act, Assert: invisible at once, freed and counted by the collection. */
@@ -197,6 +197,33 @@ static void expired_binding_vanishes_then_is_collected(struct kunit *test)
 			before[GECKO_COUNTER_BINDINGS_EXPIRED] + 1);
 	KUNIT_EXPECT_EQ(test, bindings_of(f, 0x100), 1U);
 	KUNIT_EXPECT_NOT_NULL(test, lookup(f, 0x100, 3));
+}
+
+static void a_collection_goes_through_batches(struct kunit *test)
+{
+	struct fixture *f = test->priv;
+	struct gecko_service svc = service(0x100);
+	u64 before[__GECKO_COUNTER_LAST], after[__GECKO_COUNTER_LAST];
+	int i;
+
+	/* Arrange: several batches' worth, every third one's time up. */
+	KUNIT_ASSERT_EQ(test, set_service(f, &svc), 0);
+	for (i = 1; i <= 5000; i++)
+		KUNIT_ASSERT_EQ(test, set_binding(f, 0x100, i, GECKO_BINDING_BOUND, 1, 60), 0);
+	for (i = 3; i <= 5000; i += 3)
+		WRITE_ONCE(lookup(f, 0x100, i)->expires, (u32)jiffies - 1);
+	gecko_counters_read(f->net, before);
+
+	/* Act */
+	gecko_bindings_collect(f->gn);
+
+	/* Assert: each expired one went, counted, and no other. */
+	gecko_counters_read(f->net, after);
+	KUNIT_EXPECT_EQ(test, after[GECKO_COUNTER_BINDINGS_EXPIRED],
+			before[GECKO_COUNTER_BINDINGS_EXPIRED] + 5000 / 3);
+	KUNIT_EXPECT_EQ(test, bindings_of(f, 0x100), 5000U - 5000 / 3);
+	for (i = 1; i <= 5000; i++)
+		KUNIT_EXPECT_EQ(test, !!lookup(f, 0x100, i), i % 3 != 0);
 }
 
 static void many_bindings_grow_the_table(struct kunit *test)
@@ -309,6 +336,7 @@ static struct kunit_case table_cases[] = {
 	KUNIT_CASE(replacing_a_service_keeps_its_bindings),
 	KUNIT_CASE(deleting_a_service_drops_only_its_bindings),
 	KUNIT_CASE(expired_binding_vanishes_then_is_collected),
+	KUNIT_CASE(a_collection_goes_through_batches),
 	KUNIT_CASE(many_bindings_grow_the_table),
 	KUNIT_CASE(services_stop_at_the_limit),
 	KUNIT_CASE(bindings_stop_at_the_limit),

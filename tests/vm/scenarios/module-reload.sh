@@ -9,7 +9,7 @@
 # one-binding and a one-flow leak per namespace exit); and no kmalloc
 # cache grows by one object per round in each of three windows, for what
 # the kernel allocates on gecko.ko's behalf (it caught the flow leak, not
-# the binding one: kmalloc-96 moves by some 200 objects between windows).
+# the binding one, whose cache moved by some 200 objects between windows).
 # One process does the rounds, so commands' own exec, VMA and inode churn
 # stays out, and the slabs are shrunk before each count so per-CPU slabs
 # do not make it jump by a slab's worth.
