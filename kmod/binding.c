@@ -40,6 +40,25 @@ static bool expired(const struct gecko_binding *b)
 	return !time_after32(READ_ONCE(b->expires), (u32)jiffies);
 }
 
+/*
+ * gn->bindings_due, the earliest a binding may expire, spares the
+ * collection its walk until then: each binding set lowers it to its own
+ * expiry if earlier, each walk raises it to the earliest it saw. A
+ * binding a walk missed (inserted meanwhile) lowered it itself. It stays
+ * within a collection's interval in the past and never() in the future,
+ * inside the range where 32-bit jiffies compare.
+ */
+static u32 never(void)
+{
+	return (u32)jiffies + (GECKO_BINDING_MAX_LIFETIME + 1) * HZ;
+}
+
+static void due_by(struct gecko_net *gn, u32 expires)
+{
+	if (time_before32(expires, gn->bindings_due))
+		gn->bindings_due = expires;
+}
+
 u32 gecko_binding_lifetime_left(const struct gecko_binding *b)
 {
 	u32 expires = READ_ONCE(b->expires), now = (u32)jiffies;
@@ -90,6 +109,7 @@ int gecko_binding_set(struct gecko_net *gn, const struct gecko_binding_key *key,
 		WRITE_ONCE(b->state, state);
 		WRITE_ONCE(b->seq, seq);
 		WRITE_ONCE(b->expires, expires);
+		due_by(gn, expires);
 		return 0;
 	}
 
@@ -117,6 +137,7 @@ int gecko_binding_set(struct gecko_net *gn, const struct gecko_binding_key *key,
 	}
 	svc->bindings++;
 	gn->generation++;
+	due_by(gn, expires);
 	return 0;
 }
 
@@ -155,19 +176,26 @@ void gecko_bindings_flush_home(struct gecko_net *gn, const struct in6_addr *home
 }
 
 /*
- * A batch at a time, gn->lock let go between two: a walk over a million
- * bindings never holds the commands up for all of it. The walk resumes
- * where it stopped; one it misses as the table changes meanwhile goes at
- * the next collection.
+ * Only once a binding may have expired (gn->bindings_due), and a batch at
+ * a time, gn->lock let go between two: a walk over a million bindings
+ * never holds the commands up for all of it. The walk resumes where it
+ * stopped; one it misses as the table changes meanwhile goes at the next.
  */
 void gecko_bindings_collect(struct gecko_net *gn)
 {
 	unsigned int removed = 0, seen = 0;
 	struct rhashtable_iter iter;
 	struct gecko_binding *b;
+	u32 due;
 
-	rhashtable_walk_enter(&gn->bindings, &iter);
 	mutex_lock(&gn->lock);
+	if (time_before32((u32)jiffies, gn->bindings_due)) {
+		mutex_unlock(&gn->lock);
+		return;
+	}
+	/* What is set while the walk lets the lock go lowers it again. */
+	gn->bindings_due = due = never();
+	rhashtable_walk_enter(&gn->bindings, &iter);
 	rhashtable_walk_start(&iter);
 	while ((b = rhashtable_walk_next(&iter))) {
 		if (IS_ERR(b))	/* -EAGAIN: the table was resized; go on */
@@ -175,6 +203,8 @@ void gecko_bindings_collect(struct gecko_net *gn)
 		if (expired(b)) {
 			unlink(gn, b);
 			removed++;
+		} else if (time_before32(READ_ONCE(b->expires), due)) {
+			due = READ_ONCE(b->expires);
 		}
 		if (++seen % COLLECT_BATCH)
 			continue;
@@ -185,6 +215,7 @@ void gecko_bindings_collect(struct gecko_net *gn)
 		rhashtable_walk_start(&iter);
 	}
 	rhashtable_walk_stop(&iter);
+	due_by(gn, due);
 	mutex_unlock(&gn->lock);
 	rhashtable_walk_exit(&iter);
 	gecko_counter_add(gn->net, GECKO_COUNTER_BINDINGS_EXPIRED, removed);
@@ -205,6 +236,7 @@ int gecko_bindings_init(struct gecko_net *gn)
 
 	if (ret)
 		return ret;
+	gn->bindings_due = never();
 	INIT_DELAYED_WORK(&gn->binding_gc, collect_work);
 	queue_delayed_work(system_power_efficient_wq, &gn->binding_gc, GC_INTERVAL);
 	return 0;

@@ -36,6 +36,8 @@ struct gecko_net {
 	/* Bumped at each insertion or removal, for dumps to notice. */
 	unsigned int generation;
 	struct delayed_work binding_gc;
+	/* Under lock: no binding expires before (jiffies, low 32 bits; binding.c). */
+	u32 bindings_due;
 	struct rhashtable flows;	/* struct gecko_flow, by connection */
 	struct list_head flows_list;	/* the same flows, under lock */
 	struct delayed_work flow_gc;

@@ -87,6 +87,15 @@ static struct gecko_binding *lookup(struct fixture *f, u16 g, u16 client)
 	return b;	/* the tests change nothing concurrently */
 }
 
+/* @b's time is up now, which the collection is told as a binding set would tell it. */
+static void expire_now(struct fixture *f, struct gecko_binding *b)
+{
+	mutex_lock(&f->gn->lock);
+	WRITE_ONCE(b->expires, (u32)jiffies - 1);
+	f->gn->bindings_due = b->expires;
+	mutex_unlock(&f->gn->lock);
+}
+
 static unsigned int bindings_of(struct fixture *f, u16 g)
 {
 	struct in6_addr home = addr(0xa, g);
@@ -185,7 +194,7 @@ static void expired_binding_vanishes_then_is_collected(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, set_binding(f, 0x100, 3, GECKO_BINDING_BOUND, 1, 60), 0);
 	b = lookup(f, 0x100, 2);
 	KUNIT_ASSERT_NOT_NULL(test, b);
-	WRITE_ONCE(b->expires, (u32)jiffies - 1);
+	expire_now(f, b);
 	gecko_counters_read(f->net, before);
 
 	/* Act, Assert: invisible at once, freed and counted by the collection. */
@@ -211,7 +220,7 @@ static void a_collection_goes_through_batches(struct kunit *test)
 	for (i = 1; i <= 5000; i++)
 		KUNIT_ASSERT_EQ(test, set_binding(f, 0x100, i, GECKO_BINDING_BOUND, 1, 60), 0);
 	for (i = 3; i <= 5000; i += 3)
-		WRITE_ONCE(lookup(f, 0x100, i)->expires, (u32)jiffies - 1);
+		expire_now(f, lookup(f, 0x100, i));
 	gecko_counters_read(f->net, before);
 
 	/* Act */
@@ -224,6 +233,40 @@ static void a_collection_goes_through_batches(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, bindings_of(f, 0x100), 5000U - 5000 / 3);
 	for (i = 1; i <= 5000; i++)
 		KUNIT_EXPECT_EQ(test, !!lookup(f, 0x100, i), i % 3 != 0);
+}
+
+static void a_collection_waits_for_the_earliest_expiry(struct kunit *test)
+{
+	struct fixture *f = test->priv;
+	struct gecko_service svc = service(0x100);
+	struct gecko_binding *a, *b;
+
+	/* Arrange: two bindings; the earliest expiry is the second's. */
+	KUNIT_ASSERT_EQ(test, set_service(f, &svc), 0);
+	KUNIT_ASSERT_EQ(test, set_binding(f, 0x100, 2, GECKO_BINDING_BOUND, 1, 60), 0);
+	a = lookup(f, 0x100, 2);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_EXPECT_EQ(test, f->gn->bindings_due, a->expires);
+	KUNIT_ASSERT_EQ(test, set_binding(f, 0x100, 3, GECKO_BINDING_BOUND, 1, 30), 0);
+	b = lookup(f, 0x100, 3);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	KUNIT_EXPECT_EQ(test, f->gn->bindings_due, b->expires);
+
+	/* Act, Assert: nothing is due yet, so the collection looks at nothing, even at what it was not told of. */
+	WRITE_ONCE(a->expires, (u32)jiffies - 1);
+	gecko_bindings_collect(f->gn);
+	KUNIT_EXPECT_EQ(test, bindings_of(f, 0x100), 2U);
+
+	/* Act, Assert: once one is due, the walk takes all that expired and learns the next. */
+	expire_now(f, b);
+	gecko_bindings_collect(f->gn);
+	KUNIT_EXPECT_EQ(test, bindings_of(f, 0x100), 0U);
+	KUNIT_ASSERT_EQ(test, set_binding(f, 0x100, 4, GECKO_BINDING_BOUND, 1, 60), 0);
+	KUNIT_ASSERT_EQ(test, set_binding(f, 0x100, 5, GECKO_BINDING_BOUND, 1, 90), 0);
+	expire_now(f, lookup(f, 0x100, 4));
+	gecko_bindings_collect(f->gn);
+	KUNIT_EXPECT_EQ(test, bindings_of(f, 0x100), 1U);
+	KUNIT_EXPECT_EQ(test, f->gn->bindings_due, lookup(f, 0x100, 5)->expires);
 }
 
 static void many_bindings_grow_the_table(struct kunit *test)
@@ -337,6 +380,7 @@ static struct kunit_case table_cases[] = {
 	KUNIT_CASE(deleting_a_service_drops_only_its_bindings),
 	KUNIT_CASE(expired_binding_vanishes_then_is_collected),
 	KUNIT_CASE(a_collection_goes_through_batches),
+	KUNIT_CASE(a_collection_waits_for_the_earliest_expiry),
 	KUNIT_CASE(many_bindings_grow_the_table),
 	KUNIT_CASE(services_stop_at_the_limit),
 	KUNIT_CASE(bindings_stop_at_the_limit),
