@@ -38,16 +38,19 @@ struct Client::Impl {
 	netlink::Socket sock;
 	std::uint16_t family;
 
-	Result<netlink::MessagePtr> request(std::uint8_t cmd, std::size_t room = 0)
+	Result<netlink::MessagePtr> request(std::uint8_t cmd, std::size_t room = 0, std::size_t base = 0)
 	{
-		return netlink::new_request(family, cmd, GECKO_GENL_VERSION, room);
+		return netlink::new_request(family, cmd, GECKO_GENL_VERSION, room, base);
 	}
 
-	/* A request for @cmd with the attributes @put adds, @room octets of data among them. */
+	/*
+	 * A request for @cmd with the attributes @put adds, @room octets of
+	 * data among them, the rest in @base (netlink::new_request()).
+	 */
 	template <class Put>
-	Result<netlink::MessagePtr> request(std::uint8_t cmd, Put put, std::size_t room = 0)
+	Result<netlink::MessagePtr> request(std::uint8_t cmd, Put put, std::size_t room = 0, std::size_t base = 0)
 	{
-		auto msg = request(cmd, room);
+		auto msg = request(cmd, room, base);
 
 		if (!msg)
 			return msg;
@@ -59,7 +62,8 @@ struct Client::Impl {
 	/* GECKO_CMD_BINDING_SET for @binding. */
 	Result<netlink::MessagePtr> binding_request(const Binding &binding)
 	{
-		return request(GECKO_CMD_BINDING_SET, [&](nl_msg *msg) { return put_binding(msg, binding); });
+		return request(GECKO_CMD_BINDING_SET, [&](nl_msg *msg) { return put_binding(msg, binding); }, 0,
+			       netlink::small_request);
 	}
 
 	/* A request for @cmd naming the socket @fd, with what put_sock() adds if there is. */

@@ -109,10 +109,11 @@ std::unexpected<Error> libnl_fail(int nlerr, std::string_view what)
 	return fail(nlerr == -NLE_NOMEM ? ENOMEM : EINVAL, std::string(what) + ": " + nl_geterror(nlerr));
 }
 
-Result<MessagePtr> new_request(std::uint16_t family, std::uint8_t cmd, std::uint8_t version, std::size_t room)
+Result<MessagePtr> new_request(std::uint16_t family, std::uint8_t cmd, std::uint8_t version, std::size_t room,
+			       std::size_t base)
 {
 	/* A page is what nlmsg_alloc() gives. */
-	MessagePtr msg(nlmsg_alloc_size(getpagesize() + room));
+	MessagePtr msg(nlmsg_alloc_size((base ? base : getpagesize()) + room));
 
 	if (!msg || !genlmsg_put(msg.get(), NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, 0, cmd, version))
 		return fail(ENOMEM, "cannot allocate a netlink message");

@@ -30,11 +30,17 @@ struct Deleter {
 
 using MessagePtr = std::unique_ptr<nl_msg, Deleter<nlmsg_free>>;
 
+/* Room for the attributes of a request that names a few addresses and numbers. */
+inline constexpr std::size_t small_request = 256;
+
 /*
- * A request for @cmd of @family, ready for its attributes: a page of them,
- * and @room octets more for those that carry data.
+ * A request for @cmd of @family, ready for its attributes: @base octets
+ * of them (a page unless given), and @room octets more for those that
+ * carry data. libnl zeroes all of it: a request made by the thousand
+ * (a binding) asks for small_request.
  */
-Result<MessagePtr> new_request(std::uint16_t family, std::uint8_t cmd, std::uint8_t version, std::size_t room = 0);
+Result<MessagePtr> new_request(std::uint16_t family, std::uint8_t cmd, std::uint8_t version, std::size_t room = 0,
+			       std::size_t base = 0);
 
 /* The attributes of @msg, a generic netlink message; EPROTO if it has no room for its header. */
 Result<std::span<const std::byte>> attributes(nl_msg *msg);
