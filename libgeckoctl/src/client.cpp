@@ -38,32 +38,22 @@ struct Client::Impl {
 	netlink::Socket sock;
 	std::uint16_t family;
 
-	Result<netlink::MessagePtr> request(std::uint8_t cmd, std::size_t room = 0, std::size_t base = 0)
+	Result<netlink::MessagePtr> request(std::uint8_t cmd, std::size_t room = 0)
 	{
-		return netlink::new_request(family, cmd, GECKO_GENL_VERSION, room, base);
+		return netlink::new_request(family, cmd, GECKO_GENL_VERSION, room);
 	}
 
-	/*
-	 * A request for @cmd with the attributes @put adds, @room octets of
-	 * data among them, the rest in @base (netlink::new_request()).
-	 */
+	/* A request for @cmd with the attributes @put adds, @room octets of data among them. */
 	template <class Put>
-	Result<netlink::MessagePtr> request(std::uint8_t cmd, Put put, std::size_t room = 0, std::size_t base = 0)
+	Result<netlink::MessagePtr> request(std::uint8_t cmd, Put put, std::size_t room = 0)
 	{
-		auto msg = request(cmd, room, base);
+		auto msg = request(cmd, room);
 
 		if (!msg)
 			return msg;
 		if (auto done = put(msg->get()); !done)
 			return std::unexpected(done.error());
 		return msg;
-	}
-
-	/* GECKO_CMD_BINDING_SET for @binding. */
-	Result<netlink::MessagePtr> binding_request(const Binding &binding)
-	{
-		return request(GECKO_CMD_BINDING_SET, [&](nl_msg *msg) { return put_binding(msg, binding); }, 0,
-			       netlink::small_request);
 	}
 
 	/* A request for @cmd naming the socket @fd, with what put_sock() adds if there is. */
@@ -199,24 +189,23 @@ Result<std::vector<Service>> Client::services()
 
 Result<void> Client::set_binding(const Binding &binding)
 {
-	return impl_->execute(impl_->binding_request(binding));
+	return set_bindings({&binding, 1});
 }
 
 Result<void> Client::set_bindings(std::span<const Binding> bindings)
 {
 	std::optional<Error> first;
+	Binding first_refused{};
 	std::size_t refused = 0;
+
+	netlink::Requests requests(impl_->family, GECKO_GENL_VERSION);
 
 	for (std::size_t at = 0; at < bindings.size(); at += netlink::Socket::batch_max) {
 		const auto part = bindings.subspan(at, std::min(netlink::Socket::batch_max, bindings.size() - at));
-		std::vector<netlink::MessagePtr> requests;
 
-		for (const auto &binding : part) {
-			auto request = impl_->binding_request(binding);
-			if (!request)
-				return std::unexpected(request.error());
-			requests.push_back(std::move(*request));
-		}
+		requests.clear();
+		for (const auto &binding : part)
+			put_binding(requests, binding);
 		auto outcomes = impl_->sock.batch(requests);
 		if (!outcomes)
 			return std::unexpected(outcomes.error());
@@ -225,15 +214,17 @@ Result<void> Client::set_bindings(std::span<const Binding> bindings)
 				continue;
 			if (!first) {
 				first = std::move((*outcomes)[i]);
-				first->message += " (the binding of " + format_address(part[i].peer) + " to " +
-						  format_address(part[i].home);
+				first_refused = part[i];
 			}
 			refused++;
 		}
 	}
 	if (!first)
 		return {};
-	first->message += ", " + std::to_string(refused) + " of " + std::to_string(bindings.size()) + " refused)";
+	if (bindings.size() > 1)
+		first->message += " (the binding of " + format_address(first_refused.peer) + " to " +
+				  format_address(first_refused.home) + ", " + std::to_string(refused) + " of " +
+				  std::to_string(bindings.size()) + " refused)";
 	return std::unexpected(std::move(*first));
 }
 

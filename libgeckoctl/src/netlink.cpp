@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -109,11 +111,10 @@ std::unexpected<Error> libnl_fail(int nlerr, std::string_view what)
 	return fail(nlerr == -NLE_NOMEM ? ENOMEM : EINVAL, std::string(what) + ": " + nl_geterror(nlerr));
 }
 
-Result<MessagePtr> new_request(std::uint16_t family, std::uint8_t cmd, std::uint8_t version, std::size_t room,
-			       std::size_t base)
+Result<MessagePtr> new_request(std::uint16_t family, std::uint8_t cmd, std::uint8_t version, std::size_t room)
 {
 	/* A page is what nlmsg_alloc() gives. */
-	MessagePtr msg(nlmsg_alloc_size((base ? base : getpagesize()) + room));
+	MessagePtr msg(nlmsg_alloc_size(getpagesize() + room));
 
 	if (!msg || !genlmsg_put(msg.get(), NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, 0, cmd, version))
 		return fail(ENOMEM, "cannot allocate a netlink message");
@@ -254,7 +255,57 @@ Result<Socket::Replies> Socket::exchange(nl_msg *request)
 	return Replies{std::move(ex.replies), ex.interrupted};
 }
 
-Result<std::vector<std::optional<Error>>> Socket::batch(std::span<const MessagePtr> requests)
+void Requests::begin(std::uint8_t cmd)
+{
+	start_ = buf_.size();
+	buf_.resize(start_ + NLMSG_HDRLEN + GENL_HDRLEN);
+	auto *nlh = reinterpret_cast<nlmsghdr *>(buf_.data() + start_);
+	*nlh = {};
+	nlh->nlmsg_type = family_;
+	auto *genl = reinterpret_cast<genlmsghdr *>(buf_.data() + start_ + NLMSG_HDRLEN);
+	*genl = {};
+	genl->cmd = cmd;
+	genl->version = version_;
+}
+
+void Requests::put(std::uint16_t type, const void *data, std::size_t len)
+{
+	const std::size_t at = buf_.size();
+	buf_.resize(at + NLA_ALIGN(NLA_HDRLEN + len));
+	nlattr attr{static_cast<std::uint16_t>(NLA_HDRLEN + len), type};
+	std::memcpy(buf_.data() + at, &attr, sizeof(attr));
+	if (len)
+		std::memcpy(buf_.data() + at + NLA_HDRLEN, data, len);
+	std::memset(buf_.data() + at + NLA_HDRLEN + len, 0, NLA_ALIGN(len) - len);
+}
+
+std::size_t Requests::nest(std::uint16_t type)
+{
+	const std::size_t at = buf_.size();
+	put(type | NLA_F_NESTED, nullptr, 0);
+	return at;
+}
+
+void Requests::end_nest(std::size_t at)
+{
+	const auto len = static_cast<std::uint16_t>(buf_.size() - at);
+	std::memcpy(buf_.data() + at + offsetof(nlattr, nla_len), &len, sizeof(len));
+}
+
+void Requests::end()
+{
+	const auto len = static_cast<std::uint32_t>(buf_.size() - start_);
+	std::memcpy(buf_.data() + start_ + offsetof(nlmsghdr, nlmsg_len), &len, sizeof(len));
+	count_++;
+}
+
+void Requests::clear()
+{
+	buf_.clear();
+	start_ = count_ = 0;
+}
+
+Result<std::vector<std::optional<Error>>> Socket::batch(Requests &requests)
 {
 	/*
 	 * Numbered apart from libnl's own sequence, which expects an answer
@@ -263,25 +314,24 @@ Result<std::vector<std::optional<Error>>> Socket::batch(std::span<const MessageP
 	 */
 	static constexpr std::uint32_t first = 0x80000000;
 	std::vector<std::optional<Error>> outcomes(requests.size());
-	std::vector<std::byte> out;
 	const int fd = nl_socket_get_fd(sk_.get());
 
-	if (requests.empty())
+	if (requests.size() == 0)
 		return outcomes;
 	if (requests.size() > batch_max)
 		return fail(EINVAL, "more than " + std::to_string(batch_max) + " netlink requests at once");
-	for (std::size_t i = 0; i < requests.size(); i++) {
-		nlmsghdr *nlh = nlmsg_hdr(requests[i].get());
+	std::byte *at = requests.buf_.data();
+	for (std::uint32_t i = 0; i < requests.size(); i++) {
+		auto *request = reinterpret_cast<nlmsghdr *>(at);
 
-		nlh->nlmsg_seq = first + static_cast<std::uint32_t>(i);
-		nlh->nlmsg_pid = 0;
+		request->nlmsg_seq = first + i;
+		request->nlmsg_pid = 0;
 		/* A refusal is answered whatever the flags: ask for the last ACK only. */
-		nlh->nlmsg_flags = NLM_F_REQUEST | (i + 1 == requests.size() ? NLM_F_ACK : 0);
-		const auto *raw = reinterpret_cast<const std::byte *>(nlh);
-		out.insert(out.end(), raw, raw + NLMSG_ALIGN(nlh->nlmsg_len));
+		request->nlmsg_flags = NLM_F_REQUEST | (i + 1 == requests.size() ? NLM_F_ACK : 0);
+		at += request->nlmsg_len;
 	}
 	/* The kernel runs each request before the next, within this call. */
-	if (send(fd, out.data(), out.size(), 0) < 0)
+	if (send(fd, requests.buf_.data(), requests.buf_.size(), 0) < 0)
 		return sys_fail(errno, "cannot send netlink requests");
 
 	/* The answers come in order: the last request's ends them. */

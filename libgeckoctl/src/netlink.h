@@ -30,17 +30,50 @@ struct Deleter {
 
 using MessagePtr = std::unique_ptr<nl_msg, Deleter<nlmsg_free>>;
 
-/* Room for the attributes of a request that names a few addresses and numbers. */
-inline constexpr std::size_t small_request = 256;
+/*
+ * A request for @cmd of @family, ready for its attributes: a page of them,
+ * and @room octets more for those that carry data.
+ */
+Result<MessagePtr> new_request(std::uint16_t family, std::uint8_t cmd, std::uint8_t version, std::size_t room = 0);
 
 /*
- * A request for @cmd of @family, ready for its attributes: @base octets
- * of them (a page unless given), and @room octets more for those that
- * carry data. libnl zeroes all of it: a request made by the thousand
- * (a binding) asks for small_request.
+ * Generic netlink requests built in place, one after the other in one
+ * buffer, for Socket::batch(): what a program sends by the thousand (its
+ * bindings) costs no allocation, zeroed page or library call per
+ * attribute, as libnl's messages do. The octets are libnl's: nests carry
+ * NLA_F_NESTED, attributes are padded with zeroes.
  */
-Result<MessagePtr> new_request(std::uint16_t family, std::uint8_t cmd, std::uint8_t version, std::size_t room = 0,
-			       std::size_t base = 0);
+class Requests {
+public:
+	Requests(std::uint16_t family, std::uint8_t version) : family_(family), version_(version) {}
+
+	/* Starts a request for @cmd; end() ends it. */
+	void begin(std::uint8_t cmd);
+	void put(std::uint16_t type, const void *data, std::size_t len);
+	template <class T>
+	void put(std::uint16_t type, const T &value)
+	{
+		put(type, &value, sizeof(value));
+	}
+	/* Starts the nest @type: what is put until end_nest(its value) is inside. */
+	std::size_t nest(std::uint16_t type);
+	void end_nest(std::size_t at);
+	void end();
+
+	/* How many requests ended; their octets. */
+	std::size_t size() const { return count_; }
+	std::span<const std::byte> bytes() const { return buf_; }
+	void clear();
+
+private:
+	friend class Socket;
+
+	std::vector<std::byte> buf_;
+	std::size_t start_ = 0;	/* of the request begun */
+	std::size_t count_ = 0;
+	std::uint16_t family_;
+	std::uint8_t version_;
+};
 
 /* The attributes of @msg, a generic netlink message; EPROTO if it has no room for its header. */
 Result<std::span<const std::byte>> attributes(nl_msg *msg);
@@ -85,7 +118,7 @@ public:
 	 * it was done, why not otherwise. Every request is tried, whatever
 	 * the others' outcome.
 	 */
-	Result<std::vector<std::optional<Error>>> batch(std::span<const MessagePtr> requests);
+	Result<std::vector<std::optional<Error>>> batch(Requests &requests);
 
 private:
 	using SocketPtr = std::unique_ptr<nl_sock, Deleter<nl_socket_free>>;

@@ -33,15 +33,17 @@ Result<void> put_service_home(nl_msg *msg, const in6_addr &home)
 	return put_nest(msg, GECKO_A_SERVICE, [&] { return put_address(msg, GECKO_SERVICE_A_HOME, home); });
 }
 
-Result<void> put_binding(nl_msg *msg, const Binding &binding)
+void put_binding(netlink::Requests &requests, const Binding &binding)
 {
-	return put_nest(msg, GECKO_A_BINDING, [&] {
-		return put_address(msg, GECKO_BINDING_A_HOME, binding.home) ||
-		       put_address(msg, GECKO_BINDING_A_PEER, binding.peer) ||
-		       nla_put_u8(msg, GECKO_BINDING_A_STATE, static_cast<std::uint8_t>(binding.state)) ||
-		       nla_put_u16(msg, GECKO_BINDING_A_SEQ, binding.seq) ||
-		       nla_put_u32(msg, GECKO_BINDING_A_LIFETIME, binding.lifetime);
-	});
+	requests.begin(GECKO_CMD_BINDING_SET);
+	auto nest = requests.nest(GECKO_A_BINDING);
+	requests.put(GECKO_BINDING_A_HOME, binding.home);
+	requests.put(GECKO_BINDING_A_PEER, binding.peer);
+	requests.put(GECKO_BINDING_A_STATE, static_cast<std::uint8_t>(binding.state));
+	requests.put(GECKO_BINDING_A_SEQ, binding.seq);
+	requests.put(GECKO_BINDING_A_LIFETIME, binding.lifetime);
+	requests.end_nest(nest);
+	requests.end();
 }
 
 Result<void> put_binding_key(nl_msg *msg, const in6_addr &home, const in6_addr *peer)

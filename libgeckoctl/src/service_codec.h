@@ -8,6 +8,8 @@
  * them messages built by hand.
  */
 
+#include "netlink.h"
+
 #include <gecko/error.h>
 #include <gecko/service.h>
 
@@ -23,8 +25,8 @@ Result<void> put_service(nl_msg *msg, const Service &svc);
 /* The GECKO_A_SERVICE nest naming @home, for SERVICE_DEL and SERVICE_GET. */
 Result<void> put_service_home(nl_msg *msg, const in6_addr &home);
 
-/* The GECKO_A_BINDING nest of GECKO_CMD_BINDING_SET, every field. */
-Result<void> put_binding(nl_msg *msg, const Binding &binding);
+/* A GECKO_CMD_BINDING_SET request for @binding, every field. */
+void put_binding(netlink::Requests &requests, const Binding &binding);
 /*
  * The GECKO_A_BINDING nest naming a binding, for BINDING_DEL and
  * BINDING_GET; without @peer, the filter of a BINDING_GET dump.

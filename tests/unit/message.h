@@ -45,6 +45,12 @@ public:
 		genlmsg_put(msg_.get(), NL_AUTO_PORT, NL_AUTO_SEQ, GENL_MIN_ID, 0, 0, cmd, GECKO_GENL_VERSION);
 	}
 
+	/* A copy of the first request in @requests (a netlink::Requests' octets). */
+	explicit Message(std::span<const std::byte> requests)
+		: msg_(nlmsg_convert(reinterpret_cast<nlmsghdr *>(const_cast<std::byte *>(requests.data()))))
+	{
+	}
+
 	nl_msg *get() { return msg_.get(); }
 	std::span<const std::byte> attrs() { return *gecko::netlink::attributes(msg_.get()); }
 

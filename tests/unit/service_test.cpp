@@ -76,16 +76,50 @@ TEST(PutServiceHome, CarriesOnlyTheHome)
 TEST(PutBinding, CarriesEveryFieldInItsWidth)
 {
 	gecko::Binding binding{addr("fd00:a::100"), addr("fd00:c::2"), gecko::BindingState::bound, 7, 60};
-	Message msg(GECKO_CMD_BINDING_SET);
+	gecko::netlink::Requests requests(GENL_MIN_ID, GECKO_GENL_VERSION);
 
-	ASSERT_TRUE(gecko::put_binding(msg.get(), binding));
+	gecko::put_binding(requests, binding);
 
+	ASSERT_EQ(requests.size(), 1U);
+	Message msg(requests.bytes());
+	EXPECT_EQ(genlmsg_hdr(nlmsg_hdr(msg.get()))->cmd, GECKO_CMD_BINDING_SET);
 	auto tb = msg.nested(GECKO_A_BINDING, GECKO_BINDING_A_MAX);
 	expect_attr(tb[GECKO_BINDING_A_HOME], addr("fd00:a::100"), "home");
 	expect_attr(tb[GECKO_BINDING_A_PEER], addr("fd00:c::2"), "peer");
 	expect_attr(tb[GECKO_BINDING_A_STATE], std::uint8_t{GECKO_BINDING_BOUND}, "state");
 	expect_attr(tb[GECKO_BINDING_A_SEQ], std::uint16_t{7}, "seq");
 	expect_attr(tb[GECKO_BINDING_A_LIFETIME], std::uint32_t{60}, "lifetime");
+}
+
+/* The requests built in place are what libnl builds, octet for octet, one after the other. */
+TEST(PutBinding, IsWhatLibnlBuilds)
+{
+	const gecko::Binding bindings[] = {
+		{addr("fd00:a::100"), addr("fd00:c::2"), gecko::BindingState::bound, 7, 60},
+		{addr("fd00:a::100"), addr("fd00:c::3"), gecko::BindingState::pending, 65535, 420},
+	};
+	gecko::netlink::Requests requests(GENL_MIN_ID, GECKO_GENL_VERSION);
+	Bytes expected;
+
+	for (const auto &b : bindings) {
+		gecko::put_binding(requests, b);
+		Message msg(GECKO_CMD_BINDING_SET);
+		nlattr *nest = nla_nest_start(msg.get(), GECKO_A_BINDING);
+		nla_put(msg.get(), GECKO_BINDING_A_HOME, sizeof(b.home), &b.home);
+		nla_put(msg.get(), GECKO_BINDING_A_PEER, sizeof(b.peer), &b.peer);
+		nla_put_u8(msg.get(), GECKO_BINDING_A_STATE, static_cast<std::uint8_t>(b.state));
+		nla_put_u16(msg.get(), GECKO_BINDING_A_SEQ, b.seq);
+		nla_put_u32(msg.get(), GECKO_BINDING_A_LIFETIME, b.lifetime);
+		nla_nest_end(msg.get(), nest);
+		/* Socket::batch() numbers and flags each request as it sends them. */
+		nlmsghdr *nlh = nlmsg_hdr(msg.get());
+		nlh->nlmsg_flags = nlh->nlmsg_seq = nlh->nlmsg_pid = 0;
+		const auto *raw = reinterpret_cast<const std::byte *>(nlh);
+		expected.insert(expected.end(), raw, raw + nlh->nlmsg_len);
+	}
+
+	ASSERT_EQ(requests.size(), 2U);
+	EXPECT_EQ(Bytes(requests.bytes().begin(), requests.bytes().end()), expected);
 }
 
 TEST(PutBindingKey, WithPeerNamesOneBinding)

@@ -50,8 +50,8 @@ public:
 	 * GECKO_CMD_BINDING_SET for each of @bindings, up to 64 in one system
 	 * call rather than a round trip each: a table of 10^5 filled at once.
 	 * Every one is tried; if the module refused some, fails with the
-	 * first refusal's error, its message saying which binding and how
-	 * many were refused (the others are set).
+	 * first refusal's error, its message saying, for more than one
+	 * binding, which and how many were refused (the others are set).
 	 */
 	Result<void> set_bindings(std::span<const Binding> bindings);
 	/* GECKO_CMD_BINDING_DEL: ENOENT if there is none. */
