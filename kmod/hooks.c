@@ -226,10 +226,11 @@ static unsigned int tunnelled_in(struct gecko_net *gn, struct sk_buff *skb,
 	return NF_ACCEPT;
 }
 
-/* A packet to @svc's care-of address: the type 2 routing header, if any. */
+/* A packet to @coa, a service's care-of address: the type 2 routing header, if any. */
 static unsigned int coa_in(struct gecko_net *gn, struct sk_buff *skb,
-			   const struct gecko_service *svc)
+			   const struct in6_addr *coa)
 {
+	const struct gecko_service *svc;
 	struct gecko_binding_key key;
 	struct gecko_binding *b;
 	enum gecko_rh2_result res;
@@ -239,13 +240,14 @@ static unsigned int coa_in(struct gecko_net *gn, struct sk_buff *skb,
 
 	res = gecko_rh2_parse(skb, &rh2);
 	if (res == GECKO_RH2_ABSENT)
-		return upper_layer(skb, &off) == IPPROTO_IPV6 ? tunnelled_in(gn, skb, &svc->coa) :
-								NF_ACCEPT;
+		return upper_layer(skb, &off) == IPPROTO_IPV6 ? tunnelled_in(gn, skb, coa) : NF_ACCEPT;
 	if (res != GECKO_RH2_OK) {
 		gecko_counter_inc(gn->net, rh2_drop_reason[res]);
 		return NF_DROP;
 	}
-	if (!ipv6_addr_equal(&rh2.home, &svc->home)) {
+	/* Services may share a care-of address: the one of the G it names. */
+	svc = gecko_service_find(gn, &rh2.home);
+	if (!svc || !ipv6_addr_equal(&svc->coa, coa)) {
 		gecko_counter_inc(gn->net, GECKO_COUNTER_RH2_NO_BINDING);
 		return NF_DROP;
 	}
@@ -285,7 +287,7 @@ static unsigned int rh2_in(void *priv, struct sk_buff *skb, const struct nf_hook
 		return NF_DROP;
 	}
 	if (coa_svc) {
-		verdict = coa_in(gn, skb, coa_svc);
+		verdict = coa_in(gn, skb, &coa_svc->coa);
 		if (verdict != NF_ACCEPT)
 			return verdict;
 		icmp_err_in(gn, skb, coa_svc);

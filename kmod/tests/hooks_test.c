@@ -492,6 +492,40 @@ static void rh2_in_decides(struct kunit *test)
 		kfree_skb(skb);
 }
 
+/* Two services at one care-of address: a routing header goes by the G it names. */
+static void rh2_in_finds_the_service_it_names(struct kunit *test)
+{
+	static const enum gecko_counter moved[2] = { GECKO_COUNTER_RH2_IN };
+	struct gecko_service svc = { .home = other, .coa = coa, .contact_coa = coa, .ha = ha };
+	struct gecko_binding_key bkey = { other, client };
+	struct pkt p = { &client, &coa, { RH2_OTHER, UDP } };
+	struct fixture *f = test->priv;
+	struct sk_buff *skb;
+	unsigned int verdict;
+	int ret;
+
+	/* Arrange: the second service, created after G's, and the client bound to it. */
+	mutex_lock(&f->gn->lock);
+	ret = gecko_service_set(f->gn, &svc, NULL) ?:
+	      gecko_binding_set(f->gn, &bkey, GECKO_BINDING_BOUND, 1, 60, NULL);
+	mutex_unlock(&f->gn->lock);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	gecko_counters_read(&init_net, f->before);
+	skb = build(test, &p);
+
+	/* Act */
+	verdict = run_hook(gecko_hooks_rh2_in, NF_INET_PRE_ROUTING, skb);
+
+	/* Assert: removed, to the second service's G. */
+	KUNIT_EXPECT_EQ(test, verdict, NF_ACCEPT);
+	KUNIT_EXPECT_TRUE(test, ipv6_addr_equal(&ipv6_hdr(skb)->daddr, &other));
+	expect_counters(test, moved);
+	kfree_skb(skb);
+	mutex_lock(&f->gn->lock);
+	gecko_service_del(f->gn, &other, NULL);
+	mutex_unlock(&f->gn->lock);
+}
+
 struct mss_case {
 	const char *name;
 	enum part via;		/* RH2, or END: straight to G */
@@ -633,6 +667,7 @@ static void hao_out_decides(struct kunit *test)
 
 static struct kunit_case hooks_cases[] = {
 	KUNIT_CASE_PARAM(rh2_in_decides, in_gen_params),
+	KUNIT_CASE(rh2_in_finds_the_service_it_names),
 	KUNIT_CASE_PARAM(syn_mss_clamped, mss_gen_params),
 	KUNIT_CASE_PARAM(hao_out_decides, out_gen_params),
 	{}
