@@ -179,7 +179,8 @@ void gecko_bindings_flush_home(struct gecko_net *gn, const struct in6_addr *home
  * Only once a binding may have expired (gn->bindings_due), and a batch at
  * a time, gn->lock let go between two: a walk over a million bindings
  * never holds the commands up for all of it. The walk resumes where it
- * stopped; one it misses as the table changes meanwhile goes at the next.
+ * stopped; one it misses as the table changes meanwhile goes at a later
+ * walk, no lookup finding it meanwhile.
  */
 void gecko_bindings_collect(struct gecko_net *gn)
 {
