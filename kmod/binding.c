@@ -204,8 +204,8 @@ void gecko_bindings_collect(struct gecko_net *gn)
 		if (expired(b)) {
 			unlink(gn, b);
 			removed++;
-		} else if (time_before32(READ_ONCE(b->expires), due)) {
-			due = READ_ONCE(b->expires);
+		} else if (time_before32(b->expires, due)) {
+			due = b->expires;	/* written under gn->lock, held here */
 		}
 		if (++seen % COLLECT_BATCH)
 			continue;

@@ -226,9 +226,13 @@ static unsigned int tunnelled_in(struct gecko_net *gn, struct sk_buff *skb,
 	return NF_ACCEPT;
 }
 
-/* A packet to @coa, a service's care-of address: the type 2 routing header, if any. */
+/*
+ * A packet to @coa, a service's care-of address: the type 2 routing
+ * header, if any. A header removed sets @to_g to the service of the G it
+ * named, the packet's destination now.
+ */
 static unsigned int coa_in(struct gecko_net *gn, struct sk_buff *skb,
-			   const struct in6_addr *coa)
+			   const struct in6_addr *coa, const struct gecko_service **to_g)
 {
 	const struct gecko_service *svc;
 	struct gecko_binding_key key;
@@ -264,6 +268,7 @@ static unsigned int coa_in(struct gecko_net *gn, struct sk_buff *skb,
 	if (gecko_rh2_strip(skb, &rh2))
 		return NF_DROP;
 	gecko_counter_add(gn->net, GECKO_COUNTER_RH2_IN, wire_packets(skb));
+	*to_g = svc;
 	return NF_ACCEPT;
 }
 
@@ -287,12 +292,13 @@ static unsigned int rh2_in(void *priv, struct sk_buff *skb, const struct nf_hook
 		return NF_DROP;
 	}
 	if (coa_svc) {
-		verdict = coa_in(gn, skb, &coa_svc->coa);
+		verdict = coa_in(gn, skb, &coa_svc->coa, &svc);
 		if (verdict != NF_ACCEPT)
 			return verdict;
 		icmp_err_in(gn, skb, coa_svc);
-		/* A routing header removed made G the destination. */
-		svc = gecko_service_find(gn, &ipv6_hdr(skb)->daddr);
+		/* A donor's packet taken out of its tunnel is to G too. */
+		if (!svc)
+			svc = gecko_service_find(gn, &ipv6_hdr(skb)->daddr);
 	}
 
 	if (svc && upper_layer(skb, &thoff) == IPPROTO_TCP) {
