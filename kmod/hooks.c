@@ -57,17 +57,6 @@ static unsigned int wire_packets(const struct sk_buff *skb)
 	return skb_is_gso(skb) ? skb_shinfo(skb)->gso_segs : 1;
 }
 
-/* The service whose care-of address is @addr, under RCU. */
-static struct gecko_service *service_at_coa(struct gecko_net *gn, const struct in6_addr *addr)
-{
-	struct gecko_service *svc;
-
-	list_for_each_entry_rcu(svc, &gn->services, list)
-		if (ipv6_addr_equal(&svc->coa, addr))
-			return svc;
-	return NULL;
-}
-
 /* The upper-layer protocol and its offset, or -1 (fragments included). */
 static int upper_layer(struct sk_buff *skb, unsigned int *off)
 {
@@ -133,36 +122,42 @@ static void clamp_mss(struct net *net, struct sk_buff *skb, const struct gecko_s
 }
 
 /*
- * An ICMPv6 error about a packet hao_out sent from @svc's care-of address
- * is made to look like one about G's packet, so that G's socket hears it:
- * a Packet Too Big for the care-of address must lower G's path MTU.
+ * An ICMPv6 error about a packet hao_out sent from @coa, a service's
+ * care-of address, is made to look like one about G's packet, so that G's
+ * socket hears it: a Packet Too Big for the care-of address must lower
+ * G's path MTU.
  */
-static void icmp_err_in(struct gecko_net *gn, struct sk_buff *skb,
-			const struct gecko_service *svc)
+static void icmp_err_in(struct gecko_net *gn, struct sk_buff *skb, const struct in6_addr *coa)
 {
 	const struct gecko_service *home;
 	struct gecko_icmp_err err;
 	unsigned int off;
 
-	if (upper_layer(skb, &off) != IPPROTO_ICMPV6 ||
-	    !gecko_icmp_err_parse(skb, off, &svc->coa, &err))
+	if (upper_layer(skb, &off) != IPPROTO_ICMPV6 || !gecko_icmp_err_parse(skb, off, coa, &err))
 		return;
 	/* Services may share a care-of address: the one of the quoted G. */
 	home = gecko_service_find(gn, &err.hao.home);
-	if (home && ipv6_addr_equal(&home->coa, &svc->coa) && !gecko_icmp_err_to_home(skb, &err))
+	if (home && ipv6_addr_equal(&home->coa, coa) && !gecko_icmp_err_to_home(skb, &err))
 		gecko_counter_inc(gn->net, GECKO_COUNTER_ICMP_ERR_IN);
 }
 
-/* Whether @addr is the home agent of a service whose care-of address is @coa. */
-static bool home_agent_of(struct gecko_net *gn, const struct in6_addr *addr,
-			  const struct in6_addr *coa)
+/*
+ * Whether a packet inside an IPv6 header at @off to @coa is the home
+ * agent's: from the home agent of the service of the G inside, and that
+ * service at @coa.
+ */
+static bool from_home_agent(struct gecko_net *gn, struct sk_buff *skb, unsigned int off,
+			    const struct in6_addr *coa)
 {
-	struct gecko_service *svc;
+	const struct gecko_service *svc;
+	struct ipv6hdr _inner;
+	const struct ipv6hdr *inner = skb_header_pointer(skb, off, sizeof(_inner), &_inner);
 
-	list_for_each_entry_rcu(svc, &gn->services, list)
-		if (ipv6_addr_equal(&svc->coa, coa) && ipv6_addr_equal(&svc->ha, addr))
-			return true;
-	return false;
+	if (!inner)
+		return false;
+	svc = gecko_service_find(gn, &inner->daddr);
+	return svc && ipv6_addr_equal(&svc->coa, coa) &&
+	       ipv6_addr_equal(&svc->ha, &ipv6_hdr(skb)->saddr);
 }
 
 /*
@@ -209,13 +204,13 @@ static bool inner_flow(struct gecko_net *gn, struct sk_buff *skb, struct gecko_f
  * restored here, sent by the donor named at the restore: the rest could
  * be anyone's, with any source inside.
  */
-static unsigned int tunnelled_in(struct gecko_net *gn, struct sk_buff *skb,
+static unsigned int tunnelled_in(struct gecko_net *gn, struct sk_buff *skb, unsigned int off,
 				 const struct in6_addr *coa)
 {
 	const struct in6_addr *outer_src = &ipv6_hdr(skb)->saddr;
 	struct gecko_flow_key key;
 
-	if (home_agent_of(gn, outer_src, coa))
+	if (from_home_agent(gn, skb, off, coa))
 		return NF_ACCEPT;
 	if (!inner_flow(gn, skb, &key) || !gecko_flow_decap_ok(gn, &key, outer_src) ||
 	    gecko_ip6ip6_strip(skb)) {
@@ -244,7 +239,8 @@ static unsigned int coa_in(struct gecko_net *gn, struct sk_buff *skb,
 
 	res = gecko_rh2_parse(skb, &rh2);
 	if (res == GECKO_RH2_ABSENT)
-		return upper_layer(skb, &off) == IPPROTO_IPV6 ? tunnelled_in(gn, skb, coa) : NF_ACCEPT;
+		return upper_layer(skb, &off) == IPPROTO_IPV6 ? tunnelled_in(gn, skb, off, coa) :
+								NF_ACCEPT;
 	if (res != GECKO_RH2_OK) {
 		gecko_counter_inc(gn->net, rh2_drop_reason[res]);
 		return NF_DROP;
@@ -275,14 +271,18 @@ static unsigned int coa_in(struct gecko_net *gn, struct sk_buff *skb,
 static unsigned int rh2_in(void *priv, struct sk_buff *skb, const struct nf_hook_state *state)
 {
 	struct gecko_net *gn = gecko_net(state->net);
-	const struct gecko_service *coa_svc, *svc;
+	const struct gecko_service *svc = NULL;
 	unsigned int verdict, thoff;
 	struct gecko_hao hao;
+	/* Kept: removing a routing header rewrites the packet's. */
+	struct in6_addr daddr = ipv6_hdr(skb)->daddr;
+	bool to_coa;
 
 	/* Only a service's addresses are ours: another MIPv6 stack may own the rest. */
-	coa_svc = service_at_coa(gn, &ipv6_hdr(skb)->daddr);
-	svc = coa_svc ? NULL : gecko_service_find(gn, &ipv6_hdr(skb)->daddr);
-	if (!coa_svc && !svc)
+	to_coa = gecko_service_coa(gn, &daddr);
+	if (!to_coa)
+		svc = gecko_service_find(gn, &daddr);
+	if (!to_coa && !svc)
 		return NF_ACCEPT;
 	/* Nodes are never a mobile node's correspondent: a Home Address
 	 * option coming in is forged, or a mobile node's packet gone astray.
@@ -291,11 +291,11 @@ static unsigned int rh2_in(void *priv, struct sk_buff *skb, const struct nf_hook
 		gecko_counter_add(state->net, GECKO_COUNTER_HAO_IN_DROPPED, wire_packets(skb));
 		return NF_DROP;
 	}
-	if (coa_svc) {
-		verdict = coa_in(gn, skb, &coa_svc->coa, &svc);
+	if (to_coa) {
+		verdict = coa_in(gn, skb, &daddr, &svc);
 		if (verdict != NF_ACCEPT)
 			return verdict;
-		icmp_err_in(gn, skb, coa_svc);
+		icmp_err_in(gn, skb, &daddr);
 		/* A donor's packet taken out of its tunnel is to G too. */
 		if (!svc)
 			svc = gecko_service_find(gn, &ipv6_hdr(skb)->daddr);

@@ -69,7 +69,6 @@ static int __net_init gecko_net_init(struct net *net)
 
 	gn->net = net;
 	mutex_init(&gn->lock);
-	INIT_LIST_HEAD(&gn->services);
 	gecko_limits_init(&gn->limits);
 	atomic_set(&gn->held, 0);
 	gn->counters = alloc_percpu(struct pcpu_counters);
@@ -77,6 +76,9 @@ static int __net_init gecko_net_init(struct net *net)
 		return -ENOMEM;
 	for_each_possible_cpu(cpu)
 		u64_stats_init(&per_cpu_ptr(gn->counters, cpu)->syncp);
+	ret = gecko_services_init(gn);
+	if (ret)
+		goto err_services;
 	ret = gecko_bindings_init(gn);
 	if (ret)
 		goto err_bindings;
@@ -89,6 +91,8 @@ static int __net_init gecko_net_init(struct net *net)
 err_flows:
 	gecko_bindings_uninit(gn);
 err_bindings:
+	gecko_services_uninit(gn);
+err_services:
 	free_percpu(gn->counters);
 	return ret;
 }
@@ -126,7 +130,7 @@ static void __net_exit gecko_net_exit(struct net *net)
 	gecko_guards_uninit(gn);
 	gecko_flows_uninit(gn);
 	gecko_bindings_uninit(gn);
-	gecko_services_flush(gn);
+	gecko_services_uninit(gn);
 	free_percpu(gn->counters);
 }
 

@@ -27,6 +27,8 @@ struct gecko_net {
 	/* Serialises changes to services and bindings; readers use RCU. */
 	struct mutex lock;
 	struct list_head services;	/* struct gecko_service, RCU */
+	struct rhashtable services_by_home;	/* the same, by G */
+	struct rhashtable coas;		/* their care-of addresses (service.c) */
 	unsigned int nr_services;	/* under lock, read by gecko_limit_used() */
 	/* Whether the netfilter hooks are registered (hooks.c), under lock. */
 	bool hooks_on;

@@ -10,6 +10,7 @@
 #include <linux/in6.h>
 #include <linux/list.h>
 #include <linux/rcupdate.h>
+#include <linux/rhashtable-types.h>
 #include <linux/types.h>
 
 struct gecko_net;
@@ -17,6 +18,7 @@ struct netlink_ext_ack;
 
 struct gecko_service {
 	struct list_head list;		/* in gecko_net.services */
+	struct rhash_head node;		/* in gecko_net.services_by_home */
 	struct in6_addr home;		/* G */
 	struct in6_addr coa;		/* this node's care-of address */
 	struct in6_addr contact_coa;
@@ -35,8 +37,12 @@ int gecko_service_del(struct gecko_net *gn, const struct in6_addr *home,
 /* Under gn->lock or rcu_read_lock(). */
 struct gecko_service *gecko_service_find(struct gecko_net *gn,
 					 const struct in6_addr *home);
-/* Frees every service; the namespace is going away. */
-void gecko_services_flush(struct gecko_net *gn);
+/* Whether @addr is a service's care-of address. Under rcu_read_lock(). */
+bool gecko_service_coa(struct gecko_net *gn, const struct in6_addr *addr);
+
+int gecko_services_init(struct gecko_net *gn);
+/* Frees every service and the tables; the namespace is going away. */
+void gecko_services_uninit(struct gecko_net *gn);
 
 /* Whether @addr may name a node or a service (see the UAPI header). */
 bool gecko_addr_usable(const struct in6_addr *addr);

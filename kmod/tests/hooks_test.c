@@ -59,6 +59,7 @@ enum part {
 	RH2_CUT,	/* its first 12 octets, and the packet ends */
 	RH0,		/* type 0 routing header */
 	IN6,		/* an IPv6 header from the client to G: tunnelled */
+	IN6_OTHER,	/* the same to another address */
 	UDP,
 	TCP,		/* an ACK */
 	SYN,		/* with an MSS option */
@@ -181,15 +182,16 @@ static struct sk_buff *build(struct kunit *test, const struct pkt *p)
 			tcp_dst = &home;
 			break;
 		case IN6:
+		case IN6_OTHER:
 			*nexthdr = IPPROTO_IPV6;
 			inner = skb_put_zero(skb, sizeof(*inner));
 			inner->version = 6;
 			inner->hop_limit = 64;
 			inner->saddr = client;
-			inner->daddr = home;
+			inner->daddr = *x == IN6 ? home : other;
 			nexthdr = &inner->nexthdr;
 			tcp_src = &client;
-			tcp_dst = &home;
+			tcp_dst = &inner->daddr;
 			break;
 		case UDP: {
 			struct udphdr *uh = skb_put_zero(skb, sizeof(*uh) + 16);
@@ -423,6 +425,8 @@ static const struct in_case in_cases[] = {
 	/* Tunnelled to the care-of address: only a donor's, for its connection. */
 	{ "tunnelled by the home agent: the kernel's, untouched", { &ha, &coa, { IN6, TCP } }, UNBOUND,
 	  GECKO_FLOW_RESTORED, NF_ACCEPT, SAME },
+	{ "tunnelled by the home agent, not to G: dropped", { &ha, &coa, { IN6_OTHER, TCP } }, UNBOUND,
+	  GECKO_FLOW_RESTORED, NF_DROP, GONE, { GECKO_COUNTER_FWD_IN_DROPPED } },
 	{ "tunnelled by the donor, restored: taken out, held", { &donor, &coa, { IN6, TCP } }, UNBOUND,
 	  GECKO_FLOW_RESTORED, NF_STOLEN, GONE, { GECKO_COUNTER_FWD_IN, GECKO_COUNTER_FLOW_HELD } },
 	{ "tunnelled by the donor, arrived: taken out, to G", { &donor, &coa, { IN6, TCP } }, UNBOUND,

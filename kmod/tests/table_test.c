@@ -284,6 +284,78 @@ static void many_bindings_grow_the_table(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, bindings_of(f, 0x100), 5000U);
 }
 
+static bool is_coa(struct fixture *f, const struct in6_addr *a)
+{
+	bool ret;
+
+	rcu_read_lock();
+	ret = gecko_service_coa(f->gn, a);
+	rcu_read_unlock();
+	return ret;
+}
+
+static int del_service(struct fixture *f, u16 g)
+{
+	struct in6_addr home = addr(0xa, g);
+	int ret;
+
+	mutex_lock(&f->gn->lock);
+	ret = gecko_service_del(f->gn, &home, NULL);
+	mutex_unlock(&f->gn->lock);
+	return ret;
+}
+
+/* Services share care-of addresses: one is the node's while a service has it. */
+static void a_care_of_address_lasts_as_long_as_its_services(struct kunit *test)
+{
+	struct fixture *f = test->priv;
+	struct gecko_service a = service(0x100), b = service(0x200);
+	struct in6_addr x = a.coa, y = addr(0x12, 2);
+
+	/* Arrange: two services at x. */
+	KUNIT_ASSERT_EQ(test, set_service(f, &a), 0);
+	KUNIT_ASSERT_EQ(test, set_service(f, &b), 0);
+	KUNIT_EXPECT_TRUE(test, is_coa(f, &x));
+	KUNIT_EXPECT_FALSE(test, is_coa(f, &a.home));
+
+	/* Act, Assert: one gone, x stays; the other moved to y, x goes. */
+	KUNIT_ASSERT_EQ(test, del_service(f, 0x100), 0);
+	KUNIT_EXPECT_TRUE(test, is_coa(f, &x));
+	b.coa = y;
+	KUNIT_ASSERT_EQ(test, set_service(f, &b), 0);
+	KUNIT_EXPECT_FALSE(test, is_coa(f, &x));
+	KUNIT_EXPECT_TRUE(test, is_coa(f, &y));
+	/* Replaced in place: still found by G, with its new address. */
+	mutex_lock(&f->gn->lock);
+	KUNIT_EXPECT_TRUE(test, ipv6_addr_equal(&gecko_service_find(f->gn, &b.home)->coa, &y));
+	mutex_unlock(&f->gn->lock);
+	KUNIT_ASSERT_EQ(test, del_service(f, 0x200), 0);
+	KUNIT_EXPECT_FALSE(test, is_coa(f, &y));
+	KUNIT_EXPECT_EQ(test, del_service(f, 0x200), -ENOENT);
+}
+
+/* The most services a namespace may hold, each found by its G. */
+static void every_service_is_found_by_its_g(struct kunit *test)
+{
+	struct fixture *f = test->priv;
+	struct gecko_service svc;
+	u16 g;
+
+	WRITE_ONCE(f->gn->limits.max[GECKO_LIMITS_A_SERVICES], GECKO_LIMIT_SERVICES_MAX);
+	for (g = 1; g <= GECKO_LIMIT_SERVICES_MAX; g++) {
+		svc = service(g);
+		KUNIT_ASSERT_EQ(test, set_service(f, &svc), 0);
+	}
+	mutex_lock(&f->gn->lock);
+	for (g = 1; g <= GECKO_LIMIT_SERVICES_MAX; g++) {
+		svc = service(g);
+		KUNIT_EXPECT_NOT_NULL(test, gecko_service_find(f->gn, &svc.home));
+	}
+	svc = service(GECKO_LIMIT_SERVICES_MAX + 1);
+	KUNIT_EXPECT_NULL(test, gecko_service_find(f->gn, &svc.home));
+	mutex_unlock(&f->gn->lock);
+}
+
 static void services_stop_at_the_limit(struct kunit *test)
 {
 	struct fixture *f = test->priv;
@@ -382,6 +454,8 @@ static struct kunit_case table_cases[] = {
 	KUNIT_CASE(a_collection_goes_through_batches),
 	KUNIT_CASE(a_collection_waits_for_the_earliest_expiry),
 	KUNIT_CASE(many_bindings_grow_the_table),
+	KUNIT_CASE(a_care_of_address_lasts_as_long_as_its_services),
+	KUNIT_CASE(every_service_is_found_by_its_g),
 	KUNIT_CASE(services_stop_at_the_limit),
 	KUNIT_CASE(bindings_stop_at_the_limit),
 	KUNIT_CASE_PARAM(address_usability, addr_gen_params),
