@@ -35,7 +35,10 @@
 #                         30 KB after it and nothing more: it holds 30 KB
 #                         past a loss the serving node never hears of
 #                         (nor fills it, its timeout's retransmission
-#                         dropped); hole_done lets everything by again
+#                         dropped); returns once a segment past the 30 KB
+#                         was dropped and the client took 16 or more out of
+#                         order (else it tries again, three times at most);
+#                         hole_done lets everything by again
 #   finish PID FILE ERR SECONDS
 #                         waits for the download PID writing FILE (curl's
 #                         errors in ERR) to end well; fails if it does not,
@@ -156,14 +159,35 @@ agents_state() {
 }
 
 hole_at_client() {
-	client ip6tables-restore --noflush <<-EOF
-		*filter
-		-A INPUT -p tcp --sport 8080 -m length --length 1000:65535 -m quota --quota 2000 -j DROP
-		-A INPUT -p tcp --sport 8080 -m quota --quota 30000 -j ACCEPT
-		-A INPUT -p tcp --sport 8080 -j DROP
-		-A OUTPUT -p tcp --dport 8080 -j DROP
-		COMMIT
-	EOF
+	local before took
+	for _ in 1 2 3; do
+		before=$(out_of_order)
+		client ip6tables-restore --noflush <<-EOF
+			*filter
+			-A INPUT -p tcp --sport 8080 -m length --length 1000:65535 -m quota --quota 2000 -j DROP
+			-A INPUT -p tcp --sport 8080 -m quota --quota 30000 -j ACCEPT
+			-A INPUT -p tcp --sport 8080 -j DROP
+			-A OUTPUT -p tcp --dport 8080 -j DROP
+			COMMIT
+		EOF
+		wait_for 10 hole_formed
+		# The dropped segment may have been one the client had (a
+		# retransmission), and what came after, old octets: no hole then.
+		took=$(( $(out_of_order) - before ))
+		((took < 16)) || return 0
+		echo "the client took $took segments past the loss, not 16: its octets may be old ones; again"
+		hole_done
+		sleep 1
+	done
+	fail "the client never held 16 segments past a loss"
+}
+
+# The last rule dropped a segment: the loss and the 30 KB after it went by.
+hole_formed() { client ip6tables -L INPUT -v -x -n | tail -1 | awk '{ exit !($1 > 0) }'; }
+
+# The segments the client's connection to G's port 8080 took out of order, so far.
+out_of_order() {
+	client ss -tinH dst "[$G]:8080" | grep -o 'rcv_ooopack:[0-9]*' | cut -d: -f2 | awk '{ n += $1 } END { print n + 0 }'
 }
 
 hole_done() { client ip6tables -F; }
