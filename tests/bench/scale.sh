@@ -14,6 +14,14 @@
 #     option) and from P to the same clients (no service: the hook returns
 #     at once), alternating, medians of 5 runs; the ratio of G's to its
 #     figure at 10^3 is the lookup's growth.
+# Then the services, from G alone to the most a namespace may hold (4096,
+# created by gecko-fill-services, all at G's care-of address): the kernel
+# time per packet from the service created last (H, on lo, bound to the
+# first 1000 clients; G itself while it is the only one) to one of its
+# clients, and from P to P over lo, whose every packet the hooks look up
+# both ways (as a care-of address, as a G) and find nothing: every packet
+# a node receives pays that. The ratio of each to its figure with one
+# service is the service lookups' growth.
 # Result: $GECKO_OUT/result.json and a line each.
 . "$GECKO_REPO/tests/vm/lib/common.sh"
 
@@ -59,12 +67,19 @@ octets() {
 }
 
 # sender: sends PACKETS datagrams from SOURCE to clients drawn from the
-# bound ones, and prints its kernel time per packet in ns.
+# bound ones (COUNT: to SOURCE itself, where a socket that never reads
+# takes them), and prints its kernel time per packet in ns.
 cat > "$RUN/sender.py" <<'EOF'
 import random, resource, socket, sys
-source, count, packets = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-rng = random.Random(7)
-targets = ["fd00:c::%x:%x" % (n >> 16, n & 0xffff) for n in (rng.randrange(1, count + 1) for _ in range(packets))]
+source, count, packets = sys.argv[1], sys.argv[2], int(sys.argv[3])
+if count == "self":
+    sink = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    sink.bind((source, 9))
+    targets = [source] * packets
+else:
+    rng = random.Random(7)
+    targets = ["fd00:c::%x:%x" % (n >> 16, n & 0xffff)
+               for n in (rng.randrange(1, int(count) + 1) for _ in range(packets))]
 sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
 sock.bind((source, 0))
 payload = b"x" * 64
@@ -113,9 +128,43 @@ done
 # Lifetimes are 420 s: none may have expired before the last measure.
 expect_eq "bindings at the end" "$(s gecko-ctl limits show --json | jq .bindings.used)" ${SIZES[-1]}
 
-/usr/bin/python3 - "$RUN/steps" $PACKETS > "$GECKO_OUT/result.json" <<'EOF'
+# per_packet SOURCE COUNT: the medians of 5 runs from SOURCE, and from P to P, alternating.
+per_packet() {
+	local run
+	for run in 1 2 3 4 5; do
+		s /usr/bin/python3 "$RUN/sender.py" "$1" "$2" $PACKETS >> "$RUN/g"
+		s /usr/bin/python3 "$RUN/sender.py" $P self $PACKETS >> "$RUN/p"
+	done
+	echo "$(median < "$RUN/g") $(median < "$RUN/p")"
+	rm "$RUN/g" "$RUN/p"
+}
+SERVICES=4096
+H=fd00:b::$(printf '%x' $((SERVICES - 1)))	# the last gecko-fill-services creates
+read -r g p <<< "$(per_packet $G 1000)"
+echo "1 $g $p" > "$RUN/services"
+pretty "1 service: $g ns a packet from G, $p from P to P"
+s ip -6 addr add $H/128 dev lo
+s gecko-ctl limits set services $SERVICES
+out=$(s gecko-fill-services fd00:b:: 1 $((SERVICES - 1)) fd00:1::2 fd00:1::1) || fail "creating services: $out"
+expect_eq "services in use" "$(s gecko-ctl limits show --json | jq .services.used)" $SERVICES
+out=$(s gecko-fill-bindings $H 1 1000) || fail "binding H's clients: $out"
+hao0=$(s gecko-ctl info --json | jq .counters.hao_out)
+read -r g p <<< "$(per_packet $H 1000)"
+expect_eq "packets from H with a Home Address option" $(( $(s gecko-ctl info --json | jq .counters.hao_out) - hao0 )) \
+	$((5 * PACKETS))
+echo "$SERVICES $g $p" >> "$RUN/services"
+pretty "$SERVICES services: $g ns a packet from the last one's G, $p from P to P"
+
+/usr/bin/python3 - "$RUN/steps" $PACKETS "$RUN/services" > "$GECKO_OUT/result.json" <<'EOF'
 import json, sys
 steps, prev = [], 0
+services = []
+for line in open(sys.argv[3]):
+    n, g, p = map(int, line.split())
+    services.append({"services": n, "ns_per_packet_from_g": g, "ns_per_packet_plain": p})
+for s in services:
+    s["lookup_ratio_from_g"] = round(s["ns_per_packet_from_g"] / services[0]["ns_per_packet_from_g"], 3)
+    s["lookup_ratio_plain"] = round(s["ns_per_packet_plain"] / services[0]["ns_per_packet_plain"], 3)
 for line in open(sys.argv[1]):
     size, start, end, base, grown, g, p = line.split()
     size = int(size)
@@ -133,7 +182,11 @@ print(json.dumps({
     "steps": steps,
     "lookup_ratio_largest": max(s["lookup_ratio"] for s in steps),
     "octets_per_entry_at_largest": steps[-1]["octets_per_entry"],
+    "services": services,
+    "service_lookup_ratio": max(max(s["lookup_ratio_from_g"], s["lookup_ratio_plain"]) for s in services),
 }, indent=2))
 EOF
 jq -r '.steps[] | "\(.entries) bindings: per packet from G \(.ns_per_packet_from_g) ns (plain \(.ns_per_packet_plain)), lookup ratio to 10^3 \(.lookup_ratio), \(.octets_per_entry) octets an entry, filled at \(.fill_per_second) a second"' \
+	"$GECKO_OUT/result.json"
+jq -r '.services[] | "\(.services) services: per packet from G \(.ns_per_packet_from_g) ns (P to P \(.ns_per_packet_plain)), lookup ratios to one service \(.lookup_ratio_from_g), \(.lookup_ratio_plain)"' \
 	"$GECKO_OUT/result.json"
