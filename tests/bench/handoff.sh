@@ -11,8 +11,12 @@
 # median and 99th percentile, against the same measure over 0.5 s windows
 # of the stream before any handoff, and as a ratio to
 # ½RTT(donor, acceptor) + ½RTT(acceptor, client) measured by ping (the
-# least a handoff can take: the state's trip and the Binding Update's); and the CPU time of the three agent threads per handoff (donor and
-# acceptor together). Result: $GECKO_OUT/result.json and a line each.
+# least a handoff can take: the state's trip and the Binding Update's); and
+# the CPU time of the three agent threads per handoff (donor and acceptor
+# together, user and kernel), against that of a plain TCP connection from
+# the client to node2, set up, 64 KB from node2, and closed (client and
+# server together: gecko-request-rate, one at a time for 5 s).
+# Result: $GECKO_OUT/result.json and a line each.
 # The stream must come back octet for octet (stream-probe), and the three
 # servers must have echoed it exactly once between them.
 . "$GECKO_REPO/tests/vm/lib/common.sh"
@@ -32,6 +36,9 @@ echoed() { cat "$RUN"/echoed[123] | awk '{ n += $2 } END { print n + 0 }'; }
 
 # rtt HOST ADDRESS: the mean round trip in ms.
 rtt() { ip netns exec "$1" ping -6 -c 10 -i 0.2 -q "$2" | awk -F/ '/^rtt/ { print $5 }'; }
+
+# cpu PID: clock ticks process PID has used, user and system.
+cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
 # agent_cpu: clock ticks the agent threads of the three servers have used.
 agent_cpu() {
@@ -77,6 +84,16 @@ cpu1=$(agent_cpu)
 touch "$RUN/stop"
 wait $PROBE || fail "the stream: $(cat "$GECKO_OUT/probe.out")"
 cat "$GECKO_OUT/probe.out"
+
+# The CPU figure's baseline: plain connections, each set up, 64 KB from node2, closed.
+ip netns exec node2 gecko-request-rate serve $NODE2 8064 65536 > /dev/null 2>&1 &
+SERVE=$!
+PIDS+=($SERVE)
+wait_for 10 bash -c "[[ -n \$(ip netns exec node2 ss -Htln '( sport = :8064 )') ]]"
+serve0=$(cpu $SERVE)
+plain=$(client gecko-request-rate load $NODE2 8064 1 5) || fail "plain connections to node2: $plain"
+serve1=$(cpu $SERVE)
+
 # The probe got back all it sent, octet for octet; the servers wrote it once.
 sent=$(sed -n 's/^ok \([0-9]*\) octets sent, .*/\1/p' "$GECKO_OUT/probe.out")
 # They rewrite their counts within 0.2 s of a change.
@@ -85,13 +102,15 @@ wait_for 5 echoed_all
 expect_eq "octets the three servers echoed" "$(echoed)" "$sent"
 
 /usr/bin/python3 - "$RUN/arrivals" "$RUN/handoffs" "$start" "$rtt_nodes" "$rtt_client" \
-	$((cpu1 - cpu0)) "$(getconf CLK_TCK)" > "$GECKO_OUT/result.json" <<'EOF'
+	$((cpu1 - cpu0)) "$(getconf CLK_TCK)" "$plain" $((serve1 - serve0)) > "$GECKO_OUT/result.json" <<'EOF'
 import bisect, json, statistics, sys
 
 arrivals = [float(line.split()[0]) for line in open(sys.argv[1])]
 handoffs = [line.split() for line in open(sys.argv[2])]
 start, rtt_nodes, rtt_client = float(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
 ticks, hz = int(sys.argv[6]), int(sys.argv[7])
+plain = json.loads(sys.argv[8])
+plain_ms = (plain["cpu_ms"] + int(sys.argv[9]) * 1000 / hz) / plain["requests"]
 
 
 def largest_gap(lo, hi):
@@ -121,9 +140,11 @@ print(json.dumps({
     "gap_ms": gaps, "baseline_gap_ms": baseline, "gap_each_ms": [round(g, 1) for g in each],
     "ratio_median": round(gaps["median"] / bound, 2), "ratio_p99": round(gaps["p99"] / bound, 2),
     "agent_cpu_ms_per_handoff": round(ticks * 1000 / hz / max(len(done), 1), 2),
+    "plain_connections": plain["requests"], "plain_cpu_ms_per_connection": round(plain_ms, 3),
+    "cpu_ratio": round(ticks * 1000 / hz / max(len(done), 1) / plain_ms, 1),
 }, indent=1))
 EOF
 jq -r '"handoffs completed: \(.completed) of \(.handoffs); gap median \(.gap_ms.median) ms, p99 \(.gap_ms.p99) ms (stream alone: \(.baseline_gap_ms.median) / \(.baseline_gap_ms.p99) ms)",
 	"gap ratio to ½RTT(donor,acceptor) + ½RTT(acceptor,client) = \(.bound_ms) ms: median \(.ratio_median), p99 \(.ratio_p99)",
-	"agent CPU per handoff (donor + acceptor): \(.agent_cpu_ms_per_handoff) ms"' "$GECKO_OUT/result.json"
+	"agent CPU per handoff (donor + acceptor): \(.agent_cpu_ms_per_handoff) ms, \(.cpu_ratio) × a plain connection (\(.plain_cpu_ms_per_connection) ms: set up, 64 KB, closed; \(.plain_connections) of them)"' "$GECKO_OUT/result.json"
 (( $(jq .completed "$GECKO_OUT/result.json") * 10 >= HANDOFFS * 9 )) || fail "too few handoffs completed: $(cat "$GECKO_OUT/errors")"

@@ -11,7 +11,8 @@
  *       keeps CONCURRENCY connections going for SECONDS, each a request
  *       and its whole response up to the server's close; prints
  *       {"requests": N, "failed": N, "per_second": R...} and fails if any
- *       request did; with "octets" and "bits_per_second" of the responses
+ *       request did; with "octets" and "bits_per_second" of the responses,
+ *       and "cpu_ms", the CPU time (user and system) the load took
  */
 
 #include <arpa/inet.h>
@@ -184,9 +185,12 @@ int load(const sockaddr_in6 &to, int concurrency, int seconds)
 		}
 	}
 	double elapsed = std::chrono::duration<double>(Clock::now() - begun).count();
+	rusage used{};
+	::getrusage(RUSAGE_SELF, &used);
+	auto ms = [](const timeval &t) { return t.tv_sec * 1000.0 + t.tv_usec / 1000.0; };
 	std::printf("{\"requests\": %llu, \"failed\": %llu, \"per_second\": %.1f, \"octets\": %llu, "
-		    "\"bits_per_second\": %.0f}\n",
-		    done, failed, done / elapsed, octets, octets * 8 / elapsed);
+		    "\"bits_per_second\": %.0f, \"cpu_ms\": %.1f}\n",
+		    done, failed, done / elapsed, octets, octets * 8 / elapsed, ms(used.ru_utime) + ms(used.ru_stime));
 	return failed ? 1 : 0;
 }
 
