@@ -39,6 +39,8 @@ constexpr int max_busy_waits = 50;
 constexpr std::uint32_t default_home_lifetime = 420;
 /* Seconds a contact node taking a client back holds a pending binding for the answer. */
 constexpr std::uint32_t take_back_lifetime = 60;
+/* Mobility Header messages taken in one turn of the agent's loop. */
+constexpr unsigned max_receive_batch = 32;
 
 Result<mh::Cookie> new_cookie()
 {
@@ -578,7 +580,12 @@ Result<void> Signalling::Impl::reverse_tunnel(const Service &svc, bool up)
 
 void Signalling::Impl::receive()
 {
-	for (;;) {
+	/*
+	 * A batch at a time: hundreds of clients' messages at once took the
+	 * loop seconds, its heartbeats with it, and its peers took it for
+	 * dead. The socket stays readable, so the loop comes back at once.
+	 */
+	for (unsigned n = 0; n < max_receive_batch; n++) {
 		auto msg = mh.receive();
 		if (!msg && msg.error().code != EMSGSIZE && msg.error().code != EPROTO) {
 			if (msg.error().code != EAGAIN)
