@@ -142,32 +142,29 @@ static void icmp_err_in(struct gecko_net *gn, struct sk_buff *skb, const struct 
 }
 
 /*
- * Whether a packet inside an IPv6 header at @off to @coa is the home
- * agent's: from the home agent of the service of the G inside, and that
- * service at @coa.
+ * The service of the G inside a packet tunnelled to @coa, its inner header
+ * at @off, if that service is at @coa.
  */
-static bool from_home_agent(struct gecko_net *gn, struct sk_buff *skb, unsigned int off,
-			    const struct in6_addr *coa)
+static const struct gecko_service *inner_service(struct gecko_net *gn, struct sk_buff *skb,
+						 unsigned int off, const struct in6_addr *coa)
 {
 	const struct gecko_service *svc;
 	struct ipv6hdr _inner;
 	const struct ipv6hdr *inner = skb_header_pointer(skb, off, sizeof(_inner), &_inner);
 
 	if (!inner)
-		return false;
+		return NULL;
 	svc = gecko_service_find(gn, &inner->daddr);
-	return svc && ipv6_addr_equal(&svc->coa, coa) &&
-	       ipv6_addr_equal(&svc->ha, &ipv6_hdr(skb)->saddr);
+	return svc && ipv6_addr_equal(&svc->coa, coa) ? svc : NULL;
 }
 
 /*
- * The connection a packet inside an IPv6 header to a care-of address
- * belongs to: a TCP segment to G of a service at that address, or false.
+ * The connection a packet inside an IPv6 header belongs to: a TCP
+ * segment, or false. The caller checked the G inside (inner_service()).
  */
-static bool inner_flow(struct gecko_net *gn, struct sk_buff *skb, struct gecko_flow_key *key)
+static bool inner_flow(struct sk_buff *skb, struct gecko_flow_key *key)
 {
 	const unsigned int in_off = sizeof(struct ipv6hdr);
-	const struct gecko_service *svc;
 	const struct ipv6hdr *inner;
 	struct tcphdr _th;
 	const struct tcphdr *th;
@@ -179,8 +176,7 @@ static bool inner_flow(struct gecko_net *gn, struct sk_buff *skb, struct gecko_f
 	if (ipv6_hdr(skb)->nexthdr != IPPROTO_IPV6 || !pskb_may_pull(skb, 2 * sizeof(*inner)))
 		return false;
 	inner = (const struct ipv6hdr *)(skb_network_header(skb) + in_off);
-	svc = gecko_service_find(gn, &inner->daddr);
-	if (inner->version != 6 || !svc || !ipv6_addr_equal(&svc->coa, &ipv6_hdr(skb)->daddr))
+	if (inner->version != 6)
 		return false;
 	next = inner->nexthdr;
 	off = ipv6_skip_exthdr(skb, in_off + sizeof(*inner), &next, &frag_off);
@@ -198,33 +194,36 @@ static bool inner_flow(struct gecko_net *gn, struct sk_buff *skb, struct gecko_f
 }
 
 /*
- * A packet inside an IPv6 header to @coa, a service's care-of address. The
- * home agent's tunnel to the contact node is the kernel's, left alone.
- * Anything else is taken out only when it is a segment of a connection
- * restored here, sent by the donor named at the restore: the rest could
- * be anyone's, with any source inside.
+ * A packet inside an IPv6 header to @coa, a service's care-of address, the
+ * inner header at @off. The home agent's tunnel to the contact node is the
+ * kernel's, left alone. Anything else is taken out only when it is a
+ * segment of a connection restored here, sent by the donor named at the
+ * restore: the rest could be anyone's, with any source inside. Taken out,
+ * it sets @to_g to the service of its G.
  */
 static unsigned int tunnelled_in(struct gecko_net *gn, struct sk_buff *skb, unsigned int off,
-				 const struct in6_addr *coa)
+				 const struct in6_addr *coa, const struct gecko_service **to_g)
 {
+	const struct gecko_service *svc = inner_service(gn, skb, off, coa);
 	const struct in6_addr *outer_src = &ipv6_hdr(skb)->saddr;
 	struct gecko_flow_key key;
 
-	if (from_home_agent(gn, skb, off, coa))
+	if (svc && ipv6_addr_equal(&svc->ha, outer_src))
 		return NF_ACCEPT;
-	if (!inner_flow(gn, skb, &key) || !gecko_flow_decap_ok(gn, &key, outer_src) ||
+	if (!svc || !inner_flow(skb, &key) || !gecko_flow_decap_ok(gn, &key, outer_src) ||
 	    gecko_ip6ip6_strip(skb)) {
 		gecko_counter_inc(gn->net, GECKO_COUNTER_FWD_IN_DROPPED);
 		return NF_DROP;
 	}
 	gecko_counter_inc(gn->net, GECKO_COUNTER_FWD_IN);
+	*to_g = svc;
 	return NF_ACCEPT;
 }
 
 /*
  * A packet to @coa, a service's care-of address: the type 2 routing
- * header, if any. A header removed sets @to_g to the service of the G it
- * named, the packet's destination now.
+ * header, if any, or the IPv6 header a donor put around it. One removed
+ * sets @to_g to the service of the packet's destination now, a G.
  */
 static unsigned int coa_in(struct gecko_net *gn, struct sk_buff *skb,
 			   const struct in6_addr *coa, const struct gecko_service **to_g)
@@ -239,7 +238,7 @@ static unsigned int coa_in(struct gecko_net *gn, struct sk_buff *skb,
 
 	res = gecko_rh2_parse(skb, &rh2);
 	if (res == GECKO_RH2_ABSENT)
-		return upper_layer(skb, &off) == IPPROTO_IPV6 ? tunnelled_in(gn, skb, off, coa) :
+		return upper_layer(skb, &off) == IPPROTO_IPV6 ? tunnelled_in(gn, skb, off, coa, to_g) :
 								NF_ACCEPT;
 	if (res != GECKO_RH2_OK) {
 		gecko_counter_inc(gn->net, rh2_drop_reason[res]);
@@ -296,7 +295,7 @@ static unsigned int rh2_in(void *priv, struct sk_buff *skb, const struct nf_hook
 		if (verdict != NF_ACCEPT)
 			return verdict;
 		icmp_err_in(gn, skb, &daddr);
-		/* A donor's packet taken out of its tunnel is to G too. */
+		/* Left to the care-of address: G's only where that address is a G too. */
 		if (!svc)
 			svc = gecko_service_find(gn, &ipv6_hdr(skb)->daddr);
 	}
