@@ -65,6 +65,17 @@ static int set_service(struct fixture *f, const struct gecko_service *cfg)
 	return ret;
 }
 
+static int del_service(struct fixture *f, u16 g)
+{
+	struct in6_addr home = addr(0xa, g);
+	int ret;
+
+	mutex_lock(&f->gn->lock);
+	ret = gecko_service_del(f->gn, &home, NULL);
+	mutex_unlock(&f->gn->lock);
+	return ret;
+}
+
 static int set_binding(struct fixture *f, u16 g, u16 client, u8 state, u16 seq, u32 lifetime)
 {
 	struct gecko_binding_key key = { addr(0xa, g), addr(0xc, client) };
@@ -159,7 +170,6 @@ static void deleting_a_service_drops_only_its_bindings(struct kunit *test)
 {
 	struct fixture *f = test->priv;
 	struct gecko_service a = service(0x100), b = service(0x200);
-	struct in6_addr home = addr(0xa, 0x100);
 	int i;
 
 	KUNIT_ASSERT_EQ(test, set_service(f, &a), 0);
@@ -169,10 +179,8 @@ static void deleting_a_service_drops_only_its_bindings(struct kunit *test)
 		KUNIT_ASSERT_EQ(test, set_binding(f, 0x200, i, GECKO_BINDING_BOUND, i, 60), 0);
 	}
 
-	mutex_lock(&f->gn->lock);
-	KUNIT_EXPECT_EQ(test, gecko_service_del(f->gn, &home, NULL), 0);
-	KUNIT_EXPECT_EQ(test, gecko_service_del(f->gn, &home, NULL), -ENOENT);
-	mutex_unlock(&f->gn->lock);
+	KUNIT_EXPECT_EQ(test, del_service(f, 0x100), 0);
+	KUNIT_EXPECT_EQ(test, del_service(f, 0x100), -ENOENT);
 
 	for (i = 1; i <= 100; i++) {
 		KUNIT_EXPECT_NULL(test, lookup(f, 0x100, i));
@@ -294,17 +302,6 @@ static bool is_coa(struct fixture *f, const struct in6_addr *a)
 	return ret;
 }
 
-static int del_service(struct fixture *f, u16 g)
-{
-	struct in6_addr home = addr(0xa, g);
-	int ret;
-
-	mutex_lock(&f->gn->lock);
-	ret = gecko_service_del(f->gn, &home, NULL);
-	mutex_unlock(&f->gn->lock);
-	return ret;
-}
-
 /* Services share care-of addresses: one is the node's while a service has it. */
 static void a_care_of_address_lasts_as_long_as_its_services(struct kunit *test)
 {
@@ -360,7 +357,6 @@ static void services_stop_at_the_limit(struct kunit *test)
 {
 	struct fixture *f = test->priv;
 	struct gecko_service a = service(0x100), b = service(0x200), c = service(0x300);
-	struct in6_addr home = addr(0xa, 0x100);
 	struct netlink_ext_ack extack = {};
 	int ret;
 
@@ -381,9 +377,7 @@ static void services_stop_at_the_limit(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gecko_limit_used(f->gn, GECKO_LIMITS_A_SERVICES), 2U);
 
 	/* One gone, there is room again. */
-	mutex_lock(&f->gn->lock);
-	KUNIT_EXPECT_EQ(test, gecko_service_del(f->gn, &home, NULL), 0);
-	mutex_unlock(&f->gn->lock);
+	KUNIT_EXPECT_EQ(test, del_service(f, 0x100), 0);
 	KUNIT_EXPECT_EQ(test, set_service(f, &c), 0);
 }
 

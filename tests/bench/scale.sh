@@ -92,6 +92,18 @@ EOF
 # median: the middle one of the numbers on standard input.
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
+# per_packet SOURCE COUNT PLAIN: the medians of 5 runs from SOURCE to COUNT
+# clients, and from P to PLAIN (a count, or self), alternating.
+per_packet() {
+	local run
+	for run in 1 2 3 4 5; do
+		s /usr/bin/python3 "$RUN/sender.py" "$1" "$2" $PACKETS >> "$RUN/g"
+		s /usr/bin/python3 "$RUN/sender.py" $P "$3" $PACKETS >> "$RUN/p"
+	done
+	echo "$(median < "$RUN/g") $(median < "$RUN/p")"
+	rm "$RUN/g" "$RUN/p"
+}
+
 sleep 2	# what RCU still had to free
 base=$(octets)
 have=0
@@ -113,34 +125,19 @@ for size in "${SIZES[@]}"; do
 		grown=$now
 	done
 	hao0=$(s gecko-ctl info --json | jq .counters.hao_out)
-	for run in 1 2 3 4 5; do
-		s /usr/bin/python3 "$RUN/sender.py" $G $size $PACKETS >> "$RUN/g"
-		s /usr/bin/python3 "$RUN/sender.py" $P $size $PACKETS >> "$RUN/p"
-	done
+	read -r g p <<< "$(per_packet $G $size $size)"
 	hao=$(( $(s gecko-ctl info --json | jq .counters.hao_out) - hao0 ))
 	# Every packet from G found its client's binding and left with the option.
 	expect_eq "packets from G with a Home Address option at $size" $hao $((5 * PACKETS))
-	g=$(median < "$RUN/g") p=$(median < "$RUN/p")
-	rm "$RUN/g" "$RUN/p"
 	echo "$size $start $end $base $grown $g $p" >> "$RUN/steps"
 	pretty "$size bindings: $g ns a packet from G, $p from P"
 done
 # Lifetimes are 420 s: none may have expired before the last measure.
 expect_eq "bindings at the end" "$(s gecko-ctl limits show --json | jq .bindings.used)" ${SIZES[-1]}
 
-# per_packet SOURCE COUNT: the medians of 5 runs from SOURCE, and from P to P, alternating.
-per_packet() {
-	local run
-	for run in 1 2 3 4 5; do
-		s /usr/bin/python3 "$RUN/sender.py" "$1" "$2" $PACKETS >> "$RUN/g"
-		s /usr/bin/python3 "$RUN/sender.py" $P self $PACKETS >> "$RUN/p"
-	done
-	echo "$(median < "$RUN/g") $(median < "$RUN/p")"
-	rm "$RUN/g" "$RUN/p"
-}
 SERVICES=4096
 H=fd00:b::$(printf '%x' $((SERVICES - 1)))	# the last gecko-fill-services creates
-read -r g p <<< "$(per_packet $G 1000)"
+read -r g p <<< "$(per_packet $G 1000 self)"
 echo "1 $g $p" > "$RUN/services"
 pretty "1 service: $g ns a packet from G, $p from P to P"
 s ip -6 addr add $H/128 dev lo
@@ -149,7 +146,7 @@ out=$(s gecko-fill-services fd00:b:: 1 $((SERVICES - 1)) fd00:1::2 fd00:1::1) ||
 expect_eq "services in use" "$(s gecko-ctl limits show --json | jq .services.used)" $SERVICES
 out=$(s gecko-fill-bindings $H 1 1000) || fail "binding H's clients: $out"
 hao0=$(s gecko-ctl info --json | jq .counters.hao_out)
-read -r g p <<< "$(per_packet $H 1000)"
+read -r g p <<< "$(per_packet $H 1000 self)"
 expect_eq "packets from H with a Home Address option" $(( $(s gecko-ctl info --json | jq .counters.hao_out) - hao0 )) \
 	$((5 * PACKETS))
 echo "$SERVICES $g $p" >> "$RUN/services"
