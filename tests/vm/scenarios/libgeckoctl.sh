@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
+# vm-beside
 # libgeckoctl against the real module: the kernel-facing GoogleTest suite
 # (tests/unit/kernel_test.cpp), in a namespace of its own.
 . "$GECKO_REPO/tests/vm/lib/common.sh"
