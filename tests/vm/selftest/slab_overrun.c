@@ -3,6 +3,8 @@
  * Test-only module for the VM harness self-test: on load it writes one
  * octet past a kmalloc'ed object and frees it. Nothing crashes; only
  * slub_debug's red zone notices, and its report must fail the scenario.
+ * Charged like every allocation of gecko.ko, so in a cache the harness
+ * checks as it checks gecko.ko's.
  * Never shipped.
  */
 
@@ -13,7 +15,7 @@
 static int __init overrun_init(void)
 {
 	size_t size = 64;
-	u8 *p = kmalloc(size, GFP_KERNEL);
+	u8 *p = kmalloc(size, GFP_KERNEL_ACCOUNT);
 
 	if (!p)
 		return -ENOMEM;
