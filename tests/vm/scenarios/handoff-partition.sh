@@ -100,6 +100,17 @@ ask_handoff() {
 }
 
 # partition_case PHASE FAULT SECONDS
+# ended_first PHASE FAULT PID [NODE]: a slow guest's transfer PID ended,
+# untouched, before its handoff was asked: counted, and NODE's fault
+# injection cleared; the caller runs the case again (three times at most).
+ended_first() {
+	wait "$3" || fail "$1/$2: the transfer failed before any handoff: $(cat "$RUN/curl.err")"
+	[[ -z ${4:-} ]] || ip netns exec node$4 gecko-ctl agent fault none
+	EXACT=$((EXACT + 1))
+	((++AGAIN <= 3)) || fail "$1/$2: $AGAIN transfers ended before their handoff was asked"
+	echo "$1/$2: the transfer ended before its handoff was asked: the case again"
+}
+
 partition_case() {
 	local phase=$1 fault=$2 seconds=$3 from to holds rc size out ask
 	pretty "$fault for $seconds s while the acceptor holds at $phase"
@@ -107,7 +118,11 @@ partition_case() {
 	transfer &
 	local curl=$!
 	wait_for 30 serving
-	from=$(serving)
+	if ! from=$(serving); then
+		ended_first "$phase" "$fault" $curl
+		partition_case "$@"
+		return
+	fi
 	to=$((from % 3 + 1))
 	holds=$(grep -c "fault injection: holding" "$GECKO_OUT/agent$to.log" || true)
 	ip netns exec node$to gecko-ctl agent fault "$phase" $HOLD
@@ -115,14 +130,10 @@ partition_case() {
 	ask=$!
 	wait_for 30 bash -c "(( \$(grep -c 'fault injection: holding' $GECKO_OUT/agent$to.log) > $holds )) ||
 		! kill -0 $ask"
-	# A slow guest: the transfer ended, untouched, before the server's agent knew its connection.
+	# The transfer ended before the server's agent knew its connection.
 	if (($(grep -c 'fault injection: holding' "$GECKO_OUT/agent$to.log") <= holds)) &&
 		grep -q "has no connection of" "$RUN/handoff.out" && ! kill -0 $curl 2> /dev/null; then
-		wait $curl || fail "$phase/$fault: the transfer failed before any handoff: $(cat "$RUN/curl.err")"
-		ip netns exec node$to gecko-ctl agent fault none
-		EXACT=$((EXACT + 1))
-		((++AGAIN <= 3)) || fail "$phase/$fault: $AGAIN transfers ended before their handoff was asked"
-		echo "$phase/$fault: the transfer ended before its handoff was asked: the case again"
+		ended_first "$phase" "$fault" $curl $to
 		partition_case "$@"
 		return
 	fi
