@@ -170,7 +170,8 @@ hole_at_client() {
 			-A OUTPUT -p tcp --dport 8080 -j DROP
 			COMMIT
 		EOF
-		wait_for 10 hole_formed
+		poll 10 hole_formed ||
+			fail "the client's last rule dropped nothing in 10 s: did the download end? (make it longer)"
 		# The dropped segment may have been one the client had (a
 		# retransmission), and what came after, old octets: no hole then.
 		took=$(( $(out_of_order) - before ))

@@ -36,7 +36,7 @@
 
 trap anycast_down EXIT
 
-SIZE=$((192 << 20))
+SIZE=$((320 << 20))
 RUN=$(mktemp -d)
 recovery_conf $SIZE
 want=$(sha256sum < "$WWW/blob")
