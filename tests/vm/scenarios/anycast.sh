@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # vm-timeout: 420
 # vm-beside
-# vm-waits
+# vm-background
 # Versatile anycast at the IP level with the real signalling: gecko-had on
 # the HA, gecko-cnd on the stock client, gecko.ko and gecko-agent on the
 # three nodes, each serving G with a UDP echo that answers its own name.

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # vm-timeout: 900
 # vm-beside
-# vm-waits
+# vm-background
 # Partitions after the state left the donor: one owner per connection,
 # whatever the network does. Each node runs gecko-file-server (the node
 # agent inside); for each case the client downloads a file from G at

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # vm-beside
-# vm-waits
+# vm-background
 # Load gecko.ko, give it state, unload it: 3 x 50 times, in two namespaces
 # each time (gecko-modcycle). Each round leaves in each namespace a
 # service, a binding and three flows (frozen, restored, moved; their
