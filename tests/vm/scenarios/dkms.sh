@@ -1,7 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # vm-timeout: 1200
 # vm-beside
-# vm-background
 # DKMS as an operator runs it, for the guest's own kernel: the source tree
 # "make dkms-install" puts under /usr/src, then dkms add, build and
 # install; modprobe loads the module DKMS built (not the tree's, which the
