@@ -99,7 +99,6 @@ ask_handoff() {
 	done
 }
 
-# partition_case PHASE FAULT SECONDS
 # ended_first PHASE FAULT PID [NODE]: a slow guest's transfer PID ended,
 # untouched, before its handoff was asked: counted, and NODE's fault
 # injection cleared; the caller runs the case again (three times at most).
@@ -111,6 +110,7 @@ ended_first() {
 	echo "$1/$2: the transfer ended before its handoff was asked: the case again"
 }
 
+# partition_case PHASE FAULT SECONDS
 partition_case() {
 	local phase=$1 fault=$2 seconds=$3 from to holds rc size out ask
 	pretty "$fault for $seconds s while the acceptor holds at $phase"
