@@ -56,12 +56,16 @@ written() { cat "$RUN"/served[123] | awk '{ n += $2 } END { print n + 0 }'; }
 
 # transfer: the client's download of the file, or its upload of as much, at 1 MB/s;
 # one that stalls (two owners can leave the client waiting) fails the case.
+# The client connects, then reads (or sends) nothing until $RUN/go exists:
+# opened once the handoff is asked, so that a slow guest cannot let the
+# transfer end before its case starts.
 transfer() {
 	if [[ ${UPLOAD:-0} == 1 ]]; then
-		client timeout 180 "$GECKO_REPO/tests/vm/tools/stream-sink-client" $G $PORT $SIZE 1000000 \
-			> "$RUN/curl.err" 2>&1 || { echo "exit status $?" >> "$RUN/curl.err"; return 1; }
+		client timeout 180 "$GECKO_REPO/tests/vm/tools/stream-sink-client" --after "$RUN/go" \
+			$G $PORT $SIZE 1000000 > "$RUN/curl.err" 2>&1 || { echo "exit status $?" >> "$RUN/curl.err"; return 1; }
 	else
-		client timeout 180 curl -sS -g --limit-rate 1M -o "$RUN/got" "http://[$G]/blob" 2> "$RUN/curl.err" ||
+		client timeout 180 bash -c "curl -sS -g --limit-rate 1M -o - 'http://[$G]/blob' 2> '$RUN/curl.err' |
+			{ until [[ -e '$RUN/go' ]]; do sleep 0.1; done; cat > '$RUN/got'; }; exit \${PIPESTATUS[0]}" ||
 			{ echo "exit status $?" >> "$RUN/curl.err"; return 1; }
 	fi
 }
@@ -77,6 +81,9 @@ serving() {
 	done
 	return 1
 }
+
+# served_or_ended PID: the transfer PID is served now, or has ended.
+served_or_ended() { serving || ! kill -0 "$1" 2> /dev/null; }
 
 # node_path ACTION A B: insert (-I) or delete (-D) the router's rules dropping A <-> B.
 node_path() {
@@ -99,12 +106,13 @@ ask_handoff() {
 	done
 }
 
-# ended_first PHASE FAULT PID [NODE]: a slow guest's transfer PID ended,
-# untouched, before its handoff was asked: counted, and NODE's fault
-# injection cleared; the caller runs the case again (three times at most).
+# ended_first PHASE FAULT PID NODE: a slow guest's transfer PID ended,
+# untouched, before the donor's agent knew its connection: counted, and
+# NODE's fault injection cleared; the caller runs the case again (three
+# times at most).
 ended_first() {
 	wait "$3" || fail "$1/$2: the transfer failed before any handoff: $(cat "$RUN/curl.err")"
-	[[ -z ${4:-} ]] || ip netns exec node$4 gecko-ctl agent fault none
+	ip netns exec node$4 gecko-ctl agent fault none
 	EXACT=$((EXACT + 1))
 	((++AGAIN <= 3)) || fail "$1/$2: $AGAIN transfers ended before their handoff was asked"
 	echo "$1/$2: the transfer ended before its handoff was asked: the case again"
@@ -114,20 +122,19 @@ ended_first() {
 partition_case() {
 	local phase=$1 fault=$2 seconds=$3 from to holds rc size out ask
 	pretty "$fault for $seconds s while the acceptor holds at $phase"
-	rm -f "$RUN/got"
+	rm -f "$RUN/got" "$RUN/go"
 	transfer &
 	local curl=$!
-	wait_for 30 serving
-	if ! from=$(serving); then
-		ended_first "$phase" "$fault" $curl
-		partition_case "$@"
-		return
+	if ! poll 30 served_or_ended $curl || ! from=$(serving); then
+		fail "$phase/$fault: no node serves the client's transfer; the client's sockets to G:" \
+			"$(client ss -Htna dst $G | tr -s ' \n' ' ')" "$(cat "$RUN/curl.err")"
 	fi
 	to=$((from % 3 + 1))
 	holds=$(grep -c "fault injection: holding" "$GECKO_OUT/agent$to.log" || true)
 	ip netns exec node$to gecko-ctl agent fault "$phase" $HOLD
 	ask_handoff $from $to $curl &
 	ask=$!
+	touch "$RUN/go"
 	wait_for 30 bash -c "(( \$(grep -c 'fault injection: holding' $GECKO_OUT/agent$to.log) > $holds )) ||
 		! kill -0 $ask"
 	# The transfer ended before the server's agent knew its connection.
