@@ -132,6 +132,14 @@ partition_case() {
 	to=$((from % 3 + 1))
 	holds=$(grep -c "fault injection: holding" "$GECKO_OUT/agent$to.log" || true)
 	ip netns exec node$to gecko-ctl agent fault "$phase" $HOLD
+	# No Binding Acknowledgement comes before the Binding Update: for a hold
+	# before it, the rule goes in first, so that a slow guest cannot let the
+	# hold end before the rule is there.
+	local early=0
+	if [[ $fault == ba && $phase == hold-before-bu ]]; then
+		client_bas -I
+		early=1
+	fi
 	ask_handoff $from $to $curl &
 	ask=$!
 	touch "$RUN/go"
@@ -140,6 +148,7 @@ partition_case() {
 	# The transfer ended before the server's agent knew its connection.
 	if (($(grep -c 'fault injection: holding' "$GECKO_OUT/agent$to.log") <= holds)) &&
 		grep -q "has no connection of" "$RUN/handoff.out" && ! kill -0 $curl 2> /dev/null; then
+		((!early)) || client_bas -D
 		ended_first "$phase" "$fault" $curl $to
 		partition_case "$@"
 		return
@@ -150,7 +159,7 @@ partition_case() {
 		node_path -I $from $to
 		(sleep "$seconds"; node_path -D $from $to) &
 	else
-		client_bas -I
+		((early)) || client_bas -I
 		(sleep "$seconds"; client_bas -D) &
 	fi
 	local healer=$!
