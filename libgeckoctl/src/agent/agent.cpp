@@ -179,8 +179,13 @@ Result<void> Agent::Impl::run(int stop_fd)
 					{signalling->fd(), POLLIN, 0},
 					{app ? app->commands_fd.get() : -1, POLLIN, 0}};
 		transport->watch(fds);
-		/* Deadlines are a tenth of a second or more apart. */
-		if (poll(fds.data(), fds.size(), 100) < 0 && errno != EINTR)
+		/* Deadlines are a tenth of a second or more apart; a Binding Update held back leaves on time. */
+		int timeout = 100;
+		if (auto at = handoffs->next_update()) {
+			auto left = std::chrono::ceil<std::chrono::milliseconds>(*at - Clock::now()).count();
+			timeout = static_cast<int>(std::clamp<std::int64_t>(left, 0, timeout));
+		}
+		if (poll(fds.data(), fds.size(), timeout) < 0 && errno != EINTR)
 			return fail(errno, std::string("poll: ") + std::strerror(errno));
 		if (fds[0].revents) {
 			parting = part();

@@ -1216,6 +1216,15 @@ void Handoffs::tick(Clock::time_point now)
 	}
 }
 
+std::optional<Clock::time_point> Handoffs::next_update() const
+{
+	std::optional<Clock::time_point> first;
+	for (const auto &[name, in] : impl_->inbound)
+		if (in.bu_at && !in.done_at && (!first || *in.bu_at < *first))
+			first = in.bu_at;
+	return first;
+}
+
 void Handoffs::control(std::uint64_t waiter, const wire::Message &msg)
 {
 	auto &d = *impl_;

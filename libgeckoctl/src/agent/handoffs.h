@@ -16,6 +16,7 @@
 #include "agent/transport.h"
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace gecko::agent {
@@ -40,6 +41,12 @@ public:
 	void job_done(const Key &key, Signalling::Kind kind, const Error *error);
 	void closed(std::uint64_t conn);
 	void tick(Clock::time_point now);
+	/*
+	 * When the first Binding Update held back by RFC 6275's rate limit
+	 * may leave: the agent wakes for it then, not at its next tick, since
+	 * the client's connections stay frozen meanwhile.
+	 */
+	std::optional<Clock::time_point> next_update() const;
 
 	struct Impl;
 
