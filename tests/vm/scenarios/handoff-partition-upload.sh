@@ -1,7 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # vm-timeout: 900
 # vm-beside
-# vm-background
 # handoff-partition the other way: the client uploads to
 # gecko-echo-server --sink, which counts and checksums what it reads.
 UPLOAD=1
