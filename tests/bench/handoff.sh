@@ -36,9 +36,6 @@ agent_cmd() { echo "gecko-echo-server --port 7000 --stats $RUN/echoed$1"; }
 # echoed: what the three servers have written back, together.
 echoed() { cat "$RUN"/echoed[123] | awk '{ n += $2 } END { print n + 0 }'; }
 
-# rtt HOST ADDRESS: the mean round trip in ms.
-rtt() { ip netns exec "$1" ping -6 -c 10 -i 0.2 -q "$2" | awk -F/ '/^rtt/ { print $5 }'; }
-
 # cpu PID: clock ticks process PID has used, user and system.
 cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 

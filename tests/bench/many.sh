@@ -30,7 +30,6 @@ trap anycast_down EXIT
 
 CLIENTS=${CLIENTS:-100}
 CONNS=${CONNS:-10}
-RUN=$(mktemp -d)
 
 # node1 serves every new client: the 1000 connections and the agent's own.
 agent_cmd() { echo "prlimit --nofile=65536 gecko-echo-server --port 7000"; }
@@ -43,8 +42,8 @@ client_addresses $((CLIENTS + 1))
 anycast_up 1 2 3
 for k in 1 2 3; do wait_for 10 grep -q "serving port 7000" "$GECKO_OUT/agent$k.log"; done
 n1 gecko-ctl register $G lifetime 900 > /dev/null
-rtt_nodes=$(ip netns exec node1 ping -6 -c 10 -i 0.2 -q $NODE2 | awk -F/ '/^rtt/ { print $5 }')
-rtt_client=$(ip netns exec client ping -6 -c 10 -i 0.2 -q $NODE2 | awk -F/ '/^rtt/ { print $5 }')
+rtt_nodes=$(rtt node1 $NODE2)
+rtt_client=$(rtt client $NODE2)
 nodes="node1=fd00:11::2 node2=fd00:12::2 node3=fd00:13::2"
 
 pretty "one: a client with one connection, a handoff every 0.5 s"
@@ -93,6 +92,6 @@ jq -r '"one connection: \(.one.completed) of \(.one.handoffs) handoffs; gap medi
 	"\(.clients) clients × \(.connections_each): \(.many.completed) of \(.many.handoffs) handoffs; gap median \(.many.gap_ms.median) ms, p99 \(.many.gap_ms.p99) ms; handoff \(.many.took_ms.median) ms (p99 \(.many.took_ms.p99)); waited for a thread: p99 \(.many.queued_ms.p99) ms",
 	"many-at-once gap ratio to one connection: median \(.ratio_median), p99 \(.ratio_p99)"' "$GECKO_OUT/result.json"
 for phase in one many; do
-	(($(jq ".$phase.completed == .$phase.handoffs" "$GECKO_OUT/result.json" | grep -c true))) ||
+	jq -e ".$phase.completed == .$phase.handoffs" "$GECKO_OUT/result.json" > /dev/null ||
 		fail "$phase: not every handoff completed: $(jq -c ".$phase.errors" "$GECKO_OUT/result.json")"
 done

@@ -33,7 +33,6 @@ RUN=$(mktemp -d)
 # Read at 1 MB/s, the body must outlast the crashes: under load each takes
 # up to 10 s (the stop file ends the read after the last).
 recovery_conf $(((40 + 10 * CRASHES) << 20)) 4
-rtt() { ip netns exec "$1" ping -6 -c 10 -i 0.2 -q "$2" | awk -F/ '/^rtt/ { print $5 }'; }
 
 topo_up
 link_netem client delay 9500us

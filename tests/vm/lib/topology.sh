@@ -22,6 +22,8 @@
 #                           fd00:d::2, its link to the router (eth-client2,
 #                           fd00:d::1) 5 ms each way
 #   client/client2/router/ha/n1/n2/n3 CMD   run CMD in that host
+#   rtt HOST ADDRESS        the mean round trip from HOST to ADDRESS in ms
+#                           (10 pings)
 #   play FILE ERR RATE URL [CURL OPTION...]
 #                           the client downloads URL with curl into FILE
 #                           at a player's pace: through tests/vm/tools/player,
@@ -47,6 +49,7 @@ play() {
 		"$GECKO_REPO/tests/vm/tools/player" "$url" "$err" "$out" "$rate" "$RUN/hurry" "$@"
 }
 router() { ip netns exec router "$@"; }
+rtt() { ip netns exec "$1" ping -6 -c 10 -i 0.2 -q "$2" | awk -F/ '/^rtt/ { print $5 }'; }
 ha() { ip netns exec ha "$@"; }
 n1() { ip netns exec node1 "$@"; }
 n2() { ip netns exec node2 "$@"; }
