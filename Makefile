@@ -24,8 +24,8 @@ DEPS := build-essential cmake pkg-config git kmod bc flex bison libelf-dev \
 	libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libnl-xfrm-3-dev libssl-dev \
 	libboost-program-options-dev googletest libgtest-dev \
 	qemu-system-x86 busybox-static cpio \
-	iproute2 iputils-ping ethtool procps util-linux jq tcpdump tshark \
-	socat ncat curl iperf3 python3 python3-scapy iptables systemd
+	iproute2 iputils-ping ethtool procps util-linux jq gojq tcpdump tshark \
+	socat ncat curl iperf3 python3 python3-scapy iptables systemd bash-builtins
 
 all: deps-ok kmod user
 

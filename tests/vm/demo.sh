@@ -28,7 +28,7 @@ played() { awk '{ printf "%.1f MB", $1 / 1048576 }' <<< "$(stat -c %s "$RUN/vide
 # frozen K: how long node K's last handoff of the client kept the connection frozen.
 frozen() {
 	ip netns exec node$1 gecko-ctl handoff show --json |
-		jq -r --arg c $A '[.[] | select(.direction == "out" and .client == $c)] | last | "\(.["frozen-us"] / 100 | round / 10) ms"'
+		gojq -r --arg c $A '[.[] | select(.direction == "out" and .client == $c)] | last | "\(.["frozen-us"] / 100 | round / 10) ms"'
 }
 
 pretty "the reference topology: a client, a router, the home agent of G's prefix, three server nodes"
@@ -66,7 +66,7 @@ kill -9 "${AGENT[$serving]}" "${SERVER[$serving]}"
 wait "${AGENT[$serving]}" "${SERVER[$serving]}" 2> /dev/null || true
 wait_for 20 more_than $backup $serving 0
 recoveries $backup $serving | tail -1 |
-	jq -r '"node'$backup' took the stream over \(.total_us / 1000 | round) ms after \(.silent_ms) ms of silence from node'$serving'"' |
+	gojq -r '"node'$backup' took the stream over \(.total_us / 1000 | round) ms after \(.silent_ms) ms of silence from node'$serving'"' |
 	while read -r line; do pretty "$line, $(played) played"; done
 pretty "the player fills its buffer: the rest at full speed"
 touch "$RUN/hurry"

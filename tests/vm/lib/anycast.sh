@@ -149,11 +149,11 @@ client2_anycast() {
 	wait_for 10 grep -q "^correspondent node" "$GECKO_OUT/cnd2.log"
 }
 
-state() { ip netns exec node$1 gecko-ctl members --json | jq -r ".[] | select(.name == \"node$2\") | .state"; }
+state() { ip netns exec node$1 gecko-ctl members --json | gojq -r ".[] | select(.name == \"node$2\") | .state"; }
 is_state() { [[ $(state $1 $2) == "$3" ]]; }
 
 members_alive() {
-	[[ $(ip netns exec node1 gecko-ctl members --json | jq '[.[] | select(.state == "alive")] | length') == 2 ]]
+	[[ $(ip netns exec node1 gecko-ctl members --json | gojq '[.[] | select(.state == "alive")] | length') == 2 ]]
 }
 
 # A datagram may go unanswered (a starved guest's echo once failed to

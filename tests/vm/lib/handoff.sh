@@ -140,7 +140,7 @@ line_session_end() {
 	wait $SESSION_PID || fail "the client exited with status $?"
 }
 
-agent_counter() { ip netns exec "node$1" gecko-ctl agent show --json | jq ".counters.$2"; }
+agent_counter() { ip netns exec "node$1" gecko-ctl agent show --json | gojq ".counters.$2"; }
 
 handoff_summary() {
 	local k out=0 in=0 rollbacks=0
@@ -153,13 +153,13 @@ handoff_summary() {
 	expect_eq "handoffs the acceptors counted" $in $MOVED
 	expect_eq "rollbacks counted on either side" $rollbacks 0
 	for k in 1 2 3; do ip netns exec node$k gecko-ctl handoff show --json; done |
-		jq -rs 'def ms: . / 1000 | . * 10 | round / 10;
+		gojq -rs 'def ms: . / 1000 | . * 10 | round / 10;
 			def stats: sort | "\(.[0] | ms) / \(.[length / 2 | floor] | ms) / \(.[-1] | ms) ms";
 			[.[][] | select(.direction == "out" and .moved)] |
 			"\(length) donor records: prepare \(map(.["prepare-us"]) | stats), " +
 			"frozen \(map(.["frozen-us"]) | stats), total \(map(.["total-us"]) | stats) (min / median / max)"'
 	for k in 1 2 3; do
-		echo "node$k: $(ip netns exec node$k gecko-ctl info --json | jq -r '.counters | to_entries |
+		echo "node$k: $(ip netns exec node$k gecko-ctl info --json | gojq -r '.counters | to_entries |
 			map(select(.key | startswith("flow_") or startswith("fwd_")) | "\(.key) \(.value)") |
 			join(", ")')"
 	done

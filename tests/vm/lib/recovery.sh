@@ -74,13 +74,13 @@ recovery_up() {
 
 mirrored_at() {
 	ip netns exec node$1 gecko-ctl backups --json |
-		jq -e --arg c $A ".held | any(.member == \"node$2\" and .client == \$c and .port == 8080 and .state_len > 0)" \
+		gojq -e --arg c $A ".held | any(.member == \"node$2\" and .client == \$c and .port == 8080 and .state_len > 0)" \
 			> /dev/null
 }
 
 recoveries() {
 	ip netns exec node$1 gecko-ctl backups --json |
-		jq -c --arg c $A ".recoveries[] | select(.member == \"node$2\" and .client == \$c and .recovered == 1)"
+		gojq -c --arg c $A ".recoveries[] | select(.member == \"node$2\" and .client == \$c and .recovered == 1)"
 }
 
 # more_than K OF N: node K took $A over from node OF more than N times.
@@ -89,7 +89,7 @@ more_than() { (($(recoveries $1 $2 | wc -l) > $3)); }
 everyone_alive() {
 	local k
 	for k in 1 2 3; do
-		(($(ip netns exec node$k gecko-ctl members --json | jq '[.[] | select(.state == "alive")] | length') == 2)) ||
+		(($(ip netns exec node$k gecko-ctl members --json | gojq '[.[] | select(.state == "alive")] | length') == 2)) ||
 			return 1
 	done
 }
@@ -129,7 +129,7 @@ registered_coa() { grep "^registered $G at " "$GECKO_OUT/had.log" | tail -1 | cu
 contact_known() {
 	local coa
 	coa=$(registered_coa)
-	[[ -n $coa ]] && ip netns exec node${coa:6:1} gecko-ctl service show $G --json | jq -e '.[0].contact' &&
+	[[ -n $coa ]] && ip netns exec node${coa:6:1} gecko-ctl service show $G --json | gojq -e '.[0].contact' &&
 		[[ ${coa:6:1} != "$serving" ]]
 }
 
@@ -151,7 +151,7 @@ agents_state() {
 		pid=${AGENT[$k]}
 		echo "node$k: agent $pid $(awk '{ print "state", $3 }' /proc/$pid/stat 2>/dev/null || echo gone)," \
 			"waits in $(cat /proc/$pid/wchan 2>/dev/null); members:" \
-			"$(ip netns exec node$k timeout 2 gecko-ctl members --json 2>&1 | jq -c 'map("\(.name) \(.state)")' 2>&1)"
+			"$(ip netns exec node$k timeout 2 gecko-ctl members --json 2>&1 | gojq -c 'map("\(.name) \(.state)")' 2>&1)"
 		cat /proc/$pid/task/*/stack 2>/dev/null | head -30 || true
 		echo "node$k: the last lines of its agent's log:"
 		tail -8 "$(ls -t "$GECKO_OUT"/agent$k*.log | head -1)" || true

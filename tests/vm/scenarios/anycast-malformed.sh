@@ -24,7 +24,7 @@
 PATH=$GECKO_REPO/tests/vm/tools:$PATH
 trap anycast_down EXIT
 
-counter() { n2 gecko-ctl info --json | jq ".counters.$1"; }
+counter() { n2 gecko-ctl info --json | gojq ".counters.$1"; }
 
 
 # scapy_start HOST: a Python with scapy in HOST's namespace, started once
@@ -66,7 +66,7 @@ DROPS="rh2_truncated rh2_bad_length rh2_bad_segments rh2_bad_address rh2_no_bind
 	fwd_in_dropped"
 # moved BEFORE AFTER: "COUNTER GROWTH" for each of DROPS, from two gecko-ctl info --json.
 moved() {
-	jq -nr --argjson b "$1" --argjson a "$2" --arg names "$DROPS" \
+	gojq -nr --argjson b "$1" --argjson a "$2" --arg names "$DROPS" \
 		'$names | splits("\\s+") | select(. != "") |
 		 "\(.) \(($a.counters[.] // error("no counter \(.)")) - $b.counters[.])"'
 }
@@ -135,7 +135,7 @@ kernel_drops() {
 		awk 'NR > 1 { n[$1] = $2 } END { print n["Icmp6OutParmProblems"] + 0, n["Ip6InHdrErrors"] + 0 }'
 }
 agent_counters() {
-	n2 gecko-ctl agent show --json | jq -r '.counters | "\(.mh_received) \(.mh_bad_checksum) \(.mh_malformed) \(.mh_unexpected)"'
+	n2 gecko-ctl agent show --json | gojq -r '.counters | "\(.mh_received) \(.mh_bad_checksum) \(.mh_malformed) \(.mh_unexpected)"'
 }
 # fates FATE: how many messages mh-malformed sent with that fate (tests/vm/tools/mh-malformed).
 fates() { grep -c -- "-> $1\$" "$GECKO_OUT/sent.log" || true; }

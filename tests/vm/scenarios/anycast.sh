@@ -29,10 +29,10 @@
 
 trap anycast_down EXIT
 
-counter() { ip netns exec "$1" gecko-ctl info --json | jq ".counters.$2"; }
-agent_counter() { ip netns exec "$1" gecko-ctl agent show --json | jq ".counters.$2"; }
+counter() { ip netns exec "$1" gecko-ctl info --json | gojq ".counters.$2"; }
+agent_counter() { ip netns exec "$1" gecko-ctl agent show --json | gojq ".counters.$2"; }
 # seq_at NODE: the sequence number of the client's last BU that NODE knows, 0 for none.
-seq_at() { ip netns exec "$1" gecko-ctl binding show $G --json | jq "[.[] | select(.peer == \"$CLIENT\")][0].seq // 0"; }
+seq_at() { ip netns exec "$1" gecko-ctl binding show $G --json | gojq "[.[] | select(.peer == \"$CLIENT\")][0].seq // 0"; }
 
 # The care-of address the client's kernel sends G's traffic to (none: empty).
 client_coa() { client ip xfrm state list src $CLIENT dst $G proto route2 | sed -n 's/^\s*coa \(\S*\).*/\1/p'; }
@@ -52,7 +52,7 @@ hand_off() {
 	(($(counter "$acceptor" rh2_in) > rh2)) || fail "$acceptor stripped no RH2"
 	(($(counter "$acceptor" hao_out) > hao)) || fail "$acceptor added no HAO"
 	expect_eq "$acceptor's binding" \
-		"$(ip netns exec "$acceptor" gecko-ctl binding show $G $CLIENT --json | jq -r '.[0].state')" bound
+		"$(ip netns exec "$acceptor" gecko-ctl binding show $G $CLIENT --json | gojq -r '.[0].state')" bound
 }
 
 pretty "topology, gecko-had, gecko-cnd; on each node G, the service, an agent and a UDP echo"
@@ -64,7 +64,7 @@ pretty "node1 registers as contact node: BA, reverse tunnel, contact flag"
 out=$(n1 gecko-ctl register $G lifetime 120)
 echo "$out"
 [[ $out == "seq 1 lifetime 120 in "* ]] || fail "registration: $out"
-expect_eq "contact flag" "$(n1 gecko-ctl service show $G --json | jq '.[0].contact')" true
+expect_eq "contact flag" "$(n1 gecko-ctl service show $G --json | gojq '.[0].contact')" true
 [[ $(n1 ip -6 rule) == *"from $G lookup"* ]] || fail "no rule for what G sends"
 
 pretty "UDP and ping to G are answered by node1"
@@ -134,7 +134,7 @@ out=$(n1 gecko-ctl bu $G $CLIENT lifetime 8)
 echo "node1: $out"
 seq=$(seq_at node1)
 wait_for 15 grep -q "refreshing the binding on the client's request" "$GECKO_OUT/agent1.log"
-wait_for 5 bash -c "(( \$(ip netns exec node1 gecko-ctl binding show $G $CLIENT --json | jq '.[0].seq') > $seq ))"
+wait_for 5 bash -c "(( \$(ip netns exec node1 gecko-ctl binding show $G $CLIENT --json | gojq '.[0].seq') > $seq ))"
 sleep 8
 expect_eq "UDP echo after the first lifetime" "$(echo_reply refreshed)" node1
 expect_eq "client binding after the refresh" "$(client_coa)" $NODE1
@@ -165,7 +165,7 @@ echo "node3 rr: $out"
 
 pretty "deregistration: the tunnel and the rule go"
 n1 gecko-ctl deregister $G
-expect_eq "contact flag" "$(n1 gecko-ctl service show $G --json | jq '.[0].contact')" false
+expect_eq "contact flag" "$(n1 gecko-ctl service show $G --json | gojq '.[0].contact')" false
 [[ $(n1 ip -6 rule) != *"from $G lookup"* ]] || fail "the rule for G is still there"
 
 pretty "the captures"

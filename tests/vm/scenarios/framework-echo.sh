@@ -100,7 +100,7 @@ far_from() {
 # nearest HOST_PREFIX: the member node1's agent has nearest to that network, once it knows all three.
 nearest() {
 	local d
-	d=$(n1 gecko-ctl proximity --json "${1}3e9" | jq -r 'if length == 3 then .[0].member else empty end')
+	d=$(n1 gecko-ctl proximity --json "${1}3e9" | gojq -r 'if length == 3 then .[0].member else empty end')
 	[[ -n $d ]] && echo "$d"
 }
 

@@ -35,7 +35,7 @@ capture_client
 
 pretty "the client connects to G: node1 accepts and hands the connection to node2"
 line_session_start
-wait_for 30 bash -c "(( \$(ip netns exec node2 gecko-ctl agent show --json | jq .counters.handoffs_in) == 1 ))"
+wait_for 30 bash -c "(( \$(ip netns exec node2 gecko-ctl agent show --json | gojq .counters.handoffs_in) == 1 ))"
 # One handoff, counted by both ends; nothing rolled back on either.
 for k in 1 2; do
 	expect_eq "node$k's handoffs out and in, rollbacks" \
@@ -60,7 +60,7 @@ pretty "node2's server stops under a connection it was handed, and starts again 
 n2 gecko-ctl clear $G $CLIENT > /dev/null
 wait_for 10 bash -c "! ip netns exec client ip xfrm state list src $CLIENT dst $G proto route2 | grep -q 'coa $NODE2'"
 line_session_start
-wait_for 30 bash -c "(( \$(ip netns exec node2 gecko-ctl agent show --json | jq .counters.handoffs_in) == 2 ))"
+wait_for 30 bash -c "(( \$(ip netns exec node2 gecko-ctl agent show --json | gojq .counters.handoffs_in) == 2 ))"
 kill "${AGENT[2]}"
 wait "${AGENT[2]}" 2> /dev/null || true
 # Its side is closed: what is left of the socket waits in FIN_WAIT or TIME_WAIT.

@@ -51,9 +51,9 @@ echoing() {
 # of K WHAT ADDR: how many of node K's WHAT (handoff show, flow show, binding show $G) concern ADDR.
 of() {
 	case $2 in
-	handoffs) ip netns exec "node$1" gecko-ctl handoff show --json | jq "[.[] | select(.client == \"$3\")] | length" ;;
-	flows) ip netns exec "node$1" gecko-ctl flow show --json | jq "[.[] | select(.remote == \"$3\")] | length" ;;
-	bindings) ip netns exec "node$1" gecko-ctl binding show $G --json | jq "[.[] | select(.peer == \"$3\")] | length" ;;
+	handoffs) ip netns exec "node$1" gecko-ctl handoff show --json | gojq "[.[] | select(.client == \"$3\")] | length" ;;
+	flows) ip netns exec "node$1" gecko-ctl flow show --json | gojq "[.[] | select(.remote == \"$3\")] | length" ;;
+	bindings) ip netns exec "node$1" gecko-ctl binding show $G --json | gojq "[.[] | select(.peer == \"$3\")] | length" ;;
 	esac
 }
 
@@ -80,12 +80,11 @@ for i in $(seq 6); do
 	from=$AT
 	handoff_next || fail "handoff $i failed"
 	MOVED=$((MOVED + 1))
-	record=$(ip netns exec node$from gecko-ctl handoff show --json | jq -c '.[-1] | {direction, client, conns, moved}')
-	expect_eq "node$from's record of the handoff" "$record" \
-		"{\"direction\":\"out\",\"client\":\"$CLIENT\",\"conns\":3,\"moved\":true}"
+	record=$(ip netns exec node$from gecko-ctl handoff show --json | gojq -r '.[-1] | "\(.direction) \(.client) \(.conns) \(.moved)"')
+	expect_eq "node$from's record of the handoff (direction, client, connections, moved)" "$record" "out $CLIENT 3 true"
 	expect_eq "node$from's moved flows of $CLIENT" \
 		"$(ip netns exec node$from gecko-ctl flow show --json |
-			jq "[.[] | select(.remote == \"$CLIENT\" and .state == \"moved\")] | length")" 3
+			gojq "[.[] | select(.remote == \"$CLIENT\" and .state == \"moved\")] | length")" 3
 	echoing $AT
 
 	((i == 1)) || continue
@@ -127,7 +126,7 @@ pretty "gecko-cnd answers $OTHER's Binding Updates too: node2 binds it, then cle
 # So that it stayed because it was not asked to move, not because it could not.
 n2 gecko-ctl rr $G $OTHER > /dev/null
 n2 gecko-ctl bu $G $OTHER
-expect_eq "node2's binding of $OTHER" "$(n2 gecko-ctl binding show $G $OTHER --json | jq -r '.[0].state')" bound
+expect_eq "node2's binding of $OTHER" "$(n2 gecko-ctl binding show $G $OTHER --json | gojq -r '.[0].state')" bound
 n2 gecko-ctl clear $G $OTHER
 expect_eq "node2's bindings of $OTHER after the clear" "$(of 2 bindings $OTHER)" 0
 

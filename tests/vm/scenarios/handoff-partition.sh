@@ -194,7 +194,7 @@ partition_case() {
 	fi
 	# The next case starts with no handoff under way anywhere.
 	wait_for 90 bash -c "for k in 1 2 3; do ip netns exec node\$k gecko-ctl flow show --json |
-		jq -e 'all(.state == \"moved\" or .state == \"arrived\")' > /dev/null || exit 1; done"
+		gojq -e 'all(.state == \"moved\" or .state == \"arrived\")' > /dev/null || exit 1; done"
 }
 
 mkdir -p "$WWW"

@@ -49,7 +49,7 @@ restart_node2() {
 	wait_for 10 bash -c "ip netns exec node2 gecko-ctl agent show > /dev/null"
 }
 
-rolled_back() { n1 gecko-ctl handoff show --json | jq '[.[] | select(.direction == "out" and .moved == false)] | length'; }
+rolled_back() { n1 gecko-ctl handoff show --json | gojq '[.[] | select(.direction == "out" and .moved == false)] | length'; }
 
 # fails_at PHASE WHY: a handoff to node2 failing at PHASE, for the reason WHY.
 fails_at() {
@@ -64,7 +64,7 @@ fails_at() {
 	# A refusal at prepare froze nothing: not a rollback.
 	[[ $1 == refuse ]] || rollbacks=$((rollbacks + 1))
 	expect_eq "$1: node1's rollbacks" "$(agent_counter 1 rollbacks)" $rollbacks
-	expect_eq "$1: node1 still has the connection, thawed" "$(n1 gecko-ctl flow show --json | jq length)" 0
+	expect_eq "$1: node1 still has the connection, thawed" "$(n1 gecko-ctl flow show --json | gojq length)" 0
 	kill -0 $CLIENT_PID 2> /dev/null || fail "$1: the stream ended: $(cat "$GECKO_OUT/client.out")"
 }
 
@@ -88,7 +88,7 @@ fails_at bu-reject "refused the Binding Update (fault injection)"
 expect_eq "node2's rollbacks after the Binding Update it refused" "$(agent_counter 2 rollbacks)" 1
 fails_at stall "held past the deadline"
 # node2 dropped the socket it restored at its own deadline.
-wait_for 10 bash -c "[[ \$(ip netns exec node2 gecko-ctl flow show --json | jq -r '.[0].state') == moved ]]"
+wait_for 10 bash -c "[[ \$(ip netns exec node2 gecko-ctl flow show --json | gojq -r '.[0].state') == moved ]]"
 wait_for 10 bash -c "ip netns exec node2 gecko-ctl handoff show | grep -q 'held past the deadline'"
 expect_eq "node2's rollbacks after the stall" "$(agent_counter 2 rollbacks)" 2
 expect_eq "node2's handoffs in" "$(agent_counter 2 handoffs_in)" 0
@@ -106,20 +106,20 @@ acceptor_dies() {
 	n1 timeout 90 gecko-ctl handoff $CLIENT to $NODE2 > "$GECKO_OUT/$1.out" 2>&1 &
 	ask=$!
 	if [[ $1 == kill ]]; then
-		wait_for 30 bash -c "[[ \$(ip netns exec node2 gecko-ctl flow show --json | jq -r '.[0].state') == restored ]]"
+		wait_for 30 bash -c "[[ \$(ip netns exec node2 gecko-ctl flow show --json | gojq -r '.[0].state') == restored ]]"
 		kill -9 "${AGENT[2]}"
 	fi
 	wait_for 30 bash -c "! kill -0 ${AGENT[2]} 2> /dev/null"
 	# The state left node1: it stays frozen, asking node2 what became of it.
 	expect_eq "$1: node1 holds the connection committed" \
-		"$(n1 gecko-ctl flow show --json | jq -r '.[0].state')" committed
+		"$(n1 gecko-ctl flow show --json | gojq -r '.[0].state')" committed
 	restart_node2
 	! wait $ask || fail "$1: the handoff to a dead acceptor succeeded"
 	out=$(cat "$GECKO_OUT/$1.out")
 	echo "$1: $out"
 	[[ $out == *"no such handoff here"* ]] || fail "$1: the reason should be the restarted node2's answer"
 	expect_eq "$1: handoffs rolled back" "$(rolled_back)" $((before + 1))
-	expect_eq "$1: node1 has the connection, thawed" "$(n1 gecko-ctl flow show --json | jq length)" 0
+	expect_eq "$1: node1 has the connection, thawed" "$(n1 gecko-ctl flow show --json | gojq length)" 0
 	kill -0 $CLIENT_PID 2> /dev/null || fail "$1: the stream ended: $(cat "$GECKO_OUT/client.out")"
 }
 acceptor_dies die

@@ -62,7 +62,7 @@ handoff_summary
 # What the client still sent a donor reached the acceptor: each restored
 # its connections naming the donor, whose tunnel it alone takes.
 taken=0
-for k in 1 2 3; do taken=$((taken + $(ip netns exec node$k gecko-ctl info --json | jq .counters.fwd_in))); done
+for k in 1 2 3; do taken=$((taken + $(ip netns exec node$k gecko-ctl info --json | gojq .counters.fwd_in))); done
 ((taken > 0)) || fail "no packet a donor passed on was taken out of its tunnel"
 
 pretty "every node read at least 20 %, together all of it"

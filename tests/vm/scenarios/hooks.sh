@@ -25,7 +25,7 @@ n2 gecko-ctl service add $G coa $NODE2 contact-coa $NODE1
 n2 gecko-ctl binding set $G $CLIENT state bound seq 1 lifetime 420
 n2 gecko-ctl binding show
 
-counter() { n2 gecko-ctl info --json | jq ".counters.$1"; }
+counter() { n2 gecko-ctl info --json | gojq ".counters.$1"; }
 RUN=$(mktemp -d)
 # capture NAME COUNT: node2's link, at most COUNT packets, in NAME.pcap (PID in
 # CAPTURE); in the guest's memory, which tcpdump keeps up with better than the

@@ -14,26 +14,26 @@ pretty "gecko-ctl info in node1"
 n1 gecko-ctl info | tee /tmp/info.txt
 grep -q "^gecko $version (protocol 1)$" /tmp/info.txt || fail "unexpected text output"
 
-pretty "gecko-ctl info --json parses with jq"
+pretty "gecko-ctl info --json parses as JSON"
 n1 gecko-ctl info --json | tee /tmp/info.json
-jq -e --arg v "$version" '.module_version == $v and .protocol_version == 1
+gojq -e --arg v "$version" '.module_version == $v and .protocol_version == 1
 	and (.counters.nl_requests | type) == "number"' /tmp/info.json > /dev/null ||
 	fail "JSON output lacks the expected fields"
-expect_eq "--json after the command" "$(n1 gecko-ctl --json info | jq -c 'del(.counters)')" \
-	"$(jq -c 'del(.counters)' /tmp/info.json)"
+expect_eq "--json after the command" "$(n1 gecko-ctl --json info | gojq -c 'del(.counters)')" \
+	"$(gojq -c 'del(.counters)' /tmp/info.json)"
 
 pretty "counters are per namespace"
-requests() { "$@" gecko-ctl info --json | jq .counters.nl_requests; }
+requests() { "$@" gecko-ctl info --json | gojq .counters.nl_requests; }
 before_n2=$(requests n2)
 before_n1=$(requests n1)
 for _ in 1 2 3 4 5; do n1 gecko-ctl info > /dev/null; done
 expect_eq "node1 requests" "$(requests n1)" $((before_n1 + 6))
 expect_eq "node2 requests" "$(requests n2)" $((before_n2 + 1))
-expect_eq "a new namespace starts at one request" "$(unshare --net gecko-ctl info --json | jq .counters.nl_requests)" 1
+expect_eq "a new namespace starts at one request" "$(unshare --net gecko-ctl info --json | gojq .counters.nl_requests)" 1
 
 pretty "a refused request counts as an error, in its namespace only"
 # counters NS: "requests errors" of NS, read by one request of its own.
-counters() { "$@" gecko-ctl info --json | jq -r '.counters | "\(.nl_requests) \(.nl_errors)"'; }
+counters() { "$@" gecko-ctl info --json | gojq -r '.counters | "\(.nl_requests) \(.nl_errors)"'; }
 read -r requests_n3 errors_n3 <<< "$(counters n3)"
 read -r requests_n1 errors_n1 <<< "$(counters n1)"
 # The module itself refuses these (no such service): one request and one error each.

@@ -32,8 +32,8 @@ slab() {
 # grown BEFORE AFTER PATTERN: objects the caches matching PATTERN gained.
 grown() { join "$1" "$2" | awk -v p="$3" '$1 ~ p { n += $3 - $2 } END { print n + 0 }'; }
 
-limit() { n2 gecko-ctl limits show --json | jq ".$1.$2"; }
-counter() { n2 gecko-ctl info --json | jq ".counters.$1"; }
+limit() { n2 gecko-ctl limits show --json | gojq ".$1.$2"; }
+counter() { n2 gecko-ctl info --json | gojq ".counters.$1"; }
 answers() { expect_eq "UDP echo of G" "$(client timeout 10 socat -t 5 - UDP6:[$G]:7007 <<< hello)" node2; }
 # refused WHAT CMD...: CMD fails, and gecko-ctl says the limit WHAT is why.
 refused() {
@@ -68,7 +68,7 @@ expect_eq "service limit" "$(limit services limit)" 256
 expect_eq "binding limit" "$(limit bindings limit)" 1048576
 expect_eq "flow limit" "$(limit flows limit)" 65536
 expect_eq "held limit" "$(limit held limit)" 65536
-expect_eq "in use" "$(n2 gecko-ctl limits show --json | jq '[.[].used] | add')" 0
+expect_eq "in use" "$(n2 gecko-ctl limits show --json | gojq '[.[].used] | add')" 0
 
 pretty "services: a third past a limit of 2 is refused"
 n2 gecko-ctl service add $G coa $NODE2 contact-coa $NODE1
@@ -82,7 +82,7 @@ refused services n2 gecko-ctl service add fd00:a::300 coa $NODE2 contact-coa $NO
 n2 gecko-ctl service add $G coa $NODE2 contact-coa $NODE1 ha $HA	# a change, not a new one
 answers
 n2 gecko-ctl limits set services 1
-expect_eq "services kept under a lower limit" "$(n2 gecko-ctl service show --json | jq length)" 2
+expect_eq "services kept under a lower limit" "$(n2 gecko-ctl service show --json | gojq length)" 2
 n2 gecko-ctl service del fd00:a::200
 refused services n2 gecko-ctl service add fd00:a::300 coa $NODE2 contact-coa $NODE1
 n2 gecko-ctl limits set services 256
@@ -124,20 +124,20 @@ out=$(ctl B "give $RUN/stateB") || fail "echo B give: no answer"
 echoing B
 
 pretty "held packets: past a limit of 8, dropped and counted"
-wait_for 20 bash -c "(( \$(ip netns exec node2 gecko-ctl info --json | jq .counters.flow_held_limited) > 0 ))"
+wait_for 20 bash -c "(( \$(ip netns exec node2 gecko-ctl info --json | gojq .counters.flow_held_limited) > 0 ))"
 n2 gecko-ctl flow show
 (($(limit held used) <= 8)) || fail "$(limit held used) packets held past a limit of 8"
-expect_eq "packets the frozen flow holds" "$(n2 gecko-ctl flow show --json | jq '.[0].held')" 8
+expect_eq "packets the frozen flow holds" "$(n2 gecko-ctl flow show --json | gojq '.[0].held')" 8
 ok A thaw
 echoing A
-expect_eq "flows after the thaw" "$(n2 gecko-ctl flow show --json | jq length)" 0
+expect_eq "flows after the thaw" "$(n2 gecko-ctl flow show --json | gojq length)" 0
 answers
 
 pretty "all gone: the kmalloc caches are back where they started"
 kill $(jobs -p) 2> /dev/null || true
 wait 2> /dev/null || true
 n2 gecko-ctl service del $G
-expect_eq "in use once all is gone" "$(n2 gecko-ctl limits show --json | jq '[.[].used] | add')" 0
+expect_eq "in use once all is gone" "$(n2 gecko-ctl limits show --json | gojq '[.[].used] | add')" 0
 slab > "$RUN/slab.after"
 join "$RUN/slab.before" "$RUN/slab.after" | awk '$3 - $2 > 100 { printf "%s: %d more objects\n", $1, $3 - $2 }'
 left=$(grown "$RUN/slab.before" "$RUN/slab.after" '^kmalloc-cg-')

@@ -131,6 +131,6 @@ sleep $((2 * BOUND / 1000))
 errors=$(agent_counter 1 peer_errors)
 # One a heartbeat, give or take the first and the last.
 ((errors >= 2 * BOUND / HEARTBEAT - 1)) || fail "node1 counted $errors of node3's heartbeats as peer errors"
-expect_eq "node1's members" "$(ip netns exec node1 gecko-ctl members --json | jq -c '[.[].name]')" '["node1","node2"]'
+expect_eq "node1's members" "$(ip netns exec node1 gecko-ctl members --json | gojq -c '[.[].name]')" '["node1","node2"]'
 expect_eq "node3's view of node1, which does not count it" "$(state 3 1)" unknown
 pretty "node1 counted $errors heartbeats from node3 as peer errors"

@@ -44,13 +44,13 @@ register() {
 	fi
 }
 
-tunnel_to() { ha ip -6 -d -j link show | jq -r --arg r "$1" '.[] | select(.linkinfo.info_data.remote == $r) | .ifname'; }
-route_dev() { ha ip -6 -j route show "$G/128" | jq -r '.[0].dev // empty'; }
+tunnel_to() { ha ip -6 -d -j link show | gojq -r --arg r "$1" '.[] | select(.linkinfo.info_data.remote == $r) | .ifname'; }
+route_dev() { ha ip -6 -j route show "$G/128" | gojq -r '.[0].dev // empty'; }
 # Not "| grep -q": with pipefail, ip dies of SIGPIPE when grep stops reading.
 proxied() { [[ $(ha ip -6 neigh show proxy) == *"$G dev eth0"* ]]; }
 unrouted() { [[ -z $(route_dev) && -z $(tunnel_to $NODE1) ]]; }
 logged_from_client() { (( $(grep -c "from $CLIENT" "$GECKO_OUT/had.log") >= $1 )); }
-rx_packets() { ip -n "$1" -j -s link show "$2" | jq '.[0].stats64.rx.packets'; }
+rx_packets() { ip -n "$1" -j -s link show "$2" | gojq '.[0].stats64.rx.packets'; }
 
 pretty "topology, forwarding sysctls set by gecko-had itself"
 topo_up	# its EXIT trap also stops gecko-had
@@ -87,7 +87,7 @@ client ping -6 -c3 -i0.2 -W2 $G
 (( $(rx_packets node1 mip6) >= before + 3 )) || fail "the echo requests did not come through node1's tunnel"
 (( $(rx_packets ha "$tnl") >= 3 )) || fail "the echo replies did not come back through the HA's tunnel"
 # Tunnel MTU 1452 (40 octets of outer header, 8 of encapsulation limit): a full-size packet fits both ways.
-expect_eq "HA tunnel MTU" "$(ha ip -j link show "$tnl" | jq .[0].mtu)" 1452
+expect_eq "HA tunnel MTU" "$(ha ip -j link show "$tnl" | gojq .[0].mtu)" 1452
 client ping -6 -c1 -W2 -M do -s $((1452 - 48)) $G > /dev/null
 n1 socat -u UDP6-RECV:5000,bind=[$G] OPEN:/tmp/udp-received,creat,trunc &
 udp_pid=$!
@@ -156,7 +156,7 @@ out=$(register node1 $NODE1 13 60)
 [[ $(ha ip xfrm policy) == *"proto mobility-header"*"ptype sub"* ]] || fail "no MH policy while running"
 had_stop
 grep -q "malformed 3 (bad checksum 1)" "$GECKO_OUT/had.log" || fail "malformed input not counted"
-[[ -z $(ha ip -6 -d -j link show | jq -r '.[] | select(.ifname | startswith("gha")) | .ifname') ]] ||
+[[ -z $(ha ip -6 -d -j link show | gojq -r '.[] | select(.ifname | startswith("gha")) | .ifname') ]] ||
 	fail "tunnel left after SIGTERM"
 [[ -z $(route_dev) ]] || fail "route left after SIGTERM"
 ! proxied || fail "proxy entry left after SIGTERM"

@@ -100,7 +100,7 @@ pretty "four programs joined each node's agent"
 # programs K: node K's programs, "name ports connections; ...", by name.
 programs() {
 	ip netns exec node$1 gecko-ctl programs --json |
-		jq -r '[.[] | "\(.name) \(.ports | join(",")) \(.connections)"] | sort | join("; ")'
+		gojq -r '[.[] | "\(.name) \(.ports | join(",")) \(.connections)"] | sort | join("; ")'
 }
 programs_are() { [[ $(programs $1) == "$2" ]]; }
 expect_eq "node2's programs" "$(programs 2)" "gecko-file-server 8080 0; gecko-policy-echo 7 0; gecko-policy-files 80 0; geckoproxy 81 0"
@@ -130,12 +130,12 @@ wait_for 10 files_serving
 client env SESSIONS_UNTIL="$RUN/session-end" "$GECKO_REPO/tests/vm/tools/policy-echo-client" $G 7 $PREFIX 1 1 1 120 20 0 0.2 \
 	> "$RUN/session.out" &
 SESSION=$!
-# mirrored PORT FILTER: a node holds the mirror of the client's connection to PORT, as FILTER (jq) says.
+# mirrored PORT FILTER: a node holds the mirror of the client's connection to PORT, as FILTER (a jq program) says.
 mirrored() {
 	local k
 	for k in 1 2 3; do
 		ip netns exec node$k gecko-ctl backups --json |
-			jq -e --arg c $A ".held | any(.client == \$c and .port == $1 and $2)" > /dev/null && return 0
+			gojq -e --arg c $A ".held | any(.client == \$c and .port == $1 and $2)" > /dev/null && return 0
 	done
 	return 1
 }
@@ -146,9 +146,9 @@ pretty "both downloads mirrored at the serving node's backup, with their program
 # The donors' records: the client's handoffs, each with every connection it had (3 once the session began).
 handoff_records() {
 	for k in 1 2 3; do ip netns exec node$k gecko-ctl handoff show --json; done |
-		jq -s --arg c $A '[.[][] | select(.direction == "out" and .client == $c)]'
+		gojq -s --arg c $A '[.[][] | select(.direction == "out" and .client == $c)]'
 }
-moved_three() { (($(handoff_records | jq '[.[] | select(.moved and .conns == 3)] | length') >= 3)); }
+moved_three() { (($(handoff_records | gojq '[.[] | select(.moved and .conns == 3)] | length') >= 3)); }
 poll 90 moved_three || true
 touch "$RUN/session-end" "$RUN/hurry"
 wait $SESSION || { cat "$RUN/session.out"; fail "the echo session broke"; }
@@ -162,12 +162,12 @@ done
 expect_no_reset
 
 records=$(handoff_records)
-moved=$(jq '[.[] | select(.moved)] | length' <<< "$records")
-three=$(jq '[.[] | select(.moved and .conns == 3)] | length' <<< "$records")
+moved=$(gojq '[.[] | select(.moved)] | length' <<< "$records")
+three=$(gojq '[.[] | select(.moved and .conns == 3)] | length' <<< "$records")
 pretty "$moved handoffs of the client, $three with its three connections"
 ((moved >= 3)) || fail "only $moved handoffs of the client: the session's H did not move it"
 ((three >= 3)) || fail "only $three handoffs moved the three connections: $records"
-jq -e 'all(.[]; .moved and .conns >= 2)' <<< "$records" > /dev/null ||
+gojq -e 'all(.[]; .moved and .conns >= 2)' <<< "$records" > /dev/null ||
 	fail "a handoff failed or left a connection behind: $records"
 moved_on=$(cat "$GECKO_OUT"/files[123].log | grep -c "^$A: moved on")
 pretty "gecko-policy-files moved the port 80 download on $moved_on times"
@@ -193,7 +193,7 @@ n=$(grep -c "^serving $PREFIX" "$GECKO_OUT/echo2-again.log")
 ((n >= 1)) || fail "no new client reached node2's restarted echo program"
 pretty "node2's restarted program served $n of 6 new clients"
 # gecko-ctl programs: the contact node's echo says its policy and where it placed clients.
-echo_detail() { ip netns exec node1 gecko-ctl programs --json | jq -r '.[] | select(.name == "gecko-policy-echo") | .detail'; }
+echo_detail() { ip netns exec node1 gecko-ctl programs --json | gojq -r '.[] | select(.name == "gecko-policy-echo") | .detail'; }
 placed_everywhere() { [[ $(echo_detail) =~ ^policy\ round-robin\;\ placed\ node1\ [0-9]+,\ node2\ [0-9]+,\ node3\ [0-9]+ ]]; }
 wait_for 5 placed_everywhere
 pretty "node1's echo: $(echo_detail)"
@@ -201,13 +201,13 @@ ip netns exec node1 gecko-ctl programs
 
 pretty "requests through the proxies: their counters reach the agents"
 out=$(client gecko-request-rate load $G 81 4 2) || fail "requests through geckoproxy failed: $out"
-requests=$(jq .requests <<< "$out")
+requests=$(gojq .requests <<< "$out")
 # closed: the sessions the proxies relayed to their end, as gecko-ctl programs shows them.
 closed() {
 	local k
 	for k in 1 2 3; do
-		ip netns exec node$k gecko-ctl programs --json | jq '.[] | select(.name == "geckoproxy") | .counters.closed'
-	done | jq -s add
+		ip netns exec node$k gecko-ctl programs --json | gojq '.[] | select(.name == "geckoproxy") | .counters.closed'
+	done | gojq -s add
 }
 proxies_counted() { (($(closed) == requests)); }
 wait_for 5 proxies_counted

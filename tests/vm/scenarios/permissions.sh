@@ -19,7 +19,7 @@ pretty "an unprivileged user is refused"
 refused setpriv --reuid=65534 --regid=65534 --clear-groups
 
 pretty "the root of a user namespace may use the network namespace it owns"
-unshare --user --map-root-user --net gecko-ctl info --json | jq -e '.protocol_version == 1' > /dev/null
+unshare --user --map-root-user --net gecko-ctl info --json | gojq -e '.protocol_version == 1' > /dev/null
 
 pretty "but not a network namespace it does not own"
 refused unshare --user --map-root-user

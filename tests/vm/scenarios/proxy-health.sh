@@ -90,7 +90,7 @@ reload_all() {
 	for k in 1 2 3; do wait_for 5 reloaded $k; done
 }
 # counter K NAME: node K's proxy's counter NAME, as gecko-ctl programs shows it.
-counter() { ip netns exec node$1 gecko-ctl programs --json | jq ".[] | select(.name == \"geckoproxy\") | .counters.$2"; }
+counter() { ip netns exec node$1 gecko-ctl programs --json | gojq ".[] | select(.name == \"geckoproxy\") | .counters.$2"; }
 counter_is() { [[ $(counter $1 $2) == "$3" ]]; }
 closed_sum() { [[ $(($(counter 1 closed) + $(counter 2 closed) + $(counter 3 closed))) == "$1" ]]; }
 # served K: requests node K's web server logged.
@@ -122,7 +122,7 @@ logged=$(cat "$GECKO_OUT"/http[123].log | grep '"GET /file' | grep -c "^$PREFIX"
 pretty "the web servers logged $(served 1) $(served 2) $(served 3) requests, $logged under the client's address"
 expect_eq "requests logged under the client's address" "$logged" 300
 wait_for 3 closed_sum 300
-pretty "node2's counters: $(ip netns exec node2 gecko-ctl programs --json | jq -c '.[0].counters')"
+pretty "node2's counters: $(ip netns exec node2 gecko-ctl programs --json | gojq -c '.[0].counters')"
 
 pretty "node2's web server stops"
 kill ${HTTP[2]}

@@ -212,9 +212,9 @@ expect_eq "the response during the hold" "$(sha256sum < "$RUN/during" | cut -d' 
 # backups K: what node K mirrors to the next member, and what that member holds of it, as "N held M oldest T ms".
 backups() {
 	local mirrored held
-	mirrored=$(ip netns exec node$1 gecko-ctl backups --json | jq .mirrored)
+	mirrored=$(ip netns exec node$1 gecko-ctl backups --json | gojq .mirrored)
 	held=$(ip netns exec node$(($1 % 3 + 1)) gecko-ctl backups --json |
-		jq -r "[.members[] | select(.member == \"node$1\")][0] // {connections: 0, oldest_ms: 0} |
+		gojq -r "[.members[] | select(.member == \"node$1\")][0] // {connections: 0, oldest_ms: 0} |
 			\"\\(.connections) oldest \\(.oldest_ms) ms\"")
 	echo "$mirrored held $held"
 }
@@ -267,11 +267,11 @@ fi
 backup=$((cur % 3 + 1))
 mirrored() {
 	ip netns exec node$backup gecko-ctl backups $C --json |
-		jq -e --arg c $C '.held | any(.member == "node'$cur'" and .client == $c and .port == 80 and .state_len > 0)'
+		gojq -e --arg c $C '.held | any(.member == "node'$cur'" and .client == $c and .port == 80 and .state_len > 0)'
 }
 if ! poll 10 mirrored; then
-	echo "node$cur: $(ip netns exec node$cur gecko-ctl backups --json | jq -c '{backup, mirrored}')"
-	echo "node$backup: $(ip netns exec node$backup gecko-ctl backups $C --json | jq -c '{members, held}')"
+	echo "node$cur: $(ip netns exec node$cur gecko-ctl backups --json | gojq -c '{backup, mirrored}')"
+	echo "node$backup: $(ip netns exec node$backup gecko-ctl backups $C --json | gojq -c '{members, held}')"
 	fail "node$backup holds no mirror of $C's connection from node$cur"
 fi
 sleep 1

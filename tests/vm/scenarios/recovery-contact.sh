@@ -63,9 +63,9 @@ get() {
 expect_got() { expect_eq "client ${PREFIX}$1: $2's sha256" "$(sha256sum < "$RUN/$2.$1")" "$3"; }
 registered_at() { grep -q "registered $G at $1 " "$GECKO_OUT/had.log"; }
 registration_mirrored() {
-	n2 gecko-ctl backups --json | jq -e '.registrations | any(.member == "node1" and .seq > 0)'
+	n2 gecko-ctl backups --json | gojq -e '.registrations | any(.member == "node1" and .seq > 0)'
 }
-session_mirrored() { n2 gecko-ctl backups --json | jq -e '.held | any(.member == "node1" and .port == 7)'; }
+session_mirrored() { n2 gecko-ctl backups --json | gojq -e '.held | any(.member == "node1" and .port == 7)'; }
 follows() { grep -q "the contact node is node2" "$(ls -t "$GECKO_OUT"/agent$1*.log | head -1)"; }
 
 A=${PREFIX}1
@@ -82,7 +82,7 @@ wait_for 10 mirrored_at 2 1
 wait_for 10 session_mirrored
 wait_for 10 registration_mirrored
 pretty "node2 holds node1's mirror of the download and of its registration: $(n2 gecko-ctl backups --json |
-	jq -c '.registrations[0] | {seq, left_s}')"
+	gojq -c '.registrations[0] | {seq, left_s}')"
 
 kill -0 $CURL 2> /dev/null || fail "the download ended before the crash: make it longer"
 pretty "node1 crashes: its link is cut and its processes are killed; a new client connects at once"
@@ -122,7 +122,7 @@ await 15 "the members do not all see each other alive" everyone_alive
 await 10 "node1 does not follow node2" follows 1
 sleep 2
 expect_eq "home registrations of G from node1" "$(grep -c "registered $G at fd00:11::2 " "$GECKO_OUT/had.log")" 1
-expect_eq "node1 is no longer G's contact node" "$(n1 gecko-ctl service show $G --json | jq '.[0].contact')" false
+expect_eq "node1 is no longer G's contact node" "$(n1 gecko-ctl service show $G --json | gojq '.[0].contact')" false
 get 6 small || fail "client 6: curl exited with status $?: $(cat "$GECKO_OUT/curl.small.6.err")"
 expect_got 6 small "$small"
 touch "$RUN/hurry"
@@ -133,6 +133,6 @@ grep -q "^$A: continuing /blob at octet" "$GECKO_OUT/server2.log" ||
 	fail "node2's file server did not continue the download: $(cat "$GECKO_OUT/server2.log")"
 pretty "node2: $(grep "^$A: continuing" "$GECKO_OUT/server2.log")"
 ip netns exec node2 gecko-ctl backups --json |
-	jq -r '.recoveries[] | "node2 took over from \(.member) in \(.total_us / 1000) ms after \(.silent_ms) ms of silence: signalling \(.signalling_us / 1000) ms, probes \(.probe_us / 1000) ms"'
+	gojq -r '.recoveries[] | "node2 took over from \(.member) in \(.total_us / 1000) ms after \(.silent_ms) ms of silence: signalling \(.signalling_us / 1000) ms, probes \(.probe_us / 1000) ms"'
 expect_no_reset
 pretty "PASS"

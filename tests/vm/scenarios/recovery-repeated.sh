@@ -48,7 +48,7 @@ n1 gecko-ctl handoff $A to fd00:12::2 > /dev/null || fail "the handoff to node2 
 serving=2
 for i in $(seq 1 $CRASHES); do
 	crash $i
-	pretty "crash $i: taken over $(jq -r '"from \(.member) in \(.total_us / 1000 | floor) ms after \(.silent_ms) ms of silence"' \
+	pretty "crash $i: taken over $(gojq -r '"from \(.member) in \(.total_us / 1000 | floor) ms after \(.silent_ms) ms of silence"' \
 		< <(tail -1 "$RUN/records")), the client at octet $(stat -c %s "$RUN/got"), G registered at" \
 		"$(registered_coa)"
 done

@@ -66,7 +66,7 @@ kill -CONT "${AGENT[2]}"
 sleep 2
 link_netem node2 delay 1ms
 for k in 1 3; do expect_eq "node$k's view of node2" "$(state $k 2)" alive; done
-expect_eq "node3's takeovers of node2" "$(ip netns exec node3 gecko-ctl backups --json | jq '.recoveries | length')" 0
+expect_eq "node3's takeovers of node2" "$(ip netns exec node3 gecko-ctl backups --json | gojq '.recoveries | length')" 0
 mirrored_at 3 2 || fail "node3 no longer holds node2's mirror"
 
 alive
@@ -74,7 +74,7 @@ pretty "node2's processes are killed at octet $(at_octet) of the download"
 kill -9 "${AGENT[2]}" "${SERVER[2]}"
 wait_for 20 more_than 3 2 0
 ip netns exec node3 gecko-ctl backups
-expect_eq "node2: connections ended without a word" "$(n2 gecko-ctl info --json | jq .counters.fenced)" 1
+expect_eq "node2: connections ended without a word" "$(n2 gecko-ctl info --json | gojq .counters.fenced)" 1
 wait_for 10 mirrored_at 1 3
 alive
 pretty "node3's link is cut at octet $(at_octet), its processes run on, past a loss it never heard of"
@@ -91,10 +91,10 @@ for k in 3 1; do
 		fail "node$k's file server did not continue the download: $(cat "$GECKO_OUT/server$k.log")"
 	pretty "node$k: $(grep "^$A: continuing" "$GECKO_OUT/server$k.log")"
 	ip netns exec node$k gecko-ctl backups --json |
-		jq -r '.recoveries[] | "node'$k' took over from \(.member) in \(.total_us / 1000) ms after \(.silent_ms) ms of silence: signalling \(.signalling_us / 1000) ms, probes \(.probe_us / 1000) ms"'
-	expect_eq "node$k: connections recovered" "$(ip netns exec node$k gecko-ctl agent show --json | jq .counters.recovered)" 1
+		gojq -r '.recoveries[] | "node'$k' took over from \(.member) in \(.total_us / 1000) ms after \(.silent_ms) ms of silence: signalling \(.signalling_us / 1000) ms, probes \(.probe_us / 1000) ms"'
+	expect_eq "node$k: connections recovered" "$(ip netns exec node$k gecko-ctl agent show --json | gojq .counters.recovered)" 1
 done
-lowered=$(n1 gecko-ctl info --json | jq .counters.acks_lowered)
+lowered=$(n1 gecko-ctl info --json | gojq .counters.acks_lowered)
 ((lowered > 0)) || fail "node1 lowered no acknowledgement: the client held nothing past the loss"
 pretty "node1 lowered $lowered acknowledgements of octets node3 had sent past the loss"
 expect_no_reset

@@ -129,10 +129,10 @@ expect_eq "flood attempts" "$flood" 1000
 
 pretty "each connection was refused and counted, exactly"
 # The rogue agent's rr and bu made one connection each to node1.
-wait_for 10 bash -c "(( \$(ip netns exec node1 gecko-ctl agent show --json | jq .counters.peer_refused) == \
+wait_for 10 bash -c "(( \$(ip netns exec node1 gecko-ctl agent show --json | gojq .counters.peer_refused) == \
 	$before1 + 2 + $plain ))"
 expect_eq "node1: connections refused" "$(refused 1)" $((before1 + 2 + plain))
-wait_for 20 bash -c "(( \$(ip netns exec node2 gecko-ctl agent show --json | jq .counters.peer_refused) >= \
+wait_for 20 bash -c "(( \$(ip netns exec node2 gecko-ctl agent show --json | gojq .counters.peer_refused) >= \
 	$before2 + $tls + $flood ))"
 expect_eq "node2: connections refused" "$(refused 2)" $((before2 + tls + flood))
 for k in 1 2; do

@@ -31,7 +31,7 @@ expect_eq "node1's services" "$(n1 gecko-ctl service show)" \
 pretty "node2 serves G too, handing clients to itself"
 n2 gecko-ctl service add $G coa $NODE2 contact-coa $NODE1
 expect_eq "node2's service" "$(n2 gecko-ctl service show $G)" "$G coa $NODE2 contact-coa $NODE1 bindings 0"
-n2 gecko-ctl service show --json | jq -e --arg g $G --arg c $NODE1 \
+n2 gecko-ctl service show --json | gojq -e --arg g $G --arg c $NODE1 \
 	'length == 1 and .[0].home == $g and .[0]["contact-coa"] == $c and .[0].contact == false
 	and (.[0] | has("ha") | not)' > /dev/null || fail "node2's service in JSON"
 
@@ -40,10 +40,10 @@ n1 gecko-ctl binding set $G $CLIENT state bound seq 7 lifetime 60
 line=$(n1 gecko-ctl binding show $G $CLIENT)
 [[ $line =~ ^"$G $CLIENT bound seq 7 lifetime "(59|60)s$ ]] || fail "binding line: '$line'"
 expect_eq "node1's bindings of G" "$(n1 gecko-ctl binding show $G)" "$line"
-n1 gecko-ctl -j binding show | jq -e --arg g $G --arg c $CLIENT \
+n1 gecko-ctl -j binding show | gojq -e --arg g $G --arg c $CLIENT \
 	'length == 1 and .[0].home == $g and .[0].peer == $c and .[0].state == "bound"
 	and .[0].seq == 7 and .[0].lifetime <= 60' > /dev/null || fail "node1's bindings in JSON"
-n1 gecko-ctl --json service show | jq -e --arg ha $HA \
+n1 gecko-ctl --json service show | gojq -e --arg ha $HA \
 	'.[0].bindings == 1 and .[0].contact and .[0].ha == $ha' > /dev/null || fail "node1's service in JSON"
 
 pretty "node2 and node3 see none of node1's bindings"

@@ -40,8 +40,8 @@ RATE=500000
 RUN=$(mktemp -d)
 STATE=$RUN/state.bin
 
-counter() { ip netns exec "node$1" gecko-ctl info --json | jq ".counters.$2"; }
-seq_at() { ip netns exec "node$1" gecko-ctl binding show $G --json | jq "[.[] | select(.peer == \"$CLIENT\")][0].seq // 0"; }
+counter() { ip netns exec "node$1" gecko-ctl info --json | gojq ".counters.$2"; }
+seq_at() { ip netns exec "node$1" gecko-ctl binding show $G --json | gojq "[.[] | select(.peer == \"$CLIENT\")][0].seq // 0"; }
 
 # ctl K COMMAND: node K's echo server answers COMMAND.
 ctl() { socat -t 60 - UNIX-CONNECT:"$RUN/echo$1.sock" <<< "$2"; }
@@ -105,7 +105,7 @@ move 3 1
 move 1 2
 move 2 3
 move 3 1
-out=$(n3 gecko-ctl flow show --json | jq -r '.[0] | "\(.state) \(.remote)"')
+out=$(n3 gecko-ctl flow show --json | gojq -r '.[0] | "\(.state) \(.remote)"')
 expect_eq "node3, the last donor, drops what still comes" "$out" "moved $CLIENT"
 
 pretty "rollback: nobody takes the state, node1 thaws"
@@ -118,7 +118,7 @@ echoing 1
 pretty "rollback: node2 restores, gives up, node1 thaws"
 ok 1 "give $STATE" > /dev/null
 ok 2 "take $STATE" > /dev/null
-out=$(n2 gecko-ctl flow show --json | jq -r '.[0].state')
+out=$(n2 gecko-ctl flow show --json | gojq -r '.[0].state')
 expect_eq "node2's flow while restored" "$out" restored
 ok 2 abort > /dev/null
 ok 1 thaw > /dev/null
@@ -127,13 +127,13 @@ echoing 1
 pretty "recovery: node1's socket goes without a word, node1 probes the client, then restores"
 read -r _ _ una nxt rcv ts <<< "$(ok 1 "give $STATE")"
 ok 1 drop > /dev/null
-port=$(n1 gecko-ctl flow show --json | jq -r '.[0]["remote-port"]')
+port=$(n1 gecko-ctl flow show --json | gojq -r '.[0]["remote-port"]')
 # Out of the client's window, so that its stack must answer; its own timestamp, so that PAWS lets it by.
 probe=(seq $(((una - (1 << 30)) & 0xffffffff)) ack $rcv timeout 10000)
 ((ts == 0)) || probe+=(tsval $ts tsecr 0)
 n1 gecko-ctl flow probe $G 7000 $CLIENT $port "${probe[@]}" || fail "the probe was refused"
-answer() { n1 gecko-ctl flow show --json | jq -r '.[0].answer | select(. != null) | "\(.seq) \(.ack) \(.window) \(.tsecr // 0)"'; }
-wait_for 5 bash -c "[[ -n \$(ip netns exec node1 gecko-ctl flow show --json | jq '.[0].answer // empty') ]]"
+answer() { n1 gecko-ctl flow show --json | gojq -r '.[0].answer | select(. != null) | "\(.seq) \(.ack) \(.window) \(.tsecr // 0)"'; }
+wait_for 5 bash -c "[[ -n \$(ip netns exec node1 gecko-ctl flow show --json | gojq '.[0].answer // empty') ]]"
 read -r aseq aack awin atsecr <<< "$(answer)"
 ahead=$(((aseq - rcv) & 0xffffffff))
 pretty "the client answered: it expects $aack (node1 had sent up to $nxt), has sent $ahead octets past node1's $rcv, window $awin, TSecr $atsecr"
@@ -169,7 +169,7 @@ tc -n node1 qdisc del dev eth0 root
 probe=(seq $(((suna - (1 << 30)) & 0xffffffff)) ack $srcv timeout 10000)
 ((sts == 0)) || probe+=(tsval $sts tsecr 0)
 n1 gecko-ctl flow probe $G 7000 $CLIENT $port "${probe[@]}" || fail "the probe was refused"
-wait_for 5 bash -c "[[ -n \$(ip netns exec node1 gecko-ctl flow show --json | jq '.[0].answer // empty') ]]"
+wait_for 5 bash -c "[[ -n \$(ip netns exec node1 gecko-ctl flow show --json | gojq '.[0].answer // empty') ]]"
 read -r aseq aack awin atsecr <<< "$(answer)"
 lacks=$(((nxt - aack) & 0xffffffff))
 pretty "the client answered: it expects $aack, $lacks octets short of what node1 sent; it has sent up to $aseq"
@@ -191,7 +191,7 @@ cat "$GECKO_OUT/client.out"
 for k in 1 2 3; do
 	expect_eq "node$k: flows expired" "$(counter $k flow_expired)" 0
 	pretty "node$k: $(ip netns exec node$k gecko-ctl info --json |
-		jq -r '.counters | to_entries | map(select(.key | startswith("flow_"))) |
+		gojq -r '.counters | to_entries | map(select(.key | startswith("flow_"))) |
 		map("\(.key) \(.value)") | join(", ")')"
 done
 expect_no_reset

@@ -21,7 +21,7 @@ awk -v r="$rtt" 'BEGIN { exit !(r >= 4 && r < 30) }' || fail "rtt $rtt ms, want 
 pretty "transmit checksum offload is off and MTU is 1500 on every link"
 for h in client ha node1 node2 node3; do
 	expect_eq "$h tx offload" "$(ip netns exec $h ethtool -k eth0 | sed -n 's/^tx-checksumming: //p')" off
-	expect_eq "$h mtu" "$(ip -n $h -j link show eth0 | jq .[0].mtu)" 1500
+	expect_eq "$h mtu" "$(ip -n $h -j link show eth0 | gojq .[0].mtu)" 1500
 done
 
 pretty "netem settings apply per link"

@@ -30,13 +30,13 @@ ok() {
 	out=$(ctl "$1") || fail "echo $1: no answer"
 	[[ $out == ok* ]] || fail "echo $1: $out"
 }
-counter() { n2 gecko-ctl info --json | jq ".counters.$1"; }
+counter() { n2 gecko-ctl info --json | gojq ".counters.$1"; }
 loaded() { grep -q '^gecko ' /proc/modules; }
 # above WHAT N: wait until WHAT (a command printing a number) prints more than N.
 above() { wait_for 30 bash -c "(( \$($1) > $2 ))"; }
 ECHOED="socat - UNIX-CONNECT:$ECHO <<< stats | cut -d' ' -f2"
-HAO_OUT="ip netns exec node2 gecko-ctl info --json | jq .counters.hao_out"
-HELD="ip netns exec node2 gecko-ctl flow show --json | jq '[.[].held] | add // 0'"
+HAO_OUT="ip netns exec node2 gecko-ctl info --json | gojq .counters.hao_out"
+HELD="ip netns exec node2 gecko-ctl flow show --json | gojq '[.[].held] | add // 0'"
 
 topo_up
 client_binds_g $NODE2
