@@ -10,8 +10,8 @@
 #     10 each;
 #   - node3's program starts (it joins at runtime): once node1 sees it alive,
 #     30 new clients go 10 to each node;
-#   - 30 sessions (a line at a time, no H, until the scenario is done with
-#     them, 600 s at most) are placed 10 per node;
+#   - 30 sessions (a line every 0.2 s, no H, until the scenario is done
+#     with them, 600 s at most) are placed 10 per node;
 #     each node mirrors its 10 to the next member in the file's order
 #     (gecko-ctl backups), none older than the mirror period allows; node2,
 #     the contact node's backup, holds node1's home registration;
@@ -74,10 +74,10 @@ served() {
 # mirrors_of K J: how many of node J's connections node K holds the mirrors of; backup_of K: node K's backup.
 mirrors_of() {
 	ip netns exec node$1 gecko-ctl backups --json |
-		jq "[.members[] | select(.member == \"node$2\") | .connections] | add // 0"
+		gojq "[.members[] | select(.member == \"node$2\") | .connections] | add // 0"
 }
 mirrored() { [[ $(mirrors_of "$1" "$2") == "$3" ]]; }
-backup_of() { ip netns exec node$1 gecko-ctl backups --json | jq -r '.backup // "-"'; }
+backup_of() { ip netns exec node$1 gecko-ctl backups --json | gojq -r '.backup // "-"'; }
 # clients FIRST COUNT WANT1 WANT2 WANT3: COUNT new clients, one line each; node K serves WANTK of them.
 clients() {
 	local k last=$(($1 + $2 - 1)) want=("" "$3" "$4" "$5")
@@ -105,8 +105,10 @@ wait_for 10 is_state 1 3 alive
 clients 21 30 10 10 10
 
 pretty "30 sessions, then node2 drains"
-# Until told: on a loaded machine, 60 s of them ended before node1's were all mirrored again.
-client env SESSIONS_UNTIL="$RUN/sessions-end" "$GECKO_REPO/tests/vm/tools/policy-echo-client" $G 7 $PREFIX 51 30 30 600 0 \
+# Until told: on a loaded machine, 60 s of them ended before node1's were all mirrored again. A
+# line every 0.2 s: as fast as the echoes came back, they and the echo programs took 60 % of
+# the scenario's CPU time.
+client env SESSIONS_UNTIL="$RUN/sessions-end" "$GECKO_REPO/tests/vm/tools/policy-echo-client" $G 7 $PREFIX 51 30 30 600 0 0 0.2 \
 	> "$RUN/sessions.out" &
 SESSIONS=$!
 # all_placed FIRST LAST: every client from FIRST to LAST is served somewhere.
@@ -118,7 +120,7 @@ for k in 1 2 3; do
 	expect_eq "node$k's backup" "$(backup_of $k)" node$((k % 3 + 1))
 	wait_for 5 mirrored $((k % 3 + 1)) $k "$(served $k 51 80)"
 	ip netns exec node$((k % 3 + 1)) gecko-ctl backups --json |
-		jq -e "[.members[] | select(.member == \"node$k\") | .oldest_ms] | all(. < 2500)" > /dev/null ||
+		gojq -e "[.members[] | select(.member == \"node$k\") | .oldest_ms] | all(. < 2500)" > /dev/null ||
 		fail "node$k's mirrors are older than their period allows: $(ip netns exec node$((k % 3 + 1)) gecko-ctl backups)"
 done
 drained=$(ip netns exec node2 timeout 60 gecko-ctl drain) || fail "node2's drain failed: $drained"
@@ -126,9 +128,9 @@ pretty "node2: $drained"
 [[ $drained == "moved $on2 client(s), $on2 connection(s), in "* ]] || fail "node2 drained '$drained', not its $on2 sessions"
 wait_for 10 is_state 1 2 left
 wait_for 10 is_state 3 2 left
-registration() { ip netns exec node$1 gecko-ctl backups --json | jq -c '.registrations'; }
+registration() { ip netns exec node$1 gecko-ctl backups --json | gojq -c '.registrations'; }
 ip netns exec node2 gecko-ctl backups --json |
-	jq -e '.registrations[0] | .member == "node1" and .seq > 0 and .left_s > 0 and .age_ms < 2500' > /dev/null ||
+	gojq -e '.registrations[0] | .member == "node1" and .seq > 0 and .left_s > 0 and .age_ms < 2500' > /dev/null ||
 	fail "node2 does not hold node1's home registration: $(registration 2)"
 expect_eq "node3's registrations held (it is no backup of node1's)" "$(registration 3)" "[]"
 pretty "node2 holds node1's home registration: $(registration 2)"
