@@ -8,9 +8,10 @@
 #   client2 fd00:d::1:N ── router ── node1 (contact)   node2   node3
 #
 #   - 1000 requests by curl, 500 from each client host: 50 addresses on
-#     each (each a new client for the contact node, which places it), one
-#     curl per address fetching the file 10 times, a connection each, 8
-#     curls at a time from each host: every response is the file byte for
+#     each (each a new client for the contact node, which places it), the
+#     file fetched 10 times from each, a connection each, by 8 curls at a
+#     time from each host (4 addresses each, in turn: lib/proxy.sh's
+#     requests): every response is the file byte for
 #     byte, the proxies relayed 1000 connections, and the contact node
 #     placed its new clients round-robin (a third on each node, give or
 #     take 3 for a placement the policy had to retry). A client placed on
@@ -109,7 +110,7 @@ EOF
 
 proxy_up
 
-pretty "1000 requests by curl, 500 from each client host: 10 from each of 50 addresses, 8 addresses at a time"
+pretty "1000 requests by curl, 500 from each client host: 10 from each of 50 addresses, 8 curls at a time"
 requests client $PREFIX "$RUN/got1" 1 50 2> "$RUN/errors1" &
 first=$!
 requests client2 $PREFIX2 "$RUN/got2" 1 50 2> "$RUN/errors2"
