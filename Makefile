@@ -17,13 +17,19 @@ VERSION := $(shell cat VERSION)
 BUILD ?= build
 PREFIX ?= /usr/local
 JOBS ?= $(shell nproc)
+# Compiled objects are kept for the next build, of this checkout or another
+# (ccache; the checkout's path is mapped out of them), in the cache folder
+# the tests use too.
+GECKO_CACHE ?= $(HOME)/.cache/gecko
+export CCACHE_DIR ?= $(GECKO_CACHE)/ccache
+export CCACHE_BASEDIR := $(CURDIR)
 
 # Debian 12 packages the build, the tests and the demo need.
 DEPS := build-essential cmake pkg-config git kmod bc flex bison libelf-dev \
 	linux-headers-amd64 linux-source-6.1 dkms \
 	libnl-3-dev libnl-genl-3-dev libnl-route-3-dev libnl-xfrm-3-dev libssl-dev \
 	libboost-program-options-dev googletest libgtest-dev \
-	qemu-system-x86 busybox-static cpio \
+	qemu-system-x86 busybox-static cpio ccache \
 	iproute2 iputils-ping ethtool procps util-linux jq gojq tcpdump tshark \
 	socat ncat curl iperf3 python3 python3-scapy iptables systemd bash-builtins
 
@@ -54,7 +60,8 @@ kmod: deps-ok
 
 user: deps-ok
 	$(call quiet,libgeckoctl and the programs (3-5 minutes on two cores from scratch),user,\
-		cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=$(PREFIX) && \
+		cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_INSTALL_PREFIX=$(PREFIX) \
+			-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_FLAGS=-ffile-prefix-map=$(CURDIR)=. && \
 		cmake --build $(BUILD) -j$(JOBS))
 
 check: all
