@@ -27,6 +27,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <sstream>
@@ -91,6 +92,16 @@ Result<std::uint64_t> new_id()
 		if (RAND_bytes(reinterpret_cast<unsigned char *>(&id), sizeof(id)) != 1)
 			return fail(EIO, "no randomness for a handoff's id");
 	return id;
+}
+
+/* A span of the handoff's timeline, "1.5 ms"; "-" when one end never happened. */
+std::string span_ms(Clock::time_point from, Clock::time_point to)
+{
+	if (from == Clock::time_point{} || to == Clock::time_point{})
+		return "-";
+	char buf[32];
+	snprintf(buf, sizeof(buf), "%.1f ms", duration_cast<microseconds>(to - from).count() / 1000.0);
+	return buf;
 }
 
 std::string hex(std::uint64_t id)
@@ -174,7 +185,7 @@ struct Outbound {
 	Clock::time_point deadline, next_query;
 	std::uint64_t conn = 0;			/* on the node channel */
 	std::uint64_t waiter = 0;		/* gecko-ctl, when it asked for this handoff */
-	Clock::time_point started, prepared, frozen_at;
+	Clock::time_point started, prepared, frozen_at, sent_at;
 	bool frozen = false;
 	std::optional<Error> error;		/* why it stayed or was lost */
 };
@@ -206,6 +217,8 @@ struct Inbound {
 	std::optional<Clock::time_point> donor_bu;	/* when the donor last sent the client a Binding Update */
 	std::optional<Clock::time_point> bu_at;	/* when it may leave */
 	Clock::time_point bu_left;
+	/* The timeline the log line shows: the state's first piece, its commit, the client's answer. */
+	Clock::time_point state_began, state_in, accepted;
 	/* An answer of the client's held back by fault injection, and until when. */
 	std::optional<std::pair<acceptor::Event, Clock::time_point>> deferred;
 	std::optional<Clock::time_point> done_at;	/* send_done held back by fault injection */
@@ -478,6 +491,7 @@ bool Handoffs::Impl::freeze(Outbound &out)
 				    duration_cast<milliseconds>(Clock::now() - *last).count(), UINT32_MAX)));
 	transport.send(out.conn, msg);
 	wipe(bundle);
+	out.sent_at = Clock::now();
 	return true;
 }
 
@@ -519,7 +533,8 @@ void Handoffs::Impl::end_outbound(Outbound &out)
 	switch (departure.fate) {
 	case Fate::moved:
 		counters.handoffs_out++;
-		log(who(out.key), ": handed to ", text(out.node), ", frozen ", departure.frozen.count() / 1000, " ms");
+		log(who(out.key), ": handed to ", text(out.node), ", frozen ", departure.frozen.count() / 1000,
+		    " ms; captured and sent in ", span_ms(out.frozen_at, out.sent_at));
 		break;
 	case Fate::lost:
 		counters.handoffs_lost++;
@@ -792,6 +807,8 @@ void Handoffs::Impl::on_data(Inbound &in, const wire::Message &msg)
 		counters.peer_errors++;
 		return acceptor_event(name, acceptor::Event::state_bad, &data.error());
 	}
+	if (in.state_began == Clock::time_point{})
+		in.state_began = Clock::now();
 	if (auto ok = read_bundle(in, *data); !ok)
 		acceptor_event(name, acceptor::Event::state_bad, &ok.error());
 }
@@ -818,9 +835,10 @@ void Handoffs::Impl::on_commit(Inbound &in, const wire::Message &msg)
 	}
 	if (auto seq = msg.u16(wire::Attr::seq))
 		in.seq = static_cast<std::uint16_t>(*seq + 1);
+	in.state_in = Clock::now();
 	/* An age, made a time here once: start_update() may run again later. */
 	if (auto age = msg.u32(wire::Attr::bu_age_ms))
-		in.donor_bu = Clock::now() - milliseconds(*age);
+		in.donor_bu = in.state_in - milliseconds(*age);
 	acceptor_event(name, acceptor::Event::state_in);
 }
 
@@ -911,6 +929,8 @@ void Handoffs::Impl::acceptor_event(const Name &name, acceptor::Event event, con
 		return;
 	if (why && !in.error)
 		in.error = *why;
+	if (event == acceptor::Event::accepted)
+		in.accepted = Clock::now();
 	in.refused |= event == acceptor::Event::state_bad;
 	/* Whether the client may have taken our Binding Update: read before the job is cancelled. */
 	bool bu_sent = in.phase == acceptor::Phase::updating && in.bu_left != Clock::time_point{};
@@ -969,7 +989,11 @@ void Handoffs::Impl::end_inbound(const Name &name)
 	remember(record);
 	if (thawed) {
 		counters.handoffs_in++;
-		log(who(in.key), ": taken from ", text(in.donor), " in ", record.total.count() / 1000, " ms");
+		log(who(in.key), ": taken from ", text(in.donor), " in ", record.total.count() / 1000,
+		    " ms; the state (", in.received, " octets) came in ", span_ms(in.state_began, in.state_in),
+		    ", the Binding Update left ",
+		    span_ms(in.state_in, in.bu_left), " later, was accepted ", span_ms(in.bu_left, in.accepted),
+		    " later, the thaw took ", span_ms(in.accepted, Clock::now()));
 	} else {
 		if (in.refused)
 			counters.handoffs_refused++;
