@@ -207,6 +207,7 @@ Result<void> Agent::Impl::run(int stop_fd)
 		transport->tick(now);
 		signalling->tick(now);
 		handoffs->tick(now);
+		transport->flush_queued();
 		turn.part("deadlines");
 		if (membership) {
 			measure(now);

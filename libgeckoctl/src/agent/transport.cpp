@@ -8,6 +8,8 @@
 
 #include "fail.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -230,6 +232,9 @@ void Transport::accept_on(int fd, bool peer)
 		return refuse(from.sin6_addr, "too many connections");
 	if (from_there >= max_handshakes_per_address)
 		return refuse(from.sin6_addr, "too many handshakes from this address");
+	/* Requests and answers: none may wait behind Nagle for an acknowledgement delayed 40 ms. */
+	int one = 1;
+	setsockopt(sk.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	auto session = tls_->accept(sk.get(), from.sin6_addr);
 	if (!session)
 		return log("node channel: " + session.error().describe());
@@ -329,6 +334,19 @@ void Transport::deliver(std::uint64_t id)
 		else
 			handler_.control_message(id, **msg);
 	}
+}
+
+void Transport::flush_queued()
+{
+	std::vector<std::uint64_t> ids;
+
+	for (const auto &[id, conn] : conns_)
+		if (!conn.out.empty() && conn.established && !conn.want_write && conn.doomed.empty())
+			ids.push_back(id);
+	/* flush() may close one, and closing may close others. */
+	for (auto id : ids)
+		if (conns_.contains(id))
+			flush(id);
 }
 
 void Transport::flush(std::uint64_t id)

@@ -74,6 +74,8 @@ public:
 	void ready(std::span<const pollfd> fds);
 	/* Closes handshakes that took too long. */
 	void tick(Clock::time_point now);
+	/* Writes what this turn queued now, rather than after the next poll(): an answer is on the critical path. */
+	void flush_queued();
 
 	/* Queues @msg; false if @conn is gone (or had to go: it does not read what it is sent). */
 	bool send(std::uint64_t conn, const wire::Message &msg);
