@@ -190,6 +190,32 @@ TEST_F(Files, TheSameClusterKeyConnectsAndCarriesData)
 	EXPECT_EQ(std::string(reinterpret_cast<char *>(buf), n), hello);
 }
 
+TEST_F(Files, ChaCha20WhereEitherSideLacksAesInstructions)
+{
+	auto key = key_file("cluster.key");
+	const struct {
+		bool client_aes, server_aes;
+		const char *suite;
+	} cases[] = {
+		{true, true, "TLS_AES_128_GCM_SHA256"},
+		{false, true, "TLS_CHACHA20_POLY1305_SHA256"},
+		{true, false, "TLS_CHACHA20_POLY1305_SHA256"},
+		{false, false, "TLS_CHACHA20_POLY1305_SHA256"},
+	};
+	for (const auto &c : cases) {
+		auto client = Context::load(keyed(key), c.client_aes);
+		auto server = Context::load(keyed(key), c.server_aes);
+		ASSERT_TRUE(client && server);
+		Pair p;
+		connect_pair(p, **client, **server);
+		auto out = handshake(*p.client, *p.server, p.cfd, p.sfd);
+		ASSERT_EQ(out.client, Session::Status::ok) << p.client->why();
+		ASSERT_EQ(out.server, Session::Status::ok) << out.why;
+		EXPECT_EQ(p.client->suite(), c.suite) << c.client_aes << c.server_aes;
+		EXPECT_EQ(p.server->suite(), c.suite) << c.client_aes << c.server_aes;
+	}
+}
+
 TEST_F(Files, AnotherKeyGetsNothing)
 {
 	auto a = Context::load(keyed(key_file("ours.key")));

@@ -21,6 +21,10 @@
 #include <openssl/x509v3.h>
 
 #include <fcntl.h>
+#if defined(__aarch64__)
+#include <asm/hwcap.h>
+#include <sys/auxv.h>
+#endif
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,9 +40,28 @@ namespace {
 constexpr std::size_t key_size = 32;
 /* Secret files are a line or a PEM key: anything this long is something else. */
 constexpr std::size_t max_secret_file = 64 * 1024;
-/* The one suite of the PSK mode: a PSK session names its cipher, whose hash both ends must share. */
+/* The PSK session's suite: it names the hash both ends must share, SHA-256, which both suites below use. */
 constexpr unsigned char psk_suite[] = {0x13, 0x01};
-constexpr const char *psk_suite_name = "TLS_AES_128_GCM_SHA256";
+/*
+ * AES-GCM where the CPU has AES and carry-less multiply instructions,
+ * else ChaCha20-Poly1305: in software it is several times faster (and
+ * takes constant time). The server follows a client that puts ChaCha20
+ * first (SSL_OP_PRIORITIZE_CHACHA), so a member without them never pays
+ * for AES on its side.
+ */
+constexpr const char *suites_aes = "TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256";
+constexpr const char *suites_chacha = "TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256";
+
+bool cpu_has_aes()
+{
+#if defined(__x86_64__) || defined(__i386__)
+	return __builtin_cpu_supports("aes") && __builtin_cpu_supports("pclmul");
+#elif defined(__aarch64__)
+	return (getauxval(AT_HWCAP) & HWCAP_AES) && (getauxval(AT_HWCAP) & HWCAP_PMULL);
+#else
+	return false;
+#endif
+}
 constexpr const char *psk_salt = "gecko node channel v1";
 
 using Key = std::array<unsigned char, key_size>;
@@ -258,7 +281,7 @@ int find_psk(SSL *ssl, const unsigned char *identity, std::size_t len, SSL_SESSI
 	return *sess ? 1 : 0;
 }
 
-std::unique_ptr<SSL_CTX, SslCtxFree> new_ctx(bool server)
+std::unique_ptr<SSL_CTX, SslCtxFree> new_ctx(bool server, bool aes)
 {
 	std::unique_ptr<SSL_CTX, SslCtxFree> ctx(SSL_CTX_new(server ? TLS_server_method() : TLS_client_method()));
 
@@ -267,8 +290,10 @@ std::unique_ptr<SSL_CTX, SslCtxFree> new_ctx(bool server)
 	SSL_CTX_set_min_proto_version(ctx.get(), TLS1_3_VERSION);
 	SSL_CTX_set_max_proto_version(ctx.get(), TLS1_3_VERSION);
 	/* No tickets: a session is the connection, nothing to resume. */
-	SSL_CTX_set_options(ctx.get(), SSL_OP_NO_TICKET);
+	SSL_CTX_set_options(ctx.get(), SSL_OP_NO_TICKET | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_PRIORITIZE_CHACHA);
 	SSL_CTX_set_num_tickets(ctx.get(), 0);
+	if (SSL_CTX_set_ciphersuites(ctx.get(), aes ? suites_aes : suites_chacha) != 1)
+		ctx.reset();
 	SSL_CTX_set_mode(ctx.get(), SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	return ctx;
 }
@@ -303,7 +328,7 @@ Result<void> use_certificates(SSL_CTX *ctx, const Security &security)
 Context::Context(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Context::~Context() = default;
 
-Result<std::unique_ptr<Context>> Context::load(const Security &security)
+Result<std::unique_ptr<Context>> Context::load(const Security &security, std::optional<bool> aes_instructions)
 {
 	bool certs = !security.cert_file.empty() || !security.cert_key_file.empty() || !security.ca_file.empty();
 
@@ -315,8 +340,9 @@ Result<std::unique_ptr<Context>> Context::load(const Security &security)
 		return fail(EINVAL, "certificates need all three: the certificate, its private key and the CA");
 
 	auto impl = std::make_unique<Impl>();
-	impl->server = new_ctx(true);
-	impl->client = new_ctx(false);
+	bool aes = aes_instructions.value_or(cpu_has_aes());
+	impl->server = new_ctx(true, aes);
+	impl->client = new_ctx(false, aes);
 	if (!impl->server || !impl->client)
 		return fail(ENOMEM, "cannot make a TLS context: " + openssl_error());
 	if (!certs) {
@@ -329,9 +355,6 @@ Result<std::unique_ptr<Context>> Context::load(const Security &security)
 		impl->cluster = *key;
 		OPENSSL_cleanse(key->data(), key->size());
 		impl->psk = true;
-		for (auto *ctx : {impl->server.get(), impl->client.get()})
-			if (SSL_CTX_set_ciphersuites(ctx, psk_suite_name) != 1)
-				return fail(EINVAL, "TLS: " + openssl_error());
 		SSL_CTX_set_psk_find_session_callback(impl->server.get(), find_psk);
 		SSL_CTX_set_psk_use_session_callback(impl->client.get(), use_psk);
 	} else {
@@ -447,6 +470,12 @@ Session::Status Session::write(std::span<const std::byte> bytes, std::size_t &n)
 const std::string &Session::why() const
 {
 	return impl_->why;
+}
+
+std::string Session::suite() const
+{
+	const SSL_CIPHER *cipher = SSL_get_current_cipher(impl_->ssl.get());
+	return cipher ? SSL_CIPHER_get_name(cipher) : "";
 }
 
 } // namespace gecko::agent::tls

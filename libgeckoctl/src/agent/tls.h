@@ -28,6 +28,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -41,8 +42,13 @@ class Session;
 /* The node's credentials, loaded once; every connection's session is made from them. */
 class Context {
 public:
-	/* Fails when @security names no credentials, or when they cannot be used (saying why). */
-	static Result<std::unique_ptr<Context>> load(const Security &security);
+	/*
+	 * Fails when @security names no credentials, or when they cannot be
+	 * used (saying why). @aes_instructions, for tests: whether to take
+	 * this CPU for one with AES instructions (the default asks it).
+	 */
+	static Result<std::unique_ptr<Context>> load(const Security &security,
+						     std::optional<bool> aes_instructions = std::nullopt);
 	~Context();
 
 	/* "cluster key" or "certificates", for the log. */
@@ -81,6 +87,8 @@ public:
 	Status write(std::span<const std::byte> bytes, std::size_t &n);
 	/* Why the last call failed. */
 	const std::string &why() const;
+	/* The suite negotiated, once the handshake is done. */
+	std::string suite() const;
 
 	struct Impl;
 
