@@ -64,8 +64,9 @@ Result<void> DataPath::bind(const xfrm::Binding &b)
 	 * same calls; the policies' update bumps the route generation, and
 	 * established connections pick up the new care-of address.
 	 */
-	bound_.insert_or_assign({b.cn, b.home}, b.coa);
-	Result<void> first = save();
+	bool added = bound_.insert_or_assign({b.cn, b.home}, b.coa).second;
+	/* The list names bindings, not care-of addresses: a move leaves it as it is. */
+	Result<void> first = added ? save() : Result<void>{};
 	for (const auto &ok : {xfrm_.install(xfrm::mh_bypass_policy(b)), xfrm_.install(xfrm::hao_in_state(b)),
 			       xfrm_.install(xfrm::hao_in_policy(b)), xfrm_.install(xfrm::rh2_out_state(b)),
 			       xfrm_.install(xfrm::rh2_out_policy(b))})
