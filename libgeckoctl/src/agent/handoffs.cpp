@@ -991,9 +991,8 @@ void Handoffs::Impl::end_inbound(const Name &name)
 		counters.handoffs_in++;
 		log(who(in.key), ": taken from ", text(in.donor), " in ", record.total.count() / 1000,
 		    " ms; the state (", in.received, " octets) came in ", span_ms(in.state_began, in.state_in),
-		    ", the Binding Update left ",
-		    span_ms(in.state_in, in.bu_left), " later, was accepted ", span_ms(in.bu_left, in.accepted),
-		    " later, the thaw took ", span_ms(in.accepted, Clock::now()));
+		    ", the Binding Update left ", span_ms(in.state_in, in.bu_left), " later, was accepted ",
+		    span_ms(in.bu_left, in.accepted), " later, the thaw took ", span_ms(in.accepted, Clock::now()));
 	} else {
 		if (in.refused)
 			counters.handoffs_refused++;

@@ -42,6 +42,7 @@ constexpr std::size_t key_size = 32;
 constexpr std::size_t max_secret_file = 64 * 1024;
 /* The PSK session's suite: it names the hash both ends must share, SHA-256, which both suites below use. */
 constexpr unsigned char psk_suite[] = {0x13, 0x01};
+constexpr const char *psk_salt = "gecko node channel v1";
 /*
  * AES-GCM where the CPU has AES and carry-less multiply instructions,
  * else ChaCha20-Poly1305: in software it is several times faster (and
@@ -62,7 +63,6 @@ bool cpu_has_aes()
 	return false;
 #endif
 }
-constexpr const char *psk_salt = "gecko node channel v1";
 
 using Key = std::array<unsigned char, key_size>;
 
