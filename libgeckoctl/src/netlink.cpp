@@ -268,6 +268,17 @@ void Requests::begin(std::uint8_t cmd)
 	genl->version = version_;
 }
 
+void Requests::begin(std::uint16_t type, const void *header, std::size_t len)
+{
+	start_ = buf_.size();
+	buf_.resize(start_ + NLMSG_HDRLEN + NLMSG_ALIGN(len));
+	auto *nlh = reinterpret_cast<nlmsghdr *>(buf_.data() + start_);
+	*nlh = {};
+	nlh->nlmsg_type = type;
+	std::memcpy(buf_.data() + start_ + NLMSG_HDRLEN, header, len);
+	std::memset(buf_.data() + start_ + NLMSG_HDRLEN + len, 0, NLMSG_ALIGN(len) - len);
+}
+
 void Requests::put(std::uint16_t type, const void *data, std::size_t len)
 {
 	const std::size_t at = buf_.size();

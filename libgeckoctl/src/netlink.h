@@ -37,18 +37,29 @@ using MessagePtr = std::unique_ptr<nl_msg, Deleter<nlmsg_free>>;
 Result<MessagePtr> new_request(std::uint16_t family, std::uint8_t cmd, std::uint8_t version, std::size_t room = 0);
 
 /*
- * Generic netlink requests built in place, one after the other in one
- * buffer, for Socket::batch(): what a program sends by the thousand (its
- * bindings) costs no allocation, zeroed page or library call per
- * attribute, as libnl's messages do. The octets are libnl's: nests carry
- * NLA_F_NESTED, attributes are padded with zeroes.
+ * Netlink requests built in place, one after the other in one buffer, for
+ * Socket::batch(): what a program sends by the thousand (its bindings)
+ * costs no allocation, zeroed page or library call per attribute, as
+ * libnl's messages do, and what it sends together costs one system call.
+ * The octets are libnl's: nests carry NLA_F_NESTED, attributes are padded
+ * with zeroes.
  */
 class Requests {
 public:
+	/* Generic netlink requests to @family. */
 	Requests(std::uint16_t family, std::uint8_t version) : family_(family), version_(version) {}
+	/* Requests of another protocol (xfrm, rtnetlink): begin() names each one's type. */
+	Requests() = default;
 
-	/* Starts a request for @cmd; end() ends it. */
+	/* Starts a generic netlink request for @cmd; end() ends it. */
 	void begin(std::uint8_t cmd);
+	/* Starts a request of @type whose fixed header is @header; end() ends it. */
+	void begin(std::uint16_t type, const void *header, std::size_t len);
+	template <class Header>
+	void begin(std::uint16_t type, const Header &header)
+	{
+		begin(type, &header, sizeof(header));
+	}
 	void put(std::uint16_t type, const void *data, std::size_t len);
 	template <class T>
 	void put(std::uint16_t type, const T &value)
@@ -71,8 +82,8 @@ private:
 	std::vector<std::byte> buf_;
 	std::size_t start_ = 0;	/* of the request begun */
 	std::size_t count_ = 0;
-	std::uint16_t family_;
-	std::uint8_t version_;
+	std::uint16_t family_ = 0;
+	std::uint8_t version_ = 0;
 };
 
 /* The attributes of @msg, a generic netlink message; EPROTO if it has no room for its header. */

@@ -2,7 +2,8 @@
 /*
  * Raw NETLINK_XFRM messages rather than libnl-xfrm-3: its add/delete calls
  * hide the kernel's errno and extended ACK behind libnl's own codes, and
- * these few messages are plain structs from <linux/xfrm.h>.
+ * these few messages are plain structs from <linux/xfrm.h>. They are
+ * built in one buffer and sent together (netlink::Socket::batch()).
  */
 
 #include <gecko/xfrm.h>
@@ -14,6 +15,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <iterator>
+#include <vector>
 
 namespace gecko::xfrm {
 
@@ -60,33 +63,7 @@ Prefix host(const in6_addr &addr)
 	return {addr, 128};
 }
 
-using netlink::MessagePtr;
-
-Result<MessagePtr> message(int type, const void *body, std::size_t len)
-{
-	MessagePtr msg(nlmsg_alloc_simple(type, 0));
-
-	if (!msg || nlmsg_append(msg.get(), const_cast<void *>(body), len, NLMSG_ALIGNTO) < 0)
-		return fail(ENOMEM, "cannot allocate an xfrm message");
-	return msg;
-}
-
-Result<void> put(nl_msg *msg, int attr, const void *data, std::size_t len)
-{
-	if (nla_put(msg, attr, static_cast<int>(len), data) < 0)
-		return fail(EMSGSIZE, "xfrm message too long");
-	return {};
-}
-
-Result<void> put_sub_type(nl_msg *msg)
-{
-	xfrm_userpolicy_type type{};
-
-	type.type = XFRM_POLICY_TYPE_SUB;
-	return put(msg, XFRMA_POLICY_TYPE, &type, sizeof(type));
-}
-
-Result<MessagePtr> state_message(int type, const State &s)
+xfrm_usersa_info state_info(const State &s)
 {
 	xfrm_usersa_info info{};
 
@@ -98,14 +75,100 @@ Result<MessagePtr> state_message(int type, const State &s)
 	info.lft = no_limits();
 	if (s.wildrecv)
 		info.flags |= XFRM_STATE_WILDRECV;
+	return info;
+}
 
-	auto msg = message(type, &info, sizeof(info));
-	auto coa = to_xfrm(s.coa);
-	if (!msg)
-		return msg;
-	if (auto ok = put(msg->get(), XFRMA_COADDR, &coa, sizeof(coa)); !ok)
-		return std::unexpected(ok.error());
-	return msg;
+void put_state(netlink::Requests &requests, std::uint16_t type, const State &s)
+{
+	requests.begin(type, state_info(s));
+	requests.put(XFRMA_COADDR, to_xfrm(s.coa));
+	requests.end();
+}
+
+void put_sub_type(netlink::Requests &requests)
+{
+	xfrm_userpolicy_type type{};
+
+	type.type = XFRM_POLICY_TYPE_SUB;
+	requests.put(XFRMA_POLICY_TYPE, type);
+}
+
+/*
+ * Adds @s, then changes it: NEWSA refuses a state that exists (EEXIST)
+ * and UPDSA one that does not (ESRCH), so one of the two does it, and an
+ * UPDSA right behind a NEWSA that did it changes nothing.
+ */
+void put_install(netlink::Requests &requests, const State &s)
+{
+	put_state(requests, XFRM_MSG_NEWSA, s);
+	put_state(requests, XFRM_MSG_UPDSA, s);
+}
+
+void put_remove(netlink::Requests &requests, const State &s)
+{
+	xfrm_usersa_id id{};
+
+	id.daddr = to_xfrm(s.dst);
+	id.family = AF_INET6;
+	id.proto = static_cast<std::uint8_t>(s.kind);
+	/* With SPI 0, the kernel finds the state by its addresses. */
+	requests.begin(XFRM_MSG_DELSA, id);
+	requests.put(XFRMA_SRCADDR, to_xfrm(s.src));
+	requests.end();
+}
+
+void put_install(netlink::Requests &requests, const Policy &p)
+{
+	xfrm_userpolicy_info info{};
+
+	info.sel = selector(p);
+	info.lft = no_limits();
+	info.priority = p.priority;
+	info.dir = static_cast<std::uint8_t>(p.dir);
+	info.action = XFRM_POLICY_ALLOW;
+	info.share = XFRM_SHARE_ANY;
+	requests.begin(XFRM_MSG_UPDPOLICY, info);
+	if (p.tmpl) {
+		xfrm_user_tmpl tmpl{};
+
+		tmpl.id.proto = static_cast<std::uint8_t>(*p.tmpl);
+		tmpl.id.daddr.in6 = p.tmpl_dst;
+		tmpl.saddr.in6 = p.tmpl_src;
+		tmpl.family = AF_INET6;
+		tmpl.mode = XFRM_MODE_ROUTEOPTIMIZATION;
+		tmpl.optional = 1;	/* level use */
+		tmpl.aalgos = tmpl.ealgos = tmpl.calgos = ~0u;
+		requests.put(XFRMA_TMPL, tmpl);
+	}
+	put_sub_type(requests);
+	requests.end();
+}
+
+void put_remove(netlink::Requests &requests, const Policy &p)
+{
+	xfrm_userpolicy_id id{};
+
+	id.sel = selector(p);
+	id.dir = static_cast<std::uint8_t>(p.dir);
+	requests.begin(XFRM_MSG_DELPOLICY, id);
+	put_sub_type(requests);
+	requests.end();
+}
+
+/* How many requests put() makes of @change. */
+std::size_t requests_of(const Change &change)
+{
+	return change.op == Change::Op::install && std::holds_alternative<State>(change.object) ? 2 : 1;
+}
+
+void put(netlink::Requests &requests, const Change &change)
+{
+	std::visit([&](const auto &object) {
+		if (change.op == Change::Op::install)
+			put_install(requests, object);
+		else
+			put_remove(requests, object);
+	}, change.object);
 }
 
 const char *kind_name(Kind kind)
@@ -113,10 +176,16 @@ const char *kind_name(Kind kind)
 	return kind == Kind::hao ? "hao" : "route2";
 }
 
-/* Prefixes the kernel's reason with what was being done. */
-std::unexpected<Error> context(const Error &error, const char *what, Kind kind)
+/* The kernel's reason, prefixed with what was being done. */
+Error failure(const Change &change, const Error &error)
 {
-	return fail(error.code, std::string(what) + " " + kind_name(kind) + ": " + error.describe());
+	std::string what = change.op == Change::Op::install ? "cannot install xfrm " : "cannot remove xfrm ";
+
+	if (const auto *state = std::get_if<State>(&change.object))
+		what += std::string("state ") + kind_name(state->kind);
+	else
+		what += "policy";
+	return fail(error.code, what + ": " + error.describe()).error();
 }
 
 } // namespace
@@ -190,97 +259,44 @@ Result<Xfrm> Xfrm::open()
 	return Xfrm(std::make_unique<Impl>(std::move(*sk)));
 }
 
-Result<void> Xfrm::install(const State &state)
+Result<void> Xfrm::apply(std::span<const Change> changes)
 {
-	auto msg = state_message(XFRM_MSG_NEWSA, state);
-	if (!msg)
-		return std::unexpected(msg.error());
+	netlink::Requests requests;
+	std::vector<std::optional<Error>> outcomes;
 
-	auto ok = impl_->sk.request(msg->get());
-	/* UPDSA only changes a state that exists: its care-of address, in place. */
-	if (!ok && ok.error().code == EEXIST) {
-		msg = state_message(XFRM_MSG_UPDSA, state);
-		if (!msg)
-			return std::unexpected(msg.error());
-		ok = impl_->sk.request(msg->get());
+	/* In batches the socket takes, each change's requests in one. */
+	for (std::size_t i = 0; i < changes.size(); i++) {
+		put(requests, changes[i]);
+		bool last = i + 1 == changes.size();
+		if (last || requests.size() + requests_of(changes[i + 1]) > netlink::Socket::batch_max) {
+			auto done = impl_->sk.batch(requests);
+			if (!done)
+				return fail(done.error().code, "xfrm: " + done.error().describe());
+			outcomes.insert(outcomes.end(), std::make_move_iterator(done->begin()),
+					std::make_move_iterator(done->end()));
+			requests.clear();
+		}
 	}
-	if (!ok)
-		return context(ok.error(), "cannot install xfrm state", state.kind);
-	return {};
-}
 
-Result<void> Xfrm::remove(const State &state)
-{
-	xfrm_usersa_id id{};
+	auto outcome = outcomes.begin();
+	std::optional<Error> first;
+	for (const auto &change : changes) {
+		auto error = std::move(*outcome++);
 
-	id.daddr = to_xfrm(state.dst);
-	id.family = AF_INET6;
-	id.proto = static_cast<std::uint8_t>(state.kind);
-
-	/* With SPI 0, the kernel finds the state by its addresses. */
-	auto msg = message(XFRM_MSG_DELSA, &id, sizeof(id));
-	auto src = to_xfrm(state.src);
-	if (!msg)
-		return std::unexpected(msg.error());
-	if (auto ok = put(msg->get(), XFRMA_SRCADDR, &src, sizeof(src)); !ok)
-		return ok;
-
-	auto ok = impl_->sk.request(msg->get());
-	if (!ok && ok.error().code != ESRCH && ok.error().code != ENOENT)
-		return context(ok.error(), "cannot remove xfrm state", state.kind);
-	return {};
-}
-
-Result<void> Xfrm::install(const Policy &policy)
-{
-	xfrm_userpolicy_info info{};
-
-	info.sel = selector(policy);
-	info.lft = no_limits();
-	info.priority = policy.priority;
-	info.dir = static_cast<std::uint8_t>(policy.dir);
-	info.action = XFRM_POLICY_ALLOW;
-	info.share = XFRM_SHARE_ANY;
-
-	auto msg = message(XFRM_MSG_UPDPOLICY, &info, sizeof(info));
-	if (!msg)
-		return std::unexpected(msg.error());
-	if (policy.tmpl) {
-		xfrm_user_tmpl tmpl{};
-
-		tmpl.id.proto = static_cast<std::uint8_t>(*policy.tmpl);
-		tmpl.id.daddr.in6 = policy.tmpl_dst;
-		tmpl.saddr.in6 = policy.tmpl_src;
-		tmpl.family = AF_INET6;
-		tmpl.mode = XFRM_MODE_ROUTEOPTIMIZATION;
-		tmpl.optional = 1;	/* level use */
-		tmpl.aalgos = tmpl.ealgos = tmpl.calgos = ~0u;
-		if (auto ok = put(msg->get(), XFRMA_TMPL, &tmpl, sizeof(tmpl)); !ok)
-			return ok;
+		/* A state installed: NEWSA's refusal, unless the state was there; then UPDSA's. */
+		if (requests_of(change) == 2) {
+			auto update = std::move(*outcome++);
+			if (!error || error->code == EEXIST)
+				error = std::move(update);
+		}
+		/* Removing what is not there succeeds. */
+		if (change.op == Change::Op::remove && error && (error->code == ESRCH || error->code == ENOENT))
+			error.reset();
+		if (error && !first)
+			first = failure(change, *error);
 	}
-	if (auto ok = put_sub_type(msg->get()); !ok)
-		return ok;
-	if (auto ok = impl_->sk.request(msg->get()); !ok)
-		return fail(ok.error().code, "cannot install xfrm policy: " + ok.error().describe());
-	return {};
-}
-
-Result<void> Xfrm::remove(const Policy &policy)
-{
-	xfrm_userpolicy_id id{};
-
-	id.sel = selector(policy);
-	id.dir = static_cast<std::uint8_t>(policy.dir);
-
-	auto msg = message(XFRM_MSG_DELPOLICY, &id, sizeof(id));
-	if (!msg)
-		return std::unexpected(msg.error());
-	if (auto ok = put_sub_type(msg->get()); !ok)
-		return ok;
-
-	auto ok = impl_->sk.request(msg->get());
-	if (!ok && ok.error().code != ENOENT)
-		return fail(ok.error().code, "cannot remove xfrm policy: " + ok.error().describe());
+	if (first)
+		return std::unexpected(std::move(*first));
 	return {};
 }
 

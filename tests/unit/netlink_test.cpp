@@ -11,9 +11,12 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -171,6 +174,55 @@ TEST_F(HostNetlink, RefusedDumpCarriesErrno)
 	ASSERT_FALSE(replies);
 	EXPECT_EQ(replies.error().code, EINVAL);
 	EXPECT_TRUE(sock_->resolve("nlctrl"));
+}
+
+/* Each request's outcome, in order, the refused ones with the kernel's errno; the others are still done. */
+TEST_F(HostNetlink, BatchTellsEachRequestsOutcome)
+{
+	gecko::netlink::Requests requests(GENL_ID_CTRL, ctrl_version);
+	for (const char *name : {"gecko-none", "nlctrl", "gecko-none", "nlctrl"}) {
+		requests.begin(CTRL_CMD_GETFAMILY);
+		requests.put(CTRL_ATTR_FAMILY_NAME, name, std::strlen(name) + 1);
+		requests.end();
+	}
+
+	auto outcomes = sock_->batch(requests);
+
+	ASSERT_TRUE(outcomes) << outcomes.error().describe();
+	ASSERT_EQ(outcomes->size(), 4U);
+	for (std::size_t i : {0U, 2U}) {
+		ASSERT_TRUE((*outcomes)[i]) << i;
+		EXPECT_EQ((*outcomes)[i]->code, ENOENT) << i << ": " << (*outcomes)[i]->describe();
+	}
+	EXPECT_FALSE((*outcomes)[1]);
+	EXPECT_FALSE((*outcomes)[3]);
+	/* The replies to the requests that were done are not left for the next exchange. */
+	EXPECT_TRUE(sock_->resolve("nlctrl"));
+}
+
+/* A request of another protocol, built in place, is what libnl builds: the header padded, then the attributes. */
+TEST(Requests, OfAnotherProtocolAreWhatLibnlBuilds)
+{
+	struct Header {
+		std::uint8_t bytes[6] = {1, 2, 3, 4, 5, 6};	/* not a multiple of 4 */
+	} header;
+	const std::uint32_t value = 0x01020304;
+	gecko::netlink::Requests requests;
+
+	requests.begin(0x19, header);
+	requests.put(7, value);
+	requests.end();
+
+	std::unique_ptr<nl_msg, decltype(&nlmsg_free)> msg(nlmsg_alloc_simple(0x19, 0), nlmsg_free);
+	ASSERT_TRUE(msg);
+	ASSERT_EQ(nlmsg_append(msg.get(), &header, sizeof(header), NLMSG_ALIGNTO), 0);
+	ASSERT_EQ(nla_put_u32(msg.get(), 7, value), 0);
+	nlmsghdr *nlh = nlmsg_hdr(msg.get());
+	nlh->nlmsg_seq = nlh->nlmsg_pid = 0;	/* Socket::batch() numbers them */
+	const auto *raw = reinterpret_cast<const std::byte *>(nlh);
+
+	ASSERT_EQ(requests.size(), 1U);
+	EXPECT_TRUE(std::ranges::equal(requests.bytes(), std::span(raw, nlh->nlmsg_len)));
 }
 
 } // namespace

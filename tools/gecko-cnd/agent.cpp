@@ -200,6 +200,14 @@ void Agent::on_binding_update(const mh::Received &msg, const mh::Bu &bu)
 	}
 	cn_.commit(req, verdict, now);
 
+	/* The mobile node waits for the acknowledgement; the log line can wait for it. */
+	if (auto ba = cn_.acknowledgement(req, verdict)) {
+		/* §9.5.4: to where the BU came from, with the home address in a type 2 routing header. */
+		std::optional<in6_addr> via;
+		if (msg.hao && !(*msg.hao == msg.src))
+			via = msg.hao;
+		send(*ba, msg.dst, msg.src, via);
+	}
 	if (verdict.status < 128) {
 		counters_.accepted++;
 		if (verdict.action == Action::bind)
@@ -210,13 +218,6 @@ void Agent::on_binding_update(const mh::Received &msg, const mh::Bu &bu)
 		counters_.rejected++;
 		log("rejected the BU of ", who, ": ", int(verdict.status), " (", mh::ba_status_text(verdict.status),
 		    ")");
-	}
-	if (auto ba = cn_.acknowledgement(req, verdict)) {
-		/* §9.5.4: to where the BU came from, with the home address in a type 2 routing header. */
-		std::optional<in6_addr> via;
-		if (msg.hao && !(*msg.hao == msg.src))
-			via = msg.hao;
-		send(*ba, msg.dst, msg.src, via);
 	}
 }
 

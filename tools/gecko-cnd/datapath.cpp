@@ -47,10 +47,10 @@ Result<std::unique_ptr<DataPath>> DataPath::open(const std::string &lock_dir)
 		new DataPath(std::move(*xfrm), std::move(*lock), lock_dir + "/gecko-cnd-bindings-" + *ns));
 	if (auto ok = path->recover(); !ok)
 		return std::unexpected(ok.error());
-	for (auto ok : {path->xfrm_.install(xfrm::hao_receive_state()),
-			path->xfrm_.install(xfrm::mh_receive_policy(xfrm::Kind::hao))})
-		if (!ok)
-			return std::unexpected(ok.error());	/* the destructor removes half of it */
+	if (auto ok = path->xfrm_.apply({xfrm::install(xfrm::hao_receive_state()),
+					 xfrm::install(xfrm::mh_receive_policy(xfrm::Kind::hao))});
+	    !ok)
+		return std::unexpected(ok.error());	/* the destructor removes half of it */
 	return path;
 }
 
@@ -61,16 +61,16 @@ Result<void> DataPath::bind(const xfrm::Binding &b)
 	 * The bypass first, so that no Mobility Header takes the binding's
 	 * routing header while it is being set up. Installing is idempotent
 	 * and a state's care-of address changes in place, so a move is the
-	 * same calls; the policies' update bumps the route generation, and
-	 * established connections pick up the new care-of address.
+	 * same changes; the policies' update bumps the route generation, and
+	 * established connections pick up the new care-of address. All in
+	 * one system call: the mobile node waits for the acknowledgement.
 	 */
 	bool added = bound_.insert_or_assign({b.cn, b.home}, b.coa).second;
 	/* The list names bindings, not care-of addresses: a move leaves it as it is. */
 	Result<void> first = added ? save() : Result<void>{};
-	for (const auto &ok : {xfrm_.install(xfrm::mh_bypass_policy(b)), xfrm_.install(xfrm::hao_in_state(b)),
-			       xfrm_.install(xfrm::hao_in_policy(b)), xfrm_.install(xfrm::rh2_out_state(b)),
-			       xfrm_.install(xfrm::rh2_out_policy(b))})
-		keep_first(first, ok);
+	keep_first(first, xfrm_.apply({xfrm::install(xfrm::mh_bypass_policy(b)), xfrm::install(xfrm::hao_in_state(b)),
+				       xfrm::install(xfrm::hao_in_policy(b)), xfrm::install(xfrm::rh2_out_state(b)),
+				       xfrm::install(xfrm::rh2_out_policy(b))}));
 	return first;
 }
 
@@ -91,12 +91,9 @@ Result<void> DataPath::unbind(const in6_addr &cn, const in6_addr &home)
 Result<void> DataPath::remove(const xfrm::Binding &b)
 {
 	/* In the reverse order of bind(): the data path first, the bypass last. */
-	Result<void> first;
-	for (const auto &ok : {xfrm_.remove(xfrm::rh2_out_policy(b)), xfrm_.remove(xfrm::rh2_out_state(b)),
-			       xfrm_.remove(xfrm::hao_in_policy(b)), xfrm_.remove(xfrm::hao_in_state(b)),
-			       xfrm_.remove(xfrm::mh_bypass_policy(b))})
-		keep_first(first, ok);
-	return first;
+	return xfrm_.apply({xfrm::remove(xfrm::rh2_out_policy(b)), xfrm::remove(xfrm::rh2_out_state(b)),
+			    xfrm::remove(xfrm::hao_in_policy(b)), xfrm::remove(xfrm::hao_in_state(b)),
+			    xfrm::remove(xfrm::mh_bypass_policy(b))});
 }
 
 Result<void> DataPath::recover()
@@ -142,8 +139,8 @@ Result<void> DataPath::close()
 		keep_first(first, unbind(cn, home));
 	}
 	if (lock_ && lock_->last_holder()) {
-		keep_first(first, xfrm_.remove(xfrm::mh_receive_policy(xfrm::Kind::hao)));
-		keep_first(first, xfrm_.remove(xfrm::hao_receive_state()));
+		keep_first(first, xfrm_.apply({xfrm::remove(xfrm::mh_receive_policy(xfrm::Kind::hao)),
+					       xfrm::remove(xfrm::hao_receive_state())}));
 	}
 	lock_.reset();
 	return first;

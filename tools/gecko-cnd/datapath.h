@@ -4,8 +4,8 @@
 
 /*
  * The bindings in the stock kernel's route-optimisation data path
- * (VM-NOTES.md), with xfrm states and policies. Per binding of HOME at
- * COA, seen from our address CN:
+ * (CONFIG_IPV6_MIP6, gecko/xfrm.h), with xfrm states and policies. Per
+ * binding of HOME at COA, seen from our address CN:
  * - rh2 out state and policy: CN -> HOME leaves to COA with a type 2
  *   routing header holding HOME;
  * - hao in state and policy: HOME -> CN arrives from COA with a Home

@@ -64,12 +64,12 @@ Result<std::unique_ptr<Agent>> Agent::start(const Config &config)
 					     std::move(*lock), std::move(*rtnl_socket), ifindex, std::move(*signals));
 	/*
 	 * A home registration arrives from the care-of address with a Home
-	 * Address option; without these the kernel drops it (VM-NOTES.md).
+	 * Address option; without these the kernel drops it.
 	 * If this fails half-way, the destructor removes the other half.
 	 */
-	if (auto ok = agent->xfrm_.install(xfrm::hao_receive_state()); !ok)
-		return std::unexpected(ok.error());
-	if (auto ok = agent->xfrm_.install(xfrm::mh_receive_policy(xfrm::Kind::hao)); !ok)
+	if (auto ok = agent->xfrm_.apply({xfrm::install(xfrm::hao_receive_state()),
+					  xfrm::install(xfrm::mh_receive_policy(xfrm::Kind::hao))});
+	    !ok)
 		return std::unexpected(ok.error());
 	return agent;
 }
@@ -227,10 +227,10 @@ Result<void> Agent::shutdown()
 
 	/* Another daemon of this namespace may still need them. */
 	if (lock_ && lock_->last_holder()) {
-		for (auto ok : {xfrm_.remove(xfrm::mh_receive_policy(xfrm::Kind::hao)),
-				xfrm_.remove(xfrm::hao_receive_state())})
-			if (!ok && first)
-				first = ok;
+		auto ok = xfrm_.apply({xfrm::remove(xfrm::mh_receive_policy(xfrm::Kind::hao)),
+				       xfrm::remove(xfrm::hao_receive_state())});
+		if (!ok && first)
+			first = ok;
 	}
 	lock_.reset();
 	return first;

@@ -34,8 +34,11 @@
 #include <netinet/in.h>
 
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <optional>
+#include <span>
+#include <variant>
 
 namespace gecko::xfrm {
 
@@ -120,18 +123,42 @@ GECKO_API Policy mh_bypass_policy(const Binding &b);	/* CN -> HOME proto 135 out
 GECKO_API State hao_out_state(const Binding &b);	/* src HOME dst CN proto hao coa COA */
 GECKO_API Policy mh_hao_out_policy(const Binding &b);	/* HOME/128 -> CN/128 proto 135 out, priority_binding */
 
+/*
+ * One change for Xfrm::apply(). Installing a state adds it, or changes the
+ * care-of address of the one already there; installing a policy adds it,
+ * or replaces the one with the same selector and direction.
+ */
+struct Change {
+	enum class Op : std::uint8_t { install, remove } op;
+	std::variant<State, Policy> object;
+};
+
+inline Change install(const State &state) { return {Change::Op::install, state}; }
+inline Change install(const Policy &policy) { return {Change::Op::install, policy}; }
+inline Change remove(const State &state) { return {Change::Op::remove, state}; }
+inline Change remove(const Policy &policy) { return {Change::Op::remove, policy}; }
+
 /* A NETLINK_XFRM socket; needs CAP_NET_ADMIN. Acts on the namespace it was opened in. */
 class GECKO_API Xfrm {
 public:
 	static Result<Xfrm> open();
 
-	/* Adds @state, or changes the care-of address of the one already there. */
-	Result<void> install(const State &state);
-	Result<void> remove(const State &state);
+	/*
+	 * Makes @changes in order, in one system call (a few for a long list):
+	 * a binding's care-of address moves without a request and an answer
+	 * per object. Each change is tried whatever the others' outcome;
+	 * returns the first failure.
+	 */
+	Result<void> apply(std::span<const Change> changes);
+	Result<void> apply(std::initializer_list<Change> changes)
+	{
+		return apply(std::span<const Change>(changes.begin(), changes.size()));
+	}
 
-	/* Adds @policy, or replaces the one with the same selector and direction. */
-	Result<void> install(const Policy &policy);
-	Result<void> remove(const Policy &policy);
+	Result<void> install(const State &state) { return apply({xfrm::install(state)}); }
+	Result<void> remove(const State &state) { return apply({xfrm::remove(state)}); }
+	Result<void> install(const Policy &policy) { return apply({xfrm::install(policy)}); }
+	Result<void> remove(const Policy &policy) { return apply({xfrm::remove(policy)}); }
 
 	Xfrm(Xfrm &&) noexcept;
 	Xfrm &operator=(Xfrm &&) noexcept;

@@ -99,19 +99,14 @@ Plumbing::Plumbing(xfrm::Xfrm &xfrm, const xfrm::Binding &b)
 
 Result<void> Plumbing::install()
 {
-	for (auto ok : {xfrm_.install(out_state_), xfrm_.install(out_policy_), xfrm_.install(xfrm::rh2_receive_state()),
-			xfrm_.install(xfrm::mh_receive_policy(xfrm::Kind::rh2))})
-		if (!ok)
-			return ok;
-	return {};
+	return xfrm_.apply({xfrm::install(out_state_), xfrm::install(out_policy_), xfrm::install(xfrm::rh2_receive_state()),
+			    xfrm::install(xfrm::mh_receive_policy(xfrm::Kind::rh2))});
 }
 
 Plumbing::~Plumbing()
 {
-	(void)xfrm_.remove(xfrm::mh_receive_policy(xfrm::Kind::rh2));
-	(void)xfrm_.remove(xfrm::rh2_receive_state());
-	(void)xfrm_.remove(out_policy_);
-	(void)xfrm_.remove(out_state_);
+	(void)xfrm_.apply({xfrm::remove(xfrm::mh_receive_policy(xfrm::Kind::rh2)), xfrm::remove(xfrm::rh2_receive_state()),
+			   xfrm::remove(out_policy_), xfrm::remove(out_state_)});
 }
 
 } // namespace gecko::mn
