@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# vm-timeout: 300
+# vm-timeout: 480
 # Benchmark (make bench): goodput of one TCP stream between the client and
 # G while the client is bound to node2 (route optimisation through gecko's
 # hooks), against plain IPv6 TCP between the client and node2's own
@@ -104,7 +104,10 @@ per_octet() {
 		def ns(side): .ticks[side] * 1e9 / $hz / .bytes;
 		def sides(p): map(select(.path == p)) | { client_ns: (map(ns(0)) | median), node_ns: (map(ns(1)) | median),
 			bps: (map(.bps) | median) };
-		{ direction: $name, rate_bps: $rate, plain: sides("plain"), gecko: sides("gecko"), runs: . }
+		def ratios(side): [range(0; length; 2) as $i | .[$i + 1] as $g | .[$i] as $p | ($g | ns(side)) / ($p | ns(side))]
+			| sort | { least: .[0], most: .[-1] };
+		{ direction: $name, rate_bps: $rate, plain: sides("plain"), gecko: sides("gecko"),
+		  client_ratio_rounds: ratios(0), node_ratio_rounds: ratios(1), runs: . }
 		| .client_ratio = (.gecko.client_ns / .plain.client_ns) | .node_ratio = (.gecko.node_ns / .plain.node_ns)'
 }
 

@@ -368,7 +368,8 @@ struct Relay::Impl {
 			if (s.program)
 				(void)::epoll_ctl(epoll.get(), EPOLL_CTL_DEL, s.program.get(), nullptr);
 			s.program = std::move(fd);
-			s.ready[program_side] = Ready{};
+			/* Nothing can be read before the program has the request: epoll tells when it answers. */
+			s.ready[program_side] = Ready{.in = false};
 			s.connect_deadline = Clock::now() + options.connect_timeout;
 			watch(s, s.program.get(), program_side);
 			return true;
@@ -435,10 +436,13 @@ struct Relay::Impl {
 		return false;
 	}
 
-	/* The program's connection is established, or failed. */
-	void connected(Session &s)
+	/*
+	 * The program's connection is established, or failed: writable
+	 * without an error or a hang-up is established, without asking.
+	 */
+	void connected(Session &s, std::uint32_t events)
 	{
-		int err = pending_error(s.program.get(), 0);
+		int err = events & (EPOLLERR | EPOLLHUP) ? pending_error(s.program.get(), 0) : 0;
 		if (err == 0) {
 			if (options.proxy_protocol && !send_proxy_header(s))
 				return;
@@ -550,7 +554,7 @@ struct Relay::Impl {
 			if (side != program_side)
 				return;
 			auto id = s.id;
-			connected(s);
+			connected(s, events);
 			if (!sessions.contains(id) || s.connecting)
 				return;
 		} else if (events & (EPOLLERR | EPOLLHUP)) {

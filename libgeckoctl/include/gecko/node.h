@@ -158,6 +158,8 @@ public:
 	 * by the node itself.
 	 */
 	Result<void> add(int fd);
+	/* The same, from a caller that knows both ends (accept() told the peer; the listener's address is the local one). */
+	Result<void> add(int fd, const sockaddr_in6 &local, const sockaddr_in6 &peer);
 	/* The application closed it (or it ended). */
 	void remove(int fd);
 	/*

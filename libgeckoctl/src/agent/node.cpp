@@ -352,9 +352,15 @@ Result<void> Node::add(int fd)
 	auto ends = agent::connection_ends(fd);
 	if (!ends)
 		return fail(ENOTCONN, "not a connected IPv6 socket");
-	impl_->link->add(fd, *ends);
-	if (impl_->host.get() >= 0)
-		(void)impl_->send(programs::Writer(programs::Type::add).u32(static_cast<std::uint32_t>(fd)), fd);
+	impl_->add(fd, *ends);
+	return {};
+}
+
+Result<void> Node::add(int fd, const sockaddr_in6 &local, const sockaddr_in6 &peer)
+{
+	if (local.sin6_family != AF_INET6 || peer.sin6_family != AF_INET6)
+		return fail(ENOTCONN, "not a connected IPv6 socket");
+	impl_->add(fd, {local.sin6_addr, peer.sin6_addr, ntohs(local.sin6_port), ntohs(peer.sin6_port)});
 	return {};
 }
 

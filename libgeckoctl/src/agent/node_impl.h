@@ -41,6 +41,13 @@ struct Node::Impl {
 		std::lock_guard guard(send_lock);
 		return agent::programs::send(host.get(), message, pass);
 	}
+	/* Node::add() once the ends are known. */
+	void add(int fd, const agent::ConnEnds &ends)
+	{
+		link->add(fd, ends);
+		if (host.get() >= 0)
+			(void)send(agent::programs::Writer(agent::programs::Type::add).u32(static_cast<std::uint32_t>(fd)), fd);
+	}
 	/* The connections and then the handoff, in one sequence: the agent takes them as one. */
 	Result<void> hand_off(const in6_addr &node, const in6_addr &client, const std::vector<Outgoing> &conns);
 	/* The agent's messages, as events, until the Node goes or the agent does. */

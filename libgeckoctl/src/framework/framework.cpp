@@ -418,8 +418,12 @@ void Framework::accept_all(Listener &listener)
 		conn->peer = peer;
 		conn->port = listener.port;
 		int n = conn->fd.get();
-		/* Connections to G only: one to another address of this node cannot move. */
-		if (auto ok = node->add(n); !ok) {
+		/* Bound to G: the connection's local end is G and the port. */
+		sockaddr_in6 local{};
+		local.sin6_family = AF_INET6;
+		local.sin6_addr = cluster->service;
+		local.sin6_port = htons(listener.port);
+		if (auto ok = node->add(n, local, peer); !ok) {
 			log("accepted ", text(peer.sin6_addr), " on port ", listener.port,
 			    ", which cannot be handed off: ", ok.error().describe());
 			conns.emplace(n, conn);
