@@ -43,6 +43,8 @@ using std::chrono::microseconds;
 constexpr std::uint64_t max_bundle = 256u << 20;
 /* How long gecko-ctl's handoff request waits for the application to act. */
 constexpr auto asked_timeout = std::chrono::seconds(15);
+/* How long it waits for the node channel to the acceptor before the application is asked. */
+constexpr auto channel_wait = std::chrono::seconds(1);
 constexpr std::size_t max_text = 1024;
 
 microseconds since(Clock::time_point t)
@@ -257,6 +259,17 @@ struct Handoffs::Impl {
 		Clock::time_point deadline;
 	};
 	std::vector<Asked> asked;
+	/*
+	 * gecko-ctl's requests whose node channel to the acceptor is still
+	 * being set up: the application is asked once it is (or after
+	 * channel_wait), so that it stops serving the client no sooner.
+	 */
+	struct ChannelWait {
+		Request request;
+		std::uint64_t conn;
+		Clock::time_point until;
+	};
+	std::vector<ChannelWait> channel_waits;
 	/* gecko-ctl drain, waiting for the application's drained(). */
 	std::optional<std::uint64_t> drain_waiter;
 
@@ -1008,7 +1021,7 @@ void Handoffs::Impl::end_inbound(const Name &name)
 Handoffs::Handoffs(Client &kernel, Transport &transport, Signalling &signalling, Counters &counters, Log log,
 		   std::shared_ptr<AppLink> app)
 	: impl_(new Impl{kernel, transport, signalling, counters, std::move(log), std::move(app), {},
-			 {}, {}, {}, {}, {}, {}})
+			 {}, {}, {}, {}, {}, {}, {}})
 {
 }
 
@@ -1176,6 +1189,13 @@ void Handoffs::tick(Clock::time_point now)
 {
 	auto &d = *impl_;
 
+	std::erase_if(d.channel_waits, [&](const Impl::ChannelWait &w) {
+		if (d.transport.handshaking(w.conn) && now < w.until)
+			return false;
+		d.app->post(w.request);
+		return true;
+	});
+
 	std::vector<std::pair<std::uint64_t, donor::Event>> donors;
 	for (const auto &[id, o] : d.outbound) {
 		if (now >= o.deadline)
@@ -1320,18 +1340,30 @@ void Handoffs::control(std::uint64_t waiter, const wire::Message &msg)
 		Error error{EOPNOTSUPP, "this agent runs no application: ask the server's own agent"};
 		return d.answer(waiter, &error);
 	}
-	bool serves = false;
+	std::optional<in6_addr> home;
 	{
 		std::lock_guard guard(d.app->lock);
-		serves = std::ranges::any_of(d.app->conns, [&](const auto &e) {
-			return same(e.second.client, *client) && connection_ends(e.first);
-		});
+		for (const auto &[fd, c] : d.app->conns)
+			if (same(c.client, *client) && connection_ends(fd)) {
+				home = c.home;
+				break;
+			}
 	}
-	if (!serves) {
+	if (!home) {
 		Error error{ENOENT, "the application has no connection of " + text(*client) + " here"};
 		return d.answer(waiter, &error);
 	}
 	d.asked.push_back({*client, waiter, Clock::now() + asked_timeout});
+	/*
+	 * The node channel to the acceptor first: a first contact's handshake
+	 * is not spent with the client's stream stopped. start() reports what
+	 * fails.
+	 */
+	if (auto svc = d.kernel.service(*home); svc && !same(*node, svc->coa))
+		if (auto conn = d.transport.peer(svc->coa, *node); conn && d.transport.handshaking(*conn)) {
+			d.channel_waits.push_back({{*client, *node}, *conn, Clock::now() + channel_wait});
+			return;
+		}
 	d.app->post(Request{*client, *node});
 }
 

@@ -424,6 +424,12 @@ Result<std::uint64_t> Transport::peer(const in6_addr &self, const in6_addr &node
 	return add(std::move(conn));
 }
 
+bool Transport::handshaking(std::uint64_t conn) const
+{
+	auto it = conns_.find(conn);
+	return it != conns_.end() && !it->second.established && it->second.doomed.empty();
+}
+
 void Transport::forget(const in6_addr &node, const std::string &why)
 {
 	std::vector<std::uint64_t> ids;

@@ -85,6 +85,8 @@ public:
 	 * @self. ENOKEY when the node channel is off.
 	 */
 	Result<std::uint64_t> peer(const in6_addr &self, const in6_addr &node);
+	/* @conn is still connecting or in its handshake (false once established, or gone). */
+	bool handshaking(std::uint64_t conn) const;
 	void close(std::uint64_t conn, const std::string &why);
 	/*
 	 * Closes every connection with the agent at @node, declared dead:
