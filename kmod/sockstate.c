@@ -760,10 +760,11 @@ static void open_window(struct tcp_sock *tp)
 
 /*
  * How long a restored socket waits before it resends what it holds as in
- * flight: twice the RTT, as a loss probe waits, not a whole RTO. The
- * window probe's answer tells it in one RTT what the client lacks; if
- * that does not start the recovery (segments dropped at the freeze make
- * holes), a connection handed on again before its RTO would never resend.
+ * flight: twice the RTT, as a loss probe waits, but TCP_RTO_MIN at least,
+ * not a whole RTO. The window probe's answer tells it in one RTT what the
+ * client lacks; if that does not start the recovery (segments dropped at
+ * the freeze make holes), a connection handed on again before its RTO
+ * would never resend.
  */
 static unsigned long first_timeout(struct sock *sk)
 {
