@@ -17,7 +17,10 @@
 # (heartbeats, timers: measured with the stream alone), against that of a
 # plain TCP connection from the client to node2, set up, 64 KB from node2,
 # and closed (client and server together: gecko-request-rate, one at a
-# time for 5 s).
+# time for 5 s). Where the gap goes, from the agents' log lines of each
+# handoff: the donor's capture and send and how long it held the
+# connection frozen; the acceptor's state arrival, its Binding Update's
+# trip to the client's acceptance, and the thaw.
 # Result: $GECKO_OUT/result.json and a line each.
 # The stream must come back octet for octet (stream-probe), and the three
 # servers must have echoed it exactly once between them.
@@ -107,9 +110,9 @@ expect_eq "octets the three servers echoed" "$(echoed)" "$sent"
 
 /usr/bin/python3 - "$RUN/arrivals" "$RUN/handoffs" "$start" "$rtt_nodes" "$rtt_client" \
 	$((cpu1 - cpu0)) "$(getconf CLK_TCK)" "$plain" $((serve1 - serve0)) \
-	$((idle1 - idle0)) "$loop0" "$loop1" \
+	$((idle1 - idle0)) "$loop0" "$loop1" "$GECKO_OUT"/agent[123].log \
 	> "$GECKO_OUT/result.json" <<'EOF'
-import bisect, json, statistics, sys
+import bisect, json, re, statistics, sys
 
 arrivals = [float(line.split()[0]) for line in open(sys.argv[1])]
 handoffs = [line.split() for line in open(sys.argv[2])]
@@ -136,6 +139,23 @@ def summary(gaps):
             "max": round(gaps[-1], 1)}
 
 
+# The agents' own account of each handoff: the donor's freeze and capture, the acceptor's phases.
+DONOR = re.compile(r": handed to \S+, frozen (\d+) ms; captured and sent in ([\d.]+) ms")
+ACCEPTOR = re.compile(r": taken from \S+ in (\d+) ms; the state \((\d+) octets\) came in ([\d.]+) ms, "
+                      r"the Binding Update left ([\d.]+) ms later, was accepted ([\d.]+) ms later, "
+                      r"the thaw took ([\d.]+) ms")
+phases = {k: [] for k in ("frozen", "captured", "state_in", "update_left", "update_accepted", "thaw")}
+octets = []
+for log in sys.argv[13:]:
+    for line in open(log):
+        if m := DONOR.search(line):
+            phases["frozen"].append(float(m[1]))
+            phases["captured"].append(float(m[2]))
+        elif m := ACCEPTOR.search(line):
+            octets.append(int(m[2]))
+            for k, v in zip(("state_in", "update_left", "update_accepted", "thaw"), m.groups()[2:]):
+                phases[k].append(float(v))
+
 done = [(float(t0), float(t1)) for t0, t1, ok in handoffs if ok == "1"]
 each = [largest_gap(t0, t1 + 0.5) for t0, t1 in done]
 gaps = summary(each)
@@ -153,9 +173,12 @@ print(json.dumps({
     "agent_cpu_ms_per_handoff": round(max(ticks - idle_rate * looped, 0) * 1000 / hz / max(len(done), 1), 2),
     "plain_connections": plain["requests"], "plain_cpu_ms_per_connection": round(plain_ms, 3),
     "cpu_ratio": round(max(ticks - idle_rate * looped, 0) * 1000 / hz / max(len(done), 1) / plain_ms, 1),
+    "phases_ms": {k: summary(v) for k, v in phases.items() if v},
+    "state_octets": {"median": int(statistics.median(octets)), "max": max(octets)} if octets else None,
 }, indent=1))
 EOF
 jq -r '"handoffs completed: \(.completed) of \(.handoffs); gap median \(.gap_ms.median) ms, p99 \(.gap_ms.p99) ms (stream alone: \(.baseline_gap_ms.median) / \(.baseline_gap_ms.p99) ms)",
 	"gap ratio to ½RTT(donor,acceptor) + ½RTT(acceptor,client) = \(.bound_ms) ms: median \(.ratio_median), p99 \(.ratio_p99)",
-	"agent CPU per handoff (donor + acceptor): \(.agent_cpu_ms_per_handoff) ms beyond their \(.agent_idle_cpu_ms_per_second) ms a second without handoffs (\(.agent_cpu_ms_per_handoff_gross) ms with it), \(.cpu_ratio) × a plain connection (\(.plain_cpu_ms_per_connection) ms: set up, 64 KB, closed; \(.plain_connections) of them)"' "$GECKO_OUT/result.json"
+	"agent CPU per handoff (donor + acceptor): \(.agent_cpu_ms_per_handoff) ms beyond their \(.agent_idle_cpu_ms_per_second) ms a second without handoffs (\(.agent_cpu_ms_per_handoff_gross) ms with it), \(.cpu_ratio) × a plain connection (\(.plain_cpu_ms_per_connection) ms: set up, 64 KB, closed; \(.plain_connections) of them)",
+	"where it goes (medians): the donor captured and sent the state in \(.phases_ms.captured.median) ms, the acceptor had it in \(.phases_ms.state_in.median) ms (\(.state_octets.median) octets), its Binding Update was accepted \(.phases_ms.update_accepted.median) ms after it left (RTT(acceptor, client) \(.rtt_client_ms) ms), the thaw took \(.phases_ms.thaw.median) ms; the donor held the connection frozen \(.phases_ms.frozen.median) ms"' "$GECKO_OUT/result.json"
 (( $(jq .completed "$GECKO_OUT/result.json") * 10 >= HANDOFFS * 9 )) || fail "too few handoffs completed: $(cat "$GECKO_OUT/errors")"
