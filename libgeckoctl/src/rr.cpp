@@ -111,6 +111,16 @@ Kbm kbm(const mh::KeygenToken &home)
 	return sha1(home);
 }
 
+Result<void> prepare()
+{
+	std::array<std::uint8_t, 1> byte;
+
+	if (!random_bytes(byte.data(), byte.size()))
+		return fail(EIO, "RAND_bytes: libcrypto's random generator cannot be seeded");
+	(void)hmac_sha1<1>(byte, byte);
+	return {};
+}
+
 Result<mh::Authenticator> authenticator(std::span<const std::byte> mh, const Kbm &kbm, const AuthAddresses &addrs)
 {
 	auto data = mh_data(mh);

@@ -101,6 +101,13 @@ TEST(RrKbm, MatchesSha1)
 	EXPECT_TRUE(same(rr::kbm(home_token), "8dcb2960b156d67d5a432a226a8346f4f1bc0a9d"));
 }
 
+/* This machine's libcrypto has a generator: a correspondent starts. */
+TEST(RrPrepare, SeedsTheGenerator)
+{
+	auto ready = rr::prepare();
+	EXPECT_TRUE(ready) << ready.error().describe();
+}
+
 TEST(RrAuthenticator, MatchesHmacSha1)
 {
 	auto auth = rr::authenticator(mh::encode(bu), rr::kbm(home_token, care_of_token), bu_addrs);

@@ -3,6 +3,7 @@
 #include "agent.h"
 
 #include <address.h>
+#include <gecko/rr.h>
 #include <log.h>
 
 #include <poll.h>
@@ -19,6 +20,8 @@ using daemon::to_string;
 
 Result<std::unique_ptr<Agent>> Agent::start(const Config &config)
 {
+	if (auto ready = rr::prepare(); !ready)
+		return std::unexpected(ready.error());
 	auto mh = mh::Socket::open();
 	if (!mh)
 		return std::unexpected(mh.error());

@@ -81,6 +81,14 @@ GECKO_API Kbm kbm(const mh::KeygenToken &home, const mh::KeygenToken &care_of);
 GECKO_API Kbm kbm(const mh::KeygenToken &home);
 
 /*
+ * Starts what return routability takes from libcrypto, its random
+ * generator and HMAC-SHA1, so that a correspondent's first test does not
+ * wait for them (a millisecond, tens under emulation); fails with EIO when
+ * the generator cannot be seeded, which issuing a nonce would meet later.
+ */
+GECKO_API Result<void> prepare();
+
+/*
  * The addresses an authenticator covers (§6.2.7). @care_of is the care-of
  * address being registered (the Alternate Care-of Address when the BU
  * carries one), or the home address for a de-registration; @correspondent
