@@ -141,7 +141,7 @@ def summary(gaps):
 
 # The agents' own account of each handoff: the donor's freeze and capture, the acceptor's phases.
 DONOR = re.compile(r": handed to \S+, frozen (\d+) ms; captured and sent in ([\d.]+) ms")
-ACCEPTOR = re.compile(r": taken from \S+ in (\d+) ms; the state \((\d+) octets\) came in ([\d.]+) ms, "
+ACCEPTOR = re.compile(r": taken from \S+ in \d+ ms; the state \((\d+) octets\) came in ([\d.]+) ms, "
                       r"the Binding Update left ([\d.]+) ms later, was accepted ([\d.]+) ms later, "
                       r"the thaw took ([\d.]+) ms")
 phases = {k: [] for k in ("frozen", "captured", "state_in", "update_left", "update_accepted", "thaw")}
@@ -152,8 +152,8 @@ for log in sys.argv[13:]:
             phases["frozen"].append(float(m[1]))
             phases["captured"].append(float(m[2]))
         elif m := ACCEPTOR.search(line):
-            octets.append(int(m[2]))
-            for k, v in zip(("state_in", "update_left", "update_accepted", "thaw"), m.groups()[2:]):
+            octets.append(int(m[1]))
+            for k, v in zip(("state_in", "update_left", "update_accepted", "thaw"), m.groups()[1:]):
                 phases[k].append(float(v))
 
 done = [(float(t0), float(t1)) for t0, t1, ok in handoffs if ok == "1"]
