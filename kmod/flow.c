@@ -179,29 +179,89 @@ static void forward(struct gecko_net *gn, const struct gecko_flow *flow, struct 
 	}
 }
 
+/* Sends @list, copies of what @flow holds, on to its acceptor. */
+static void forward_list(struct gecko_net *gn, const struct gecko_flow *flow,
+			 struct sk_buff_head *list)
+{
+	struct sk_buff *skb;
+
+	while ((skb = __skb_dequeue(list))) {
+		local_bh_disable();
+		forward(gn, flow, skb);
+		local_bh_enable();
+	}
+}
+
+/* A copy of @skb, which @flow holds, for its acceptor; NULL (counted) if there is no memory. */
+static struct sk_buff *copy_held(struct gecko_net *gn, struct sk_buff *skb)
+{
+	/* Its data is shared: what forward() changes, it copies first (skb_cow_head() and the like). */
+	struct sk_buff *copy = skb_clone(skb, GFP_ATOMIC);
+
+	if (!copy)
+		gecko_counter_inc(gn->net, GECKO_COUNTER_FLOW_HELD_DROPPED);
+	return copy;
+}
+
+int gecko_flow_pass_on(struct gecko_net *gn, struct gecko_flow *flow, const struct in6_addr *src,
+		       const struct in6_addr *dst, struct netlink_ext_ack *extack)
+{
+	struct sk_buff_head copies;
+	struct sk_buff *skb, *copy;
+
+	lockdep_assert_held(&gn->lock);
+	if (flow->forward) {
+		if (ipv6_addr_equal(&flow->fwd_dst, dst))
+			return 0;
+		NL_SET_ERR_MSG_MOD(extack, "its packets go to another acceptor already");
+		return -EBUSY;
+	}
+	__skb_queue_head_init(&copies);
+	/* In one step with the hooks: each packet is copied once, here or there. */
+	spin_lock_bh(&flow->held.lock);
+	flow->fwd_src = *src;
+	flow->fwd_dst = *dst;
+	flow->forward = true;
+	skb_queue_walk(&flow->held, skb) {
+		copy = copy_held(gn, skb);
+		if (copy)
+			__skb_queue_tail(&copies, copy);
+	}
+	spin_unlock_bh(&flow->held.lock);
+	forward_list(gn, flow, &copies);
+	return 0;
+}
+
 void gecko_flow_moved(struct gecko_net *gn, struct gecko_flow *flow,
 		      const struct in6_addr *src, const struct in6_addr *dst)
 {
 	struct sk_buff_head held;
-	struct sk_buff *skb;
+	bool copied;
 
 	lockdep_assert_held(&gn->lock);
-	if (src && dst) {
+	__skb_queue_head_init(&held);
+	/* In one step: a packet in between would meet no socket, and a reset. */
+	spin_lock_bh(&flow->held.lock);
+	/* Passed on since the commit: their copies went already, to the same acceptor. */
+	copied = flow->forward;
+	if (!src || !dst) {
+		flow->forward = false;
+	} else if (!copied) {
 		flow->fwd_src = *src;
 		flow->fwd_dst = *dst;
 		flow->forward = true;
 	}
-	/* In one step: a packet in between would meet no socket, and a reset. */
-	take_held(gn, flow, GECKO_FLOW_MOVED, &held);
-	while ((skb = __skb_dequeue(&held))) {
-		if (flow->forward) {
-			local_bh_disable();
-			forward(gn, flow, skb);
-			local_bh_enable();
-		} else {
-			kfree_skb(skb);
-			gecko_counter_inc(gn->net, GECKO_COUNTER_FLOW_HELD_DROPPED);
-		}
+	skb_queue_splice_init(&flow->held, &held);
+	WRITE_ONCE(flow->state, GECKO_FLOW_MOVED);
+	spin_unlock_bh(&flow->held.lock);
+	atomic_sub(skb_queue_len(&held), &gn->held);
+	if (copied) {
+		__skb_queue_purge(&held);
+	} else if (flow->forward) {
+		forward_list(gn, flow, &held);
+	} else {
+		gecko_counter_add(gn->net, GECKO_COUNTER_FLOW_HELD_DROPPED, skb_queue_len(&held));
+		__skb_queue_purge(&held);
 	}
 	if (flow->sk) {
 		sock_put(flow->sk);
@@ -369,6 +429,7 @@ static bool still_lowering(struct gecko_flow *flow)
 unsigned int gecko_flow_in(struct gecko_net *gn, struct sk_buff *skb, unsigned int thoff,
 			   const struct gecko_flow_key *key)
 {
+	struct sk_buff *copy = NULL;
 	struct gecko_flow *flow;
 	unsigned int verdict;
 	bool fwd = false;
@@ -393,6 +454,9 @@ unsigned int gecko_flow_in(struct gecko_net *gn, struct sk_buff *skb, unsigned i
 			skb->skb_iif = skb->dev->ifindex;
 			skb->dev = NULL;
 			__skb_queue_tail(&flow->held, skb);
+			/* Committed and passed on (gecko_flow_pass_on()): its acceptor gets a copy. */
+			if (flow->forward)
+				copy = copy_held(gn, skb);
 			verdict = NF_STOLEN;
 		}
 	} else if (gecko_flow_rule(flow->state)->probe) {
@@ -419,9 +483,11 @@ unsigned int gecko_flow_in(struct gecko_net *gn, struct sk_buff *skb, unsigned i
 		verdict = NF_ACCEPT;
 	}
 	spin_unlock(&flow->held.lock);
-	/* Where it goes was set before the flow was MOVED, and stays. */
+	/* Where it goes was set before it was passed on or MOVED, and stays. */
 	if (fwd)
 		forward(gn, flow, skb);
+	if (copy)
+		forward(gn, flow, copy);
 	return verdict;
 }
 

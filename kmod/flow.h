@@ -67,7 +67,11 @@ struct gecko_flow {
 	u8 reuse;			/* its SO_REUSEADDR, which leaving repair mode clears */
 	struct sk_buff_head held;
 	unsigned long expires;		/* jiffies */
-	/* Once MOVED: where its packets go, inside a header from fwd_src. */
+	/*
+	 * Once MOVED, or COMMITTED and passed on: where its packets go (copies
+	 * of those it holds), inside a header from fwd_src. Set under
+	 * held.lock, the addresses first, then fixed: the hooks read them.
+	 */
 	bool forward;
 	struct in6_addr fwd_src;	/* this node's care-of address */
 	struct in6_addr fwd_dst;	/* the acceptor's */
@@ -135,13 +139,23 @@ void gecko_flow_set_state(struct gecko_flow *flow, u8 state);
 /* Sets when the module acts on @flow by itself. Caller holds gn->lock. */
 void gecko_flow_set_timeout(struct gecko_net *gn, struct gecko_flow *flow, u32 timeout_ms);
 
+/*
+ * From now on a copy of each packet @flow, COMMITTED, holds goes to the
+ * acceptor's care-of address @dst from @src, those it holds now first;
+ * the packets stay held, for a thaw. -EBUSY, with its message, if they go
+ * to another acceptor already. Caller holds gn->lock.
+ */
+int gecko_flow_pass_on(struct gecko_net *gn, struct gecko_flow *flow, const struct in6_addr *src,
+		       const struct in6_addr *dst, struct netlink_ext_ack *extack);
+
 /* Forgets the flow, its held packets and its socket. Caller holds gn->lock. */
 void gecko_flow_remove(struct gecko_net *gn, struct gecko_flow *flow);
 
 /*
  * The socket is gone from here: for a while its packets, those held
- * included, go from @src to the acceptor's care-of address @dst, or are
- * dropped when @dst is NULL. Caller holds gn->lock.
+ * included (unless passed on already: their copies went), go from @src to
+ * the acceptor's care-of address @dst, or are dropped when @dst is NULL.
+ * A flow passed on keeps its acceptor. Caller holds gn->lock.
  */
 void gecko_flow_moved(struct gecko_net *gn, struct gecko_flow *flow,
 		      const struct in6_addr *src, const struct in6_addr *dst);

@@ -592,11 +592,14 @@ static int sock_freeze(struct sk_buff *skb, struct genl_info *info)
 static int sock_commit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *tb[GECKO_SOCK_A_MAX + 1];
+	struct in6_addr forward;
 	int fd, ret;
 
-	ret = parse_sock(info, tb, &fd, BIT(GECKO_SOCK_A_TIMEOUT));
+	ret = parse_sock(info, tb, &fd, BIT(GECKO_SOCK_A_TIMEOUT) | BIT(GECKO_SOCK_A_FORWARD));
+	if (!ret && tb[GECKO_SOCK_A_FORWARD])
+		ret = get_addr(info, info->attrs[GECKO_A_SOCK], tb, ATTR(GECKO_SOCK_A_FORWARD), &forward);
 	return ret ?: gecko_sock_commit(gecko_net(genl_info_net(info)), fd, timeout_of(tb),
-					info->extack);
+					tb[GECKO_SOCK_A_FORWARD] ? &forward : NULL, info->extack);
 }
 
 static int sock_restore(struct sk_buff *skb, struct genl_info *info)

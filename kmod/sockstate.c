@@ -852,33 +852,53 @@ int gecko_sock_drop(struct gecko_net *gn, int fd, const struct in6_addr *forward
 {
 	struct socket *sock = lock_socket(gn, fd, extack);
 	struct gecko_flow *flow;
+	int ret = 0;
 
 	if (IS_ERR(sock))
 		return PTR_ERR(sock);
 	flow = flow_of(gn, sock->sk, BIT(GECKO_FLOW_FROZEN) | BIT(GECKO_FLOW_COMMITTED) |
 			     BIT(GECKO_FLOW_RESTORING) | BIT(GECKO_FLOW_RESTORED), extack);
-	if (!IS_ERR(flow))
+	if (IS_ERR(flow)) {
+		ret = PTR_ERR(flow);
+	} else if (forward && flow->forward && !ipv6_addr_equal(forward, &flow->fwd_dst)) {
+		NL_SET_ERR_MSG_MOD(extack, "its packets go to another acceptor already");
+		ret = -EBUSY;
+	} else {
 		drop(gn, flow, forward);
+	}
 	unlock_socket(gn, sock);
-	return PTR_ERR_OR_ZERO(flow);
+	return ret;
 }
 
-int gecko_sock_commit(struct gecko_net *gn, int fd, u32 timeout_ms,
+int gecko_sock_commit(struct gecko_net *gn, int fd, u32 timeout_ms, const struct in6_addr *forward,
 		      struct netlink_ext_ack *extack)
 {
 	struct socket *sock = lock_socket(gn, fd, extack);
+	const struct gecko_service *svc;
 	struct gecko_flow *flow;
+	int ret = 0;
 
 	if (IS_ERR(sock))
 		return PTR_ERR(sock);
 	flow = flow_of(gn, sock->sk, BIT(GECKO_FLOW_FROZEN) | BIT(GECKO_FLOW_COMMITTED), extack);
-	if (!IS_ERR(flow)) {
-		/* From now on the module may drop it, never thaw it (flow.c's rules). */
-		gecko_flow_set_state(flow, GECKO_FLOW_COMMITTED);
-		gecko_flow_set_timeout(gn, flow, timeout_ms);
+	if (IS_ERR(flow)) {
+		ret = PTR_ERR(flow);
+		goto out;
 	}
+	svc = forward ? gecko_service_find(gn, &flow->key.local) : NULL;
+	if (forward && !svc) {
+		NL_SET_ERR_MSG_MOD(extack, "G has no service here to pass its packets on from");
+		ret = -EADDRNOTAVAIL;
+		goto out;
+	}
+	/* From now on the module may drop it, never thaw it (flow.c's rules). */
+	gecko_flow_set_state(flow, GECKO_FLOW_COMMITTED);
+	gecko_flow_set_timeout(gn, flow, timeout_ms);
+	if (forward)
+		ret = gecko_flow_pass_on(gn, flow, &svc->coa, forward, extack);
+out:
 	unlock_socket(gn, sock);
-	return PTR_ERR_OR_ZERO(flow);
+	return ret;
 }
 
 void gecko_sock_expire(struct gecko_net *gn, struct gecko_flow *flow)

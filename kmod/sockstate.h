@@ -33,8 +33,12 @@ int gecko_sock_restore(struct gecko_net *gn, int fd, const u8 *hdr, size_t len,
 int gecko_sock_restore_data(struct gecko_net *gn, int fd, const u8 *data, size_t len,
 			    struct netlink_ext_ack *extack);
 int gecko_sock_thaw(struct gecko_net *gn, int fd, struct netlink_ext_ack *extack);
-/* The frozen socket's state left: the module will never thaw it by itself. */
-int gecko_sock_commit(struct gecko_net *gn, int fd, u32 timeout_ms,
+/*
+ * The frozen socket's state left: the module will never thaw it by
+ * itself. @forward: the care-of address of the acceptor that restored it,
+ * which gets a copy of what the socket holds from now on; or NULL.
+ */
+int gecko_sock_commit(struct gecko_net *gn, int fd, u32 timeout_ms, const struct in6_addr *forward,
 		      struct netlink_ext_ack *extack);
 /* @forward: the acceptor's care-of address, where later packets go; or NULL. */
 int gecko_sock_drop(struct gecko_net *gn, int fd, const struct in6_addr *forward,

@@ -268,9 +268,9 @@ Result<std::vector<std::byte>> Client::snapshot_socket(const in6_addr &local, st
 	}));
 }
 
-Result<void> Client::commit_socket(int fd, std::chrono::milliseconds timeout)
+Result<void> Client::commit_socket(int fd, std::chrono::milliseconds timeout, std::optional<in6_addr> forward)
 {
-	return impl_->execute(impl_->sock_request(GECKO_CMD_SOCK_COMMIT, fd, {}, timeout));
+	return impl_->execute(impl_->sock_request(GECKO_CMD_SOCK_COMMIT, fd, {}, timeout, forward ? &*forward : nullptr));
 }
 
 Result<void> Client::restore_socket_begin(int fd, std::span<const std::byte> header,

@@ -122,12 +122,13 @@ inline constexpr std::array<std::string_view, __GECKO_COUNTER_LAST> counter_name
 };
 
 /* Indexed by the bit of enum gecko_feature. */
-inline constexpr std::array<std::string_view, 5> feature_bit_names{
+inline constexpr std::array<std::string_view, 6> feature_bit_names{
 	"sockets",
 	"ownership",
 	"limits",
 	"probe",
 	"guard",
+	"pass-on",
 };
 
 /* An attribute, counter or feature added to the UAPI header needs its name here. */

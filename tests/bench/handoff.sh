@@ -20,7 +20,9 @@
 # time for 5 s). Where the gap goes, from the agents' log lines of each
 # handoff: the donor's capture and send and how long it held the
 # connection frozen; the acceptor's state arrival, its Binding Update's
-# trip to the client's acceptance, and the thaw.
+# trip to the client's acceptance, and the thaw. The client's own TCP
+# counters over the handoffs: segments it sent again, and how many of them
+# the other end already had (D-SACKs), per handoff.
 # Result: $GECKO_OUT/result.json and a line each.
 # The stream must come back octet for octet (stream-probe), and the three
 # servers must have echoed it exactly once between them.
@@ -72,6 +74,8 @@ idle0=$(agent_cpu)
 sleep 10
 idle1=$(agent_cpu)
 
+retrans0=$(nstat_sum client TcpRetransSegs)
+needless0=$(nstat_sum client TcpExtTCPDSACKRecv TcpExtTCPDSACKOfoRecv)
 cpu0=$(agent_cpu)
 loop0=$(date +%s.%N)
 at=1
@@ -88,6 +92,8 @@ for ((i = 0; i < HANDOFFS; i++)); do
 done
 cpu1=$(agent_cpu)
 loop1=$(date +%s.%N)
+retransmitted=$(($(nstat_sum client TcpRetransSegs) - retrans0))
+needless=$(($(nstat_sum client TcpExtTCPDSACKRecv TcpExtTCPDSACKOfoRecv) - needless0))
 touch "$RUN/stop"
 wait $PROBE || fail "the stream: $(cat "$GECKO_OUT/probe.out")"
 cat "$GECKO_OUT/probe.out"
@@ -110,7 +116,7 @@ expect_eq "octets the three servers echoed" "$(echoed)" "$sent"
 
 /usr/bin/python3 - "$RUN/arrivals" "$RUN/handoffs" "$start" "$rtt_nodes" "$rtt_client" \
 	$((cpu1 - cpu0)) "$(getconf CLK_TCK)" "$plain" $((serve1 - serve0)) \
-	$((idle1 - idle0)) "$loop0" "$loop1" "$GECKO_OUT"/agent[123].log \
+	$((idle1 - idle0)) "$loop0" "$loop1" "$retransmitted" "$needless" "$GECKO_OUT"/agent[123].log \
 	> "$GECKO_OUT/result.json" <<'EOF'
 import bisect, json, re, statistics, sys
 
@@ -123,6 +129,7 @@ plain_ms = (plain["cpu_ms"] + int(sys.argv[9]) * 1000 / hz) / plain["requests"]
 # The agents' CPU without handoffs (ticks a second), over the handoffs' time, is not theirs.
 loop0, loop1 = float(sys.argv[11]), float(sys.argv[12])
 idle_rate, looped = int(sys.argv[10]) / (loop0 - start), loop1 - loop0
+retransmitted, needless = int(sys.argv[13]), int(sys.argv[14])
 
 
 def largest_gap(lo, hi):
@@ -146,7 +153,7 @@ ACCEPTOR = re.compile(r": taken from \S+ in \d+ ms; the state \((\d+) octets\) c
                       r"the thaw took ([\d.]+) ms")
 phases = {k: [] for k in ("frozen", "captured", "state_in", "update_left", "update_accepted", "thaw")}
 octets = []
-for log in sys.argv[13:]:
+for log in sys.argv[15:]:
     for line in open(log):
         if m := DONOR.search(line):
             phases["frozen"].append(float(m[1]))
@@ -175,10 +182,13 @@ print(json.dumps({
     "cpu_ratio": round(max(ticks - idle_rate * looped, 0) * 1000 / hz / max(len(done), 1) / plain_ms, 1),
     "phases_ms": {k: summary(v) for k, v in phases.items() if v},
     "state_octets": {"median": int(statistics.median(octets)), "max": max(octets)} if octets else None,
+    "client_retransmitted_per_handoff": round(retransmitted / max(len(done), 1), 2),
+    "client_needless_per_handoff": round(needless / max(len(done), 1), 2),
 }, indent=1))
 EOF
 jq -r '"handoffs completed: \(.completed) of \(.handoffs); gap median \(.gap_ms.median) ms, p99 \(.gap_ms.p99) ms (stream alone: \(.baseline_gap_ms.median) / \(.baseline_gap_ms.p99) ms)",
 	"gap ratio to ½RTT(donor,acceptor) + ½RTT(acceptor,client) = \(.bound_ms) ms: median \(.ratio_median), p99 \(.ratio_p99)",
 	"agent CPU per handoff (donor + acceptor): \(.agent_cpu_ms_per_handoff) ms beyond their \(.agent_idle_cpu_ms_per_second) ms a second without handoffs (\(.agent_cpu_ms_per_handoff_gross) ms with it), \(.cpu_ratio) × a plain connection (\(.plain_cpu_ms_per_connection) ms: set up, 64 KB, closed; \(.plain_connections) of them)",
-	"where it goes (medians): the donor captured and sent the state in \(.phases_ms.captured.median) ms, the acceptor had it in \(.phases_ms.state_in.median) ms (\(.state_octets.median) octets), its Binding Update was accepted \(.phases_ms.update_accepted.median) ms after it left (RTT(acceptor, client) \(.rtt_client_ms) ms), the thaw took \(.phases_ms.thaw.median) ms; the donor held the connection frozen \(.phases_ms.frozen.median) ms"' "$GECKO_OUT/result.json"
+	"where it goes (medians): the donor captured and sent the state in \(.phases_ms.captured.median) ms, the acceptor had it in \(.phases_ms.state_in.median) ms (\(.state_octets.median) octets), its Binding Update was accepted \(.phases_ms.update_accepted.median) ms after it left (RTT(acceptor, client) \(.rtt_client_ms) ms), the thaw took \(.phases_ms.thaw.median) ms; the donor held the connection frozen \(.phases_ms.frozen.median) ms",
+	"the client sent \(.client_retransmitted_per_handoff) segments again per handoff, \(.client_needless_per_handoff) of them needlessly (D-SACKs)"' "$GECKO_OUT/result.json"
 (( $(jq .completed "$GECKO_OUT/result.json") * 10 >= HANDOFFS * 9 )) || fail "too few handoffs completed: $(cat "$GECKO_OUT/errors")"

@@ -382,21 +382,21 @@ TEST(PrintInfo, Json)
 /* What a newer module would send: a feature bit and a counter we cannot name. */
 TEST(PrintInfo, TextWithUnknowns)
 {
-	gecko::Info info{"0.2.0-rc1", 2, 0b100000, {{90, "counter_90", 12}}};
+	gecko::Info info{"0.2.0-rc1", 2, 0b1000000, {{90, "counter_90", 12}}};
 
 	EXPECT_EQ(print(info, false), "gecko 0.2.0-rc1 (protocol 2)\n"
-				      "features: feature_5\n"
+				      "features: feature_6\n"
 				      "counters:\n"
 				      "  counter_90  12\n");
 }
 
 TEST(PrintInfo, JsonWithUnknownsAndQuotes)
 {
-	gecko::Info info{"0.2.0 \"dev\"", 2, 0b100010, {}};
+	gecko::Info info{"0.2.0 \"dev\"", 2, 0b1000010, {}};
 
 	EXPECT_EQ(print(info, true),
-		  R"({"module_version":"0.2.0 \"dev\"","protocol_version":2,"features":["ownership","feature_5"],)"
-		  R"("features_mask":34,"counters":{}})"
+		  R"({"module_version":"0.2.0 \"dev\"","protocol_version":2,"features":["ownership","feature_6"],)"
+		  R"("features_mask":66,"counters":{}})"
 		  "\n");
 }
 

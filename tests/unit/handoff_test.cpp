@@ -26,9 +26,9 @@ constexpr donor::Phase donor_phases[] = {donor::Phase::preparing, donor::Phase::
 					 donor::Phase::resolving, donor::Phase::stayed,	  donor::Phase::moved,
 					 donor::Phase::lost};
 constexpr donor::Event donor_events[] = {
-	donor::Event::ready,   donor::Event::refused, donor::Event::sent,    donor::Event::done,
-	donor::Event::aborted, donor::Event::aborted_bu, donor::Event::pending, donor::Event::retry,
-	donor::Event::timeout, donor::Event::peer_closed, donor::Event::fault};
+	donor::Event::ready,   donor::Event::refused,	 donor::Event::restored, donor::Event::sent,
+	donor::Event::done,    donor::Event::aborted,	 donor::Event::aborted_bu, donor::Event::pending,
+	donor::Event::retry,   donor::Event::timeout,	 donor::Event::peer_closed, donor::Event::fault};
 constexpr acceptor::Phase acceptor_phases[] = {acceptor::Phase::testing, acceptor::Phase::prepared,
 					       acceptor::Phase::updating, acceptor::Phase::thawed,
 					       acceptor::Phase::aborted};
@@ -85,6 +85,22 @@ TEST(DonorMachine, DropsOnlyOnceTheStateLeft)
 		}
 }
 
+/* Copies of the client's packets go to an acceptor that restored the connections, and change nothing else. */
+TEST(DonorMachine, PassesOnOnlyWhatTheAcceptorRestoredAndKeepsItsPhase)
+{
+	for (auto p : donor_phases)
+		for (auto e : donor_events) {
+			auto [next, actions] = donor::step(p, e);
+			if (actions & donor::pass_on) {
+				EXPECT_TRUE(donor::committed(p) && e == donor::Event::restored) << what(p, e);
+				EXPECT_EQ(next, p) << what(p, e);
+				EXPECT_EQ(actions, unsigned{donor::pass_on}) << what(p, e);
+			}
+		}
+	EXPECT_TRUE(donor::step(donor::Phase::committed, donor::Event::restored).actions & donor::pass_on);
+	EXPECT_TRUE(donor::step(donor::Phase::resolving, donor::Event::restored).actions & donor::pass_on);
+}
+
 TEST(DonorMachine, EveryWaitEndsAndTheEndsStay)
 {
 	for (auto p : donor_phases) {
@@ -119,6 +135,21 @@ TEST(AcceptorMachine, ThawsOnlyWhenTheClientAcceptedAndNeverAfterAborting)
 				EXPECT_EQ(next, acceptor::Phase::aborted) << what(p, e);
 			}
 		}
+}
+
+/* A donor passes the client's packets on when told the connections are restored: only then are they. */
+TEST(AcceptorMachine, SaysRestoredOnlyWithTheWholeStateIn)
+{
+	for (auto p : acceptor_phases)
+		for (auto e : acceptor_events) {
+			auto [next, actions] = acceptor::step(p, e);
+			if (actions & acceptor::send_restored) {
+				EXPECT_TRUE(p == acceptor::Phase::prepared && e == acceptor::Event::state_in) << what(p, e);
+				EXPECT_EQ(next, acceptor::Phase::updating) << what(p, e);
+			}
+		}
+	EXPECT_TRUE(acceptor::step(acceptor::Phase::prepared, acceptor::Event::state_in).actions &
+		    acceptor::send_restored);
 }
 
 TEST(AcceptorMachine, SaysAbortedOnlyWhenItWillNeverThaw)
@@ -186,6 +217,7 @@ enum Msg : unsigned {
 	aborted = 1u << 7,
 	aborted_bu = 1u << 8,
 	pending = 1u << 9,
+	restored = 1u << 10,
 };
 constexpr unsigned to_acceptor = prepare | commit | abort_msg | query;
 
@@ -228,6 +260,8 @@ void acceptor_step(World &w, acceptor::Event e, bool bu_left)
 		w.channel |= refused;
 	if (actions & acceptor::send_done)
 		w.channel |= done;
+	if (actions & acceptor::send_restored)
+		w.channel |= restored;
 	if (actions & acceptor::send_aborted)
 		w.channel |= bu_left ? aborted_bu : aborted;
 }
@@ -287,6 +321,8 @@ void deliver(World &w, Msg m)
 		return donor_step(w, donor::Event::aborted_bu);
 	case pending:
 		return donor_step(w, donor::Event::pending);
+	case restored:
+		return donor_step(w, donor::Event::restored);
 	}
 }
 
@@ -296,7 +332,7 @@ std::vector<World> successors(const World &w)
 	std::vector<World> out;
 	auto add = [&](World n) { out.push_back(n); };
 
-	for (unsigned bit = 1; bit <= pending; bit <<= 1) {
+	for (unsigned bit = 1; bit <= restored; bit <<= 1) {
 		if (!(w.channel & bit))
 			continue;
 		World lost = w;

@@ -17,6 +17,7 @@
 #include <netlink/attr.h>
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -982,6 +983,144 @@ TEST_F(Sockets, CommittedSocketIsThawedByItsOwner)
 	EXPECT_EQ(read_exactly(server, msg.size()), msg);
 	close(server);
 	close(client);
+}
+
+/*
+ * Passed on from the commit: a copy of each packet held goes to the
+ * acceptor at once, and of each held later as it comes; the packets stay
+ * held, so that a thaw here (the acceptor gave the connection up) loses
+ * nothing. (The copies go to G itself here, which takes nothing out of a
+ * tunnel: what a real acceptor does with them the handoff scenarios show.)
+ */
+class PassingOn : public Sockets {
+protected:
+	const in6_addr acceptor = addr("fd00:a::100");
+	int client = -1, server = -1;
+	std::uint64_t held0 = 0, forwarded0 = 0;
+
+	void SetUp() override
+	{
+		Sockets::SetUp();
+		if (HasFatalFailure())
+			return;
+		connect_pair("fd00:a::100", client, server);
+		ASSERT_FALSE(HasFatalFailure());
+		/* Each write its own segment, at once. */
+		int one = 1;
+		ASSERT_EQ(setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)), 0);
+		ASSERT_TRUE(client_->freeze_socket(server));
+		auto info = get_info();
+		held0 = counter(info, "flow_held");
+		forwarded0 = counter(info, "flow_forwarded");
+	}
+
+	void TearDown() override
+	{
+		close(server);
+		close(client);
+		Sockets::TearDown();
+	}
+
+	/* Packets held since the freeze, and copies passed on, once both counters agree (1 s at most). */
+	std::pair<std::uint64_t, std::uint64_t> held_and_copied(std::uint64_t at_least)
+	{
+		std::uint64_t held = 0, copied = 0;
+		auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+		do {
+			auto info = get_info();
+			held = counter(info, "flow_held") - held0;
+			copied = counter(info, "flow_forwarded") - forwarded0;
+			if (held >= at_least && held == copied)
+				break;
+			std::this_thread::sleep_for(std::chrono::milliseconds(10));
+		} while (std::chrono::steady_clock::now() < deadline);
+		return {held, copied};
+	}
+
+	void send_held(std::span<const std::byte> msg)
+	{
+		auto before = counter(get_info(), "flow_held");
+		ASSERT_EQ(fill(client, msg), msg.size());
+		auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+		while (counter(get_info(), "flow_held") == before && std::chrono::steady_clock::now() < deadline)
+			std::this_thread::sleep_for(std::chrono::milliseconds(5));
+		ASSERT_GT(counter(get_info(), "flow_held"), before) << "the segment was not held";
+	}
+};
+
+TEST_F(PassingOn, CopiesGoFromTheCommitAndThePacketsStayForAThaw)
+{
+	auto first = pattern(1000, 8);
+	send_held(first);
+	ASSERT_FALSE(HasFatalFailure());
+	ASSERT_EQ(counter(get_info(), "flow_forwarded"), forwarded0) << "passed on before the commit";
+
+	/* Act: the acceptor restored the connection. */
+	auto ok = client_->commit_socket(server, std::chrono::seconds(10), acceptor);
+
+	/* Assert: a copy of each went, the packets stay. */
+	ASSERT_TRUE(ok) << ok.error().describe();
+	auto [held, copied] = held_and_copied(1);
+	EXPECT_EQ(copied, held);
+	auto flow = flow_of(*client_, port);
+	ASSERT_TRUE(flow);
+	EXPECT_EQ(flow->state, gecko::FlowState::committed);
+	EXPECT_GE(flow->held, 1u);
+
+	/* What comes later is held, and copied as it comes. */
+	auto second = pattern(500, 9);
+	send_held(second);
+	ASSERT_FALSE(HasFatalFailure());
+	std::tie(held, copied) = held_and_copied(2);
+	EXPECT_EQ(copied, held);
+
+	/* Once is enough: committed again, nothing is sent twice. Another acceptor is refused. */
+	ok = client_->commit_socket(server, std::chrono::seconds(10), acceptor);
+	ASSERT_TRUE(ok) << ok.error().describe();
+	std::tie(held, copied) = held_and_copied(2);
+	EXPECT_EQ(copied, held);
+	for (bool drop : {false, true}) {
+		auto r = drop ? client_->drop_socket(server, addr("fd00:a::200"))
+			      : client_->commit_socket(server, std::chrono::seconds(10), addr("fd00:a::200"));
+		ASSERT_FALSE(r) << (drop ? "drop" : "commit");
+		EXPECT_EQ(r.error().code, EBUSY) << r.error().describe();
+		EXPECT_NE(r.error().message.find("another acceptor"), std::string::npos) << r.error().describe();
+	}
+
+	/* The acceptor gave it up: thawed here, every octet read once, in order. */
+	ok = client_->thaw_socket(server);
+	ASSERT_TRUE(ok) << ok.error().describe();
+	auto both = first;
+	both.insert(both.end(), second.begin(), second.end());
+	EXPECT_EQ(read_exactly(server, both.size()), both);
+}
+
+/* Passed on, then dropped: what it held went already and is not sent again; what comes later is. */
+TEST_F(PassingOn, DropSendsNothingTwice)
+{
+	send_held(pattern(1000, 10));
+	ASSERT_FALSE(HasFatalFailure());
+	ASSERT_TRUE(client_->commit_socket(server, std::chrono::seconds(10), acceptor));
+	auto [held, copied] = held_and_copied(1);
+	ASSERT_EQ(copied, held);
+	auto dropped = counter(get_info(), "flow_held_dropped");
+
+	auto ok = client_->drop_socket(server, acceptor);
+
+	ASSERT_TRUE(ok) << ok.error().describe();
+	auto info = get_info();
+	EXPECT_EQ(counter(info, "flow_forwarded") - forwarded0, copied);
+	EXPECT_EQ(counter(info, "flow_held_dropped"), dropped);
+	auto flow = flow_of(*client_, port);
+	ASSERT_TRUE(flow);
+	EXPECT_EQ(flow->state, gecko::FlowState::moved);
+	EXPECT_EQ(flow->held, 0u);
+	/* The client, unanswered, sends its segment again: it goes on. */
+	auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+	while (counter(get_info(), "flow_forwarded") - forwarded0 == copied &&
+	       std::chrono::steady_clock::now() < deadline)
+		std::this_thread::sleep_for(std::chrono::milliseconds(50));
+	EXPECT_GT(counter(get_info(), "flow_forwarded") - forwarded0, copied);
 }
 
 TEST_F(Sockets, CommitNeedsAFrozenSocket)

@@ -288,8 +288,21 @@
  *                              default GECKO_SOCK_TIMEOUT_DEFAULT: if the
  *                              flow is neither thawed nor dropped by then,
  *                              the module drops it silently
+ *        GECKO_SOCK_A_FORWARD: address (GECKO_FEATURE_PASS_ON): the care-of
+ *                              address of the acceptor, once it restored
+ *                              the connection. A copy of every packet held
+ *                              for the connection, those held already
+ *                              first, goes there as GECKO_CMD_SOCK_DROP's
+ *                              would, so that the acceptor has the
+ *                              client's octets when it thaws; the packets
+ *                              themselves stay held, for a thaw here if
+ *                              the acceptor gives the connection up. A
+ *                              later GECKO_CMD_SOCK_DROP does not send
+ *                              them again.
  *
- * Fails with -EBUSY for a socket being restored here.
+ * Fails with -EBUSY for a socket being restored here, or whose packets
+ * go to another acceptor already; with -EADDRNOTAVAIL, with
+ * GECKO_SOCK_A_FORWARD, if G has no service here to send them from.
  *
  * GECKO_CMD_SOCK_RESTORE
  * ----------------------
@@ -370,7 +383,10 @@
  *                              its checksums finished; the acceptor's
  *                              module takes it out when it restored the
  *                              connection with this node as
- *                              GECKO_SOCK_A_DONOR.
+ *                              GECKO_SOCK_A_DONOR. For a socket committed
+ *                              with GECKO_SOCK_A_FORWARD, the same address
+ *                              or -EBUSY; without it, its packets are
+ *                              dropped from now on.
  *
  * GECKO_CMD_SOCK_GET
  * ------------------
@@ -716,7 +732,8 @@ enum gecko_feature {
 	GECKO_FEATURE_LIMITS = 1ULL << 2,	/* GECKO_CMD_LIMITS_GET and _SET */
 	GECKO_FEATURE_PROBE = 1ULL << 3,	/* GECKO_CMD_SOCK_PROBE and GECKO_FLOW_PROBING */
 	GECKO_FEATURE_GUARD = 1ULL << 4,	/* GECKO_CMD_SOCK_GUARD */
-	__GECKO_FEATURE_ALL = (1ULL << 5) - 1
+	GECKO_FEATURE_PASS_ON = 1ULL << 5,	/* GECKO_CMD_SOCK_COMMIT with GECKO_SOCK_A_FORWARD */
+	__GECKO_FEATURE_ALL = (1ULL << 6) - 1
 };
 
 enum gecko_counter {

@@ -92,8 +92,13 @@ public:
 	 * thaws it by itself: it drops it silently @timeout from now, unless
 	 * thaw_socket() (the acceptor gave the connection up) or drop_socket()
 	 * comes first. Again on a committed socket, sets its new deadline.
+	 * With @forward (GECKO_FEATURE_PASS_ON), the care-of address of the
+	 * acceptor that restored it: a copy of what the socket holds, and of
+	 * what comes for it from now on, goes there; the packets stay held
+	 * for a thaw, and drop_socket() (to the same acceptor) does not send
+	 * them again.
 	 */
-	Result<void> commit_socket(int fd, std::chrono::milliseconds timeout);
+	Result<void> commit_socket(int fd, std::chrono::milliseconds timeout, std::optional<in6_addr> forward = {});
 	/*
 	 * GECKO_CMD_SOCK_RESTORE: makes @fd, a fresh IPv6 TCP socket, into the
 	 * connection whose state's @header (its first hdr_len octets, nothing

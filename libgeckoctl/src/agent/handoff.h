@@ -45,6 +45,8 @@
  *   freezes, captures, commits its sockets
  *   handoff_data (pieces of the bundle) --> restores them frozen, as they come
  *   handoff_commit (seq, length) -------->  Binding Update with seq + 1; thaws once accepted
+ *                  <----- handoff_reply     restored: the acceptor takes the client's packets now
+ *   passes on copies of what it holds
  *                  <----- handoff_reply     done, or aborted (and whether a BU left)
  *   drops its sockets (done), or thaws them and takes the client back (aborted)
  *   handoff_abort: the donor gave up before the state left
@@ -94,6 +96,7 @@ enum class Phase {
 enum class Event {
 	ready,		/* the acceptor is ready for the state */
 	refused,	/* the acceptor refused before the state left */
+	restored,	/* the acceptor restored the connections: it takes their packets */
 	sent,		/* the sockets are committed and the state is on its way */
 	done,		/* the acceptor thawed them */
 	aborted,	/* the acceptor dropped what it restored, and will never thaw it */
@@ -114,6 +117,7 @@ enum Action : unsigned {
 	take_back = 1u << 4,	/* a Binding Update brings the client back */
 	send_abort = 1u << 5,
 	send_query = 1u << 6,
+	pass_on = 1u << 7,	/* copies of what the client sends go to the acceptor; the packets stay held */
 };
 
 struct Step {
@@ -186,6 +190,7 @@ enum Action : unsigned {
 	drop = 1u << 5,		/* what was restored */
 	send_done = 1u << 6,
 	send_aborted = 1u << 7,
+	send_restored = 1u << 8,	/* after the Binding Update left, or was scheduled */
 };
 
 struct Step {

@@ -47,6 +47,8 @@ Step step(Phase phase, Event event)
 	case Phase::committed:
 	case Phase::resolving:
 		switch (event) {
+		case Event::restored:
+			return {phase, pass_on};
 		case Event::done:
 			return {Phase::moved, drop | forward};
 		case Event::aborted:
@@ -93,8 +95,8 @@ const char *name(Phase phase)
 
 const char *name(Event event)
 {
-	static const char *const names[] = {"ready",   "refused", "sent",  "done",    "aborted",     "aborted-bu",
-					    "pending", "retry",   "timeout", "peer-closed", "fault"};
+	static const char *const names[] = {"ready",   "refused",  "restored", "sent",    "done",        "aborted",
+					    "aborted-bu", "pending", "retry",  "timeout", "peer-closed", "fault"};
 	return names[static_cast<int>(event)];
 }
 
@@ -127,7 +129,7 @@ Step step(Phase phase, Event event)
 	case Phase::prepared:
 		switch (event) {
 		case Event::state_in:
-			return {Phase::updating, start_update};
+			return {Phase::updating, start_update | send_restored};
 		case Event::state_bad:
 		case Event::timeout:
 		case Event::fault:

@@ -431,6 +431,14 @@ void Handoffs::Impl::donor_event(std::uint64_t id, donor::Event event, const Err
 			if (auto ok = kernel.del_binding(key.home, key.client); !ok && ok.error().code != ENOENT)
 				log(who(key), ": cannot remove the binding: ", ok.error().describe());
 	}
+	if (actions & donor::pass_on) {
+		/* Committed again: the module's deadline stays where the first commit put it. */
+		auto left = std::max(milliseconds(100),
+				     commit_timeout - duration_cast<milliseconds>(Clock::now() - out.sent_at));
+		for (const auto &fd : out.fds)
+			if (auto ok = kernel.commit_socket(fd.get(), left, out.node); !ok)
+				log(who(key), ": cannot pass a connection's packets on: ", ok.error().describe());
+	}
 	if (actions & donor::take_back)
 		signalling.take_back(key, static_cast<std::uint16_t>((out.binding ? out.binding->seq : 0) + 1),
 				     out.binding.has_value());
@@ -613,6 +621,8 @@ void Handoffs::Impl::on_reply(const in6_addr &node, const wire::Message &msg)
 				   &why);
 	case wire::Answer::pending:
 		return donor_event(*id, donor::Event::pending);
+	case wire::Answer::restored:
+		return donor_event(*id, donor::Event::restored);
 	default:
 		counters.peer_errors++;
 	}
@@ -976,8 +986,13 @@ void Handoffs::Impl::acceptor_event(const Name &name, acceptor::Event event, con
 	if (actions & acceptor::start_update)
 		start_update(in);
 	/* start_update() may have ended it. */
-	if (auto again = inbound.find(name); again != inbound.end() && acceptor::finished(again->second.phase) &&
-					    !again->second.done_at)
+	auto again = inbound.find(name);
+	if (again == inbound.end())
+		return;
+	/* After the update left: the donor's copies need not come before it. */
+	if ((actions & acceptor::send_restored) && again->second.phase == acceptor::Phase::updating)
+		reply(again->second.conn, again->second.id, wire::Answer::restored);
+	if (acceptor::finished(again->second.phase) && !again->second.done_at)
 		end_inbound(name);
 }
 

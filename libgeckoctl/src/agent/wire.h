@@ -85,6 +85,7 @@ enum class Answer : std::uint8_t {
 	done = 3,	/* the acceptor thawed the connections */
 	aborted = 4,	/* it dropped what it restored and never thaws it (error, text, bu_sent) */
 	pending = 5,	/* not decided yet */
+	restored = 6,	/* the acceptor restored the connections: pass on what the client still sends */
 };
 
 /* What a member does, in its heartbeats. */

@@ -165,6 +165,13 @@ handoff_summary() {
 	done
 }
 
+
+client_tcp_summary() {
+	echo "the client: $(nstat_sum client TcpRetransSegs) segments sent again," \
+		"$(nstat_sum client TcpExtTCPDSACKRecv TcpExtTCPDSACKOfoRecv) of them needlessly (D-SACKs received)," \
+		"$(nstat_sum client TcpExtTCPTimeouts) retransmission timeouts"
+}
+
 capture_client() {
 	client tcpdump -i eth0 -U -s 160 -w "$GECKO_OUT/client.pcap" ip6 2> "$GECKO_OUT/tcpdump.log" &
 	TCPDUMP=$!

@@ -24,6 +24,8 @@
 #   client/client2/router/ha/n1/n2/n3 CMD   run CMD in that host
 #   rtt HOST ADDRESS        the mean round trip from HOST to ADDRESS in ms
 #                           (10 pings)
+#   nstat_sum HOST NAME...  the sum of HOST's counters NAME... (nstat's
+#                           names) since its namespace began
 #   play FILE ERR RATE URL [CURL OPTION...]
 #                           the client downloads URL with curl into FILE
 #                           at a player's pace: through tests/vm/tools/player,
@@ -50,6 +52,7 @@ play() {
 }
 router() { ip netns exec router "$@"; }
 rtt() { ip netns exec "$1" ping -6 -c 10 -i 0.2 -q "$2" | awk -F/ '/^rtt/ { print $5 }'; }
+nstat_sum() { ip netns exec "$1" nstat -az "${@:2}" | awk 'NR > 1 { n += $2 } END { print n + 0 }'; }
 ha() { ip netns exec ha "$@"; }
 n1() { ip netns exec node1 "$@"; }
 n2() { ip netns exec node2 "$@"; }

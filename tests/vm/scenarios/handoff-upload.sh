@@ -17,7 +17,9 @@
 # last requests may find no connection: the client was ending), none rolled
 # back, both ends' agents counting each, with no reset on the client's
 # link; every node must have read at least 20 % of the upload, together
-# exactly all of it.
+# exactly all of it. On a clean link the client must not send segments
+# again for nothing (D-SACKs): the acceptor has what the client sent the
+# donor when it thaws.
 #
 # handoff-upload-netem runs this with NETEM (netem arguments for the
 # client's link) and a SIZE and RATE of its own.
@@ -59,6 +61,16 @@ cat "$GECKO_OUT/client.out"
 
 expect_handoffs_completed upload
 handoff_summary
+client_tcp_summary
+# The donor passes copies of what the client sends it on as soon as the
+# acceptor restored the connection, so the acceptor's first ACKs leave no
+# hole for the client to fill. A segment sent at the instant the client
+# takes the update may still come the long way, after one sent the short
+# way: a spurious retransmission in ten handoffs at most. (A link that
+# reorders and loses, NETEM, makes its own.)
+dsacks=$(nstat_sum client TcpExtTCPDSACKRecv TcpExtTCPDSACKOfoRecv)
+[[ -n ${NETEM-} ]] || ((dsacks * 10 <= MOVED)) ||
+	fail "the client sent $dsacks segments again needlessly in $MOVED handoffs"
 # What the client still sent a donor reached the acceptor: each restored
 # its connections naming the donor, whose tunnel it alone takes.
 taken=0

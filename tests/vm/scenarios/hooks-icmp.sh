@@ -28,10 +28,6 @@ n2 gecko-ctl service add $G coa $NODE2 contact-coa $NODE1
 n2 gecko-ctl binding set $G $CLIENT state bound seq 1 lifetime 420
 
 counter() { n2 gecko-ctl info --json | gojq ".counters.$1"; }
-# nstat_sum HOST COUNTER...: their sum since the namespace was created.
-nstat_sum() {
-	ip netns exec "$1" nstat -az "${@:2}" | awk 'NR > 1 { n += $2 } END { print n + 0 }'
-}
 # route_mtu SRC: the MTU node2's route to the client from SRC has learnt.
 route_mtu() { n2 ip -6 route get $CLIENT from "$1" | sed -n 's/.* mtu \([0-9]*\).*/\1/p'; }
 
