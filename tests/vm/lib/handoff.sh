@@ -165,7 +165,6 @@ handoff_summary() {
 	done
 }
 
-
 client_tcp_summary() {
 	echo "the client: $(nstat_sum client TcpRetransSegs) segments sent again," \
 		"$(nstat_sum client TcpExtTCPDSACKRecv TcpExtTCPDSACKOfoRecv) of them needlessly (D-SACKs received)," \

@@ -69,9 +69,9 @@ expect_eq "contact flag" "$(n1 gecko-ctl service show $G --json | gojq '.[0].con
 
 pretty "UDP and ping to G are answered by node1"
 expect_eq "UDP echo" "$(echo_reply hello)" node1
-replies=$(n1 nstat -az Icmp6OutEchoReplies | awk 'NR > 1 { print $2 }')
+replies=$(nstat_sum node1 Icmp6OutEchoReplies)
 client ping -6 -c 3 -i 0.2 -W 2 $G > /dev/null || fail "ping to G"
-(($(n1 nstat -az Icmp6OutEchoReplies | awk 'NR > 1 { print $2 }') >= replies + 3)) || fail "node1 did not answer the pings"
+(($(nstat_sum node1 Icmp6OutEchoReplies) >= replies + 3)) || fail "node1 did not answer the pings"
 expect_eq "client binding before any handoff" "$(client_coa)" ""
 
 pretty "handoffs node1 -> node2 -> node3 -> node1"

@@ -99,6 +99,6 @@ expect_node_shares wrote "$RUN/served" 2 0
 # established says it.
 pretty "no connection reset at either client"
 for host in client client2; do
-	expect_eq "$host's connections reset" "$(ip netns exec $host nstat -az TcpEstabResets | awk '/TcpEstabResets/ { print $2 }')" 0
+	expect_eq "$host's connections reset" "$(nstat_sum $host TcpEstabResets)" 0
 done
 pretty "PASS"
