@@ -862,6 +862,7 @@ static int flow_fill(struct sk_buff *skb, const struct gecko_flow *flow)
 	    nla_put_u32(skb, GECKO_SOCK_A_HELD, skb_queue_len_lockless(&flow->held)) ||
 	    nla_put_u32(skb, GECKO_SOCK_A_TIMEOUT, left > 0 ? jiffies_to_msecs(left) : 0) ||
 	    (flow->has_donor && nla_put_in6_addr(skb, GECKO_SOCK_A_DONOR, &flow->donor)) ||
+	    (flow->forward && nla_put_in6_addr(skb, GECKO_SOCK_A_FORWARD, &flow->fwd_dst)) ||
 	    (READ_ONCE(flow->state) == GECKO_FLOW_PROBING && probe_fill(skb, flow)))
 		return -EMSGSIZE;
 	nla_nest_end(skb, nest);

@@ -143,6 +143,7 @@ Result<Flow> decode_flow(std::span<const std::byte> data)
 		.timeout_left = std::chrono::milliseconds(attrs.get<std::uint32_t>(GECKO_SOCK_A_TIMEOUT)),
 		.donor = attrs.find<in6_addr>(GECKO_SOCK_A_DONOR),
 		.probe = std::move(probe),
+		.forward = attrs.find<in6_addr>(GECKO_SOCK_A_FORWARD),
 	});
 }
 

@@ -468,18 +468,18 @@ TEST(PrintBindings, NoneIsNoTextOrAnEmptyArray)
 
 const gecko::Flow flows[] = {
 	{*gecko::parse_address(G), 80, *gecko::parse_address(PEER), 41234, gecko::FlowState::frozen, 3,
-	 std::chrono::milliseconds(9500), {}, {}},
+	 std::chrono::milliseconds(9500), {}, {}, {}},
 	{*gecko::parse_address(G), 443, *gecko::parse_address("fd00:c::3"), 50000, gecko::FlowState::moved, 0,
-	 std::chrono::milliseconds(30000), {}, {}},
+	 std::chrono::milliseconds(30000), {}, {}, {}},
 	{*gecko::parse_address(G), 80, *gecko::parse_address(PEER), 41235, gecko::FlowState::committed, 1,
-	 std::chrono::milliseconds(4000), {}, {}},
+	 std::chrono::milliseconds(4000), {}, {}, *gecko::parse_address("fd00:12::2")},
 	{*gecko::parse_address(G), 80, *gecko::parse_address(PEER), 41236, gecko::FlowState::arrived, 0,
-	 std::chrono::milliseconds(29000), *gecko::parse_address("fd00:11::2"), {}},
+	 std::chrono::milliseconds(29000), *gecko::parse_address("fd00:11::2"), {}, {}},
 	{*gecko::parse_address(G), 80, *gecko::parse_address(PEER), 41237, gecko::FlowState::probing, 0,
 	 std::chrono::milliseconds(2000), {},
-	 gecko::Probe{2, gecko::ProbeSegment{100, 200, 501, 7, 9, 0x10}, std::chrono::milliseconds(12)}},
+	 gecko::Probe{2, gecko::ProbeSegment{100, 200, 501, 7, 9, 0x10}, std::chrono::milliseconds(12)}, {}},
 	{*gecko::parse_address(G), 80, *gecko::parse_address(PEER), 41238, gecko::FlowState::probing, 0,
-	 std::chrono::milliseconds(2500), {}, gecko::Probe{1, {}, {}}},
+	 std::chrono::milliseconds(2500), {}, gecko::Probe{1, {}, {}}, {}},
 };
 
 TEST(PrintFlows, Text)
@@ -487,7 +487,7 @@ TEST(PrintFlows, Text)
 	EXPECT_EQ(print<gecko::Flow>(gecko::ctl::print_flows, flows, false),
 		  "[fd00:a::100]:80 [fd00:c::2]:41234 frozen held 3 timeout 9500ms\n"
 		  "[fd00:a::100]:443 [fd00:c::3]:50000 moved held 0 timeout 30000ms\n"
-		  "[fd00:a::100]:80 [fd00:c::2]:41235 committed held 1 timeout 4000ms\n"
+		  "[fd00:a::100]:80 [fd00:c::2]:41235 committed held 1 timeout 4000ms forward fd00:12::2\n"
 		  "[fd00:a::100]:80 [fd00:c::2]:41236 arrived held 0 timeout 29000ms donor fd00:11::2\n"
 		  "[fd00:a::100]:80 [fd00:c::2]:41237 probing held 0 timeout 2000ms probes 2 answer seq 100 ack 200 "
 		  "window 501 tsval 7 tsecr 9 age 12ms\n"
@@ -511,7 +511,7 @@ TEST(PrintFlows, Json)
 		  R"([{"local":"fd00:a::100","local-port":443,"remote":"fd00:c::3","remote-port":50000,)"
 		  R"("state":"moved","held":0,"timeout-ms":30000},)"
 		  R"({"local":"fd00:a::100","local-port":80,"remote":"fd00:c::2","remote-port":41235,)"
-		  R"("state":"committed","held":1,"timeout-ms":4000},)"
+		  R"("state":"committed","held":1,"timeout-ms":4000,"forward":"fd00:12::2"},)"
 		  R"({"local":"fd00:a::100","local-port":80,"remote":"fd00:c::2","remote-port":41236,)"
 		  R"("state":"arrived","held":0,"timeout-ms":29000,"donor":"fd00:11::2"}])"
 		  "\n");

@@ -1066,6 +1066,8 @@ TEST_F(PassingOn, CopiesGoFromTheCommitAndThePacketsStayForAThaw)
 	ASSERT_TRUE(flow);
 	EXPECT_EQ(flow->state, gecko::FlowState::committed);
 	EXPECT_GE(flow->held, 1u);
+	ASSERT_TRUE(flow->forward);
+	EXPECT_EQ(std::memcmp(&*flow->forward, &acceptor, sizeof(acceptor)), 0);
 
 	/* What comes later is held, and copied as it comes. */
 	auto second = pattern(500, 9);
@@ -1115,6 +1117,8 @@ TEST_F(PassingOn, DropSendsNothingTwice)
 	ASSERT_TRUE(flow);
 	EXPECT_EQ(flow->state, gecko::FlowState::moved);
 	EXPECT_EQ(flow->held, 0u);
+	ASSERT_TRUE(flow->forward);
+	EXPECT_EQ(std::memcmp(&*flow->forward, &acceptor, sizeof(acceptor)), 0);
 	/* The client, unanswered, sends its segment again: it goes on. */
 	auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
 	while (counter(get_info(), "flow_forwarded") - forwarded0 == copied &&

@@ -44,6 +44,8 @@ void print_text(std::ostream &out, const Flow &flow)
 	    << state_name(flow.state) << " held " << flow.held << " timeout " << flow.timeout_left.count() << "ms";
 	if (flow.donor)
 		out << " donor " << format_address(*flow.donor);
+	if (flow.forward)
+		out << " forward " << format_address(*flow.forward);
 	if (flow.probe) {
 		out << " probes " << flow.probe->sent;
 		if (const auto &a = flow.probe->answer) {
@@ -76,6 +78,10 @@ void print_json(JsonWriter &json, const Flow &flow)
 	if (flow.donor) {
 		json.key("donor");
 		json.value(format_address(*flow.donor));
+	}
+	if (flow.forward) {
+		json.key("forward");
+		json.value(format_address(*flow.forward));
 	}
 	if (flow.probe) {
 		json.key("probes");

@@ -396,7 +396,9 @@
  * (NLA_U8, enum gecko_flow_state), GECKO_SOCK_A_HELD (NLA_U32, packets
  * held now), GECKO_SOCK_A_TIMEOUT (milliseconds left before the module
  * acts on its own), for a flow restored with one, GECKO_SOCK_A_DONOR,
- * and for a PROBING flow GECKO_SOCK_A_PROBE: GECKO_PROBE_A_SENT, then
+ * for one whose packets go to an acceptor (COMMITTED and passed on, or
+ * MOVED with GECKO_SOCK_A_FORWARD), GECKO_SOCK_A_FORWARD, and for a
+ * PROBING flow GECKO_SOCK_A_PROBE: GECKO_PROBE_A_SENT, then
  * once a segment answered, that segment's GECKO_PROBE_A_SEQ, _ACK,
  * _WINDOW, _FLAGS, _TSVAL and _TSECR (if it had the timestamps option)
  * and _AGE. The last answer counts.

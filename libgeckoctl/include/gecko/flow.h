@@ -57,6 +57,8 @@ struct Flow {
 	std::optional<in6_addr> donor;
 	/* Probing: its probes and answer. */
 	std::optional<Probe> probe;
+	/* Committed and passed on, or moved: the acceptor's care-of address, where its packets go. */
+	std::optional<in6_addr> forward;
 };
 
 } // namespace gecko
