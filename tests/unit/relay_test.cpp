@@ -360,28 +360,6 @@ TEST_F(RelayTest, SmallPiecesBehindAFullPipeAllArrive)
 	EXPECT_EQ(program.in, sent);
 }
 
-/*
- * Within the first octets, which go through a buffer rather than the pipe:
- * once a client that does not read, with small buffers, has its fill, the
- * relay's send to it takes nothing of a piece it read from the program,
- * which must wait (in the pipe) and arrive in order with the rest.
- */
-TEST_F(RelayTest, WhatASocketCannotTakeAtOnceWaitsAndArrivesInOrder)
-{
-	start();
-	take_program();
-	int small = 4096;
-	ASSERT_EQ(::setsockopt(served.get(), SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)), 0);
-	ASSERT_EQ(::setsockopt(client.fd.get(), SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)), 0);
-	client.read = false;
-	program.out = random_octets(256 << 10, 12);
-	ASSERT_TRUE(until_stalled(program.written));
-	client.read = true;
-	ASSERT_TRUE(until([&] { return client.in.size() == program.out.size(); }))
-		<< client.in.size() << " of " << program.out.size() << " octets arrived";
-	EXPECT_EQ(client.in, program.out);
-}
-
 TEST_F(RelayTest, AProgramsResetResetsTheClient)
 {
 	start();

@@ -63,9 +63,6 @@ struct Pipe {
 	std::size_t capacity = 0;
 };
 
-/* Octets each way that copy() moves before splice() takes over: a request and its answer, mostly. */
-constexpr std::uint64_t copy_until = 64 * 1024;
-
 /* One way of a session: from a socket, through a pipe, to the other socket. */
 struct Direction {
 	int from = -1;
@@ -102,10 +99,7 @@ struct Direction {
 				if (auto failure = look(from_side, source, progress))
 					return failure;
 			}
-			if (!eof && allowed > 0 && queued == 0 && moved < copy_until && source.in) {
-				if (auto failure = copy(from_side, to_side, source, sink, progress))
-					return failure;
-			} else if (!eof && allowed > 0 && queued < pipe.capacity && source.in) {
+			if (!eof && allowed > 0 && queued < pipe.capacity && source.in) {
 				auto room = std::min<std::uint64_t>(pipe.capacity - queued, allowed);
 				ssize_t n = ::splice(from, nullptr, pipe.in.get(), nullptr, room,
 						     SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
@@ -156,53 +150,6 @@ struct Direction {
 			if (!progress)
 				return std::nullopt;
 		}
-	}
-
-	/*
-	 * The first octets each way go through a buffer, not the pipe: a
-	 * request and its answer are mostly a segment or two, which splice()
-	 * moves at the cost of a page reference each way and a pipe slot,
-	 * where recv() and send() copy them for less. What @to does not take
-	 * at once waits in the pipe (empty, and larger than the buffer), to
-	 * go on as spliced octets do.
-	 */
-	std::optional<Failure> copy(Side from_side, Side to_side, Ready &source, Ready &sink, bool &progress)
-	{
-		static thread_local char buffer[16 * 1024];
-		ssize_t n = ::recv(from, buffer, std::min<std::uint64_t>(sizeof(buffer), allowed), MSG_DONTWAIT);
-		if (n == 0) {
-			eof = progress = true;
-			return std::nullopt;
-		}
-		if (n < 0) {
-			if (errno == EAGAIN)
-				source.in = false;
-			else if (errno != EINTR)
-				return Failure{from_side, errno};
-			progress = errno == EINTR;
-			return std::nullopt;
-		}
-		if (allowed != http::unframed)
-			allowed -= static_cast<std::uint64_t>(n);
-		progress = true;
-		ssize_t sent = sink.out ? ::send(to, buffer, static_cast<std::size_t>(n), MSG_DONTWAIT | MSG_NOSIGNAL) : 0;
-		if (sent < 0) {
-			if (errno != EAGAIN && errno != EINTR)
-				return Failure{to_side, errno};
-			if (errno == EAGAIN)
-				sink.out = false;
-			sent = 0;
-		}
-		moved += static_cast<std::uint64_t>(sent);
-		active |= sent > 0;
-		if (sent < n) {
-			auto rest = static_cast<std::size_t>(n - sent);
-			ssize_t kept = ::write(pipe.in.get(), buffer + sent, rest);
-			if (kept != static_cast<ssize_t>(rest))
-				return Failure{to_side, kept < 0 ? errno : EIO};
-			queued = rest;
-		}
-		return std::nullopt;
 	}
 
 	/*

@@ -4,10 +4,8 @@
 
 /*
  * geckoproxy's data path: each client connection is relayed to a TCP
- * connection of its own to the local program, both ways: the first 64 KiB
- * each way with recv() and send() through a buffer (a request and its
- * answer, mostly, which that moves for less), the rest with splice()
- * through a pipe per direction, so that bulk octets never enter this
+ * connection of its own to the local program, both ways, with splice()
+ * through a pipe per direction, so that the octets never enter this
  * process. One thread, one epoll set, edge-triggered.
  *
  * - Backpressure: a direction reads from its source only while its pipe
