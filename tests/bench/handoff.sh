@@ -20,7 +20,8 @@
 # time for 5 s). Where the gap goes, from the agents' log lines of each
 # handoff: the donor's capture and send and how long it held the
 # connection frozen; the acceptor's state arrival, its Binding Update's
-# trip to the client's acceptance, and the thaw. The client's own TCP
+# trip to the client's acceptance, and the thaw (the benchmark fails if it
+# cannot read them for nine handoffs in ten). The client's own TCP
 # counters over the handoffs: segments it sent again, and how many of them
 # the other end already had (D-SACKs), per handoff.
 # Result: $GECKO_OUT/result.json and a line each.
@@ -117,7 +118,7 @@ expect_eq "octets the three servers echoed" "$(echoed)" "$sent"
 /usr/bin/python3 - "$RUN/arrivals" "$RUN/handoffs" "$start" "$rtt_nodes" "$rtt_client" \
 	$((cpu1 - cpu0)) "$(getconf CLK_TCK)" "$plain" $((serve1 - serve0)) \
 	$((idle1 - idle0)) "$loop0" "$loop1" "$retransmitted" "$needless" "$GECKO_OUT"/agent[123].log \
-	> "$GECKO_OUT/result.json" <<'EOF'
+	> "$GECKO_OUT/result.json" <<'EOF' || fail "cannot read the handoffs' figures"
 import bisect, json, re, statistics, sys
 
 arrivals = [float(line.split()[0]) for line in open(sys.argv[1])]
@@ -164,6 +165,10 @@ for log in sys.argv[15:]:
                 phases[k].append(float(v))
 
 done = [(float(t0), float(t1)) for t0, t1, ok in handoffs if ok == "1"]
+# A handoff gecko-ctl saw fail may have completed all the same: nine in ten is enough.
+if len(octets) * 10 < len(done) * 9 or len(phases["frozen"]) * 10 < len(done) * 9:
+    sys.exit(f"the agents' lines of {len(done)} handoffs: {len(phases['frozen'])} donor's and {len(octets)} "
+             "acceptor's read; did their wording change?")
 each = [largest_gap(t0, t1 + 0.5) for t0, t1 in done]
 gaps = summary(each)
 first = float(handoffs[0][0])
