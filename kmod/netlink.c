@@ -218,6 +218,17 @@ static int get_addr(struct genl_info *info, struct nlattr *nest, struct nlattr *
 	return 0;
 }
 
+/*
+ * The address in @tb[@type] of the GECKO_A_SOCK nest, if there, into @buf:
+ * *@addr is @buf then, NULL without it.
+ */
+static int get_sock_addr(struct genl_info *info, struct nlattr **tb, int type,
+			 struct in6_addr *buf, const struct in6_addr **addr)
+{
+	*addr = tb[type] ? buf : NULL;
+	return tb[type] ? get_addr(info, info->attrs[GECKO_A_SOCK], tb, type, NULL, buf) : 0;
+}
+
 static int service_set(struct sk_buff *skb, struct genl_info *info)
 {
 	struct gecko_net *gn = gecko_net(genl_info_net(info));
@@ -592,31 +603,31 @@ static int sock_freeze(struct sk_buff *skb, struct genl_info *info)
 static int sock_commit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *tb[GECKO_SOCK_A_MAX + 1];
-	struct in6_addr forward;
+	const struct in6_addr *forward;
+	struct in6_addr buf;
 	int fd, ret;
 
-	ret = parse_sock(info, tb, &fd, BIT(GECKO_SOCK_A_TIMEOUT) | BIT(GECKO_SOCK_A_FORWARD));
-	if (!ret && tb[GECKO_SOCK_A_FORWARD])
-		ret = get_addr(info, info->attrs[GECKO_A_SOCK], tb, ATTR(GECKO_SOCK_A_FORWARD), &forward);
-	return ret ?: gecko_sock_commit(gecko_net(genl_info_net(info)), fd, timeout_of(tb),
-					tb[GECKO_SOCK_A_FORWARD] ? &forward : NULL, info->extack);
+	ret = parse_sock(info, tb, &fd, BIT(GECKO_SOCK_A_TIMEOUT) | BIT(GECKO_SOCK_A_FORWARD)) ?:
+	      get_sock_addr(info, tb, GECKO_SOCK_A_FORWARD, &buf, &forward);
+	return ret ?: gecko_sock_commit(gecko_net(genl_info_net(info)), fd, timeout_of(tb), forward,
+					info->extack);
 }
 
 static int sock_restore(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *tb[GECKO_SOCK_A_MAX + 1];
-	struct in6_addr donor;
+	const struct in6_addr *donor;
+	struct in6_addr buf;
 	int fd, ret;
 
 	ret = parse_sock(info, tb, &fd, BIT(GECKO_SOCK_A_DATA) | BIT(GECKO_SOCK_A_TIMEOUT) |
 				    BIT(GECKO_SOCK_A_DONOR)) ?:
-	      require(info, info->attrs[GECKO_A_SOCK], tb, ATTR(GECKO_SOCK_A_DATA));
-	if (!ret && tb[GECKO_SOCK_A_DONOR])
-		ret = get_addr(info, info->attrs[GECKO_A_SOCK], tb, ATTR(GECKO_SOCK_A_DONOR), &donor);
+	      require(info, info->attrs[GECKO_A_SOCK], tb, ATTR(GECKO_SOCK_A_DATA)) ?:
+	      get_sock_addr(info, tb, GECKO_SOCK_A_DONOR, &buf, &donor);
 	return ret ?: gecko_sock_restore(gecko_net(genl_info_net(info)), fd,
 					 nla_data(tb[GECKO_SOCK_A_DATA]),
-					 nla_len(tb[GECKO_SOCK_A_DATA]), timeout_of(tb),
-					 tb[GECKO_SOCK_A_DONOR] ? &donor : NULL, info->extack);
+					 nla_len(tb[GECKO_SOCK_A_DATA]), timeout_of(tb), donor,
+					 info->extack);
 }
 
 static int sock_restore_data(struct sk_buff *skb, struct genl_info *info)
@@ -649,14 +660,13 @@ static int sock_thaw(struct sk_buff *skb, struct genl_info *info)
 static int sock_drop(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *tb[GECKO_SOCK_A_MAX + 1];
-	struct in6_addr forward;
+	const struct in6_addr *forward;
+	struct in6_addr buf;
 	int fd, ret;
 
-	ret = parse_sock(info, tb, &fd, BIT(GECKO_SOCK_A_FORWARD));
-	if (!ret && tb[GECKO_SOCK_A_FORWARD])
-		ret = get_addr(info, info->attrs[GECKO_A_SOCK], tb, ATTR(GECKO_SOCK_A_FORWARD), &forward);
-	return ret ?: gecko_sock_drop(gecko_net(genl_info_net(info)), fd,
-				      tb[GECKO_SOCK_A_FORWARD] ? &forward : NULL, info->extack);
+	ret = parse_sock(info, tb, &fd, BIT(GECKO_SOCK_A_FORWARD)) ?:
+	      get_sock_addr(info, tb, GECKO_SOCK_A_FORWARD, &buf, &forward);
+	return ret ?: gecko_sock_drop(gecko_net(genl_info_net(info)), fd, forward, info->extack);
 }
 
 static int sock_guard(struct sk_buff *skb, struct genl_info *info)
