@@ -203,19 +203,27 @@ static struct sk_buff *copy_held(struct gecko_net *gn, struct sk_buff *skb)
 	return copy;
 }
 
+int gecko_flow_check_acceptor(const struct gecko_flow *flow, const struct in6_addr *dst,
+			      struct netlink_ext_ack *extack)
+{
+	if (!flow->forward || ipv6_addr_equal(&flow->fwd_dst, dst))
+		return 0;
+	NL_SET_ERR_MSG_MOD(extack, "its packets go to another acceptor already");
+	return -EBUSY;
+}
+
 int gecko_flow_pass_on(struct gecko_net *gn, struct gecko_flow *flow, const struct in6_addr *src,
 		       const struct in6_addr *dst, struct netlink_ext_ack *extack)
 {
 	struct sk_buff_head copies;
 	struct sk_buff *skb, *copy;
+	int ret;
 
 	lockdep_assert_held(&gn->lock);
-	if (flow->forward) {
-		if (ipv6_addr_equal(&flow->fwd_dst, dst))
-			return 0;
-		NL_SET_ERR_MSG_MOD(extack, "its packets go to another acceptor already");
-		return -EBUSY;
-	}
+	ret = gecko_flow_check_acceptor(flow, dst, extack);
+	/* Passed on to @dst already: once is enough. */
+	if (ret || flow->forward)
+		return ret;
 	__skb_queue_head_init(&copies);
 	/* In one step with the hooks: each packet is copied once, here or there. */
 	spin_lock_bh(&flow->held.lock);

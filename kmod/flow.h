@@ -140,6 +140,13 @@ void gecko_flow_set_state(struct gecko_flow *flow, u8 state);
 void gecko_flow_set_timeout(struct gecko_net *gn, struct gecko_flow *flow, u32 timeout_ms);
 
 /*
+ * -EBUSY, with its message, if @flow's packets go to another acceptor
+ * than @dst already. Caller holds gn->lock.
+ */
+int gecko_flow_check_acceptor(const struct gecko_flow *flow, const struct in6_addr *dst,
+			      struct netlink_ext_ack *extack);
+
+/*
  * From now on a copy of each packet @flow, COMMITTED, holds goes to the
  * acceptor's care-of address @dst from @src, those it holds now first;
  * the packets stay held, for a thaw. -EBUSY, with its message, if they go

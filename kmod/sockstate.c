@@ -858,14 +858,11 @@ int gecko_sock_drop(struct gecko_net *gn, int fd, const struct in6_addr *forward
 		return PTR_ERR(sock);
 	flow = flow_of(gn, sock->sk, BIT(GECKO_FLOW_FROZEN) | BIT(GECKO_FLOW_COMMITTED) |
 			     BIT(GECKO_FLOW_RESTORING) | BIT(GECKO_FLOW_RESTORED), extack);
-	if (IS_ERR(flow)) {
-		ret = PTR_ERR(flow);
-	} else if (forward && flow->forward && !ipv6_addr_equal(forward, &flow->fwd_dst)) {
-		NL_SET_ERR_MSG_MOD(extack, "its packets go to another acceptor already");
-		ret = -EBUSY;
-	} else {
+	ret = PTR_ERR_OR_ZERO(flow);
+	if (!ret && forward)
+		ret = gecko_flow_check_acceptor(flow, forward, extack);
+	if (!ret)
 		drop(gn, flow, forward);
-	}
 	unlock_socket(gn, sock);
 	return ret;
 }
