@@ -174,7 +174,9 @@ tables client
 run_checks
 # Every echo the capture holds, in order, its request and reply paired by the
 # client's port: a request to a care-of address with RH2 = G must be answered
-# from that care-of address with HAO = G, one to G from G itself.
+# from that care-of address with HAO = G, one to G from G itself. A request
+# left unanswered and asked again (echo_reply) to the same address is the
+# same echo.
 tshark -r "$GECKO_OUT/client.pcap" -Y "udp.port == 7007 && !icmpv6" -T fields -E separator='|' -e udp.srcport -e udp.dstport \
 	-e ipv6.src -e ipv6.dst -e ipv6.routing.mipv6.home_address -e ipv6.opt.mipv6.home_address \
 	> "$GECKO_OUT/echo.fields" 2> "$GECKO_OUT/tshark.err" || fail "tshark: $(grep -v '^Running as user' "$GECKO_OUT/tshark.err" | tr -s '\n\t' '  ')"
@@ -184,6 +186,8 @@ awk -F'|' -v g=$G '
 	$1 == 7007 && !rep[$2]++ { from[$2] = $3 via($6, "with HAO") }
 	END { for (i = 1; i <= n; i++) {
 		p = port[i]
+		if (!rep[p] && i < n && to[port[i + 1]] == to[p])
+			continue
 		printf "%s -> %s%s\n", to[p], from[p], req[p] == 1 && rep[p] == 1 ? "" : " (" req[p] " requests, " rep[p] " replies)" } }' \
 	"$GECKO_OUT/echo.fields" > "$GECKO_OUT/echoes.txt"
 cat "$GECKO_OUT/echoes.txt"
