@@ -24,7 +24,10 @@
 #include <fstream>
 #include <functional>
 #include <optional>
+#include <mutex>
 #include <random>
+#include <set>
+#include <thread>
 #include <vector>
 
 namespace gecko::proxy {
@@ -723,6 +726,200 @@ TEST(Relay, WantsTheProgramsAddress)
 	auto r = Relay::create({});
 	ASSERT_FALSE(r);
 	EXPECT_EQ(r.error().code, EINVAL);
+}
+
+/*
+ * RelayThreads, with blocking ends on threads of their own: a program that
+ * echoes each connection until its end, and clients that each send their
+ * octets, shut down, and read the echo to its end.
+ */
+class RelayThreadsTest : public ::testing::Test {
+protected:
+	void SetUp() override
+	{
+		auto [l, port] = listener();
+		echo_listener = std::move(l);
+		echo_port = port;
+		echo = std::thread([this] {
+			std::vector<std::thread> conns;
+			/* Until TearDown() shuts the listener down. */
+			while (Fd c = accept_from(echo_listener)) {
+				conns.emplace_back([c = std::move(c)] {
+					char buf[65536];
+					ssize_t n;
+					while ((n = ::recv(c.get(), buf, sizeof(buf), 0)) > 0)
+						if (::send(c.get(), buf, static_cast<std::size_t>(n), MSG_NOSIGNAL) != n)
+							return;
+					::shutdown(c.get(), SHUT_WR);
+				});
+			}
+			for (auto &t : conns)
+				t.join();
+		});
+		auto [f, fp] = listener();
+		front = std::move(f);
+		front_port = fp;
+	}
+
+	void TearDown() override
+	{
+		threads.reset();
+		::shutdown(echo_listener.get(), SHUT_RDWR);	/* its accept() fails */
+		echo.join();
+	}
+
+	void start(unsigned n)
+	{
+		RelayOptions options{{loopback(echo_port)}, [this](const SessionEnd &e) {
+					     std::lock_guard guard(lock);
+					     ends.push_back(e);
+					     enders.insert(std::this_thread::get_id());
+				     }};
+		auto t = RelayThreads::create(std::move(options), n);
+		ASSERT_TRUE(t);
+		threads.emplace(std::move(*t));
+	}
+
+	/* A client connected through the front listener, its served end added to the threads; the client's end. */
+	Fd connect_client()
+	{
+		Fd client = connect_to(front_port);
+		auto served = std::make_shared<Fd>(accept_from(front));
+		threads->add({served->get(), sockname(client), [served] { *served = Fd(); }, {}, {}});
+		return client;
+	}
+
+	std::size_t ended() const
+	{
+		std::lock_guard guard(lock);
+		return ends.size();
+	}
+
+	bool until(const std::function<bool()> &done)
+	{
+		auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+		while (!done()) {
+			if (std::chrono::steady_clock::now() > deadline)
+				return false;
+			std::this_thread::sleep_for(std::chrono::milliseconds(2));
+		}
+		return true;
+	}
+
+	Fd echo_listener;
+	std::uint16_t echo_port = 0, front_port = 0;
+	std::thread echo;
+	Fd front;
+	mutable std::mutex lock;
+	std::vector<SessionEnd> ends;
+	std::set<std::thread::id> enders;
+	std::optional<RelayThreads> threads;
+};
+
+/* Sends @out on @fd and shuts down, while reading to the end of the stream: what was read. */
+std::vector<std::byte> echo_of(const Fd &fd, const std::vector<std::byte> &out)
+{
+	std::thread writer([&] {
+		std::size_t done = 0;
+		while (done < out.size()) {
+			ssize_t n = ::send(fd.get(), out.data() + done, out.size() - done, MSG_NOSIGNAL);
+			if (n <= 0)
+				return;
+			done += static_cast<std::size_t>(n);
+		}
+		::shutdown(fd.get(), SHUT_WR);
+	});
+	std::vector<std::byte> in;
+	std::byte buf[65536];
+	ssize_t n;
+	while ((n = ::recv(fd.get(), buf, sizeof(buf), 0)) > 0)
+		in.insert(in.end(), buf, buf + n);
+	writer.join();
+	return in;
+}
+
+TEST_F(RelayThreadsTest, SpreadsTheSessionsAndRelaysEachExactly)
+{
+	start(3);
+	ASSERT_EQ(threads->threads(), 3U);
+	constexpr unsigned clients = 12;
+	std::vector<Fd> fds;
+	for (unsigned i = 0; i < clients; i++)
+		fds.push_back(connect_client());
+	EXPECT_EQ(threads->sessions(), clients);
+	std::vector<std::vector<std::byte>> got(clients);
+	std::vector<std::thread> running;
+	for (unsigned i = 0; i < clients; i++)
+		running.emplace_back([&, i] { got[i] = echo_of(fds[i], random_octets(1 << 20, i)); });
+	for (auto &t : running)
+		t.join();
+	for (unsigned i = 0; i < clients; i++)
+		EXPECT_EQ(got[i], random_octets(1 << 20, i)) << "client " << i;
+	ASSERT_TRUE(until([&] { return ended() == clients; }));
+	EXPECT_EQ(threads->sessions(), 0U);
+	std::lock_guard guard(lock);
+	for (const auto &e : ends) {
+		EXPECT_EQ(e.how, "closed");
+		EXPECT_EQ(e.from_client, 1U << 20);
+		EXPECT_EQ(e.to_client, 1U << 20);
+	}
+	EXPECT_EQ(enders.size(), 3U) << "the sessions did not spread over the threads";
+}
+
+TEST_F(RelayThreadsTest, StoppingResetsEverySession)
+{
+	start(2);
+	std::vector<Fd> fds;
+	for (int i = 0; i < 4; i++)
+		fds.push_back(connect_client());
+	/* Each session relays once, so that it runs before the stop. */
+	for (auto &fd : fds) {
+		ASSERT_EQ(::send(fd.get(), "x", 1, 0), 1);
+		char c;
+		ASSERT_EQ(::recv(fd.get(), &c, 1, 0), 1);
+	}
+	threads.reset();
+	EXPECT_EQ(ended(), 4U);
+	for (auto &fd : fds) {
+		char c;
+		EXPECT_EQ(::recv(fd.get(), &c, 1, 0), -1);
+		EXPECT_EQ(errno, ECONNRESET);
+	}
+	std::lock_guard guard(lock);
+	for (const auto &e : ends)
+		EXPECT_EQ(e.how, "stopped");
+}
+
+TEST_F(RelayThreadsTest, NewOptionsReachEveryThread)
+{
+	start(2);
+	EXPECT_FALSE(threads->configure({}));
+	auto [other, other_port] = listener();
+	ASSERT_TRUE(threads->configure({{loopback(other_port)}, {}}));
+	/* Two at once: one for each thread. */
+	auto a = connect_client(), b = connect_client();
+	nonblocking(other);
+	std::vector<Fd> accepted;
+	ASSERT_TRUE(until([&] {
+		if (Fd c = accept_from(other))
+			accepted.push_back(std::move(c));
+		return accepted.size() == 2;
+	}));
+}
+
+TEST_F(RelayThreadsTest, ARefusedClientIsResetAndCountedOnce)
+{
+	start(2);
+	Fd client = connect_to(front_port);
+	auto served = std::make_shared<Fd>(accept_from(front));
+	threads->refuse({served->get(), sockname(client), [served] { *served = Fd(); }, {}, {}}, "refused here");
+	ASSERT_TRUE(until([&] { return ended() == 1; }));
+	EXPECT_EQ(threads->sessions(), 0U);
+	char c;
+	EXPECT_EQ(::recv(client.get(), &c, 1, 0), -1);
+	EXPECT_EQ(errno, ECONNRESET);
+	std::lock_guard guard(lock);
+	EXPECT_EQ(ends[0].how, "refused here");
 }
 
 } // namespace

@@ -36,8 +36,9 @@ private:
 };
 
 /*
- * Empties a non-blocking timerfd: how many times it expired is not needed,
- * and a wakeup with nothing to read (EAGAIN) is harmless.
+ * Empties a non-blocking timerfd or eventfd: how many times it expired or
+ * was written is not needed, and a wakeup with nothing to read (EAGAIN) is
+ * harmless.
  */
 inline void drain_timer(int fd)
 {

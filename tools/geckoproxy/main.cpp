@@ -10,6 +10,7 @@
 
 #include "framing.h"
 #include "health.h"
+#include "mailbox.h"
 #include "relay.h"
 
 #include <coarse_clock.h>
@@ -22,6 +23,7 @@
 
 #include <arpa/inet.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -33,6 +35,7 @@
 #include <cstring>
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -60,6 +63,7 @@ struct Options {
 	bool proxy_protocol = false;
 	bool http = false;	/* --mode http */
 	std::chrono::milliseconds drain_timeout{};	/* 0: a stop signal resets at once */
+	unsigned threads = 0;	/* the relay's */
 };
 
 po::options_description option_descriptions()
@@ -74,6 +78,8 @@ po::options_description option_descriptions()
 		("policy", po::value<std::string>(), "the redirection policy, instead of the file's")
 		("max-connections", po::value<std::size_t>()->default_value(10000),
 		 "connections relayed at once; more wait to be accepted")
+		("threads", po::value<unsigned>()->default_value(0),
+		 "threads that relay the connections (0: one per CPU the process may run on)")
 		("mode", po::value<std::string>()->default_value("tcp"),
 		 "tcp: relay the octets; http: frame HTTP/1.1, and let a connection move between two requests")
 		("proxy-protocol", po::bool_switch(), "start each connection to the program with a PROXY protocol v2 header")
@@ -134,6 +140,15 @@ std::vector<sockaddr_in6> program_addresses(const std::string &text, std::uint16
 	return {endpoint(addr, port)};
 }
 
+/* The CPUs this process may run on. */
+unsigned cpus()
+{
+	cpu_set_t set;
+	if (::sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+		return static_cast<unsigned>(CPU_COUNT(&set));
+	return std::max(std::thread::hardware_concurrency(), 1U);
+}
+
 Options to_options(const po::variables_map &vm)
 {
 	Options o;
@@ -163,6 +178,11 @@ Options to_options(const po::variables_map &vm)
 		throw daemon::Usage{"--mode: '" + mode + "' is not tcp or http"};
 	o.http = mode == "http";
 	o.drain_timeout = duration(vm, "drain-timeout");
+	o.threads = vm["threads"].as<unsigned>();
+	if (o.threads == 0)
+		o.threads = cpus();
+	if (o.threads > 256)
+		throw daemon::Usage{"--threads: at most 256"};
 	return o;
 }
 
@@ -212,15 +232,20 @@ std::size_t raise_open_files(std::size_t max_connections)
 
 /*
  * The proxy of one node: the framework's server socket, the relay, the
- * health check, and what SIGHUP and SIGTERM ask of them.
+ * health check, and what SIGHUP and SIGTERM ask of them. The relay's
+ * threads end sessions (their log lines and counters) and post here what
+ * only this thread does: a client sent elsewhere.
  */
 class Proxy {
 public:
-	Proxy(Options options, GeckoFramework framework, GeckoServerSocket server)
+	Proxy(Options options, GeckoFramework framework, GeckoServerSocket server, Mailbox<std::function<void()>> inbox)
 		: options_(std::move(options)), framework_(std::move(framework)), server_(std::move(server)),
-		  node_(framework_.self().name)
+		  node_(framework_.self().name), inbox_(std::move(inbox))
 	{
 	}
+
+	/* The relay first: its threads end their sessions into the members below. */
+	~Proxy() { relay_.reset(); }
 
 	/* The relay and the health check, from the options. */
 	Result<void> start()
@@ -230,8 +255,10 @@ public:
 			daemon::log("geckoproxy: client=", describe(e.client), " node=", node_, " in=", e.from_client,
 				    " out=", e.to_client, " ms=", e.duration.count(), " end=\"", e.how, '"');
 			count(e);
+			if (wake_on_end_)
+				inbox_.post([] {});
 		};
-		auto relay = Relay::create(std::move(ro));
+		auto relay = RelayThreads::create(std::move(ro), options_.threads);
 		if (!relay)
 			return std::unexpected(relay.error());
 		limit_ = raise_open_files(options_.max_connections);
@@ -240,7 +267,8 @@ public:
 			return ok;
 		daemon::log("geckoproxy: ", node_, " serves port ", options_.port, " of ",
 			    format_address(framework_.cluster().service), " from ", describe(options_.program.front()),
-			    options_.http ? ", HTTP mode" : "", options_.proxy_protocol ? ", with the PROXY protocol" : "");
+			    options_.http ? ", HTTP mode" : "", options_.proxy_protocol ? ", with the PROXY protocol" : "",
+			    ", ", relay_->threads(), relay_->threads() == 1 ? " relay thread" : " relay threads");
 		return {};
 	}
 
@@ -248,8 +276,15 @@ public:
 	int run(daemon::SignalFd &sigs, const std::function<std::variant<Options, int>(std::ostream &)> &reparse)
 	{
 		for (;;) {
-			/* At the limit, new clients wait in the framework's queue (and then the kernel's). */
+			/*
+			 * At the limit, new clients wait in the framework's queue (and
+			 * then the kernel's), and the relay's threads wake this one as
+			 * each session ends, as they do while it drains. Asked before
+			 * the count is read: a session that ends after the read wakes it.
+			 */
+			wake_on_end_ = true;
 			bool accepting = relay_->sessions() < limit_;
+			wake_on_end_ = draining_ || !accepting;
 			int timeout = publish();
 			if (draining_) {
 				if (relay_->sessions() == 0) {
@@ -266,7 +301,7 @@ public:
 				timeout = timeout < 0 ? until_end : std::min(timeout, until_end);
 			}
 			pollfd fds[] = {{sigs.fd(), POLLIN, 0},
-					{relay_->fd(), POLLIN, 0},
+					{inbox_.fd(), POLLIN, 0},
 					{accepting ? server_.fd() : -1, POLLIN, 0},
 					{health_ ? health_->fd() : -1, POLLIN, 0}};
 			if (::poll(fds, 4, timeout) < 0 && errno != EINTR) {
@@ -292,7 +327,8 @@ public:
 				}
 			}
 			if (fds[1].revents)
-				relay_->run();
+				for (auto &task : inbox_.take())
+					task();
 			if (fds[3].revents)
 				health_->run();
 			if (accepting)
@@ -341,8 +377,11 @@ private:
 			else
 				daemon::log("geckoproxy: the program is down (", why, ", ", options_.fall,
 					    " checks in a row): new clients go to other members");
-			counts_.program_down += up ? 0 : 1;
-			counts_.dirty = true;
+			{
+				std::lock_guard guard(counts_lock_);
+				counts_.program_down += up ? 0 : 1;
+				counts_.dirty = true;
+			}
 			set_available(up);
 		};
 		auto h = HealthCheck::create(std::move(ho));
@@ -361,8 +400,10 @@ private:
 		Clock::time_point published;
 	};
 
+	/* On a relay thread. */
 	void count(const SessionEnd &e)
 	{
+		std::lock_guard guard(counts_lock_);
 		auto starts = [&e](std::string_view prefix) { return e.how.starts_with(prefix); };
 		if (e.how == "closed")
 			counts_.closed++;
@@ -382,19 +423,25 @@ private:
 			counts_.handed_off++;
 		counts_.in_octets += e.from_client;
 		counts_.out_octets += e.to_client;
-		counts_.dirty = true;
+		/* The main thread sleeps until something happens: its next publish() is due. */
+		if (!std::exchange(counts_.dirty, true))
+			inbox_.post([] {});
 	}
 
 	/* Gives the counters to the framework at most once a second; the poll timeout until the next time, if due. */
 	int publish()
 	{
+		std::unique_lock guard(counts_lock_);
 		if (!counts_.dirty)
 			return -1;
 		auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(counts_.published +
 										std::chrono::seconds(1) - Clock::now());
 		if (wait.count() > 0)
 			return static_cast<int>(wait.count());
-		const auto &c = counts_;
+		const auto c = counts_;
+		counts_.dirty = false;
+		counts_.published = Clock::now();
+		guard.unlock();
 		(void)framework_.SetCounters({{"sessions", relay_->sessions()},
 					       {"accepted", c.accepted},
 					       {"closed", c.closed},
@@ -410,8 +457,6 @@ private:
 					       {"out_octets", c.out_octets},
 					       {"program_up", health_ && !health_->up() ? 0U : 1U},
 					       {"program_down", c.program_down}});
-		counts_.dirty = false;
-		counts_.published = Clock::now();
 		return -1;
 	}
 
@@ -433,8 +478,11 @@ private:
 					    " end=\"moved to another member before it was accepted\"");
 				continue;
 			}
-			counts_.accepted++;
-			counts_.dirty = true;
+			{
+				std::lock_guard guard(counts_lock_);
+				counts_.accepted++;
+				counts_.dirty = true;
+			}
 			/*
 			 * Taken over from a dead member: the program here never saw
 			 * the exchange it is in, unless the connection was between
@@ -452,7 +500,7 @@ private:
 			}
 			auto held = std::make_shared<GeckoSocket>(std::move(*socket));
 			ClientEnd client{held->fd(), held->GetPeerName(), [held] { held->Close(); },
-					 [this, held] { elsewhere(held); }, [held](bool hold) {
+					 [this, held] { inbox_.post([this, held] { elsewhere(held); }); }, [held](bool hold) {
 						 /* The boundary first: a handoff may start once it is let go. */
 						 if (!hold)
 							 held->SetState(http::boundary(held->fd()));
@@ -478,8 +526,11 @@ private:
 	 */
 	void elsewhere(const std::shared_ptr<GeckoSocket> &held)
 	{
-		counts_.sent_elsewhere++;
-		counts_.dirty = true;
+		{
+			std::lock_guard guard(counts_lock_);
+			counts_.sent_elsewhere++;
+			counts_.dirty = true;
+		}
 		if (health_)
 			health_->check_now();
 		std::vector<in6_addr> others;
@@ -529,10 +580,11 @@ private:
 	 */
 	void reload(Options o)
 	{
-		if (o.cluster != options_.cluster || o.port != options_.port)
-			daemon::log("geckoproxy: reload: --cluster and --port take effect at the next start only");
+		if (o.cluster != options_.cluster || o.port != options_.port || o.threads != options_.threads)
+			daemon::log("geckoproxy: reload: --cluster, --port and --threads take effect at the next start only");
 		o.cluster = options_.cluster;
 		o.port = options_.port;
+		o.threads = options_.threads;
 		std::unique_ptr<GeckoPolicy> policy;
 		if (o.policy != options_.policy) {
 			auto made = make_policy(o.policy.value_or(framework_.cluster().policy));
@@ -572,14 +624,17 @@ private:
 	GeckoFramework framework_;
 	GeckoServerSocket server_;
 	std::string node_;
-	std::optional<Relay> relay_;	/* destroyed before the framework: its sessions close their sockets */
+	Mailbox<std::function<void()>> inbox_;
+	std::optional<RelayThreads> relay_;
 	std::optional<HealthCheck> health_;
 	/* Clients on their way elsewhere (shared with their threads, which may outlive the proxy). */
 	static constexpr unsigned max_moving = 64;
 	std::shared_ptr<std::atomic<unsigned>> moving_ = std::make_shared<std::atomic<unsigned>>(0);
 	std::size_t turn_ = 0;
 	std::size_t limit_ = 0;	/* connections relayed at once: --max-connections, or what the open files allow */
+	std::mutex counts_lock_;
 	Counts counts_;
+	std::atomic<bool> wake_on_end_{false};
 	bool draining_ = false;
 	Clock::time_point drain_end_;
 };
@@ -608,7 +663,12 @@ int run(const Options &options, const std::function<std::variant<Options, int>(s
 	(void)server->SetNonBlocking();
 	for (const auto &o : client_options())
 		(void)server->SetOption(o.level, o.name, o.value);
-	Proxy proxy(options, std::move(*framework), std::move(*server));
+	auto inbox = Mailbox<std::function<void()>>::create();
+	if (!inbox) {
+		daemon::log("geckoproxy: ", inbox.error().describe());
+		return exit_failure;
+	}
+	Proxy proxy(options, std::move(*framework), std::move(*server), std::move(*inbox));
 	if (auto ok = proxy.start(); !ok) {
 		daemon::log("geckoproxy: ", ok.error().describe());
 		return exit_failure;

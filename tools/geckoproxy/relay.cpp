@@ -3,10 +3,12 @@
 #include "relay.h"
 
 #include "framing.h"
+#include "mailbox.h"
 
 #include <coarse_clock.h>
 
 #include <fcntl.h>
+#include <poll.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
@@ -15,11 +17,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
 #include <optional>
 #include <string_view>
+#include <thread>
 
 namespace gecko::proxy {
 
@@ -193,8 +197,6 @@ Result<Pipe> open_pipe()
 	return p;
 }
 
-/* Empty pipes that ended sessions leave, for the next ones: two system calls fewer each way. */
-constexpr std::size_t max_spare_pipes = 256;
 
 } // namespace
 
@@ -412,7 +414,7 @@ struct Relay::Impl {
 		if (options.ended)
 			options.ended(e);
 		for (auto *dir : {&s.up, &s.down})
-			if (dir->pipe.in && dir->queued == 0 && spare_pipes.size() < max_spare_pipes)
+			if (dir->pipe.in && dir->queued == 0 && spare_pipes.size() < options.spare_pipes)
 				spare_pipes.push_back(std::move(dir->pipe));
 		auto id = s.id;
 		sessions.erase(id);
@@ -702,6 +704,143 @@ void Relay::run()
 		if (n < 256)
 			return;
 	}
+}
+
+struct RelayThreads::Impl {
+	struct Worker {
+		std::optional<Relay> relay;
+		/* What the thread is to do with its relay: add a session, take new options. */
+		Mailbox<std::function<void(Relay &)>> mail;
+		std::atomic<bool> stop{false};
+		std::atomic<std::size_t> sessions{0};	/* added and not ended */
+		std::thread thread;
+
+		explicit Worker(Mailbox<std::function<void(Relay &)>> m) : mail(std::move(m)) {}
+
+		void run()
+		{
+			while (!stop) {
+				pollfd fds[] = {{mail.fd(), POLLIN, 0}, {relay->fd(), POLLIN, 0}};
+				if (::poll(fds, 2, -1) < 0)
+					continue;	/* EINTR: the signals that matter are blocked */
+				if (fds[0].revents)
+					for (auto &task : mail.take())
+						task(*relay);
+				relay->run();
+			}
+			relay.reset();
+		}
+	};
+
+	std::vector<std::unique_ptr<Worker>> workers;
+
+	/* The thread with the fewest sessions, counting the one about to be posted to it. */
+	Worker &least_busy();
+
+	void stop()
+	{
+		for (auto &w : workers) {
+			w->stop = true;
+			w->mail.post([](Relay &) {});	/* wakes it */
+		}
+		for (auto &w : workers)
+			if (w->thread.joinable())
+				w->thread.join();
+		workers.clear();
+	}
+};
+
+namespace {
+
+/* One thread's options among @threads: the process keeps as many spare pipes as one relay would. */
+RelayOptions share(RelayOptions options, std::size_t threads)
+{
+	options.spare_pipes = std::max<std::size_t>(options.spare_pipes / threads, 1);
+	return options;
+}
+
+} // namespace
+
+Result<RelayThreads> RelayThreads::create(RelayOptions options, unsigned threads)
+{
+	auto impl = std::make_unique<Impl>();
+	auto ended = std::move(options.ended);
+	unsigned n = std::max(threads, 1U);
+	for (unsigned i = 0; i < n; i++) {
+		auto mail = Mailbox<std::function<void(Relay &)>>::create();
+		if (!mail)
+			return std::unexpected(mail.error());
+		auto w = std::make_unique<Impl::Worker>(std::move(*mail));
+		auto ro = share(options, n);
+		ro.ended = [w = w.get(), ended](const SessionEnd &e) {
+			w->sessions--;
+			if (ended)
+				ended(e);
+		};
+		auto relay = Relay::create(std::move(ro));
+		if (!relay)
+			return std::unexpected(relay.error());
+		w->relay.emplace(std::move(*relay));
+		impl->workers.push_back(std::move(w));
+	}
+	/* Once each has its relay: one that fails above leaves none running. */
+	for (auto &w : impl->workers)
+		w->thread = std::thread([w = w.get()] { w->run(); });
+	return RelayThreads(std::move(impl));
+}
+
+Result<void> RelayThreads::configure(RelayOptions options)
+{
+	if (auto ok = check(options); !ok)
+		return ok;
+	options = share(options, impl_->workers.size());
+	for (auto &w : impl_->workers)
+		w->mail.post([options](Relay &relay) { (void)relay.configure(options); });
+	return {};
+}
+
+RelayThreads::RelayThreads(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+RelayThreads::RelayThreads(RelayThreads &&) noexcept = default;
+RelayThreads &RelayThreads::operator=(RelayThreads &&) noexcept = default;
+
+RelayThreads::~RelayThreads()
+{
+	if (impl_)
+		impl_->stop();
+}
+
+RelayThreads::Impl::Worker &RelayThreads::Impl::least_busy()
+{
+	auto &w = **std::ranges::min_element(workers, {}, [](const auto &w) { return w->sessions.load(); });
+	w.sessions++;
+	return w;
+}
+
+void RelayThreads::add(ClientEnd client)
+{
+	impl_->least_busy().mail.post([client = std::move(client)](Relay &relay) mutable {
+		relay.add(std::move(client));
+	});
+}
+
+void RelayThreads::refuse(ClientEnd client, std::string how)
+{
+	impl_->least_busy().mail.post([client = std::move(client), how = std::move(how)](Relay &relay) mutable {
+		relay.refuse(std::move(client), std::move(how));
+	});
+}
+
+std::size_t RelayThreads::sessions() const
+{
+	std::size_t n = 0;
+	for (const auto &w : impl_->workers)
+		n += w->sessions;
+	return n;
+}
+
+unsigned RelayThreads::threads() const
+{
+	return static_cast<unsigned>(impl_->workers.size());
 }
 
 } // namespace gecko::proxy

@@ -6,7 +6,8 @@
  * geckoproxy's data path: each client connection is relayed to a TCP
  * connection of its own to the local program, both ways, with splice()
  * through a pipe per direction, so that the octets never enter this
- * process. One thread, one epoll set, edge-triggered.
+ * process. A Relay is one thread's, with one epoll set, edge-triggered;
+ * RelayThreads runs one on each of several threads.
  *
  * - Backpressure: a direction reads from its source only while its pipe
  *   has room; what the proxy holds per connection is bounded by the two
@@ -91,6 +92,8 @@ struct RelayOptions {
 	bool proxy_protocol = false;
 	/* Frames HTTP/1.1 and lets connections move between requests (new sessions only). */
 	bool http = false;
+	/* Empty pipes that ended sessions leave, kept for the next ones: two system calls fewer each way. */
+	std::size_t spare_pipes = 256;
 };
 
 /*
@@ -150,6 +153,35 @@ public:
 private:
 	struct Impl;
 	explicit Relay(std::unique_ptr<Impl> impl);
+	std::unique_ptr<Impl> impl_;
+};
+
+/*
+ * The relay on several threads, as HAProxy runs one per CPU: each thread
+ * has a Relay of its own (its sessions, its epoll set), and a new session
+ * goes to the one with the fewest. The options' ended and each client's
+ * callbacks run on those threads.
+ */
+class RelayThreads {
+public:
+	static Result<RelayThreads> create(RelayOptions options, unsigned threads);
+	/* As Relay::configure(), each thread from its next turn; refused here if the options are. */
+	Result<void> configure(RelayOptions options);
+
+	RelayThreads(RelayThreads &&) noexcept;
+	RelayThreads &operator=(RelayThreads &&) noexcept;
+	/* Stops the threads: each ends its sessions as ~Relay() does. */
+	~RelayThreads();
+
+	void add(ClientEnd client);
+	void refuse(ClientEnd client, std::string how);
+	/* Added or refused, and not ended yet, on every thread. */
+	std::size_t sessions() const;
+	unsigned threads() const;
+
+private:
+	struct Impl;
+	explicit RelayThreads(std::unique_ptr<Impl> impl);
 	std::unique_ptr<Impl> impl_;
 };
 
