@@ -13,6 +13,7 @@
 # - binding again with node2's CoA updates the state in place;
 # - the Mobility Header bypass: MH from the client to G leaves to G itself;
 # - a user's own main-type policy on the same selector coexists with ours;
+# - twenty bindings made and removed in one call, past one netlink batch;
 # - removal leaves no state or policy behind.
 . "$GECKO_REPO/tests/vm/lib/common.sh"
 . "$GECKO_REPO/tests/vm/lib/topology.sh"
@@ -79,6 +80,18 @@ cat "$GECKO_OUT/client.fields"
 grep -qP "^$NODE1\t2\t\t7000$" "$GECKO_OUT/client.fields" || fail "no UDP to node1 with RH2 on the wire"
 grep -qP "^$NODE2\t2\t\t7000$" "$GECKO_OUT/client.fields" || fail "no UDP to node2 with RH2 on the wire"
 grep -qP "^$G\t\t0\t$" "$GECKO_OUT/client.fields" || fail "the BRR did not leave directly to G"
+
+pretty "20 bindings in one Xfrm::apply(), 140 requests in three netlink batches: all made, then all removed"
+homes=()
+for i in $(seq 1 20); do homes+=(fd00:a::$((1000 + i)) $NODE1); done
+client gecko-xfrm cn-bind $CLIENT "${homes[@]}"
+expect_eq "states" "$(client ip xfrm state | grep -c '^src')" $((3 + 2 * 20))
+expect_eq "states of the last binding" "$(client ip xfrm state | grep -c "^src.*fd00:a::1020")" 2
+expect_eq "sub policies" "$(client ip xfrm policy | grep -c 'ptype sub')" $((4 + 3 * 20))
+client gecko-xfrm cn-unbind $CLIENT "${homes[@]}"
+client gecko-xfrm cn-unbind $CLIENT "${homes[@]}"	# what is gone, in every batch, succeeds
+expect_eq "states" "$(client ip xfrm state | grep -c '^src')" 3
+expect_eq "sub policies" "$(client ip xfrm policy | grep -c 'ptype sub')" 4
 
 pretty "removal leaves only the user's policy"
 client gecko-xfrm cn-unbind $CLIENT $G $NODE2

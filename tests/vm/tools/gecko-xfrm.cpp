@@ -5,7 +5,10 @@
  * on the wire without the daemons.
  *
  *   gecko-xfrm cn-init | cn-fini                 receive BUs with a HAO
- *   gecko-xfrm cn-bind | cn-unbind CN HOME COA   a correspondent's binding
+ *   gecko-xfrm cn-bind | cn-unbind CN HOME COA [HOME COA]...
+ *                                                a correspondent's bindings, in one
+ *                                                Xfrm::apply() (a long list takes
+ *                                                several batches)
  *   gecko-xfrm mn-init | mn-fini                 accept RH2 for any protocol
  *   gecko-xfrm mn-hao | mn-hao-del HOME CN COA   send everything HOME -> CN with a HAO
  *
@@ -28,7 +31,7 @@ namespace {
 [[noreturn]] void usage()
 {
 	std::cerr << "usage: gecko-xfrm cn-init|cn-fini|mn-init|mn-fini\n"
-		     "       gecko-xfrm cn-bind|cn-unbind CN HOME COA\n"
+		     "       gecko-xfrm cn-bind|cn-unbind CN HOME COA [HOME COA]...\n"
 		     "       gecko-xfrm mn-hao|mn-hao-del HOME CN COA\n";
 	std::exit(2);
 }
@@ -63,14 +66,17 @@ int main(int argc, char **argv)
 	if (args.empty())
 		usage();
 	const auto &cmd = args[0];
-	bool with_binding = cmd == "cn-bind" || cmd == "cn-unbind" || cmd == "mn-hao" || cmd == "mn-hao-del";
-	if (args.size() != (with_binding ? 4u : 1u))
+	bool cn_bindings = cmd == "cn-bind" || cmd == "cn-unbind";
+	bool mn_binding = cmd == "mn-hao" || cmd == "mn-hao-del";
+	if (cn_bindings ? args.size() < 4 || args.size() % 2 : args.size() != (mn_binding ? 4u : 1u))
 		usage();
 
 	Binding b{};
-	if (with_binding && cmd.starts_with("cn"))
-		b = {address(argv[2]), address(argv[3]), address(argv[4])};
-	else if (with_binding)
+	std::vector<Binding> bindings;
+	if (cn_bindings)
+		for (std::size_t i = 2; i < args.size(); i += 2)
+			bindings.push_back({address(argv[2]), address(argv[i + 1]), address(argv[i + 2])});
+	else if (mn_binding)
 		b = {address(argv[3]), address(argv[2]), address(argv[4])};
 
 	auto xfrm = Xfrm::open();
@@ -80,28 +86,34 @@ int main(int argc, char **argv)
 	}
 
 	std::vector<gecko::Result<void>> results;
-	if (cmd == "cn-init")
+	if (cmd == "cn-init") {
 		results = {xfrm->install(hao_receive_state()), xfrm->install(mh_receive_policy(Kind::hao))};
-	else if (cmd == "cn-fini")
+	} else if (cmd == "cn-fini") {
 		results = {xfrm->remove(mh_receive_policy(Kind::hao)), xfrm->remove(hao_receive_state())};
-	else if (cmd == "cn-bind")
-		results = {xfrm->install(rh2_out_state(b)), xfrm->install(hao_in_state(b)),
-			   xfrm->install(mh_bypass_policy(b)), xfrm->install(rh2_out_policy(b)),
-			   xfrm->install(hao_in_policy(b))};
-	else if (cmd == "cn-unbind")
-		results = {xfrm->remove(hao_in_policy(b)), xfrm->remove(rh2_out_policy(b)),
-			   xfrm->remove(mh_bypass_policy(b)), xfrm->remove(hao_in_state(b)),
-			   xfrm->remove(rh2_out_state(b))};
-	else if (cmd == "mn-init")
+	} else if (cn_bindings) {
+		std::vector<Change> changes;
+		for (const auto &cb : bindings) {
+			if (cmd == "cn-bind")
+				changes.insert(changes.end(), {install(rh2_out_state(cb)), install(hao_in_state(cb)),
+							       install(mh_bypass_policy(cb)), install(rh2_out_policy(cb)),
+							       install(hao_in_policy(cb))});
+			else
+				changes.insert(changes.end(), {remove(hao_in_policy(cb)), remove(rh2_out_policy(cb)),
+							       remove(mh_bypass_policy(cb)), remove(hao_in_state(cb)),
+							       remove(rh2_out_state(cb))});
+		}
+		results = {xfrm->apply(changes)};
+	} else if (cmd == "mn-init") {
 		results = {xfrm->install(rh2_receive_state()), xfrm->install(rh2_any_in())};
-	else if (cmd == "mn-fini")
+	} else if (cmd == "mn-fini") {
 		results = {xfrm->remove(rh2_any_in()), xfrm->remove(rh2_receive_state())};
-	else if (cmd == "mn-hao")
+	} else if (cmd == "mn-hao") {
 		results = {xfrm->install(hao_out_state(b)), xfrm->install(hao_any_out(b))};
-	else if (cmd == "mn-hao-del")
+	} else if (cmd == "mn-hao-del") {
 		results = {xfrm->remove(hao_any_out(b)), xfrm->remove(hao_out_state(b))};
-	else
+	} else {
 		usage();
+	}
 
 	int status = 0;
 	for (const auto &r : results)
