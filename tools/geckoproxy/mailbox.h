@@ -47,9 +47,9 @@ public:
 			was_empty = box_->items.empty();
 			box_->items.push_back(std::move(item));
 		}
-		if (was_empty) {
-			std::uint64_t one = 1;
-			(void)::write(box_->fd.get(), &one, sizeof(one));	/* fails only when it is readable already */
+		std::uint64_t one = 1;
+		if (was_empty && ::write(box_->fd.get(), &one, sizeof(one)) < 0) {
+			/* Fails only on overflow: it is readable anyway. */
 		}
 	}
 
