@@ -8,8 +8,8 @@
 #include <coarse_clock.h>
 
 #include <fcntl.h>
-#include <poll.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -196,7 +196,6 @@ Result<Pipe> open_pipe()
 	p.capacity = size > 0 ? static_cast<std::size_t>(size) : 65536;
 	return p;
 }
-
 
 } // namespace
 
