@@ -94,6 +94,10 @@ node_path() {
 # client_bas ACTION: insert or delete the rule dropping the client's Binding Acknowledgements.
 client_bas() { router ip6tables -w "$1" FORWARD -s $CLIENT -p ipv6-mh -m mh --mh-type binding-ack -j DROP; }
 
+# ended_early: the handoff found no connection of the client, in the agent's
+# table or, a moment later, at the server (the transfer ended in between).
+ended_early() { grep -q -e "has no connection of" -e "no connection to hand off" "$RUN/handoff.out"; }
+
 # ask_handoff FROM TO TRANSFER: node FROM hands the client to node TO. The
 # server may not have taken the new connection from its listening socket
 # yet when ss shows it established: then the agent knows of no connection,
@@ -101,7 +105,7 @@ client_bas() { router ip6tables -w "$1" FORWARD -s $CLIENT -p ipv6-mh -m mh --mh
 ask_handoff() {
 	local tries=50
 	until ip netns exec node$1 timeout 150 gecko-ctl handoff $CLIENT to fd00:1$2::2 > "$RUN/handoff.out" 2>&1; do
-		grep -q "has no connection of" "$RUN/handoff.out" && ((--tries > 0)) && kill -0 $3 2> /dev/null || return 1
+		ended_early && ((--tries > 0)) && kill -0 $3 2> /dev/null || return 1
 		sleep 0.1
 	done
 }
@@ -147,7 +151,7 @@ partition_case() {
 		! kill -0 $ask"
 	# The transfer ended before the server's agent knew its connection.
 	if (($(grep -c 'fault injection: holding' "$GECKO_OUT/agent$to.log") <= holds)) &&
-		grep -q "has no connection of" "$RUN/handoff.out" && ! kill -0 $curl 2> /dev/null; then
+		ended_early && ! kill -0 $curl 2> /dev/null; then
 		((!early)) || client_bas -D
 		ended_first "$phase" "$fault" $curl $to
 		partition_case "$@"
