@@ -780,13 +780,21 @@ protected:
 		threads.emplace(std::move(*t));
 	}
 
-	/* A client connected through the front listener, its served end added to the threads; the client's end. */
-	Fd connect_client()
+	/* A client connected through the front listener: its end, and the served end for the threads. */
+	std::pair<Fd, ClientEnd> new_client()
 	{
 		Fd client = connect_to(front_port);
 		auto served = std::make_shared<Fd>(accept_from(front));
-		threads->add({served->get(), sockname(client), [served] { *served = Fd(); }, {}, {}});
-		return client;
+		ClientEnd end{served->get(), sockname(client), [served] { *served = Fd(); }, {}, {}};
+		return {std::move(client), std::move(end)};
+	}
+
+	/* A new client's served end added to the threads; the client's end. */
+	Fd connect_client()
+	{
+		auto [client, end] = new_client();
+		threads->add(std::move(end));
+		return std::move(client);
 	}
 
 	std::size_t ended() const
@@ -910,9 +918,8 @@ TEST_F(RelayThreadsTest, NewOptionsReachEveryThread)
 TEST_F(RelayThreadsTest, ARefusedClientIsResetAndCountedOnce)
 {
 	start(2);
-	Fd client = connect_to(front_port);
-	auto served = std::make_shared<Fd>(accept_from(front));
-	threads->refuse({served->get(), sockname(client), [served] { *served = Fd(); }, {}, {}}, "refused here");
+	auto [client, end] = new_client();
+	threads->refuse(std::move(end), "refused here");
 	ASSERT_TRUE(until([&] { return ended() == 1; }));
 	EXPECT_EQ(threads->sessions(), 0U);
 	char c;
