@@ -136,25 +136,37 @@ TEST(AgentPrograms, AMemberCountPastTheMessageIsBad)
 	EXPECT_FALSE(p.ok());
 }
 
-TEST(AgentPrograms, ADescriptorTravelsWithItsMessage)
+TEST(AgentPrograms, DescriptorsTravelWithTheirMessageInOrder)
 {
 	auto [a, b] = seqpacket_pair();
-	int pipefd[2];
-	ASSERT_EQ(pipe(pipefd), 0);
-	UniqueFd r(pipefd[0]), wr(pipefd[1]);
+	std::vector<UniqueFd> pipes;
+	std::vector<int> pass;
+	for (int i = 0; i < 3; i++) {
+		int fds[2];
+		ASSERT_EQ(pipe(fds), 0);
+		pipes.emplace_back(fds[0]);
+		pipes.emplace_back(fds[1]);
+		pass.push_back(fds[i % 2]);
+	}
 
-	ASSERT_TRUE(send(a.get(), Writer(Type::add).u32(42), r.get()));
+	ASSERT_TRUE(send(a.get(), Writer(Type::connections).u32(0).u32(3).u32(4).u32(5).u32(6), pass));
 	auto got = receive(b.get());
 	ASSERT_TRUE(got && *got);
 	Parser p((*got)->data);
-	EXPECT_EQ(p.type(), Type::add);
-	EXPECT_EQ(p.u32(), 42u);
-	EXPECT_TRUE(p.ok());
-	ASSERT_GE((*got)->fd.get(), 0);
-	struct stat mine, theirs;
-	ASSERT_EQ(fstat(r.get(), &mine), 0);
-	ASSERT_EQ(fstat((*got)->fd.get(), &theirs), 0);
-	EXPECT_EQ(mine.st_ino, theirs.st_ino) << "the same pipe";
+	EXPECT_EQ(p.type(), Type::connections);
+	ASSERT_EQ((*got)->fds.size(), 3u);
+	EXPECT_EQ((*got)->fd(), -1) << "not the one descriptor of a message";
+	for (std::size_t i = 0; i < pass.size(); i++) {
+		struct stat mine, theirs;
+		ASSERT_EQ(fstat(pass[i], &mine), 0);
+		ASSERT_EQ(fstat((*got)->fds[i].get(), &theirs), 0);
+		EXPECT_EQ(mine.st_ino, theirs.st_ino) << "descriptor " << i;
+	}
+	/* More than the kernel passes in one message is refused before it is tried. */
+	std::vector<int> many(max_passed + 1, pass.front());
+	auto refused = send(a.get(), Writer(Type::connections), many);
+	ASSERT_FALSE(refused);
+	EXPECT_EQ(refused.error().code, EINVAL);
 }
 
 TEST(AgentPrograms, TheEndOfTheSessionIsNoMessage)
@@ -175,33 +187,22 @@ TEST(AgentPrograms, TheEndOfTheSessionIsNoMessage)
 	EXPECT_EQ(sent.error().code, EPIPE);
 }
 
-TEST(AgentPrograms, TwoDescriptorsInOneMessageAreRefusedAndClosed)
+TEST(AgentPrograms, TheDescriptorsOfATooLongMessageAreClosed)
 {
 	auto [a, b] = seqpacket_pair();
+	int size = 4 * max_message;
+	ASSERT_EQ(setsockopt(a.get(), SOL_SOCKET, SO_SNDBUF, &size, sizeof(size)), 0);
 	int fds[2];
 	ASSERT_EQ(pipe(fds), 0);
 	UniqueFd r(fds[0]), w(fds[1]);
-	Writer msg(Type::add);
-	msg.u32(1);
-	auto data = msg.data();
-	iovec iov{const_cast<std::byte *>(data.data()), data.size()};
-	alignas(cmsghdr) char control[CMSG_SPACE(2 * sizeof(int))]{};
-	msghdr m{};
-	m.msg_iov = &iov;
-	m.msg_iovlen = 1;
-	m.msg_control = control;
-	m.msg_controllen = sizeof(control);
-	auto *c = CMSG_FIRSTHDR(&m);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(2 * sizeof(int));
-	std::memcpy(CMSG_DATA(c), fds, sizeof(fds));
-	ASSERT_GT(sendmsg(a.get(), &m, 0), 0);
+	Writer msg(Type::describe);
+	msg.bytes(std::vector<std::byte>(max_message));
+	ASSERT_TRUE(send(a.get(), msg, std::span<const int>(fds)));
 	w = UniqueFd();
 
 	auto got = receive(b.get());
 	ASSERT_FALSE(got);
-	EXPECT_EQ(got.error().code, EBADMSG);
+	EXPECT_EQ(got.error().code, EMSGSIZE);
 	/* Both copies it received are closed: the pipe's write end is gone everywhere. */
 	char x;
 	EXPECT_EQ(read(r.get(), &x, 1), 0);

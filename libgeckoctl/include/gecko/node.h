@@ -155,12 +155,14 @@ public:
 	/*
 	 * A connection of G this application serves, which a handoff may
 	 * move. Connections that arrive are added, those that left removed,
-	 * by the node itself.
+	 * by the node itself. Behind gecko-agent (Node::host), the agent
+	 * hears of connections added and removed in batches, within 20 ms,
+	 * and at once before anything else the program sends it.
 	 */
 	Result<void> add(int fd);
 	/* The same, from a caller that knows both ends (accept() told the peer; the listener's address is the local one). */
 	Result<void> add(int fd, const sockaddr_in6 &local, const sockaddr_in6 &peer);
-	/* The application closed it (or it ended). */
+	/* The application is done with it: before close(), whose number may be reused at once. */
 	void remove(int fd);
 	/*
 	 * The application state of connection @fd changed (which file, which

@@ -62,6 +62,7 @@ private:
 		std::uint64_t session = 0;	/* 0: its program ended, or closed it, while a handoff had it */
 		std::optional<std::uint32_t> id;	/* the program's; none until it adopts an arrival */
 		in6_addr client{};
+		std::uint16_t client_port = 0;	/* 0: not known */
 		bool in_flight = false;		/* in a handoff the Node runs */
 	};
 	struct Session {
@@ -75,12 +76,15 @@ private:
 		std::vector<std::pair<std::uint32_t, std::vector<std::byte>>> staged;
 		std::optional<std::string> broken;	/* why it ends, at the next turn of the loop */
 		bool unavailable = false;	/* it said it cannot serve new clients */
+		std::uint32_t syncs = 0;	/* the last sync sent to it */
 	};
 	/* A client's handoff, waiting for every program that holds some of its connections. */
 	struct Gathering {
 		in6_addr node{};
 		std::map<std::uint64_t, std::vector<Outgoing>> got;	/* by session */
 		std::set<std::uint64_t> waiting;
+		/* The other programs, until their connections not told yet came (by the sync each is to answer). */
+		std::map<std::uint64_t, std::uint32_t> syncing;
 		std::optional<Request> request;	/* gecko-ctl's, to decline if it fails */
 		Clock::time_point deadline;
 	};
@@ -113,6 +117,8 @@ private:
 	void send(std::uint64_t sid, const programs::Writer &message, int pass = -1);
 
 	void add(std::uint64_t sid, Session &s, std::uint32_t id, UniqueFd fd);
+	void remove(Session &s, std::uint32_t id, const in6_addr &client, std::uint16_t port);
+	void answered(std::uint64_t sid, std::uint32_t tag);
 	void forget(int fd);
 	void hand_off(std::uint64_t sid, Session &s, const in6_addr &node, const in6_addr &client);
 	void decline(std::uint64_t sid, const in6_addr &client, Error error);
@@ -240,22 +246,28 @@ Result<void> Host::handle(std::uint64_t sid, Session &s, programs::Received &mes
 		update_ports();
 		return {};
 	}
-	case programs::Type::add: {
-		auto id = p.u32();
-		if (!p.ok() || message.fd.get() < 0)
+	case programs::Type::connections: {
+		struct Removed {
+			std::uint32_t id;
+			in6_addr client;
+			std::uint16_t port;
+		};
+		std::vector<Removed> removed;
+		for (auto n = p.u32(); n > 0 && !p.failed(); n--)
+			removed.push_back({p.u32(), p.addr(), p.u16()});
+		std::vector<std::uint32_t> added;
+		for (auto n = p.u32(); n > 0 && !p.failed(); n--)
+			added.push_back(p.u32());
+		auto synced = p.u32();
+		if (!p.ok() || added.size() != message.fds.size())
 			break;
-		add(sid, s, id, std::move(message.fd));
-		return {};
-	}
-	case programs::Type::remove: {
-		auto id = p.u32();
-		if (!p.ok())
-			break;
-		if (auto it = s.conns.find(id); it != s.conns.end()) {
-			auto fd = it->second;
-			s.conns.erase(it);
-			forget(fd);
-		}
+		for (const auto &r : removed)
+			remove(s, r.id, r.client, r.port);
+		/* Before the sync it answers: one of a gathered client's is asked for. */
+		for (std::size_t i = 0; i < added.size(); i++)
+			add(sid, s, added[i], std::move(message.fds[i]));
+		if (synced)
+			answered(sid, synced);
 		return {};
 	}
 	case programs::Type::conn: {
@@ -388,10 +400,29 @@ void Host::add(std::uint64_t sid, Session &s, std::uint32_t id, UniqueFd fd)
 	c.session = sid;
 	c.id = id;
 	c.client = ends->client;
+	c.client_port = ends->client_port;
 	s.conns[id] = n;
 	/* Added while the client's connections are gathered for a handoff (its message crossed the request): asked too. */
 	if (auto g = gatherings_.find(c.client); g != gatherings_.end() && !g->second.got.contains(sid))
 		ask(sid, c.client, g->second);
+}
+
+/*
+ * The program closed its connection @id, of @client's @port (0: it did
+ * not know). The program may have reused the number for an arrival it
+ * adopted before this reached the agent: that connection stays.
+ */
+void Host::remove(Session &s, std::uint32_t id, const in6_addr &client, std::uint16_t port)
+{
+	auto it = s.conns.find(id);
+	if (it == s.conns.end())
+		return;
+	if (auto c = conns_.find(it->second); c != conns_.end() && port && c->second.client_port &&
+					       (!agent::same(c->second.client, client) || c->second.client_port != port))
+		return;
+	auto fd = it->second;
+	s.conns.erase(it);
+	forget(fd);
 }
 
 /* The program is done with the connection: the agent closes its copy, now or once a handoff ends. */
@@ -423,7 +454,26 @@ Host::Gathering &Host::gather(const in6_addr &client, const in6_addr &node, std:
 	for (const auto &[fd, c] : conns_)
 		if (c.session && c.session != except && !c.in_flight && agent::same(c.client, client))
 			ask(c.session, client, g);
+	/* The others may have one of the client's that they have not told of yet. */
+	for (auto &[sid, s] : sessions_)
+		if (sid != except && s.welcomed && !g.waiting.contains(sid)) {
+			g.syncing[sid] = ++s.syncs;
+			send(sid, programs::Writer(programs::Type::sync).u32(s.syncs));
+		}
 	return g;
+}
+
+/* Program @sid told every connection it had when it read sync @tag: the gatherings that waited for it may start. */
+void Host::answered(std::uint64_t sid, std::uint32_t tag)
+{
+	std::vector<in6_addr> ready;
+	for (auto &[client, g] : gatherings_)
+		if (auto it = g.syncing.find(sid); it != g.syncing.end() && it->second <= tag) {
+			g.syncing.erase(it);
+			ready.push_back(client);
+		}
+	for (const auto &client : ready)
+		launch(client);
 }
 
 void Host::ask(std::uint64_t sid, const in6_addr &client, Gathering &g)
@@ -484,7 +534,7 @@ void Host::decline(std::uint64_t sid, const in6_addr &client, Error error)
 void Host::launch(const in6_addr &client)
 {
 	auto it = gatherings_.find(client);
-	if (it == gatherings_.end() || !it->second.waiting.empty())
+	if (it == gatherings_.end() || !it->second.waiting.empty() || !it->second.syncing.empty())
 		return;
 	auto &g = it->second;
 	std::vector<Outgoing> all;
@@ -572,10 +622,8 @@ void Host::on(Departure &d)
 void Host::on(Arrival &a)
 {
 	UniqueFd fd(a.fd);
-	sockaddr_in6 local{};
-	socklen_t len = sizeof(local);
-	getsockname(fd.get(), reinterpret_cast<sockaddr *>(&local), &len);
-	auto port = ntohs(local.sin6_port);
+	auto ends = agent::connection_ends(fd.get()).value_or(agent::ConnEnds{a.home, a.client});
+	auto port = ends.port;
 	auto s = std::ranges::find_if(sessions_, [port](const auto &e) { return e.second.ports.contains(port); });
 	if (s == sessions_.end()) {
 		/* Its program ended while the handoff ran. */
@@ -589,6 +637,7 @@ void Host::on(Arrival &a)
 	c.fd = std::move(fd);
 	c.session = sid;
 	c.client = a.client;
+	c.client_port = ends.client_port;
 	send(sid, programs::Writer(programs::Type::arrival)
 			  .u32(static_cast<std::uint32_t>(n))
 			  .addr(a.home)
@@ -748,6 +797,7 @@ void Host::end_session(std::uint64_t sid, const std::string &why)
 	for (auto g = gatherings_.begin(); g != gatherings_.end();) {
 		auto client = g->first;
 		g->second.waiting.erase(sid);
+		g->second.syncing.erase(sid);
 		g->second.got.erase(sid);
 		++g;
 		launch(client);
@@ -795,8 +845,11 @@ void Host::tick()
 			late.push_back(client);
 	for (const auto &client : late) {
 		std::string who;
-		for (auto sid : gatherings_.at(client).waiting)
+		auto &g = gatherings_.at(client);
+		for (auto sid : g.waiting)
 			who += (who.empty() ? "" : ", ") + sessions_.at(sid).who;
+		for (const auto &[sid, tag] : g.syncing)
+			who += (who.empty() ? "" : ", ") + sessions_.at(sid).who + " (its new connections)";
 		fail_gathering(client, Error{ETIMEDOUT, who + " did not hand over its connections of " + text(client)});
 	}
 	if (now - members_checked_ < std::chrono::milliseconds(100))

@@ -19,6 +19,7 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -36,6 +37,19 @@ namespace programs = agent::programs;
 
 
 namespace {
+
+/* How late a connection added or removed reaches the agent at most (Node::Impl::queue). */
+constexpr std::chrono::milliseconds queue_delay{20};
+/* The removals one connections message carries at most: 22 octets each. */
+constexpr std::size_t max_removals = 1024;
+
+void arm(int timer, std::chrono::nanoseconds after)
+{
+	itimerspec when{};
+	when.it_value.tv_sec = static_cast<time_t>(after.count() / 1000000000);
+	when.it_value.tv_nsec = static_cast<long>(after.count() % 1000000000);
+	(void)timerfd_settime(timer, 0, &when, nullptr);
+}
 
 Result<UniqueFd> new_eventfd()
 {
@@ -89,9 +103,13 @@ Result<std::unique_ptr<Node>> Node::start(agent::Config config)
 	auto stop = new_eventfd();
 	if (!link || !stop)
 		return std::unexpected(!link ? link.error() : stop.error());
+	UniqueFd timer(timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
+	if (timer.get() < 0)
+		return fail(errno, std::string("timerfd_create: ") + std::strerror(errno));
 	impl->link = std::move(*link);
 	impl->stop = std::move(*stop);
 	impl->host = std::move(*host);
+	impl->queue_timer = std::move(timer);
 	impl->log = config.log;
 
 	/* The agent answers at once; one that does not is not worth waiting for. */
@@ -162,9 +180,66 @@ Result<std::unique_ptr<Node>> Node::start_local(agent::Config config)
 	return std::unique_ptr<Node>(new Node(std::move(impl)));
 }
 
+void Node::Impl::queue(const std::function<void()> &change)
+{
+	bool full;
+	{
+		std::lock_guard guard(queue_lock);
+		bool first = added.empty() && removed.empty();
+		change();
+		if (first)
+			arm(queue_timer.get(), queue_delay);
+		full = added.size() >= programs::max_passed || removed.size() >= max_removals;
+	}
+	if (full) {
+		std::lock_guard guard(send_lock);
+		flush();
+	}
+}
+
+void Node::Impl::flush()
+{
+	std::lock_guard guard(queue_lock);
+	auto sync = sync_due.exchange(0);
+	std::span<const int> adds(added);
+	std::span<const Removal> removals(removed);
+	while (!adds.empty() || !removals.empty() || sync) {
+		auto a = adds.first(std::min(adds.size(), programs::max_passed));
+		auto r = removals.first(std::min(removals.size(), max_removals));
+		adds = adds.subspan(a.size());
+		removals = removals.subspan(r.size());
+		programs::Writer w(programs::Type::connections);
+		w.u32(static_cast<std::uint32_t>(r.size()));
+		for (const auto &removal : r)
+			w.u32(removal.id).addr(removal.client).u16(removal.port);
+		w.u32(static_cast<std::uint32_t>(a.size()));
+		for (int fd : a)
+			w.u32(static_cast<std::uint32_t>(fd));
+		/* The answer to a sync comes with the last of the batch. */
+		bool last = adds.empty() && removals.empty();
+		w.u32(last ? std::exchange(sync, 0) : 0);
+		/* An agent gone: nothing of the batch matters to it any more. */
+		if (!programs::send(host.get(), w, a))
+			break;
+	}
+	added.clear();
+	removed.clear();
+}
+
+/* On this thread, which must not wait behind one that sends: the thread that has send_lock flushes later. */
+void Node::Impl::flush_soon()
+{
+	if (std::unique_lock guard(send_lock, std::try_to_lock); guard)
+		flush();
+	else
+		arm(queue_timer.get(), std::chrono::microseconds(100));
+}
+
 Result<void> Node::Impl::hand_off(const in6_addr &node, const in6_addr &client, const std::vector<Outgoing> &conns)
 {
 	std::lock_guard guard(send_lock);
+	/* The agent knows the connections first. */
+	flush();
 	for (const auto &c : conns) {
 		programs::Writer conn(programs::Type::conn);
 		conn.u32(static_cast<std::uint32_t>(c.fd)).bytes(c.app_state);
@@ -177,14 +252,21 @@ Result<void> Node::Impl::hand_off(const in6_addr &node, const in6_addr &client, 
 void Node::Impl::relay()
 {
 	for (;;) {
-		pollfd fds[] = {{stop.get(), POLLIN, 0}, {host.get(), POLLIN, 0}};
-		if (poll(fds, 2, -1) < 0) {
+		pollfd fds[] = {{stop.get(), POLLIN, 0}, {host.get(), POLLIN, 0}, {queue_timer.get(), POLLIN, 0}};
+		if (poll(fds, 3, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			return;
 		}
 		if (fds[0].revents)
 			return;
+		if (fds[2].revents) {
+			std::uint64_t expired;
+			(void)!read(queue_timer.get(), &expired, sizeof(expired));
+			flush_soon();
+		}
+		if (!fds[1].revents)
+			continue;
 		auto message = programs::receive(host.get());
 		Result<void> ok = message && *message ? relay_one(**message)
 						      : fail(EPIPE, message ? "it closed the connection" : message.error().describe());
@@ -255,7 +337,7 @@ Result<void> Node::Impl::relay_one(programs::Received &message)
 		a.bytes_acked = p.u64();
 		a.bytes_received = p.u64();
 		a.recovered = p.u8() != 0;
-		if (!p.ok() || message.fd.get() < 0)
+		if (!p.ok() || message.fd() < 0)
 			return fail(EPROTO, "a malformed arrival");
 		/*
 		 * Not behind send_lock: an application thread may hold it while
@@ -264,11 +346,19 @@ Result<void> Node::Impl::relay_one(programs::Received &message)
 		 */
 		if (auto ok = programs::send(host.get(), programs::Writer(programs::Type::adopt)
 								 .u32(tag)
-								 .u32(static_cast<std::uint32_t>(message.fd.get())));
+								 .u32(static_cast<std::uint32_t>(message.fd())));
 		    !ok)
 			return ok;
-		a.fd = message.fd.release();
+		a.fd = message.fds.front().release();
 		link->post(std::move(a));
+		return {};
+	}
+	if (type == programs::Type::sync) {
+		auto tag = p.u32();
+		if (!p.ok() || !tag)
+			return fail(EPROTO, "a malformed sync");
+		sync_due = tag;
+		flush_soon();
 		return {};
 	}
 	if (type == programs::Type::departure) {
@@ -366,16 +456,25 @@ Result<void> Node::add(int fd, const sockaddr_in6 &local, const sockaddr_in6 &pe
 
 void Node::remove(int fd)
 {
+	agent::ConnEnds ends;
 	{
 		std::lock_guard guard(impl_->link->lock);
+		if (auto it = impl_->link->conns.find(fd); it != impl_->link->conns.end())
+			ends = it->second;
 		impl_->link->conns.erase(fd);
 		impl_->link->mirror_states.erase(fd);
 		/* Its number may be reused: a made-up departure must not name it. */
 		for (auto &[client, fds] : impl_->outstanding)
 			std::erase(fds, fd);
 	}
+	/* Added and removed within one batch: the agent never hears of it. */
 	if (impl_->host.get() >= 0)
-		(void)impl_->send(programs::Writer(programs::Type::remove).u32(static_cast<std::uint32_t>(fd)));
+		impl_->queue([&] {
+			if (auto it = std::ranges::find(impl_->added, fd); it != impl_->added.end())
+				impl_->added.erase(it);
+			else
+				impl_->removed.push_back({static_cast<std::uint32_t>(fd), ends.client, ends.client_port});
+		});
 }
 
 Result<void> Node::mirror_state(int fd, std::vector<std::byte> state)

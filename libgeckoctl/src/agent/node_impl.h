@@ -10,7 +10,9 @@
 #include "agent/handoff.h"
 #include "agent/programs.h"
 
+#include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -36,18 +38,48 @@ struct Node::Impl {
 	std::uint32_t next_tag = 0;
 	std::condition_variable answered;
 
-	Result<void> send(const agent::programs::Writer &message, int pass = -1)
+	/*
+	 * With a host, the program's connections reach the agent in batches
+	 * (a connections message): those added and removed since the last
+	 * batch, which goes within queue_delay, before any other message,
+	 * or once it is full. A connection that ends within that time never
+	 * reaches the agent at all: it costs the agent nothing, and it could
+	 * not have been handed off or mirrored so soon anyway. When the agent
+	 * gathers a client's connections for a handoff, it asks the other
+	 * programs for their batches at once (sync), so that none of the
+	 * client's is left behind. Lock order: send_lock, then queue_lock,
+	 * which a batch holds until it is sent (a queued descriptor stays
+	 * open until then: its removal waits).
+	 */
+	struct Removal {
+		std::uint32_t id;
+		in6_addr client;
+		std::uint16_t port;
+	};
+	std::mutex queue_lock;
+	std::vector<int> added;
+	std::vector<Removal> removed;
+	std::atomic<std::uint32_t> sync_due{0};	/* the agent's last sync not answered yet */
+	agent::UniqueFd queue_timer;	/* timerfd: armed when the batch begins */
+
+	Result<void> send(const agent::programs::Writer &message)
 	{
 		std::lock_guard guard(send_lock);
-		return agent::programs::send(host.get(), message, pass);
+		flush();
+		return agent::programs::send(host.get(), message);
 	}
 	/* Node::add() once the ends are known. */
 	void add(int fd, const agent::ConnEnds &ends)
 	{
 		link->add(fd, ends);
 		if (host.get() >= 0)
-			(void)send(agent::programs::Writer(agent::programs::Type::add).u32(static_cast<std::uint32_t>(fd)), fd);
+			queue([&] { added.push_back(fd); });
 	}
+	/* Puts a change in the batch; sends the batch if that filled it. */
+	void queue(const std::function<void()> &change);
+	/* Sends the batch now, and the answer to a sync; the caller holds send_lock. */
+	void flush();
+	void flush_soon();
 	/* The connections and then the handoff, in one sequence: the agent takes them as one. */
 	Result<void> hand_off(const in6_addr &node, const in6_addr &client, const std::vector<Outgoing> &conns);
 	/* The agent's messages, as events, until the Node goes or the agent does. */

@@ -65,22 +65,24 @@ std::vector<std::byte> Parser::bytes(std::size_t max)
 	return out;
 }
 
-Result<void> send(int sock, const Writer &message, int pass)
+Result<void> send(int sock, const Writer &message, std::span<const int> pass)
 {
+	if (pass.size() > max_passed)
+		return fail(EINVAL, std::to_string(pass.size()) + " descriptors in one message");
 	auto data = message.data();
 	iovec iov{const_cast<std::byte *>(data.data()), data.size()};
-	alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))]{};
+	alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * max_passed)]{};
 	msghdr msg{};
 	msg.msg_iov = &iov;
 	msg.msg_iovlen = 1;
-	if (pass >= 0) {
+	if (!pass.empty()) {
 		msg.msg_control = control;
-		msg.msg_controllen = sizeof(control);
+		msg.msg_controllen = CMSG_SPACE(pass.size_bytes());
 		auto *c = CMSG_FIRSTHDR(&msg);
 		c->cmsg_level = SOL_SOCKET;
 		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		std::memcpy(CMSG_DATA(c), &pass, sizeof(int));
+		c->cmsg_len = CMSG_LEN(pass.size_bytes());
+		std::memcpy(CMSG_DATA(c), pass.data(), pass.size_bytes());
 	}
 	while (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0) {
 		if (errno != EINTR)
@@ -94,7 +96,7 @@ Result<std::optional<Received>> receive(int sock)
 	Received r;
 	r.data.resize(max_message);
 	iovec iov{r.data.data(), r.data.size()};
-	alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 4)]{};
+	alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * max_passed)]{};
 	msghdr msg{};
 	msg.msg_iov = &iov;
 	msg.msg_iovlen = 1;
@@ -109,7 +111,6 @@ Result<std::optional<Received>> receive(int sock)
 			return fail(errno, std::string("recvmsg: ") + std::strerror(errno));
 	}
 	/* Whatever came with it is ours to close, whether the message is good or not. */
-	std::vector<UniqueFd> fds;
 	for (auto *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
 			continue;
@@ -117,13 +118,9 @@ Result<std::optional<Received>> receive(int sock)
 		for (std::size_t i = 0; i < count; i++) {
 			int fd;
 			std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			fds.emplace_back(fd);
+			r.fds.emplace_back(fd);
 		}
 	}
-	if (fds.size() > 1)
-		return fail(EBADMSG, "more than one descriptor in a message");
-	if (!fds.empty())
-		r.fd = std::move(fds.front());
 	if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
 		return fail(EMSGSIZE, "a message too long");
 	if (n == 0)

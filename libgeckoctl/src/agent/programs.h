@@ -12,14 +12,20 @@
  * An abstract Unix SOCK_SEQPACKET socket "@<control>.programs"; one
  * datagram per message: type(8), then the fields below in order, numbers
  * in host order (both ends run on one machine), bytes and text as a 32-bit
- * length then the octets. Descriptors travel as SCM_RIGHTS, one at most.
- * A message that does not parse ends the session.
+ * length then the octets. Descriptors travel as SCM_RIGHTS: one at most,
+ * except in connections (max_passed). A message that does not parse ends
+ * the session.
  *
  * Program to agent; a connection's id is the program's descriptor number:
  *   hello     version(32) has_service(8) [service]   -> welcome or refused
  *   serve     port(16)
- *   add       id(32) + the socket
- *   remove    id(32)
+ *   connections  removed(32), each: id(32) client port(16);
+ *             added(32), each: id(32); synced(32); + the added sockets, in order
+ *             the connections the program closed, then those it opened,
+ *             since its last such message (Node::Impl::queue); a removal
+ *             names the client's address and port, so that one that
+ *             crossed an adopt of the same number removes nothing;
+ *             synced: the last sync this answers (0: none)
  *   conn      id(32) app_state(bytes)   one connection of the next handoff
  *   handoff   node client               the conn messages before it (64 at most), all of @client
  *   decline   client errno(32) text
@@ -42,10 +48,11 @@
  *   request   client node
  *   drain
  *   distances tag(32) count(32), each: member(text) rtt_us(64)
+ *   sync      tag(32)                   send the connections not told yet, at once, answering @tag
  *
- * Who owns a connection: the program, which sent the agent a copy (add) so
+ * Who owns a connection: the program, which sent the agent a copy (connections) so
  * that the agent can freeze and capture it; the agent closes its copy on
- * remove, after a handoff that moved it, and when the program's session
+ * removal, after a handoff that moved it, and when the program's session
  * ends (the program's copies went with it). A handoff's connections stay
  * the agent's until its departure names them.
  */
@@ -68,10 +75,12 @@ namespace gecko::agent::programs {
 
 /*
  * 2: distance and distances; 3: mirror; 4: arrival says whether it was
- * recovered; 5: available and counters. An agent takes programs of its own version
- * only, and says so.
+ * recovered; 5: available and counters; 6: connections (several at once) for add
+ * and remove, and sync. An agent takes programs of its own version only, and says so.
  */
-inline constexpr std::uint32_t version = 5;
+inline constexpr std::uint32_t version = 6;
+/* The descriptors one message passes at most: the kernel's SCM_MAX_FD. */
+inline constexpr std::size_t max_passed = 253;
 /* An application state is at most 64 KiB (max_app_state), the rest is small. */
 inline constexpr std::size_t max_message = 96 * 1024;
 /* A text field: a reason, a name, a program's description. */
@@ -80,8 +89,7 @@ inline constexpr std::size_t max_text = 4096;
 enum class Type : std::uint8_t {
 	hello = 1,
 	serve = 2,
-	add = 3,
-	remove = 4,
+	connections = 3,
 	conn = 5,
 	handoff = 6,
 	decline = 7,
@@ -100,6 +108,7 @@ enum class Type : std::uint8_t {
 	request = 37,
 	drain = 38,
 	distances = 39,
+	sync = 40,
 };
 
 /* The socket programs reach the agent whose control socket is @control on. */
@@ -168,12 +177,19 @@ private:
 	bool bad_ = false;
 };
 
-/* Sends one message, with @pass (a descriptor) if not negative. EPIPE once the other end left. */
-Result<void> send(int sock, const Writer &message, int pass = -1);
+/* Sends one message, with the descriptors @pass (max_passed at most). EPIPE once the other end left. */
+Result<void> send(int sock, const Writer &message, std::span<const int> pass = {});
+/* With one descriptor, if @pass is not negative. */
+inline Result<void> send(int sock, const Writer &message, int pass)
+{
+	return send(sock, message, pass < 0 ? std::span<const int>() : std::span(&pass, 1));
+}
 
 struct Received {
 	std::vector<std::byte> data;
-	UniqueFd fd;		/* the descriptor that came with it, if any */
+	std::vector<UniqueFd> fds;	/* the descriptors that came with it, in order */
+	/* The one descriptor a message other than connections may carry; -1 if none. */
+	int fd() const { return fds.size() == 1 ? fds.front().get() : -1; }
 };
 /*
  * The next message; none at the end of the session, whether the other side
