@@ -456,7 +456,7 @@ Result<void> Node::add(int fd, const sockaddr_in6 &local, const sockaddr_in6 &pe
 
 void Node::remove(int fd)
 {
-	agent::ConnEnds ends;
+	std::optional<agent::ConnEnds> ends;
 	{
 		std::lock_guard guard(impl_->link->lock);
 		if (auto it = impl_->link->conns.find(fd); it != impl_->link->conns.end())
@@ -467,13 +467,17 @@ void Node::remove(int fd)
 		for (auto &[client, fds] : impl_->outstanding)
 			std::erase(fds, fd);
 	}
-	/* Added and removed within one batch: the agent never hears of it. */
-	if (impl_->host.get() >= 0)
+	/*
+	 * Added and removed within one batch: the agent never hears of it.
+	 * One the node no longer had (a departure took it) the agent has
+	 * forgotten too.
+	 */
+	if (impl_->host.get() >= 0 && ends)
 		impl_->queue([&] {
 			if (auto it = std::ranges::find(impl_->added, fd); it != impl_->added.end())
 				impl_->added.erase(it);
 			else
-				impl_->removed.push_back({static_cast<std::uint32_t>(fd), ends.client, ends.client_port});
+				impl_->removed.push_back({static_cast<std::uint32_t>(fd), ends->client, ends->client_port});
 		});
 }
 
