@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include <future>
+#include <initializer_list>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -97,6 +99,60 @@ bool same_file(int a, int b)
 	return fstat(a, &x) == 0 && fstat(b, &y) == 0 && x.st_ino == y.st_ino && x.st_dev == y.st_dev;
 }
 
+/* A connections message, read whole: empty if it was another message or malformed. */
+struct Batch {
+	struct Removal {
+		std::uint32_t id;
+		std::string client;
+		std::uint16_t port;
+		bool operator==(const Removal &) const = default;
+	};
+	std::vector<Removal> removed;
+	std::vector<std::uint32_t> added;
+	std::uint32_t synced = 0;
+	std::vector<UniqueFd> fds;
+};
+
+std::optional<Batch> batch_of(std::optional<programs::Received> message)
+{
+	if (!message)
+		return std::nullopt;
+	programs::Parser p(message->data);
+	if (p.type() != programs::Type::connections)
+		return std::nullopt;
+	Batch b;
+	for (auto n = p.u32(); n > 0 && !p.failed(); n--)
+		b.removed.push_back({p.u32(), format_address(p.addr()), p.u16()});
+	for (auto n = p.u32(); n > 0 && !p.failed(); n--)
+		b.added.push_back(p.u32());
+	b.synced = p.u32();
+	if (!p.ok())
+		return std::nullopt;
+	b.fds = std::move(message->fds);
+	return b;
+}
+
+/* Whether each descriptor passed is the socket of the id it came with. */
+bool passed_whole(const Batch &b)
+{
+	if (b.fds.size() != b.added.size())
+		return false;
+	for (std::size_t i = 0; i < b.fds.size(); i++)
+		if (!same_file(b.fds[i].get(), static_cast<int>(b.added[i])))
+			return false;
+	return true;
+}
+
+using Ids = std::vector<std::uint32_t>;
+
+Ids ids(std::initializer_list<int> fds)
+{
+	Ids out;
+	for (int fd : fds)
+		out.push_back(static_cast<std::uint32_t>(fd));
+	return out;
+}
+
 TEST_F(NodeBatch, ConnectionsGoTogetherBeforeAnythingElse)
 {
 	int a = descriptor(), b = descriptor();
@@ -104,19 +160,12 @@ TEST_F(NodeBatch, ConnectionsGoTogetherBeforeAnythingElse)
 	add(b, 40001);
 	node_->describe("after them");
 
-	auto batch = next();
+	auto batch = batch_of(next());
 	ASSERT_TRUE(batch);
-	programs::Parser p(batch->data);
-	EXPECT_EQ(p.type(), programs::Type::connections);
-	EXPECT_EQ(p.u32(), 0u) << "nothing removed";
-	EXPECT_EQ(p.u32(), 2u);
-	EXPECT_EQ(p.u32(), static_cast<std::uint32_t>(a));
-	EXPECT_EQ(p.u32(), static_cast<std::uint32_t>(b));
-	EXPECT_EQ(p.u32(), 0u) << "no sync answered";
-	EXPECT_TRUE(p.ok());
-	ASSERT_EQ(batch->fds.size(), 2u);
-	EXPECT_TRUE(same_file(batch->fds[0].get(), a));
-	EXPECT_TRUE(same_file(batch->fds[1].get(), b));
+	EXPECT_TRUE(batch->removed.empty());
+	EXPECT_EQ(batch->added, ids({a, b}));
+	EXPECT_EQ(batch->synced, 0u) << "no sync answered";
+	EXPECT_TRUE(passed_whole(*batch));
 	auto then = next();
 	ASSERT_TRUE(then);
 	EXPECT_EQ(programs::Parser(then->data).type(), programs::Type::describe);
@@ -140,11 +189,10 @@ TEST_F(NodeBatch, ABatchGoesByItselfShortlyAfter)
 	add(a);
 	/* Not at once: later connections may join it (it can only come later than planned, never sooner). */
 	EXPECT_FALSE(next(5)) << "sent at once";
-	auto batch = next();
+	auto batch = batch_of(next());
 	ASSERT_TRUE(batch) << "never sent";
-	programs::Parser p(batch->data);
-	EXPECT_EQ(p.type(), programs::Type::connections);
-	EXPECT_EQ(batch->fds.size(), 1u);
+	EXPECT_EQ(batch->added, ids({a}));
+	EXPECT_TRUE(passed_whole(*batch));
 }
 
 TEST_F(NodeBatch, ARemovalNamesItsClient)
@@ -152,50 +200,35 @@ TEST_F(NodeBatch, ARemovalNamesItsClient)
 	int a = descriptor();
 	add(a, 41234);
 	node_->describe("added");
-	ASSERT_TRUE(next());
+	ASSERT_TRUE(batch_of(next()));
 	ASSERT_TRUE(next());
 	node_->remove(a);
 	node_->describe("removed");
 
-	auto batch = next();
+	auto batch = batch_of(next());
 	ASSERT_TRUE(batch);
-	programs::Parser p(batch->data);
-	EXPECT_EQ(p.type(), programs::Type::connections);
-	EXPECT_EQ(p.u32(), 1u);
-	EXPECT_EQ(p.u32(), static_cast<std::uint32_t>(a));
-	EXPECT_EQ(format_address(p.addr()), "fd00:c::7");
-	EXPECT_EQ(p.u16(), 41234);
-	EXPECT_EQ(p.u32(), 0u) << "nothing added";
-	EXPECT_EQ(p.u32(), 0u);
-	EXPECT_TRUE(p.ok());
+	std::vector<Batch::Removal> want{{static_cast<std::uint32_t>(a), "fd00:c::7", 41234}};
+	EXPECT_EQ(batch->removed, want);
+	EXPECT_TRUE(batch->added.empty());
 	EXPECT_TRUE(batch->fds.empty());
 }
 
 TEST_F(NodeBatch, AFullBatchGoesAtOnceAndNothingIsLost)
 {
-	std::vector<int> added;
+	Ids added;
 	for (std::size_t i = 0; i < programs::max_passed + 40; i++) {
-		added.push_back(descriptor());
-		add(added.back(), static_cast<std::uint16_t>(40000 + i));
+		added.push_back(static_cast<std::uint32_t>(descriptor()));
+		add(static_cast<int>(added.back()), static_cast<std::uint16_t>(40000 + i));
 	}
-	std::vector<std::uint32_t> got;
+	Ids got;
 	while (got.size() < added.size()) {
-		auto batch = next();
+		auto batch = batch_of(next());
 		ASSERT_TRUE(batch) << got.size() << " of " << added.size() << " arrived";
-		programs::Parser p(batch->data);
-		ASSERT_EQ(p.type(), programs::Type::connections);
-		EXPECT_EQ(p.u32(), 0u);
-		auto n = p.u32();
-		ASSERT_LE(n, programs::max_passed);
-		ASSERT_EQ(batch->fds.size(), n);
-		for (std::uint32_t i = 0; i < n; i++) {
-			got.push_back(p.u32());
-			EXPECT_TRUE(same_file(batch->fds[i].get(), static_cast<int>(got.back())));
-		}
-		EXPECT_EQ(p.u32(), 0u);
-		EXPECT_TRUE(p.ok());
+		EXPECT_LE(batch->added.size(), programs::max_passed);
+		EXPECT_TRUE(passed_whole(*batch));
+		got.insert(got.end(), batch->added.begin(), batch->added.end());
 	}
-	EXPECT_EQ(got, std::vector<std::uint32_t>(added.begin(), added.end()));
+	EXPECT_EQ(got, added);
 }
 
 /* The agent gathers a client's connections for a handoff: a program answers its sync with what it has not told yet. */
@@ -204,27 +237,18 @@ TEST_F(NodeBatch, ASyncBringsTheBatchAndIsAnswered)
 	int a = descriptor();
 	add(a);
 	ASSERT_TRUE(programs::send(session_.get(), programs::Writer(programs::Type::sync).u32(7)));
-	auto batch = next();
+	auto batch = batch_of(next());
 	ASSERT_TRUE(batch);
-	programs::Parser p(batch->data);
-	EXPECT_EQ(p.type(), programs::Type::connections);
-	EXPECT_EQ(p.u32(), 0u);
-	EXPECT_EQ(p.u32(), 1u);
-	EXPECT_EQ(p.u32(), static_cast<std::uint32_t>(a));
-	EXPECT_EQ(p.u32(), 7u) << "the sync answered";
-	EXPECT_TRUE(p.ok());
-	ASSERT_EQ(batch->fds.size(), 1u);
+	EXPECT_EQ(batch->added, ids({a}));
+	EXPECT_EQ(batch->synced, 7u) << "the sync answered";
+	EXPECT_TRUE(passed_whole(*batch));
 
 	/* With nothing to tell, the answer comes all the same. */
 	ASSERT_TRUE(programs::send(session_.get(), programs::Writer(programs::Type::sync).u32(8)));
-	auto empty = next();
+	auto empty = batch_of(next());
 	ASSERT_TRUE(empty);
-	programs::Parser q(empty->data);
-	EXPECT_EQ(q.type(), programs::Type::connections);
-	EXPECT_EQ(q.u32(), 0u);
-	EXPECT_EQ(q.u32(), 0u);
-	EXPECT_EQ(q.u32(), 8u);
-	EXPECT_TRUE(q.ok());
+	EXPECT_TRUE(empty->added.empty() && empty->removed.empty());
+	EXPECT_EQ(empty->synced, 8u);
 	EXPECT_FALSE(next(50)) << "nothing more";
 }
 

@@ -43,6 +43,11 @@ namespace programs = agent::programs;
 
 /* How long the other programs holding a client's connections have to hand them over. */
 constexpr std::chrono::seconds gather_timeout{5};
+/*
+ * How long a handoff waits for the other programs' connections not told
+ * yet (sync); one that does not answer (stopped, say) delays it no more.
+ */
+constexpr std::chrono::seconds sync_timeout{1};
 /* A program that does not read its messages for this long is let go. */
 constexpr timeval send_timeout{1, 0};
 
@@ -87,6 +92,7 @@ private:
 		std::map<std::uint64_t, std::uint32_t> syncing;
 		std::optional<Request> request;	/* gecko-ctl's, to decline if it fails */
 		Clock::time_point deadline;
+		Clock::time_point sync_deadline;
 	};
 	/*
 	 * A drain, waiting for every program's answer. A program without a
@@ -451,6 +457,7 @@ Host::Gathering &Host::gather(const in6_addr &client, const in6_addr &node, std:
 		return g;
 	g.node = node;
 	g.deadline = Clock::now() + gather_timeout;
+	g.sync_deadline = Clock::now() + sync_timeout;
 	for (const auto &[fd, c] : conns_)
 		if (c.session && c.session != except && !c.in_flight && agent::same(c.client, client))
 			ask(c.session, client, g);
@@ -839,17 +846,26 @@ void Host::publish_programs()
 void Host::tick()
 {
 	auto now = Clock::now();
-	std::vector<in6_addr> late;
-	for (const auto &[client, g] : gatherings_)
+	std::vector<in6_addr> late, unsynced;
+	for (auto &[client, g] : gatherings_) {
 		if (now >= g.deadline)
 			late.push_back(client);
+		else if (now >= g.sync_deadline && !g.syncing.empty())
+			unsynced.push_back(client);
+	}
+	for (const auto &client : unsynced) {
+		auto &g = gatherings_.at(client);
+		for (const auto &[sid, tag] : g.syncing)
+			log("programs: ", sessions_.at(sid).who, " did not tell its new connections within ", sync_timeout.count(),
+			    " s: the handoff of ", text(client), " goes on without them");
+		g.syncing.clear();
+		launch(client);
+	}
 	for (const auto &client : late) {
 		std::string who;
 		auto &g = gatherings_.at(client);
 		for (auto sid : g.waiting)
 			who += (who.empty() ? "" : ", ") + sessions_.at(sid).who;
-		for (const auto &[sid, tag] : g.syncing)
-			who += (who.empty() ? "" : ", ") + sessions_.at(sid).who + " (its new connections)";
 		fail_gathering(client, Error{ETIMEDOUT, who + " did not hand over its connections of " + text(client)});
 	}
 	if (now - members_checked_ < std::chrono::milliseconds(100))

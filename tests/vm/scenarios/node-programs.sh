@@ -29,6 +29,9 @@
 #     rejoins, and new clients reach it again;
 #   - requests through the proxies: their counters reach gecko-ctl programs
 #     through the agents, and no program but the one killed left its agent;
+#   - node1's proxy is stopped (SIGSTOP): four new clients, placed by node1,
+#     all served; the placements waited a second at most for the stopped
+#     program's connections not told yet, and said so;
 #   - gecko-ctl drain on node3 while it serves a download of
 #     gecko-file-server, which has no policy: the framework programs drain
 #     themselves, the agent moves the download to a member with the fewest
@@ -73,6 +76,7 @@ echo_start() {
 	PIDS+=($!)
 	wait_for 10 grep -q "gecko-policy-echo: serving port 7" "$log"
 }
+declare -A PROXY
 joined() { (($(grep -c "programs: [-a-z]* ([0-9]*) joined" "$GECKO_OUT/agent$1.log") >= $2)); }
 
 topo_up
@@ -90,6 +94,7 @@ for k in 1 2 3; do
 	ip netns exec node$k gecko-request-rate serve ::1 8081 1024 &
 	PIDS+=($!)
 	ip netns exec node$k geckoproxy -g "$CONF" -p 81 -a 8081 > "$GECKO_OUT/proxy$k.log" 2>&1 &
+	PROXY[$k]=$!
 	PIDS+=($!)
 	wait_for 10 grep -q "serves port 81" "$GECKO_OUT/proxy$k.log"
 	wait_for 10 joined $k 4
@@ -215,6 +220,16 @@ pretty "$requests requests, the proxies' counters say $(closed) sessions closed"
 left=$(cat "$GECKO_OUT"/agent[123].log | grep "programs: .* left" || true)
 [[ $left == "programs: gecko-policy-echo ("*") left (it ended);"* && $(wc -l <<< "$left") == 1 ]] ||
 	fail "programs other than the echo killed left their agent: $left"
+
+pretty "node1's proxy stopped: its agent's placements wait for its new connections a second at most"
+# Each placement asks every other program of node1 for the connections it has not told the agent of yet.
+kill -STOP "${PROXY[1]}"
+client "$GECKO_REPO/tests/vm/tools/policy-echo-client" $G 7 $PREFIX 10 4 4 0 0 > "$RUN/stopped.out" ||
+	{ cat "$RUN/stopped.out"; kill -CONT "${PROXY[1]}"; fail "new clients failed while node1's proxy was stopped"; }
+kill -CONT "${PROXY[1]}"
+unsynced=$(grep -c "programs: geckoproxy (${PROXY[1]}) did not tell its new connections within 1 s" "$GECKO_OUT/agent1.log" || true)
+pretty "$unsynced placement(s) went on without the stopped proxy's answer"
+((unsynced >= 1)) || fail "no placement waited for the stopped proxy: $(grep programs: "$GECKO_OUT/agent1.log" | tail -5)"
 
 pretty "node3 drains under a download of the program without a policy"
 B=${PREFIX}9
