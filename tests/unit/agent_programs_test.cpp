@@ -136,6 +136,39 @@ TEST(AgentPrograms, AMemberCountPastTheMessageIsBad)
 	EXPECT_FALSE(p.ok());
 }
 
+TEST(AgentPrograms, ConnectionsRoundTrip)
+{
+	std::vector<Removal> removed{{9, *parse_address("fd00:c::7"), 41234}, {12, *parse_address("fd00:c::8"), 0}};
+	std::vector<int> added{3, 4, 5};
+	Writer w(Type::connections);
+	put_connections(w, removed, added, 17);
+
+	Parser p(w.data());
+	EXPECT_EQ(p.type(), Type::connections);
+	auto got = get_connections(p);
+	EXPECT_TRUE(p.ok());
+	ASSERT_EQ(got.removed.size(), 2u);
+	EXPECT_EQ(got.removed[0].id, 9u);
+	EXPECT_EQ(format_address(got.removed[0].client), "fd00:c::7");
+	EXPECT_EQ(got.removed[0].port, 41234);
+	EXPECT_EQ(got.removed[1].id, 12u);
+	EXPECT_EQ(format_address(got.removed[1].client), "fd00:c::8");
+	EXPECT_EQ(got.removed[1].port, 0);
+	EXPECT_EQ(got.added, (std::vector<std::uint32_t>{3, 4, 5}));
+	EXPECT_EQ(got.synced, 17u);
+}
+
+TEST(AgentPrograms, AConnectionsCountPastTheMessageIsBad)
+{
+	Writer w(Type::connections);
+	w.u32(1000000);
+	Parser p(w.data());
+	p.type();
+	auto got = get_connections(p);
+	EXPECT_LE(got.removed.size(), 1u);
+	EXPECT_FALSE(p.ok());
+}
+
 TEST(AgentPrograms, DescriptorsTravelWithTheirMessageInOrder)
 {
 	auto [a, b] = seqpacket_pair();
@@ -149,7 +182,9 @@ TEST(AgentPrograms, DescriptorsTravelWithTheirMessageInOrder)
 		pass.push_back(fds[i % 2]);
 	}
 
-	ASSERT_TRUE(send(a.get(), Writer(Type::connections).u32(0).u32(3).u32(4).u32(5).u32(6), pass));
+	Writer msg(Type::connections);
+	put_connections(msg, {}, std::vector<int>{4, 5, 6}, 0);
+	ASSERT_TRUE(send(a.get(), msg, pass));
 	auto got = receive(b.get());
 	ASSERT_TRUE(got && *got);
 	Parser p((*got)->data);

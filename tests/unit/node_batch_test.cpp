@@ -99,17 +99,8 @@ bool same_file(int a, int b)
 	return fstat(a, &x) == 0 && fstat(b, &y) == 0 && x.st_ino == y.st_ino && x.st_dev == y.st_dev;
 }
 
-/* A connections message, read whole: empty if it was another message or malformed. */
-struct Batch {
-	struct Removal {
-		std::uint32_t id;
-		std::string client;
-		std::uint16_t port;
-		bool operator==(const Removal &) const = default;
-	};
-	std::vector<Removal> removed;
-	std::vector<std::uint32_t> added;
-	std::uint32_t synced = 0;
+/* A connections message, read whole: none if it was another message or malformed. */
+struct Batch : programs::Connections {
 	std::vector<UniqueFd> fds;
 };
 
@@ -120,15 +111,9 @@ std::optional<Batch> batch_of(std::optional<programs::Received> message)
 	programs::Parser p(message->data);
 	if (p.type() != programs::Type::connections)
 		return std::nullopt;
-	Batch b;
-	for (auto n = p.u32(); n > 0 && !p.failed(); n--)
-		b.removed.push_back({p.u32(), format_address(p.addr()), p.u16()});
-	for (auto n = p.u32(); n > 0 && !p.failed(); n--)
-		b.added.push_back(p.u32());
-	b.synced = p.u32();
+	Batch b{programs::get_connections(p), std::move(message->fds)};
 	if (!p.ok())
 		return std::nullopt;
-	b.fds = std::move(message->fds);
 	return b;
 }
 
@@ -207,8 +192,10 @@ TEST_F(NodeBatch, ARemovalNamesItsClient)
 
 	auto batch = batch_of(next());
 	ASSERT_TRUE(batch);
-	std::vector<Batch::Removal> want{{static_cast<std::uint32_t>(a), "fd00:c::7", 41234}};
-	EXPECT_EQ(batch->removed, want);
+	ASSERT_EQ(batch->removed.size(), 1u);
+	EXPECT_EQ(batch->removed[0].id, static_cast<std::uint32_t>(a));
+	EXPECT_EQ(format_address(batch->removed[0].client), "fd00:c::7");
+	EXPECT_EQ(batch->removed[0].port, 41234);
 	EXPECT_TRUE(batch->added.empty());
 	EXPECT_TRUE(batch->fds.empty());
 }

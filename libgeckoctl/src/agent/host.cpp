@@ -123,7 +123,7 @@ private:
 	void send(std::uint64_t sid, const programs::Writer &message, int pass = -1);
 
 	void add(std::uint64_t sid, Session &s, std::uint32_t id, UniqueFd fd);
-	void remove(Session &s, std::uint32_t id, const in6_addr &client, std::uint16_t port);
+	void remove(Session &s, const programs::Removal &r);
 	void answered(std::uint64_t sid, std::uint32_t tag);
 	void forget(int fd);
 	void hand_off(std::uint64_t sid, Session &s, const in6_addr &node, const in6_addr &client);
@@ -253,27 +253,16 @@ Result<void> Host::handle(std::uint64_t sid, Session &s, programs::Received &mes
 		return {};
 	}
 	case programs::Type::connections: {
-		struct Removed {
-			std::uint32_t id;
-			in6_addr client;
-			std::uint16_t port;
-		};
-		std::vector<Removed> removed;
-		for (auto n = p.u32(); n > 0 && !p.failed(); n--)
-			removed.push_back({p.u32(), p.addr(), p.u16()});
-		std::vector<std::uint32_t> added;
-		for (auto n = p.u32(); n > 0 && !p.failed(); n--)
-			added.push_back(p.u32());
-		auto synced = p.u32();
-		if (!p.ok() || added.size() != message.fds.size())
+		auto c = programs::get_connections(p);
+		if (!p.ok() || c.added.size() != message.fds.size())
 			break;
-		for (const auto &r : removed)
-			remove(s, r.id, r.client, r.port);
+		for (const auto &r : c.removed)
+			remove(s, r);
 		/* Before the sync it answers: one of a gathered client's is asked for. */
-		for (std::size_t i = 0; i < added.size(); i++)
-			add(sid, s, added[i], std::move(message.fds[i]));
-		if (synced)
-			answered(sid, synced);
+		for (std::size_t i = 0; i < c.added.size(); i++)
+			add(sid, s, c.added[i], std::move(message.fds[i]));
+		if (c.synced)
+			answered(sid, c.synced);
 		return {};
 	}
 	case programs::Type::conn: {
@@ -414,17 +403,17 @@ void Host::add(std::uint64_t sid, Session &s, std::uint32_t id, UniqueFd fd)
 }
 
 /*
- * The program closed its connection @id, of @client's @port (0: it did
- * not know). The program may have reused the number for an arrival it
- * adopted before this reached the agent: that connection stays.
+ * The program closed a connection. It may have reused the number for an
+ * arrival it adopted before this reached the agent: that connection,
+ * another client's or another port's, stays.
  */
-void Host::remove(Session &s, std::uint32_t id, const in6_addr &client, std::uint16_t port)
+void Host::remove(Session &s, const programs::Removal &r)
 {
-	auto it = s.conns.find(id);
+	auto it = s.conns.find(r.id);
 	if (it == s.conns.end())
 		return;
-	if (auto c = conns_.find(it->second); c != conns_.end() && port && c->second.client_port &&
-					       (!agent::same(c->second.client, client) || c->second.client_port != port))
+	if (auto c = conns_.find(it->second); c != conns_.end() && r.port && c->second.client_port &&
+					       (!agent::same(c->second.client, r.client) || c->second.client_port != r.port))
 		return;
 	auto fd = it->second;
 	s.conns.erase(it);
@@ -847,7 +836,7 @@ void Host::tick()
 {
 	auto now = Clock::now();
 	std::vector<in6_addr> late, unsynced;
-	for (auto &[client, g] : gatherings_) {
+	for (const auto &[client, g] : gatherings_) {
 		if (now >= g.deadline)
 			late.push_back(client);
 		else if (now >= g.sync_deadline && !g.syncing.empty())
@@ -863,8 +852,7 @@ void Host::tick()
 	}
 	for (const auto &client : late) {
 		std::string who;
-		auto &g = gatherings_.at(client);
-		for (auto sid : g.waiting)
+		for (auto sid : gatherings_.at(client).waiting)
 			who += (who.empty() ? "" : ", ") + sessions_.at(sid).who;
 		fail_gathering(client, Error{ETIMEDOUT, who + " did not hand over its connections of " + text(client)});
 	}

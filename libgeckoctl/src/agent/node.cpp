@@ -40,8 +40,6 @@ namespace {
 
 /* How late a connection added or removed reaches the agent at most (Node::Impl::queue). */
 constexpr std::chrono::milliseconds queue_delay{20};
-/* The removals one connections message carries at most: 22 octets each. */
-constexpr std::size_t max_removals = 1024;
 
 void arm(int timer, std::chrono::nanoseconds after)
 {
@@ -180,21 +178,9 @@ Result<std::unique_ptr<Node>> Node::start_local(agent::Config config)
 	return std::unique_ptr<Node>(new Node(std::move(impl)));
 }
 
-void Node::Impl::queue(const std::function<void()> &change)
+void Node::Impl::arm_queue_timer()
 {
-	bool full;
-	{
-		std::lock_guard guard(queue_lock);
-		bool first = added.empty() && removed.empty();
-		change();
-		if (first)
-			arm(queue_timer.get(), queue_delay);
-		full = added.size() >= programs::max_passed || removed.size() >= max_removals;
-	}
-	if (full) {
-		std::lock_guard guard(send_lock);
-		flush();
-	}
+	arm(queue_timer.get(), queue_delay);
 }
 
 void Node::Impl::flush()
@@ -202,22 +188,16 @@ void Node::Impl::flush()
 	std::lock_guard guard(queue_lock);
 	auto sync = sync_due.exchange(0);
 	std::span<const int> adds(added);
-	std::span<const Removal> removals(removed);
+	std::span<const programs::Removal> removals(removed);
 	while (!adds.empty() || !removals.empty() || sync) {
 		auto a = adds.first(std::min(adds.size(), programs::max_passed));
 		auto r = removals.first(std::min(removals.size(), max_removals));
 		adds = adds.subspan(a.size());
 		removals = removals.subspan(r.size());
 		programs::Writer w(programs::Type::connections);
-		w.u32(static_cast<std::uint32_t>(r.size()));
-		for (const auto &removal : r)
-			w.u32(removal.id).addr(removal.client).u16(removal.port);
-		w.u32(static_cast<std::uint32_t>(a.size()));
-		for (int fd : a)
-			w.u32(static_cast<std::uint32_t>(fd));
 		/* The answer to a sync comes with the last of the batch. */
 		bool last = adds.empty() && removals.empty();
-		w.u32(last ? std::exchange(sync, 0) : 0);
+		programs::put_connections(w, r, a, last ? std::exchange(sync, 0) : 0);
 		/* An agent gone: nothing of the batch matters to it any more. */
 		if (!programs::send(host.get(), w, a))
 			break;

@@ -12,7 +12,6 @@
 
 #include <atomic>
 #include <condition_variable>
-#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -51,14 +50,9 @@ struct Node::Impl {
 	 * which a batch holds until it is sent (a queued descriptor stays
 	 * open until then: its removal waits).
 	 */
-	struct Removal {
-		std::uint32_t id;
-		in6_addr client;
-		std::uint16_t port;
-	};
 	std::mutex queue_lock;
 	std::vector<int> added;
-	std::vector<Removal> removed;
+	std::vector<agent::programs::Removal> removed;
 	std::atomic<std::uint32_t> sync_due{0};	/* the agent's last sync not answered yet */
 	agent::UniqueFd queue_timer;	/* timerfd: armed when the batch begins */
 
@@ -76,7 +70,26 @@ struct Node::Impl {
 			queue([&] { added.push_back(fd); });
 	}
 	/* Puts a change in the batch; sends the batch if that filled it. */
-	void queue(const std::function<void()> &change);
+	template <class Change>
+	void queue(Change change)
+	{
+		bool full;
+		{
+			std::lock_guard guard(queue_lock);
+			bool first = added.empty() && removed.empty();
+			change();
+			if (first)
+				arm_queue_timer();
+			full = added.size() >= agent::programs::max_passed || removed.size() >= max_removals;
+		}
+		if (full) {
+			std::lock_guard guard(send_lock);
+			flush();
+		}
+	}
+	/* The removals one connections message carries at most: 22 octets each. */
+	static constexpr std::size_t max_removals = 1024;
+	void arm_queue_timer();
 	/* Sends the batch now, and the answer to a sync; the caller holds send_lock. */
 	void flush();
 	void flush_soon();

@@ -129,6 +129,28 @@ Result<std::optional<Received>> receive(int sock)
 	return r;
 }
 
+void put_connections(Writer &w, std::span<const Removal> removed, std::span<const int> added, std::uint32_t synced)
+{
+	w.u32(static_cast<std::uint32_t>(removed.size()));
+	for (const auto &r : removed)
+		w.u32(r.id).addr(r.client).u16(r.port);
+	w.u32(static_cast<std::uint32_t>(added.size()));
+	for (int fd : added)
+		w.u32(static_cast<std::uint32_t>(fd));
+	w.u32(synced);
+}
+
+Connections get_connections(Parser &p)
+{
+	Connections c;
+	for (auto n = p.u32(); n > 0 && !p.failed(); n--)
+		c.removed.push_back({p.u32(), p.addr(), p.u16()});
+	for (auto n = p.u32(); n > 0 && !p.failed(); n--)
+		c.added.push_back(p.u32());
+	c.synced = p.u32();
+	return c;
+}
+
 void put_members(Writer &w, const std::vector<MemberStatus> &members)
 {
 	w.u32(static_cast<std::uint32_t>(members.size()));

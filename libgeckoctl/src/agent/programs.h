@@ -201,6 +201,20 @@ Result<std::optional<Received>> receive(int sock);
 void put_members(Writer &w, const std::vector<MemberStatus> &members);
 std::vector<MemberStatus> get_members(Parser &p);
 
+/* A connections message's fields. */
+struct Removal {
+	std::uint32_t id;
+	in6_addr client;
+	std::uint16_t port;	/* 0: not known */
+};
+struct Connections {
+	std::vector<Removal> removed;
+	std::vector<std::uint32_t> added;
+	std::uint32_t synced = 0;
+};
+void put_connections(Writer &w, std::span<const Removal> removed, std::span<const int> added, std::uint32_t synced);
+Connections get_connections(Parser &p);
+
 using Counters = std::vector<std::pair<std::string, std::uint64_t>>;
 void put_counters(Writer &w, const Counters &counters);
 /* A program's counters; EPROTO for more than max_program_counters or a name that is none. */
