@@ -15,11 +15,13 @@
 #include <poll.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -728,6 +730,50 @@ TEST(Relay, WantsTheProgramsAddress)
 	EXPECT_EQ(r.error().code, EINVAL);
 }
 
+/* Where RelayThreads take clients in these tests: those the test queued. */
+class Queue {
+public:
+	Queue() : fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
+
+	/* As GeckoServerSocket's: the eventfd is written when a client comes to an empty queue. */
+	void push(NewClient c)
+	{
+		bool was_empty;
+		{
+			std::lock_guard guard(lock_);
+			was_empty = clients_.empty();
+			clients_.push_back(std::move(c));
+		}
+		std::uint64_t one = 1;
+		if (was_empty) {
+			EXPECT_EQ(::write(fd_.get(), &one, sizeof(one)), 8);
+		}
+	}
+
+	std::size_t waiting() const
+	{
+		std::lock_guard guard(lock_);
+		return clients_.size();
+	}
+
+	ClientSource source()
+	{
+		return {fd_.get(), [this]() -> std::optional<NewClient> {
+				std::lock_guard guard(lock_);
+				if (clients_.empty())
+					return std::nullopt;
+				auto c = std::move(clients_.front());
+				clients_.pop_front();
+				return c;
+			}};
+	}
+
+private:
+	Fd fd_;
+	mutable std::mutex lock_;
+	std::deque<NewClient> clients_;
+};
+
 /*
  * RelayThreads, with blocking ends on threads of their own: a program that
  * echoes each connection until its end, and clients that each send their
@@ -768,14 +814,14 @@ protected:
 		echo.join();
 	}
 
-	void start(unsigned n)
+	void start(unsigned n, std::size_t limit = 10000)
 	{
 		RelayOptions options{{loopback(echo_port)}, [this](const SessionEnd &e) {
 					     std::lock_guard guard(lock);
 					     ends.push_back(e);
 					     enders.insert(std::this_thread::get_id());
 				     }};
-		auto t = RelayThreads::create(std::move(options), n);
+		auto t = RelayThreads::create(std::move(options), n, queue.source(), limit);
 		ASSERT_TRUE(t);
 		threads.emplace(std::move(*t));
 	}
@@ -789,11 +835,11 @@ protected:
 		return {std::move(client), std::move(end)};
 	}
 
-	/* A new client's served end added to the threads; the client's end. */
+	/* A new client's served end queued for the threads; the client's end. */
 	Fd connect_client()
 	{
 		auto [client, end] = new_client();
-		threads->add(std::move(end));
+		queue.push({std::move(end), std::nullopt});
 		return std::move(client);
 	}
 
@@ -820,7 +866,8 @@ protected:
 	Fd front;
 	mutable std::mutex lock;
 	std::vector<SessionEnd> ends;
-	std::set<std::thread::id> enders;
+	std::multiset<std::thread::id> enders;
+	Queue queue;
 	std::optional<RelayThreads> threads;
 };
 
@@ -846,32 +893,62 @@ std::vector<std::byte> echo_of(const Fd &fd, const std::vector<std::byte> &out)
 	return in;
 }
 
+/*
+ * A thread takes clients while it has at most 8 sessions more than the one
+ * with the fewest: 30 sessions open at once on 3 threads are on each,
+ * however the threads raced for them.
+ */
 TEST_F(RelayThreadsTest, SpreadsTheSessionsAndRelaysEachExactly)
 {
 	start(3);
 	ASSERT_EQ(threads->threads(), 3U);
-	constexpr unsigned clients = 12;
+	constexpr unsigned clients = 30;
+	constexpr std::size_t size = 1 << 18;
 	std::vector<Fd> fds;
 	for (unsigned i = 0; i < clients; i++)
 		fds.push_back(connect_client());
-	EXPECT_EQ(threads->sessions(), clients);
+	ASSERT_TRUE(until([&] { return threads->sessions() == clients; }));
+	EXPECT_EQ(queue.waiting(), 0U);
 	std::vector<std::vector<std::byte>> got(clients);
 	std::vector<std::thread> running;
 	for (unsigned i = 0; i < clients; i++)
-		running.emplace_back([&, i] { got[i] = echo_of(fds[i], random_octets(1 << 20, i)); });
+		running.emplace_back([&, i] { got[i] = echo_of(fds[i], random_octets(size, i)); });
 	for (auto &t : running)
 		t.join();
 	for (unsigned i = 0; i < clients; i++)
-		EXPECT_EQ(got[i], random_octets(1 << 20, i)) << "client " << i;
+		EXPECT_EQ(got[i], random_octets(size, i)) << "client " << i;
 	ASSERT_TRUE(until([&] { return ended() == clients; }));
 	EXPECT_EQ(threads->sessions(), 0U);
 	std::lock_guard guard(lock);
 	for (const auto &e : ends) {
 		EXPECT_EQ(e.how, "closed");
-		EXPECT_EQ(e.from_client, 1U << 20);
-		EXPECT_EQ(e.to_client, 1U << 20);
+		EXPECT_EQ(e.from_client, size);
+		EXPECT_EQ(e.to_client, size);
 	}
-	EXPECT_EQ(enders.size(), 3U) << "the sessions did not spread over the threads";
+	std::set<std::thread::id> used(enders.begin(), enders.end());
+	ASSERT_EQ(used.size(), 3U) << "the sessions did not spread over the threads";
+	for (auto id : used)
+		EXPECT_GE(enders.count(id), 3U) << "a thread took less than its share";
+}
+
+/* At the limit, clients wait in the source: one is taken as a session ends, and all once the limit rises. */
+TEST_F(RelayThreadsTest, TakesNoMoreThanTheLimit)
+{
+	start(2, 2);
+	std::vector<Fd> fds;
+	for (int i = 0; i < 5; i++)
+		fds.push_back(connect_client());
+	ASSERT_TRUE(until([&] { return threads->sessions() == 2 && queue.waiting() == 3; }));
+	std::this_thread::sleep_for(std::chrono::milliseconds(50));
+	EXPECT_EQ(threads->sessions(), 2U);
+	/* The clients are taken in order: the first two relay, and the first to end makes room for the third. */
+	EXPECT_EQ(echo_of(fds[0], random_octets(1000, 0)), random_octets(1000, 0));
+	ASSERT_TRUE(until([&] { return ended() == 1 && threads->sessions() == 2 && queue.waiting() == 2; }));
+	threads->set_limit(10);
+	ASSERT_TRUE(until([&] { return threads->sessions() == 4 && queue.waiting() == 0; }));
+	for (int i = 1; i < 5; i++)
+		EXPECT_EQ(echo_of(fds[i], random_octets(1000, i)), random_octets(1000, i)) << "client " << i;
+	ASSERT_TRUE(until([&] { return ended() == 5; }));
 }
 
 TEST_F(RelayThreadsTest, StoppingResetsEverySession)
@@ -919,7 +996,7 @@ TEST_F(RelayThreadsTest, ARefusedClientIsResetAndCountedOnce)
 {
 	start(2);
 	auto [client, end] = new_client();
-	threads->refuse(std::move(end), "refused here");
+	queue.push({std::move(end), "refused here"});
 	ASSERT_TRUE(until([&] { return ended() == 1; }));
 	EXPECT_EQ(threads->sessions(), 0U);
 	char c;

@@ -233,8 +233,9 @@ std::size_t raise_open_files(std::size_t max_connections)
 /*
  * The proxy of one node: the framework's server socket, the relay, the
  * health check, and what SIGHUP and SIGTERM ask of them. The relay's
- * threads end sessions (their log lines and counters) and post here what
- * only this thread does: a client sent elsewhere.
+ * threads take the new clients from the server socket themselves, end
+ * sessions (their log lines and counters), and post here what only this
+ * thread does: a client sent elsewhere.
  */
 class Proxy {
 public:
@@ -255,13 +256,16 @@ public:
 			daemon::log("geckoproxy: client=", describe(e.client), " node=", node_, " in=", e.from_client,
 				    " out=", e.to_client, " ms=", e.duration.count(), " end=\"", e.how, '"');
 			count(e);
-			if (wake_on_end_)
+			/* A drain ends with the last session: this thread looks at once. */
+			if (draining_)
 				inbox_.post([] {});
 		};
-		auto relay = RelayThreads::create(std::move(ro), options_.threads);
+		http_ = options_.http;
+		auto relay = RelayThreads::create(std::move(ro), options_.threads,
+						  {server_.fd(), [this] { return take(); }},
+						  raise_open_files(options_.max_connections));
 		if (!relay)
 			return std::unexpected(relay.error());
-		limit_ = raise_open_files(options_.max_connections);
 		relay_.emplace(std::move(*relay));
 		if (auto ok = start_health(true); !ok)
 			return ok;
@@ -276,15 +280,6 @@ public:
 	int run(daemon::SignalFd &sigs, const std::function<std::variant<Options, int>(std::ostream &)> &reparse)
 	{
 		for (;;) {
-			/*
-			 * At the limit, new clients wait in the framework's queue (and
-			 * then the kernel's), and the relay's threads wake this one as
-			 * each session ends, as they do while it drains. Asked before
-			 * the count is read: a session that ends after the read wakes it.
-			 */
-			wake_on_end_ = true;
-			bool accepting = relay_->sessions() < limit_;
-			wake_on_end_ = draining_ || !accepting;
 			int timeout = publish();
 			if (draining_) {
 				if (relay_->sessions() == 0) {
@@ -302,9 +297,8 @@ public:
 			}
 			pollfd fds[] = {{sigs.fd(), POLLIN, 0},
 					{inbox_.fd(), POLLIN, 0},
-					{accepting ? server_.fd() : -1, POLLIN, 0},
 					{health_ ? health_->fd() : -1, POLLIN, 0}};
-			if (::poll(fds, 4, timeout) < 0 && errno != EINTR) {
+			if (::poll(fds, 3, timeout) < 0 && errno != EINTR) {
 				daemon::log("geckoproxy: poll: ", std::strerror(errno));
 				return exit_failure;
 			}
@@ -329,10 +323,8 @@ public:
 			if (fds[1].revents)
 				for (auto &task : inbox_.take())
 					task();
-			if (fds[3].revents)
+			if (fds[2].revents)
 				health_->run();
-			if (accepting)
-				accept();
 		}
 	}
 
@@ -466,22 +458,21 @@ private:
 		framework_.SetAvailable(up && !draining_);
 	}
 
-	void accept()
+	/*
+	 * On a relay thread: the next client the framework gives this node,
+	 * to relay or to refuse; nothing when none waits.
+	 */
+	std::optional<NewClient> take()
 	{
-		while (relay_->sessions() < limit_) {
+		for (;;) {
 			auto socket = server_.Accept();
 			if (!socket)
-				break;
+				return std::nullopt;
 			/* The proxy moves the octets itself: the connection is not to be taken mid-exchange. */
 			if (!socket->Hold(true)) {
 				daemon::log("geckoproxy: client=", describe(socket->GetPeerName()), " node=", node_,
 					    " end=\"moved to another member before it was accepted\"");
 				continue;
-			}
-			{
-				std::lock_guard guard(counts_lock_);
-				counts_.accepted++;
-				counts_.dirty = true;
 			}
 			/*
 			 * Taken over from a dead member: the program here never saw
@@ -491,29 +482,32 @@ private:
 			 * stream that goes on wrong.
 			 */
 			bool resumed = socket->Recovered();
-			if (resumed && options_.http &&
-			    http::resumes_at(socket->State(), socket->BytesReceived(), socket->BytesSent())) {
+			bool between = resumed && http_ &&
+				       http::resumes_at(socket->State(), socket->BytesReceived(), socket->BytesSent());
+			if (between)
 				daemon::log("geckoproxy: client=", describe(socket->GetPeerName()), " node=", node_,
 					    " recovered between requests: its next request goes to the program here");
-				counts_.recovered++;
-				resumed = false;
+			{
+				std::lock_guard guard(counts_lock_);
+				counts_.accepted++;
+				counts_.recovered += between ? 1 : 0;
+				counts_.dirty = true;
 			}
 			auto held = std::make_shared<GeckoSocket>(std::move(*socket));
-			ClientEnd client{held->fd(), held->GetPeerName(), [held] { held->Close(); },
-					 [this, held] { inbox_.post([this, held] { elsewhere(held); }); }, [held](bool hold) {
-						 /* The boundary first: a handoff may start once it is let go. */
-						 if (!hold)
-							 held->SetState(http::boundary(held->fd()));
-						 return held->Hold(hold);
-					 }};
-			if (resumed)
-				relay_->refuse(std::move(client),
-					       "reset: taken over mid-stream (at octet " + std::to_string(held->BytesSent()) +
-						       " sent, " + std::to_string(held->BytesReceived()) + " received; " +
-						       http::describe_boundary(held->State()) +
-						       "), the program cannot resume it");
-			else
-				relay_->add(std::move(client));
+			NewClient c{{held->fd(), held->GetPeerName(), [held] { held->Close(); },
+				     [this, held] { inbox_.post([this, held] { elsewhere(held); }); },
+				     [held](bool hold) {
+					     /* The boundary first: a handoff may start once it is let go. */
+					     if (!hold)
+						     held->SetState(http::boundary(held->fd()));
+					     return held->Hold(hold);
+				     }},
+				    std::nullopt};
+			if (resumed && !between)
+				c.refused = "reset: taken over mid-stream (at octet " + std::to_string(held->BytesSent()) +
+					    " sent, " + std::to_string(held->BytesReceived()) + " received; " +
+					    http::describe_boundary(held->State()) + "), the program cannot resume it";
+			return c;
 		}
 	}
 
@@ -602,7 +596,8 @@ private:
 			framework_.SetPolicy(std::move(policy));
 		bool up = health_ ? health_->up() : true;
 		options_ = std::move(o);
-		limit_ = raise_open_files(options_.max_connections);
+		http_ = options_.http;
+		relay_->set_limit(raise_open_files(options_.max_connections));
 		if (auto ok = start_health(up); !ok)
 			daemon::log("geckoproxy: reload: the health check: ", ok.error().describe());
 		daemon::log("geckoproxy: reloaded: program ", describe(options_.program.front()), ", ",
@@ -631,11 +626,10 @@ private:
 	static constexpr unsigned max_moving = 64;
 	std::shared_ptr<std::atomic<unsigned>> moving_ = std::make_shared<std::atomic<unsigned>>(0);
 	std::size_t turn_ = 0;
-	std::size_t limit_ = 0;	/* connections relayed at once: --max-connections, or what the open files allow */
+	std::atomic<bool> http_{false};	/* options_.http, for the relay's threads */
 	std::mutex counts_lock_;
 	Counts counts_;
-	std::atomic<bool> wake_on_end_{false};
-	bool draining_ = false;
+	std::atomic<bool> draining_{false};
 	Clock::time_point drain_end_;
 };
 

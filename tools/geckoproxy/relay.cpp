@@ -34,8 +34,12 @@ using daemon::Fd;
 
 enum Side : std::uint64_t { client_side = 0, program_side = 1 };
 
-/* The epoll event of the sweep timer: sessions are numbered from 1. */
+/*
+ * The epoll events' data: the sweep timer's 0; a session's its number
+ * (from 1) and side; a watched descriptor's this bit and its index.
+ */
 constexpr std::uint64_t timer_event = 0;
+constexpr std::uint64_t watched_event = std::uint64_t{1} << 63;
 
 /* @fd's pending error (SO_ERROR), or @otherwise when none is. */
 int pending_error(int fd, int otherwise)
@@ -76,6 +80,8 @@ struct Direction {
 	std::uint64_t moved = 0;
 	bool eof = false;	/* @from's stream ended */
 	bool shut = false;	/* and that was passed on to @to */
+	/* @to is this process's alone and closes as soon as this direction ends: close() passes the end on. */
+	bool ends_by_close = false;
 	bool active = false;	/* octets moved since the last sweep */
 	/* HTTP mode: what frames @from's messages, and how many octets may pass before it looks again. */
 	http::Framer *framer = nullptr;
@@ -147,7 +153,7 @@ struct Direction {
 			}
 			if (eof && queued == 0 && !shut) {
 				/* ENOTCONN: @to's connection is gone already, most likely reset. */
-				if (::shutdown(to, SHUT_WR) < 0)
+				if (!ends_by_close && ::shutdown(to, SHUT_WR) < 0)
 					return Failure{to_side, errno == ENOTCONN ? pending_error(to, ENOTCONN) : errno};
 				shut = true;
 			}
@@ -332,6 +338,7 @@ struct Relay::Impl {
 	std::uint64_t next_id = 1;
 	std::map<std::uint64_t, std::unique_ptr<Session>> sessions;
 	std::vector<Pipe> spare_pipes;
+	std::vector<std::function<void()>> watched;	/* Relay::watch(), by index */
 
 	Result<Pipe> take_pipe()
 	{
@@ -531,7 +538,7 @@ struct Relay::Impl {
 		(void)::timerfd_settime(timer.get(), 0, &spec, nullptr);	/* fails only on bad arguments */
 	}
 
-	/* A socket that reported an error or a hang-up: its pending error, if any, ends the session. */
+	/* A socket that reported an error: its pending error, if any, ends the session. */
 	bool failed(Session &s, int fd, Side side)
 	{
 		int err = pending_error(fd, 0);
@@ -558,10 +565,13 @@ struct Relay::Impl {
 			connected(s, events);
 			if (!sessions.contains(id) || s.connecting)
 				return;
-		} else if (events & (EPOLLERR | EPOLLHUP)) {
+		} else if (events & EPOLLERR) {
+			/* A hang-up alone is both streams ended: an error (a reset) comes with EPOLLERR. */
 			if (failed(s, side == client_side ? s.client.fd : s.program.get(), side))
 				return;
 		}
+		/* The program's stream ended and passed on: the session ends with the client's, and closes its socket. */
+		s.up.ends_by_close = s.down.shut;
 		for (auto [dir, from] : {std::pair{&s.up, client_side}, std::pair{&s.down, program_side}}) {
 			Side to = from == client_side ? program_side : client_side;
 			if (auto failure = dir->pump(from, s.ready[from], s.ready[to])) {
@@ -635,6 +645,20 @@ int Relay::fd() const
 	return impl_->epoll.get();
 }
 
+Result<void> Relay::watch(int fd, std::function<void()> readable)
+{
+	auto &impl = *impl_;
+	epoll_event ev{};
+	ev.events = EPOLLIN | EPOLLET;
+	ev.data.u64 = watched_event | impl.watched.size();
+	if (::epoll_ctl(impl.epoll.get(), EPOLL_CTL_ADD, fd, &ev) < 0) {
+		int err = errno;
+		return std::unexpected(Error{err, std::string("epoll_ctl: ") + std::strerror(err)});
+	}
+	impl.watched.push_back(std::move(readable));
+	return {};
+}
+
 std::size_t Relay::sessions() const
 {
 	return impl_->sessions.size();
@@ -684,15 +708,20 @@ void Relay::refuse(ClientEnd client, std::string how)
 		impl_->options.ended(e);
 }
 
-void Relay::run()
+void Relay::run(int timeout_ms)
 {
 	auto &impl = *impl_;
 	epoll_event events[256];
 	for (;;) {
-		int n = ::epoll_wait(impl.epoll.get(), events, 256, 0);
+		int n = ::epoll_wait(impl.epoll.get(), events, 256, timeout_ms);
+		timeout_ms = 0;
 		for (int i = 0; i < n; i++) {
 			if (events[i].data.u64 == timer_event) {
 				impl.sweep();
+				continue;
+			}
+			if (events[i].data.u64 & watched_event) {
+				impl.watched.at(events[i].data.u64 & ~watched_event)();
 				continue;
 			}
 			auto it = impl.sessions.find(events[i].data.u64 >> 1);
@@ -708,33 +737,74 @@ void Relay::run()
 struct RelayThreads::Impl {
 	struct Worker {
 		std::optional<Relay> relay;
-		/* What the thread is to do with its relay: add a session, take new options. */
+		/* What the thread is to do with its relay: take new options, take clients, stop. */
 		Mailbox<std::function<void(Relay &)>> mail;
 		std::atomic<bool> stop{false};
-		std::atomic<std::size_t> sessions{0};	/* added and not ended */
+		std::atomic<std::size_t> sessions{0};	/* taken and not ended */
 		std::thread thread;
 
 		explicit Worker(Mailbox<std::function<void(Relay &)>> m) : mail(std::move(m)) {}
-
-		void run()
-		{
-			while (!stop) {
-				pollfd fds[] = {{mail.fd(), POLLIN, 0}, {relay->fd(), POLLIN, 0}};
-				if (::poll(fds, 2, -1) < 0)
-					continue;	/* EINTR: the signals that matter are blocked */
-				if (fds[0].revents)
-					for (auto &task : mail.take())
-						task(*relay);
-				relay->run();
-			}
-			relay.reset();
-		}
 	};
 
+	/*
+	 * A thread takes clients while it has at most this many sessions more
+	 * than the one with the fewest: a burst spreads, and a client that
+	 * arrives alone goes to the first thread free.
+	 */
+	static constexpr std::size_t spread = 8;
+
+	ClientSource source;
+	std::atomic<std::size_t> limit{0};
+	std::atomic<std::size_t> total{0};	/* sessions on every thread, and clients being taken */
+	/* A thread found the limit reached: the one whose session ends next takes the clients waiting. */
+	std::atomic<bool> starved{false};
 	std::vector<std::unique_ptr<Worker>> workers;
 
-	/* The thread with the fewest sessions, counting the one about to be posted to it. */
-	Worker &least_busy();
+	void run(Worker &w)
+	{
+		while (!w.stop) {
+			w.relay->run(-1);
+			if (starved && total < limit && starved.exchange(false))
+				take(w);
+		}
+		w.relay.reset();
+	}
+
+	/* On @w's thread: clients from the source, while there is room and @w is not far ahead of the others. */
+	void take(Worker &w)
+	{
+		for (;;) {
+			if (total.fetch_add(1) >= limit) {
+				total--;
+				starved = true;
+				/* A session that ended before the flag was set did not see it. */
+				if (total < limit && starved.exchange(false))
+					continue;
+				return;
+			}
+			auto &least = least_busy();
+			if (&least != &w && w.sessions > least.sessions + spread) {
+				total--;
+				least.mail.post([this, &least](Relay &) { take(least); });
+				return;
+			}
+			auto client = source.take();
+			if (!client) {
+				total--;
+				return;
+			}
+			w.sessions++;
+			if (client->refused)
+				w.relay->refuse(std::move(client->client), std::move(*client->refused));
+			else
+				w.relay->add(std::move(client->client));
+		}
+	}
+
+	Worker &least_busy()
+	{
+		return **std::ranges::min_element(workers, {}, [](const auto &w) { return w->sessions.load(); });
+	}
 
 	void stop()
 	{
@@ -760,9 +830,12 @@ RelayOptions share(RelayOptions options, std::size_t threads)
 
 } // namespace
 
-Result<RelayThreads> RelayThreads::create(RelayOptions options, unsigned threads)
+Result<RelayThreads> RelayThreads::create(RelayOptions options, unsigned threads, ClientSource source,
+					  std::size_t limit)
 {
 	auto impl = std::make_unique<Impl>();
+	impl->source = std::move(source);
+	impl->limit = limit;
 	auto ended = std::move(options.ended);
 	unsigned n = std::max(threads, 1U);
 	for (unsigned i = 0; i < n; i++) {
@@ -771,8 +844,9 @@ Result<RelayThreads> RelayThreads::create(RelayOptions options, unsigned threads
 			return std::unexpected(mail.error());
 		auto w = std::make_unique<Impl::Worker>(std::move(*mail));
 		auto ro = share(options, n);
-		ro.ended = [w = w.get(), ended](const SessionEnd &e) {
+		ro.ended = [w = w.get(), owner = impl.get(), ended](const SessionEnd &e) {
 			w->sessions--;
+			owner->total--;
 			if (ended)
 				ended(e);
 		};
@@ -780,11 +854,23 @@ Result<RelayThreads> RelayThreads::create(RelayOptions options, unsigned threads
 		if (!relay)
 			return std::unexpected(relay.error());
 		w->relay.emplace(std::move(*relay));
+		/* Edge-triggered, both: the mailbox is emptied and the source taken from until it is empty. */
+		auto *worker = w.get();
+		if (auto ok = w->relay->watch(w->mail.fd(),
+					      [worker] {
+						      for (auto &task : worker->mail.take())
+							      task(*worker->relay);
+					      });
+		    !ok)
+			return std::unexpected(ok.error());
+		if (auto ok = w->relay->watch(impl->source.fd, [owner = impl.get(), worker] { owner->take(*worker); });
+		    !ok)
+			return std::unexpected(ok.error());
 		impl->workers.push_back(std::move(w));
 	}
 	/* Once each has its relay: one that fails above leaves none running. */
 	for (auto &w : impl->workers)
-		w->thread = std::thread([w = w.get()] { w->run(); });
+		w->thread = std::thread([owner = impl.get(), w = w.get()] { owner->run(*w); });
 	return RelayThreads(std::move(impl));
 }
 
@@ -798,6 +884,17 @@ Result<void> RelayThreads::configure(RelayOptions options)
 	return {};
 }
 
+void RelayThreads::set_limit(std::size_t limit)
+{
+	auto &impl = *impl_;
+	bool more = limit > impl.limit.exchange(limit);
+	/* Room now for clients that waited: the thread with the fewest takes them. */
+	if (more && impl.starved.exchange(false)) {
+		auto &w = impl.least_busy();
+		w.mail.post([&impl, &w](Relay &) { impl.take(w); });
+	}
+}
+
 RelayThreads::RelayThreads(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 RelayThreads::RelayThreads(RelayThreads &&) noexcept = default;
 RelayThreads &RelayThreads::operator=(RelayThreads &&) noexcept = default;
@@ -806,27 +903,6 @@ RelayThreads::~RelayThreads()
 {
 	if (impl_)
 		impl_->stop();
-}
-
-RelayThreads::Impl::Worker &RelayThreads::Impl::least_busy()
-{
-	auto &w = **std::ranges::min_element(workers, {}, [](const auto &w) { return w->sessions.load(); });
-	w.sessions++;
-	return w;
-}
-
-void RelayThreads::add(ClientEnd client)
-{
-	impl_->least_busy().mail.post([client = std::move(client)](Relay &relay) mutable {
-		relay.add(std::move(client));
-	});
-}
-
-void RelayThreads::refuse(ClientEnd client, std::string how)
-{
-	impl_->least_busy().mail.post([client = std::move(client), how = std::move(how)](Relay &relay) mutable {
-		relay.refuse(std::move(client), std::move(how));
-	});
 }
 
 std::size_t RelayThreads::sessions() const

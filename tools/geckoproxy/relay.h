@@ -47,6 +47,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -142,12 +143,21 @@ public:
 
 	/* Readable when a session has work: then call run(). */
 	int fd() const;
+	/*
+	 * run() also calls @readable when @fd becomes readable (an eventfd,
+	 * watched edge-triggered: @readable is to take all that waits).
+	 */
+	Result<void> watch(int fd, std::function<void()> readable);
 	/* Relays @client to a new connection to the program. */
 	void add(ClientEnd client);
 	/* Resets @client's connection instead, and logs it as ended @how. */
 	void refuse(ClientEnd client, std::string how);
-	/* Does what the sessions' events ask, without blocking. */
-	void run();
+	/*
+	 * Does what the events ask, the sessions' and the watched
+	 * descriptors'; waits up to @timeout_ms for one first (-1: as long as
+	 * it takes).
+	 */
+	void run(int timeout_ms = 0);
 	std::size_t sessions() const;
 
 private:
@@ -156,26 +166,47 @@ private:
 	std::unique_ptr<Impl> impl_;
 };
 
+/* A new client, as a ClientSource gives it: relayed, or refused (reset, and logged as ended @refused). */
+struct NewClient {
+	ClientEnd client;
+	std::optional<std::string> refused;
+};
+
+/*
+ * Where RelayThreads take their new clients, themselves: @fd is written
+ * each time clients begin to wait (an eventfd, such as
+ * GeckoServerSocket::fd()); take() gives the next one, or nothing when
+ * none waits. take() runs on any of the threads, several at once.
+ */
+struct ClientSource {
+	int fd = -1;
+	std::function<std::optional<NewClient>()> take;
+};
+
 /*
  * The relay on several threads, as HAProxy runs one per CPU: each thread
- * has a Relay of its own (its sessions, its epoll set), and a new session
- * goes to the one with the fewest. The options' ended and each client's
- * callbacks run on those threads.
+ * has a Relay of its own (its sessions, its epoll set, where the source's
+ * descriptor is too), and takes new clients from the source itself while
+ * fewer than the limit are relayed, and while it has at most a few more
+ * sessions than the thread with the fewest (else that thread is asked to
+ * take them). The options' ended, each client's callbacks and the
+ * source's take() run on those threads.
  */
 class RelayThreads {
 public:
-	static Result<RelayThreads> create(RelayOptions options, unsigned threads);
+	static Result<RelayThreads> create(RelayOptions options, unsigned threads, ClientSource source,
+					   std::size_t limit);
 	/* As Relay::configure(), each thread from its next turn; refused here if the options are. */
 	Result<void> configure(RelayOptions options);
+	/* Sessions relayed at once from now on; more clients wait in the source. */
+	void set_limit(std::size_t limit);
 
 	RelayThreads(RelayThreads &&) noexcept;
 	RelayThreads &operator=(RelayThreads &&) noexcept;
 	/* Stops the threads: each ends its sessions as ~Relay() does. */
 	~RelayThreads();
 
-	void add(ClientEnd client);
-	void refuse(ClientEnd client, std::string how);
-	/* Added or refused, and not ended yet, on every thread. */
+	/* Taken from the source, and not ended yet, on every thread. */
 	std::size_t sessions() const;
 	unsigned threads() const;
 
