@@ -981,15 +981,20 @@ TEST_F(RelayThreadsTest, NewOptionsReachEveryThread)
 	EXPECT_FALSE(threads->configure({}));
 	auto [other, other_port] = listener();
 	ASSERT_TRUE(threads->configure({{loopback(other_port)}, {}}));
-	/* Two at once: one for each thread. */
-	auto a = connect_client(), b = connect_client();
+	/* 20 held at once: each thread takes some (see SpreadsTheSessions...), and relays them to the new address. */
+	std::vector<Fd> clients;
+	for (int i = 0; i < 20; i++)
+		clients.push_back(connect_client());
 	nonblocking(other);
 	std::vector<Fd> accepted;
 	ASSERT_TRUE(until([&] {
 		if (Fd c = accept_from(other))
 			accepted.push_back(std::move(c));
-		return accepted.size() == 2;
+		return accepted.size() == 20;
 	}));
+	threads.reset();
+	std::lock_guard guard(lock);
+	EXPECT_EQ(std::set<std::thread::id>(enders.begin(), enders.end()).size(), 2U);
 }
 
 TEST_F(RelayThreadsTest, ARefusedClientIsResetAndCountedOnce)

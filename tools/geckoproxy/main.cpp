@@ -491,7 +491,9 @@ private:
 				std::lock_guard guard(counts_lock_);
 				counts_.accepted++;
 				counts_.recovered += between ? 1 : 0;
-				counts_.dirty = true;
+				/* The main thread sleeps until something happens: its next publish() is due. */
+				if (!std::exchange(counts_.dirty, true))
+					inbox_.post([] {});
 			}
 			auto held = std::make_shared<GeckoSocket>(std::move(*socket));
 			NewClient c{{held->fd(), held->GetPeerName(), [held] { held->Close(); },

@@ -649,7 +649,8 @@ Result<void> Relay::watch(int fd, std::function<void()> readable)
 {
 	auto &impl = *impl_;
 	epoll_event ev{};
-	ev.events = EPOLLIN | EPOLLET;
+	/* Of the threads waiting on @fd, one wakes: it takes all, or asks another. */
+	ev.events = EPOLLIN | EPOLLET | EPOLLEXCLUSIVE;
 	ev.data.u64 = watched_event | impl.watched.size();
 	if (::epoll_ctl(impl.epoll.get(), EPOLL_CTL_ADD, fd, &ev) < 0) {
 		int err = errno;
@@ -758,6 +759,7 @@ struct RelayThreads::Impl {
 	std::atomic<std::size_t> total{0};	/* sessions on every thread, and clients being taken */
 	/* A thread found the limit reached: the one whose session ends next takes the clients waiting. */
 	std::atomic<bool> starved{false};
+	std::atomic<bool> stopping{false};	/* no new client: the threads end their sessions */
 	std::vector<std::unique_ptr<Worker>> workers;
 
 	void run(Worker &w)
@@ -773,7 +775,7 @@ struct RelayThreads::Impl {
 	/* On @w's thread: clients from the source, while there is room and @w is not far ahead of the others. */
 	void take(Worker &w)
 	{
-		for (;;) {
+		while (!stopping) {
 			if (total.fetch_add(1) >= limit) {
 				total--;
 				starved = true;
@@ -808,6 +810,7 @@ struct RelayThreads::Impl {
 
 	void stop()
 	{
+		stopping = true;
 		for (auto &w : workers) {
 			w->stop = true;
 			w->mail.post([](Relay &) {});	/* wakes it */
@@ -907,10 +910,8 @@ RelayThreads::~RelayThreads()
 
 std::size_t RelayThreads::sessions() const
 {
-	std::size_t n = 0;
-	for (const auto &w : impl_->workers)
-		n += w->sessions;
-	return n;
+	/* With the clients being taken: a drain does not end before they are. */
+	return impl_->total;
 }
 
 unsigned RelayThreads::threads() const

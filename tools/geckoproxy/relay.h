@@ -206,7 +206,7 @@ public:
 	/* Stops the threads: each ends its sessions as ~Relay() does. */
 	~RelayThreads();
 
-	/* Taken from the source, and not ended yet, on every thread. */
+	/* Taken from the source (or being taken), and not ended yet, on every thread. */
 	std::size_t sessions() const;
 	unsigned threads() const;
 

@@ -198,7 +198,15 @@ struct Framework {
 	void run();
 	void register_home();
 	void shutdown();
-	void accept_all(Listener &listener);
+	/* A connection accept() returned, not yet placed. */
+	struct Accepted {
+		std::shared_ptr<Listener> listener;
+		UniqueFd fd;
+		sockaddr_in6 peer;
+	};
+	static void accept_all(const std::shared_ptr<Listener> &listener, std::vector<Accepted> &accepted,
+			       std::vector<std::pair<std::uint16_t, int>> &failures);
+	void admit(Accepted accepted);
 	void place(const std::shared_ptr<Connection> &conn);
 	void place_on(const std::shared_ptr<Connection> &conn, const in6_addr &target);
 	void start_queued();
@@ -396,57 +404,70 @@ void Framework::forget(const std::shared_ptr<Connection> &conn)
 	conns.erase(conn->fd.get());
 }
 
-void Framework::accept_all(Listener &listener)
+/*
+ * What waits on @listener's socket, without the lock (accept() is a slow
+ * system call, and the program's threads wait for the lock); the errors
+ * other than "nothing more", for admit()'s caller to log.
+ */
+void Framework::accept_all(const std::shared_ptr<Listener> &listener, std::vector<Accepted> &accepted,
+			   std::vector<std::pair<std::uint16_t, int>> &failures)
 {
 	for (;;) {
 		sockaddr_in6 peer{};
 		socklen_t len = sizeof(peer);
-		UniqueFd fd(accept4(listener.fd.get(), reinterpret_cast<sockaddr *>(&peer), &len, SOCK_CLOEXEC));
+		UniqueFd fd(accept4(listener->fd.get(), reinterpret_cast<sockaddr *>(&peer), &len, SOCK_CLOEXEC));
 
-		if (fd.get() < 0) {
-			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
-				log("accept on port ", listener.port, ": ", std::strerror(errno));
-			/* Out of descriptors: the client waits in the backlog; look again in a while, not at once. */
-			if (errno == EMFILE || errno == ENFILE)
-				listener.paused_until = coarse_now() + std::chrono::milliseconds(100);
-			if (errno != ECONNABORTED)
-				return;
+		if (fd.get() >= 0) {
+			accepted.push_back({listener, std::move(fd), peer});
 			continue;
 		}
-		auto conn = std::make_shared<Connection>();
-		conn->fd = std::move(fd);
-		conn->peer = peer;
-		conn->port = listener.port;
-		int n = conn->fd.get();
-		/* Bound to G: the connection's local end is G and the port. */
-		sockaddr_in6 local{};
-		local.sin6_family = AF_INET6;
-		local.sin6_addr = cluster->service;
-		local.sin6_port = htons(listener.port);
-		if (auto ok = node->add(n, local, peer); !ok) {
-			log("accepted ", text(peer.sin6_addr), " on port ", listener.port,
-			    ", which cannot be handed off: ", ok.error().describe());
-			conns.emplace(n, conn);
-			deliver(listener, conn);
+		if (errno == ECONNABORTED)
 			continue;
-		}
-		bool known = !of_client(peer.sin6_addr).empty();
-		conns.emplace(n, conn);
-		if (moving(peer.sin6_addr)) {
-			conn->following = followers = true;
-			continue;
-		}
-		/* Opened before its client's binding moved to another member: it goes there too. */
-		if (auto target = moved_to(peer.sin6_addr); !known && target && member(*target)) {
-			place_on(conn, *target);
-			continue;
-		}
-		/* An unavailable node places elsewhere the new clients its bindings still bring. */
-		if ((contact || !available) && policy && !known)
-			place(conn);
-		else
-			deliver(listener, conn);
+		if (errno != EAGAIN && errno != EINTR)
+			failures.emplace_back(listener->port, errno);
+		return;
 	}
+}
+
+/* A connection just accepted: to the program, or placed elsewhere by the policy. */
+void Framework::admit(Accepted accepted)
+{
+	auto &listener = *accepted.listener;
+	/* Closed since: the connection goes as the program's own would (it never saw it). */
+	if (listener.closed)
+		return;
+	const auto &peer = accepted.peer;
+	auto conn = std::make_shared<Connection>();
+	conn->fd = std::move(accepted.fd);
+	conn->peer = peer;
+	conn->port = listener.port;
+	int n = conn->fd.get();
+	/* Bound to G: the connection's local end is G and the port. */
+	sockaddr_in6 local{};
+	local.sin6_family = AF_INET6;
+	local.sin6_addr = cluster->service;
+	local.sin6_port = htons(listener.port);
+	if (auto ok = node->add(n, local, peer); !ok) {
+		log("accepted ", text(peer.sin6_addr), " on port ", listener.port,
+		    ", which cannot be handed off: ", ok.error().describe());
+		conns.emplace(n, conn);
+		deliver(listener, conn);
+		return;
+	}
+	bool known = !of_client(peer.sin6_addr).empty();
+	conns.emplace(n, conn);
+	if (moving(peer.sin6_addr)) {
+		conn->following = followers = true;
+		return;
+	}
+	/* Opened before its client's binding moved to another member: it goes there too. */
+	if (auto target = moved_to(peer.sin6_addr); !known && target && member(*target))
+		return place_on(conn, *target);
+	/* An unavailable node places elsewhere the new clients its bindings still bring. */
+	if ((contact || !available) && policy && !known)
+		place(conn);
+	else
+		deliver(listener, conn);
 }
 
 void Framework::handle(Arrival &arrival)
@@ -784,15 +805,26 @@ void Framework::run()
 			return;
 		if (fds[1].revents)
 			drain(wake);
+		std::vector<Accepted> accepted;
+		std::vector<std::pair<std::uint16_t, int>> failures;
+		for (std::size_t i = 0; i < watched.size(); i++)
+			if (fds[3 + i].revents)
+				accept_all(watched[i], accepted, failures);
 		std::lock_guard guard(lock);
 		if (fds[2].revents) {
 			for (auto &event : node->events())
 				std::visit([this](auto &e) { handle(e); }, event);
 			start_queued();
 		}
-		for (std::size_t i = 0; i < watched.size(); i++)
-			if (fds[3 + i].revents && !watched[i]->closed)
-				accept_all(*watched[i]);
+		for (auto &a : accepted)
+			admit(std::move(a));
+		for (auto [port, err] : failures) {
+			log("accept on port ", port, ": ", std::strerror(err));
+			/* Out of descriptors: the client waits in the backlog; look again in a while, not at once. */
+			if (err == EMFILE || err == ENFILE)
+				if (auto it = listeners.find(port); it != listeners.end())
+					it->second->paused_until = coarse_now() + std::chrono::milliseconds(100);
+		}
 		release_followers();
 		retry_requests();
 		if (draining.active)
