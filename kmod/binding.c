@@ -186,6 +186,7 @@ void gecko_bindings_collect(struct gecko_net *gn)
 {
 	unsigned int removed = 0, seen = 0;
 	struct rhashtable_iter iter;
+	bool gone;
 	struct gecko_binding *b;
 	u32 due;
 
@@ -201,14 +202,22 @@ void gecko_bindings_collect(struct gecko_net *gn)
 	while ((b = rhashtable_walk_next(&iter))) {
 		if (IS_ERR(b))	/* -EAGAIN: the table was resized; go on */
 			continue;
-		if (expired(b)) {
+		gone = expired(b);
+		if (gone) {
 			unlink(gn, b);
 			removed++;
 		} else if (time_before32(b->expires, due)) {
 			due = b->expires;	/* written under gn->lock, held here */
 		}
-		if (++seen % COLLECT_BATCH)
+		/*
+		 * The walk resumes after the binding it returned last, found
+		 * again in its bucket, or else after as many of the bucket's
+		 * as it had returned: after one removed here, that would skip
+		 * the next one. So it pauses after one it kept.
+		 */
+		if (++seen < COLLECT_BATCH || gone)
 			continue;
+		seen = 0;
 		rhashtable_walk_stop(&iter);
 		mutex_unlock(&gn->lock);
 		cond_resched();
