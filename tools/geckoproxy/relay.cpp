@@ -739,7 +739,6 @@ struct RelayThreads::Impl {
 		std::optional<Relay> relay;
 		/* What the thread is to do with its relay: take new options, take clients, stop. */
 		Mailbox<std::function<void(Relay &)>> mail;
-		std::atomic<bool> stop{false};
 		std::atomic<std::size_t> sessions{0};	/* taken and not ended */
 		std::thread thread;
 
@@ -758,12 +757,12 @@ struct RelayThreads::Impl {
 	std::atomic<std::size_t> total{0};	/* sessions on every thread, and clients being taken */
 	/* A thread found the limit reached: the one whose session ends next takes the clients waiting. */
 	std::atomic<bool> starved{false};
-	std::atomic<bool> stopping{false};	/* no new client: the threads end their sessions */
+	std::atomic<bool> stopping{false};	/* the threads end their sessions and return */
 	std::vector<std::unique_ptr<Worker>> workers;
 
 	void run(Worker &w)
 	{
-		while (!w.stop) {
+		while (!stopping) {
 			w.relay->run(-1);
 			if (starved && total < limit && starved.exchange(false))
 				take(w);
@@ -810,10 +809,8 @@ struct RelayThreads::Impl {
 	void stop()
 	{
 		stopping = true;
-		for (auto &w : workers) {
-			w->stop = true;
+		for (auto &w : workers)
 			w->mail.post([](Relay &) {});	/* wakes it */
-		}
 		for (auto &w : workers)
 			if (w->thread.joinable())
 				w->thread.join();

@@ -204,8 +204,7 @@ struct Framework {
 		UniqueFd fd;
 		sockaddr_in6 peer;
 	};
-	static void accept_all(const std::shared_ptr<Listener> &listener, std::vector<Accepted> &accepted,
-			       std::vector<std::pair<std::uint16_t, int>> &failures);
+	static int accept_all(const std::shared_ptr<Listener> &listener, std::vector<Accepted> &accepted);
 	void admit(Accepted accepted);
 	void place(const std::shared_ptr<Connection> &conn);
 	void place_on(const std::shared_ptr<Connection> &conn, const in6_addr &target);
@@ -406,11 +405,10 @@ void Framework::forget(const std::shared_ptr<Connection> &conn)
 
 /*
  * What waits on @listener's socket, without the lock (accept() is a slow
- * system call, and the program's threads wait for the lock); the errors
- * other than "nothing more", for admit()'s caller to log.
+ * system call, and the program's threads wait for the lock); the error
+ * that stopped it other than "nothing more", or 0.
  */
-void Framework::accept_all(const std::shared_ptr<Listener> &listener, std::vector<Accepted> &accepted,
-			   std::vector<std::pair<std::uint16_t, int>> &failures)
+int Framework::accept_all(const std::shared_ptr<Listener> &listener, std::vector<Accepted> &accepted)
 {
 	for (;;) {
 		sockaddr_in6 peer{};
@@ -423,9 +421,7 @@ void Framework::accept_all(const std::shared_ptr<Listener> &listener, std::vecto
 		}
 		if (errno == ECONNABORTED)
 			continue;
-		if (errno != EAGAIN && errno != EINTR)
-			failures.emplace_back(listener->port, errno);
-		return;
+		return errno == EAGAIN || errno == EINTR ? 0 : errno;
 	}
 }
 
@@ -806,10 +802,10 @@ void Framework::run()
 		if (fds[1].revents)
 			drain(wake);
 		std::vector<Accepted> accepted;
-		std::vector<std::pair<std::uint16_t, int>> failures;
+		std::vector<int> failed(watched.size(), 0);
 		for (std::size_t i = 0; i < watched.size(); i++)
 			if (fds[3 + i].revents)
-				accept_all(watched[i], accepted, failures);
+				failed[i] = accept_all(watched[i], accepted);
 		std::lock_guard guard(lock);
 		if (fds[2].revents) {
 			for (auto &event : node->events())
@@ -818,12 +814,13 @@ void Framework::run()
 		}
 		for (auto &a : accepted)
 			admit(std::move(a));
-		for (auto [port, err] : failures) {
-			log("accept on port ", port, ": ", std::strerror(err));
+		for (std::size_t i = 0; i < watched.size(); i++) {
+			if (!failed[i])
+				continue;
+			log("accept on port ", watched[i]->port, ": ", std::strerror(failed[i]));
 			/* Out of descriptors: the client waits in the backlog; look again in a while, not at once. */
-			if (err == EMFILE || err == ENFILE)
-				if (auto it = listeners.find(port); it != listeners.end())
-					it->second->paused_until = coarse_now() + std::chrono::milliseconds(100);
+			if (failed[i] == EMFILE || failed[i] == ENFILE)
+				watched[i]->paused_until = coarse_now() + std::chrono::milliseconds(100);
 		}
 		release_followers();
 		retry_requests();
