@@ -192,7 +192,7 @@ protected:
 	{
 		if (addresses.empty())
 			addresses.push_back(loopback(program_port));
-		RelayOptions options{addresses, [this](const SessionEnd &e) { ended = e; }};
+		RelayOptions options{addresses, [this](std::span<const SessionEnd> e) { ended = e.back(); }};
 		if (tune)
 			tune(options);
 		auto r = Relay::create(std::move(options));
@@ -423,7 +423,7 @@ TEST_F(RelayTest, AProgramThatRefusesResetsTheClient)
 /* With somewhere else to go, a refused client is handed over untouched: no reset, no octet read. */
 TEST_F(RelayTest, AClientTheProgramRefusesGoesElsewhereUntouched)
 {
-	auto r = Relay::create({{loopback(closed_port())}, [this](const SessionEnd &e) { ended = e; }});
+	auto r = Relay::create({{loopback(closed_port())}, [this](std::span<const SessionEnd> e) { ended = e.back(); }});
 	ASSERT_TRUE(r);
 	relay.emplace(std::move(*r));
 	auto [front, front_port] = listener();
@@ -472,7 +472,7 @@ TEST_F(RelayTest, AClientThatDoesNotReadHoldsTheProgramBack)
 
 TEST_F(RelayTest, ARefusedClientIsResetAndLogged)
 {
-	auto r = Relay::create({{loopback(program_port)}, [this](const SessionEnd &e) { ended = e; }});
+	auto r = Relay::create({{loopback(program_port)}, [this](std::span<const SessionEnd> e) { ended = e.back(); }});
 	ASSERT_TRUE(r);
 	auto [front, front_port] = listener();
 	client.fd = connect_to(front_port);
@@ -484,6 +484,37 @@ TEST_F(RelayTest, ARefusedClientIsResetAndLogged)
 	std::byte buf[16];
 	EXPECT_EQ(::recv(client.fd.get(), buf, sizeof(buf), 0), -1);
 	EXPECT_EQ(errno, ECONNRESET);
+	EXPECT_EQ(r->sessions(), 0U);
+}
+
+/* Their log lines go out in one write: the sessions that end in one turn of run() are given together. */
+TEST_F(RelayTest, TheSessionsThatEndInOneTurnAreGivenTogether)
+{
+	std::vector<std::vector<std::string>> calls;
+	auto r = Relay::create({{loopback(program_port)}, [&](std::span<const SessionEnd> ends) {
+					calls.emplace_back();
+					for (const auto &e : ends)
+						calls.back().push_back(e.how);
+				}});
+	ASSERT_TRUE(r);
+	auto [front, front_port] = listener();
+	std::vector<Fd> clients, programs;
+	for (int i = 0; i < 3; i++) {
+		clients.push_back(connect_to(front_port));
+		auto end = std::make_shared<Fd>(accept_from(front));
+		r->add({end->get(), sockname(clients.back()), [end] { *end = Fd(); }, {}, {}});
+		programs.push_back(accept_from(program_listener));
+	}
+	/* Each connection to the program completes: nothing but the resets below is left to end them. */
+	auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+	while (std::chrono::steady_clock::now() < deadline)
+		r->run(10);
+	ASSERT_TRUE(calls.empty());
+	for (auto &c : clients)
+		abort_close(std::move(c));
+	r->run(1000);
+	ASSERT_EQ(calls.size(), 1U);
+	EXPECT_EQ(calls[0], std::vector<std::string>(3, "client reset"));
 	EXPECT_EQ(r->sessions(), 0U);
 }
 
@@ -816,9 +847,9 @@ protected:
 
 	void start(unsigned n, std::size_t limit = 10000)
 	{
-		RelayOptions options{{loopback(echo_port)}, [this](const SessionEnd &e) {
+		RelayOptions options{{loopback(echo_port)}, [this](std::span<const SessionEnd> e) {
 					     std::lock_guard guard(lock);
-					     ends.push_back(e);
+					     ends.insert(ends.end(), e.begin(), e.end());
 					     enders.insert(std::this_thread::get_id());
 				     }};
 		auto t = RelayThreads::create(std::move(options), n, queue.source(), limit);

@@ -20,6 +20,20 @@ void log(const Args &...args)
 	std::cerr << line.str() << std::flush;
 }
 
+/* Lines a busy thread gathers, written together: one system call for many, each line whole. */
+class LogLines {
+public:
+	template <class... Args>
+	void add(const Args &...args)
+	{
+		(out_ << ... << args) << '\n';
+	}
+	void write() { std::cerr << out_.str() << std::flush; }
+
+private:
+	std::ostringstream out_;
+};
+
 } // namespace gecko::daemon
 
 #endif /* GECKO_DAEMON_LOG_H */

@@ -252,10 +252,13 @@ public:
 	Result<void> start()
 	{
 		auto ro = relay_options(options_);
-		ro.ended = [this](const SessionEnd &e) {
-			daemon::log("geckoproxy: client=", describe(e.client), " node=", node_, " in=", e.from_client,
-				    " out=", e.to_client, " ms=", e.duration.count(), " end=\"", e.how, '"');
-			count(e);
+		ro.ended = [this](std::span<const SessionEnd> ends) {
+			daemon::LogLines lines;
+			for (const auto &e : ends)
+				lines.add("geckoproxy: client=", describe(e.client), " node=", node_, " in=", e.from_client,
+					  " out=", e.to_client, " ms=", e.duration.count(), " end=\"", e.how, '"');
+			lines.write();
+			count(ends);
 			/* A drain ends with the last session: this thread looks at once. */
 			if (draining_)
 				inbox_.post([] {});
@@ -393,9 +396,19 @@ private:
 	};
 
 	/* On a relay thread. */
-	void count(const SessionEnd &e)
+	void count(std::span<const SessionEnd> ends)
 	{
 		std::lock_guard guard(counts_lock_);
+		for (const auto &e : ends)
+			count(e);
+		/* The main thread sleeps until something happens: its next publish() is due. */
+		if (!std::exchange(counts_.dirty, true))
+			inbox_.post([] {});
+	}
+
+	/* Under counts_lock_. */
+	void count(const SessionEnd &e)
+	{
 		auto starts = [&e](std::string_view prefix) { return e.how.starts_with(prefix); };
 		if (e.how == "closed")
 			counts_.closed++;
@@ -415,9 +428,6 @@ private:
 			counts_.handed_off++;
 		counts_.in_octets += e.from_client;
 		counts_.out_octets += e.to_client;
-		/* The main thread sleeps until something happens: its next publish() is due. */
-		if (!std::exchange(counts_.dirty, true))
-			inbox_.post([] {});
 	}
 
 	/* Gives the counters to the framework at most once a second; the poll timeout until the next time, if due. */

@@ -338,6 +338,15 @@ struct Relay::Impl {
 	std::map<std::uint64_t, std::unique_ptr<Session>> sessions;
 	std::vector<Pipe> spare_pipes;
 	std::vector<std::function<void()>> watched;	/* Relay::watch(), by index */
+	std::vector<SessionEnd> ended;	/* this turn's, for options.ended */
+	bool in_turn = false;		/* within Relay::run(): ended waits for the turn's end */
+
+	void report_ended()
+	{
+		if (!ended.empty() && options.ended)
+			options.ended(ended);
+		ended.clear();
+	}
 
 	Result<Pipe> take_pipe()
 	{
@@ -385,6 +394,21 @@ struct Relay::Impl {
 	}
 
 	/* The program cannot take @s: its client goes elsewhere if it can, else is reset. */
+	/* A session just added: its pipes, its client watched, the program called. */
+	void start(Session &s)
+	{
+		for (auto *dir : {&s.up, &s.down}) {
+			auto pipe = take_pipe();
+			if (!pipe)
+				return end(s, pipe.error().describe(), true);
+			dir->pipe = std::move(*pipe);
+		}
+		watch(s, s.client.fd, client_side);
+		int err = 0;
+		if (!connect_program(s, err))
+			refused(s, std::string("program refused: ") + std::strerror(err));
+	}
+
 	void refused(Session &s, std::string how)
 	{
 		if (!s.client.elsewhere)
@@ -416,8 +440,7 @@ struct Relay::Impl {
 		e.how = std::move(how);
 		if (s.client.close)
 			s.client.close();
-		if (options.ended)
-			options.ended(e);
+		ended.push_back(std::move(e));
 		for (auto *dir : {&s.up, &s.down})
 			if (dir->pipe.in && dir->queued == 0 && spare_pipes.size() < options.spare_pipes)
 				spare_pipes.push_back(std::move(dir->pipe));
@@ -637,6 +660,7 @@ Relay::~Relay()
 	while (!impl_->sessions.empty())
 		if (auto &s = *impl_->sessions.begin()->second; impl_->claim(s))
 			impl_->end(s, "stopped", true);
+	impl_->report_ended();
 }
 
 int Relay::fd() const
@@ -682,18 +706,9 @@ void Relay::add(ClientEnd client)
 		session.up.allowed = session.down.allowed = 0;
 	}
 	impl.sessions.emplace(session.id, std::move(s));
-	for (auto *dir : {&session.up, &session.down}) {
-		auto pipe = impl.take_pipe();
-		if (!pipe) {
-			impl.end(session, pipe.error().describe(), true);
-			return;
-		}
-		dir->pipe = std::move(*pipe);
-	}
-	impl.watch(session, session.client.fd, client_side);
-	int err = 0;
-	if (!impl.connect_program(session, err))
-		impl.refused(session, std::string("program refused: ") + std::strerror(err));
+	impl.start(session);
+	if (!impl.in_turn)
+		impl.report_ended();
 }
 
 void Relay::refuse(ClientEnd client, std::string how)
@@ -704,14 +719,16 @@ void Relay::refuse(ClientEnd client, std::string how)
 	e.how = std::move(how);
 	if (client.close)
 		client.close();
-	if (impl_->options.ended)
-		impl_->options.ended(e);
+	impl_->ended.push_back(std::move(e));
+	if (!impl_->in_turn)
+		impl_->report_ended();
 }
 
 void Relay::run(int timeout_ms)
 {
 	auto &impl = *impl_;
 	epoll_event events[256];
+	impl.in_turn = true;
 	for (;;) {
 		int n = ::epoll_wait(impl.epoll.get(), events, 256, timeout_ms);
 		timeout_ms = 0;
@@ -730,8 +747,10 @@ void Relay::run(int timeout_ms)
 			impl.serve(*it->second, static_cast<Side>(events[i].data.u64 & 1), events[i].events);
 		}
 		if (n < 256)
-			return;
+			break;
 	}
+	impl.in_turn = false;
+	impl.report_ended();
 }
 
 struct RelayThreads::Impl {
@@ -843,11 +862,11 @@ Result<RelayThreads> RelayThreads::create(RelayOptions options, unsigned threads
 			return std::unexpected(mail.error());
 		auto w = std::make_unique<Impl::Worker>(std::move(*mail));
 		auto ro = share(options, n);
-		ro.ended = [w = w.get(), owner = impl.get(), ended](const SessionEnd &e) {
-			w->sessions--;
-			owner->total--;
+		ro.ended = [w = w.get(), owner = impl.get(), ended](std::span<const SessionEnd> ends) {
+			w->sessions -= ends.size();
+			owner->total -= ends.size();
 			if (ended)
-				ended(e);
+				ended(ends);
 		};
 		auto relay = Relay::create(std::move(ro));
 		if (!relay)

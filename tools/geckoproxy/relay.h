@@ -48,6 +48,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -85,7 +86,12 @@ struct SessionEnd {
 struct RelayOptions {
 	/* Where the local program listens: tried in order for each connection. */
 	std::vector<sockaddr_in6> program;
-	std::function<void(const SessionEnd &)> ended;
+	/*
+	 * The sessions that ended, given together once the turn of events
+	 * that ended them is done (one log write for many); at once for those
+	 * that end outside Relay::run().
+	 */
+	std::function<void(std::span<const SessionEnd>)> ended;
 	/* An address of the program that has not answered by then is given up for the next. */
 	std::chrono::milliseconds connect_timeout{5000};
 	/* A session where no octet moved for that long is reset; 0: never. */
