@@ -13,15 +13,20 @@
 #include <gtest/gtest.h>
 
 #include <poll.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <future>
 #include <initializer_list>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace gecko {
@@ -216,6 +221,57 @@ TEST_F(NodeBatch, AFullBatchGoesAtOnceAndNothingIsLost)
 		got.insert(got.end(), batch->added.begin(), batch->added.end());
 	}
 	EXPECT_EQ(got, added);
+}
+
+/* Octets waiting in the stand-in's socket, which it has not read. */
+int unread(const UniqueFd &fd)
+{
+	int n = 0;
+	ioctl(fd.get(), SIOCINQ, &n);
+	return n;
+}
+
+/*
+ * The agent reads nothing for a while: the batch being sent holds back
+ * only the removal of a connection it carries (that descriptor must stay
+ * open until it is sent), not the program's other adds and removals.
+ */
+TEST_F(NodeBatch, OnlyTheRemovalOfAConnectionBeingSentWaitsForIt)
+{
+	int told = descriptor();
+	add(told, 39999);
+	ASSERT_TRUE(batch_of(next()));
+	/* A connection in a batch of its own each time (a sync sends it), until the socket is full and a send waits. */
+	int in_flight = -1;
+	for (std::uint32_t tag = 1; in_flight < 0; tag++) {
+		ASSERT_LT(tag, 20000u) << "the socket never filled";
+		int fd = descriptor();
+		add(fd, static_cast<std::uint16_t>(40000 + tag % 20000));
+		int before = unread(session_);
+		ASSERT_TRUE(programs::send(session_.get(), programs::Writer(programs::Type::sync).u32(tag)));
+		auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+		while (unread(session_) == before && std::chrono::steady_clock::now() < deadline)
+			std::this_thread::sleep_for(std::chrono::microseconds(200));
+		if (unread(session_) == before)
+			in_flight = fd;
+	}
+	auto other = std::async(std::launch::async, [&] { node_->remove(told); });
+	EXPECT_EQ(other.wait_for(std::chrono::seconds(5)), std::future_status::ready)
+		<< "a removal waited for a batch that does not carry its connection";
+	auto carried = std::async(std::launch::async, [&] { node_->remove(in_flight); });
+	EXPECT_EQ(carried.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout)
+		<< "a connection was removed while its descriptor was being sent";
+	/* The agent reads again: the batch goes, then the removals of both. */
+	std::vector<std::uint32_t> removed;
+	while (removed.size() < 2) {
+		auto batch = batch_of(next());
+		ASSERT_TRUE(batch) << removed.size() << " of the 2 removals arrived";
+		for (const auto &r : batch->removed)
+			removed.push_back(r.id);
+	}
+	EXPECT_EQ(carried.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+	std::ranges::sort(removed);
+	EXPECT_EQ(removed, (ids({std::min(told, in_flight), std::max(told, in_flight)})));
 }
 
 /* The agent gathers a client's connections for a handoff: a program answers its sync with what it has not told yet. */

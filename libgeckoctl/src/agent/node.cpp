@@ -185,10 +185,15 @@ void Node::Impl::arm_queue_timer()
 
 void Node::Impl::flush()
 {
-	std::lock_guard guard(queue_lock);
-	auto sync = sync_due.exchange(0);
-	std::span<const int> adds(added);
-	std::span<const programs::Removal> removals(removed);
+	std::uint32_t sync;
+	{
+		std::lock_guard guard(queue_lock);
+		sync = sync_due.exchange(0);
+		sending_added.swap(added);
+		sending_removed.swap(removed);
+	}
+	std::span<const int> adds(sending_added);
+	std::span<const programs::Removal> removals(sending_removed);
 	while (!adds.empty() || !removals.empty() || sync) {
 		auto a = adds.first(std::min(adds.size(), programs::max_passed));
 		auto r = removals.first(std::min(removals.size(), max_removals));
@@ -202,8 +207,12 @@ void Node::Impl::flush()
 		if (!programs::send(host.get(), w, a))
 			break;
 	}
-	added.clear();
-	removed.clear();
+	sending_removed.clear();
+	{
+		std::lock_guard guard(queue_lock);
+		sending_added.clear();
+	}
+	sent.notify_all();
 }
 
 /* On this thread, which must not wait behind one that sends: the thread that has send_lock flushes later. */
@@ -453,12 +462,15 @@ void Node::remove(int fd)
 	 * forgotten too.
 	 */
 	if (impl_->host.get() >= 0 && ends)
-		impl_->queue([&] {
-			if (auto it = std::ranges::find(impl_->added, fd); it != impl_->added.end())
-				impl_->added.erase(it);
-			else
-				impl_->removed.push_back({static_cast<std::uint32_t>(fd), ends->client, ends->client_port});
-		});
+		impl_->queue(
+			[&] {
+				if (auto it = std::ranges::find(impl_->added, fd); it != impl_->added.end())
+					impl_->added.erase(it);
+				else
+					impl_->removed.push_back(
+						{static_cast<std::uint32_t>(fd), ends->client, ends->client_port});
+			},
+			fd);
 }
 
 Result<void> Node::mirror_state(int fd, std::vector<std::byte> state)

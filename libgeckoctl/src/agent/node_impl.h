@@ -10,6 +10,7 @@
 #include "agent/handoff.h"
 #include "agent/programs.h"
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <map>
@@ -46,15 +47,21 @@ struct Node::Impl {
 	 * not have been handed off or mirrored so soon anyway. When the agent
 	 * gathers a client's connections for a handoff, it asks the other
 	 * programs for their batches at once (sync), so that none of the
-	 * client's is left behind. Lock order: send_lock, then queue_lock,
-	 * which a batch holds until it is sent (a queued descriptor stays
-	 * open until then: its removal waits).
+	 * client's is left behind. Lock order: send_lock, then queue_lock.
+	 * A batch is sent without queue_lock: the program's threads go on
+	 * adding and removing meanwhile, into the next one; only the removal
+	 * of a descriptor the batch carries waits until it is sent (it must
+	 * stay open until then).
 	 */
 	std::mutex queue_lock;
 	std::vector<int> added;
 	std::vector<agent::programs::Removal> removed;
 	std::atomic<std::uint32_t> sync_due{0};	/* the agent's last sync not answered yet */
 	agent::UniqueFd queue_timer;	/* timerfd: armed when the batch begins */
+	/* The batch being sent (under send_lock; sending_added read under queue_lock too). */
+	std::vector<int> sending_added;
+	std::vector<agent::programs::Removal> sending_removed;
+	std::condition_variable sent;	/* sending_added emptied */
 
 	Result<void> send(const agent::programs::Writer &message)
 	{
@@ -69,13 +76,18 @@ struct Node::Impl {
 		if (host.get() >= 0)
 			queue([&] { added.push_back(fd); });
 	}
-	/* Puts a change in the batch; sends the batch if that filled it. */
+	/*
+	 * Puts a change in the batch, once @fd (if any) is no longer being
+	 * sent; sends the batch if that filled it.
+	 */
 	template <class Change>
-	void queue(Change change)
+	void queue(Change change, int fd = -1)
 	{
 		bool full;
 		{
-			std::lock_guard guard(queue_lock);
+			std::unique_lock guard(queue_lock);
+			if (fd >= 0)
+				sent.wait(guard, [&] { return std::ranges::find(sending_added, fd) == sending_added.end(); });
 			bool first = added.empty() && removed.empty();
 			change();
 			if (first)
