@@ -789,7 +789,7 @@ public:
 
 	ClientSource source()
 	{
-		return {fd_.get(), [this]() -> std::optional<NewClient> {
+		return {{fd_.get()}, [this]() -> std::optional<NewClient> {
 				std::lock_guard guard(lock_);
 				if (clients_.empty())
 					return std::nullopt;
@@ -845,14 +845,14 @@ protected:
 		echo.join();
 	}
 
-	void start(unsigned n, std::size_t limit = 10000)
+	void start(unsigned n, std::size_t limit = 10000, std::optional<ClientSource> source = {})
 	{
 		RelayOptions options{{loopback(echo_port)}, [this](std::span<const SessionEnd> e) {
 					     std::lock_guard guard(lock);
 					     ends.insert(ends.end(), e.begin(), e.end());
 					     enders.insert(std::this_thread::get_id());
 				     }};
-		auto t = RelayThreads::create(std::move(options), n, queue.source(), limit);
+		auto t = RelayThreads::create(std::move(options), n, source ? std::move(*source) : queue.source(), limit);
 		ASSERT_TRUE(t);
 		threads.emplace(std::move(*t));
 	}
@@ -960,6 +960,39 @@ TEST_F(RelayThreadsTest, SpreadsTheSessionsAndRelaysEachExactly)
 	ASSERT_EQ(used.size(), 3U) << "the sessions did not spread over the threads";
 	for (auto id : used)
 		EXPECT_GE(enders.count(id), 3U) << "a thread took less than its share";
+}
+
+/* As geckoproxy's, a source of two descriptors: the queue's and a listening socket the threads accept from. */
+TEST_F(RelayThreadsTest, TakesFromEachDescriptorOfItsSource)
+{
+	nonblocking(front);
+	auto source = queue.source();
+	source.fds.push_back(front.get());
+	source.take = [this, queued = std::move(source.take)]() -> std::optional<NewClient> {
+		if (auto c = queued())
+			return c;
+		sockaddr_in6 peer{};
+		socklen_t len = sizeof(peer);
+		auto served = std::make_shared<Fd>(::accept4(front.get(), reinterpret_cast<sockaddr *>(&peer), &len, SOCK_CLOEXEC));
+		if (!*served)
+			return std::nullopt;
+		return NewClient{{served->get(), peer, [served] { *served = Fd(); }, {}, {}}, std::nullopt};
+	};
+	start(2, 10000, std::move(source));
+	/* One queued (its listener is another); once it is taken, four that only the listening socket tells of. */
+	auto [other, other_port] = listener();
+	Fd queued = connect_to(other_port);
+	auto queued_end = std::make_shared<Fd>(accept_from(other));
+	queue.push({{queued_end->get(), sockname(queued), [queued_end] { *queued_end = Fd(); }, {}, {}}, std::nullopt});
+	ASSERT_TRUE(until([&] { return threads->sessions() == 1; }));
+	std::vector<Fd> fds;
+	fds.push_back(std::move(queued));
+	for (int i = 0; i < 4; i++)
+		fds.push_back(connect_to(front_port));
+	ASSERT_TRUE(until([&] { return threads->sessions() == 5; }));
+	for (int i = 0; i < 5; i++)
+		EXPECT_EQ(echo_of(fds[i], random_octets(1000, i)), random_octets(1000, i)) << "client " << i;
+	ASSERT_TRUE(until([&] { return ended() == 5; }));
 }
 
 /* At the limit, clients wait in the source: one is taken as a session ends, and all once the limit rises. */

@@ -264,8 +264,12 @@ public:
 				inbox_.post([] {});
 		};
 		http_ = options_.http;
+		/* The relay threads accept new clients themselves: no wake-up of the framework's thread for each. */
+		auto listening = server_.ShareListeningSocket();
+		if (!listening)
+			return std::unexpected(listening.error());
 		auto relay = RelayThreads::create(std::move(ro), options_.threads,
-						  {server_.fd(), [this] { return take(); }},
+						  {{server_.fd(), *listening}, [this] { return take(); }},
 						  raise_open_files(options_.max_connections));
 		if (!relay)
 			return std::unexpected(relay.error());

@@ -881,9 +881,9 @@ Result<RelayThreads> RelayThreads::create(RelayOptions options, unsigned threads
 					      });
 		    !ok)
 			return std::unexpected(ok.error());
-		if (auto ok = w->relay->watch(impl->source.fd, [owner = impl.get(), worker] { owner->take(*worker); });
-		    !ok)
-			return std::unexpected(ok.error());
+		for (int fd : impl->source.fds)
+			if (auto ok = w->relay->watch(fd, [owner = impl.get(), worker] { owner->take(*worker); }); !ok)
+				return std::unexpected(ok.error());
 		impl->workers.push_back(std::move(w));
 	}
 	/* Once each has its relay: one that fails above leaves none running. */

@@ -179,13 +179,14 @@ struct NewClient {
 };
 
 /*
- * Where RelayThreads take their new clients, themselves: @fd is written
- * each time clients begin to wait (an eventfd, such as
- * GeckoServerSocket::fd()); take() gives the next one, or nothing when
- * none waits. take() runs on any of the threads, several at once.
+ * Where RelayThreads take their new clients, themselves: one of @fds
+ * becomes readable each time clients begin to wait (an eventfd such as
+ * GeckoServerSocket::fd(), a listening socket); take() gives the next
+ * one, or nothing when none waits. take() runs on any of the threads,
+ * several at once.
  */
 struct ClientSource {
-	int fd = -1;
+	std::vector<int> fds;
 	std::function<std::optional<NewClient>()> take;
 };
 

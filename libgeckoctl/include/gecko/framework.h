@@ -195,6 +195,18 @@ public:
 	Result<GeckoSocket> Accept();
 	/* Readable while a connection waits, for the program's poll loop. */
 	int fd() const;
+	/*
+	 * The listening socket, for a non-blocking program whose threads
+	 * each wait in a poll loop of their own and call Accept() as soon as
+	 * it or fd() is readable (epoll's EPOLLEXCLUSIVE wakes one of them).
+	 * From then on Accept() takes a new connection from it directly when
+	 * none waits in the framework's queue, and the framework's thread no
+	 * longer wakes for each one: it looks at the socket only when no
+	 * Accept() has emptied it for 50 ms (the program busy, or at a limit
+	 * of its own), and queues what waits there as before. EINVAL in
+	 * blocking mode. Never accept() from it, nor close it.
+	 */
+	Result<int> ShareListeningSocket();
 	Result<void> SetNonBlocking();
 	Result<void> SetBlocking();
 	/*

@@ -79,6 +79,14 @@ void drain(const UniqueFd &fd)
 	}
 }
 
+/*
+ * A listening socket the program shares is looked at by the framework's
+ * thread too once the program has not emptied it for that long (busy, or
+ * at a limit of its own): no client waits unseen in the kernel for much
+ * longer than that and the thread's 100 ms turn.
+ */
+constexpr std::chrono::milliseconds shared_grace{50};
+
 /* How long the contact node sends a client's new connections where it moved the client. */
 constexpr std::chrono::seconds moved_memory{3};
 
@@ -135,6 +143,23 @@ struct Listener {
 	bool blocking = true;
 	bool closed = false;
 	std::chrono::steady_clock::time_point paused_until;	/* accept() ran out of descriptors */
+	/*
+	 * GeckoServerSocket::ShareListeningSocket(): the program's Accept()
+	 * takes connections from @fd itself; when it last emptied it (a
+	 * coarse steady clock's count, 0: never).
+	 */
+	bool shared = false;
+	std::atomic<std::chrono::steady_clock::rep> program_emptied{0};
+	bool taking = false;	/* Accept() admits one to take it at once: no wake-up for it */
+
+	/* The framework's thread watches @fd: not shared, or the program has not emptied it lately. */
+	bool watched(std::chrono::steady_clock::time_point now) const
+	{
+		if (now < paused_until)
+			return false;
+		auto emptied = std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(program_emptied));
+		return !shared || now - emptied > shared_grace;
+	}
 };
 
 struct Framework {
@@ -205,6 +230,7 @@ struct Framework {
 		sockaddr_in6 peer;
 	};
 	static int accept_all(const std::shared_ptr<Listener> &listener, std::vector<Accepted> &accepted);
+	static int accept_one(const std::shared_ptr<Listener> &listener, std::vector<Accepted> &accepted);
 	void admit(Accepted accepted);
 	void place(const std::shared_ptr<Connection> &conn);
 	void place_on(const std::shared_ptr<Connection> &conn, const in6_addr &target);
@@ -390,7 +416,7 @@ void Framework::deliver(Listener &listener, std::shared_ptr<Connection> conn)
 {
 	conn->program = true;
 	conn->tried.clear();
-	if (listener.ready.empty())
+	if (listener.ready.empty() && !listener.taking)
 		signal(listener.ready_fd);
 	listener.ready.push_back(std::move(conn));
 	changed.notify_all();
@@ -410,6 +436,15 @@ void Framework::forget(const std::shared_ptr<Connection> &conn)
  */
 int Framework::accept_all(const std::shared_ptr<Listener> &listener, std::vector<Accepted> &accepted)
 {
+	int err;
+	while (!(err = accept_one(listener, accepted))) {
+	}
+	return err == EAGAIN ? 0 : err;
+}
+
+/* One connection waiting on @listener's socket, without the lock: 0, EAGAIN when none waits, or the error. */
+int Framework::accept_one(const std::shared_ptr<Listener> &listener, std::vector<Accepted> &accepted)
+{
 	for (;;) {
 		sockaddr_in6 peer{};
 		socklen_t len = sizeof(peer);
@@ -417,11 +452,10 @@ int Framework::accept_all(const std::shared_ptr<Listener> &listener, std::vector
 
 		if (fd.get() >= 0) {
 			accepted.push_back({listener, std::move(fd), peer});
-			continue;
+			return 0;
 		}
-		if (errno == ECONNABORTED)
-			continue;
-		return errno == EAGAIN || errno == EINTR ? 0 : errno;
+		if (errno != ECONNABORTED)
+			return errno == EINTR ? EAGAIN : errno;
 	}
 }
 
@@ -788,7 +822,7 @@ void Framework::run()
 			std::lock_guard guard(lock);
 			auto now = coarse_now();
 			for (const auto &[port, l] : listeners) {
-				fds.push_back({now < l->paused_until ? -1 : l->fd.get(), POLLIN, 0});
+				fds.push_back({l->watched(now) ? l->fd.get() : -1, POLLIN, 0});
 				watched.push_back(l);
 			}
 		}
@@ -1251,8 +1285,33 @@ Result<GeckoSocket> GeckoServerSocket::Accept()
 	if (l.closed)
 		return fail(ESHUTDOWN, "the server socket is closed");
 	/* Moved away by a handoff of the client's before the program took it. */
-	while (!l.ready.empty() && l.ready.front()->where == Where::gone)
-		l.ready.pop_front();
+	auto skip_gone = [&l] {
+		while (!l.ready.empty() && l.ready.front()->where == Where::gone)
+			l.ready.pop_front();
+	};
+	skip_gone();
+	/* Shared: from the kernel, as the framework's thread would have, placed as it would have. */
+	while (l.shared && l.ready.empty() && !f.stopped) {
+		guard.unlock();
+		std::vector<detail::Framework::Accepted> accepted;
+		int err = detail::Framework::accept_one(listener_, accepted);
+		guard.lock();
+		/* Closed meanwhile: the connection closes, as those waiting did. */
+		if (l.closed || f.stopped)
+			break;
+		if (err == EAGAIN)
+			l.program_emptied = detail::coarse_now().time_since_epoch().count();
+		else if (err)
+			return sys_fail(err, "accept");
+		if (err)
+			break;
+		l.taking = true;
+		f.admit(std::move(accepted.front()));
+		l.taking = false;
+		skip_gone();
+	}
+	if (l.closed)
+		return fail(ESHUTDOWN, "the server socket is closed");
 	if (l.ready.empty())
 		return fail(EAGAIN, "no connection waits");
 	auto conn = std::move(l.ready.front());
@@ -1265,6 +1324,17 @@ Result<GeckoSocket> GeckoServerSocket::Accept()
 int GeckoServerSocket::fd() const
 {
 	return listener_ ? listener_->ready_fd.get() : -1;
+}
+
+Result<int> GeckoServerSocket::ShareListeningSocket()
+{
+	if (!listener_)
+		return fail(ESHUTDOWN, "the server socket is closed");
+	std::lock_guard guard(framework_->lock);
+	if (listener_->blocking)
+		return fail(EINVAL, "a blocking server socket: its Accept() waits for the framework's thread");
+	listener_->shared = true;
+	return listener_->fd.get();
 }
 
 Result<void> GeckoServerSocket::SetNonBlocking()
@@ -1288,7 +1358,9 @@ Result<void> GeckoServerSocket::SetBlocking()
 {
 	if (!listener_)
 		return fail(ESHUTDOWN, "the server socket is closed");
+	std::lock_guard guard(framework_->lock);
 	listener_->blocking = true;
+	listener_->shared = false;
 	return {};
 }
 
