@@ -393,7 +393,6 @@ struct Relay::Impl {
 		return false;
 	}
 
-	/* The program cannot take @s: its client goes elsewhere if it can, else is reset. */
 	/* A session just added: its pipes, its client watched, the program called. */
 	void start(Session &s)
 	{
@@ -409,6 +408,7 @@ struct Relay::Impl {
 			refused(s, std::string("program refused: ") + std::strerror(err));
 	}
 
+	/* The program cannot take @s: its client goes elsewhere if it can, else is reset. */
 	void refused(Session &s, std::string how)
 	{
 		if (!s.client.elsewhere)

@@ -151,7 +151,9 @@ public:
 	int fd() const;
 	/*
 	 * run() also calls @readable when @fd becomes readable (an eventfd,
-	 * watched edge-triggered: @readable is to take all that waits).
+	 * a listening socket), watched edge-triggered and exclusive (of the
+	 * relays waiting on @fd, one wakes): @readable is to take all that
+	 * waits, or have another relay take it.
 	 */
 	Result<void> watch(int fd, std::function<void()> readable);
 	/* Relays @client to a new connection to the program. */
@@ -193,7 +195,7 @@ struct ClientSource {
 /*
  * The relay on several threads, as HAProxy runs one per CPU: each thread
  * has a Relay of its own (its sessions, its epoll set, where the source's
- * descriptor is too), and takes new clients from the source itself while
+ * descriptors are too), and takes new clients from the source itself while
  * fewer than the limit are relayed, and while it has at most a few more
  * sessions than the thread with the fewest (else that thread is asked to
  * take them). The options' ended, each client's callbacks and the
@@ -213,7 +215,10 @@ public:
 	/* Stops the threads: each ends its sessions as ~Relay() does. */
 	~RelayThreads();
 
-	/* Taken from the source (or being taken), and not ended yet, on every thread. */
+	/*
+	 * Taken from the source (or being taken), and not reported ended yet
+	 * (at the end of the turn that ended them), on every thread.
+	 */
 	std::size_t sessions() const;
 	unsigned threads() const;
 

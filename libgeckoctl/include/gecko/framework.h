@@ -200,11 +200,16 @@ public:
 	 * each wait in a poll loop of their own and call Accept() as soon as
 	 * it or fd() is readable (epoll's EPOLLEXCLUSIVE wakes one of them).
 	 * From then on Accept() takes a new connection from it directly when
-	 * none waits in the framework's queue, and the framework's thread no
-	 * longer wakes for each one: it looks at the socket only when no
-	 * Accept() has emptied it for 50 ms (the program busy, or at a limit
-	 * of its own), and queues what waits there as before. EINVAL in
-	 * blocking mode. Never accept() from it, nor close it.
+	 * none waits in the framework's queue (one the policy is to place
+	 * elsewhere goes to the framework's thread, and what stays comes
+	 * through fd()), and the framework's thread no longer wakes for each:
+	 * it looks at the socket only when no Accept() has emptied it for
+	 * 50 ms (the program idle, busy, or at a limit of its own), and
+	 * queues what waits there as before. accept()'s own errors are that
+	 * thread's to log and wait out: Accept() then fails with EAGAIN.
+	 * EINVAL in blocking mode (SetBlocking() ends the sharing), ESHUTDOWN
+	 * once closed. Never accept() from it nor close it: the framework
+	 * closes it when it stops.
 	 */
 	Result<int> ShareListeningSocket();
 	Result<void> SetNonBlocking();

@@ -149,16 +149,14 @@ struct Listener {
 	 * coarse steady clock's count, 0: never).
 	 */
 	bool shared = false;
-	std::atomic<std::chrono::steady_clock::rep> program_emptied{0};
+	std::chrono::steady_clock::time_point program_emptied;
 	bool taking = false;	/* Accept() admits one to take it at once: no wake-up for it */
+	unsigned accepting = 0;	/* Accept()s in accept() on @fd, without the lock: @fd stays open */
 
-	/* The framework's thread watches @fd: not shared, or the program has not emptied it lately. */
-	bool watched(std::chrono::steady_clock::time_point now) const
+	/* When the framework's thread is to watch @fd: now, or once the program has not emptied it for a while. */
+	std::chrono::steady_clock::time_point watched_from() const
 	{
-		if (now < paused_until)
-			return false;
-		auto emptied = std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(program_emptied));
-		return !shared || now - emptied > shared_grace;
+		return std::max(paused_until, shared ? program_emptied + shared_grace : decltype(paused_until){});
 	}
 };
 
@@ -231,7 +229,11 @@ struct Framework {
 	};
 	static int accept_all(const std::shared_ptr<Listener> &listener, std::vector<Accepted> &accepted);
 	static int accept_one(const std::shared_ptr<Listener> &listener, std::vector<Accepted> &accepted);
+	/* Whether admit() would place @accepted by the policy (a wait for the agent): on this thread, then. */
+	bool places(const Accepted &accepted);
 	void admit(Accepted accepted);
+	/* Accepted on a program's thread, to be placed on the framework's. */
+	std::vector<Accepted> to_place;
 	void place(const std::shared_ptr<Connection> &conn);
 	void place_on(const std::shared_ptr<Connection> &conn, const in6_addr &target);
 	void start_queued();
@@ -256,6 +258,8 @@ struct Framework {
 
 	/* Called with the lock held. */
 	std::vector<std::shared_ptr<Connection>> of_client(const in6_addr &client) const;
+	/* Whether @client has a connection here (of_client() not empty), without gathering them. */
+	bool knows(const in6_addr &client) const;
 	Result<void> hand_off(const in6_addr &client, const in6_addr &target, bool by_policy, bool retry);
 	Result<in6_addr> choose(const Connection &conn);
 	unsigned under_way(const in6_addr &target) const
@@ -292,6 +296,13 @@ const Member *Framework::member(const in6_addr &node) const
 		return m;
 	auto it = std::ranges::find_if(joined, [&](const auto &e) { return same(e.second.address, node); });
 	return it == joined.end() ? nullptr : &it->second;
+}
+
+bool Framework::knows(const in6_addr &client) const
+{
+	return std::ranges::any_of(conns, [&](const auto &e) {
+		return same(e.second->peer.sin6_addr, client) && e.second->where != Connection::Where::gone;
+	});
 }
 
 std::vector<std::shared_ptr<Connection>> Framework::of_client(const in6_addr &client) const
@@ -454,9 +465,32 @@ int Framework::accept_one(const std::shared_ptr<Listener> &listener, std::vector
 			accepted.push_back({listener, std::move(fd), peer});
 			return 0;
 		}
-		if (errno != ECONNABORTED)
-			return errno == EINTR ? EAGAIN : errno;
+		switch (errno) {
+		/* The connection's own trouble, which accept(2) passes on: the next may be fine. */
+		case ECONNABORTED:
+		case EPROTO:
+		case ENOPROTOOPT:
+		case ENETDOWN:
+		case ENETUNREACH:
+		case EHOSTDOWN:
+		case EHOSTUNREACH:
+		case ENONET:
+		case EOPNOTSUPP:
+			continue;
+		case EINTR:
+			return EAGAIN;
+		default:
+			return errno;
+		}
 	}
+}
+
+bool Framework::places(const Accepted &accepted)
+{
+	const auto &client = accepted.peer.sin6_addr;
+	if (knows(client))
+		return false;	/* it stays with the client's others, or follows them */
+	return ((contact || !available) && policy) || moved_to(client);
 }
 
 /* A connection just accepted: to the program, or placed elsewhere by the policy. */
@@ -484,7 +518,7 @@ void Framework::admit(Accepted accepted)
 		deliver(listener, conn);
 		return;
 	}
-	bool known = !of_client(peer.sin6_addr).empty();
+	bool known = knows(peer.sin6_addr);
 	conns.emplace(n, conn);
 	if (moving(peer.sin6_addr)) {
 		conn->following = followers = true;
@@ -535,7 +569,11 @@ void Framework::handle(Arrival &arrival)
 /* @client has connections leaving this node, or waiting for room at the member they go to. */
 bool Framework::moving(const in6_addr &client) const
 {
-	return std::ranges::any_of(of_client(client), [](const auto &c) { return c->where == Connection::Where::leaving; }) ||
+	return std::ranges::any_of(conns,
+				   [&](const auto &e) {
+					   return same(e.second->peer.sin6_addr, client) &&
+						  e.second->where == Connection::Where::leaving;
+				   }) ||
 	       std::ranges::any_of(queued, [&](const auto &q) { return same(q.first->peer.sin6_addr, client); });
 }
 
@@ -818,16 +856,20 @@ void Framework::run()
 	for (;;) {
 		std::vector<pollfd> fds{{stop.get(), POLLIN, 0}, {wake.get(), POLLIN, 0}, {node->event_fd(), POLLIN, 0}};
 		std::vector<std::shared_ptr<Listener>> watched;
+		/* A request waits for connections in use: look again soon. */
+		auto timeout = std::chrono::milliseconds(100);
 		{
 			std::lock_guard guard(lock);
 			auto now = coarse_now();
 			for (const auto &[port, l] : listeners) {
-				fds.push_back({l->watched(now) ? l->fd.get() : -1, POLLIN, 0});
+				auto from = l->watched_from();
+				fds.push_back({from <= now ? l->fd.get() : -1, POLLIN, 0});
+				if (from > now)
+					timeout = std::min(timeout, std::chrono::ceil<std::chrono::milliseconds>(from - now));
 				watched.push_back(l);
 			}
 		}
-		/* A request waits for connections in use: look again soon. */
-		if (poll(fds.data(), fds.size(), 100) < 0 && errno != EINTR) {
+		if (poll(fds.data(), fds.size(), static_cast<int>(timeout.count())) < 0 && errno != EINTR) {
 			log("framework: poll: ", std::strerror(errno));
 			return;
 		}
@@ -847,6 +889,8 @@ void Framework::run()
 			start_queued();
 		}
 		for (auto &a : accepted)
+			admit(std::move(a));
+		for (auto &a : std::exchange(to_place, {}))
 			admit(std::move(a));
 		for (std::size_t i = 0; i < watched.size(); i++) {
 			if (!failed[i])
@@ -901,7 +945,7 @@ void Framework::shutdown()
 	}
 	/* The agent goes: handoffs under way end as a node that stops must (see gecko/node.h). */
 	node.reset();
-	std::lock_guard guard(lock);
+	std::unique_lock guard(lock);
 	for (auto &[fd, c] : conns)
 		if (c->where == Connection::Where::leaving) {
 			/* Rolled back, or dropped once its state left: which, nobody here will hear. */
@@ -911,6 +955,9 @@ void Framework::shutdown()
 		}
 	/* What the program never took closes now; what it took, when it closes it. */
 	std::erase_if(conns, [](const auto &c) { return !c.second->program; });
+	to_place.clear();
+	/* An Accept() that calls accept() on a listening socket keeps it open until it has the lock again. */
+	changed.wait(guard, [this] { return std::ranges::all_of(listeners, [](const auto &l) { return !l.second->accepting; }); });
 	for (auto &[port, l] : listeners) {
 		for (const auto &c : l->ready)
 			conns.erase(c->fd.get());
@@ -1290,24 +1337,38 @@ Result<GeckoSocket> GeckoServerSocket::Accept()
 			l.ready.pop_front();
 	};
 	skip_gone();
-	/* Shared: from the kernel, as the framework's thread would have, placed as it would have. */
+	/*
+	 * Shared: from the kernel, admitted as the framework's thread would
+	 * have; one the policy is to place (which waits for the agent) goes
+	 * to that thread.
+	 */
 	while (l.shared && l.ready.empty() && !f.stopped) {
-		guard.unlock();
 		std::vector<detail::Framework::Accepted> accepted;
+		l.accepting++;
+		guard.unlock();
 		int err = detail::Framework::accept_one(listener_, accepted);
 		guard.lock();
+		if (--l.accepting == 0 && f.stopped)
+			f.changed.notify_all();
 		/* Closed meanwhile: the connection closes, as those waiting did. */
 		if (l.closed || f.stopped)
 			break;
 		if (err == EAGAIN)
-			l.program_emptied = detail::coarse_now().time_since_epoch().count();
-		else if (err)
-			return sys_fail(err, "accept");
+			l.program_emptied = detail::coarse_now();
+		/* Any other error: the framework's thread finds it too, logs it and waits as it does. */
 		if (err)
 			break;
+		if (f.places(accepted.front())) {
+			f.to_place.push_back(std::move(accepted.front()));
+			detail::signal(f.wake);
+			continue;
+		}
 		l.taking = true;
+		struct Taken {
+			bool &taking;
+			~Taken() { taking = false; }
+		} taken{l.taking};
 		f.admit(std::move(accepted.front()));
-		l.taking = false;
 		skip_gone();
 	}
 	if (l.closed)
@@ -1331,6 +1392,8 @@ Result<int> GeckoServerSocket::ShareListeningSocket()
 	if (!listener_)
 		return fail(ESHUTDOWN, "the server socket is closed");
 	std::lock_guard guard(framework_->lock);
+	if (listener_->closed)
+		return fail(ESHUTDOWN, "the server socket is closed");
 	if (listener_->blocking)
 		return fail(EINVAL, "a blocking server socket: its Accept() waits for the framework's thread");
 	listener_->shared = true;
@@ -1341,6 +1404,7 @@ Result<void> GeckoServerSocket::SetNonBlocking()
 {
 	if (!listener_)
 		return fail(ESHUTDOWN, "the server socket is closed");
+	std::lock_guard guard(framework_->lock);
 	listener_->blocking = false;
 	return {};
 }
@@ -1358,9 +1422,13 @@ Result<void> GeckoServerSocket::SetBlocking()
 {
 	if (!listener_)
 		return fail(ESHUTDOWN, "the server socket is closed");
-	std::lock_guard guard(framework_->lock);
-	listener_->blocking = true;
-	listener_->shared = false;
+	{
+		std::lock_guard guard(framework_->lock);
+		listener_->blocking = true;
+		listener_->shared = false;
+	}
+	/* The framework's thread watches the socket again from now on. */
+	detail::signal(framework_->wake);
 	return {};
 }
 
