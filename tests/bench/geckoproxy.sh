@@ -33,9 +33,8 @@ SECONDS_PER_RUN=${SECONDS_PER_RUN:-8}
 RUN=$(mktemp -d)
 CONF=$RUN/gecko.conf
 PATH=$GECKO_REPO/build/tools/geckoproxy:$GECKO_REPO/build/tests/vm/tools:$PATH
-framework_conf "$CONF"
 # node1 alone: every client is placed on it, by itself.
-sed -i '/^\[member.node[23]\]/,+1d' "$CONF"
+framework_conf "$CONF" 1
 agent_cmd() { echo "gecko-agent --cluster $CONF"; }
 credentials() { :; }
 

@@ -7,19 +7,6 @@
 
 namespace gecko::daemon {
 
-/*
- * One line per event on stderr, where systemd puts it in the journal.
- * Written at once: a reader never sees half a line.
- */
-template <class... Args>
-void log(const Args &...args)
-{
-	std::ostringstream line;
-
-	(line << ... << args) << '\n';
-	std::cerr << line.str() << std::flush;
-}
-
 /* Lines a busy thread gathers, written together: one system call for many, each line whole. */
 class LogLines {
 public:
@@ -33,6 +20,19 @@ public:
 private:
 	std::ostringstream out_;
 };
+
+/*
+ * One line per event on stderr, where systemd puts it in the journal.
+ * Written at once: a reader never sees half a line.
+ */
+template <class... Args>
+void log(const Args &...args)
+{
+	LogLines line;
+
+	line.add(args...);
+	line.write();
+}
 
 } // namespace gecko::daemon
 

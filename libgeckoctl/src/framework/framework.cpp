@@ -145,8 +145,8 @@ struct Listener {
 	std::chrono::steady_clock::time_point paused_until;	/* accept() ran out of descriptors */
 	/*
 	 * GeckoServerSocket::ShareListeningSocket(): the program's Accept()
-	 * takes connections from @fd itself; when it last emptied it (a
-	 * coarse steady clock's count, 0: never).
+	 * takes connections from @fd itself; when it last emptied it (by
+	 * coarse_now(); the clock's epoch: never).
 	 */
 	bool shared = false;
 	std::chrono::steady_clock::time_point program_emptied;

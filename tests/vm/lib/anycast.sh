@@ -23,8 +23,9 @@
 #
 # For programs on the high-level API (gecko/framework.h), which run the
 # node agent themselves and read the distributed server's file:
-#   framework_conf FILE   that file (gecko.conf(5)): G, the home agent, $KEY,
+#   framework_conf FILE [N]   that file (gecko.conf(5)): G, the home agent, $KEY,
 #                     node1 the contact node, round-robin, the three nodes
+#                     (or node1 to nodeN)
 #   client_addresses N [HOST PREFIX]   $PREFIX1 .. $PREFIXN (hexadecimal) on
 #                     the client (or PREFIX's on HOST), each a client of its
 #                     own for the contact node; the guest's neighbour table
@@ -130,7 +131,7 @@ framework_conf() {
 		contact = node1
 		policy = round-robin
 	EOF
-	for k in 1 2 3; do printf '[member.node%s]\naddress = fd00:1%s::2\n' $k $k >> "$1"; done
+	for ((k = 1; k <= ${2:-3}; k++)); do printf '[member.node%s]\naddress = fd00:1%s::2\n' $k $k >> "$1"; done
 }
 
 client_addresses() {

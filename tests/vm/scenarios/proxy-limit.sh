@@ -23,8 +23,7 @@ trap anycast_down EXIT
 RUN=$(mktemp -d)
 CONF=$RUN/gecko.conf
 PATH=$GECKO_REPO/build/tools/geckoproxy:$GECKO_REPO/build/tests/vm/tools:$PATH
-framework_conf "$CONF"
-sed -i '/^\[member.node[23]\]/,+1d' "$CONF"
+framework_conf "$CONF" 1
 agent_cmd() { echo "geckoproxy -g $CONF -a 8000 -p 80 --max-connections 2 --check-interval 0"; }
 credentials() { :; }
 
